@@ -1,0 +1,132 @@
+/**
+ * Follow-the-coin: draws K distinct stakeholders with probability proportional to stake, from a
+ * seed nobody could choose (seed 002 uses it for the PoA committee; we also draw juries with it).
+ *
+ * Definition (reproduced exactly by the ledger's sum tree, docs/PROTOCOL.md "Follow-the-coin"):
+ * stakers are ordered by their leaf index (order of first stake); zero stakes take no room.
+ * For draw j = 0, 1, ..., K-1:
+ *     remaining = total stake - stake of those already drawn
+ *     ticket    = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) mod remaining
+ *     winner    = the first not-yet-drawn leaf whose cumulative stake (over not-yet-drawn leaves)
+ *                 exceeds ticket.
+ * Drawing without replacement keeps the draw count fixed at K (no rejection loop an adversary
+ * with a huge stake could stretch), and a sum tree answers it in O(K log n).
+ */
+import { encodeAbiParameters, hexToBigInt, keccak256, toBytes, type Address, type Hex } from "viem";
+import { assertAddress, assertBytes32, assertCount, assertUint, MAX_UINT32, MAX_UINT64 } from "./bytes";
+import { InvalidArgumentError, NotEnoughStakersError } from "./errors";
+
+export const FTC_TYPEHASH = keccak256(toBytes("PoT.FollowTheCoin(bytes32 seed,uint256 draw)"));
+export const COMMITTEE_SEED_TYPEHASH = keccak256(
+  toBytes("PoT.CommitteeSeed(bytes32 domain,bytes32 headerHash,bytes32 randomness,uint32 round)"),
+);
+export const JURY_SEED_TYPEHASH = keccak256(
+  toBytes("PoT.JurySeed(bytes32 domain,uint64 jobId,uint32 stage,bytes32 randomness)"),
+);
+
+export interface StakeEntry {
+  staker: Address;
+  stake: bigint;
+}
+
+/** The ticket of draw j, before reduction modulo the remaining stake. */
+export function drawTicket(seed: Hex, draw: number): bigint {
+  return hexToBigInt(
+    keccak256(
+      encodeAbiParameters(
+        [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }],
+        [FTC_TYPEHASH, assertBytes32("seed", seed), BigInt(draw)],
+      ),
+    ),
+  );
+}
+
+/**
+ * Indices (into `stakes`, which must be in leaf order) of K distinct stakeholders.
+ * Throws InvalidArgumentError for negative stakes, duplicate stakers or K < 1, and
+ * NotEnoughStakersError when fewer than K entries hold stake.
+ */
+export function followTheCoin(seed: Hex, stakes: readonly StakeEntry[], k: number): number[] {
+  assertBytes32("seed", seed);
+  assertCount("k", k, 1, Number(MAX_UINT32));
+  if (!Array.isArray(stakes) || stakes.length === 0) {
+    throw new InvalidArgumentError("stakes", "the stake list is empty: nobody can be drawn");
+  }
+  const seen = new Set<string>();
+  let total = 0n;
+  let holders = 0;
+  stakes.forEach((s, i) => {
+    const who = assertAddress(`stakes[${i}].staker`, s.staker).toLowerCase();
+    if (typeof s.stake !== "bigint" || s.stake < 0n) {
+      throw new InvalidArgumentError(
+        `stakes[${i}].stake`,
+        `expected a non-negative bigint, got ${String(s.stake)}`,
+      );
+    }
+    if (seen.has(who)) throw new InvalidArgumentError(`stakes[${i}].staker`, `${s.staker} appears twice`);
+    seen.add(who);
+    total += s.stake;
+    if (s.stake > 0n) holders++;
+  });
+  if (holders < k) throw new NotEnoughStakersError(k, holders);
+
+  const drawn = new Set<number>();
+  const result: number[] = [];
+  let remaining = total;
+  for (let j = 0; j < k; j++) {
+    const ticket = drawTicket(seed, j) % remaining;
+    let cumulative = 0n;
+    for (let i = 0; i < stakes.length; i++) {
+      if (drawn.has(i)) continue;
+      cumulative += stakes[i].stake;
+      if (ticket < cumulative) {
+        drawn.add(i);
+        result.push(i);
+        remaining -= stakes[i].stake;
+        break;
+      }
+    }
+  }
+  return result;
+}
+
+/**
+ * Seed of a PoA committee draw: fixed only after the header is mined (`randomness` is the hash of
+ * a later block), never by a field the builder chooses. `round` increments on each redraw.
+ */
+export function committeeSeed(domain: Hex, headerHash: Hex, randomness: Hex, round: number): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint32" },
+      ],
+      [
+        COMMITTEE_SEED_TYPEHASH,
+        assertBytes32("domain", domain),
+        assertBytes32("headerHash", headerHash),
+        assertBytes32("randomness", randomness),
+        Number(assertUint("round", round, MAX_UINT32)),
+      ],
+    ),
+  );
+}
+
+/** Seed of a jury draw for a disputed stage, from randomness fixed after declarations closed. */
+export function jurySeed(domain: Hex, jobId: bigint, stage: number, randomness: Hex): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint64" }, { type: "uint32" }, { type: "bytes32" }],
+      [
+        JURY_SEED_TYPEHASH,
+        assertBytes32("domain", domain),
+        assertUint("jobId", jobId, MAX_UINT64),
+        Number(assertUint("stage", stage, MAX_UINT32)),
+        assertBytes32("randomness", randomness),
+      ],
+    ),
+  );
+}
