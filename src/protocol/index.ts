@@ -9,3 +9,4 @@ export * from "./messages";
 export * from "./rho";
 export * from "./pos";
 export * from "./follow-the-coin";
+export * from "./planning";

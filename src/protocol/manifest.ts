@@ -1,0 +1,316 @@
+/**
+ * Dataset manifest commitment: the pure encoding that a job commits to on-chain (as bytes32).
+ *
+ * The exact bytes are specified in docs/protocol/manifest.md. Summary:
+ *
+ *   leaf_i    = keccak256(abi.encode(MANIFEST_LEAF_TYPEHASH, uint256 index, bytes32 keccak256(cidBytes),
+ *                                    uint256 byteLength, uint256 sampleCount, uint256 stage))
+ *   batchRoot = index-ordered binary Merkle tree over leaf_0..leaf_{n-1}:
+ *               parent = keccak256(abi.encode(bytes32 left, bytes32 right)) (= keccak256(left ++ right)),
+ *               a node without a right sibling is promoted unchanged to the next level (never duplicated).
+ *   metaHash  = keccak256(abi.encode(MANIFEST_META_TYPEHASH, bytes32 keccak256(bytes(name)),
+ *                                    bytes32 keccak256(abi.encode(uint256[] featureShape)),
+ *                                    bytes32 keccak256(abi.encode(uint256[] labelShape)),
+ *                                    uint256 numClasses, uint256 totalSamples, uint256 numStages,
+ *                                    uint256 batchesPerStage, uint256 batchCount))
+ *   root      = keccak256(abi.encode(MANIFEST_ROOT_TYPEHASH, bytes32 metaHash, bytes32 batchRoot))
+ *
+ * No I/O here; CIDs enter as their binary form (CIDv1 bytes), so the string base never matters.
+ */
+import { encodeAbiParameters, isHex, keccak256, stringToBytes, toHex, type Hex } from "viem";
+
+/** keccak256 of the leaf type string; first word of every leaf. */
+export const MANIFEST_LEAF_TYPEHASH: Hex = keccak256(
+  stringToBytes(
+    "PoT.DatasetManifestLeaf(uint256 index,bytes32 cidHash,uint256 byteLength,uint256 sampleCount,uint256 stage)",
+  ),
+);
+
+/** keccak256 of the dataset-level metadata type string. */
+export const MANIFEST_META_TYPEHASH: Hex = keccak256(
+  stringToBytes(
+    "PoT.DatasetManifestMeta(bytes32 nameHash,bytes32 featureShapeHash,bytes32 labelShapeHash,uint256 numClasses,uint256 totalSamples,uint256 numStages,uint256 batchesPerStage,uint256 batchCount)",
+  ),
+);
+
+/** keccak256 of the root type string. */
+export const MANIFEST_ROOT_TYPEHASH: Hex = keccak256(
+  stringToBytes("PoT.DatasetManifestRoot(bytes32 metaHash,bytes32 batchRoot)"),
+);
+
+/** Error thrown for any malformed manifest input, proof or root. */
+export class ManifestEncodingError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string) {
+    super(message);
+    this.name = "ManifestEncodingError";
+    this.code = code;
+  }
+}
+
+/** One batch as committed in the manifest tree. */
+export interface ManifestLeafInput {
+  /** Position of the batch in the manifest's `batches` array (0-based). */
+  index: number;
+  /** Binary CIDv1 of the batch object (`CID.bytes`), as hex. */
+  cidBytes: Hex;
+  /** Exact length of the batch object in bytes. */
+  byteLength: number;
+  /** Number of training samples in the batch (>= 1). */
+  sampleCount: number;
+  /** Stage index (0-based) that consumes this batch. */
+  stage: number;
+}
+
+/** Dataset-level fields covered by the root. */
+export interface ManifestMetaInput {
+  name: string;
+  featureShape: readonly number[];
+  labelShape: readonly number[];
+  /** Number of label classes, 0 for regression / not applicable. */
+  numClasses: number;
+  totalSamples: number;
+  numStages: number;
+  batchesPerStage: number;
+  batchCount: number;
+}
+
+/** A Merkle membership proof for one leaf of the batch tree. */
+export interface ManifestProof {
+  index: number;
+  leafCount: number;
+  /** Siblings from the leaf level upwards; levels where the node is promoted contribute nothing. */
+  siblings: Hex[];
+}
+
+function assertUint(value: number, field: string): void {
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new ManifestEncodingError(
+      "MANIFEST_BAD_INTEGER",
+      `${field} must be a non-negative safe integer, got ${String(value)}; fix the manifest field.`,
+    );
+  }
+}
+
+function assertBytes32(value: Hex, field: string): void {
+  if (!isHex(value, { strict: true }) || value.length !== 66) {
+    throw new ManifestEncodingError(
+      "MANIFEST_BAD_BYTES32",
+      `${field} must be a 0x-prefixed 32-byte hex string, got ${String(value)}.`,
+    );
+  }
+}
+
+/** Hashes one batch leaf: keccak256(abi.encode(TYPEHASH, index, keccak256(cidBytes), byteLength, sampleCount, stage)). */
+export function manifestLeafHash(leaf: ManifestLeafInput): Hex {
+  assertUint(leaf.index, "index");
+  assertUint(leaf.byteLength, "byteLength");
+  assertUint(leaf.sampleCount, "sampleCount");
+  assertUint(leaf.stage, "stage");
+  if (!isHex(leaf.cidBytes, { strict: true }) || leaf.cidBytes.length < 4 || leaf.cidBytes.length % 2 !== 0) {
+    throw new ManifestEncodingError(
+      "MANIFEST_BAD_CID_BYTES",
+      `cidBytes of batch ${leaf.index} must be the binary CID as 0x-hex, got ${String(leaf.cidBytes)}.`,
+    );
+  }
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "bytes32" },
+        { type: "uint256" },
+        { type: "bytes32" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint256" },
+      ],
+      [
+        MANIFEST_LEAF_TYPEHASH,
+        BigInt(leaf.index),
+        keccak256(leaf.cidBytes),
+        BigInt(leaf.byteLength),
+        BigInt(leaf.sampleCount),
+        BigInt(leaf.stage),
+      ],
+    ),
+  );
+}
+
+/** Hashes an ordered pair of nodes: keccak256(abi.encode(bytes32 left, bytes32 right)). */
+export function hashPair(left: Hex, right: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [left, right]));
+}
+
+function nextLevel(level: readonly Hex[]): Hex[] {
+  const parents: Hex[] = [];
+  for (let i = 0; i < level.length; i += 2) {
+    parents.push(i + 1 < level.length ? hashPair(level[i], level[i + 1]) : level[i]);
+  }
+  return parents;
+}
+
+/** Root of the index-ordered binary Merkle tree over `leaves` (odd nodes promoted). Throws on an empty list. */
+export function merkleRoot(leaves: readonly Hex[]): Hex {
+  if (leaves.length === 0) {
+    throw new ManifestEncodingError("MANIFEST_EMPTY", "a manifest needs at least one batch; add batches.");
+  }
+  leaves.forEach((leaf, i) => assertBytes32(leaf, `leaf ${i}`));
+  let level: Hex[] = [...leaves];
+  while (level.length > 1) level = nextLevel(level);
+  return level[0];
+}
+
+/** Membership proof of leaf `index` in the tree over `leaves`. */
+export function merkleProof(leaves: readonly Hex[], index: number): ManifestProof {
+  assertUint(index, "index");
+  if (index >= leaves.length) {
+    throw new ManifestEncodingError(
+      "MANIFEST_INDEX_OUT_OF_RANGE",
+      `proof index ${index} is outside the ${leaves.length} leaves of the manifest.`,
+    );
+  }
+  const siblings: Hex[] = [];
+  let level: Hex[] = [...leaves];
+  let i = index;
+  while (level.length > 1) {
+    const sibling = i % 2 === 1 ? i - 1 : i + 1;
+    if (sibling < level.length) siblings.push(level[sibling]);
+    level = nextLevel(level);
+    i = Math.floor(i / 2);
+  }
+  return { index, leafCount: leaves.length, siblings };
+}
+
+/** Recomputes the batch-tree root from a leaf and its proof (same walk a Solidity verifier would do). */
+export function rootFromProof(leaf: Hex, proof: ManifestProof): Hex {
+  assertBytes32(leaf, "leaf");
+  assertUint(proof.index, "proof.index");
+  assertUint(proof.leafCount, "proof.leafCount");
+  if (proof.leafCount === 0 || proof.index >= proof.leafCount) {
+    throw new ManifestEncodingError(
+      "MANIFEST_INDEX_OUT_OF_RANGE",
+      `proof index ${proof.index} is outside a tree of ${proof.leafCount} leaves.`,
+    );
+  }
+  let node = leaf;
+  let i = proof.index;
+  let count = proof.leafCount;
+  let k = 0;
+  while (count > 1) {
+    if (i % 2 === 1) node = hashPair(proof.siblings[k++] ?? missing(), node);
+    else if (i + 1 < count) node = hashPair(node, proof.siblings[k++] ?? missing());
+    i = Math.floor(i / 2);
+    count = Math.ceil(count / 2);
+  }
+  if (k !== proof.siblings.length) {
+    throw new ManifestEncodingError(
+      "MANIFEST_BAD_PROOF",
+      `proof has ${proof.siblings.length} siblings but a tree of ${proof.leafCount} leaves needs ${k} at index ${proof.index}.`,
+    );
+  }
+  return node;
+}
+
+function missing(): never {
+  throw new ManifestEncodingError("MANIFEST_BAD_PROOF", "proof is too short for its index and leaf count.");
+}
+
+/** True if `leaf` at `proof.index` belongs to the tree with root `batchRoot`. */
+export function verifyMerkleProof(batchRoot: Hex, leaf: Hex, proof: ManifestProof): boolean {
+  try {
+    return rootFromProof(leaf, proof).toLowerCase() === batchRoot.toLowerCase();
+  } catch (err) {
+    if (err instanceof ManifestEncodingError) return false;
+    throw err;
+  }
+}
+
+function shapeHash(shape: readonly number[], field: string): Hex {
+  shape.forEach((d, i) => assertUint(d, `${field}[${i}]`));
+  return keccak256(encodeAbiParameters([{ type: "uint256[]" }], [shape.map((d) => BigInt(d))]));
+}
+
+/** Hash of the dataset-level fields (see module doc for the encoding). */
+export function manifestMetaHash(meta: ManifestMetaInput): Hex {
+  for (const f of ["numClasses", "totalSamples", "numStages", "batchesPerStage", "batchCount"] as const) {
+    assertUint(meta[f], f);
+  }
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint256" },
+        { type: "uint256" },
+      ],
+      [
+        MANIFEST_META_TYPEHASH,
+        keccak256(stringToBytes(meta.name)),
+        shapeHash(meta.featureShape, "featureShape"),
+        shapeHash(meta.labelShape, "labelShape"),
+        BigInt(meta.numClasses),
+        BigInt(meta.totalSamples),
+        BigInt(meta.numStages),
+        BigInt(meta.batchesPerStage),
+        BigInt(meta.batchCount),
+      ],
+    ),
+  );
+}
+
+/** Final manifest root: keccak256(abi.encode(MANIFEST_ROOT_TYPEHASH, metaHash, batchRoot)). */
+export function combineManifestRoot(metaHash: Hex, batchRoot: Hex): Hex {
+  assertBytes32(metaHash, "metaHash");
+  assertBytes32(batchRoot, "batchRoot");
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "bytes32" }, { type: "bytes32" }],
+      [MANIFEST_ROOT_TYPEHASH, metaHash, batchRoot],
+    ),
+  );
+}
+
+/** Everything needed to commit to a manifest and prove its batches. */
+export interface ManifestCommitment {
+  root: Hex;
+  metaHash: Hex;
+  batchRoot: Hex;
+  leaves: Hex[];
+}
+
+/**
+ * Computes the manifest commitment. Leaves must be given in index order (leaf.index === position),
+ * and `meta.batchCount` must equal the number of leaves.
+ */
+export function computeManifestCommitment(
+  meta: ManifestMetaInput,
+  leaves: readonly ManifestLeafInput[],
+): ManifestCommitment {
+  if (meta.batchCount !== leaves.length) {
+    throw new ManifestEncodingError(
+      "MANIFEST_COUNT_MISMATCH",
+      `batchCount says ${meta.batchCount} but ${leaves.length} batches were given.`,
+    );
+  }
+  const hashes = leaves.map((leaf, i) => {
+    if (leaf.index !== i) {
+      throw new ManifestEncodingError(
+        "MANIFEST_BAD_INDEX",
+        `batch at position ${i} has index ${leaf.index}; batches must be listed in index order.`,
+      );
+    }
+    return manifestLeafHash(leaf);
+  });
+  const batchRoot = merkleRoot(hashes);
+  const metaHash = manifestMetaHash(meta);
+  return { root: combineManifestRoot(metaHash, batchRoot), metaHash, batchRoot, leaves: hashes };
+}
+
+/** Normalises any bytes to 0x-hex (helper for callers holding a Uint8Array CID). */
+export function cidBytesToHex(bytes: Uint8Array): Hex {
+  return toHex(bytes);
+}
