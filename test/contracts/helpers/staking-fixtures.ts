@@ -1,0 +1,88 @@
+/**
+ * Fixtures shared by the token and staking tests: a token with a genesis allocation to every test
+ * signer, a staking contract with a mock ledger (a plain signer), and every signer pre-approved.
+ */
+import { ethers } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { PoTStaking, PoTToken } from "../../../typechain-types";
+
+export const E18 = 10n ** 18n;
+export const GENESIS_PER_SIGNER = 1_000_000n * E18;
+export const FAUCET_AMOUNT = 100n * E18;
+export const FAUCET_COOLDOWN = 3600n;
+export const UNBONDING_DELAY = 7n * 24n * 3600n;
+export const MAX_COIN_AGE = 30n * 24n * 3600n;
+
+export interface StakingFixture {
+  token: PoTToken;
+  staking: PoTStaking;
+  admin: HardhatEthersSigner;
+  ledger: HardhatEthersSigner;
+  outsider: HardhatEthersSigner;
+  /** Signers with genesis tokens and an unlimited approval to the staking contract. */
+  stakers: HardhatEthersSigner[];
+}
+
+export async function deployToken(faucet: boolean, holders: string[], amounts: bigint[]): Promise<PoTToken> {
+  const factory = await ethers.getContractFactory("PoTToken");
+  const token = await factory.deploy(holders, amounts, faucet, FAUCET_AMOUNT, FAUCET_COOLDOWN);
+  await token.waitForDeployment();
+  return token;
+}
+
+/** Token (faucet on), staking bound to `ledger`, 26 funded and approved stakers. */
+export async function stakingFixture(): Promise<StakingFixture> {
+  const [admin, ledger, outsider, ...stakers] = await ethers.getSigners();
+  const holders = stakers.map((s) => s.address);
+  const token = await deployToken(
+    true,
+    holders,
+    holders.map(() => GENESIS_PER_SIGNER),
+  );
+  const factory = await ethers.getContractFactory("PoTStaking");
+  const staking = await factory.deploy(await token.getAddress(), UNBONDING_DELAY, MAX_COIN_AGE);
+  await staking.waitForDeployment();
+  await (await staking.connect(admin).setLedger(ledger.address)).wait();
+  await (await token.connect(admin).setLedger(ledger.address)).wait();
+  const stakingAddress = await staking.getAddress();
+  for (const s of stakers) await (await token.connect(s).approve(stakingAddress, ethers.MaxUint256)).wait();
+  return { token, staking, admin, ledger, outsider, stakers };
+}
+
+/** A small deterministic PRNG (xorshift128+) so random tests are reproducible from their seed. */
+export class Rng {
+  private a: bigint;
+  private b: bigint;
+
+  constructor(seed: number) {
+    this.a = BigInt(seed) * 0x9e3779b97f4a7c15n + 1n;
+    this.b = BigInt(seed) ^ 0x2545f4914f6cdd1dn;
+    for (let i = 0; i < 8; i++) this.next();
+  }
+
+  next(): bigint {
+    const mask = (1n << 64n) - 1n;
+    let x = this.a;
+    const y = this.b;
+    this.a = y;
+    x ^= (x << 23n) & mask;
+    this.b = x ^ y ^ (x >> 17n) ^ (y >> 26n);
+    return (this.b + y) & mask;
+  }
+
+  /** Uniform integer in [0, n). */
+  int(n: number): number {
+    return Number(this.next() % BigInt(n));
+  }
+
+  /** Uniform bigint in [0, n). */
+  big(n: bigint): bigint {
+    return ((this.next() << 64n) | this.next()) % n;
+  }
+
+  bytes32(): string {
+    let hex = "";
+    for (let i = 0; i < 4; i++) hex += this.next().toString(16).padStart(16, "0");
+    return `0x${hex}`;
+  }
+}

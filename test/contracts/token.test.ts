@@ -1,0 +1,177 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { deployToken, E18, FAUCET_AMOUNT, FAUCET_COOLDOWN } from "./helpers/staking-fixtures";
+
+describe("PoTToken", () => {
+  async function fixture() {
+    const [admin, ledger, alice, bob, outsider] = await ethers.getSigners();
+    const token = await deployToken(true, [alice.address, bob.address], [100n * E18, 250n * E18]);
+    const noFaucet = await deployToken(false, [alice.address], [1n]);
+    return { token, noFaucet, admin, ledger, alice, bob, outsider };
+  }
+
+  describe("deployment", () => {
+    it("is Proof of Training / POT with 18 decimals", async () => {
+      const { token } = await loadFixture(fixture);
+      expect(await token.name()).to.equal("Proof of Training");
+      expect(await token.symbol()).to.equal("POT");
+      expect(await token.decimals()).to.equal(18n);
+    });
+
+    it("mints the genesis allocation, with Transfer events from zero", async () => {
+      const { token, alice, bob } = await loadFixture(fixture);
+      expect(await token.balanceOf(alice.address)).to.equal(100n * E18);
+      expect(await token.balanceOf(bob.address)).to.equal(250n * E18);
+      expect(await token.totalSupply()).to.equal(350n * E18);
+      const deployTx = token.deploymentTransaction();
+      await expect(deployTx)
+        .to.emit(token, "Transfer")
+        .withArgs(ethers.ZeroAddress, alice.address, 100n * E18);
+      await expect(deployTx)
+        .to.emit(token, "Transfer")
+        .withArgs(ethers.ZeroAddress, bob.address, 250n * E18);
+    });
+
+    it("records the deployer as admin and no ledger", async () => {
+      const { token, admin } = await loadFixture(fixture);
+      expect(await token.admin()).to.equal(admin.address);
+      expect(await token.ledger()).to.equal(ethers.ZeroAddress);
+    });
+
+    it("reverts GenesisLengthMismatch when holders and amounts differ in length", async () => {
+      const [, , alice] = await ethers.getSigners();
+      const factory = await ethers.getContractFactory("PoTToken");
+      await expect(factory.deploy([alice.address], [1n, 2n], false, 0n, 0n))
+        .to.be.revertedWithCustomError(factory, "GenesisLengthMismatch")
+        .withArgs(1n, 2n);
+    });
+
+    it("reverts ERC20InvalidReceiver for a zero genesis holder", async () => {
+      const factory = await ethers.getContractFactory("PoTToken");
+      await expect(factory.deploy([ethers.ZeroAddress], [1n], false, 0n, 0n)).to.be.revertedWithCustomError(
+        factory,
+        "ERC20InvalidReceiver",
+      );
+    });
+
+    it("reverts InvalidFaucetAmount when the faucet is enabled with amount 0", async () => {
+      const factory = await ethers.getContractFactory("PoTToken");
+      await expect(factory.deploy([], [], true, 0n, 60n)).to.be.revertedWithCustomError(
+        factory,
+        "InvalidFaucetAmount",
+      );
+    });
+  });
+
+  describe("setLedger", () => {
+    it("binds the ledger once and emits LedgerSet", async () => {
+      const { token, admin, ledger } = await loadFixture(fixture);
+      await expect(token.connect(admin).setLedger(ledger.address))
+        .to.emit(token, "LedgerSet")
+        .withArgs(ledger.address);
+      expect(await token.ledger()).to.equal(ledger.address);
+    });
+
+    it("reverts NotAdmin for anyone but the deployer", async () => {
+      const { token, outsider, ledger } = await loadFixture(fixture);
+      await expect(token.connect(outsider).setLedger(ledger.address))
+        .to.be.revertedWithCustomError(token, "NotAdmin")
+        .withArgs(outsider.address);
+    });
+
+    it("reverts ZeroAddress for the zero ledger", async () => {
+      const { token, admin } = await loadFixture(fixture);
+      await expect(token.connect(admin).setLedger(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        token,
+        "ZeroAddress",
+      );
+    });
+
+    it("reverts LedgerAlreadySet the second time", async () => {
+      const { token, admin, ledger, outsider } = await loadFixture(fixture);
+      await token.connect(admin).setLedger(ledger.address);
+      await expect(token.connect(admin).setLedger(outsider.address))
+        .to.be.revertedWithCustomError(token, "LedgerAlreadySet")
+        .withArgs(ledger.address);
+    });
+  });
+
+  describe("mintCoinbase", () => {
+    it("lets the ledger mint, with CoinbaseMinted and Transfer", async () => {
+      const { token, admin, ledger, alice } = await loadFixture(fixture);
+      await token.connect(admin).setLedger(ledger.address);
+      const tx = token.connect(ledger).mintCoinbase(alice.address, 5n * E18);
+      await expect(tx)
+        .to.emit(token, "CoinbaseMinted")
+        .withArgs(alice.address, 5n * E18);
+      await expect(tx)
+        .to.emit(token, "Transfer")
+        .withArgs(ethers.ZeroAddress, alice.address, 5n * E18);
+      await expect(tx).to.changeTokenBalance(token, alice, 5n * E18);
+      expect(await token.totalSupply()).to.equal(355n * E18);
+    });
+
+    it("reverts NotLedger before the ledger is set, even for the admin", async () => {
+      const { token, admin, alice } = await loadFixture(fixture);
+      await expect(token.connect(admin).mintCoinbase(alice.address, 1n))
+        .to.be.revertedWithCustomError(token, "NotLedger")
+        .withArgs(admin.address);
+    });
+
+    it("reverts NotLedger for anyone but the ledger", async () => {
+      const { token, admin, ledger, outsider } = await loadFixture(fixture);
+      await token.connect(admin).setLedger(ledger.address);
+      await expect(token.connect(outsider).mintCoinbase(outsider.address, 1n))
+        .to.be.revertedWithCustomError(token, "NotLedger")
+        .withArgs(outsider.address);
+    });
+  });
+
+  describe("faucet", () => {
+    it("gives faucetAmount to the caller, with FaucetDripped", async () => {
+      const { token, outsider } = await loadFixture(fixture);
+      expect(await token.faucetEnabled()).to.equal(true);
+      expect(await token.faucetAmount()).to.equal(FAUCET_AMOUNT);
+      expect(await token.faucetCooldown()).to.equal(FAUCET_COOLDOWN);
+      expect(await token.nextFaucetAt(outsider.address)).to.equal(0n);
+      const tx = token.connect(outsider).faucet();
+      await expect(tx).to.emit(token, "FaucetDripped").withArgs(outsider.address, FAUCET_AMOUNT);
+      await expect(tx).to.changeTokenBalance(token, outsider, FAUCET_AMOUNT);
+    });
+
+    it("reverts FaucetCooldown until the cooldown passes, per address", async () => {
+      const { token, outsider, alice } = await loadFixture(fixture);
+      await token.connect(outsider).faucet();
+      const availableAt = BigInt(await time.latest()) + FAUCET_COOLDOWN;
+      expect(await token.nextFaucetAt(outsider.address)).to.equal(availableAt);
+      await expect(token.connect(outsider).faucet())
+        .to.be.revertedWithCustomError(token, "FaucetCooldown")
+        .withArgs(availableAt);
+      await token.connect(alice).faucet(); // another address is not held back
+      await time.setNextBlockTimestamp(availableAt - 1n);
+      await expect(token.connect(outsider).faucet()).to.be.revertedWithCustomError(token, "FaucetCooldown");
+      await time.setNextBlockTimestamp(availableAt);
+      await expect(token.connect(outsider).faucet()).to.emit(token, "FaucetDripped");
+    });
+
+    it("reverts FaucetDisabled on a deployment without a faucet", async () => {
+      const { noFaucet, outsider } = await loadFixture(fixture);
+      expect(await noFaucet.faucetEnabled()).to.equal(false);
+      expect(await noFaucet.faucetAmount()).to.equal(0n);
+      await expect(noFaucet.connect(outsider).faucet()).to.be.revertedWithCustomError(
+        noFaucet,
+        "FaucetDisabled",
+      );
+    });
+  });
+
+  it("transfers like a plain ERC20", async () => {
+    const { token, alice, bob } = await loadFixture(fixture);
+    await expect(token.connect(alice).transfer(bob.address, E18)).to.changeTokenBalances(
+      token,
+      [alice, bob],
+      [-E18, E18],
+    );
+  });
+});
