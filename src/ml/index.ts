@@ -1,0 +1,46 @@
+/**
+ * The deterministic training engine (docs/protocol/training.md).
+ */
+export { initEngine, assertWasmBackend } from "./backend";
+export {
+  engineId,
+  engineDescriptor,
+  assertEngineMatches,
+  ENGINE_REVISION,
+  type EngineDescriptor,
+} from "./engine-id";
+export * from "./errors";
+export {
+  JOB_SPEC_FORMAT,
+  validateJobSpec,
+  compileModel,
+  seedInitializers,
+  type JobSpec,
+  type TrainingConfig,
+  type OptimizerConfig,
+  type LossName,
+  type DataSpec,
+  type LabelSpec,
+  type CompiledModel,
+  type CompiledLayer,
+  type WeightSpec,
+  type ValidatedJobSpec,
+} from "./model-spec";
+export { buildJobSpec } from "./job-spec";
+export { encodeState, decodeState, STATE_MAGIC, STATE_VERSION, type TrainingState } from "./state";
+export { runStage, runStageWith, initialState, prepareJob, stageSteps, type StageResult } from "./stage";
+export { Trainer } from "./trainer";
+export { evaluate, evaluateWith, type Evaluation } from "./evaluate";
+export { modelFlops } from "./flops";
+export {
+  encodeBatch,
+  decodeBatch,
+  assertBatch,
+  takeSamples,
+  BATCH_MAGIC,
+  BATCH_VERSION,
+  type Batch,
+} from "./data/batch-format";
+export { loadMnist, type MnistOptions } from "./data/mnist";
+export { loadIris } from "./data/iris";
+export { seededPermutation } from "./data/shuffle";
