@@ -16,7 +16,15 @@ interface ITokenReceiverMock {
 /// @title Test only: an ERC20 that calls back into the receiver (like ERC777/ERC1363 hooks)
 /// @notice Lets the staking tests try to reenter `withdrawUnstaked` and `slash`. Never deploy for real.
 contract HookedERC20Mock is ERC20 {
+    /// @notice Receivers whose hook runs on incoming transfers.
+    mapping(address receiver => bool hooked) public isHooked;
+
     constructor() ERC20("Hooked", "HOOK") {}
+
+    /// @notice Makes transfers to `receiver` call its `onTokenReceived` (anyone may call: test only).
+    function setHooked(address receiver) external {
+        isHooked[receiver] = true;
+    }
 
     /// @notice Mints `amount` to `to` (anyone may call: test only).
     function mint(address to, uint256 amount) external {
@@ -25,7 +33,7 @@ contract HookedERC20Mock is ERC20 {
 
     function _update(address from, address to, uint256 value) internal override {
         super._update(from, to, value);
-        if (from != address(0) && to.code.length > 0) ITokenReceiverMock(to).onTokenReceived(from, value);
+        if (from != address(0) && isHooked[to]) ITokenReceiverMock(to).onTokenReceived(from, value);
     }
 }
 

@@ -1,0 +1,659 @@
+import { expect } from "chai";
+import { ethers, network } from "hardhat";
+import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { Address, Hex } from "viem";
+import vectors from "../vectors/protocol.json";
+import { followTheCoin } from "../../src/protocol/follow-the-coin";
+import { coinAge } from "../../src/protocol/pos";
+import type { PoTStaking } from "../../typechain-types";
+import {
+  E18,
+  MAX_COIN_AGE,
+  Rng,
+  stakingFixture,
+  UNBONDING_DELAY,
+  type StakingFixture,
+} from "./helpers/staking-fixtures";
+
+/** The stake list in leaf order, as src/protocol's followTheCoin takes it. */
+async function stakeList(staking: PoTStaking): Promise<{ staker: Address; stake: bigint }[]> {
+  const [stakers, stakes] = await staking.stakersPage(0n, 100_000n);
+  return stakers.map((s, i) => ({ staker: s as Address, stake: stakes[i] }));
+}
+
+/** followTheCoin of src/protocol, as addresses. */
+async function expectedDraw(staking: PoTStaking, seed: string, k: number): Promise<string[]> {
+  const list = await stakeList(staking);
+  return followTheCoin(seed as Hex, list, k).map((i) => list[i].staker);
+}
+
+/** Asserts totalStake == tree total == sum of every staker's stakeOf. */
+async function expectTotalsConsistent(staking: PoTStaking): Promise<void> {
+  const list = await stakeList(staking);
+  const sum = list.reduce((a, e) => a + e.stake, 0n);
+  expect(await staking.totalStake()).to.equal(sum);
+  expect(await staking.treeTotal()).to.equal(sum);
+  for (const e of list) expect(await staking.stakeOf(e.staker)).to.equal(e.stake);
+  expect(await staking.activeStakerCount()).to.equal(BigInt(list.filter((e) => e.stake > 0n).length));
+}
+
+describe("PoTStaking", () => {
+  describe("deployment and setLedger", () => {
+    it("stores its parameters", async () => {
+      const { staking, token, admin, ledger } = await loadFixture(stakingFixture);
+      expect(await staking.token()).to.equal(await token.getAddress());
+      expect(await staking.unbondingDelay()).to.equal(UNBONDING_DELAY);
+      expect(await staking.maxCoinAgeSeconds()).to.equal(MAX_COIN_AGE);
+      expect(await staking.admin()).to.equal(admin.address);
+      expect(await staking.ledger()).to.equal(ledger.address);
+      expect(await staking.FTC_TYPEHASH()).to.equal(
+        ethers.keccak256(ethers.toUtf8Bytes("PoT.FollowTheCoin(bytes32 seed,uint256 draw)")),
+      );
+      expect(await staking.FTC_TYPEHASH()).to.equal(vectors.typehashes.FTC_TYPEHASH);
+    });
+
+    it("reverts ZeroAddress for a zero token and InvalidMaxCoinAge for a zero cap", async () => {
+      const factory = await ethers.getContractFactory("PoTStaking");
+      await expect(factory.deploy(ethers.ZeroAddress, 1n, 1n)).to.be.revertedWithCustomError(
+        factory,
+        "ZeroAddress",
+      );
+      const { token } = await loadFixture(stakingFixture);
+      await expect(factory.deploy(await token.getAddress(), 1n, 0n)).to.be.revertedWithCustomError(
+        factory,
+        "InvalidMaxCoinAge",
+      );
+    });
+
+    it("setLedger: once, admin only, non-zero, with LedgerSet", async () => {
+      const { token, admin, ledger, outsider } = await loadFixture(stakingFixture);
+      const factory = await ethers.getContractFactory("PoTStaking");
+      const staking = await factory.connect(admin).deploy(await token.getAddress(), 10n, 10n);
+      await expect(staking.connect(outsider).setLedger(ledger.address))
+        .to.be.revertedWithCustomError(staking, "NotAdmin")
+        .withArgs(outsider.address);
+      await expect(staking.connect(admin).setLedger(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        staking,
+        "ZeroAddress",
+      );
+      await expect(staking.connect(admin).setLedger(ledger.address))
+        .to.emit(staking, "LedgerSet")
+        .withArgs(ledger.address);
+      await expect(staking.connect(admin).setLedger(outsider.address))
+        .to.be.revertedWithCustomError(staking, "LedgerAlreadySet")
+        .withArgs(ledger.address);
+    });
+  });
+
+  describe("stake", () => {
+    it("pulls the tokens, registers the leaf once and emits StakerRegistered and Staked", async () => {
+      const { staking, token, stakers } = await loadFixture(stakingFixture);
+      const [alice, bob] = stakers;
+      const tx = staking.connect(alice).stake(5n * E18);
+      await expect(tx).to.emit(staking, "StakerRegistered").withArgs(alice.address, 0n);
+      const since = BigInt(await time.latest());
+      await expect(tx)
+        .to.emit(staking, "Staked")
+        .withArgs(alice.address, 5n * E18, 5n * E18, since);
+      await expect(tx).to.changeTokenBalances(token, [alice, staking], [-5n * E18, 5n * E18]);
+      await expect(staking.connect(bob).stake(1n))
+        .to.emit(staking, "StakerRegistered")
+        .withArgs(bob.address, 1n);
+      await expect(staking.connect(alice).stake(1n)).to.not.emit(staking, "StakerRegistered");
+      expect(await staking.stakerCount()).to.equal(2n);
+      expect(await staking.stakerAt(0n)).to.equal(alice.address);
+      expect(await staking.stakerAt(1n)).to.equal(bob.address);
+      expect(await staking.stakeOf(alice.address)).to.equal(5n * E18 + 1n);
+      expect(await staking.totalStake()).to.equal(5n * E18 + 2n);
+      expect(await staking.activeStakerCount()).to.equal(2n);
+    });
+
+    it("reverts ZeroAmount for 0", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      await expect(staking.connect(stakers[0]).stake(0n)).to.be.revertedWithCustomError(
+        staking,
+        "ZeroAmount",
+      );
+    });
+
+    it("reverts (token's ERC20InsufficientAllowance) without an approval", async () => {
+      const { staking, token, stakers } = await loadFixture(stakingFixture);
+      await token.connect(stakers[0]).approve(await staking.getAddress(), 0n);
+      await expect(staking.connect(stakers[0]).stake(1n)).to.be.revertedWithCustomError(
+        token,
+        "ERC20InsufficientAllowance",
+      );
+    });
+
+    it("stakerAt reverts StakerIndexOutOfRange past the end", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      await expect(staking.stakerAt(0n))
+        .to.be.revertedWithCustomError(staking, "StakerIndexOutOfRange")
+        .withArgs(0n, 0n);
+      await staking.connect(stakers[0]).stake(1n);
+      await expect(staking.stakerAt(1n))
+        .to.be.revertedWithCustomError(staking, "StakerIndexOutOfRange")
+        .withArgs(1n, 1n);
+    });
+  });
+
+  describe("coin age", () => {
+    it("equals coinAge of src/protocol/pos.ts at several times, capped at maxCoinAgeSeconds", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).stake(3n * E18 + 7n);
+      const since = await staking.stakeSinceOf(alice.address);
+      expect(since).to.equal(BigInt(await time.latest()));
+      // Right after staking (a view runs against the latest block's timestamp): zero age.
+      expect(await staking.coinAgeOf(alice.address)).to.equal(
+        coinAge(3n * E18 + 7n, since, BigInt(await time.latest()), MAX_COIN_AGE),
+      );
+      for (const dt of [
+        1n,
+        59n,
+        3600n,
+        86_400n,
+        MAX_COIN_AGE - 1n,
+        MAX_COIN_AGE,
+        MAX_COIN_AGE + 1n,
+        10n * MAX_COIN_AGE,
+      ]) {
+        await time.increaseTo(since + dt);
+        const now = BigInt(await time.latest());
+        const onChain = await staking.coinAgeOf(alice.address);
+        expect(onChain).to.equal(coinAge(await staking.stakeOf(alice.address), since, now, MAX_COIN_AGE));
+      }
+      expect(await staking.coinAgeOf(alice.address)).to.equal((3n * E18 + 7n) * MAX_COIN_AGE);
+    });
+
+    it("is zero for a non-staker", async () => {
+      const { staking, outsider } = await loadFixture(stakingFixture);
+      expect(await staking.coinAgeOf(outsider.address)).to.equal(0n);
+    });
+
+    it("adding stake never inflates coin age (weighted-average origin, rounded up)", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      const rng = new Rng(7);
+      for (const [i, who] of stakers.slice(0, 6).entries()) {
+        await staking.connect(who).stake(1n + rng.big(100n * E18));
+        // Sometimes wait past the cap: the capped age must not spill into the new stake.
+        await time.increase(i % 2 === 0 ? Number(MAX_COIN_AGE) * 3 : 1 + rng.int(Number(MAX_COIN_AGE)));
+        for (let round = 0; round < 3; round++) {
+          const add = rng.int(3) === 0 ? 1n : 1n + rng.big(10_000n * E18);
+          const oldStake = await staking.stakeOf(who.address);
+          const oldSince = await staking.stakeSinceOf(who.address);
+          const next = BigInt(await time.latest()) + 1n;
+          await time.setNextBlockTimestamp(next);
+          const before = coinAge(oldStake, oldSince, next, MAX_COIN_AGE);
+          await staking.connect(who).stake(add);
+          const after = await staking.coinAgeOf(who.address);
+          expect(after).to.be.lte(before);
+          // ...and it keeps what it had, up to rounding of one second of the new total.
+          expect(before - after).to.be.lt(oldStake + add);
+          await time.increase(1 + rng.int(100_000));
+        }
+      }
+    });
+
+    it("resetCoinAge: ledger only, restarts at now with CoinAgeReset", async () => {
+      const { staking, ledger, outsider, stakers } = await loadFixture(stakingFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).stake(E18);
+      await time.increase(1000);
+      await expect(staking.connect(outsider).resetCoinAge(alice.address))
+        .to.be.revertedWithCustomError(staking, "NotLedger")
+        .withArgs(outsider.address);
+      await expect(staking.connect(alice).resetCoinAge(alice.address)).to.be.revertedWithCustomError(
+        staking,
+        "NotLedger",
+      );
+      const tx = staking.connect(ledger).resetCoinAge(alice.address);
+      await expect(tx)
+        .to.emit(staking, "CoinAgeReset")
+        .withArgs(alice.address, BigInt(await time.latest()) + 1n);
+      expect(await staking.coinAgeOf(alice.address)).to.equal(0n);
+      await time.increase(10);
+      expect(await staking.coinAgeOf(alice.address)).to.equal(10n * E18);
+    });
+
+    it("unstaked stake stops counting for coin age at once", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).stake(10n * E18);
+      const since = await staking.stakeSinceOf(alice.address);
+      await time.increase(100);
+      await staking.connect(alice).requestUnstake(4n * E18);
+      const now = BigInt(await time.latest());
+      expect(await staking.coinAgeOf(alice.address)).to.equal(coinAge(6n * E18, since, now, MAX_COIN_AGE));
+    });
+  });
+
+  describe("unstake and withdraw", () => {
+    it("requestUnstake moves stake to unbonding with UnstakeRequested; withdraw after the delay with Withdrawn", async () => {
+      const { staking, token, stakers } = await loadFixture(stakingFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).stake(10n * E18);
+      const releaseAt = BigInt(await time.latest()) + 1n + UNBONDING_DELAY;
+      await expect(staking.connect(alice).requestUnstake(4n * E18))
+        .to.emit(staking, "UnstakeRequested")
+        .withArgs(alice.address, 4n * E18, 4n * E18, releaseAt);
+      expect(await staking.stakeOf(alice.address)).to.equal(6n * E18);
+      expect(await staking.totalStake()).to.equal(6n * E18);
+      expect(await staking.totalUnbonding()).to.equal(4n * E18);
+      expect(await staking.unbondingOf(alice.address)).to.deep.equal([4n * E18, releaseAt]);
+
+      await time.setNextBlockTimestamp(releaseAt - 1n);
+      await expect(staking.connect(alice).withdrawUnstaked())
+        .to.be.revertedWithCustomError(staking, "UnbondingNotFinished")
+        .withArgs(releaseAt);
+      await time.setNextBlockTimestamp(releaseAt);
+      const tx = staking.connect(alice).withdrawUnstaked();
+      await expect(tx)
+        .to.emit(staking, "Withdrawn")
+        .withArgs(alice.address, 4n * E18);
+      await expect(tx).to.changeTokenBalances(token, [alice, staking], [4n * E18, -4n * E18]);
+      expect(await staking.totalUnbonding()).to.equal(0n);
+      await expect(staking.connect(alice).withdrawUnstaked()).to.be.revertedWithCustomError(
+        staking,
+        "NothingToWithdraw",
+      );
+    });
+
+    it("a second request adds to unbonding and pushes the release of the whole amount", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).stake(10n * E18);
+      await staking.connect(alice).requestUnstake(E18);
+      await time.increase(1000);
+      await staking.connect(alice).requestUnstake(2n * E18);
+      const releaseAt = BigInt(await time.latest()) + UNBONDING_DELAY;
+      expect(await staking.unbondingOf(alice.address)).to.deep.equal([3n * E18, releaseAt]);
+    });
+
+    it("reverts ZeroAmount, InsufficientStake and NothingToWithdraw", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      const [alice] = stakers;
+      await expect(staking.connect(alice).requestUnstake(0n)).to.be.revertedWithCustomError(
+        staking,
+        "ZeroAmount",
+      );
+      await expect(staking.connect(alice).requestUnstake(1n))
+        .to.be.revertedWithCustomError(staking, "InsufficientStake")
+        .withArgs(1n, 0n);
+      await staking.connect(alice).stake(5n);
+      await expect(staking.connect(alice).requestUnstake(6n))
+        .to.be.revertedWithCustomError(staking, "InsufficientStake")
+        .withArgs(6n, 5n);
+      await expect(staking.connect(alice).withdrawUnstaked()).to.be.revertedWithCustomError(
+        staking,
+        "NothingToWithdraw",
+      );
+    });
+
+    it("unstaking everything leaves the leaf in place with zero stake; restaking restarts coin age", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      const [alice, bob] = stakers;
+      await staking.connect(alice).stake(5n);
+      await staking.connect(bob).stake(7n);
+      await staking.connect(alice).requestUnstake(5n);
+      expect(await staking.activeStakerCount()).to.equal(1n);
+      expect(await staking.stakerCount()).to.equal(2n);
+      expect(await staking.draw(ethers.ZeroHash, 1n)).to.deep.equal([bob.address]);
+      await time.increase(500);
+      await expect(staking.connect(alice).stake(3n)).to.not.emit(staking, "StakerRegistered");
+      expect(await staking.stakeSinceOf(alice.address)).to.equal(BigInt(await time.latest()));
+      expect(await staking.stakerAt(0n)).to.equal(alice.address);
+      await expectTotalsConsistent(staking);
+    });
+
+    it("a reentrant token cannot withdraw twice (ReentrancyGuardReentrantCall)", async () => {
+      const [admin] = await ethers.getSigners();
+      const hooked = await (await ethers.getContractFactory("HookedERC20Mock")).deploy();
+      const staking = await (
+        await ethers.getContractFactory("PoTStaking")
+      )
+        .connect(admin)
+        .deploy(await hooked.getAddress(), 10n, 10n);
+      const attacker = await (
+        await ethers.getContractFactory("ReentrantStakerMock")
+      ).deploy(await staking.getAddress(), await hooked.getAddress());
+      // A second, honest staker's unbonding stake is what a reentrant withdraw would steal.
+      await hooked.setHooked(await attacker.getAddress());
+      await hooked.mint(await attacker.getAddress(), 100n);
+      await hooked.mint(admin.address, 1000n);
+      await hooked.connect(admin).approve(await staking.getAddress(), 1000n);
+      await staking.connect(admin).stake(1000n);
+      await staking.connect(admin).requestUnstake(1000n);
+      await attacker.stakeAndUnstake(100n);
+      await time.increase(20);
+      await expect(attacker.attack()).to.be.revertedWithCustomError(staking, "ReentrancyGuardReentrantCall");
+      expect(await staking.unbondingOf(await attacker.getAddress())).to.deep.equal([
+        100n,
+        (await staking.unbondingOf(await attacker.getAddress()))[1],
+      ]);
+      expect(await hooked.balanceOf(await staking.getAddress())).to.equal(1100n);
+      expect(await attacker.reentries()).to.equal(0n);
+    });
+  });
+
+  describe("slash", () => {
+    async function slashFixture(): Promise<StakingFixture> {
+      const f = await stakingFixture();
+      await f.staking.connect(f.stakers[0]).stake(10n * E18);
+      await f.staking.connect(f.stakers[1]).stake(20n * E18);
+      return f;
+    }
+
+    it("takes from active stake first, with Slashed, and returns the amount", async () => {
+      const { staking, token, ledger, outsider, stakers } = await loadFixture(slashFixture);
+      const [alice] = stakers;
+      expect(
+        await staking.connect(ledger).slash.staticCall(alice.address, 4n * E18, outsider.address),
+      ).to.equal(4n * E18);
+      const tx = staking.connect(ledger).slash(alice.address, 4n * E18, outsider.address);
+      await expect(tx)
+        .to.emit(staking, "Slashed")
+        .withArgs(alice.address, outsider.address, 4n * E18, 0n);
+      await expect(tx).to.changeTokenBalances(token, [outsider, staking], [4n * E18, -4n * E18]);
+      expect(await staking.stakeOf(alice.address)).to.equal(6n * E18);
+      expect(await staking.totalStake()).to.equal(26n * E18);
+      await expectTotalsConsistent(staking);
+    });
+
+    it("unstaking does not escape: the slash reaches unbonding stake, and withdraw before the delay reverts", async () => {
+      const { staking, token, ledger, outsider, stakers } = await loadFixture(slashFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).requestUnstake(8n * E18); // active 2, unbonding 8
+      const [, releaseAt] = await staking.unbondingOf(alice.address);
+      await expect(staking.connect(alice).withdrawUnstaked())
+        .to.be.revertedWithCustomError(staking, "UnbondingNotFinished")
+        .withArgs(releaseAt);
+      expect(
+        await staking.connect(ledger).slash.staticCall(alice.address, 5n * E18, outsider.address),
+      ).to.equal(5n * E18);
+      const tx = staking.connect(ledger).slash(alice.address, 5n * E18, outsider.address);
+      await expect(tx)
+        .to.emit(staking, "Slashed")
+        .withArgs(alice.address, outsider.address, 2n * E18, 3n * E18);
+      await expect(tx).to.changeTokenBalance(token, outsider, 5n * E18);
+      expect(await staking.stakeOf(alice.address)).to.equal(0n);
+      expect(await staking.unbondingOf(alice.address)).to.deep.equal([5n * E18, releaseAt]);
+      expect(await staking.totalUnbonding()).to.equal(5n * E18);
+      expect(await staking.activeStakerCount()).to.equal(1n);
+      await time.increaseTo(releaseAt);
+      await expect(staking.connect(alice).withdrawUnstaked()).to.changeTokenBalance(token, alice, 5n * E18);
+      await expectTotalsConsistent(staking);
+    });
+
+    it("takes at most what there is, and returns 0 without an event when there is nothing", async () => {
+      const { staking, ledger, outsider, stakers } = await loadFixture(slashFixture);
+      const [alice] = stakers;
+      await staking.connect(alice).requestUnstake(E18);
+      expect(
+        await staking.connect(ledger).slash.staticCall(alice.address, 100n * E18, outsider.address),
+      ).to.equal(10n * E18);
+      await expect(staking.connect(ledger).slash(alice.address, 100n * E18, outsider.address))
+        .to.emit(staking, "Slashed")
+        .withArgs(alice.address, outsider.address, 9n * E18, E18);
+      expect(await staking.connect(ledger).slash.staticCall(alice.address, 1n, outsider.address)).to.equal(
+        0n,
+      );
+      await expect(staking.connect(ledger).slash(alice.address, 1n, outsider.address)).to.not.emit(
+        staking,
+        "Slashed",
+      );
+      await expect(staking.connect(ledger).slash(outsider.address, 1n, outsider.address)).to.not.emit(
+        staking,
+        "Slashed",
+      );
+      await expect(staking.connect(ledger).slash(alice.address, 0n, outsider.address)).to.not.emit(
+        staking,
+        "Slashed",
+      );
+      await expectTotalsConsistent(staking);
+    });
+
+    it("reverts NotLedger for others and ZeroAddress for a zero beneficiary", async () => {
+      const { staking, ledger, outsider, stakers } = await loadFixture(slashFixture);
+      await expect(staking.connect(outsider).slash(stakers[0].address, 1n, outsider.address))
+        .to.be.revertedWithCustomError(staking, "NotLedger")
+        .withArgs(outsider.address);
+      await expect(
+        staking.connect(ledger).slash(stakers[0].address, 1n, ethers.ZeroAddress),
+      ).to.be.revertedWithCustomError(staking, "ZeroAddress");
+    });
+  });
+
+  describe("peer registry", () => {
+    it("setPeer stores and announces a multiaddr; clearPeer removes it", async () => {
+      const { staking, stakers, outsider } = await loadFixture(stakingFixture);
+      const addr = "/ip4/203.0.113.7/tcp/4001/p2p/12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf";
+      await expect(staking.connect(stakers[0]).setPeer(addr))
+        .to.emit(staking, "PeerSet")
+        .withArgs(stakers[0].address, addr);
+      expect(await staking.peerOf(stakers[0].address)).to.equal(addr);
+      expect(await staking.peerOf(outsider.address)).to.equal("");
+      const longest = "/" + "a".repeat(255);
+      await staking.connect(stakers[0]).setPeer(longest);
+      expect(await staking.peerOf(stakers[0].address)).to.equal(longest);
+      await expect(staking.connect(stakers[0]).clearPeer())
+        .to.emit(staking, "PeerSet")
+        .withArgs(stakers[0].address, "");
+      expect(await staking.peerOf(stakers[0].address)).to.equal("");
+    });
+
+    it("reverts InvalidMultiaddrLength when empty or longer than MAX_MULTIADDR_LENGTH", async () => {
+      const { staking, outsider } = await loadFixture(stakingFixture);
+      expect(await staking.MAX_MULTIADDR_LENGTH()).to.equal(256n);
+      await expect(staking.connect(outsider).setPeer(""))
+        .to.be.revertedWithCustomError(staking, "InvalidMultiaddrLength")
+        .withArgs(0n);
+      await expect(staking.connect(outsider).setPeer("x".repeat(257)))
+        .to.be.revertedWithCustomError(staking, "InvalidMultiaddrLength")
+        .withArgs(257n);
+    });
+  });
+
+  describe("draw (follow-the-coin)", () => {
+    it("reverts ZeroDrawCount for k = 0 and NotEnoughStakers when fewer than k hold stake", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      await expect(staking.draw(ethers.ZeroHash, 0n)).to.be.revertedWithCustomError(staking, "ZeroDrawCount");
+      await expect(staking.draw(ethers.ZeroHash, 1n))
+        .to.be.revertedWithCustomError(staking, "NotEnoughStakers")
+        .withArgs(1n, 0n);
+      await staking.connect(stakers[0]).stake(1n);
+      await staking.connect(stakers[1]).stake(1n);
+      await staking.connect(stakers[2]).stake(1n);
+      await staking.connect(stakers[2]).requestUnstake(1n);
+      await expect(staking.draw(ethers.ZeroHash, 3n))
+        .to.be.revertedWithCustomError(staking, "NotEnoughStakers")
+        .withArgs(3n, 2n);
+      expect(new Set(await staking.draw(ethers.ZeroHash, 2n)).size).to.equal(2);
+    });
+
+    for (const [n, v] of vectors.followTheCoin.entries()) {
+      it(`equals the committed vector ${n} (k = ${v.k}, ${v.stakes.length} stakers)`, async () => {
+        const { staking, stakers } = await loadFixture(stakingFixture);
+        // Leaf i of the vector is signer i; a zero stake is a leaf that staked and unstaked everything.
+        for (const [i, e] of v.stakes.entries()) {
+          const stake = BigInt(e.stake);
+          await staking.connect(stakers[i]).stake(stake === 0n ? 1n : stake);
+          if (stake === 0n) await staking.connect(stakers[i]).requestUnstake(1n);
+        }
+        const drawn = await staking.draw(v.seed, BigInt(v.k));
+        expect(drawn).to.deep.equal(v.drawnIndices.map((i) => stakers[i].address));
+        expect(drawn).to.deep.equal(await expectedDraw(staking, v.seed, v.k));
+      });
+    }
+
+    it("equals followTheCoin of src/protocol on 50 random stake histories (stakes, zeros, unstakes, slashes)", async () => {
+      let draws = 0;
+      for (let c = 0; c < 50; c++) {
+        const { staking, stakers, ledger, outsider } = await loadFixture(stakingFixture);
+        const rng = new Rng(1000 + c);
+        const pool = stakers.slice(0, 1 + rng.int(stakers.length));
+        const ops = 4 + rng.int(36);
+        for (let o = 0; o < ops; o++) {
+          const who = pool[rng.int(pool.length)];
+          const active = await staking.stakeOf(who.address);
+          const op = rng.int(10);
+          if (op < 6 || active === 0n) {
+            const scale = [1n, 1000n, E18, 1000n * E18][rng.int(4)];
+            await staking.connect(who).stake(1n + rng.big(scale));
+          } else if (op < 9) {
+            await staking.connect(who).requestUnstake(rng.int(2) === 0 ? active : 1n + rng.big(active));
+          } else {
+            await staking.connect(ledger).slash(who.address, 1n + rng.big(active * 2n), outsider.address);
+          }
+          if (o % 5 === 0) {
+            expect(await staking.totalStake()).to.equal(await staking.treeTotal());
+          }
+        }
+        await expectTotalsConsistent(staking);
+        const holders = Number(await staking.activeStakerCount());
+        if (holders === 0) continue;
+        for (let s = 0; s < 4; s++) {
+          const seed = rng.bytes32();
+          const k = 1 + rng.int(holders);
+          expect(await staking.draw(seed, BigInt(k)), `case ${c} seed ${seed} k ${k}`).to.deep.equal(
+            await expectedDraw(staking, seed, k),
+          );
+          draws++;
+        }
+        await expect(staking.draw(rng.bytes32(), BigInt(holders + 1))).to.be.revertedWithCustomError(
+          staking,
+          "NotEnoughStakers",
+        );
+      }
+      expect(draws).to.be.greaterThan(150);
+    });
+  });
+
+  describe("totals", () => {
+    it("totalStake == tree total == sum of stakes after random operation sequences", async () => {
+      const { staking, stakers, ledger, outsider } = await loadFixture(stakingFixture);
+      const rng = new Rng(42);
+      for (let o = 0; o < 150; o++) {
+        const who = stakers[rng.int(stakers.length)];
+        const active = await staking.stakeOf(who.address);
+        const op = rng.int(12);
+        if (op < 6 || active === 0n) await staking.connect(who).stake(1n + rng.big(50n * E18));
+        else if (op < 9) await staking.connect(who).requestUnstake(1n + rng.big(active));
+        else if (op < 11)
+          await staking.connect(ledger).slash(who.address, rng.big(active + E18), outsider.address);
+        else {
+          await time.increase(Number(UNBONDING_DELAY));
+          const [unbonding] = await staking.unbondingOf(who.address);
+          if (unbonding > 0n) await staking.connect(who).withdrawUnstaked();
+        }
+        if (o % 10 === 9) await expectTotalsConsistent(staking);
+      }
+      await expectTotalsConsistent(staking);
+    });
+  });
+
+  describe("FenwickTree library (harness)", () => {
+    it("prefix sums and searches match a plain array; defensive reverts fire", async () => {
+      const tree = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
+      const rng = new Rng(3);
+      const values: bigint[] = [];
+      for (let i = 0; i < 37; i++) {
+        const v = rng.int(4) === 0 ? 0n : rng.big(1000n);
+        values.push(v);
+        await tree.append(v);
+        if (i % 3 === 0) {
+          const leaf = 1 + rng.int(values.length);
+          const d = rng.big(500n);
+          await tree.add(leaf, d);
+          values[leaf - 1] += d;
+        }
+      }
+      const leaf = 5;
+      await tree.sub(leaf, values[leaf - 1]);
+      values[leaf - 1] = 0n;
+      let prefix = 0n;
+      for (let i = 0; i < values.length; i++) {
+        prefix += values[i];
+        expect(await tree.prefixSum(i + 1)).to.equal(prefix);
+      }
+      expect(await tree.total()).to.equal(prefix);
+      expect(await tree.size()).to.equal(BigInt(values.length));
+      for (let t = 0; t < 40; t++) {
+        const ticket = rng.big(prefix);
+        let cum = 0n;
+        let expected = 0;
+        for (let i = 0; i < values.length; i++) {
+          cum += values[i];
+          if (ticket < cum) {
+            expected = i + 1;
+            break;
+          }
+        }
+        expect(await tree.find(ticket, [], [])).to.equal(BigInt(expected));
+      }
+      await expect(tree.add(0, 1))
+        .to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange")
+        .withArgs(0n, 37n);
+      await expect(tree.sub(38, 1))
+        .to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange")
+        .withArgs(38n, 37n);
+      await expect(tree.prefixSum(38)).to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange");
+      await expect(tree.find(prefix, [], [])).to.be.revertedWithCustomError(tree, "FenwickTicketOutOfRange");
+      const empty = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
+      await expect(empty.find(0, [], [])).to.be.revertedWithCustomError(empty, "FenwickTicketOutOfRange");
+    });
+  });
+
+  describe("gas of draw (printed; figures for docs/contracts/staking.md)", () => {
+    it("k = 3, 5, 10 over 10, 100 and 1000 stakers", async function () {
+      const { staking, token, stakers } = await loadFixture(stakingFixture);
+      const funder = stakers[stakers.length - 1];
+      const stakingAddress = await staking.getAddress();
+      const rng = new Rng(99);
+      const rows: string[] = [];
+      let count = 0;
+      let stakeGasNew = 0n;
+      let stakeGasTopUp = 0n;
+      let unstakeGas = 0n;
+      for (const target of [10, 100, 1000]) {
+        while (count < target) {
+          const wallet = new ethers.Wallet(ethers.keccak256(ethers.toBeHex(count + 1, 32)), ethers.provider);
+          await network.provider.send("hardhat_setBalance", [wallet.address, "0x56BC75E2D63100000"]);
+          const amount = 1n + rng.big(1000n * E18);
+          await token.connect(funder).transfer(wallet.address, amount * 2n);
+          await token.connect(wallet).approve(stakingAddress, ethers.MaxUint256);
+          const receipt = await (await staking.connect(wallet).stake(amount)).wait();
+          count++;
+          if (count === 1000) {
+            stakeGasNew = receipt!.gasUsed;
+            stakeGasTopUp = (await (await staking.connect(wallet).stake(1n)).wait())!.gasUsed;
+            unstakeGas = (await (await staking.connect(wallet).requestUnstake(1n)).wait())!.gasUsed;
+          }
+        }
+        const list = await stakeList(staking);
+        for (const k of [3, 5, 10]) {
+          let total = 0n;
+          let max = 0n;
+          const seeds = 5;
+          for (let s = 0; s < seeds; s++) {
+            const seed = rng.bytes32();
+            expect(await staking.draw(seed, BigInt(k))).to.deep.equal(
+              followTheCoin(seed as Hex, list, k).map((i) => list[i].staker),
+            );
+            const gas = await staking.draw.estimateGas(seed, BigInt(k));
+            total += gas;
+            if (gas > max) max = gas;
+          }
+          rows.push(`| ${target} | ${k} | ${total / BigInt(seeds)} | ${max} |`);
+        }
+      }
+      console.log("\n      draw gas (eth_estimateGas, includes the 21,000 base; mean and max of 5 seeds)");
+      console.log("      | stakers | k | mean gas | max gas |");
+      console.log("      |---|---|---|---|");
+      for (const r of rows) console.log(`      ${r}`);
+      console.log(
+        `      at 1000 stakers: stake() by a new staker ${stakeGasNew}, top-up ${stakeGasTopUp}, requestUnstake ${unstakeGas}`,
+      );
+    });
+  });
+});
