@@ -292,7 +292,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint256 limit
     ) external view returns (address[] memory stakers, uint256[] memory stakes) {
         uint256 n = _tree.size;
-        uint256 end = offset >= n ? offset : Math.min(n, offset + limit);
+        uint256 end = offset >= n ? offset : (limit >= n - offset ? n : offset + limit);
         uint256 count = end - offset;
         stakers = new address[](count);
         stakes = new uint256[](count);

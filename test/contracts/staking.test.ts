@@ -125,6 +125,19 @@ describe("PoTStaking", () => {
       );
     });
 
+    it("stakersPage pages the draw order with active stakes, clamped to the end", async () => {
+      const { staking, stakers } = await loadFixture(stakingFixture);
+      for (const [i, s] of stakers.slice(0, 5).entries()) await staking.connect(s).stake(BigInt(i + 1));
+      await staking.connect(stakers[2]).requestUnstake(3n);
+      const [who, stakes] = await staking.stakersPage(1n, 3n);
+      expect(who).to.deep.equal(stakers.slice(1, 4).map((s) => s.address));
+      expect(stakes).to.deep.equal([2n, 0n, 4n]);
+      const [all] = await staking.stakersPage(0n, ethers.MaxUint256);
+      expect(all.length).to.equal(5);
+      expect((await staking.stakersPage(3n, ethers.MaxUint256))[0].length).to.equal(2);
+      expect((await staking.stakersPage(ethers.MaxUint256, 10n))[0].length).to.equal(0);
+    });
+
     it("stakerAt reverts StakerIndexOutOfRange past the end", async () => {
       const { staking, stakers } = await loadFixture(stakingFixture);
       await expect(staking.stakerAt(0n))
