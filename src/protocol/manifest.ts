@@ -58,7 +58,7 @@ export interface ManifestLeafInput {
   byteLength: number;
   /** Number of training samples in the batch (>= 1). */
   sampleCount: number;
-  /** Stage index (0-based) that consumes this batch. */
+  /** Stage (1..numStages, as in docs/PROTOCOL.md) that consumes this batch. */
   stage: number;
 }
 

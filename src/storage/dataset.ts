@@ -20,7 +20,10 @@ import type { ContentStore, FetchOptions } from "./types";
 /** Format tag of the manifest JSON. */
 export const MANIFEST_FORMAT = "pot-dataset-manifest/1";
 
-/** How the employer cuts the dataset. Batch i goes to stage floor(i / batchesPerStage). */
+/**
+ * How the employer cuts the dataset. Stages are numbered 1..numStages as in docs/PROTOCOL.md (stage s
+ * computes S_s = f(S_{s-1}, B_s)); batch i (0-based) goes to stage floor(i / batchesPerStage) + 1.
+ */
 export interface DatasetPlan {
   name: string;
   /** Shape of one sample's features, e.g. [784] or [28, 28, 1]. */
@@ -39,9 +42,16 @@ export interface BatchInput {
   sampleCount: number;
 }
 
+/** Stage (1-based) that batch `index` (0-based) belongs to. */
+export function stageOfBatch(index: number, batchesPerStage: number): number {
+  return Math.floor(index / batchesPerStage) + 1;
+}
+
 /** One batch as listed in the manifest. */
 export interface ManifestBatch {
+  /** Position in `batches` (0-based). */
   index: number;
+  /** Stage that consumes the batch (1..numStages). */
   stage: number;
   /** CIDv1 (base32) of the batch object. */
   cid: string;
@@ -143,10 +153,10 @@ export function verifyManifest(manifest: DatasetManifest, expectedRoot: Hex): Ma
   let total = 0;
   batches.forEach((b, i) => {
     if (b.index !== i) fail("MANIFEST_INVALID", `batch at position ${i} has index ${b.index}.`);
-    if (b.stage !== Math.floor(i / batchesPerStage)) {
+    if (b.stage !== stageOfBatch(i, batchesPerStage)) {
       fail(
         "MANIFEST_INVALID",
-        `batch ${i} has stage ${b.stage}, expected ${Math.floor(i / batchesPerStage)}.`,
+        `batch ${i} has stage ${b.stage}, expected ${stageOfBatch(i, batchesPerStage)}.`,
       );
     }
     if (!isUint(b.byteLength) || !isUint(b.sampleCount) || b.sampleCount < 1) {
@@ -194,7 +204,7 @@ export function encodeManifest(manifest: DatasetManifest): Uint8Array {
 
 /**
  * Employer side: stores every batch (pinned), builds and stores the manifest, and returns the root to
- * commit on-chain. Batch i belongs to stage floor(i / plan.batchesPerStage); exactly
+ * commit on-chain. Batch i belongs to stage floor(i / plan.batchesPerStage) + 1; exactly
  * numStages x batchesPerStage batches are required.
  */
 export async function publishDataset(
@@ -219,7 +229,7 @@ export async function publishDataset(
     const cid = await store.put(batch.bytes, { pin: true, signal: options.signal });
     listed.push({
       index: i,
-      stage: Math.floor(i / plan.batchesPerStage),
+      stage: stageOfBatch(i, plan.batchesPerStage),
       cid: canonicalCid(cid),
       byteLength: batch.bytes.byteLength,
       sampleCount: batch.sampleCount,
@@ -272,8 +282,8 @@ export async function fetchStageBatches(
   options: FetchOptions = {},
 ): Promise<FetchedBatch[]> {
   const commitment = verifyManifest(manifest, expectedRoot);
-  if (!isUint(stage) || stage >= manifest.numStages) {
-    fail("STAGE_OUT_OF_RANGE", `stage ${stage} is outside the manifest's ${manifest.numStages} stages.`);
+  if (!isUint(stage) || stage < 1 || stage > manifest.numStages) {
+    fail("STAGE_OUT_OF_RANGE", `stage ${stage} is outside the manifest's stages 1..${manifest.numStages}.`);
   }
   const wanted = manifest.batches.filter((b) => b.stage === stage);
   return Promise.all(

@@ -61,7 +61,7 @@ describe("storage: datasets (publish, manifest root, per-stage fetch)", function
     expect(root).to.match(/^0x[0-9a-f]{64}$/);
     expect(manifest.root).to.equal(root);
     expect(manifest.totalSamples).to.equal(6 * 64);
-    expect(manifest.batches.map((b) => b.stage)).to.deep.equal([0, 0, 1, 1, 2, 2]);
+    expect(manifest.batches.map((b) => b.stage)).to.deep.equal([1, 1, 2, 2, 3, 3]);
     expect(manifest.batches.map((b) => b.byteLength)).to.deep.equal(batches.map((b) => b.bytes.length));
     expect(await employer.has(manifestCid)).to.equal(true);
     expect(verifyManifest(manifest, root).root).to.equal(root);
@@ -69,15 +69,17 @@ describe("storage: datasets (publish, manifest root, per-stage fetch)", function
 
   it("a miner fetches the manifest by CID and one stage's batches from another node, with proofs", async () => {
     const manifest = await fetchManifest(miner, published.manifestCid, published.root);
-    const stage1 = await fetchStageBatches(miner, manifest, published.root, 1);
-    expect(stage1.map((b) => b.index)).to.deep.equal([2, 3]);
+    const stage2 = await fetchStageBatches(miner, manifest, published.root, 2);
+    expect(stage2.map((b) => b.index)).to.deep.equal([2, 3]);
     const { batchRoot, leaves } = manifestCommitment(manifest);
-    for (const b of stage1) {
+    for (const b of stage2) {
       expect(Buffer.from(b.bytes).equals(Buffer.from(batches[b.index].bytes))).to.equal(true);
       expect(verifyMerkleProof(batchRoot, leaves[b.index], b.proof)).to.equal(true);
     }
-    const err = await caught(() => fetchStageBatches(miner, manifest, published.root, 3));
-    expect((err as DatasetManifestError).code).to.equal("STAGE_OUT_OF_RANGE");
+    for (const stage of [0, 4]) {
+      const err = await caught(() => fetchStageBatches(miner, manifest, published.root, stage));
+      expect((err as DatasetManifestError).code).to.equal("STAGE_OUT_OF_RANGE");
+    }
   });
 
   it("rejects a manifest whose root does not match the committed one", async () => {
@@ -91,7 +93,7 @@ describe("storage: datasets (publish, manifest root, per-stage fetch)", function
       [published.manifest, ("0x" + "11".repeat(32)) as Hex],
       [{ ...published.manifest, name: "other" }, published.root],
     ] as const) {
-      const err = await caught(() => fetchStageBatches(miner, manifest, root, 0));
+      const err = await caught(() => fetchStageBatches(miner, manifest, root, 1));
       expect(err).to.be.instanceOf(DatasetManifestError);
       expect(err.code).to.equal("MANIFEST_ROOT_MISMATCH");
       expect(err.message).to.contain(root);
@@ -104,7 +106,7 @@ describe("storage: datasets (publish, manifest root, per-stage fetch)", function
 
   it("rejects structurally inconsistent manifests even before the root check", () => {
     const m = published.manifest;
-    const wrongStage = { ...m, batches: m.batches.map((b, i) => (i === 1 ? { ...b, stage: 1 } : b)) };
+    const wrongStage = { ...m, batches: m.batches.map((b, i) => (i === 1 ? { ...b, stage: 2 } : b)) };
     expect(() => verifyManifest(wrongStage, m.root)).to.throw(DatasetManifestError, /stage/);
     expect(() => verifyManifest({ ...m, totalSamples: 1 }, m.root)).to.throw(
       DatasetManifestError,
@@ -117,12 +119,12 @@ describe("storage: datasets (publish, manifest root, per-stage fetch)", function
 
   it("a miner handed a batch outside the manifest (or of another stage) rejects it", async () => {
     const m = published.manifest;
-    const ok = await assertBatchInManifest(m, m.root, 2, batches[5].bytes);
+    const ok = await assertBatchInManifest(m, m.root, 3, batches[5].bytes);
     expect(ok.index).to.equal(5);
     for (const [stage, bytes] of [
-      [2, patternBytes(25_000, 999)], // foreign bytes
-      [0, batches[5].bytes], // real batch, wrong stage
-      [2, batches[5].bytes.subarray(1)], // truncated
+      [3, patternBytes(25_000, 999)], // foreign bytes
+      [1, batches[5].bytes], // real batch, wrong stage
+      [3, batches[5].bytes.subarray(1)], // truncated
     ] as const) {
       const err = await caught(() => assertBatchInManifest(m, m.root, stage, bytes));
       expect(err.code).to.equal("BATCH_NOT_IN_MANIFEST");

@@ -18,7 +18,8 @@ import {
   type ManifestMetaInput,
   type ManifestProof,
 } from "../../src/protocol/manifest";
-import { parseCid } from "../../src/storage/cid";
+import { computeCid, parseCid } from "../../src/storage/cid";
+import { patternBytes } from "../support/pattern-bytes";
 import vectors from "../vectors/manifest.json";
 
 interface VectorCase {
@@ -118,6 +119,16 @@ describe("protocol/manifest: dataset manifest commitment", () => {
       });
     });
   }
+
+  it("vector CIDs are the Kubo-compatible CIDs of the documented batch bytes", async () => {
+    for (const c of cases) {
+      for (const b of c.batches) {
+        const bytes = patternBytes(1000 + 37 * b.index, 100 + b.index);
+        expect(b.byteLength).to.equal(bytes.length);
+        expect(await computeCid(bytes)).to.equal(b.cid);
+      }
+    }
+  });
 
   it("promotes the odd node instead of duplicating it (3 leaves)", () => {
     const [a, b, c] = cases[0].expected.leaves;
