@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import "@tensorflow/tfjs-backend-wasm";
 import { setThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { BackendUnavailableError } from "./errors";
-import { registerDeterministicKernels } from "./kernels";
+import { deterministicKernelsRegistered, registerDeterministicKernels } from "./kernels";
 
 export { tf };
 
@@ -58,5 +58,8 @@ export function assertWasmBackend(): void {
     throw new BackendUnavailableError(
       `active TensorFlow.js backend is '${active}', not 'wasm': results would differ from every other miner`,
     );
+  }
+  if (!deterministicKernelsRegistered()) {
+    throw new BackendUnavailableError("the deterministic kernels are not registered (call initEngine())");
   }
 }

@@ -66,19 +66,22 @@ describe("ml: deterministic kernels", function () {
     [false, true],
     [true, true],
   ]) {
-    it(`matMul transposeA=${ta} transposeB=${tb} equals the float32 reference bit for bit`, function () {
-      const [m, k, n] = [37, 53, 29];
-      const a = randomArray(m * k, 1);
-      const b = randomArray(k * n, 2);
-      const ain = ta ? transpose(a, m, k) : a;
-      const bin = tb ? transpose(b, k, n) : b;
-      const out = tf.tidy(() =>
-        tf
-          .matMul(tf.tensor(ain, ta ? [k, m] : [m, k]), tf.tensor(bin, tb ? [n, k] : [k, n]), ta, tb)
-          .dataSync(),
-      ) as Float32Array;
-      expect(bitsEqual(out, referenceMatMul(a, b, m, k, n))).to.equal(true);
-    });
+    for (const [m, k, n] of [
+      [37, 53, 29],
+      [16, 70, 48],
+    ])
+      it(`matMul ${m}x${k}x${n} transposeA=${ta} transposeB=${tb} equals the float32 reference bit for bit`, function () {
+        const a = randomArray(m * k, 1);
+        const b = randomArray(k * n, 2);
+        const ain = ta ? transpose(a, m, k) : a;
+        const bin = tb ? transpose(b, k, n) : b;
+        const out = tf.tidy(() =>
+          tf
+            .matMul(tf.tensor(ain, ta ? [k, m] : [m, k]), tf.tensor(bin, tb ? [n, k] : [k, n]), ta, tb)
+            .dataSync(),
+        ) as Float32Array;
+        expect(bitsEqual(out, referenceMatMul(a, b, m, k, n))).to.equal(true);
+      });
   }
 
   for (const [pad, stride] of [
@@ -129,6 +132,66 @@ describe("ml: deterministic kernels", function () {
       await tf.setBackend("wasm");
       got.forEach((v, i) => expect(v).to.be.closeTo(cpu[i], 1e-5));
       xt.dispose();
+    });
+  }
+
+  /** Runs `f` on the cpu backend (float64-accumulating reference) and returns its values. */
+  async function onCpu(f: () => tf.Tensor): Promise<Float32Array> {
+    await tf.setBackend("cpu");
+    try {
+      return tf.tidy(() => f().dataSync()) as Float32Array;
+    } finally {
+      await tf.setBackend("wasm");
+    }
+  }
+
+  for (const [pad, stride] of [
+    ["valid", 1],
+    ["same", 2],
+    ["valid", 2],
+  ] as const) {
+    it(`Conv2DBackpropInput (pad ${pad}, stride ${stride}) matches tfjs-cpu within 1e-5 and is repeatable`, async function () {
+      const [n, h, w, c, fh, fw, oc] = [2, 9, 8, 3, 3, 3, 4];
+      const oh = pad === "same" ? Math.ceil(h / stride) : Math.floor((h - fh) / stride) + 1;
+      const ow = pad === "same" ? Math.ceil(w / stride) : Math.floor((w - fw) / stride) + 1;
+      const dy = randomArray(n * oh * ow * oc, 5);
+      const filter = randomArray(fh * fw * c * oc, 6);
+      const run = () =>
+        tf.engine().runKernel(
+          "Conv2DBackpropInput",
+          { dy: tf.tensor4d(dy, [n, oh, ow, oc]), filter: tf.tensor4d(filter, [fh, fw, c, oc]) },
+          {
+            strides: [stride, stride],
+            pad,
+            dataFormat: "NHWC",
+            dimRoundingMode: undefined,
+            inputShape: [n, h, w, c],
+          },
+        ) as tf.Tensor;
+      const got = tf.tidy(() => run().dataSync()) as Float32Array;
+      expect(bitsEqual(got, tf.tidy(() => run().dataSync()) as Float32Array)).to.equal(true);
+      const cpu = await onCpu(run);
+      expect(got.length).to.equal(n * h * w * c);
+      got.forEach((v, i) => expect(v).to.be.closeTo(cpu[i], 1e-5));
+    });
+  }
+
+  for (const [pool, stride, pad] of [
+    [2, 2, "valid"],
+    [3, 2, "same"],
+  ] as const) {
+    it(`MaxPoolGrad (pool ${pool}, stride ${stride}, ${pad}) equals tfjs-cpu exactly`, async function () {
+      const [n, h, w, c] = [2, 7, 6, 3];
+      const x = randomArray(n * h * w * c, 7);
+      // Weight each pooled output differently so every routed gradient is distinguishable.
+      const grad = () =>
+        tf.grad((t: tf.Tensor) => {
+          const pooled = tf.maxPool(t as tf.Tensor4D, pool, stride, pad);
+          return tf.sum(tf.mul(pooled, tf.reshape(tf.range(1, pooled.size + 1), pooled.shape)));
+        })(tf.tensor4d(x, [n, h, w, c]));
+      const got = tf.tidy(() => grad().dataSync()) as Float32Array;
+      const cpu = await onCpu(grad);
+      expect(Array.from(got)).to.deep.equal(Array.from(cpu));
     });
   }
 });

@@ -5,15 +5,27 @@
 import * as tf from "@tensorflow/tfjs";
 import { makeBatchMatMul } from "./batch-mat-mul";
 import { makeConv2DBackpropFilter } from "./conv2d-backprop-filter";
+import { makeConv2DBackpropInput } from "./conv2d-backprop-input";
+import { makeMaxPoolGrad } from "./max-pool-grad";
 import type { WasmKernelFunc } from "./wasm-internals";
 
 /** Names and revisions of the kernels we register; part of the engine id. */
 export const KERNEL_SET = [
-  "BatchMatMul:transpose-then-xnnpack@1",
+  "BatchMatMul:transpose-then-xnnpack-pack-smaller@2",
   "Conv2DBackpropFilter:im2colT-xnnpack@1",
+  "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@1",
+  "MaxPoolGrad:first-max-ts@1",
 ] as const;
 
 let registered = false;
+let stock:
+  | {
+      matMul: tf.KernelConfig;
+      backpropFilter?: tf.KernelConfig;
+      backpropInput: tf.KernelConfig;
+      maxPoolGrad: tf.KernelConfig;
+    }
+  | undefined;
 
 function stockKernel(name: string): WasmKernelFunc {
   const config = tf.getKernel(name, "wasm");
@@ -24,6 +36,12 @@ function stockKernel(name: string): WasmKernelFunc {
 /** Registers our kernels on the wasm backend (idempotent). Call after the backend is initialized. */
 export function registerDeterministicKernels(): void {
   if (registered) return;
+  stock = {
+    matMul: tf.getKernel("BatchMatMul", "wasm")!,
+    backpropFilter: tf.getKernel("Conv2DBackpropFilter", "wasm"),
+    backpropInput: tf.getKernel("Conv2DBackpropInput", "wasm")!,
+    maxPoolGrad: tf.getKernel("MaxPoolGrad", "wasm")!,
+  };
   const stockMatMul = stockKernel("BatchMatMul");
   const stockTranspose = stockKernel("Transpose");
   tf.unregisterKernel("BatchMatMul", "wasm");
@@ -38,5 +56,40 @@ export function registerDeterministicKernels(): void {
     backendName: "wasm",
     kernelFunc: makeConv2DBackpropFilter(stockMatMul) as unknown as tf.KernelFunc,
   });
+  const stockConv2D = stockKernel("Conv2D");
+  tf.unregisterKernel("Conv2DBackpropInput", "wasm");
+  tf.registerKernel({
+    kernelName: "Conv2DBackpropInput",
+    backendName: "wasm",
+    kernelFunc: makeConv2DBackpropInput(stockConv2D) as unknown as tf.KernelFunc,
+  });
+  tf.unregisterKernel("MaxPoolGrad", "wasm");
+  tf.registerKernel({
+    kernelName: "MaxPoolGrad",
+    backendName: "wasm",
+    kernelFunc: makeMaxPoolGrad() as unknown as tf.KernelFunc,
+  });
   registered = true;
+}
+
+/**
+ * Benchmarks only: puts the stock wasm kernels back (no Conv2DBackpropFilter, slow transposed
+ * matmul). The engine refuses to train until registerDeterministicKernels() runs again.
+ */
+export function restoreStockKernels(): void {
+  if (!registered || !stock) return;
+  tf.unregisterKernel("BatchMatMul", "wasm");
+  tf.registerKernel({ ...stock.matMul, setupFunc: undefined });
+  tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
+  if (stock.backpropFilter) tf.registerKernel(stock.backpropFilter);
+  for (const k of [stock.backpropInput, stock.maxPoolGrad]) {
+    tf.unregisterKernel(k.kernelName, "wasm");
+    tf.registerKernel({ ...k, setupFunc: undefined });
+  }
+  registered = false;
+}
+
+/** Whether our kernels are the registered ones. */
+export function deterministicKernelsRegistered(): boolean {
+  return registered;
 }
