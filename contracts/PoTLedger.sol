@@ -1,0 +1,986 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {PoTVerifier} from "./ledger/PoTVerifier.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
+import {IPoTToken} from "./interfaces/IPoTToken.sol";
+import {PoTHashes} from "./ledger/PoTHashes.sol";
+import {LedgerParams, JobRequest, Opening} from "./ledger/LedgerTypes.sol";
+import {PoTJury} from "./ledger/PoTJury.sol";
+
+/// @title The Proof of Training ledger: job escrow, declarations, headers, PoA, wrapped blocks
+/// @notice One global chain of wrapped blocks; each block finalizes one stage of one job (seed 002,
+/// Algorithms 1 and 2). The chain is the referee: it orders declarations before the reveal, opens the
+/// commitments itself, sends disagreements to a jury, draws PoA committees from randomness fixed after
+/// the header, pays the employer's fee out by pull payments, and slashes provable faults.
+/// Phases of a stage: declare -> close -> (jury) -> header -> PoA -> wrap. docs/contracts/ledger.md
+/// explains every rule and the attack it closes.
+/// @dev Hashes: contracts/ledger/PoTHashes.sol, mirroring src/protocol. The protocol domain is this
+/// contract's EIP-712 domain separator (name "ProofOfTraining", version "1").
+contract PoTLedger is EIP712, ReentrancyGuardTransient {
+    // ------------------------------------------------------------------ constants and types
+
+    /// @notice Job id of the built-in dummy job (no fee, coinbase only, never expires).
+    uint64 public constant DUMMY_JOB = 0;
+    uint16 internal constant BPS = 10_000;
+
+    /// @notice Job status.
+    uint8 internal constant JOB_OPEN = 1;
+    uint8 internal constant JOB_FINISHED = 2;
+    uint8 internal constant JOB_EXPIRED = 3;
+
+    /// @notice Stage phases. A stage is Open from the moment its parent is fixed; it is closed (no more
+    /// declarations) once `closeBlock` is reached (or, when disputed, at its deadline).
+    uint8 internal constant PHASE_OPEN = 1;
+    uint8 internal constant PHASE_JURY = 2;
+    uint8 internal constant PHASE_DECIDED = 3;
+    uint8 internal constant PHASE_HEADERED = 4;
+    uint8 internal constant PHASE_WRAPPED = 5;
+
+    /// @notice Declaration status in its storage slot.
+    uint8 internal constant DECL_DECLARED = 1;
+    uint8 internal constant DECL_CREDITED = 2;
+    uint8 internal constant DECL_SLASHED = 3;
+
+    /// @notice Roles of RewardCredited.
+    uint8 internal constant ROLE_BUILDER = 1;
+    uint8 internal constant ROLE_DECLARANT = 2;
+    uint8 internal constant ROLE_ATTESTER = 3;
+
+    /// @notice Reasons of Slashed.
+    uint8 internal constant FAULT_DECLARATION = 1;
+    uint8 internal constant FAULT_JUROR = 2;
+
+    struct Job {
+        // slot 0
+        address employer;
+        uint64 deadline;
+        uint32 stageSeconds;
+        // slot 1
+        uint128 escrow;
+        uint128 feePerStage;
+        // slot 2
+        uint32 numStages;
+        uint32 wrappedStages;
+        uint16 c;
+        uint16 k;
+        uint8 status;
+        // slot 3
+        bytes32 initialStateHash;
+    }
+
+    struct Stage {
+        // slot 0: written when the stage opens, updated by every declaration
+        uint64 deadline;
+        uint64 closeBlock;
+        uint16 declCount;
+        uint16 leadCount;
+        uint8 phase;
+        bool disputed;
+        uint64 randBlock;
+        // slot 1: the first declared result, then the decided one
+        bytes32 result;
+        // slot 2..4: written by the header
+        bytes32 rho;
+        bytes32 headerHash;
+        bytes32 openedHash;
+        // slot 5
+        address builder;
+        uint32 attestRound;
+        uint32 attestMask;
+        // slot 6: committee of the round the attestation bitmap refers to
+        bytes32 committeeHash;
+        // slot 7: written by the wrap
+        uint128 perDeclaration;
+        uint16 unclaimed;
+    }
+
+    // ------------------------------------------------------------------ immutables and state
+
+    IPoTToken public immutable token;
+    IPoTStaking public immutable staking;
+    /// @notice The jury contract this ledger deployed (JuryDrawn, JuryVoted, JuryDecided come from it).
+    PoTJury public immutable jury;
+    /// @notice The stateless checker this ledger deployed (openings, attestation signatures).
+    PoTVerifier public immutable verifier;
+
+    uint32 public immutable sealWindowSeconds;
+    uint32 public immutable closeDelayBlocks;
+    uint32 public immutable poaWindowBlocks;
+    uint32 public immutable poaMaxRounds;
+    uint32 public immutable minStageSeconds;
+    uint32 public immutable minJobSeconds;
+    uint16 public immutable builderBps;
+    uint16 public immutable attesterBps;
+    uint16 public immutable maxC;
+    uint16 public immutable maxK;
+    uint256 public immutable targetPerCoinSecond;
+    uint256 public immutable minStake;
+    uint256 public immutable coinbasePerCoinAge;
+    uint256 public immutable coinbaseCap;
+    uint256 public immutable declarationSlash;
+    uint256 public immutable jurorSlash;
+
+    mapping(uint64 jobId => Job) internal _jobs;
+    mapping(uint64 jobId => mapping(uint32 stage => Stage)) internal _stages;
+    /// @dev One slot per (job, staker, stage parity), reused across stages:
+    /// stage (32 bits) | status (8 bits) | low 216 bits of keccak256(abi.encode(declarationHash, rand)).
+    mapping(uint64 jobId => mapping(address staker => uint256[2])) internal _decls;
+
+    /// @notice ETH each account can withdraw.
+    mapping(address account => uint256 wei_) public claimable;
+
+    /// @notice Sum of the unspent escrow of open jobs.
+    uint256 public totalEscrow;
+    /// @notice Sum of declaration shares set aside at wraps, not yet claimed or released.
+    uint256 public totalReserved;
+    /// @notice Sum of `claimable`.
+    uint256 public totalClaimable;
+
+    /// @notice Next job id (job 0 is the dummy job).
+    uint64 public nextJobId = 1;
+    /// @notice Number of wrapped blocks; the next block's index.
+    uint64 public blockCount;
+    /// @notice Hash of the last wrapped block (zero before the first).
+    bytes32 public lastBlockHash;
+
+    // ------------------------------------------------------------------ events
+
+    event JobCreated(
+        uint64 indexed jobId,
+        address indexed employer,
+        uint256 fee,
+        bytes specCid,
+        bytes32 manifestRoot,
+        bytes32 initialStateHash,
+        uint32 numStages,
+        uint16 c,
+        uint16 k,
+        uint32 stageSeconds,
+        uint64 deadline
+    );
+    /// @notice Declarations for (jobId, stage) are accepted from now, trained from `parentHash`.
+    /// `seed` is the chain head when it opened (the dummy job draws its batch from it).
+    event StageOpened(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        bytes32 parentHash,
+        uint64 deadline,
+        bytes32 seed
+    );
+    event Declared(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed declarer,
+        bytes32 parentHash,
+        bytes32 resultHash,
+        bytes32 commitment,
+        bytes32 rand,
+        uint64 timestamp
+    );
+    /// @notice Declarations of the stage close at block `closeBlock` (no declaration is accepted from it on).
+    event DeclarationsClosed(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        uint64 closeBlock,
+        bytes32 leadResult,
+        bool disputed
+    );
+    event HeaderSubmitted(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed builder,
+        bytes32 headerHash,
+        bytes32 parentHash,
+        bytes32 resultHash,
+        bytes32 rho,
+        bytes resultCid,
+        uint64 timestamp,
+        address[] opened,
+        uint64 randBlock
+    );
+    event CommitteeDrawn(uint64 indexed jobId, uint32 indexed stage, uint32 round, address[] members);
+    event Attested(uint64 indexed jobId, uint32 indexed stage, address indexed member, uint32 round);
+    event BlockWrapped(
+        uint64 indexed index,
+        bytes32 indexed blockHash,
+        uint64 indexed jobId,
+        uint32 stage,
+        bytes32 parentBlockHash,
+        bytes32 headerHash,
+        address[] attesters,
+        address wrapper,
+        uint64 timestamp
+    );
+    event HeaderVoided(uint64 indexed jobId, uint32 indexed stage, bytes32 headerHash, address builder);
+    event Slashed(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed staker,
+        uint8 fault,
+        uint256 amount,
+        address reporter
+    );
+    event RewardCredited(
+        address indexed account,
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        uint8 role,
+        uint256 amount
+    );
+    event CoinbaseMinted(address indexed staker, uint64 indexed jobId, uint32 indexed stage, uint256 amount);
+    event Withdrawn(address indexed account, uint256 amount);
+    event JobFinished(uint64 indexed jobId);
+    event JobExpired(uint64 indexed jobId, uint256 unspent);
+    /// @notice ETH credited back to the employer: unspent escrow, rounding dust, released shares.
+    event Refunded(uint64 indexed jobId, address indexed employer, uint256 amount);
+
+    // ------------------------------------------------------------------ errors
+
+    error InvalidParams(string what);
+    error ZeroAddress();
+    error UnknownJob(uint64 jobId);
+    error JobNotOpen(uint64 jobId);
+    error JobNotExpired(uint64 deadline);
+    error StageOutOfRange(uint32 stage, uint32 numStages);
+    error WrongPhase(uint8 phase);
+    error WrongParent(bytes32 expected, bytes32 given);
+    error DeclarationsClosedAt(uint64 closeBlock);
+    error NotClosed();
+    error StageDisputed();
+    error NotDisputed();
+    error AlreadyDeclared();
+    error UnsettledDeclaration(uint32 stage);
+    error ZeroHash();
+    error SealTimestampOutOfWindow(uint64 timestamp, uint256 blockTimestamp);
+    error NotEnoughStake(uint256 stake, uint256 minimum);
+    error KernelAboveTarget();
+    error PreviousStageNotWrapped();
+    error EmptyCid();
+    error TooFewOpenings(uint256 given, uint256 needed);
+    error WrongRho();
+    error VoidedBuilder();
+    error RandomnessNotReady(uint64 randBlock);
+    error RandomnessExpired(uint64 randBlock);
+    error PoaExpired();
+    error PoaNotExpired();
+    error NotCommitteeMember(address account);
+    error AlreadyAttested();
+    error BadSignatureCount(uint256 given, uint256 k);
+    error OpenedListMismatch();
+    error NotAFault();
+    error DoesNotOpen(address declarer);
+    error NotJury(address caller);
+    error NothingToWithdraw();
+    error TransferFailed();
+
+    // ------------------------------------------------------------------ construction
+
+    /// @param token_ the PoT token (the ledger must be its `ledger`)
+    /// @param staking_ the staking contract (the ledger must be its `ledger`)
+    /// @param p the parameters (docs/contracts/ledger.md, "Parameters")
+    constructor(
+        IPoTToken token_,
+        IPoTStaking staking_,
+        LedgerParams memory p
+    ) EIP712("ProofOfTraining", "1") {
+        if (address(token_) == address(0) || address(staking_) == address(0)) revert ZeroAddress();
+        if (p.sealWindowSeconds == 0) revert InvalidParams("sealWindowSeconds");
+        if (p.closeDelayBlocks == 0) revert InvalidParams("closeDelayBlocks");
+        if (p.poaWindowBlocks == 0 || p.poaWindowBlocks > 255) revert InvalidParams("poaWindowBlocks");
+        if (p.poaMaxRounds == 0) revert InvalidParams("poaMaxRounds");
+        if (p.juryWindowSeconds == 0) revert InvalidParams("juryWindowSeconds");
+        if (p.minStageSeconds == 0) revert InvalidParams("minStageSeconds");
+        if (p.jurySize == 0) revert InvalidParams("jurySize");
+        if (uint256(p.builderBps) + p.attesterBps > BPS) revert InvalidParams("bps");
+        if (p.maxC < 2 || p.maxC > 64) revert InvalidParams("maxC");
+        if (p.maxK == 0 || p.maxK > 32) revert InvalidParams("maxK");
+        if (p.dummyC < 2 || p.dummyC > p.maxC || p.dummyK == 0 || p.dummyK > p.maxK)
+            revert InvalidParams("dummy");
+        if (p.dummyStageSeconds == 0 || p.dummyInitialStateHash == bytes32(0)) revert InvalidParams("dummy");
+        token = token_;
+        staking = staking_;
+        sealWindowSeconds = p.sealWindowSeconds;
+        closeDelayBlocks = p.closeDelayBlocks;
+        poaWindowBlocks = p.poaWindowBlocks;
+        poaMaxRounds = p.poaMaxRounds;
+        minStageSeconds = p.minStageSeconds;
+        minJobSeconds = p.minJobSeconds;
+        builderBps = p.builderBps;
+        attesterBps = p.attesterBps;
+        maxC = p.maxC;
+        maxK = p.maxK;
+        targetPerCoinSecond = p.targetPerCoinSecond;
+        minStake = p.minStake;
+        coinbasePerCoinAge = p.coinbasePerCoinAge;
+        coinbaseCap = p.coinbaseCap;
+        declarationSlash = p.declarationSlash;
+        jurorSlash = p.jurorSlash;
+        verifier = new PoTVerifier();
+        jury = new PoTJury(staking_, _domainSeparatorV4(), p.jurySize, p.juryWindowSeconds, p.minStake);
+
+        Job storage dummy = _jobs[DUMMY_JOB];
+        dummy.deadline = type(uint64).max;
+        dummy.stageSeconds = p.dummyStageSeconds;
+        dummy.numStages = type(uint32).max;
+        dummy.c = p.dummyC;
+        dummy.k = p.dummyK;
+        dummy.status = JOB_OPEN;
+        dummy.initialStateHash = p.dummyInitialStateHash;
+        emit JobCreated(
+            DUMMY_JOB,
+            address(0),
+            0,
+            p.dummySpecCid,
+            bytes32(0),
+            p.dummyInitialStateHash,
+            type(uint32).max,
+            p.dummyC,
+            p.dummyK,
+            p.dummyStageSeconds,
+            type(uint64).max
+        );
+        _openStage(DUMMY_JOB, 1, p.dummyStageSeconds, p.dummyInitialStateHash);
+    }
+
+    // ------------------------------------------------------------------ job escrow
+
+    /// @notice Opens a job and escrows its fee (msg.value). The fee is split evenly over the stages
+    /// (the remainder returns to the employer when the job ends) and cannot be taken back while the job
+    /// runs; when the job expires unfinished, the unspent part is refundable.
+    /// @return jobId the new job's id
+    function createJob(JobRequest calldata r) external payable returns (uint64 jobId) {
+        verifier.checkJobRequest(r, msg.value, maxC, maxK, minStageSeconds, block.timestamp + minJobSeconds);
+        jobId = nextJobId++;
+        Job storage job = _jobs[jobId];
+        job.employer = msg.sender;
+        job.deadline = r.deadline;
+        job.stageSeconds = r.stageSeconds;
+        job.escrow = uint128(msg.value);
+        job.feePerStage = uint128(msg.value / r.numStages);
+        job.numStages = r.numStages;
+        job.c = r.c;
+        job.k = r.k;
+        job.status = JOB_OPEN;
+        job.initialStateHash = r.initialStateHash;
+        totalEscrow += msg.value;
+        emit JobCreated(
+            jobId,
+            msg.sender,
+            msg.value,
+            r.specCid,
+            r.manifestRoot,
+            r.initialStateHash,
+            r.numStages,
+            r.c,
+            r.k,
+            r.stageSeconds,
+            r.deadline
+        );
+        _openStage(jobId, 1, r.stageSeconds, r.initialStateHash);
+    }
+
+    /// @notice Ends a job whose deadline passed unfinished and credits its unspent escrow to the employer
+    /// (withdraw it with `withdraw`). Anyone may call it.
+    function expireJob(uint64 jobId) external {
+        Job storage job = _jobs[jobId];
+        if (jobId == DUMMY_JOB || job.status == 0) revert UnknownJob(jobId);
+        if (job.status != JOB_OPEN) revert JobNotOpen(jobId);
+        if (block.timestamp < job.deadline) revert JobNotExpired(job.deadline);
+        job.status = JOB_EXPIRED;
+        uint256 unspent = job.escrow;
+        job.escrow = 0;
+        totalEscrow -= unspent;
+        emit JobExpired(jobId, unspent);
+        _refund(jobId, job.employer, unspent);
+    }
+
+    /// @notice Sends the caller everything credited to it (rewards and refunds). Pull payment.
+    function withdraw() external nonReentrant {
+        uint256 amount = claimable[msg.sender];
+        if (amount == 0) revert NothingToWithdraw();
+        claimable[msg.sender] = 0;
+        totalClaimable -= amount;
+        emit Withdrawn(msg.sender, amount);
+        (bool ok, ) = payable(msg.sender).call{value: amount}("");
+        if (!ok) revert TransferFailed();
+    }
+
+    // ------------------------------------------------------------------ declarations (Algorithm 1)
+
+    /// @notice Declares the training of stage `stage` of `jobId` (seed 002, Algorithm 1 step 4-5).
+    /// @dev Accepted while the stage is open and its declarations have not closed; one per staker per
+    /// stage; the PoS kernel over (domain, staker, job, stage, timestamp) must pass (never over rand).
+    /// @param parentHash H(S_{stage-1}); must equal the parent fixed by the previous stage
+    /// @param resultHash H(S_stage)
+    /// @param commitment keccak256(abi.encode(COMMITMENT_TYPEHASH, domain, rho, rand, msg.sender, jobId, stage))
+    /// @param rand the commitment's public salt (published here so any header can open it)
+    /// @param timestamp the PoS seal timestamp, in (block.timestamp - sealWindowSeconds, block.timestamp]
+    function declare(
+        uint64 jobId,
+        uint32 stage,
+        bytes32 parentHash,
+        bytes32 resultHash,
+        bytes32 commitment,
+        bytes32 rand,
+        uint64 timestamp
+    ) external {
+        Job storage job = _liveJob(jobId);
+        Stage storage st = _stages[jobId][stage];
+        if (st.phase != PHASE_OPEN) revert WrongPhase(st.phase);
+        if (_declarationsClosed(st)) revert DeclarationsClosedAt(st.closeBlock);
+        if (resultHash == bytes32(0) || commitment == bytes32(0)) revert ZeroHash();
+        bytes32 parent = _parentOf(job, jobId, stage);
+        if (parentHash != parent) revert WrongParent(parent, parentHash);
+
+        bytes32 domain = _domainSeparatorV4();
+        _checkSeal(domain, PoTHashes.SEAL_DECLARATION, jobId, stage, timestamp);
+
+        uint256 parity = stage & 1;
+        uint256 old = _decls[jobId][msg.sender][parity];
+        if (old != 0) {
+            uint32 oldStage = uint32(old >> 224);
+            if (oldStage == stage) revert AlreadyDeclared();
+            if (uint8(old >> 216) == DECL_DECLARED) revert UnsettledDeclaration(oldStage);
+        }
+        bytes32 declHash = PoTHashes.declaration(
+            domain,
+            jobId,
+            stage,
+            parentHash,
+            resultHash,
+            commitment,
+            timestamp,
+            msg.sender
+        );
+        _decls[jobId][msg.sender][parity] = verifier.packDeclaration(stage, DECL_DECLARED, declHash, rand);
+
+        uint16 count = st.declCount + 1;
+        st.declCount = count;
+        if (count == 1) {
+            st.result = resultHash;
+            st.leadCount = 1;
+        } else if (resultHash == st.result) {
+            st.leadCount += 1;
+        } else if (!st.disputed) {
+            st.disputed = true;
+        }
+        emit Declared(jobId, stage, msg.sender, parentHash, resultHash, commitment, rand, timestamp);
+        if (count == job.c) {
+            uint64 cb = uint64(block.number) + closeDelayBlocks;
+            st.closeBlock = cb;
+            emit DeclarationsClosed(jobId, stage, cb, st.result, st.disputed);
+        }
+    }
+
+    // ------------------------------------------------------------------ jury
+
+    /// @notice Sends a closed, disputed stage to its jury (contract `jury`, which draws D stakers by
+    /// follow-the-coin from a block mined after this call). Anyone may call it.
+    function requestJury(uint64 jobId, uint32 stage) external {
+        _liveJob(jobId);
+        Stage storage st = _stages[jobId][stage];
+        if (st.phase != PHASE_OPEN) revert WrongPhase(st.phase);
+        if (!st.disputed) revert NotDisputed();
+        if (!_declarationsClosed(st)) revert NotClosed();
+        st.phase = PHASE_JURY;
+        emit DeclarationsClosed(jobId, stage, uint64(block.number), st.result, true);
+        jury.open(jobId, stage);
+    }
+
+    /// @notice The jury reached a majority: the stage's result is decided. Jury only.
+    function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash) external {
+        if (msg.sender != address(jury)) revert NotJury(msg.sender);
+        _liveJob(jobId);
+        Stage storage st = _stages[jobId][stage];
+        if (st.phase != PHASE_JURY) revert WrongPhase(st.phase);
+        st.result = resultHash;
+        st.phase = PHASE_DECIDED;
+    }
+
+    /// @notice Slashes a juror the jury found on the losing side; the stake goes to `reporter`. Jury only.
+    function slashJurorStake(
+        uint64 jobId,
+        uint32 stage,
+        address juror,
+        address reporter
+    ) external nonReentrant {
+        if (msg.sender != address(jury)) revert NotJury(msg.sender);
+        uint256 amount = staking.slash(juror, jurorSlash, reporter);
+        emit Slashed(jobId, stage, juror, FAULT_JUROR, amount, reporter);
+    }
+
+    // ------------------------------------------------------------------ header (Algorithm 2)
+
+    /// @notice Submits the block header of a closed stage: reveals rho and the CID of S_stage, and opens
+    /// at least C agreeing declarations (1 after a jury decided), including the builder's own.
+    /// @dev The contract opens every listed commitment itself. Openings are sorted by declarer address
+    /// (strictly increasing), which also rules out duplicates. After a voided header the stage's rho is
+    /// fixed and the voided builder may not build again.
+    function submitHeader(
+        uint64 jobId,
+        uint32 stage,
+        bytes32 rho,
+        bytes calldata resultCid,
+        uint64 timestamp,
+        Opening[] calldata openings
+    ) external {
+        Job storage job = _liveJob(jobId);
+        Stage storage st = _stages[jobId][stage];
+        uint8 phase = st.phase;
+        uint256 needed = job.c;
+        if (phase == PHASE_OPEN) {
+            if (!_declarationsClosed(st)) revert NotClosed();
+            if (st.disputed) revert StageDisputed();
+        } else if (phase == PHASE_DECIDED) {
+            if (st.disputed) needed = 1;
+            if (st.rho != bytes32(0)) {
+                if (rho != st.rho) revert WrongRho();
+                if (msg.sender == st.builder) revert VoidedBuilder();
+            }
+        } else {
+            revert WrongPhase(phase);
+        }
+        if (stage > 1 && _stages[jobId][stage - 1].phase != PHASE_WRAPPED) revert PreviousStageNotWrapped();
+        if (resultCid.length == 0) revert EmptyCid();
+        if (openings.length < needed) revert TooFewOpenings(openings.length, needed);
+
+        bytes32 domain = _domainSeparatorV4();
+        _checkSeal(domain, PoTHashes.SEAL_HEADER, jobId, stage, timestamp);
+
+        bytes32 parent = _parentOf(job, jobId, stage);
+        bytes32 result = st.result;
+        uint256[] memory slots = new uint256[](openings.length);
+        for (uint256 i = 0; i < openings.length; ++i) {
+            slots[i] = _decls[jobId][openings[i].declarer][stage & 1];
+        }
+        address[] memory opened = verifier.openAll(
+            domain,
+            jobId,
+            stage,
+            parent,
+            result,
+            rho,
+            msg.sender,
+            openings,
+            slots
+        );
+
+        bytes32 headerHash = PoTHashes.header(
+            domain,
+            jobId,
+            stage,
+            parent,
+            result,
+            rho,
+            keccak256(resultCid),
+            timestamp,
+            msg.sender
+        );
+        uint64 rb = uint64(block.number) + 1;
+        st.phase = PHASE_HEADERED;
+        st.randBlock = rb;
+        st.rho = rho;
+        st.headerHash = headerHash;
+        st.openedHash = keccak256(abi.encode(opened));
+        st.builder = msg.sender;
+        st.attestMask = 0;
+        emit HeaderSubmitted(
+            jobId,
+            stage,
+            msg.sender,
+            headerHash,
+            parent,
+            result,
+            rho,
+            resultCid,
+            timestamp,
+            opened,
+            rb
+        );
+        if (stage < job.numStages && _stages[jobId][stage + 1].phase == 0) {
+            _openStage(jobId, stage + 1, job.stageSeconds, result);
+        }
+    }
+
+    /// @notice Voids a header whose committees could not wrap it within poaMaxRounds rounds (S_stage was
+    /// not retrievable): the stage goes back to Decided, and another declarant may submit a header with
+    /// the same rho.
+    function voidHeader(uint64 jobId, uint32 stage) external {
+        _liveJob(jobId);
+        Stage storage st = _stages[jobId][stage];
+        if (st.phase != PHASE_HEADERED) revert WrongPhase(st.phase);
+        if (block.number <= uint256(st.randBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
+            revert PoaNotExpired();
+        st.phase = PHASE_DECIDED;
+        emit HeaderVoided(jobId, stage, st.headerHash, st.builder);
+    }
+
+    // ------------------------------------------------------------------ PoA
+
+    /// @notice The current PoA committee of a headered stage: K stakers drawn by follow-the-coin from
+    /// the hash of block randBlock + round * poaWindowBlocks (fixed only after the header was mined).
+    /// @return round the current round
+    /// @return members the committee, in draw order
+    /// @return lastBlock the last block number of this round
+    function committeeOf(
+        uint64 jobId,
+        uint32 stage
+    ) public view returns (uint32 round, address[] memory members, uint64 lastBlock) {
+        Stage storage st = _stages[jobId][stage];
+        if (st.phase != PHASE_HEADERED) revert WrongPhase(st.phase);
+        uint256 rb = st.randBlock;
+        if (block.number <= rb) revert RandomnessNotReady(uint64(rb));
+        uint256 r = (block.number - rb - 1) / poaWindowBlocks;
+        if (r >= poaMaxRounds) revert PoaExpired();
+        round = uint32(r);
+        uint256 roundBlock = rb + r * poaWindowBlocks;
+        bytes32 seed = PoTHashes.committeeSeed(
+            _domainSeparatorV4(),
+            st.headerHash,
+            _randomness(uint64(roundBlock)),
+            round
+        );
+        members = staking.draw(seed, _jobs[jobId].k);
+        lastBlock = uint64(roundBlock + poaWindowBlocks);
+    }
+
+    /// @notice Attests, by transaction, that S_stage is retrievable and matches the header (the
+    /// alternative to an EIP-712 signature carried in the wrap).
+    function attest(uint64 jobId, uint32 stage) external {
+        _liveJob(jobId);
+        (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
+        uint256 idx = _indexOf(members, msg.sender);
+        Stage storage st = _stages[jobId][stage];
+        bytes32 ch = keccak256(abi.encode(members));
+        uint32 mask = st.attestMask;
+        if (st.attestRound != round || st.committeeHash != ch) {
+            emit CommitteeDrawn(jobId, stage, round, members);
+            st.attestRound = round;
+            st.committeeHash = ch;
+            mask = 0;
+        }
+        if (mask & (uint32(1) << uint32(idx)) != 0) revert AlreadyAttested();
+        st.attestMask = mask | (uint32(1) << uint32(idx));
+        emit Attested(jobId, stage, msg.sender, round);
+    }
+
+    /// @notice Wraps a headered stage into the next block of the global chain (seed 002, Algorithm 2
+    /// step 5): the caller is a member of the current committee; every other member attested, by
+    /// transaction this round or by an EIP-712 signature in `signatures` (indexed like the committee;
+    /// empty for the caller and for members who attested by transaction). Credits the rewards, mints
+    /// the coinbase and resets the coin age of the builder and of every opened declaration.
+    /// @param opened the declarers the header opened, as HeaderSubmitted listed them
+    function wrap(
+        uint64 jobId,
+        uint32 stage,
+        address[] calldata opened,
+        bytes[] calldata signatures
+    ) external returns (bytes32 blockHash) {
+        Job storage job = _liveJob(jobId);
+        (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
+        Stage storage st = _stages[jobId][stage];
+        if (keccak256(abi.encode(opened)) != st.openedHash) revert OpenedListMismatch();
+        address[] memory attesters = _checkAttestations(jobId, stage, st, round, members, signatures);
+
+        _payStage(job, jobId, stage, st, members, opened);
+
+        uint64 index = blockCount;
+        bytes32 parentBlock = lastBlockHash;
+        blockHash = PoTHashes.wrappedBlock(
+            _domainSeparatorV4(),
+            index,
+            parentBlock,
+            jobId,
+            stage,
+            st.headerHash,
+            attesters,
+            msg.sender,
+            uint64(block.timestamp)
+        );
+        blockCount = index + 1;
+        lastBlockHash = blockHash;
+        st.phase = PHASE_WRAPPED;
+        job.wrappedStages = stage;
+        emit BlockWrapped(
+            index,
+            blockHash,
+            jobId,
+            stage,
+            parentBlock,
+            st.headerHash,
+            attesters,
+            msg.sender,
+            uint64(block.timestamp)
+        );
+        if (stage == job.numStages) {
+            job.status = JOB_FINISHED;
+            uint256 rest = job.escrow;
+            job.escrow = 0;
+            totalEscrow -= rest;
+            emit JobFinished(jobId);
+            if (rest != 0) _refund(jobId, job.employer, rest);
+        }
+    }
+
+    // ------------------------------------------------------------------ claims and slashing
+
+    /// @notice Credits the share of a declaration that the header did not open but that opens against
+    /// the stage's rho (so a builder cannot censor declarations). Anyone may submit it for `o.declarer`.
+    function claimDeclaration(uint64 jobId, uint32 stage, Opening calldata o) external {
+        Stage storage st = _stages[jobId][stage];
+        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st, st.result, o);
+        if (!opens) revert DoesNotOpen(o.declarer);
+        _settle(jobId, stage, st, o.declarer, slot, DECL_CREDITED);
+        _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
+        _consumeSeal(o.declarer, jobId, stage);
+    }
+
+    /// @notice Slashes a declaration of a finalized (wrapped) stage that does not open against the
+    /// stage's rho (a wrong result, or a commitment to another secret). Anyone may submit the proof: the
+    /// declaration's data from its Declared event. The slashed stake goes to the caller; the
+    /// declaration's reserved share returns to the employer.
+    function slashDeclaration(
+        uint64 jobId,
+        uint32 stage,
+        bytes32 resultHash,
+        Opening calldata o
+    ) external nonReentrant {
+        Stage storage st = _stages[jobId][stage];
+        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st, resultHash, o);
+        if (opens && resultHash == st.result) revert NotAFault();
+        _settle(jobId, stage, st, o.declarer, slot, DECL_SLASHED);
+        uint256 share = st.perDeclaration;
+        if (share != 0) _refund(jobId, _jobs[jobId].employer, share);
+        uint256 amount = staking.slash(o.declarer, declarationSlash, msg.sender);
+        emit Slashed(jobId, stage, o.declarer, FAULT_DECLARATION, amount, msg.sender);
+    }
+
+    /// @dev Checks that `o` (with `resultHash`) is the declaration stored for (jobId, declarer, stage),
+    /// still unsettled, of a wrapped stage; returns its slot and whether it opens against the stage's rho.
+    function _verifyDeclaration(
+        uint64 jobId,
+        uint32 stage,
+        Stage storage st,
+        bytes32 resultHash,
+        Opening calldata o
+    ) internal view returns (uint256 slot, bool opens) {
+        if (st.phase != PHASE_WRAPPED) revert WrongPhase(st.phase);
+        slot = _decls[jobId][o.declarer][stage & 1];
+        opens = verifier.verifyDeclaration(
+            _domainSeparatorV4(),
+            jobId,
+            stage,
+            _parentOf(_jobs[jobId], jobId, stage),
+            resultHash,
+            st.rho,
+            o,
+            slot
+        );
+    }
+
+    /// @dev Marks a reserved declaration settled and releases its reserved share from totalReserved.
+    function _settle(
+        uint64 jobId,
+        uint32 stage,
+        Stage storage st,
+        address declarer,
+        uint256 slot,
+        uint8 status
+    ) internal {
+        _decls[jobId][declarer][stage & 1] = (slot & ~(uint256(0xff) << 216)) | (uint256(status) << 216);
+        st.unclaimed -= 1;
+        totalReserved -= st.perDeclaration;
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice The protocol domain (EIP-712 domain separator of this ledger).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
+    }
+
+    /// @notice Everything the ledger owes: unspent escrow + reserved declaration shares + claimable
+    /// balances. Invariant: address(this).balance == totalOwed().
+    function totalOwed() external view returns (uint256) {
+        return totalEscrow + totalReserved + totalClaimable;
+    }
+
+    function getJob(uint64 jobId) external view returns (Job memory) {
+        return _jobs[jobId];
+    }
+
+    function getStage(uint64 jobId, uint32 stage) external view returns (Stage memory) {
+        return _stages[jobId][stage];
+    }
+
+    /// @notice H(S_{stage-1}) once fixed (zero while unknown).
+    function parentOf(uint64 jobId, uint32 stage) external view returns (bytes32) {
+        return _parentOf(_jobs[jobId], jobId, stage);
+    }
+
+    /// @notice Whether the stage's declarations are closed now.
+    function declarationsClosed(uint64 jobId, uint32 stage) external view returns (bool) {
+        return _declarationsClosed(_stages[jobId][stage]);
+    }
+
+    /// @notice The packed declaration slot of (jobId, staker, parity): stage, status, truncated hash.
+    function declarationSlot(
+        uint64 jobId,
+        address staker,
+        uint32 stage
+    ) external view returns (uint32 slotStage, uint8 status, uint256 hash216) {
+        uint256 v = _decls[jobId][staker][stage & 1];
+        return (uint32(v >> 224), uint8(v >> 216), v & type(uint216).max);
+    }
+
+    // ------------------------------------------------------------------ internals
+
+    function _liveJob(uint64 jobId) internal view returns (Job storage job) {
+        job = _jobs[jobId];
+        if (job.status == 0) revert UnknownJob(jobId);
+        if (job.status != JOB_OPEN || block.timestamp >= job.deadline) revert JobNotOpen(jobId);
+    }
+
+    function _parentOf(Job storage job, uint64 jobId, uint32 stage) internal view returns (bytes32) {
+        if (stage == 1) return job.initialStateHash;
+        Stage storage prev = _stages[jobId][stage - 1];
+        return prev.phase >= PHASE_HEADERED ? prev.result : bytes32(0);
+    }
+
+    function _openStage(uint64 jobId, uint32 stage, uint32 stageSeconds, bytes32 parent) internal {
+        Stage storage st = _stages[jobId][stage];
+        uint64 deadline = uint64(block.timestamp) + stageSeconds;
+        st.deadline = deadline;
+        st.phase = PHASE_OPEN;
+        emit StageOpened(jobId, stage, parent, deadline, lastBlockHash);
+    }
+
+    function _declarationsClosed(Stage storage st) internal view returns (bool) {
+        uint64 cb = st.closeBlock;
+        if (cb != 0 && block.number >= cb) return true;
+        return st.disputed && block.timestamp >= st.deadline;
+    }
+
+    function _checkSeal(
+        bytes32 domain,
+        uint8 kind,
+        uint64 jobId,
+        uint32 stage,
+        uint64 timestamp
+    ) internal view {
+        if (timestamp > block.timestamp || uint256(timestamp) + sealWindowSeconds <= block.timestamp) {
+            revert SealTimestampOutOfWindow(timestamp, block.timestamp);
+        }
+        uint256 stakeNow = staking.stakeOf(msg.sender);
+        if (stakeNow < minStake || stakeNow == 0) revert NotEnoughStake(stakeNow, minStake);
+        uint256 weight = staking.coinAgeOf(msg.sender);
+        bytes32 k = PoTHashes.kernel(domain, kind, msg.sender, jobId, stage, timestamp);
+        if (uint256(k) > PoTHashes.posTarget(weight, targetPerCoinSecond)) revert KernelAboveTarget();
+    }
+
+    function _checkAttestations(
+        uint64 jobId,
+        uint32 stage,
+        Stage storage st,
+        uint32 round,
+        address[] memory members,
+        bytes[] calldata signatures
+    ) internal returns (address[] memory attesters) {
+        uint256 k = members.length;
+        if (signatures.length != k) revert BadSignatureCount(signatures.length, k);
+        uint256 w = _indexOf(members, msg.sender);
+        uint32 mask =
+            (st.attestRound == round && st.committeeHash == keccak256(abi.encode(members)))
+                ? st.attestMask
+                : 0;
+        emit CommitteeDrawn(jobId, stage, round, members);
+        bytes32 digest = _hashTypedDataV4(PoTHashes.attestation(st.headerHash, st.result, jobId, stage));
+        attesters = verifier.checkAttestations(digest, members, w, mask, signatures);
+    }
+
+    /// @dev Splits the stage fee: builder, committee (K equal parts), declarations (equal parts per
+    /// declaration of the stage; the opened ones credited now, the others reserved for claims).
+    function _payStage(
+        Job storage job,
+        uint64 jobId,
+        uint32 stage,
+        Stage storage st,
+        address[] memory members,
+        address[] calldata opened
+    ) internal {
+        uint256 fee = job.feePerStage;
+        if (fee != 0) {
+            job.escrow -= uint128(fee);
+            totalEscrow -= fee;
+            uint256 builderPart = (fee * builderBps) / BPS;
+            uint256 perMember = (fee * attesterBps) / BPS / members.length;
+            uint256 declCount = st.declCount;
+            uint256 perDecl = (fee - builderPart - perMember * members.length) / declCount;
+            uint256 dust = fee - builderPart - perMember * members.length - perDecl * declCount;
+            _credit(st.builder, builderPart, jobId, stage, ROLE_BUILDER);
+            if (perMember != 0) {
+                for (uint256 i = 0; i < members.length; ++i) {
+                    _credit(members[i], perMember, jobId, stage, ROLE_ATTESTER);
+                }
+            }
+            uint256 unclaimed = declCount - opened.length;
+            st.perDeclaration = uint128(perDecl);
+            st.unclaimed = uint16(unclaimed);
+            totalReserved += perDecl * unclaimed;
+            if (dust != 0) _refund(jobId, job.employer, dust);
+            for (uint256 i = 0; i < opened.length; ++i) {
+                _credit(opened[i], perDecl, jobId, stage, ROLE_DECLARANT);
+            }
+        } else {
+            st.unclaimed = uint16(st.declCount - opened.length);
+        }
+        uint256 parity = stage & 1;
+        for (uint256 i = 0; i < opened.length; ++i) {
+            address d = opened[i];
+            uint256 slot = _decls[jobId][d][parity];
+            _decls[jobId][d][parity] = (slot & ~(uint256(0xff) << 216)) | (uint256(DECL_CREDITED) << 216);
+            _consumeSeal(d, jobId, stage);
+        }
+    }
+
+    /// @dev A seal landed in a wrapped block: coinbase bounded by the coin age it consumed, then reset.
+    function _consumeSeal(address staker, uint64 jobId, uint32 stage) internal {
+        uint256 age = staking.coinAgeOf(staker);
+        staking.resetCoinAge(staker);
+        if (coinbasePerCoinAge == 0 || age == 0) return;
+        uint256 amount = Math.min(Math.mulDiv(age, coinbasePerCoinAge, 1e18), coinbaseCap);
+        if (amount == 0) return;
+        token.mintCoinbase(staker, amount);
+        emit CoinbaseMinted(staker, jobId, stage, amount);
+    }
+
+    function _credit(address to, uint256 amount, uint64 jobId, uint32 stage, uint8 role) internal {
+        if (amount == 0) return;
+        claimable[to] += amount;
+        totalClaimable += amount;
+        emit RewardCredited(to, jobId, stage, role, amount);
+    }
+
+    function _refund(uint64 jobId, address employer, uint256 amount) internal {
+        claimable[employer] += amount;
+        totalClaimable += amount;
+        emit Refunded(jobId, employer, amount);
+    }
+
+    function _randomness(uint64 blockNumber) internal view returns (bytes32 r) {
+        if (block.number <= blockNumber) revert RandomnessNotReady(blockNumber);
+        r = blockhash(blockNumber);
+        if (r == bytes32(0)) revert RandomnessExpired(blockNumber);
+    }
+
+    function _indexOf(address[] memory members, address who) internal pure returns (uint256) {
+        for (uint256 i = 0; i < members.length; ++i) {
+            if (members[i] == who) return i;
+        }
+        revert NotCommitteeMember(who);
+    }
+}

@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {IPoTStaking} from "../interfaces/IPoTStaking.sol";
+import {PoTHashes} from "./PoTHashes.sol";
+
+/// @notice What the jury needs from the ledger that created it.
+interface IPoTLedgerForJury {
+    /// @notice The jury of (jobId, stage) reached a majority for `resultHash`.
+    function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash) external;
+
+    /// @notice Slashes a juror who voted against the majority (the ledger holds the slashing right).
+    function slashJurorStake(uint64 jobId, uint32 stage, address juror, address reporter) external;
+}
+
+/// @title Juries of disputed stages
+/// @notice When the declarations of a stage disagree on H(S_stage), the ledger opens a jury here: D
+/// stakers drawn by follow-the-coin from the hash of a block mined after the stage closed. Each juror
+/// trains the stage itself and votes (result hash, commitment, rand); the first result to win more than
+/// D/2 votes decides the stage, and jurors who voted otherwise can be slashed by anyone. A jury that
+/// does not decide within `juryWindowSeconds` (or whose randomness block left the 256-block window of
+/// BLOCKHASH before it was drawn) can be redrawn from a newer block.
+/// @dev Deployed by PoTLedger's constructor; only that ledger opens juries and receives decisions.
+contract PoTJury {
+    struct Jury {
+        uint64 randBlock;
+        uint64 deadline;
+        uint32 round;
+        bool decided;
+        bytes32 seed;
+        bytes32 membersHash;
+        bytes32 result;
+    }
+
+    IPoTLedgerForJury public immutable ledger;
+    IPoTStaking public immutable staking;
+    /// @notice The ledger's protocol domain (EIP-712 domain separator) at deployment.
+    bytes32 public immutable domain;
+    uint16 public immutable jurySize;
+    uint32 public immutable juryWindowSeconds;
+    uint256 public immutable minStake;
+
+    mapping(uint64 jobId => mapping(uint32 stage => Jury)) internal _juries;
+    mapping(bytes32 roundKey => mapping(address juror => bytes32 result)) internal _votes;
+    mapping(bytes32 roundKey => mapping(bytes32 result => uint256 count)) internal _tally;
+    mapping(bytes32 roundKey => mapping(address juror => bool)) internal _slashed;
+
+    /// @notice Randomness for the jury of (jobId, stage) will be the hash of block `randBlock`.
+    event JuryRequested(uint64 indexed jobId, uint32 indexed stage, uint32 round, uint64 randBlock);
+    event JuryDrawn(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        uint32 round,
+        address[] jurors,
+        uint64 deadline
+    );
+    event JuryVoted(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed juror,
+        uint32 round,
+        bytes32 resultHash,
+        bytes32 commitment,
+        bytes32 rand
+    );
+    event JuryDecided(uint64 indexed jobId, uint32 indexed stage, uint32 round, bytes32 resultHash);
+
+    error NotLedger(address caller);
+    error NoJury();
+    error JuryAlreadyOpen();
+    error JuryNotStale();
+    error JuryAlreadyDrawn();
+    error JuryNotDrawn();
+    error JuryClosed();
+    error JuryDecidedAlready();
+    error NotJuror(address account);
+    error AlreadyVoted();
+    error ZeroHash();
+    error NotEnoughStake(uint256 stake, uint256 minimum);
+    error RandomnessNotReady(uint64 randBlock);
+    error RandomnessExpired(uint64 randBlock);
+    error NotAFault();
+
+    constructor(
+        IPoTStaking staking_,
+        bytes32 domain_,
+        uint16 jurySize_,
+        uint32 juryWindowSeconds_,
+        uint256 minStake_
+    ) {
+        ledger = IPoTLedgerForJury(msg.sender);
+        staking = staking_;
+        domain = domain_;
+        jurySize = jurySize_;
+        juryWindowSeconds = juryWindowSeconds_;
+        minStake = minStake_;
+    }
+
+    /// @notice Opens the jury of a closed, disputed stage. Ledger only.
+    function open(uint64 jobId, uint32 stage) external {
+        if (msg.sender != address(ledger)) revert NotLedger(msg.sender);
+        Jury storage j = _juries[jobId][stage];
+        if (j.randBlock != 0) revert JuryAlreadyOpen();
+        _request(j, jobId, stage);
+    }
+
+    /// @notice Redraws a jury that did not decide in time, or whose randomness block expired undrawn.
+    function redraw(uint64 jobId, uint32 stage) external {
+        Jury storage j = _juries[jobId][stage];
+        if (j.randBlock == 0) revert NoJury();
+        if (j.decided) revert JuryDecidedAlready();
+        bool stale =
+            j.seed == bytes32(0) ? block.number > uint256(j.randBlock) + 256 : block.timestamp > j.deadline;
+        if (!stale) revert JuryNotStale();
+        j.round += 1;
+        j.seed = bytes32(0);
+        j.membersHash = bytes32(0);
+        _request(j, jobId, stage);
+    }
+
+    /// @notice Draws the jury (D stakers, follow-the-coin) from the hash of block `randBlock`.
+    function draw(uint64 jobId, uint32 stage) external returns (address[] memory jurors) {
+        Jury storage j = _juries[jobId][stage];
+        if (j.randBlock == 0) revert NoJury();
+        if (j.seed != bytes32(0)) revert JuryAlreadyDrawn();
+        if (j.decided) revert JuryDecidedAlready();
+        uint64 rb = j.randBlock;
+        if (block.number <= rb) revert RandomnessNotReady(rb);
+        bytes32 randomness = blockhash(rb);
+        if (randomness == bytes32(0)) revert RandomnessExpired(rb);
+        bytes32 seed = PoTHashes.jurySeed(domain, jobId, stage, randomness);
+        jurors = staking.draw(seed, jurySize);
+        uint64 deadline = uint64(block.timestamp) + juryWindowSeconds;
+        j.seed = seed;
+        j.membersHash = keccak256(abi.encode(jurors));
+        j.deadline = deadline;
+        emit JuryDrawn(jobId, stage, j.round, jurors, deadline);
+    }
+
+    /// @notice A juror's vote: it trained the stage and declares the result, with a commitment to its
+    /// rho (published with `rand`, opened by anyone once the header reveals rho).
+    /// @param jurors the jury as JuryDrawn listed it
+    function vote(
+        uint64 jobId,
+        uint32 stage,
+        address[] calldata jurors,
+        bytes32 resultHash,
+        bytes32 commitment,
+        bytes32 rand
+    ) external {
+        Jury storage j = _juries[jobId][stage];
+        if (j.seed == bytes32(0)) revert JuryNotDrawn();
+        if (j.decided) revert JuryDecidedAlready();
+        if (block.timestamp > j.deadline) revert JuryClosed();
+        if (keccak256(abi.encode(jurors)) != j.membersHash) revert NotJuror(msg.sender);
+        bool member;
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            if (jurors[i] == msg.sender) member = true;
+        }
+        if (!member) revert NotJuror(msg.sender);
+        if (resultHash == bytes32(0) || commitment == bytes32(0)) revert ZeroHash();
+        uint256 s = staking.stakeOf(msg.sender);
+        if (s < minStake || s == 0) revert NotEnoughStake(s, minStake);
+        bytes32 key = roundKey(jobId, stage, j.round);
+        if (_votes[key][msg.sender] != bytes32(0)) revert AlreadyVoted();
+        _votes[key][msg.sender] = resultHash;
+        uint256 count = ++_tally[key][resultHash];
+        emit JuryVoted(jobId, stage, msg.sender, j.round, resultHash, commitment, rand);
+        if (count * 2 > jurySize) {
+            j.decided = true;
+            j.result = resultHash;
+            emit JuryDecided(jobId, stage, j.round, resultHash);
+            ledger.onJuryDecided(jobId, stage, resultHash);
+        }
+    }
+
+    /// @notice Slashes a juror of the deciding round who voted against the majority. Anyone may submit
+    /// it; the slashed stake goes to the caller.
+    function slashJuror(uint64 jobId, uint32 stage, address juror) external {
+        Jury storage j = _juries[jobId][stage];
+        if (!j.decided) revert NotAFault();
+        bytes32 key = roundKey(jobId, stage, j.round);
+        bytes32 v = _votes[key][juror];
+        if (v == bytes32(0) || v == j.result || _slashed[key][juror]) revert NotAFault();
+        _slashed[key][juror] = true;
+        ledger.slashJurorStake(jobId, stage, juror, msg.sender);
+    }
+
+    /// @notice The jury of (jobId, stage).
+    function getJury(uint64 jobId, uint32 stage) external view returns (Jury memory) {
+        return _juries[jobId][stage];
+    }
+
+    /// @notice The vote of `juror` in the jury's current round (zero if none).
+    function voteOf(uint64 jobId, uint32 stage, address juror) external view returns (bytes32) {
+        return _votes[roundKey(jobId, stage, _juries[jobId][stage].round)][juror];
+    }
+
+    /// @notice Key of one jury round in the vote maps.
+    function roundKey(uint64 jobId, uint32 stage, uint32 round) public pure returns (bytes32) {
+        return keccak256(abi.encode(jobId, stage, round));
+    }
+
+    function _request(Jury storage j, uint64 jobId, uint32 stage) internal {
+        uint64 rb = uint64(block.number) + 1;
+        j.randBlock = rb;
+        emit JuryRequested(jobId, stage, j.round, rb);
+    }
+}
