@@ -36,7 +36,7 @@ export function forward(model: CompiledModel, params: tf.Tensor[], x: tf.Tensor,
         const kernel = params[p++];
         const bias = layer.useBias ? params[p++] : undefined;
         const fusable = layer.activation === "relu" || layer.activation === "linear";
-        const fusedActivation = fusable ? layer.activation : "linear";
+        const fusedActivation: "relu" | "linear" = layer.activation === "relu" ? "relu" : "linear";
         h =
           layer.kind === "dense"
             ? tf.fused.matMul({
@@ -80,7 +80,7 @@ export function forward(model: CompiledModel, params: tf.Tensor[], x: tf.Tensor,
  * Softmax cross-entropy per sample from logits z and one-hot targets y:
  * loss_i = log(sum_j exp(z_ij - max_i)) - sum_j y_ij * (z_ij - max_i); gradient (softmax(z) - y) * dloss.
  */
-const softmaxCrossEntropy = tf.customGrad((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
+const softmaxCrossEntropy = tf.customGrad(((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
   const shifted = tf.sub(z, tf.max(z, 1, true));
   const value = tf.sub(tf.log(tf.sum(tf.exp(shifted), 1)), tf.sum(tf.mul(y, shifted), 1));
   save([z, y]);
@@ -91,7 +91,7 @@ const softmaxCrossEntropy = tf.customGrad((z: tf.Tensor, y: tf.Tensor, save: tf.
       return [tf.mul(tf.sub(tf.softmax(zs), ys), tf.expandDims(dy, 1)), tf.zerosLike(ys)];
     },
   };
-});
+}) as unknown as Parameters<typeof tf.customGrad>[0]);
 
 /** Per-sample losses [batch] of the model output (logits for cross-entropy) against targets. */
 export function perSampleLoss(loss: LossName, output: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {

@@ -47,7 +47,7 @@ function backpropFilter(
     .runKernel(
       "Conv2DBackpropFilter",
       { x, dy },
-      { strides: [stride, stride], pad, dataFormat: "NHWC", dimRoundingMode: undefined, filterShape },
+      { strides: [stride, stride], pad, dataFormat: "NHWC", filterShape },
     ) as tf.Tensor;
 }
 
@@ -84,12 +84,14 @@ describe("ml: deterministic kernels", function () {
       });
   }
 
-  for (const [pad, stride] of [
-    ["valid", 1],
-    ["same", 2],
+  for (const [pad, stride, c] of [
+    ["valid", 1, 2],
+    ["same", 2, 2],
+    ["same", 1, 5],
+    ["valid", 2, 4],
   ] as const) {
-    it(`Conv2DBackpropFilter (pad ${pad}, stride ${stride}) equals an im2col float32 reference and tfjs-cpu within 1e-5`, async function () {
-      const [n, h, w, c, fh, fw, oc] = [3, 9, 8, 2, 3, 3, 4];
+    it(`Conv2DBackpropFilter (pad ${pad}, stride ${stride}, ${c} channels) equals an im2col float32 reference and tfjs-cpu within 1e-5`, async function () {
+      const [n, h, w, fh, fw, oc] = [3, 9, 8, 3, 3, 4];
       const x = randomArray(n * h * w * c, 3);
       const xt = tf.tensor4d(x, [n, h, w, c]);
       const oh = pad === "same" ? Math.ceil(h / stride) : Math.floor((h - fh) / stride) + 1;
@@ -164,7 +166,6 @@ describe("ml: deterministic kernels", function () {
             strides: [stride, stride],
             pad,
             dataFormat: "NHWC",
-            dimRoundingMode: undefined,
             inputShape: [n, h, w, c],
           },
         ) as tf.Tensor;

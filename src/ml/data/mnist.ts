@@ -3,6 +3,7 @@
  * We never call its `set()` (unseeded Math.random, short and leaky test sets): samples are read
  * in (digit, index) order and split by our seeded permutation (shuffle.ts).
  */
+import { readFileSync } from "node:fs";
 import { InvalidDatasetError } from "../errors";
 import type { Batch } from "./batch-format";
 import { seededPermutation } from "./shuffle";
@@ -26,7 +27,10 @@ let raw: { pixels: Float32Array; labels: Int32Array } | undefined;
 function loadRaw(): { pixels: Float32Array; labels: Int32Array } {
   if (raw) return raw;
   const parts: number[][] = [];
-  for (let d = 0; d < 10; d++) parts.push((require(`mnist/src/digits/${d}.json`) as { data: number[] }).data);
+  for (let d = 0; d < 10; d++) {
+    const file = require.resolve(`mnist/src/digits/${d}.json`);
+    parts.push((JSON.parse(readFileSync(file, "utf8")) as { data: number[] }).data);
+  }
   const total = parts.reduce((n, p) => n + Math.floor(p.length / PIXELS), 0);
   const pixels = new Float32Array(total * PIXELS);
   const labels = new Int32Array(total);

@@ -1,16 +1,20 @@
 /**
  * Conv2DBackpropFilter for the wasm backend, which lacks it (without it no CNN can train).
  *
- * dW = P^T . dY, where P is the im2col matrix of the input. We build P^T directly
- * ([fh*fw*inC, n*outH*outW], rows in (kh, kw, inC) order, columns in (n, oh, ow) order, zeros
- * where the window overlaps padding) and multiply it by dY ([n*outH*outW, outC]) with the stock
- * untransposed XNNPACK matmul, so each filter gradient is a k-ordered float32 sum: deterministic.
+ * dW = P^T . dY, where P is the im2col matrix of the input ([n*outH*outW, fh*fw*inC], rows in
+ * (n, oh, ow) order, columns in (kh, kw, inC) order, zeros where the window overlaps padding).
+ * We build P in plain TypeScript, transpose it with the stock wasm Transpose (exact copies) and
+ * multiply P^T by dY ([n*outH*outW, outC]) with the stock untransposed XNNPACK matmul, so each
+ * filter gradient is a float32 sum in (n, oh, ow) order: deterministic.
  */
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
 import type { WasmKernelFunc } from "./wasm-internals";
 
 /** Builds the kernel from the stock wasm BatchMatMul (untransposed path only). */
-export function makeConv2DBackpropFilter(stockMatMul: WasmKernelFunc): WasmKernelFunc {
+export function makeConv2DBackpropFilter(
+  stockMatMul: WasmKernelFunc,
+  stockTranspose: WasmKernelFunc,
+): WasmKernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as {
@@ -51,28 +55,66 @@ export function makeConv2DBackpropFilter(stockMatMul: WasmKernelFunc): WasmKerne
     const k = fh * fw * inC;
     const m = n * oh * ow;
 
-    const pt = backend.makeOutput([1, k, m], "float32");
-    const ptv = backend.typedArrayFromHeap(pt);
-    const xv = backend.typedArrayFromHeap(x);
-    ptv.fill(0);
-    for (let kh = 0; kh < fh; kh++) {
-      for (let kw = 0; kw < fw; kw++) {
-        for (let c = 0; c < inC; c++) {
-          const rowBase = ((kh * fw + kw) * inC + c) * m;
-          for (let b = 0; b < n; b++) {
-            for (let y = 0; y < oh; y++) {
+    // Both builders give the same P^T bytes; the second is faster with few input channels.
+    const pt = inC >= 4 ? buildPTransposedViaP() : buildPTransposedDirectly();
+
+    function buildPTransposedViaP(): TensorInfo {
+      // P [m, k]: row (b, oy, ox) holds the window, (kh, kw, inC) order; inC values are contiguous
+      // in both x and P. Then P^T by the stock wasm Transpose (an exact copy).
+      const p = backend.makeOutput([1, m, k], "float32");
+      const pv = backend.typedArrayFromHeap(p);
+      const xv = backend.typedArrayFromHeap(x);
+      const padded = padTop > 0 || padLeft > 0 || info.padInfo.bottom > 0 || info.padInfo.right > 0;
+      if (padded) pv.fill(0);
+      let row = 0;
+      for (let b = 0; b < n; b++) {
+        for (let y = 0; y < oh; y++) {
+          for (let xo = 0; xo < ow; xo++, row += k) {
+            for (let kh = 0; kh < fh; kh++) {
               const iy = y * sh - padTop + kh * dh;
               if (iy < 0 || iy >= inH) continue;
-              const src = (b * inH + iy) * inW * inC + c;
-              const dst = rowBase + (b * oh + y) * ow;
-              for (let xo = 0; xo < ow; xo++) {
+              for (let kw = 0; kw < fw; kw++) {
                 const ix = xo * sw - padLeft + kw * dw;
-                if (ix >= 0 && ix < inW) ptv[dst + xo] = xv[src + ix * inC];
+                if (ix < 0 || ix >= inW) continue;
+                const src = ((b * inH + iy) * inW + ix) * inC;
+                const dst = row + (kh * fw + kw) * inC;
+                for (let c = 0; c < inC; c++) pv[dst + c] = xv[src + c];
               }
             }
           }
         }
       }
+      const t = stockTranspose({ inputs: { x: p }, backend, attrs: { perm: [0, 2, 1] } });
+      backend.disposeData(p.dataId);
+      return t;
+    }
+
+    function buildPTransposedDirectly(): TensorInfo {
+      // P^T [k, m] written directly: rows (kh, kw, inC), columns (n, oh, ow).
+      const t = backend.makeOutput([1, k, m], "float32");
+      const tv = backend.typedArrayFromHeap(t);
+      const xv = backend.typedArrayFromHeap(x);
+      tv.fill(0);
+      for (let kh = 0; kh < fh; kh++) {
+        for (let kw = 0; kw < fw; kw++) {
+          for (let c = 0; c < inC; c++) {
+            const rowBase = ((kh * fw + kw) * inC + c) * m;
+            for (let b = 0; b < n; b++) {
+              for (let y = 0; y < oh; y++) {
+                const iy = y * sh - padTop + kh * dh;
+                if (iy < 0 || iy >= inH) continue;
+                const src = (b * inH + iy) * inW * inC + c;
+                const dst = rowBase + (b * oh + y) * ow;
+                for (let xo = 0; xo < ow; xo++) {
+                  const ix = xo * sw - padLeft + kw * dw;
+                  if (ix >= 0 && ix < inW) tv[dst + xo] = xv[src + ix * inC];
+                }
+              }
+            }
+          }
+        }
+      }
+      return t;
     }
     const dy3 = { dataId: dy.dataId, shape: [1, m, outC], dtype: dy.dtype } as TensorInfo;
     const out = stockMatMul({

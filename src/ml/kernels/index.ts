@@ -12,7 +12,7 @@ import type { WasmKernelFunc } from "./wasm-internals";
 /** Names and revisions of the kernels we register; part of the engine id. */
 export const KERNEL_SET = [
   "BatchMatMul:transpose-then-xnnpack-pack-smaller@2",
-  "Conv2DBackpropFilter:im2colT-xnnpack@1",
+  "Conv2DBackpropFilter:im2col-transpose-xnnpack@2",
   "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@1",
   "MaxPoolGrad:first-max-ts@1",
 ] as const;
@@ -54,7 +54,7 @@ export function registerDeterministicKernels(): void {
   tf.registerKernel({
     kernelName: "Conv2DBackpropFilter",
     backendName: "wasm",
-    kernelFunc: makeConv2DBackpropFilter(stockMatMul) as unknown as tf.KernelFunc,
+    kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose) as unknown as tf.KernelFunc,
   });
   const stockConv2D = stockKernel("Conv2D");
   tf.unregisterKernel("Conv2DBackpropInput", "wasm");
