@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+import {PoTHashes} from "../ledger/PoTHashes.sol";
+
+/// @title Test-only: exposes PoTHashes so the encoding tests can compare it with the protocol vectors
+contract LedgerHashesHarness {
+    function typehashes() external pure returns (bytes32[9] memory t) {
+        t = [
+            PoTHashes.COMMITMENT_TYPEHASH,
+            PoTHashes.DECLARATION_TYPEHASH,
+            PoTHashes.HEADER_TYPEHASH,
+            PoTHashes.ATTESTATION_TYPEHASH,
+            PoTHashes.BLOCK_TYPEHASH,
+            PoTHashes.KERNEL_TYPEHASH,
+            PoTHashes.FTC_TYPEHASH,
+            PoTHashes.COMMITTEE_SEED_TYPEHASH,
+            PoTHashes.JURY_SEED_TYPEHASH
+        ];
+    }
+
+    /// @notice The EIP-712 domain separator OpenZeppelin's EIP712 computes for ("ProofOfTraining", "1").
+    function domainSeparatorFor(uint256 chainId, address ledger) external pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(
+                    keccak256(
+                        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+                    ),
+                    keccak256("ProofOfTraining"),
+                    keccak256("1"),
+                    chainId,
+                    ledger
+                )
+            );
+    }
+
+    function commitment(
+        bytes32 domain,
+        bytes32 rho,
+        bytes32 rand,
+        address declarer,
+        uint64 jobId,
+        uint32 stage
+    ) external pure returns (bytes32) {
+        return PoTHashes.commitment(domain, rho, rand, declarer, jobId, stage);
+    }
+
+    function declaration(
+        bytes32 domain,
+        uint64 jobId,
+        uint32 stage,
+        bytes32 parentHash,
+        bytes32 resultHash,
+        bytes32 commitment_,
+        uint64 timestamp,
+        address declarer
+    ) external pure returns (bytes32) {
+        return
+            PoTHashes.declaration(
+                domain,
+                jobId,
+                stage,
+                parentHash,
+                resultHash,
+                commitment_,
+                timestamp,
+                declarer
+            );
+    }
+
+    function header(
+        bytes32 domain,
+        uint64 jobId,
+        uint32 stage,
+        bytes32 parentHash,
+        bytes32 resultHash,
+        bytes32 rho,
+        bytes calldata resultCid,
+        uint64 timestamp,
+        address builder
+    ) external pure returns (bytes32) {
+        return
+            PoTHashes.header(
+                domain,
+                jobId,
+                stage,
+                parentHash,
+                resultHash,
+                rho,
+                keccak256(resultCid),
+                timestamp,
+                builder
+            );
+    }
+
+    function attestationStruct(
+        bytes32 headerHash,
+        bytes32 resultHash,
+        uint64 jobId,
+        uint32 stage
+    ) external pure returns (bytes32) {
+        return PoTHashes.attestation(headerHash, resultHash, jobId, stage);
+    }
+
+    function attestationDigest(
+        bytes32 domain,
+        bytes32 headerHash,
+        bytes32 resultHash,
+        uint64 jobId,
+        uint32 stage
+    ) external pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encodePacked(
+                    "\x19\x01",
+                    domain,
+                    PoTHashes.attestation(headerHash, resultHash, jobId, stage)
+                )
+            );
+    }
+
+    function wrappedBlock(
+        bytes32 domain,
+        uint64 index,
+        bytes32 parentBlockHash,
+        uint64 jobId,
+        uint32 stage,
+        bytes32 headerHash,
+        address[] calldata attesters,
+        address wrapper,
+        uint64 timestamp
+    ) external pure returns (bytes32) {
+        return
+            PoTHashes.wrappedBlock(
+                domain,
+                index,
+                parentBlockHash,
+                jobId,
+                stage,
+                headerHash,
+                attesters,
+                wrapper,
+                timestamp
+            );
+    }
+
+    function kernel(
+        bytes32 domain,
+        uint8 kind,
+        address staker,
+        uint64 jobId,
+        uint32 stage,
+        uint64 timestamp
+    ) external pure returns (bytes32) {
+        return PoTHashes.kernel(domain, kind, staker, jobId, stage, timestamp);
+    }
+
+    function posTarget(uint256 weight, uint256 targetPerCoinSecond) external pure returns (uint256) {
+        return PoTHashes.posTarget(weight, targetPerCoinSecond);
+    }
+
+    function committeeSeed(
+        bytes32 domain,
+        bytes32 headerHash,
+        bytes32 randomness,
+        uint32 round
+    ) external pure returns (bytes32) {
+        return PoTHashes.committeeSeed(domain, headerHash, randomness, round);
+    }
+
+    function jurySeed(
+        bytes32 domain,
+        uint64 jobId,
+        uint32 stage,
+        bytes32 randomness
+    ) external pure returns (bytes32) {
+        return PoTHashes.jurySeed(domain, jobId, stage, randomness);
+    }
+}

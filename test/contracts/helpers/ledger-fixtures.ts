@@ -1,0 +1,270 @@
+/**
+ * Fixtures and drivers for the ledger tests: a full deployment (token, staking, ledger) through
+ * deploy/deploy.ts, funded stakers, and helpers that play miners, builders and committees with the
+ * TypeScript protocol core computing commitments, kernels and EIP-712 attestations on the test side.
+ */
+import { ethers } from "hardhat";
+import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { Hex } from "viem";
+import { deployPoT, localParams, type PoTParams } from "../../../deploy/deploy";
+import type { PoTJury, PoTLedger, PoTStaking, PoTToken, PoTVerifier } from "../../../typechain-types";
+import type { OpeningStruct } from "../../../typechain-types/contracts/PoTLedger";
+import { ATTESTATION_TYPES, commitmentHash, DOMAIN_NAME, DOMAIN_VERSION } from "../../../src/protocol";
+
+export const E18 = 10n ** 18n;
+export const STAKE = 1_000n * E18;
+
+export interface LedgerFixture {
+  token: PoTToken;
+  staking: PoTStaking;
+  ledger: PoTLedger;
+  jury: PoTJury;
+  /** The ledger's stateless checker (errors of openings and attestations come from it). */
+  verifier: PoTVerifier;
+  params: PoTParams;
+  deployer: HardhatEthersSigner;
+  employer: HardhatEthersSigner;
+  outsider: HardhatEthersSigner;
+  /** Staked miners (STAKE each, coin age > 0). */
+  miners: HardhatEthersSigner[];
+  /** Signers by lower-case address. */
+  byAddress: Map<string, HardhatEthersSigner>;
+  domain: Hex;
+  chainId: bigint;
+}
+
+/** Deploys with local parameters (changes applied by `tweak`) and stakes `nMiners` miners. */
+export async function deployLedger(
+  nMiners = 8,
+  tweak: (p: PoTParams) => void = () => {},
+  stakes?: bigint[],
+): Promise<LedgerFixture> {
+  const signers = await ethers.getSigners();
+  const [deployer, employer, outsider, ...rest] = signers;
+  const genesis = rest.map((s) => ({ holder: s.address, amount: 1_000_000n * E18 }));
+  const params = localParams(genesis);
+  tweak(params);
+  const d = await deployPoT(deployer, params);
+  const miners = rest.slice(0, nMiners);
+  const stakingAddress = await d.staking.getAddress();
+  for (let i = 0; i < miners.length; i++) {
+    await (await d.token.connect(miners[i]).approve(stakingAddress, ethers.MaxUint256)).wait();
+    await (await d.staking.connect(miners[i]).stake(stakes ? stakes[i] : STAKE)).wait();
+  }
+  await time.increase(3600);
+  const jury = (await ethers.getContractAt("PoTJury", await d.ledger.jury())) as unknown as PoTJury;
+  const verifier = (await ethers.getContractAt(
+    "PoTVerifier",
+    await d.ledger.verifier(),
+  )) as unknown as PoTVerifier;
+  const byAddress = new Map(signers.map((s) => [s.address.toLowerCase(), s]));
+  return {
+    ...d,
+    jury,
+    verifier,
+    params,
+    deployer,
+    employer,
+    outsider,
+    miners,
+    byAddress,
+    domain: (await d.ledger.domainSeparator()) as Hex,
+    chainId: d.chainId,
+  };
+}
+
+export async function ledgerFixture(): Promise<LedgerFixture> {
+  return deployLedger();
+}
+
+export interface JobOptions {
+  numStages?: number;
+  c?: number;
+  k?: number;
+  stageSeconds?: number;
+  deadlineIn?: number;
+  fee?: bigint;
+  initialStateHash?: string;
+}
+
+export const SPEC_CID = ethers.hexlify(ethers.toUtf8Bytes("bafy-test-spec"));
+export const MANIFEST_ROOT = ethers.keccak256(ethers.toUtf8Bytes("manifest"));
+export const S0 = ethers.keccak256(ethers.toUtf8Bytes("S0"));
+
+export function jobRequest(o: JobOptions, now: number) {
+  return {
+    specCid: SPEC_CID,
+    manifestRoot: MANIFEST_ROOT,
+    initialStateHash: o.initialStateHash ?? S0,
+    numStages: o.numStages ?? 3,
+    c: o.c ?? 3,
+    k: o.k ?? 3,
+    stageSeconds: o.stageSeconds ?? 600,
+    deadline: now + (o.deadlineIn ?? 24 * 3600),
+  };
+}
+
+/** Creates a job from `employer`; returns its id. */
+export async function createJob(f: LedgerFixture, o: JobOptions = {}): Promise<bigint> {
+  const req = jobRequest(o, await time.latest());
+  const jobId = await f.ledger.nextJobId();
+  await (
+    await f.ledger.connect(f.employer).createJob(req, { value: o.fee ?? ethers.parseEther("3") })
+  ).wait();
+  return jobId;
+}
+
+/** Deterministic stand-ins for training outputs: H(S_stage) and rho of an honest miner. */
+export function stateHashOf(jobId: bigint, stage: number, variant = "honest"): string {
+  return ethers.keccak256(ethers.toUtf8Bytes(`S/${jobId}/${stage}/${variant}`));
+}
+export function rhoOf(jobId: bigint, stage: number, variant = "honest"): Hex {
+  return ethers.keccak256(ethers.toUtf8Bytes(`rho/${jobId}/${stage}/${variant}`)) as Hex;
+}
+export function randOf(who: string, stage: number): Hex {
+  return ethers.keccak256(ethers.toUtf8Bytes(`rand/${who}/${stage}`)) as Hex;
+}
+
+export interface DeclarationRecord extends OpeningStruct {
+  declarer: string;
+  commitment: string;
+  rand: string;
+  timestamp: bigint;
+  resultHash: string;
+  parentHash: string;
+}
+
+/** Declares (jobId, stage) as `miner` with the given result and rho (defaults: honest). */
+export async function declare(
+  f: LedgerFixture,
+  miner: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  opts: {
+    rho?: Hex;
+    resultHash?: string;
+    commitment?: string;
+    rand?: Hex;
+    timestamp?: bigint;
+    parent?: string;
+  } = {},
+): Promise<DeclarationRecord> {
+  const rho = opts.rho ?? rhoOf(jobId, stage);
+  const rand = opts.rand ?? randOf(miner.address, stage);
+  const commitment =
+    opts.commitment ??
+    commitmentHash({ domain: f.domain, rho, rand, declarer: miner.address as Hex, jobId, stage });
+  const resultHash = opts.resultHash ?? stateHashOf(jobId, stage);
+  const parentHash = opts.parent ?? (await f.ledger.parentOf(jobId, stage));
+  const timestamp = opts.timestamp ?? BigInt(await time.latest());
+  await (
+    await f.ledger.connect(miner).declare(jobId, stage, parentHash, resultHash, commitment, rand, timestamp)
+  ).wait();
+  return { declarer: miner.address, commitment, rand, timestamp, resultHash, parentHash };
+}
+
+/** Openings sorted by declarer, as the header requires. */
+export function openings(decls: DeclarationRecord[]): OpeningStruct[] {
+  return [...decls]
+    .sort((a, b) => (BigInt(a.declarer) < BigInt(b.declarer) ? -1 : 1))
+    .map((d) => ({ declarer: d.declarer, commitment: d.commitment, rand: d.rand, timestamp: d.timestamp }));
+}
+
+export const RESULT_CID = ethers.hexlify(ethers.toUtf8Bytes("bafy-result"));
+
+/** Mines until the stage's declarations are closed. */
+export async function mineUntilClosed(f: LedgerFixture, jobId: bigint, stage: number): Promise<void> {
+  for (let i = 0; i < 50 && !(await f.ledger.declarationsClosed(jobId, stage)); i++) await mine(1);
+}
+
+export async function submitHeader(
+  f: LedgerFixture,
+  builder: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  decls: DeclarationRecord[],
+  opts: { rho?: Hex; cid?: string; timestamp?: bigint } = {},
+) {
+  const rho = opts.rho ?? rhoOf(jobId, stage);
+  const ts = opts.timestamp ?? BigInt(await time.latest());
+  const tx = await f.ledger
+    .connect(builder)
+    .submitHeader(jobId, stage, rho, opts.cid ?? RESULT_CID, ts, openings(decls));
+  return tx.wait();
+}
+
+/** The current committee (mines one block if the randomness block is not mined yet). */
+export async function committee(f: LedgerFixture, jobId: bigint, stage: number) {
+  const st = await f.ledger.getStage(jobId, stage);
+  const now = BigInt(await ethers.provider.getBlockNumber());
+  if (now <= st.randBlock) await mine(Number(st.randBlock - now) + 1);
+  const [round, members, lastBlock] = await f.ledger.committeeOf(jobId, stage);
+  return { round, members: [...members], lastBlock };
+}
+
+/** EIP-712 attestation signature by `signer`. */
+export async function signAttestation(
+  f: LedgerFixture,
+  signer: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+): Promise<string> {
+  const st = await f.ledger.getStage(jobId, stage);
+  return signer.signTypedData(
+    {
+      name: DOMAIN_NAME,
+      version: DOMAIN_VERSION,
+      chainId: f.chainId,
+      verifyingContract: await f.ledger.getAddress(),
+    },
+    { Attestation: [...ATTESTATION_TYPES.Attestation] },
+    { headerHash: st.headerHash, resultHash: st.result, jobId, stage },
+  );
+}
+
+/** Opened declarers of the last accepted header, from its event. */
+export async function openedOf(f: LedgerFixture, jobId: bigint, stage: number): Promise<string[]> {
+  const events = await f.ledger.queryFilter(f.ledger.filters.HeaderSubmitted(jobId, stage));
+  return [...events[events.length - 1].args.opened];
+}
+
+/** Wraps with the last committee member as wrapper and signatures from all others (unless skipped). */
+export async function wrapStage(
+  f: LedgerFixture,
+  jobId: bigint,
+  stage: number,
+  opts: { skip?: number[]; wrapperIndex?: number } = {},
+) {
+  const { members } = await committee(f, jobId, stage);
+  const w = opts.wrapperIndex ?? members.length - 1;
+  const sigs: string[] = [];
+  for (let i = 0; i < members.length; i++) {
+    if (i === w || opts.skip?.includes(i)) sigs.push("0x");
+    else sigs.push(await signAttestation(f, f.byAddress.get(members[i].toLowerCase())!, jobId, stage));
+  }
+  const wrapper = f.byAddress.get(members[w].toLowerCase())!;
+  const tx = await f.ledger.connect(wrapper).wrap(jobId, stage, await openedOf(f, jobId, stage), sigs);
+  return { tx, receipt: await tx.wait(), members, wrapper };
+}
+
+/** Runs one stage end to end with the first `c` miners declaring honestly; returns the declarations. */
+export async function runStage(
+  f: LedgerFixture,
+  jobId: bigint,
+  stage: number,
+  c: number,
+  declarers?: HardhatEthersSigner[],
+): Promise<DeclarationRecord[]> {
+  const ds: DeclarationRecord[] = [];
+  for (const m of (declarers ?? f.miners).slice(0, c)) ds.push(await declare(f, m, jobId, stage));
+  await mineUntilClosed(f, jobId, stage);
+  await submitHeader(f, f.byAddress.get(ds[0].declarer.toLowerCase())!, jobId, stage, ds);
+  await wrapStage(f, jobId, stage);
+  return ds;
+}
+
+/** Asserts the escrow invariant: balance == totalOwed(). */
+export async function owedAndBalance(f: LedgerFixture): Promise<[bigint, bigint]> {
+  return [await ethers.provider.getBalance(await f.ledger.getAddress()), await f.ledger.totalOwed()];
+}
