@@ -10,3 +10,5 @@ export * from "./rho";
 export * from "./pos";
 export * from "./follow-the-coin";
 export * from "./planning";
+export * from "./job-document";
+export * from "./manifest";
