@@ -1,0 +1,131 @@
+/**
+ * Nonce-safe transaction sending: one in-flight transaction per account (a queue), nonces read from the
+ * node's pending state right before signing, local signing, a receipt wait, and reverts surfaced as
+ * `ContractRevertError` named by the custom error (simulated first, so nothing is paid for a revert).
+ */
+import {
+  encodeFunctionData,
+  keccak256,
+  type Abi,
+  type Account,
+  type Address,
+  type Hash,
+  type PublicClient,
+  type TransactionReceipt,
+  type WalletClient,
+} from "viem";
+import { InsufficientFundsForGasError, TransactionRevertedError } from "./errors";
+import { decodeRevert } from "./revert";
+
+/** One contract call to send as a transaction. */
+export interface ContractTx {
+  readonly address: Address;
+  readonly abi: Abi;
+  readonly functionName: string;
+  readonly args?: readonly unknown[];
+  /** Wei to send along. */
+  readonly value?: bigint;
+}
+
+/** A mined, successful transaction. */
+export interface SentTx {
+  readonly hash: Hash;
+  readonly receipt: TransactionReceipt;
+}
+
+/** Options of a `TxSender`. */
+export interface TxSenderOptions {
+  readonly publicClient: PublicClient;
+  readonly walletClient: WalletClient;
+  readonly account: Account;
+  /** Custom errors of every contract a call may reach (see `errorsAbi`), so reverts decode by name. */
+  readonly errorsAbi?: Abi;
+  /** Blocks to wait for on top of the receipt's block (0 = the receipt is enough). */
+  readonly confirmations?: number;
+  /** Longest wait for a receipt, in ms (default 120 s). */
+  readonly receiptTimeoutMs?: number;
+}
+
+/** Queues per account (and chain), shared by every sender of the process so nonces never collide. */
+const queues = new Map<string, Promise<unknown>>();
+
+/** Sends transactions from one account, one at a time. */
+export class TxSender {
+  constructor(private readonly options: TxSenderOptions) {}
+
+  /** The sending address. */
+  get address(): Address {
+    return this.options.account.address;
+  }
+
+  /**
+   * Simulates, signs and sends `tx`, and waits for its receipt. Calls from the same account are queued, so
+   * the next one starts only after the previous one is mined. Throws `ContractRevertError` (decoded custom
+   * error and a hint) when the call would revert, `TransactionRevertedError` when it reverted on-chain.
+   */
+  send(tx: ContractTx): Promise<SentTx> {
+    const chainId = this.options.publicClient.chain?.id ?? 0;
+    const key = `${chainId}:${this.address.toLowerCase()}`;
+    const previous = queues.get(key) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(() => this.sendNow(tx));
+    const tail = next.catch(() => undefined);
+    queues.set(key, tail);
+    void tail.then(() => {
+      if (queues.get(key) === tail) queues.delete(key);
+    });
+    return next;
+  }
+
+  private async sendNow(tx: ContractTx): Promise<SentTx> {
+    const { publicClient, walletClient, account } = this.options;
+    const abi = [...tx.abi, ...(this.options.errorsAbi ?? [])] as Abi;
+    const call = { address: tx.address, abi, functionName: tx.functionName, args: tx.args ?? [], value: tx.value };
+    try {
+      await publicClient.simulateContract({ ...call, account } as never);
+    } catch (error) {
+      throw decodeRevert(error, tx.functionName) ?? error;
+    }
+    const data = encodeFunctionData({ abi, functionName: tx.functionName, args: tx.args ?? [] } as never);
+    const nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
+    let hash: Hash;
+    try {
+      const request = await walletClient.prepareTransactionRequest({
+        account,
+        chain: walletClient.chain,
+        to: tx.address,
+        data,
+        value: tx.value,
+        nonce,
+      } as never);
+      const serialized = await walletClient.signTransaction(request as never);
+      hash = keccak256(serialized);
+      try {
+        await walletClient.sendRawTransaction({ serializedTransaction: serialized });
+      } catch (error) {
+        // A retried send whose first attempt did reach the node fails with "already known" or "nonce too
+        // low": the transaction is there, so carry on with it.
+        const known = await publicClient.getTransaction({ hash }).catch(() => undefined);
+        if (known === undefined) throw error;
+      }
+    } catch (error) {
+      if (isInsufficientFunds(error)) throw new InsufficientFundsForGasError(account.address);
+      throw decodeRevert(error, tx.functionName) ?? error;
+    }
+    const receipt = await publicClient.waitForTransactionReceipt({
+      hash,
+      confirmations: Math.max(1, (this.options.confirmations ?? 0) + 1),
+      timeout: this.options.receiptTimeoutMs ?? 120_000,
+    });
+    if (receipt.status !== "success") throw new TransactionRevertedError(tx.functionName, hash);
+    return { hash, receipt };
+  }
+}
+
+/** Whether a send failed because the account cannot pay for gas. */
+function isInsufficientFunds(error: unknown): boolean {
+  for (let e = error as { name?: string; message?: string; details?: string; cause?: unknown } | undefined, i = 0; e && i < 16; e = e.cause as typeof e, i++) {
+    if (e.name === "InsufficientFundsError") return true;
+    if (/insufficient funds|enough funds/i.test(`${e.message ?? ""} ${e.details ?? ""}`)) return true;
+  }
+  return false;
+}

@@ -1,0 +1,135 @@
+/** `pot node`: a local Hardhat JSON-RPC chain on 127.0.0.1 for development. */
+import { spawn, type ChildProcess } from "node:child_process";
+import type { Command } from "commander";
+import { PROJECT_ROOT } from "../../config/load";
+import type { CliContext } from "../context";
+import { CliUsageError } from "../errors";
+
+/** A funded development account of the local node (Hardhat's well-known test keys: never use them for real). */
+export interface DevAccount {
+  readonly address: string;
+  readonly privateKey: string;
+  readonly balance: string;
+}
+
+/** A running local node. */
+export interface LocalNode {
+  readonly url: string;
+  readonly accounts: DevAccount[];
+  readonly child: ChildProcess;
+  /** Resolves with the exit code when the node process ends. */
+  readonly exited: Promise<number | null>;
+}
+
+/**
+ * Spawns `hardhat node --hostname 127.0.0.1 --port <port>` (no compilation happens) from the project root
+ * and resolves once it listens, with its URL and funded accounts. `onLine` sees every output line.
+ */
+export function startLocalNode(port: number, onLine?: (line: string) => void): Promise<LocalNode> {
+  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
+  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+    cwd: PROJECT_ROOT,
+    env: withoutHardhatNetwork(process.env),
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    let url: string | undefined;
+    const accounts: DevAccount[] = [];
+    let pending: { address: string; balance: string } | undefined;
+    let tail = "";
+    let buffer = "";
+    let settled = false;
+    const handle = (line: string) => {
+      onLine?.(line);
+      tail = (tail + line + "\n").slice(-2000);
+      const started = /JSON-RPC server at (http:\/\/[^\s/]+)\/?/.exec(line);
+      if (started) url = started[1];
+      const account = /Account #\d+: (0x[0-9a-fA-F]{40}) \(([^)]*)\)/.exec(line);
+      if (account) pending = { address: account[1], balance: account[2] };
+      const key = /Private Key: (0x[0-9a-fA-F]{64})/.exec(line);
+      if (key && pending) {
+        accounts.push({ ...pending, privateKey: key[1] });
+        pending = undefined;
+      }
+      // Hardhat prints a warning after the account list: the node is ready.
+      if (!settled && url !== undefined && accounts.length > 0 && /WARNING|never send/i.test(line)) {
+        settled = true;
+        resolve({ url, accounts, child, exited });
+      }
+    };
+    child.stdout!.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        handle(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+    child.stderr!.on("data", (chunk: Buffer) => {
+      tail = (tail + chunk.toString()).slice(-2000);
+      onLine?.(chunk.toString().trimEnd());
+    });
+    void exited.then((code) => {
+      if (settled) return;
+      settled = true;
+      const inUse = /EADDRINUSE/.test(tail);
+      reject(
+        new CliUsageError(
+          `The local node exited (code ${code}) before it started${inUse ? `: port ${port} is in use` : ""}`,
+          inUse ? "Stop the other node or pass --port <another port>" : `Its output ended with: ${tail.trim().split("\n").slice(-3).join(" | ")}`,
+        ),
+      );
+    });
+  });
+}
+
+/** The environment minus HARDHAT_NETWORK (`hardhat node` runs only on the in-process network). */
+function withoutHardhatNetwork(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const copy = { ...env };
+  delete copy.HARDHAT_NETWORK;
+  return copy;
+}
+
+/** Registers `pot node`. */
+export function registerNodeCommand(program: Command, context: () => CliContext): void {
+  program
+    .command("node")
+    .description("start a local development chain (Hardhat JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it")
+    .option("--port <port>", "TCP port (0 = any free port)", "8545")
+    .option("--show-rpc", "print the node's log of JSON-RPC calls")
+    .action(async (opts: { port: string; showRpc?: boolean }) => {
+      const ctx = context();
+      const port = Number(opts.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65535) {
+        throw new CliUsageError(`Invalid port "${opts.port}"`, "Give a TCP port from 0 to 65535");
+      }
+      let ready = false;
+      const node = await startLocalNode(port, (line) => {
+        if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
+      });
+      ready = true;
+      const stop = () => {
+        if (node.child.exitCode === null) node.child.kill("SIGTERM");
+      };
+      process.once("SIGINT", stop);
+      process.once("SIGTERM", stop);
+      ctx.out.result({ url: node.url, chainId: 31337, accounts: node.accounts }, () => [
+        `Local PoT development chain listening at ${node.url} (chain 31337)`,
+        "",
+        "Funded development accounts (publicly known keys: for local use only):",
+        ...node.accounts.slice(0, 10).map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
+        node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
+        "",
+        `Next: pot deploy --rpc-url ${node.url} --private-key <a key above>`,
+        "Press Ctrl-C to stop.",
+      ]);
+      const code = await node.exited;
+      process.removeListener("SIGINT", stop);
+      process.removeListener("SIGTERM", stop);
+      if (code !== 0 && code !== null && node.child.signalCode === null && !node.child.killed) {
+        throw new CliUsageError(`The local node stopped with code ${code}`, "Run pot node --show-rpc to see its log");
+      }
+      ctx.out.note("Local node stopped.");
+    });
+}
