@@ -1,6 +1,9 @@
 /**
  * Executes a CompiledModel with TensorFlow.js ops, and the per-sample losses the engine trains on.
- * Dense and Conv2D use tfjs's fused kernels (bias and relu inside the XNNPACK operator).
+ * Dense and Conv2D with relu/linear run as one fused XNNPACK kernel (bias and relu inside the
+ * operator) in training too, with our own gradient (tfjs unfuses them whenever it records
+ * gradients): dz = dy * step(y); dW, dx by the matmul / conv backprop kernels; db = sum(dz).
+ * The input gradient of the first layer (the data) is never computed.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { Activation, CompiledModel, LossName } from "./model-spec";
@@ -36,23 +39,11 @@ export function forward(model: CompiledModel, params: tf.Tensor[], x: tf.Tensor,
         const kernel = params[p++];
         const bias = layer.useBias ? params[p++] : undefined;
         const fusable = layer.activation === "relu" || layer.activation === "linear";
-        const fusedActivation: "relu" | "linear" = layer.activation === "relu" ? "relu" : "linear";
+        const fusedActivation: FusedActivation = layer.activation === "relu" ? "relu" : "linear";
         h =
           layer.kind === "dense"
-            ? tf.fused.matMul({
-                a: h as tf.Tensor2D,
-                b: kernel as tf.Tensor2D,
-                bias,
-                activation: fusedActivation,
-              })
-            : tf.fused.conv2d({
-                x: h as tf.Tensor4D,
-                filter: kernel as tf.Tensor4D,
-                strides: layer.strides,
-                pad: layer.padding,
-                bias,
-                activation: fusedActivation,
-              });
+            ? fusedDense(h, kernel, bias, fusedActivation, i === 0)
+            : fusedConv(h, kernel, bias, fusedActivation, layer.strides, layer.padding, i === 0);
         if (!fusable && !skipSoftmax) h = activate(h, layer.activation);
         break;
       }
@@ -74,6 +65,127 @@ export function forward(model: CompiledModel, params: tf.Tensor[], x: tf.Tensor,
     }
   });
   return h;
+}
+
+type FusedActivation = "relu" | "linear";
+
+/** dz = dy * relu'(z), from the layer output y = relu(z) (y > 0 exactly when z > 0). */
+function activationGrad(dy: tf.Tensor, y: tf.Tensor, activation: FusedActivation): tf.Tensor {
+  return activation === "relu" ? tf.mul(dy, tf.step(y)) : dy;
+}
+
+/**
+ * y = act(x W + b) as one _FusedMatMul kernel, with its gradient. The wasm kernel takes rank-3
+ * operands, so x and W are reshaped to [1, m, k] and [1, k, n] outside the custom op (a reshape
+ * inside it would release the input's data early).
+ */
+function fusedDense(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor | undefined,
+  activation: FusedActivation,
+  inputIsData: boolean,
+): tf.Tensor {
+  const [m, k] = x.shape as [number, number];
+  const n = w.shape[1] as number;
+  const x3 = tf.reshape(x, [1, m, k]);
+  const w3 = tf.reshape(w, [1, k, n]);
+  const run = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) => {
+    const attrs = { transposeA: false, transposeB: false };
+    if (4 * m < 3 * n) {
+      // Few rows, wide output: our BatchMatMul packs the smaller operand (kernels/batch-mat-mul.ts),
+      // which beats the fused kernel here; bias and relu follow as separate kernels.
+      const z = tf.engine().runKernel("BatchMatMul", { a: xx, b: ww }, attrs) as tf.Tensor;
+      const zb = bb ? tf.add(z, bb) : z;
+      return activation === "relu" ? tf.relu(zb) : zb;
+    }
+    return tf.engine().runKernel("_FusedMatMul", bb ? { a: xx, b: ww, bias: bb } : { a: xx, b: ww }, {
+      ...attrs,
+      activation,
+    }) as tf.Tensor;
+  };
+  const grads = (dy: tf.Tensor, y: tf.Tensor, ww: tf.Tensor, xx: tf.Tensor): tf.Tensor[] => {
+    const dz = activationGrad(dy, y, activation);
+    const out = [tf.matMul(xx, dz, true, false)];
+    if (b) out.push(tf.sum(dz, [0, 1]));
+    if (!inputIsData) out.unshift(tf.matMul(dz, ww, false, true));
+    return out;
+  };
+  return tf.reshape(customOp(run, grads, x3, w3, b, inputIsData), [m, n]);
+}
+
+/** y = act(conv2d(x, W) + b) as one FusedConv2D kernel, with its gradient. */
+function fusedConv(
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor | undefined,
+  activation: FusedActivation,
+  strides: [number, number],
+  pad: "valid" | "same",
+  inputIsData: boolean,
+): tf.Tensor {
+  const run = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) =>
+    tf.engine().runKernel("FusedConv2D", bb ? { x: xx, filter: ww, bias: bb } : { x: xx, filter: ww }, {
+      strides,
+      pad,
+      dataFormat: "NHWC",
+      dilations: [1, 1],
+      activation,
+    }) as tf.Tensor;
+  const grads = (dy: tf.Tensor, y: tf.Tensor, ww: tf.Tensor, xx: tf.Tensor): tf.Tensor[] => {
+    const dz = activationGrad(dy, y, activation);
+    const conv = { strides, pad, dataFormat: "NHWC" };
+    const out = [
+      tf
+        .engine()
+        .runKernel(
+          "Conv2DBackpropFilter",
+          { x: xx, dy: dz },
+          { ...conv, filterShape: ww.shape },
+        ) as tf.Tensor,
+    ];
+    if (b) out.push(tf.sum(dz, [0, 1, 2]));
+    if (!inputIsData) {
+      out.unshift(
+        tf
+          .engine()
+          .runKernel(
+            "Conv2DBackpropInput",
+            { dy: dz, filter: ww },
+            { ...conv, inputShape: xx.shape },
+          ) as tf.Tensor,
+      );
+    }
+    return out;
+  };
+  return customOp(run, grads, x, w, b, inputIsData);
+}
+
+/** Wraps a forward kernel and its gradient as a tfjs custom op over (x?, w, b?). */
+function customOp(
+  run: (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => tf.Tensor,
+  grads: (dy: tf.Tensor, y: tf.Tensor, w: tf.Tensor, x: tf.Tensor) => tf.Tensor[],
+  x: tf.Tensor,
+  w: tf.Tensor,
+  b: tf.Tensor | undefined,
+  inputIsData: boolean,
+): tf.Tensor {
+  // Only tensors that need a gradient are inputs of the op; the data input is captured.
+  const inputs = [...(inputIsData ? [] : [x]), w, ...(b ? [b] : [])];
+  const op = tf.customGrad(((...args: unknown[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const ins = args as tf.Tensor[];
+    const xx = inputIsData ? x : ins[0];
+    const ww = ins[inputIsData ? 0 : 1];
+    const bb = b ? ins[inputIsData ? 1 : 2] : undefined;
+    const y = run(xx, ww, bb);
+    save([xx, ww, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => grads(dy, saved[2], saved[1], saved[0]),
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  return (op as (...t: tf.Tensor[]) => tf.Tensor)(...inputs);
 }
 
 /**

@@ -47,7 +47,7 @@ export function stageSteps(spec: JobSpec, batches: Batch | Batch[]): { batch: Ba
   const { batchSize, stepsPerStage } = spec.training;
   const list = Array.isArray(batches) ? batches : [batches];
   list.forEach((b, i) => {
-    assertBatch(b, `batches[${i}]`);
+    assertBatch(b, `batches[${i}]`, false);
     assertBatchFits(spec, b, `batches[${i}]`);
   });
   if (list.length === 1 && list[0].count === batchSize * stepsPerStage) {

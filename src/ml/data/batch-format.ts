@@ -35,8 +35,12 @@ function prod(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Checks a Batch's internal consistency (lengths, finite features, non-negative class indices). */
-export function assertBatch(batch: Batch, field = "batch"): void {
+/**
+ * Checks a Batch's internal consistency: lengths, non-negative class indices and, unless
+ * `checkFeatures` is false, finite features (a non-finite feature fails a stage later anyway,
+ * with NonFiniteLossError, so the training loop skips this O(n) scan; decodeBatch does it).
+ */
+export function assertBatch(batch: Batch, field = "batch", checkFeatures = true): void {
   const { count, featureShape, features, labelShape, labels } = batch;
   if (!Number.isSafeInteger(count) || count < 1)
     throw new InvalidBatchError(`${field}.count`, `expected >= 1, got ${count}`);
@@ -49,7 +53,7 @@ export function assertBatch(batch: Batch, field = "batch"): void {
       `expected a Float32Array of ${count} x [${featureShape}] = ${count * prod(featureShape)} values, got ${features?.length}`,
     );
   }
-  for (let i = 0; i < features.length; i++) {
+  for (let i = 0; checkFeatures && i < features.length; i++) {
     if (!Number.isFinite(features[i]))
       throw new InvalidBatchError(`${field}.features[${i}]`, `is ${features[i]}: features must be finite`);
   }

@@ -16,57 +16,91 @@ import type { WasmBackendInternals, WasmKernelFunc } from "./wasm-internals";
 /** Wraps the stock wasm BatchMatMul so it only ever sees untransposed inputs. */
 export function makeBatchMatMul(stockMatMul: WasmKernelFunc, stockTranspose: WasmKernelFunc): WasmKernelFunc {
   return ({ inputs, backend, attrs }) => {
-    const { a, b } = inputs;
     const transposeA = Boolean(attrs?.transposeA);
     const transposeB = Boolean(attrs?.transposeB);
-    const ra = a.shape.length;
-    const rb = b.shape.length;
-    const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
-    const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+    const ra = inputs.a.shape.length;
+    const rb = inputs.b.shape.length;
+    const m = transposeA ? inputs.a.shape[ra - 1] : inputs.a.shape[ra - 2];
+    const n = transposeB ? inputs.b.shape[rb - 2] : inputs.b.shape[rb - 1];
     const unbatched =
-      a.shape.slice(0, -2).every((d) => d === 1) && b.shape.slice(0, -2).every((d) => d === 1);
-    const temporaries: TensorInfo[] = [];
-    const swapLast = (x: TensorInfo): TensorInfo => {
-      const t = transposeLastTwo(x, backend, stockTranspose);
-      temporaries.push(t);
-      return t;
-    };
+      inputs.a.shape.slice(0, -2).every((d) => d === 1) && inputs.b.shape.slice(0, -2).every((d) => d === 1);
+    if (!unbatched) {
+      if (!transposeA && !transposeB) return stockMatMul({ inputs, backend, attrs });
+      return transposedThenStock(inputs.a, inputs.b, transposeA, transposeB, backend);
+    }
+    // Unbatched: work on rank-2 views of the same data (wasm Transpose is fastest on rank 2).
+    const a = asMatrix(inputs.a);
+    const b = asMatrix(inputs.b);
+    const outShape = [...(ra >= rb ? inputs.a.shape : inputs.b.shape).slice(0, -2), m, n];
     let out: TensorInfo;
-    if (unbatched && 4 * m < 3 * n) {
-      // C^T = B^T . A^T, both operands untransposed in memory.
-      const bT = transposeB ? b : swapLast(b);
-      const aT = transposeA ? a : swapLast(a);
+    if (4 * m < 3 * n) {
+      // C^T = B^T . A^T, both operands untransposed in memory; then C = (C^T)^T.
+      const temporaries: TensorInfo[] = [];
+      const bT = transposeB ? b : transpose2(b, backend, stockTranspose, temporaries);
+      const aT = transposeA ? a : transpose2(a, backend, stockTranspose, temporaries);
       const cT = stockMatMul({
         inputs: { a: bT, b: aT },
         backend,
         attrs: { transposeA: false, transposeB: false },
       });
       temporaries.push(cT);
-      out = transposeLastTwo(cT, backend, stockTranspose);
-    } else if (!transposeA && !transposeB) {
-      return stockMatMul({ inputs, backend, attrs });
+      out = transpose2(asMatrix(cT), backend, stockTranspose, []);
+      for (const t of temporaries) backend.disposeData(t.dataId);
     } else {
-      const a2 = transposeA ? swapLast(a) : a;
-      const b2 = transposeB ? swapLast(b) : b;
-      out = stockMatMul({
-        inputs: { a: a2, b: b2 },
-        backend,
-        attrs: { transposeA: false, transposeB: false },
-      });
+      out = transposedThenStock(a, b, transposeA, transposeB, backend);
     }
-    for (const t of temporaries) backend.disposeData(t.dataId);
+    out.shape = outShape;
     return out;
   };
+
+  function transposedThenStock(
+    a: TensorInfo,
+    b: TensorInfo,
+    transposeA: boolean,
+    transposeB: boolean,
+    backend: WasmBackendInternals,
+  ): TensorInfo {
+    const temporaries: TensorInfo[] = [];
+    const a2 = transposeA ? transposeLastTwo(a, backend, stockTranspose, temporaries) : a;
+    const b2 = transposeB ? transposeLastTwo(b, backend, stockTranspose, temporaries) : b;
+    const out = stockMatMul({
+      inputs: { a: a2, b: b2 },
+      backend,
+      attrs: { transposeA: false, transposeB: false },
+    });
+    for (const t of temporaries) backend.disposeData(t.dataId);
+    return out;
+  }
+}
+
+/** A rank-2 view (same data) of a tensor whose leading dimensions are all 1. */
+function asMatrix(x: TensorInfo): TensorInfo {
+  const r = x.shape.length;
+  return { dataId: x.dataId, dtype: x.dtype, shape: [x.shape[r - 2], x.shape[r - 1]] };
+}
+
+function transpose2(
+  x: TensorInfo,
+  backend: WasmBackendInternals,
+  stockTranspose: WasmKernelFunc,
+  temporaries: TensorInfo[],
+): TensorInfo {
+  const t = stockTranspose({ inputs: { x }, backend, attrs: { perm: [1, 0] } });
+  temporaries.push(t);
+  return t;
 }
 
 function transposeLastTwo(
   x: TensorInfo,
   backend: WasmBackendInternals,
   stockTranspose: WasmKernelFunc,
+  temporaries: TensorInfo[],
 ): TensorInfo {
   const rank = x.shape.length;
   const perm = [...Array(rank).keys()];
   perm[rank - 2] = rank - 1;
   perm[rank - 1] = rank - 2;
-  return stockTranspose({ inputs: { x }, backend, attrs: { perm } });
+  const t = stockTranspose({ inputs: { x }, backend, attrs: { perm } });
+  temporaries.push(t);
+  return t;
 }

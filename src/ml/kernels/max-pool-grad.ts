@@ -42,12 +42,33 @@ export function makeMaxPoolGrad(): WasmKernelFunc {
     const dyv = backend.typedArrayFromHeap(dy);
     dxv.fill(0);
     const overlapping = sh < fh || sw < fw;
+    const inside = padTop === 0 && padLeft === 0 && (oh - 1) * sh + fh <= inH && (ow - 1) * sw + fw <= inW;
     for (let b = 0; b < n; b++) {
       for (let y = 0; y < oh; y++) {
         const y0 = y * sh - padTop;
         for (let x = 0; x < ow; x++) {
           const x0 = x * sw - padLeft;
           const dyBase = ((b * oh + y) * ow + x) * c;
+          if (inside) {
+            // Fast path: the window lies inside the input (no bounds checks).
+            const corner = ((b * inH + y0) * inW + x0) * c;
+            for (let ch = 0; ch < c; ch++) {
+              let at = corner + ch;
+              let best = xv[at];
+              for (let ky = 0; ky < fh; ky++) {
+                const rowBase = corner + ky * inW * c + ch;
+                for (let kx = ky === 0 ? 1 : 0; kx < fw; kx++) {
+                  const idx = rowBase + kx * c;
+                  if (xv[idx] > best) {
+                    best = xv[idx];
+                    at = idx;
+                  }
+                }
+              }
+              dxv[at] = overlapping ? Math.fround(dxv[at] + dyv[dyBase + ch]) : dyv[dyBase + ch];
+            }
+            continue;
+          }
           for (let ch = 0; ch < c; ch++) {
             let best = -Infinity;
             let at = -1;
