@@ -180,6 +180,7 @@ describe("ml: deterministic kernels", function () {
   for (const [pool, stride, pad] of [
     [2, 2, "valid"],
     [3, 2, "same"],
+    [3, 1, "valid"],
   ] as const) {
     it(`MaxPoolGrad (pool ${pool}, stride ${stride}, ${pad}) equals tfjs-cpu exactly`, async function () {
       const [n, h, w, c] = [2, 7, 6, 3];
