@@ -27,7 +27,11 @@ const cache = new Map<string, ContractArtifact>();
  * Reads `artifacts/contracts/<sourceFile>/<name>.json`. Throws `ContractsNotCompiledError` (saying to run
  * `npx hardhat compile`) when it is missing or malformed.
  */
-export function loadArtifact(artifactsDir: string, name: string, sourceFile = `${name}.sol`): ContractArtifact {
+export function loadArtifact(
+  artifactsDir: string,
+  name: string,
+  sourceFile = `${name}.sol`,
+): ContractArtifact {
   const path = join(artifactsDir, "contracts", sourceFile, `${name}.json`);
   const hit = cache.get(path);
   if (hit) return hit;
@@ -37,7 +41,8 @@ export function loadArtifact(artifactsDir: string, name: string, sourceFile = `$
   } catch {
     throw new ContractsNotCompiledError(name, path);
   }
-  if (!Array.isArray(parsed.abi) || typeof parsed.bytecode !== "string") throw new ContractsNotCompiledError(name, path);
+  if (!Array.isArray(parsed.abi) || typeof parsed.bytecode !== "string")
+    throw new ContractsNotCompiledError(name, path);
   const artifact: ContractArtifact = {
     contractName: name,
     abi: parsed.abi as Abi,

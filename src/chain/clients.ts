@@ -19,7 +19,10 @@ import { ChainIdMismatchError, RpcUnavailableError } from "./errors";
 import { RetryExhaustedError, withRetry } from "./retry";
 
 /** The configuration fields the clients need. */
-export type ClientConfig = Pick<PotConfig, "network" | "rpcUrl" | "chainId" | "rpcTimeoutMs" | "pollingIntervalMs" | "retry">;
+export type ClientConfig = Pick<
+  PotConfig,
+  "network" | "rpcUrl" | "chainId" | "rpcTimeoutMs" | "pollingIntervalMs" | "retry"
+>;
 
 /** A viem chain definition for the configured network. */
 export function potChain(config: Pick<PotConfig, "network" | "rpcUrl" | "chainId">): Chain {
@@ -41,9 +44,13 @@ export function retryingHttp(config: ClientConfig): Transport {
     const transport = base(params);
     const request = (async (args: unknown, options?: unknown) => {
       try {
-        return await withRetry(() => (transport.request as (a: unknown, o?: unknown) => Promise<unknown>)(args, options), config.retry);
+        return await withRetry(
+          () => (transport.request as (a: unknown, o?: unknown) => Promise<unknown>)(args, options),
+          config.retry,
+        );
       } catch (error) {
-        if (error instanceof RetryExhaustedError) throw new RpcUnavailableError(config.rpcUrl, error.attempts, error.cause);
+        if (error instanceof RetryExhaustedError)
+          throw new RpcUnavailableError(config.rpcUrl, error.attempts, error.cause);
         throw error;
       }
     }) as typeof transport.request;
@@ -73,7 +80,10 @@ export function createPotWalletClient(config: ClientConfig, account: Account): W
 }
 
 /** Checks that the node really is the configured chain; throws `ChainIdMismatchError` otherwise. */
-export async function assertChainId(client: PublicClient, config: Pick<PotConfig, "chainId" | "rpcUrl">): Promise<void> {
+export async function assertChainId(
+  client: PublicClient,
+  config: Pick<PotConfig, "chainId" | "rpcUrl">,
+): Promise<void> {
   const actual = await client.getChainId();
   if (actual !== config.chainId) throw new ChainIdMismatchError(config.chainId, actual, config.rpcUrl);
 }

@@ -26,7 +26,9 @@ export interface PotContracts {
 }
 
 /** Reads the deployments file and the artifacts of the deployed contracts. */
-export function loadPotContracts(config: Pick<PotConfig, "artifactsDir" | "deploymentsFile" | "chainId">): PotContracts {
+export function loadPotContracts(
+  config: Pick<PotConfig, "artifactsDir" | "deploymentsFile" | "chainId">,
+): PotContracts {
   const deployment = readDeployment(config.deploymentsFile, config.chainId);
   const ref = (name: PoTContractName): ContractRef => ({
     address: requireAddress(deployment, name),

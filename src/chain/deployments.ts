@@ -35,22 +35,38 @@ export function readDeployment(path: string, expectedChainId?: number): Deployme
     parsed = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new DeploymentNotFoundError(path, code === "ENOENT" ? "the file does not exist" : "the file is not valid JSON");
+    throw new DeploymentNotFoundError(
+      path,
+      code === "ENOENT" ? "the file does not exist" : "the file is not valid JSON",
+    );
   }
-  if (parsed === null || typeof parsed !== "object") throw new DeploymentNotFoundError(path, "not a JSON object");
+  if (parsed === null || typeof parsed !== "object")
+    throw new DeploymentNotFoundError(path, "not a JSON object");
   const root = parsed as Record<string, unknown>;
-  const chainId = typeof root.chainId === "number" ? root.chainId : typeof root.chainId === "string" ? Number(root.chainId) : undefined;
+  const chainId =
+    typeof root.chainId === "number"
+      ? root.chainId
+      : typeof root.chainId === "string"
+        ? Number(root.chainId)
+        : undefined;
   if (expectedChainId !== undefined && chainId !== undefined && chainId !== expectedChainId) {
     throw new DeploymentNotFoundError(path, `it is for chain ${chainId}, not ${expectedChainId}`);
   }
   const contracts: Partial<Record<PoTContractName, Address>> = {};
-  const sections = [root, typeof root.contracts === "object" && root.contracts !== null ? root.contracts : {}];
+  const sections = [
+    root,
+    typeof root.contracts === "object" && root.contracts !== null ? root.contracts : {},
+  ];
   for (const section of sections) {
     for (const [key, value] of Object.entries(section as Record<string, unknown>)) {
       const name = ALIASES[key];
       if (name === undefined) continue;
       const address =
-        typeof value === "string" ? value : typeof value === "object" && value !== null ? (value as { address?: unknown }).address : undefined;
+        typeof value === "string"
+          ? value
+          : typeof value === "object" && value !== null
+            ? (value as { address?: unknown }).address
+            : undefined;
       if (typeof address !== "string" || !isAddress(address, { strict: false })) {
         throw new DeploymentNotFoundError(path, `${key} has no valid address`);
       }
@@ -58,7 +74,8 @@ export function readDeployment(path: string, expectedChainId?: number): Deployme
     }
   }
   const deployBlock =
-    typeof root.deployBlock === "number" || (typeof root.deployBlock === "string" && /^\d+$/.test(root.deployBlock))
+    typeof root.deployBlock === "number" ||
+    (typeof root.deployBlock === "string" && /^\d+$/.test(root.deployBlock))
       ? BigInt(root.deployBlock)
       : undefined;
   return { path, chainId, deployBlock, contracts };

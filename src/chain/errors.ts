@@ -34,7 +34,10 @@ export class DeploymentNotFoundError extends ChainError {
     readonly path: string,
     reason: string,
   ) {
-    super(`No usable deployment at ${path}: ${reason}`, "Run pot deploy first (or point --deployments at the right file)");
+    super(
+      `No usable deployment at ${path}: ${reason}`,
+      "Run pot deploy first (or point --deployments at the right file)",
+    );
   }
 }
 
@@ -116,7 +119,9 @@ export function shortMessage(error: unknown): string {
     if (typeof e.shortMessage === "string") {
       const details = (error as { details?: unknown }).details;
       const first = e.shortMessage.split("\n")[0];
-      return typeof details === "string" && details !== "" && !first.includes(details) ? `${first} (${details})` : first;
+      return typeof details === "string" && details !== "" && !first.includes(details)
+        ? `${first} (${details})`
+        : first;
     }
     if (typeof e.message === "string") return e.message.split("\n")[0];
     if (typeof e.code === "string") return e.code;

@@ -107,7 +107,9 @@ export class EventWatcher {
         fresh.push(log);
       }
     }
-    fresh.sort((a, b) => (a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1));
+    fresh.sort((a, b) =>
+      a.blockNumber === b.blockNumber ? a.logIndex - b.logIndex : a.blockNumber < b.blockNumber ? -1 : 1,
+    );
     if (deliver !== undefined && fresh.length > 0) await deliver(fresh);
     for (const log of fresh) this.seen.set(`${log.blockHash}:${log.logIndex}`, log.blockNumber);
     // The chain may be shorter than before (a reorg to a shorter branch): the cursor follows it.

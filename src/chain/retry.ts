@@ -59,13 +59,24 @@ const TRANSIENT_MESSAGES = [
   /rate limit/i,
 ];
 
-const REVERT_MESSAGES = [/revert/i, /invalid opcode/i, /out of gas/i, /nonce too (low|high)/i, /insufficient funds/i];
+const REVERT_MESSAGES = [
+  /revert/i,
+  /invalid opcode/i,
+  /out of gas/i,
+  /nonce too (low|high)/i,
+  /insufficient funds/i,
+];
 
 /** The errors of a cause chain, outermost first (bounded, cycle-safe). */
 function causeChain(error: unknown): Record<string, unknown>[] {
   const chain: Record<string, unknown>[] = [];
   let current: unknown = error;
-  while (current !== null && typeof current === "object" && chain.length < 16 && !chain.includes(current as never)) {
+  while (
+    current !== null &&
+    typeof current === "object" &&
+    chain.length < 16 &&
+    !chain.includes(current as never)
+  ) {
     chain.push(current as Record<string, unknown>);
     current = (current as { cause?: unknown }).cause;
   }

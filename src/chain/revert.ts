@@ -24,12 +24,15 @@ const at = (ts: unknown) => (typeof ts === "bigint" ? new Date(Number(ts) * 1000
 /** What to do about each known custom error of the PoT contracts (and OpenZeppelin's ERC20 errors). */
 const HINTS: Record<string, (args: readonly unknown[]) => string> = {
   ZeroAmount: () => "Pass an amount above zero",
-  InsufficientStake: (a) => `You have ${pot(a[1])} active stake; unstake at most that (see pot staking status)`,
+  InsufficientStake: (a) =>
+    `You have ${pot(a[1])} active stake; unstake at most that (see pot staking status)`,
   NothingToWithdraw: () => "Nothing is unbonding: request an unstake first (pot unstake <amount>)",
   UnbondingNotFinished: (a) => `Unbonding stake is locked until ${at(a[0])}; retry after that`,
-  NotEnoughStakers: (a) => `A draw of ${a[0]} needs ${a[0]} stakers but only ${a[1]} hold stake; wait for more stakers`,
+  NotEnoughStakers: (a) =>
+    `A draw of ${a[0]} needs ${a[0]} stakers but only ${a[1]} hold stake; wait for more stakers`,
   ZeroDrawCount: () => "Ask for at least one staker",
-  InvalidMultiaddrLength: () => "Give a multiaddr of 1 to 256 bytes, e.g. /ip4/127.0.0.1/tcp/4001/p2p/<peer id>",
+  InvalidMultiaddrLength: () =>
+    "Give a multiaddr of 1 to 256 bytes, e.g. /ip4/127.0.0.1/tcp/4001/p2p/<peer id>",
   StakerIndexOutOfRange: (a) => `Use an index below ${a[1]}`,
   FaucetDisabled: () => "This deployment has no faucet: get POT from the deployer or by mining",
   FaucetCooldown: (a) => `You used the faucet recently; it works again at ${at(a[0])}`,
@@ -37,8 +40,10 @@ const HINTS: Record<string, (args: readonly unknown[]) => string> = {
   NotLedger: () => "Only the PoT ledger contract may do this",
   LedgerAlreadySet: () => "The ledger is already set and cannot change",
   ZeroAddress: () => "Pass a non-zero address",
-  ERC20InsufficientBalance: (a) => `Your balance is ${pot(a[1])} but ${pot(a[2])} is needed; get POT first (pot faucet on test networks)`,
-  ERC20InsufficientAllowance: (a) => `The allowance is ${pot(a[1])} but ${pot(a[2])} is needed; approve the spender first`,
+  ERC20InsufficientBalance: (a) =>
+    `Your balance is ${pot(a[1])} but ${pot(a[2])} is needed; get POT first (pot faucet on test networks)`,
+  ERC20InsufficientAllowance: (a) =>
+    `The allowance is ${pot(a[1])} but ${pot(a[2])} is needed; approve the spender first`,
 };
 
 /**
@@ -54,9 +59,13 @@ export function decodeRevert(error: unknown, functionName: string): ContractReve
   if (name !== undefined && name !== "Error" && name !== "Panic") {
     const args = reverted.data?.args ?? [];
     const hint = HINTS[name]?.(args) ?? "Check the contract's documentation of this error (docs/contracts/)";
-    return new ContractRevertError(functionName, name, args, formatErrorSignature(name, args), hint, { cause: error });
+    return new ContractRevertError(functionName, name, args, formatErrorSignature(name, args), hint, {
+      cause: error,
+    });
   }
-  const reason = reverted.reason ?? (reverted.signature ? `unknown custom error ${reverted.signature}` : "no reason given");
+  const reason =
+    reverted.reason ??
+    (reverted.signature ? `unknown custom error ${reverted.signature}` : "no reason given");
   return new ContractRevertError(
     functionName,
     undefined,

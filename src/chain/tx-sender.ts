@@ -79,7 +79,13 @@ export class TxSender {
   private async sendNow(tx: ContractTx): Promise<SentTx> {
     const { publicClient, walletClient, account } = this.options;
     const abi = [...tx.abi, ...(this.options.errorsAbi ?? [])] as Abi;
-    const call = { address: tx.address, abi, functionName: tx.functionName, args: tx.args ?? [], value: tx.value };
+    const call = {
+      address: tx.address,
+      abi,
+      functionName: tx.functionName,
+      args: tx.args ?? [],
+      value: tx.value,
+    };
     try {
       await publicClient.simulateContract({ ...call, account } as never);
     } catch (error) {
@@ -123,7 +129,12 @@ export class TxSender {
 
 /** Whether a send failed because the account cannot pay for gas. */
 function isInsufficientFunds(error: unknown): boolean {
-  for (let e = error as { name?: string; message?: string; details?: string; cause?: unknown } | undefined, i = 0; e && i < 16; e = e.cause as typeof e, i++) {
+  for (
+    let e = error as { name?: string; message?: string; details?: string; cause?: unknown } | undefined,
+      i = 0;
+    e && i < 16;
+    e = e.cause as typeof e, i++
+  ) {
     if (e.name === "InsufficientFundsError") return true;
     if (/insufficient funds|enough funds/i.test(`${e.message ?? ""} ${e.details ?? ""}`)) return true;
   }

@@ -19,12 +19,18 @@ export interface PasswordOptions {
 }
 
 /** The account of a configured wallet source. Throws `WalletError` with what to do. */
-export async function loadAccount(source: WalletSource, options: PasswordOptions = {}): Promise<PrivateKeyAccount> {
+export async function loadAccount(
+  source: WalletSource,
+  options: PasswordOptions = {},
+): Promise<PrivateKeyAccount> {
   return privateKeyToAccount(await loadPrivateKey(source, options));
 }
 
 /** The private key of a configured wallet source (decrypting a keystore). Throws `WalletError`. */
-export async function loadPrivateKey(source: WalletSource, options: PasswordOptions = {}): Promise<`0x${string}`> {
+export async function loadPrivateKey(
+  source: WalletSource,
+  options: PasswordOptions = {},
+): Promise<`0x${string}`> {
   switch (source.kind) {
     case "none":
       throw new WalletError(
@@ -58,7 +64,10 @@ export function keystoreAddress(path: string): `0x${string}` {
     if (typeof address !== "string") throw new Error("no address");
     return ethersGetAddress(address.startsWith("0x") ? address : `0x${address}`) as `0x${string}`;
   } catch {
-    throw new WalletError(`The keystore ${path} has no readable address`, "Use a keystore made by pot wallet new");
+    throw new WalletError(
+      `The keystore ${path} has no readable address`,
+      "Use a keystore made by pot wallet new",
+    );
   }
 }
 
@@ -68,7 +77,10 @@ export function keystoreAddress(path: string): `0x${string}` {
  */
 export async function createKeystore(path: string, password: string): Promise<`0x${string}`> {
   if (existsSync(path)) {
-    throw new WalletError(`${path} already exists`, "Choose another --out path; an existing keystore is never overwritten");
+    throw new WalletError(
+      `${path} already exists`,
+      "Choose another --out path; an existing keystore is never overwritten",
+    );
   }
   if (password.length < 8) {
     throw new WalletError("The keystore password is shorter than 8 characters", "Choose a longer password");

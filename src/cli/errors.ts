@@ -25,6 +25,9 @@ export function formatCliError(error: unknown, verbose: boolean): string {
   const out = `pot: ${line.replace(/\s*\n\s*/g, " ")}`;
   if (!verbose) return out;
   const stack = error instanceof Error && error.stack ? `\n${error.stack}` : "";
-  const cause = error instanceof Error && error.cause !== undefined ? `\ncaused by: ${String((error.cause as Error)?.stack ?? error.cause)}` : "";
+  const cause =
+    error instanceof Error && error.cause !== undefined
+      ? `\ncaused by: ${String((error.cause as Error)?.stack ?? error.cause)}`
+      : "";
   return out + stack + cause;
 }

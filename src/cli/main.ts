@@ -23,12 +23,30 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
     .option("--chain-id <id>", "chain id (env POT_CHAIN_ID)")
     .option("--config <file>", "JSON configuration file (env POT_CONFIG)")
     .option("--data-dir <dir>", "data directory (env POT_DATA_DIR; default ./.pot if present, else ~/.pot)")
-    .option("--deployments <file>", "deployments file (env POT_DEPLOYMENTS; default deployments/<network>-<chainId>.json)")
+    .option(
+      "--deployments <file>",
+      "deployments file (env POT_DEPLOYMENTS; default deployments/<network>-<chainId>.json)",
+    )
     .option("--confirmations <n>", "confirmations depth (env POT_CONFIRMATIONS)")
     .option("--json", "print JSON (env POT_JSON=1)")
-    .addOption(new Option("--private-key <hex>", "account private key (env POT_PRIVATE_KEY; prefer a keystore)").conflicts("keystore"))
-    .option("--keystore <file>", "encrypted JSON keystore of the account (env POT_KEYSTORE; password POT_KEYSTORE_PASSWORD)")
-    .addOption(new Option("--log-level <level>", "log level (env POT_LOG_LEVEL)").choices(["error", "warn", "info", "debug"]))
+    .addOption(
+      new Option(
+        "--private-key <hex>",
+        "account private key (env POT_PRIVATE_KEY; prefer a keystore)",
+      ).conflicts("keystore"),
+    )
+    .option(
+      "--keystore <file>",
+      "encrypted JSON keystore of the account (env POT_KEYSTORE; password POT_KEYSTORE_PASSWORD)",
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level (env POT_LOG_LEVEL)").choices([
+        "error",
+        "warn",
+        "info",
+        "debug",
+      ]),
+    )
     .option("--verbose", "print stack traces of errors and debug logs")
     .showHelpAfterError("(run pot --help or pot <command> --help)")
     .addHelpText(
@@ -58,7 +76,11 @@ export async function run(argv: string[] = process.argv): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed help, the version or a usage error.
-      return error.exitCode === 0 || error.code === "commander.helpDisplayed" || error.code === "commander.version" ? 0 : 2;
+      return error.exitCode === 0 ||
+        error.code === "commander.helpDisplayed" ||
+        error.code === "commander.version"
+        ? 0
+        : 2;
     }
     process.stderr.write(`${formatCliError(error, verbose)}\n`);
     return 1;

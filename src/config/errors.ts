@@ -25,6 +25,10 @@ export class ConfigFileError extends ConfigError {
     readonly path: string,
     reason: string,
   ) {
-    super("config", `Cannot use the configuration file ${path}: ${reason}`, "Fix the file (JSON object) or drop --config.");
+    super(
+      "config",
+      `Cannot use the configuration file ${path}: ${reason}`,
+      "Fix the file (JSON object) or drop --config.",
+    );
   }
 }

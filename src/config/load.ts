@@ -90,11 +90,20 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
   const fileOrigin = (key: string) => `${key} in ${configPath}`;
 
   /** The highest-precedence value of a field among flag, environment and file. */
-  const pick = (flag: unknown, flagName: string, envName: string | undefined, fileValue: unknown, fileKey: string) => {
-    if (flag !== undefined && flag !== null) return { value: flag, source: "flag", origin: flagName, base: cwd } as Candidate;
+  const pick = (
+    flag: unknown,
+    flagName: string,
+    envName: string | undefined,
+    fileValue: unknown,
+    fileKey: string,
+  ) => {
+    if (flag !== undefined && flag !== null)
+      return { value: flag, source: "flag", origin: flagName, base: cwd } as Candidate;
     const envValue = envName === undefined ? undefined : nonEmpty(env[envName]);
-    if (envValue !== undefined) return { value: envValue, source: "env", origin: envName!, base: cwd } as Candidate;
-    if (fileValue !== undefined) return { value: fileValue, source: "file", origin: fileOrigin(fileKey), base: fileBase } as Candidate;
+    if (envValue !== undefined)
+      return { value: envValue, source: "env", origin: envName!, base: cwd } as Candidate;
+    if (fileValue !== undefined)
+      return { value: fileValue, source: "file", origin: fileOrigin(fileKey), base: fileBase } as Candidate;
     return undefined;
   };
 
@@ -114,7 +123,8 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
     );
   }
   const chainC = pick(flags.chainId, "--chain-id", "POT_CHAIN_ID", file.chainId, "chainId");
-  const chainId = chainC !== undefined ? parseInteger("chainId", chainC, 1, Number.MAX_SAFE_INTEGER) : preset?.chainId;
+  const chainId =
+    chainC !== undefined ? parseInteger("chainId", chainC, 1, Number.MAX_SAFE_INTEGER) : preset?.chainId;
   if (chainId === undefined) {
     throw new ConfigError(
       "chainId",
@@ -124,14 +134,21 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
   }
   const isLocal = preset?.isLocal ?? chainId === HARDHAT_CHAIN_ID;
 
-  const deploymentsC = pick(flags.deployments, "--deployments", "POT_DEPLOYMENTS", file.deploymentsFile, "deploymentsFile");
+  const deploymentsC = pick(
+    flags.deployments,
+    "--deployments",
+    "POT_DEPLOYMENTS",
+    file.deploymentsFile,
+    "deploymentsFile",
+  );
   const deploymentsFile =
     deploymentsC !== undefined
       ? parsePath("deploymentsFile", deploymentsC)
       : join(projectRoot, "deployments", `${network}-${chainId}.json`);
 
   const artifactsC = pick(undefined, "", "POT_ARTIFACTS_DIR", file.artifactsDir, "artifactsDir");
-  const artifactsDir = artifactsC !== undefined ? parsePath("artifactsDir", artifactsC) : join(projectRoot, "artifacts");
+  const artifactsDir =
+    artifactsC !== undefined ? parsePath("artifactsDir", artifactsC) : join(projectRoot, "artifacts");
 
   const dataC = pick(flags.dataDir, "--data-dir", "POT_DATA_DIR", file.dataDir, "dataDir");
   const dataDir =
@@ -141,16 +158,27 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
         ? join(cwd, ".pot")
         : join(home, ".pot");
 
-  const confC = pick(flags.confirmations, "--confirmations", "POT_CONFIRMATIONS", file.confirmations, "confirmations");
-  const confirmations = confC !== undefined ? parseInteger("confirmations", confC, 0, 1_000) : (preset?.confirmations ?? 2);
+  const confC = pick(
+    flags.confirmations,
+    "--confirmations",
+    "POT_CONFIRMATIONS",
+    file.confirmations,
+    "confirmations",
+  );
+  const confirmations =
+    confC !== undefined ? parseInteger("confirmations", confC, 0, 1_000) : (preset?.confirmations ?? 2);
 
   const timeoutC = pick(undefined, "", "POT_RPC_TIMEOUT_MS", file.rpcTimeoutMs, "rpcTimeoutMs");
   const rpcTimeoutMs =
-    timeoutC !== undefined ? parseInteger("rpcTimeoutMs", timeoutC, 100, 600_000) : CONFIG_DEFAULTS.rpcTimeoutMs;
+    timeoutC !== undefined
+      ? parseInteger("rpcTimeoutMs", timeoutC, 100, 600_000)
+      : CONFIG_DEFAULTS.rpcTimeoutMs;
 
   const pollC = pick(undefined, "", "POT_POLLING_INTERVAL_MS", file.pollingIntervalMs, "pollingIntervalMs");
   const pollingIntervalMs =
-    pollC !== undefined ? parseInteger("pollingIntervalMs", pollC, 10, 600_000) : (preset?.pollingIntervalMs ?? 2_000);
+    pollC !== undefined
+      ? parseInteger("pollingIntervalMs", pollC, 10, 600_000)
+      : (preset?.pollingIntervalMs ?? 2_000);
 
   const fileRetry = objectOrUndefined("retry", file.retry, fileOrigin("retry"));
   const attemptsC = pick(undefined, "", "POT_RETRY_ATTEMPTS", fileRetry?.attempts, "retry.attempts");
@@ -158,7 +186,9 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
   const maxC = pick(undefined, "", "POT_RETRY_MAX_DELAY_MS", fileRetry?.maxDelayMs, "retry.maxDelayMs");
   const retry = {
     attempts: attemptsC ? parseInteger("retry.attempts", attemptsC, 1, 100) : CONFIG_DEFAULTS.retry.attempts,
-    baseDelayMs: baseC ? parseInteger("retry.baseDelayMs", baseC, 0, 600_000) : CONFIG_DEFAULTS.retry.baseDelayMs,
+    baseDelayMs: baseC
+      ? parseInteger("retry.baseDelayMs", baseC, 0, 600_000)
+      : CONFIG_DEFAULTS.retry.baseDelayMs,
     maxDelayMs: maxC ? parseInteger("retry.maxDelayMs", maxC, 0, 600_000) : CONFIG_DEFAULTS.retry.maxDelayMs,
   };
   if (retry.maxDelayMs < retry.baseDelayMs) {
@@ -171,7 +201,8 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
 
   const fileIpfs = objectOrUndefined("ipfs", file.ipfs, fileOrigin("ipfs"));
   const modeC = pick(undefined, "", "POT_IPFS_MODE", fileIpfs?.mode, "ipfs.mode");
-  const mode = modeC === undefined ? "embedded" : parseEnum("ipfs.mode", modeC, ["embedded", "kubo"] as const);
+  const mode =
+    modeC === undefined ? "embedded" : parseEnum("ipfs.mode", modeC, ["embedded", "kubo"] as const);
   let ipfs: IpfsConfig = { mode: "embedded" };
   if (mode === "kubo") {
     const urlC = pick(undefined, "", "POT_IPFS_URL", fileIpfs?.url, "ipfs.url");
@@ -185,8 +216,15 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
     ipfs = { mode: "kubo", url: parseUrl("ipfs.url", urlC) };
   }
 
-  const levelC = pick(flags.verbose ? "debug" : flags.logLevel, "--log-level", "POT_LOG_LEVEL", file.logLevel, "logLevel");
-  const logLevel = levelC === undefined ? CONFIG_DEFAULTS.logLevel : parseEnum("logLevel", levelC, LOG_LEVELS);
+  const levelC = pick(
+    flags.verbose ? "debug" : flags.logLevel,
+    "--log-level",
+    "POT_LOG_LEVEL",
+    file.logLevel,
+    "logLevel",
+  );
+  const logLevel =
+    levelC === undefined ? CONFIG_DEFAULTS.logLevel : parseEnum("logLevel", levelC, LOG_LEVELS);
 
   const jsonC = pick(flags.json ? true : undefined, "--json", "POT_JSON", file.json, "json");
   const json = jsonC === undefined ? false : parseBoolean("json", jsonC);
@@ -211,7 +249,8 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
   // The higher-precedence source wins when key and keystore come from different layers.
   const order: ConfigSource[] = ["flag", "env", "file"];
   const keyFirst =
-    keyC !== undefined && (keystoreC === undefined || order.indexOf(keyC.source) < order.indexOf(keystoreC.source));
+    keyC !== undefined &&
+    (keystoreC === undefined || order.indexOf(keyC.source) < order.indexOf(keystoreC.source));
   if (keyFirst) wallet = { kind: "private-key", privateKey: parsePrivateKey(keyC!) };
   else if (keystoreC !== undefined) wallet = { kind: "keystore", path: parsePath("keystore", keystoreC) };
 
@@ -263,10 +302,18 @@ function readConfigFile(path: string): ConfigFile {
   return parsed as ConfigFile;
 }
 
-function objectOrUndefined(field: string, value: unknown, origin: string): Record<string, unknown> | undefined {
+function objectOrUndefined(
+  field: string,
+  value: unknown,
+  origin: string,
+): Record<string, unknown> | undefined {
   if (value === undefined) return undefined;
   if (value === null || typeof value !== "object" || Array.isArray(value)) {
-    throw new ConfigError(field, `${origin} must be a JSON object`, `Fix ${field} in the configuration file.`);
+    throw new ConfigError(
+      field,
+      `${origin} must be a JSON object`,
+      `Fix ${field} in the configuration file.`,
+    );
   }
   return value as Record<string, unknown>;
 }
@@ -305,8 +352,14 @@ function parseUrl(field: string, c: Candidate): string {
 }
 
 function parseInteger(field: string, c: Candidate, min: number, max: number): number {
-  const n = typeof c.value === "number" ? c.value : typeof c.value === "string" && /^\d+$/.test(c.value) ? Number(c.value) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) throw invalid(field, c, `a whole number from ${min} to ${max}`);
+  const n =
+    typeof c.value === "number"
+      ? c.value
+      : typeof c.value === "string" && /^\d+$/.test(c.value)
+        ? Number(c.value)
+        : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw invalid(field, c, `a whole number from ${min} to ${max}`);
   return n;
 }
 

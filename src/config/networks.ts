@@ -24,7 +24,10 @@ export const LOCAL_RPC_URL = "http://127.0.0.1:8545";
  * Presets by name. `hardhat` and `localhost` both mean a local `pot node` (Hardhat JSON-RPC chain);
  * `testnet` takes its URL and chain id from `POT_RPC_URL` and `POT_CHAIN_ID` (or flags / the file).
  */
-export function networkPreset(name: string, env: Record<string, string | undefined>): NetworkPreset | undefined {
+export function networkPreset(
+  name: string,
+  env: Record<string, string | undefined>,
+): NetworkPreset | undefined {
   switch (name) {
     case "hardhat":
     case "localhost":

@@ -11,7 +11,9 @@ type Behaviour = "drop" | "503" | "429" | "ok" | "revert";
  * A real TCP server on 127.0.0.1 speaking just enough HTTP/JSON-RPC: each connection takes the next
  * behaviour of the script (the last one repeats). "drop" closes the connection without answering.
  */
-async function scriptedRpcServer(script: Behaviour[]): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+async function scriptedRpcServer(
+  script: Behaviour[],
+): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
   let count = 0;
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -41,11 +43,17 @@ async function scriptedRpcServer(script: Behaviour[]): Promise<{ url: string; co
         body = {
           jsonrpc: "2.0",
           id: request.id,
-          error: { code: 3, message: "execution reverted", data: "0x8f2a6a5b" + "3".padStart(64, "0") + "2".padStart(64, "0") },
+          error: {
+            code: 3,
+            message: "execution reverted",
+            data: "0x8f2a6a5b" + "3".padStart(64, "0") + "2".padStart(64, "0"),
+          },
         };
       }
       const text = JSON.stringify(body);
-      socket.end(`HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`);
+      socket.end(
+        `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(text)}\r\nconnection: close\r\n\r\n${text}`,
+      );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -63,7 +71,14 @@ async function scriptedRpcServer(script: Behaviour[]): Promise<{ url: string; co
 
 const policy = { attempts: 4, baseDelayMs: 20, maxDelayMs: 80 };
 const clientFor = (url: string, attempts = policy.attempts) =>
-  createPotPublicClient({ network: "test", rpcUrl: url, chainId: 31337, rpcTimeoutMs: 2_000, pollingIntervalMs: 50, retry: { ...policy, attempts } });
+  createPotPublicClient({
+    network: "test",
+    rpcUrl: url,
+    chainId: 31337,
+    rpcTimeoutMs: 2_000,
+    pollingIntervalMs: 50,
+    retry: { ...policy, attempts },
+  });
 
 describe("chain: withRetry against a real TCP server", () => {
   it("retries dropped connections and succeeds once the server answers", async () => {
@@ -90,7 +105,10 @@ describe("chain: withRetry against a real TCP server", () => {
     const server = await scriptedRpcServer(["revert", "ok"]);
     try {
       const error = await clientFor(server.url)
-        .request({ method: "eth_call", params: [{ to: "0x0000000000000000000000000000000000000001", data: "0x" }, "latest"] })
+        .request({
+          method: "eth_call",
+          params: [{ to: "0x0000000000000000000000000000000000000001", data: "0x" }, "latest"],
+        })
         .then(
           () => undefined,
           (e: unknown) => e,
@@ -116,7 +134,9 @@ describe("chain: withRetry against a real TCP server", () => {
         );
       expect(error).to.be.instanceOf(RpcUnavailableError);
       expect((error as RpcUnavailableError).attempts).to.equal(3);
-      expect((error as Error).message).to.include(server.url).and.include("pot node");
+      expect((error as Error).message)
+        .to.include(server.url)
+        .and.include("pot node");
       expect(server.connections()).to.equal(3);
       // Two waits of at least base/2 and base (equal jitter): >= 10 + 20 ms.
       expect(Date.now() - t0).to.be.at.least(30);
@@ -146,13 +166,10 @@ describe("chain: withRetry against a real TCP server", () => {
 
   it("rethrows a non-transient error at once", async () => {
     let calls = 0;
-    const error = await withRetry(
-      async () => {
-        calls++;
-        throw new TypeError("bad argument");
-      },
-      policy,
-    ).catch((e: unknown) => e);
+    const error = await withRetry(async () => {
+      calls++;
+      throw new TypeError("bad argument");
+    }, policy).catch((e: unknown) => e);
     expect(error).to.be.instanceOf(TypeError);
     expect(calls).to.equal(1);
   });

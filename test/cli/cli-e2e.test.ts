@@ -7,7 +7,13 @@ import { expect } from "chai";
 import { createPublicClient, http, parseUnits, type Address } from "viem";
 import { loadPoTArtifact } from "../../src/chain/artifacts";
 import { PROJECT_ROOT } from "../../src/config/load";
-import { deployTokenAndStaking, startTestNode, writeTestDeployments, type TestDeployment, type TestNode } from "../support/chain-node";
+import {
+  deployTokenAndStaking,
+  startTestNode,
+  writeTestDeployments,
+  type TestDeployment,
+  type TestNode,
+} from "../support/chain-node";
 
 const run = promisify(execFile);
 const BIN = join(PROJECT_ROOT, "bin", "pot.js");
@@ -67,7 +73,12 @@ describe("cli: pot end to end against a hardhat node", function () {
 
     const chain = createPublicClient({ transport: http(node.url), cacheTime: 0 });
     const read = (c: { address: string; abi: typeof tokenAbi }, functionName: string, args: unknown[]) =>
-      chain.readContract({ address: c.address as Address, abi: c.abi, functionName, args }) as Promise<unknown>;
+      chain.readContract({
+        address: c.address as Address,
+        abi: c.abi,
+        functionName,
+        args,
+      }) as Promise<unknown>;
     const token = { address: d.token, abi: tokenAbi };
     const staking = { address: d.staking, abi: stakingAbi };
 
@@ -81,8 +92,14 @@ describe("cli: pot end to end against a hardhat node", function () {
     expect(await read(token, "balanceOf", [me])).to.equal(parseUnits("8765.5", 18));
 
     const status = await json("staking", "status");
-    expect(status).to.include({ address: me, stake: parseUnits("1234.5", 18).toString(), unbonding: "0", peer: null, withdrawable: false });
-    expect(status.coinAge).to.equal((await read(staking, "coinAgeOf", [me]) as bigint).toString());
+    expect(status).to.include({
+      address: me,
+      stake: parseUnits("1234.5", 18).toString(),
+      unbonding: "0",
+      peer: null,
+      withdrawable: false,
+    });
+    expect(status.coinAge).to.equal(((await read(staking, "coinAgeOf", [me])) as bigint).toString());
     expect(status.unbondingDelay).to.equal((7 * 24 * 3600).toString());
 
     const unstaked = await json("unstake", "0.5");
@@ -98,7 +115,11 @@ describe("cli: pot end to end against a hardhat node", function () {
     const otherRun = await potWith(noWallet, "--json", "staking", "status", me);
     expect(otherRun.code, otherRun.stderr).to.equal(0);
     const other = JSON.parse(otherRun.stdout) as Record<string, unknown>;
-    expect(other).to.include({ address: me, peer: "/ip4/127.0.0.1/tcp/4001", unbonding: parseUnits("0.5", 18).toString() });
+    expect(other).to.include({
+      address: me,
+      peer: "/ip4/127.0.0.1/tcp/4001",
+      unbonding: parseUnits("0.5", 18).toString(),
+    });
   });
 
   it("fails with one line saying what to do and a non-zero exit code", async () => {

@@ -82,13 +82,20 @@ describe("config: loadConfig", () => {
   });
 
   it("testnet takes URL and chain id from the environment, and says so when they are missing", () => {
-    const c = loadConfig({ ...base, env: { POT_NETWORK: "testnet", POT_RPC_URL: "https://rpc.example", POT_CHAIN_ID: "11155111" } });
+    const c = loadConfig({
+      ...base,
+      env: { POT_NETWORK: "testnet", POT_RPC_URL: "https://rpc.example", POT_CHAIN_ID: "11155111" },
+    });
     expect(c).to.deep.include({ network: "testnet", chainId: 11155111, isLocal: false, confirmations: 2 });
     expect(c.deploymentsFile).to.equal("/proj/deployments/testnet-11155111.json");
     const e = configError(() => loadConfig({ ...base, flags: { network: "testnet" } }));
     expect(e.field).to.equal("rpcUrl");
-    expect(e.message).to.match(/POT_RPC_URL/).and.match(/POT_CHAIN_ID/);
-    const e2 = configError(() => loadConfig({ ...base, flags: { network: "testnet", rpcUrl: "https://rpc.example" } }));
+    expect(e.message)
+      .to.match(/POT_RPC_URL/)
+      .and.match(/POT_CHAIN_ID/);
+    const e2 = configError(() =>
+      loadConfig({ ...base, flags: { network: "testnet", rpcUrl: "https://rpc.example" } }),
+    );
     expect(e2.field).to.equal("chainId");
   });
 
@@ -102,7 +109,11 @@ describe("config: loadConfig", () => {
       [{ env: { POT_JSON: "maybe" } }, "json", /true or false/],
       [{ env: { POT_IPFS_MODE: "kubo" } }, "ipfs.url", /POT_IPFS_URL/],
       [{ env: { POT_IPFS_MODE: "ipfs" } }, "ipfs.mode", /embedded, kubo/],
-      [{ env: { POT_RETRY_BASE_DELAY_MS: "500", POT_RETRY_MAX_DELAY_MS: "100" } }, "retry.maxDelayMs", /below/],
+      [
+        { env: { POT_RETRY_BASE_DELAY_MS: "500", POT_RETRY_MAX_DELAY_MS: "100" } },
+        "retry.maxDelayMs",
+        /below/,
+      ],
       [{ env: { POT_RETRY_ATTEMPTS: "0" } }, "retry.attempts", /from 1/],
       [{ flags: { network: "my net" } }, "network", /letters/],
     ];
@@ -119,27 +130,41 @@ describe("config: loadConfig", () => {
   });
 
   it("rejects a missing, malformed or misspelt configuration file", () => {
-    expect(configError(() => loadConfig({ ...base, flags: { config: join(dir, "nope.json") } })).message).to.match(/no such file/);
-    expect(configError(() => loadConfig({ ...base, flags: { config: file("bad.json", "{") } })).message).to.match(/not valid JSON/);
-    expect(configError(() => loadConfig({ ...base, flags: { config: file("typo.json", { confirmation: 1 }) } })).message).to.match(
-      /unknown key "confirmation"/,
+    expect(
+      configError(() => loadConfig({ ...base, flags: { config: join(dir, "nope.json") } })).message,
+    ).to.match(/no such file/);
+    expect(
+      configError(() => loadConfig({ ...base, flags: { config: file("bad.json", "{") } })).message,
+    ).to.match(/not valid JSON/);
+    expect(
+      configError(() => loadConfig({ ...base, flags: { config: file("typo.json", { confirmation: 1 }) } }))
+        .message,
+    ).to.match(/unknown key "confirmation"/);
+    const e = configError(() =>
+      loadConfig({ ...base, flags: { config: file("key.json", { privateKey: "0x" + "11".repeat(32) }) } }),
     );
-    const e = configError(() => loadConfig({ ...base, flags: { config: file("key.json", { privateKey: "0x" + "11".repeat(32) }) } }));
     expect(e.field).to.equal("privateKey");
     expect(e.message).to.not.include("11".repeat(32));
   });
 
   it("resolves the wallet source: a flag beats the environment; a bad key is never echoed", () => {
     const key = "0x" + "ab".repeat(32);
-    expect(loadConfig({ ...base, env: { POT_PRIVATE_KEY: key } }).wallet).to.deep.equal({ kind: "private-key", privateKey: key });
-    expect(loadConfig({ ...base, env: { POT_PRIVATE_KEY: key }, flags: { keystore: "ks.json" } }).wallet).to.deep.equal({
+    expect(loadConfig({ ...base, env: { POT_PRIVATE_KEY: key } }).wallet).to.deep.equal({
+      kind: "private-key",
+      privateKey: key,
+    });
+    expect(
+      loadConfig({ ...base, env: { POT_PRIVATE_KEY: key }, flags: { keystore: "ks.json" } }).wallet,
+    ).to.deep.equal({
       kind: "keystore",
       path: join(dir, "ks.json"),
     });
     const e = configError(() => loadConfig({ ...base, env: { POT_PRIVATE_KEY: "0xdeadbeef" } }));
     expect(e.field).to.equal("privateKey");
     expect(e.message).to.not.include("deadbeef");
-    expect(configError(() => loadConfig({ ...base, env: { POT_PRIVATE_KEY: key, POT_KEYSTORE: "k.json" } })).field).to.equal("wallet");
+    expect(
+      configError(() => loadConfig({ ...base, env: { POT_PRIVATE_KEY: key, POT_KEYSTORE: "k.json" } })).field,
+    ).to.equal("wallet");
   });
 
   it("docs/cli.md documents every POT_* variable the code reads", () => {

@@ -40,7 +40,11 @@ export interface TestDeployment {
  * Deploys PoTToken (faucet on, 10,000 POT per call, 60 s cooldown, 1,000,000 POT genesis to `genesis`) and
  * PoTStaking (unbonding 7 days, coin age cap 30 days) from `deployerKey`, with ethers.
  */
-export async function deployTokenAndStaking(url: string, deployerKey: string, genesis: string[] = []): Promise<TestDeployment> {
+export async function deployTokenAndStaking(
+  url: string,
+  deployerKey: string,
+  genesis: string[] = [],
+): Promise<TestDeployment> {
   const provider = new JsonRpcProvider(url, 31337, { cacheTimeout: -1, staticNetwork: true });
   const signer = new NonceManager(new Wallet(deployerKey, provider));
   const artifactsDir = join(PROJECT_ROOT, "artifacts");
@@ -61,7 +65,11 @@ export async function deployTokenAndStaking(url: string, deployerKey: string, ge
     30n * 24n * 3600n,
   );
   await staking.waitForDeployment();
-  const out = { token: await token.getAddress(), staking: await staking.getAddress(), deployBlock: receipt!.blockNumber };
+  const out = {
+    token: await token.getAddress(),
+    staking: await staking.getAddress(),
+    deployBlock: receipt!.blockNumber,
+  };
   provider.destroy();
   return out;
 }
@@ -70,6 +78,15 @@ export async function deployTokenAndStaking(url: string, deployerKey: string, ge
 export function writeTestDeployments(path: string, d: TestDeployment): void {
   writeFileSync(
     path,
-    JSON.stringify({ network: "localhost", chainId: "31337", deployBlock: d.deployBlock, contracts: { token: d.token, staking: d.staking } }, null, 2),
+    JSON.stringify(
+      {
+        network: "localhost",
+        chainId: "31337",
+        deployBlock: d.deployBlock,
+        contracts: { token: d.token, staking: d.staking },
+      },
+      null,
+      2,
+    ),
   );
 }

@@ -24,7 +24,10 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       const ctx = context();
       const config = ctx.config;
       if (!/^\d+$/.test(opts.genesis)) {
-        throw new CliUsageError(`Invalid --genesis "${opts.genesis}"`, "Give a whole number of POT, e.g. 1000000");
+        throw new CliUsageError(
+          `Invalid --genesis "${opts.genesis}"`,
+          "Give a whole number of POT, e.g. 1000000",
+        );
       }
       if (existsSync(config.deploymentsFile) && !opts.force) {
         throw new CliUsageError(
@@ -32,7 +35,8 @@ export function registerDeployCommand(program: Command, context: () => CliContex
           "Pass --force to deploy again and overwrite it (the old contracts stay on-chain but are forgotten)",
         );
       }
-      for (const name of ["PoTToken", "PoTStaking", "PoTLedger"] as const) loadPoTArtifact(config.artifactsDir, name);
+      for (const name of ["PoTToken", "PoTStaking", "PoTLedger"] as const)
+        loadPoTArtifact(config.artifactsDir, name);
       await assertChainId(createPotPublicClient(config), config);
 
       // deploy/deploy.ts imports the Hardhat runtime, which loads hardhat.config.ts from the project root
@@ -53,7 +57,10 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       }
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { JsonRpcProvider, Wallet } = require("ethers") as typeof import("ethers");
-      const provider = new JsonRpcProvider(config.rpcUrl, config.chainId, { cacheTimeout: -1, staticNetwork: true });
+      const provider = new JsonRpcProvider(config.rpcUrl, config.chainId, {
+        cacheTimeout: -1,
+        staticNetwork: true,
+      });
       let signer: import("ethers").Signer;
       const holders: string[] = [];
       if (config.wallet.kind === "none") {
@@ -61,7 +68,8 @@ export function registerDeployCommand(program: Command, context: () => CliContex
           throw new CliUsageError("pot deploy needs a funded account", "Pass --keystore or --private-key");
         }
         const accounts = (await provider.send("eth_accounts", [])) as string[];
-        if (accounts.length === 0) throw new CliUsageError("The node has no unlocked accounts", "Pass --private-key");
+        if (accounts.length === 0)
+          throw new CliUsageError("The node has no unlocked accounts", "Pass --private-key");
         signer = await provider.getSigner(accounts[0]);
         holders.push(...accounts.slice(0, 10));
       } else {
@@ -70,7 +78,9 @@ export function registerDeployCommand(program: Command, context: () => CliContex
         holders.push(wallet.address);
         if (config.isLocal) {
           const accounts = (await provider.send("eth_accounts", [])) as string[];
-          holders.push(...accounts.slice(0, 9).filter((a) => a.toLowerCase() !== wallet.address.toLowerCase()));
+          holders.push(
+            ...accounts.slice(0, 9).filter((a) => a.toLowerCase() !== wallet.address.toLowerCase()),
+          );
         }
       }
       const genesis = holders.map((holder) => ({ holder, amount: BigInt(opts.genesis) * E18 }));
@@ -78,7 +88,9 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       ctx.out.note(`Deploying PoT to ${config.network} (${config.rpcUrl})...`);
       const deployment = await deployModule.deployPoT(signer, params);
       mkdirSync(dirname(config.deploymentsFile), { recursive: true });
-      const written = resolve(deployModule.writeDeployment(config.network, deployment, params, dirname(config.deploymentsFile)));
+      const written = resolve(
+        deployModule.writeDeployment(config.network, deployment, params, dirname(config.deploymentsFile)),
+      );
       if (written !== resolve(config.deploymentsFile)) renameSync(written, config.deploymentsFile);
       provider.destroy();
       ctx.out.result(

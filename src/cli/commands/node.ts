@@ -77,7 +77,9 @@ export function startLocalNode(port: number, onLine?: (line: string) => void): P
       reject(
         new CliUsageError(
           `The local node exited (code ${code}) before it started${inUse ? `: port ${port} is in use` : ""}`,
-          inUse ? "Stop the other node or pass --port <another port>" : `Its output ended with: ${tail.trim().split("\n").slice(-3).join(" | ")}`,
+          inUse
+            ? "Stop the other node or pass --port <another port>"
+            : `Its output ended with: ${tail.trim().split("\n").slice(-3).join(" | ")}`,
         ),
       );
     });
@@ -95,7 +97,9 @@ function withoutHardhatNetwork(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 export function registerNodeCommand(program: Command, context: () => CliContext): void {
   program
     .command("node")
-    .description("start a local development chain (Hardhat JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it")
+    .description(
+      "start a local development chain (Hardhat JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it",
+    )
     .option("--port <port>", "TCP port (0 = any free port)", "8545")
     .option("--show-rpc", "print the node's log of JSON-RPC calls")
     .action(async (opts: { port: string; showRpc?: boolean }) => {
@@ -118,7 +122,9 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
         `Local PoT development chain listening at ${node.url} (chain 31337)`,
         "",
         "Funded development accounts (publicly known keys: for local use only):",
-        ...node.accounts.slice(0, 10).map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
+        ...node.accounts
+          .slice(0, 10)
+          .map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
         node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
         "",
         `Next: pot deploy --rpc-url ${node.url} --private-key <a key above>`,
@@ -128,7 +134,10 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
       process.removeListener("SIGINT", stop);
       process.removeListener("SIGTERM", stop);
       if (code !== 0 && code !== null && node.child.signalCode === null && !node.child.killed) {
-        throw new CliUsageError(`The local node stopped with code ${code}`, "Run pot node --show-rpc to see its log");
+        throw new CliUsageError(
+          `The local node stopped with code ${code}`,
+          "Run pot node --show-rpc to see its log",
+        );
       }
       ctx.out.note("Local node stopped.");
     });

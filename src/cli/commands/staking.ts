@@ -33,7 +33,9 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       let approveTx: string | undefined;
       if (allowance < amount) {
         ctx.out.note(`Approving the staking contract for ${formatPot(amount)}...`);
-        approveTx = (await session.sender.send({ ...token, functionName: "approve", args: [staking.address, amount] })).hash;
+        approveTx = (
+          await session.sender.send({ ...token, functionName: "approve", args: [staking.address, amount] })
+        ).hash;
       }
       const sent = await session.sender.send({ ...staking, functionName: "stake", args: [amount] });
       const active = await read(staking, "stakeOf", [me]);
@@ -45,7 +47,9 @@ export function registerStakingCommands(program: Command, context: () => CliCont
 
   program
     .command("unstake")
-    .description("request an unstake: the amount stops counting at once and unlocks after the unbonding delay")
+    .description(
+      "request an unstake: the amount stops counting at once and unlocks after the unbonding delay",
+    )
     .argument("<amount>", "POT to unstake, decimals allowed")
     .action(async (amountText: string) => {
       const ctx = context();
@@ -90,10 +94,17 @@ export function registerStakingCommands(program: Command, context: () => CliCont
     .action(async (multiaddr: string) => {
       const ctx = context();
       if (!multiaddr.startsWith("/")) {
-        throw new CliUsageError(`Invalid multiaddr "${multiaddr}"`, "Give a multiaddr such as /ip4/203.0.113.7/tcp/4001/p2p/<peer id>");
+        throw new CliUsageError(
+          `Invalid multiaddr "${multiaddr}"`,
+          "Give a multiaddr such as /ip4/203.0.113.7/tcp/4001/p2p/<peer id>",
+        );
       }
       const session = await ctx.signingSession();
-      const sent = await session.sender.send({ ...session.contracts.staking, functionName: "setPeer", args: [multiaddr] });
+      const sent = await session.sender.send({
+        ...session.contracts.staking,
+        functionName: "setPeer",
+        args: [multiaddr],
+      });
       ctx.out.result({ address: session.sender.address, peer: multiaddr, tx: sent.hash }, () => [
         `Announced ${multiaddr} for ${session.sender.address}`,
       ]);
@@ -121,16 +132,17 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const { staking } = session.contracts;
       const read = (functionName: string, args: unknown[] = []) =>
         session.publicClient.readContract({ ...staking, functionName, args });
-      const [stake, coinAge, since, unbondingOf, peerAddr, unbondingDelay, maxCoinAge, block] = await Promise.all([
-        read("stakeOf", [who]) as Promise<bigint>,
-        read("coinAgeOf", [who]) as Promise<bigint>,
-        read("stakeSinceOf", [who]) as Promise<bigint>,
-        read("unbondingOf", [who]) as Promise<readonly [bigint, bigint]>,
-        read("peerOf", [who]) as Promise<string>,
-        read("unbondingDelay") as Promise<bigint>,
-        read("maxCoinAgeSeconds") as Promise<bigint>,
-        session.publicClient.getBlock({ blockTag: "latest" }),
-      ]);
+      const [stake, coinAge, since, unbondingOf, peerAddr, unbondingDelay, maxCoinAge, block] =
+        await Promise.all([
+          read("stakeOf", [who]) as Promise<bigint>,
+          read("coinAgeOf", [who]) as Promise<bigint>,
+          read("stakeSinceOf", [who]) as Promise<bigint>,
+          read("unbondingOf", [who]) as Promise<readonly [bigint, bigint]>,
+          read("peerOf", [who]) as Promise<string>,
+          read("unbondingDelay") as Promise<bigint>,
+          read("maxCoinAgeSeconds") as Promise<bigint>,
+          session.publicClient.getBlock({ blockTag: "latest" }),
+        ]);
       const [unbonding, releaseAt] = unbondingOf;
       const withdrawable = unbonding > 0n && block.timestamp >= releaseAt;
       const data = {
@@ -152,7 +164,11 @@ export function registerStakingCommands(program: Command, context: () => CliCont
         `Stake:      ${formatPot(stake)}${stake > 0n ? ` since ${iso(since)}` : ""}`,
         `Coin age:   ${formatPot(coinAge)}-seconds (age capped at ${maxCoinAge} s)`,
         `Unbonding:  ${formatPot(unbonding)}${
-          unbonding > 0n ? (withdrawable ? " (withdrawable now: pot withdraw-unstaked)" : ` (locked until ${iso(releaseAt)})`) : ""
+          unbonding > 0n
+            ? withdrawable
+              ? " (withdrawable now: pot withdraw-unstaked)"
+              : ` (locked until ${iso(releaseAt)})`
+            : ""
         }`,
         `Peer:       ${peerAddr === "" ? "(none; pot peer set <multiaddr>)" : peerAddr}`,
       ]);

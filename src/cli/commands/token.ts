@@ -20,7 +20,10 @@ export function registerTokenCommands(program: Command, context: () => CliContex
       const session = await ctx.signingSession();
       const { token } = session.contracts;
       const me = session.sender.address;
-      const enabled = (await session.publicClient.readContract({ ...token, functionName: "faucetEnabled" })) as boolean;
+      const enabled = (await session.publicClient.readContract({
+        ...token,
+        functionName: "faucetEnabled",
+      })) as boolean;
       if (!enabled) {
         throw new CliUsageError(
           `The ${ctx.config.network} deployment has no faucet`,
@@ -30,7 +33,10 @@ export function registerTokenCommands(program: Command, context: () => CliContex
       let gasTopUp = false;
       if (ctx.config.isLocal && (await session.publicClient.getBalance({ address: me })) < LOCAL_GAS_MIN) {
         // A fresh local account has no ETH for gas: the development node can mint it.
-        await session.publicClient.request({ method: "hardhat_setBalance", params: [me, `0x${LOCAL_GAS_TOP_UP.toString(16)}`] } as never);
+        await session.publicClient.request({
+          method: "hardhat_setBalance",
+          params: [me, `0x${LOCAL_GAS_TOP_UP.toString(16)}`],
+        } as never);
         gasTopUp = true;
       }
       const sent = await session.sender.send({ ...token, functionName: "faucet" });
@@ -77,7 +83,10 @@ export function resolveAddress(ctx: CliContext, addressArg: string | undefined):
   if (addressArg !== undefined) return parseAddress(addressArg);
   const own = ctx.walletAddress();
   if (own === undefined) {
-    throw new CliUsageError("No address given", "Pass an address, or --keystore / --private-key for your own account");
+    throw new CliUsageError(
+      "No address given",
+      "Pass an address, or --keystore / --private-key for your own account",
+    );
   }
   return own;
 }

@@ -11,7 +11,9 @@ export function registerWalletCommands(program: Command, context: () => CliConte
 
   wallet
     .command("new")
-    .description("create a new account in an encrypted JSON keystore (password: POT_KEYSTORE_PASSWORD or a prompt)")
+    .description(
+      "create a new account in an encrypted JSON keystore (password: POT_KEYSTORE_PASSWORD or a prompt)",
+    )
     .option("--out <file>", "keystore file to write (default: <data dir>/keystore.json)")
     .action(async (opts: { out?: string }) => {
       const ctx = context();
@@ -36,7 +38,10 @@ export function registerWalletCommands(program: Command, context: () => CliConte
       const ctx = context();
       const address = ctx.walletAddress();
       if (address === undefined) {
-        throw new CliUsageError("No account configured", "Pass --keystore <file> or --private-key (or POT_KEYSTORE / POT_PRIVATE_KEY)");
+        throw new CliUsageError(
+          "No account configured",
+          "Pass --keystore <file> or --private-key (or POT_KEYSTORE / POT_PRIVATE_KEY)",
+        );
       }
       ctx.out.result({ address }, () => [address]);
     });

@@ -1,0 +1,582 @@
+/**
+ * The one adapter between the agents and the PoT ledger, staking and jury contracts: every call, view and
+ * event decoding the miner (and later the employer and the verifier) needs, with ABIs from the Hardhat
+ * artifacts. When a contract signature changes, this file is the one to touch: the agents see only the
+ * typed `LedgerEvent` union and the methods below.
+ */
+import { getAddress, type Abi, type Address, type Hex, type PublicClient } from "viem";
+import { loadArtifact } from "./artifacts";
+import type { PotSession } from "./contracts";
+import { errorsAbi } from "./artifacts";
+import { EventWatcher, type WatchedLog } from "./events";
+import type { SentTx, TxSender } from "./tx-sender";
+
+/** Where a decoded event sits in the chain. */
+export interface EventPosition {
+  readonly blockNumber: bigint;
+  readonly logIndex: number;
+  readonly blockHash: Hex;
+}
+
+/** The ledger and jury events the agents act on, decoded into plain values. */
+export type LedgerEvent = EventPosition &
+  (
+    | {
+        kind: "JobCreated";
+        jobId: bigint;
+        employer: Address;
+        fee: bigint;
+        specCid: Hex;
+        manifestRoot: Hex;
+        initialStateHash: Hex;
+        numStages: number;
+        c: number;
+        k: number;
+        stageSeconds: number;
+        deadline: bigint;
+      }
+    | { kind: "StageOpened"; jobId: bigint; stage: number; parentHash: Hex; deadline: bigint; seed: Hex }
+    | {
+        kind: "Declared";
+        jobId: bigint;
+        stage: number;
+        declarer: Address;
+        parentHash: Hex;
+        resultHash: Hex;
+        commitment: Hex;
+        rand: Hex;
+        timestamp: bigint;
+      }
+    | {
+        kind: "DeclarationsClosed";
+        jobId: bigint;
+        stage: number;
+        closeBlock: bigint;
+        leadResult: Hex;
+        disputed: boolean;
+      }
+    | {
+        kind: "HeaderSubmitted";
+        jobId: bigint;
+        stage: number;
+        builder: Address;
+        headerHash: Hex;
+        parentHash: Hex;
+        resultHash: Hex;
+        rho: Hex;
+        resultCid: Hex;
+        timestamp: bigint;
+        opened: Address[];
+        randBlock: bigint;
+      }
+    | { kind: "Attested"; jobId: bigint; stage: number; member: Address; round: number }
+    | {
+        kind: "BlockWrapped";
+        index: bigint;
+        blockHash: Hex;
+        jobId: bigint;
+        stage: number;
+        headerHash: Hex;
+        wrapper: Address;
+      }
+    | { kind: "HeaderVoided"; jobId: bigint; stage: number; headerHash: Hex; builder: Address }
+    | { kind: "JobFinished"; jobId: bigint }
+    | { kind: "JobExpired"; jobId: bigint }
+    | { kind: "JuryRequested"; jobId: bigint; stage: number; round: number; randBlock: bigint }
+    | { kind: "JuryDrawn"; jobId: bigint; stage: number; round: number; jurors: Address[]; deadline: bigint }
+    | { kind: "JuryVoted"; jobId: bigint; stage: number; juror: Address; round: number; resultHash: Hex }
+    | { kind: "JuryDecided"; jobId: bigint; stage: number; round: number; resultHash: Hex }
+  );
+
+/** The ledger's events the adapter decodes (names as in the Solidity source). */
+const LEDGER_EVENTS = [
+  "JobCreated",
+  "StageOpened",
+  "Declared",
+  "DeclarationsClosed",
+  "HeaderSubmitted",
+  "Attested",
+  "BlockWrapped",
+  "HeaderVoided",
+  "JobFinished",
+  "JobExpired",
+] as const;
+const JURY_EVENTS = ["JuryRequested", "JuryDrawn", "JuryVoted", "JuryDecided"] as const;
+
+/** A declaration as the header (or a claim) opens it: the `Opening` struct of the ledger. */
+export interface Opening {
+  readonly declarer: Address;
+  readonly commitment: Hex;
+  readonly rand: Hex;
+  readonly timestamp: bigint;
+}
+
+/** The ledger parameters the agents need (immutables of PoTLedger). */
+export interface LedgerParamsView {
+  readonly sealWindowSeconds: bigint;
+  readonly closeDelayBlocks: bigint;
+  readonly poaWindowBlocks: bigint;
+  readonly poaMaxRounds: bigint;
+  readonly targetPerCoinSecond: bigint;
+  readonly minStake: bigint;
+}
+
+/** The current PoA committee of a headered stage. */
+export interface Committee {
+  readonly round: number;
+  readonly members: Address[];
+  readonly lastBlock: bigint;
+}
+
+/** A contract's address and ABI. */
+interface Ref {
+  readonly address: Address;
+  readonly abi: Abi;
+}
+
+const num = (v: unknown): number => Number(v as bigint | number);
+const big = (v: unknown): bigint => BigInt(v as bigint | number);
+
+/** Maps a decoded log (viem's `eventName` + named `args`) to a `LedgerEvent`; undefined for others. */
+export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
+  const a = log.args as Record<string, unknown>;
+  const pos: EventPosition = {
+    blockNumber: log.blockNumber,
+    logIndex: log.logIndex,
+    blockHash: log.blockHash,
+  };
+  switch (log.eventName) {
+    case "JobCreated":
+      return {
+        ...pos,
+        kind: "JobCreated",
+        jobId: big(a.jobId),
+        employer: a.employer as Address,
+        fee: big(a.fee),
+        specCid: a.specCid as Hex,
+        manifestRoot: a.manifestRoot as Hex,
+        initialStateHash: a.initialStateHash as Hex,
+        numStages: num(a.numStages),
+        c: num(a.c),
+        k: num(a.k),
+        stageSeconds: num(a.stageSeconds),
+        deadline: big(a.deadline),
+      };
+    case "StageOpened":
+      return {
+        ...pos,
+        kind: "StageOpened",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        parentHash: a.parentHash as Hex,
+        deadline: big(a.deadline),
+        seed: a.seed as Hex,
+      };
+    case "Declared":
+      return {
+        ...pos,
+        kind: "Declared",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        declarer: a.declarer as Address,
+        parentHash: a.parentHash as Hex,
+        resultHash: a.resultHash as Hex,
+        commitment: a.commitment as Hex,
+        rand: a.rand as Hex,
+        timestamp: big(a.timestamp),
+      };
+    case "DeclarationsClosed":
+      return {
+        ...pos,
+        kind: "DeclarationsClosed",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        closeBlock: big(a.closeBlock),
+        leadResult: a.leadResult as Hex,
+        disputed: Boolean(a.disputed),
+      };
+    case "HeaderSubmitted":
+      return {
+        ...pos,
+        kind: "HeaderSubmitted",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        builder: a.builder as Address,
+        headerHash: a.headerHash as Hex,
+        parentHash: a.parentHash as Hex,
+        resultHash: a.resultHash as Hex,
+        rho: a.rho as Hex,
+        resultCid: a.resultCid as Hex,
+        timestamp: big(a.timestamp),
+        opened: [...(a.opened as Address[])],
+        randBlock: big(a.randBlock),
+      };
+    case "Attested":
+      return {
+        ...pos,
+        kind: "Attested",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        member: a.member as Address,
+        round: num(a.round),
+      };
+    case "BlockWrapped":
+      return {
+        ...pos,
+        kind: "BlockWrapped",
+        index: big(a.index),
+        blockHash: a.blockHash as Hex,
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        headerHash: a.headerHash as Hex,
+        wrapper: a.wrapper as Address,
+      };
+    case "HeaderVoided":
+      return {
+        ...pos,
+        kind: "HeaderVoided",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        headerHash: a.headerHash as Hex,
+        builder: a.builder as Address,
+      };
+    case "JobFinished":
+      return { ...pos, kind: "JobFinished", jobId: big(a.jobId) };
+    case "JobExpired":
+      return { ...pos, kind: "JobExpired", jobId: big(a.jobId) };
+    case "JuryRequested":
+      return {
+        ...pos,
+        kind: "JuryRequested",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        round: num(a.round),
+        randBlock: big(a.randBlock),
+      };
+    case "JuryDrawn":
+      return {
+        ...pos,
+        kind: "JuryDrawn",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        round: num(a.round),
+        jurors: [...(a.jurors as Address[])],
+        deadline: big(a.deadline),
+      };
+    case "JuryVoted":
+      return {
+        ...pos,
+        kind: "JuryVoted",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        juror: a.juror as Address,
+        round: num(a.round),
+        resultHash: a.resultHash as Hex,
+      };
+    case "JuryDecided":
+      return {
+        ...pos,
+        kind: "JuryDecided",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        round: num(a.round),
+        resultHash: a.resultHash as Hex,
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Typed access to the ledger, staking, token and jury of one deployment, for one signing account. */
+export class PotContractsAdapter {
+  readonly ledger: Ref;
+  readonly staking: Ref;
+  readonly token: Ref;
+  readonly client: PublicClient;
+  private juryRef: Ref | undefined;
+  private params: LedgerParamsView | undefined;
+  private domain: Hex | undefined;
+
+  constructor(
+    private readonly session: PotSession,
+    private readonly sender: TxSender,
+  ) {
+    const ledger = session.contracts.ledger;
+    if (ledger === undefined)
+      throw new Error(
+        `The deployment ${session.contracts.deployment.path} has no PoTLedger; deploy the ledger first (pot deploy)`,
+      );
+    this.ledger = ledger;
+    this.staking = session.contracts.staking;
+    this.token = session.contracts.token;
+    this.client = session.publicClient;
+  }
+
+  /** The signing account. */
+  get me(): Address {
+    return this.sender.address;
+  }
+
+  /** The block the deployment started at (where event replay begins). */
+  get deployBlock(): bigint {
+    return this.session.contracts.deployment.deployBlock ?? 0n;
+  }
+
+  private read<T>(ref: Ref, functionName: string, args: readonly unknown[] = []): Promise<T> {
+    return this.client.readContract({
+      address: ref.address,
+      abi: ref.abi,
+      functionName,
+      args,
+    } as never) as Promise<T>;
+  }
+
+  private send(ref: Ref, functionName: string, args: readonly unknown[] = []): Promise<SentTx> {
+    return this.sender.send({
+      address: ref.address,
+      abi: [...ref.abi, ...this.errorsOf()] as Abi,
+      functionName,
+      args,
+    });
+  }
+
+  private errorsOf(): Abi {
+    return this.juryRef ? errorsAbi(this.juryRef.abi) : [];
+  }
+
+  /** The jury contract (its address is read from the ledger once). */
+  async jury(): Promise<Ref> {
+    if (this.juryRef === undefined) {
+      const address = getAddress(await this.read<Address>(this.ledger, "jury"));
+      this.juryRef = {
+        address,
+        abi: loadArtifact(this.session.config.artifactsDir, "PoTJury", "ledger/PoTJury.sol").abi,
+      };
+    }
+    return this.juryRef;
+  }
+
+  /** The protocol domain (EIP-712 separator of the ledger). */
+  async domainSeparator(): Promise<Hex> {
+    this.domain ??= await this.read<Hex>(this.ledger, "domainSeparator");
+    return this.domain;
+  }
+
+  /** The ledger's immutable parameters. */
+  async ledgerParams(): Promise<LedgerParamsView> {
+    if (this.params === undefined) {
+      const names = [
+        "sealWindowSeconds",
+        "closeDelayBlocks",
+        "poaWindowBlocks",
+        "poaMaxRounds",
+        "targetPerCoinSecond",
+        "minStake",
+      ] as const;
+      const values = await Promise.all(names.map((n) => this.read<bigint | number>(this.ledger, n)));
+      const p: Record<string, bigint> = {};
+      names.forEach((n, i) => (p[n] = BigInt(values[i])));
+      this.params = p as unknown as LedgerParamsView;
+    }
+    return this.params;
+  }
+
+  // ----- views
+
+  async blockNumber(): Promise<bigint> {
+    return this.client.getBlockNumber({ cacheTime: 0 });
+  }
+
+  async latestBlock(): Promise<{ number: bigint; timestamp: bigint }> {
+    const b = await this.client.getBlock({ blockTag: "latest" });
+    return { number: b.number, timestamp: b.timestamp };
+  }
+
+  async stakeOf(who: Address): Promise<bigint> {
+    return this.read<bigint>(this.staking, "stakeOf", [who]);
+  }
+
+  async coinAgeOf(who: Address): Promise<bigint> {
+    return this.read<bigint>(this.staking, "coinAgeOf", [who]);
+  }
+
+  async peerOf(who: Address): Promise<string> {
+    return this.read<string>(this.staking, "peerOf", [who]);
+  }
+
+  async tokenBalance(who: Address): Promise<bigint> {
+    return this.read<bigint>(this.token, "balanceOf", [who]);
+  }
+
+  async claimable(who: Address): Promise<bigint> {
+    return this.read<bigint>(this.ledger, "claimable", [who]);
+  }
+
+  async totalOwed(): Promise<bigint> {
+    return this.read<bigint>(this.ledger, "totalOwed");
+  }
+
+  /** Whether `who` has a declaration recorded for exactly (jobId, stage). */
+  async hasDeclared(jobId: bigint, stage: number, who: Address): Promise<boolean> {
+    const [slotStage] = await this.read<readonly [number, number, bigint]>(this.ledger, "declarationSlot", [
+      jobId,
+      who,
+      stage,
+    ]);
+    return Number(slotStage) === stage;
+  }
+
+  /** The ledger's phase of a stage (0 none, 1 open, 2 jury, 3 decided, 4 headered, 5 wrapped). */
+  async stagePhase(jobId: bigint, stage: number): Promise<number> {
+    const st = await this.read<{ phase: number }>(this.ledger, "getStage", [jobId, stage]);
+    return Number(st.phase);
+  }
+
+  /** The current committee of a headered stage, or undefined when there is none now (not ready, expired). */
+  async committeeOf(jobId: bigint, stage: number): Promise<Committee | undefined> {
+    try {
+      const [round, members, lastBlock] = await this.read<readonly [number, readonly Address[], bigint]>(
+        this.ledger,
+        "committeeOf",
+        [jobId, stage],
+      );
+      return {
+        round: Number(round),
+        members: members.map((m) => getAddress(m)),
+        lastBlock: BigInt(lastBlock),
+      };
+    } catch {
+      return undefined;
+    }
+  }
+
+  // ----- transactions
+
+  async faucet(): Promise<SentTx> {
+    return this.send(this.token, "faucet");
+  }
+
+  /** Approves the staking contract when needed, then stakes `amount`. */
+  async stake(amount: bigint): Promise<SentTx> {
+    const allowance = await this.read<bigint>(this.token, "allowance", [this.me, this.staking.address]);
+    if (allowance < amount) await this.send(this.token, "approve", [this.staking.address, amount]);
+    return this.send(this.staking, "stake", [amount]);
+  }
+
+  async setPeer(multiaddr: string): Promise<SentTx> {
+    return this.send(this.staking, "setPeer", [multiaddr]);
+  }
+
+  async declare(d: {
+    jobId: bigint;
+    stage: number;
+    parentHash: Hex;
+    resultHash: Hex;
+    commitment: Hex;
+    rand: Hex;
+    timestamp: bigint;
+  }): Promise<SentTx> {
+    return this.send(this.ledger, "declare", [
+      d.jobId,
+      d.stage,
+      d.parentHash,
+      d.resultHash,
+      d.commitment,
+      d.rand,
+      d.timestamp,
+    ]);
+  }
+
+  /** Submits a header; `openings` are sorted here by declarer address, as the ledger requires. */
+  async submitHeader(h: {
+    jobId: bigint;
+    stage: number;
+    rho: Hex;
+    resultCid: Hex;
+    timestamp: bigint;
+    openings: Opening[];
+  }): Promise<SentTx> {
+    const sorted = [...h.openings].sort((x, y) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1));
+    return this.send(this.ledger, "submitHeader", [
+      h.jobId,
+      h.stage,
+      h.rho,
+      h.resultCid,
+      h.timestamp,
+      sorted,
+    ]);
+  }
+
+  async attest(jobId: bigint, stage: number): Promise<SentTx> {
+    return this.send(this.ledger, "attest", [jobId, stage]);
+  }
+
+  /** Wraps with tx attestations only (an empty signature per member). */
+  async wrap(jobId: bigint, stage: number, opened: Address[], committeeSize: number): Promise<SentTx> {
+    return this.send(this.ledger, "wrap", [
+      jobId,
+      stage,
+      opened,
+      Array.from({ length: committeeSize }, () => "0x"),
+    ]);
+  }
+
+  async claimDeclaration(jobId: bigint, stage: number, o: Opening): Promise<SentTx> {
+    return this.send(this.ledger, "claimDeclaration", [jobId, stage, o]);
+  }
+
+  async withdraw(): Promise<SentTx> {
+    return this.send(this.ledger, "withdraw");
+  }
+
+  async requestJury(jobId: bigint, stage: number): Promise<SentTx> {
+    await this.jury();
+    return this.send(this.ledger, "requestJury", [jobId, stage]);
+  }
+
+  async drawJury(jobId: bigint, stage: number): Promise<SentTx> {
+    return this.send(await this.jury(), "draw", [jobId, stage]);
+  }
+
+  async vote(v: {
+    jobId: bigint;
+    stage: number;
+    jurors: Address[];
+    resultHash: Hex;
+    commitment: Hex;
+    rand: Hex;
+  }): Promise<SentTx> {
+    return this.send(await this.jury(), "vote", [
+      v.jobId,
+      v.stage,
+      v.jurors,
+      v.resultHash,
+      v.commitment,
+      v.rand,
+    ]);
+  }
+
+  // ----- events
+
+  /** A watcher over the ledger's and the jury's events, from `fromBlock`, `confirmations` deep. */
+  async watcher(options: {
+    fromBlock: bigint;
+    confirmations: number;
+    pollingIntervalMs: number;
+  }): Promise<EventWatcher> {
+    const jury = await this.jury();
+    const events = [...this.ledger.abi, ...jury.abi].filter(
+      (item) =>
+        item.type === "event" &&
+        ([...LEDGER_EVENTS, ...JURY_EVENTS] as readonly string[]).includes(item.name),
+    );
+    return new EventWatcher({
+      client: this.client,
+      address: [this.ledger.address, jury.address],
+      abi: events as Abi,
+      fromBlock: options.fromBlock,
+      confirmations: options.confirmations,
+      pollingIntervalMs: options.pollingIntervalMs,
+    });
+  }
+}
