@@ -10,7 +10,10 @@ import { SOLIDITY_VERSION } from "../hardhat.config";
 
 describe("toolchain", () => {
   it("compiles with the npm solc-js of the pinned version, no download", async () => {
-    const build = await hre.run(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, { quiet: true, solcVersion: SOLIDITY_VERSION });
+    const build = await hre.run(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, {
+      quiet: true,
+      solcVersion: SOLIDITY_VERSION,
+    });
     expect(build.isSolcJs).to.equal(true);
     expect(build.compilerPath).to.equal(require.resolve("solc/soljson.js"));
     expect(build.version).to.equal(SOLIDITY_VERSION);
