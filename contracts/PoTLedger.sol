@@ -3,7 +3,6 @@ pragma solidity 0.8.28;
 
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {PoTVerifier} from "./ledger/PoTVerifier.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
 import {IPoTToken} from "./interfaces/IPoTToken.sol";
@@ -20,7 +19,9 @@ import {PoTJury} from "./ledger/PoTJury.sol";
 /// explains every rule and the attack it closes.
 /// @dev Hashes: contracts/ledger/PoTHashes.sol, mirroring src/protocol. The protocol domain is this
 /// contract's EIP-712 domain separator (name "ProofOfTraining", version "1").
-contract PoTLedger is EIP712, ReentrancyGuardTransient {
+/// Reentrancy: every function that calls out (withdraw's ETH transfer, staking's slash) finishes its own
+/// state changes first (checks-effects-interactions), so a reentrant call finds nothing left to take.
+contract PoTLedger is EIP712 {
     // ------------------------------------------------------------------ constants and types
 
     /// @notice Job id of the built-in dummy job (no fee, coinbase only, never expires).
@@ -216,6 +217,15 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
         uint64 timestamp
     );
     event HeaderVoided(uint64 indexed jobId, uint32 indexed stage, bytes32 headerHash, address builder);
+    /// @notice `declarer`'s declaration opens against `rho`, not the header's rho: the header is voided
+    /// and the stage goes to the jury.
+    event HeaderContested(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed declarer,
+        bytes32 headerHash,
+        bytes32 rho
+    );
     event Slashed(
         uint64 indexed jobId,
         uint32 indexed stage,
@@ -274,6 +284,8 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
     error NotAFault();
     error DoesNotOpen(address declarer);
     error NotJury(address caller);
+    error SameRho();
+    error ContestTooLate();
     error NothingToWithdraw();
     error TransferFailed();
 
@@ -399,7 +411,7 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
     }
 
     /// @notice Sends the caller everything credited to it (rewards and refunds). Pull payment.
-    function withdraw() external nonReentrant {
+    function withdraw() external {
         uint256 amount = claimable[msg.sender];
         if (amount == 0) revert NothingToWithdraw();
         claimable[msg.sender] = 0;
@@ -491,23 +503,42 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
         jury.open(jobId, stage);
     }
 
-    /// @notice The jury reached a majority: the stage's result is decided. Jury only.
-    function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash) external {
+    /// @notice The jury reached a majority: the stage's result and rho are decided (a header must reveal
+    /// that rho and open at least one declaration against it). Jury only.
+    function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash, bytes32 rho) external {
         if (msg.sender != address(jury)) revert NotJury(msg.sender);
         _liveJob(jobId);
         Stage storage st = _stages[jobId][stage];
         if (st.phase != PHASE_JURY) revert WrongPhase(st.phase);
         st.result = resultHash;
+        st.rho = rho;
         st.phase = PHASE_DECIDED;
     }
 
+    /// @notice Contests a header (rho contest): the declaration `o` of the stage's result opens against
+    /// `rho`, another secret than the header's. Two secrets claiming one result cannot both be right, so
+    /// the header is voided and the stage goes to the jury, which fixes result and rho; declarations that
+    /// do not open against the jury's rho are then slashable. Allowed while the stage is headered, within
+    /// its PoA window, and only once per stage (a stage a jury decided has its rho fixed). Anyone holding
+    /// the declarant's rho may submit it; the declarant is the one who does.
+    function contest(uint64 jobId, uint32 stage, bytes32 rho, Opening calldata o) external {
+        _liveJob(jobId);
+        Stage storage st = _stages[jobId][stage];
+        if (st.phase != PHASE_HEADERED) revert WrongPhase(st.phase);
+        if (block.number > uint256(st.randBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
+            revert ContestTooLate();
+        if (st.disputed) revert StageDisputed();
+        if (rho == st.rho) revert SameRho();
+        (, bool opens) = _verifyDeclaration(jobId, stage, st.result, o, rho);
+        if (!opens) revert DoesNotOpen(o.declarer);
+        st.phase = PHASE_JURY;
+        st.disputed = true;
+        emit HeaderContested(jobId, stage, o.declarer, st.headerHash, rho);
+        jury.open(jobId, stage);
+    }
+
     /// @notice Slashes a juror the jury found on the losing side; the stake goes to `reporter`. Jury only.
-    function slashJurorStake(
-        uint64 jobId,
-        uint32 stage,
-        address juror,
-        address reporter
-    ) external nonReentrant {
+    function slashJurorStake(uint64 jobId, uint32 stage, address juror, address reporter) external {
         if (msg.sender != address(jury)) revert NotJury(msg.sender);
         uint256 amount = staking.slash(juror, jurorSlash, reporter);
         emit Slashed(jobId, stage, juror, FAULT_JUROR, amount, reporter);
@@ -580,7 +611,7 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
             timestamp,
             msg.sender
         );
-        uint64 rb = uint64(block.number) + 1;
+        uint64 rb = uint64(block.number) + closeDelayBlocks;
         st.phase = PHASE_HEADERED;
         st.randBlock = rb;
         st.rho = rho;
@@ -732,7 +763,8 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
     /// the stage's rho (so a builder cannot censor declarations). Anyone may submit it for `o.declarer`.
     function claimDeclaration(uint64 jobId, uint32 stage, Opening calldata o) external {
         Stage storage st = _stages[jobId][stage];
-        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st, st.result, o);
+        if (st.phase != PHASE_WRAPPED) revert WrongPhase(st.phase);
+        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.result, o, st.rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         _settle(jobId, stage, st, o.declarer, slot, DECL_CREDITED);
         _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
@@ -743,14 +775,10 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
     /// stage's rho (a wrong result, or a commitment to another secret). Anyone may submit the proof: the
     /// declaration's data from its Declared event. The slashed stake goes to the caller; the
     /// declaration's reserved share returns to the employer.
-    function slashDeclaration(
-        uint64 jobId,
-        uint32 stage,
-        bytes32 resultHash,
-        Opening calldata o
-    ) external nonReentrant {
+    function slashDeclaration(uint64 jobId, uint32 stage, bytes32 resultHash, Opening calldata o) external {
         Stage storage st = _stages[jobId][stage];
-        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st, resultHash, o);
+        if (st.phase != PHASE_WRAPPED) revert WrongPhase(st.phase);
+        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, resultHash, o, st.rho);
         if (opens && resultHash == st.result) revert NotAFault();
         _settle(jobId, stage, st, o.declarer, slot, DECL_SLASHED);
         uint256 share = st.perDeclaration;
@@ -760,15 +788,14 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
     }
 
     /// @dev Checks that `o` (with `resultHash`) is the declaration stored for (jobId, declarer, stage),
-    /// still unsettled, of a wrapped stage; returns its slot and whether it opens against the stage's rho.
+    /// still unsettled; returns its slot and whether it opens against `rho`.
     function _verifyDeclaration(
         uint64 jobId,
         uint32 stage,
-        Stage storage st,
         bytes32 resultHash,
-        Opening calldata o
+        Opening calldata o,
+        bytes32 rho
     ) internal view returns (uint256 slot, bool opens) {
-        if (st.phase != PHASE_WRAPPED) revert WrongPhase(st.phase);
         slot = _decls[jobId][o.declarer][stage & 1];
         opens = verifier.verifyDeclaration(
             _domainSeparatorV4(),
@@ -776,7 +803,7 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
             stage,
             _parentOf(_jobs[jobId], jobId, stage),
             resultHash,
-            st.rho,
+            rho,
             o,
             slot
         );
@@ -952,7 +979,11 @@ contract PoTLedger is EIP712, ReentrancyGuardTransient {
         uint256 age = staking.coinAgeOf(staker);
         staking.resetCoinAge(staker);
         if (coinbasePerCoinAge == 0 || age == 0) return;
-        uint256 amount = Math.min(Math.mulDiv(age, coinbasePerCoinAge, 1e18), coinbaseCap);
+        // age * rate / 1e18, capped; a product that would overflow is above any cap.
+        uint256 amount =
+            age > type(uint256).max / coinbasePerCoinAge
+                ? coinbaseCap
+                : Math.min((age * coinbasePerCoinAge) / 1e18, coinbaseCap);
         if (amount == 0) return;
         token.mintCoinbase(staker, amount);
         emit CoinbaseMinted(staker, jobId, stage, amount);

@@ -6,18 +6,20 @@ import {PoTHashes} from "./PoTHashes.sol";
 
 /// @notice What the jury needs from the ledger that created it.
 interface IPoTLedgerForJury {
-    /// @notice The jury of (jobId, stage) reached a majority for `resultHash`.
-    function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash) external;
+    /// @notice The jury of (jobId, stage) reached a majority for (`resultHash`, `rho`).
+    function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash, bytes32 rho) external;
 
     /// @notice Slashes a juror who voted against the majority (the ledger holds the slashing right).
     function slashJurorStake(uint64 jobId, uint32 stage, address juror, address reporter) external;
 }
 
 /// @title Juries of disputed stages
-/// @notice When the declarations of a stage disagree on H(S_stage), the ledger opens a jury here: D
-/// stakers drawn by follow-the-coin from the hash of a block mined after the stage closed. Each juror
-/// trains the stage itself and votes (result hash, commitment, rand); the first result to win more than
-/// D/2 votes decides the stage, and jurors who voted otherwise can be slashed by anyone. A jury that
+/// @notice When the declarations of a stage disagree on H(S_stage), or when a declarant contests a header
+/// (its declaration of the same result opens against another rho), the ledger opens a jury here: D
+/// stakers drawn by follow-the-coin from the hash of a block mined after the stage closed (or was
+/// contested). Each juror trains the stage itself and votes the pair (result hash, rho): the dispute may
+/// be about rho, so the jury fixes both. The first pair to win more than D/2 votes decides the stage,
+/// and jurors who voted another pair can be slashed by anyone. A jury that
 /// does not decide within `juryWindowSeconds` (or whose randomness block left the 256-block window of
 /// BLOCKHASH before it was drawn) can be redrawn from a newer block.
 /// @dev Deployed by PoTLedger's constructor; only that ledger opens juries and receives decisions.
@@ -30,6 +32,7 @@ contract PoTJury {
         bytes32 seed;
         bytes32 membersHash;
         bytes32 result;
+        bytes32 rho;
     }
 
     IPoTLedgerForJury public immutable ledger;
@@ -41,8 +44,9 @@ contract PoTJury {
     uint256 public immutable minStake;
 
     mapping(uint64 jobId => mapping(uint32 stage => Jury)) internal _juries;
-    mapping(bytes32 roundKey => mapping(address juror => bytes32 result)) internal _votes;
-    mapping(bytes32 roundKey => mapping(bytes32 result => uint256 count)) internal _tally;
+    /// @dev A vote is stored as its key keccak256(abi.encode(resultHash, rho)).
+    mapping(bytes32 roundKey => mapping(address juror => bytes32 voteKey)) internal _votes;
+    mapping(bytes32 roundKey => mapping(bytes32 voteKey => uint256 count)) internal _tally;
     mapping(bytes32 roundKey => mapping(address juror => bool)) internal _slashed;
 
     /// @notice Randomness for the jury of (jobId, stage) will be the hash of block `randBlock`.
@@ -60,10 +64,15 @@ contract PoTJury {
         address indexed juror,
         uint32 round,
         bytes32 resultHash,
-        bytes32 commitment,
-        bytes32 rand
+        bytes32 rho
     );
-    event JuryDecided(uint64 indexed jobId, uint32 indexed stage, uint32 round, bytes32 resultHash);
+    event JuryDecided(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        uint32 round,
+        bytes32 resultHash,
+        bytes32 rho
+    );
 
     error NotLedger(address caller);
     error NoJury();
@@ -96,7 +105,7 @@ contract PoTJury {
         minStake = minStake_;
     }
 
-    /// @notice Opens the jury of a closed, disputed stage. Ledger only.
+    /// @notice Opens the jury of a closed, disputed (or contested) stage. Ledger only.
     function open(uint64 jobId, uint32 stage) external {
         if (msg.sender != address(ledger)) revert NotLedger(msg.sender);
         Jury storage j = _juries[jobId][stage];
@@ -137,16 +146,15 @@ contract PoTJury {
         emit JuryDrawn(jobId, stage, j.round, jurors, deadline);
     }
 
-    /// @notice A juror's vote: it trained the stage and declares the result, with a commitment to its
-    /// rho (published with `rand`, opened by anyone once the header reveals rho).
+    /// @notice A juror's vote: it trained the stage itself and states the result and the training secret
+    /// rho it obtained. The pair is what the stage is decided on: a result dispute and a rho contest alike.
     /// @param jurors the jury as JuryDrawn listed it
     function vote(
         uint64 jobId,
         uint32 stage,
         address[] calldata jurors,
         bytes32 resultHash,
-        bytes32 commitment,
-        bytes32 rand
+        bytes32 rho
     ) external {
         Jury storage j = _juries[jobId][stage];
         if (j.seed == bytes32(0)) revert JuryNotDrawn();
@@ -158,19 +166,21 @@ contract PoTJury {
             if (jurors[i] == msg.sender) member = true;
         }
         if (!member) revert NotJuror(msg.sender);
-        if (resultHash == bytes32(0) || commitment == bytes32(0)) revert ZeroHash();
+        if (resultHash == bytes32(0) || rho == bytes32(0)) revert ZeroHash();
         uint256 s = staking.stakeOf(msg.sender);
         if (s < minStake || s == 0) revert NotEnoughStake(s, minStake);
         bytes32 key = roundKey(jobId, stage, j.round);
         if (_votes[key][msg.sender] != bytes32(0)) revert AlreadyVoted();
-        _votes[key][msg.sender] = resultHash;
-        uint256 count = ++_tally[key][resultHash];
-        emit JuryVoted(jobId, stage, msg.sender, j.round, resultHash, commitment, rand);
+        bytes32 v = keccak256(abi.encode(resultHash, rho));
+        _votes[key][msg.sender] = v;
+        uint256 count = ++_tally[key][v];
+        emit JuryVoted(jobId, stage, msg.sender, j.round, resultHash, rho);
         if (count * 2 > jurySize) {
             j.decided = true;
             j.result = resultHash;
-            emit JuryDecided(jobId, stage, j.round, resultHash);
-            ledger.onJuryDecided(jobId, stage, resultHash);
+            j.rho = rho;
+            emit JuryDecided(jobId, stage, j.round, resultHash, rho);
+            ledger.onJuryDecided(jobId, stage, resultHash, rho);
         }
     }
 
@@ -181,7 +191,8 @@ contract PoTJury {
         if (!j.decided) revert NotAFault();
         bytes32 key = roundKey(jobId, stage, j.round);
         bytes32 v = _votes[key][juror];
-        if (v == bytes32(0) || v == j.result || _slashed[key][juror]) revert NotAFault();
+        if (v == bytes32(0) || v == keccak256(abi.encode(j.result, j.rho)) || _slashed[key][juror])
+            revert NotAFault();
         _slashed[key][juror] = true;
         ledger.slashJurorStake(jobId, stage, juror, msg.sender);
     }
@@ -191,7 +202,8 @@ contract PoTJury {
         return _juries[jobId][stage];
     }
 
-    /// @notice The vote of `juror` in the jury's current round (zero if none).
+    /// @notice The vote of `juror` in the jury's current round: keccak256(abi.encode(resultHash, rho)),
+    /// zero if none.
     function voteOf(uint64 jobId, uint32 stage, address juror) external view returns (bytes32) {
         return _votes[roundKey(jobId, stage, _juries[jobId][stage].round)][juror];
     }

@@ -237,7 +237,8 @@ describe("ledger: adversarial", () => {
     await mineUntilClosed(f, jobId, 1);
     const rcpt = await submitHeader(f, f.miners[0], jobId, 1, ds);
     const st = await f.ledger.getStage(jobId, 1);
-    expect(st.randBlock).to.equal(BigInt(rcpt!.blockNumber) + 1n);
+    // The randomness block comes closeDelayBlocks after the header: the guaranteed contest window.
+    expect(st.randBlock).to.equal(BigInt(rcpt!.blockNumber) + BigInt(f.params.ledger.closeDelayBlocks));
     await expect(f.ledger.committeeOf(jobId, 1)).to.be.revertedWithCustomError(
       f.ledger,
       "RandomnessNotReady",

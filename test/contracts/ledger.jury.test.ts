@@ -5,8 +5,6 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
-import type { Hex } from "viem";
-import * as P from "../../src/protocol";
 import {
   createJob,
   declare,
@@ -14,7 +12,6 @@ import {
   E18,
   mineUntilClosed,
   owedAndBalance,
-  randOf,
   rhoOf,
   stateHashOf,
   submitHeader,
@@ -50,14 +47,17 @@ async function voteAsRole(f: LedgerFixture, jobId: bigint, jurors: string[], col
   for (const j of jurors) {
     const s = f.byAddress.get(j.toLowerCase())!;
     const bad = colluders.includes(j);
-    const rho = rhoOf(jobId, 1, bad ? WRONG : "honest");
-    const rand = randOf(`${j}/jury`, 1);
-    const commitment = P.commitmentHash({ domain: f.domain, rho, rand, declarer: j as Hex, jobId, stage: 1 });
     const jury = await f.jury.getJury(jobId, 1);
     if (jury.decided) break;
     await f.jury
       .connect(s)
-      .vote(jobId, 1, jurors, stateHashOf(jobId, 1, bad ? WRONG : "honest"), commitment, rand);
+      .vote(
+        jobId,
+        1,
+        jurors,
+        stateHashOf(jobId, 1, bad ? WRONG : "honest"),
+        rhoOf(jobId, 1, bad ? WRONG : "honest"),
+      );
   }
 }
 
@@ -90,9 +90,15 @@ describe("ledger: jury", () => {
     const jury = await f.jury.getJury(jobId, 1);
     expect(jury.decided).to.equal(true);
     expect(jury.result).to.equal(stateHashOf(jobId, 1));
+    expect(jury.rho).to.equal(rhoOf(jobId, 1));
     const st = await f.ledger.getStage(jobId, 1);
     expect(st.phase).to.equal(3n);
     expect(st.result).to.equal(stateHashOf(jobId, 1));
+    expect(st.rho).to.equal(rhoOf(jobId, 1));
+    // The header must reveal the jury's rho.
+    await expect(
+      submitHeader(f, honest, jobId, 1, [hd], { rho: rhoOf(jobId, 1, "other") }),
+    ).to.be.revertedWithCustomError(f.ledger, "WrongRho");
     // The honest declarant builds with its single opening (a jury-decided stage needs one).
     await submitHeader(f, honest, jobId, 1, [hd]);
     await wrapStage(f, jobId, 1);
@@ -147,9 +153,10 @@ describe("ledger: jury", () => {
     await f.ledger.requestJury(jobId, 1);
     await expect(f.jury.draw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "RandomnessNotReady");
     await expect(f.jury.redraw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryNotStale");
-    await expect(
-      f.jury.vote(jobId, 1, [], ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash),
-    ).to.be.revertedWithCustomError(f.jury, "JuryNotDrawn");
+    await expect(f.jury.vote(jobId, 1, [], ethers.ZeroHash, ethers.ZeroHash)).to.be.revertedWithCustomError(
+      f.jury,
+      "JuryNotDrawn",
+    );
     // Randomness expires after 256 blocks: draw fails, a redraw from a newer block works.
     await mine(300);
     await expect(f.jury.draw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "RandomnessExpired");
@@ -162,32 +169,37 @@ describe("ledger: jury", () => {
     const j0 = f.byAddress.get(jurors[0].toLowerCase())!;
     const stranger = f.miners.find((m) => !jurors.includes(m.address))!;
     const h = stateHashOf(jobId, 1);
-    await expect(f.jury.connect(stranger).vote(jobId, 1, jurors, h, h, h)).to.be.revertedWithCustomError(
+    await expect(f.jury.connect(stranger).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
       "NotJuror",
     );
-    await expect(f.jury.connect(j0).vote(jobId, 1, jurors.slice(1), h, h, h)).to.be.revertedWithCustomError(
+    await expect(f.jury.connect(j0).vote(jobId, 1, jurors.slice(1), h, h)).to.be.revertedWithCustomError(
       f.jury,
       "NotJuror",
     );
-    await expect(
-      f.jury.connect(j0).vote(jobId, 1, jurors, ethers.ZeroHash, h, h),
-    ).to.be.revertedWithCustomError(f.jury, "ZeroHash");
-    await f.jury.connect(j0).vote(jobId, 1, jurors, h, h, h);
-    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, h, h)).to.be.revertedWithCustomError(
+    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, ethers.ZeroHash, h)).to.be.revertedWithCustomError(
+      f.jury,
+      "ZeroHash",
+    );
+    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, ethers.ZeroHash)).to.be.revertedWithCustomError(
+      f.jury,
+      "ZeroHash",
+    );
+    await f.jury.connect(j0).vote(jobId, 1, jurors, h, h);
+    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
       "AlreadyVoted",
     );
     // A juror who unstaked below the minimum cannot vote.
     const j1 = f.byAddress.get(jurors[1].toLowerCase())!;
     await f.staking.connect(j1).requestUnstake(await f.staking.stakeOf(j1.address));
-    await expect(f.jury.connect(j1).vote(jobId, 1, jurors, h, h, h)).to.be.revertedWithCustomError(
+    await expect(f.jury.connect(j1).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
       "NotEnoughStake",
     );
     await time.increase(f.params.ledger.juryWindowSeconds + 1);
     const j2 = f.byAddress.get(jurors[2].toLowerCase())!;
-    await expect(f.jury.connect(j2).vote(jobId, 1, jurors, h, h, h)).to.be.revertedWithCustomError(
+    await expect(f.jury.connect(j2).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
       "JuryClosed",
     );
@@ -195,7 +207,7 @@ describe("ledger: jury", () => {
     // Undecided and timed out: redraw.
     await expect(f.jury.redraw(jobId, 1)).to.emit(f.jury, "JuryRequested");
     // Only the jury may decide or slash through the ledger.
-    await expect(f.ledger.onJuryDecided(jobId, 1, h)).to.be.revertedWithCustomError(f.ledger, "NotJury");
+    await expect(f.ledger.onJuryDecided(jobId, 1, h, h)).to.be.revertedWithCustomError(f.ledger, "NotJury");
     await expect(
       f.ledger.slashJurorStake(jobId, 1, jurors[0], f.outsider.address),
     ).to.be.revertedWithCustomError(f.ledger, "NotJury");
