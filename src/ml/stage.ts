@@ -112,7 +112,7 @@ export function runStageWith(
   let intermediateStateHash: Hex | undefined;
   steps.forEach(({ batch, start }, s) => {
     if (s === steps.length - 1) {
-      intermediateStateHash = stateHash(trainer.stateBytes());
+      intermediateStateHash = trainer.stateHash();
       hasher.absorbIntermediateState(intermediateStateHash);
     }
     const losses = trainer.trainStep(batch, start);

@@ -42,22 +42,30 @@ function elements(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** Serializes a training state to canonical bytes. `weights` gives the shapes, in order. */
-export function encodeState(state: TrainingState, weights: WeightSpec[]): Uint8Array {
-  const nSlots = SLOTS_PER_WEIGHT[state.optimizer];
-  if (state.weights.length !== weights.length || state.slots.length !== nSlots) {
-    throw new InvalidStateBytesError("tensors", `expected ${weights.length} weights and ${nSlots} slot sets`);
-  }
-  const header = headerLength(weights);
-  const perSet = weights.reduce((n, w) => n + elements(w.shape), 0);
-  const bytes = new Uint8Array(header + 4 * perSet * (1 + nSlots));
-  const view = new DataView(bytes.buffer);
+/** The canonical header (everything before the float32 values) for a state of these shapes. */
+export function encodeStateHeader(
+  optimizer: TrainingState["optimizer"],
+  step: number,
+  weights: WeightSpec[],
+): Uint8Array {
+  const bytes = new Uint8Array(headerLength(weights));
+  writeHeader(bytes, optimizer, step, weights);
+  return bytes;
+}
+
+function writeHeader(
+  bytes: Uint8Array,
+  optimizer: TrainingState["optimizer"],
+  step: number,
+  weights: WeightSpec[],
+): void {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   bytes.set(Buffer.from(STATE_MAGIC, "ascii"), 0);
   view.setUint8(4, STATE_VERSION);
   view.setUint8(5, DTYPE_FLOAT32);
-  view.setUint8(6, OPTIMIZER_CODES[state.optimizer]);
-  view.setUint8(7, nSlots);
-  view.setBigUint64(8, BigInt(state.step), true);
+  view.setUint8(6, OPTIMIZER_CODES[optimizer]);
+  view.setUint8(7, SLOTS_PER_WEIGHT[optimizer]);
+  view.setBigUint64(8, BigInt(step), true);
   view.setUint32(16, weights.length, true);
   let o = 20;
   for (const w of weights) {
@@ -68,6 +76,18 @@ export function encodeState(state: TrainingState, weights: WeightSpec[]): Uint8A
       o += 4;
     }
   }
+}
+
+/** Serializes a training state to canonical bytes. `weights` gives the shapes, in order. */
+export function encodeState(state: TrainingState, weights: WeightSpec[]): Uint8Array {
+  const nSlots = SLOTS_PER_WEIGHT[state.optimizer];
+  if (state.weights.length !== weights.length || state.slots.length !== nSlots) {
+    throw new InvalidStateBytesError("tensors", `expected ${weights.length} weights and ${nSlots} slot sets`);
+  }
+  const header = headerLength(weights);
+  const perSet = weights.reduce((n, w) => n + elements(w.shape), 0);
+  const bytes = new Uint8Array(header + 4 * perSet * (1 + nSlots));
+  writeHeader(bytes, state.optimizer, state.step, weights);
   const values = new Float32Array(bytes.buffer, header);
   let v = 0;
   for (const set of [state.weights, ...state.slots]) {

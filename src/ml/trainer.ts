@@ -3,13 +3,15 @@
  * SGD steps and returns each step's per-sample losses, read from the same forward pass whose
  * gradient is applied. runStage (stage.ts) drives it and feeds the training secret.
  */
+import { createHash } from "node:crypto";
 import * as tf from "@tensorflow/tfjs";
+import type { Hex } from "viem";
 import { assertWasmBackend } from "./backend";
 import { InvalidBatchError } from "./errors";
 import { forward, perSampleLoss } from "./forward";
 import type { CompiledModel, JobSpec } from "./model-spec";
 import { FloatOptimizer } from "./optimizer";
-import { decodeState, encodeState, SLOTS_PER_WEIGHT, type TrainingState } from "./state";
+import { decodeState, encodeState, encodeStateHeader, SLOTS_PER_WEIGHT, type TrainingState } from "./state";
 import type { Batch } from "./data/batch-format";
 import type { WasmBackendInternals } from "./kernels/wasm-internals";
 
@@ -117,7 +119,21 @@ export class Trainer {
 
   /** The current state as canonical bytes. */
   stateBytes(): Uint8Array {
-    return encodeState(this.state(), this.model.weights);
+    // Views into wasm memory, copied once into the canonical buffer (a JS allocation cannot move the wasm heap).
+    return encodeState({ ...this.state(), weights: this.heapViews() }, this.model.weights);
+  }
+
+  /**
+   * H(current state) = sha256 of stateBytes(), streamed from wasm memory and the slots without
+   * building the bytes (the intermediate state of a stage is only hashed).
+   */
+  stateHash(): Hex {
+    const h = createHash("sha256");
+    h.update(encodeStateHeader(this.spec.training.optimizer.name, this.stepCount, this.model.weights));
+    for (const v of [...this.heapViews(), ...this.slots.flat()]) {
+      h.update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+    }
+    return `0x${h.digest("hex")}`;
   }
 
   /** The current state (weights copied out of wasm memory; slots are the live arrays). */
@@ -128,6 +144,11 @@ export class Trainer {
       weights: this.params.map((p) => p.dataSync() as Float32Array),
       slots: this.slots,
     };
+  }
+
+  private heapViews(): Float32Array[] {
+    const backend = tf.backend() as unknown as WasmBackendInternals;
+    return this.params.map((p) => backend.typedArrayFromHeap(p));
   }
 
   /**

@@ -101,6 +101,27 @@ describe("ml: stages", function () {
     expect(ev.loss).to.be.closeTo(mean, 1e-6);
   });
 
+  it("the streamed state hash equals sha256 of the canonical bytes (and the intermediate hash is real)", async function () {
+    const spec = await mlpSpec(ADAM, 3, 8);
+    const job = await prepareJob(spec);
+    const { train } = loadMnist({ trainSize: 100, testSize: 0 });
+    const trainer = new Trainer(job.spec, job.model);
+    const s0 = await initialState(spec);
+    trainer.load(s0);
+    expect(trainer.stateHash()).to.equal(stateHash(s0));
+    trainer.trainStep(train, 0);
+    trainer.trainStep(train, 8);
+    expect(trainer.stateHash()).to.equal(stateHash(trainer.stateBytes()));
+    const r = runStageWith(trainer, s0, takeSamples(train, 0, 24), RHO_CTX);
+    expect(r.stateHash).to.equal(stateHash(r.state));
+    // The intermediate state is the state after 2 of the 3 steps, i.e. the one hashed above.
+    trainer.load(s0);
+    trainer.trainStep(train, 0);
+    trainer.trainStep(train, 8);
+    expect(r.intermediateStateHash).to.equal(stateHash(trainer.stateBytes()));
+    trainer.dispose();
+  });
+
   it("leaks no tensors over many steps", async function () {
     const spec = await mlpSpec(ADAM, 50, 16);
     const job = await prepareJob(spec);
