@@ -1,0 +1,760 @@
+/**
+ * The miner agent: a loop over its duties, like a validator client. Each tick it reads the confirmed
+ * ledger events (EventWatcher, `confirmations` deep), folds them into its view, reads the head and the
+ * committees of headered stages, asks the pure duty logic (duties.ts) what to do, and executes: training
+ * in the background (one stage at a time, speculative work cancelled when the chain moves elsewhere),
+ * transactions one after another. Every secret is persisted before the transaction that depends on it.
+ */
+import { randomBytes } from "node:crypto";
+import { join } from "node:path";
+import { getAddress, toHex, type Address, type Hex } from "viem";
+import type { PrivateKeyAccount } from "viem/accounts";
+import type { PotConfig } from "../config/types";
+import { connectPot } from "../chain/contracts";
+import { ContractRevertError } from "../chain/errors";
+import { EventWatcher } from "../chain/events";
+import {
+  PotContractsAdapter,
+  decodeLedgerLog,
+  type Committee,
+  type LedgerEvent,
+  type Opening,
+} from "../chain/pot-contracts";
+import { sleep } from "../chain/retry";
+import { loadAccount } from "../chain/wallet";
+import { commitmentHash } from "../protocol/messages";
+import { findSealTimestamp } from "../protocol/pos";
+import { SealKind } from "../protocol/messages";
+import { stateHash } from "../protocol/rho";
+import { openContentStore, type ContentStore, type StorageConfig } from "../storage";
+import { computeDuties, dutyId, winningResult, type Duty } from "./duties";
+import { createLogger, type Logger } from "./log";
+import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
+import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
+import { TrainerPool, cidFromHex, cidToHex } from "./trainer-pool";
+import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
+
+/** Options of `startMiner`. */
+export interface MinerOptions {
+  readonly config: PotConfig;
+  /** The signing account (default: the configured wallet). */
+  readonly account?: PrivateKeyAccount;
+  readonly policy?: Partial<MiningPolicy>;
+  /** Stake to hold (PoT wei); staked at start when the active stake is lower. Default: 10x the ledger's minStake. */
+  readonly stakeWei?: bigint;
+  /** Train the next stage from its own result before it opens (default true). */
+  readonly speculate?: boolean;
+  /** Blocks each header-builder rank waits after the previous one (default 3). */
+  readonly builderGraceBlocks?: bigint;
+  /** Withdraw when at least this much is claimable (default 1 wei). */
+  readonly withdrawMinWei?: bigint;
+  /** Content store (default: embedded IPFS in <dataDir>/ipfs, or the configured Kubo). */
+  readonly storage?: StorageConfig;
+  /** Tick interval, ms (default: the configured polling interval). */
+  readonly tickMs?: number;
+  readonly log?: Logger;
+}
+
+/** What `status()` reports. */
+export interface MinerStatus {
+  readonly address: Address;
+  readonly running: boolean;
+  readonly block: string;
+  readonly ipfs: string[];
+  readonly jobs: number;
+  readonly wrappedBlocks: number;
+  readonly declarations: number;
+  readonly pendingDeclarations: number;
+  readonly counters: Record<string, number>;
+  readonly lastError?: string;
+}
+
+/** A running miner. */
+export interface MinerHandle {
+  readonly address: Address;
+  status(): MinerStatus;
+  stop(): Promise<void>;
+}
+
+const PRIORITY: Record<Duty["kind"], number> = {
+  wrap: 0,
+  attest: 1,
+  header: 2,
+  declare: 3,
+  vote: 4,
+  "request-jury": 5,
+  "draw-jury": 6,
+  claim: 7,
+  withdraw: 8,
+  drop: 9,
+  train: 10,
+};
+
+/** Starts a miner; resolves once it is staked, registered and watching. */
+export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
+  const agent = new MinerAgent(options);
+  await agent.start();
+  return agent;
+}
+
+class MinerAgent implements MinerHandle {
+  private readonly cfg: PotConfig;
+  private log: Logger;
+  private chain!: PotContractsAdapter;
+  private ipfs!: ContentStore;
+  private store!: MinerStore;
+  private state!: MinerState;
+  private pool!: TrainerPool;
+  private watcher!: EventWatcher;
+  private domain!: Hex;
+  private readonly view: ChainView = emptyView();
+  private readonly policy: MiningPolicy;
+  private readonly inFlight = new Set<string>();
+  private readonly cooldown = new Map<string, { until: number; failures: number }>();
+  private readonly speculative = new Map<
+    string,
+    { ctrl: AbortController; jobId: bigint; stage: number; parentHash: Hex }
+  >();
+  private readonly peerCache = new Map<string, { addr: string; at: number }>();
+  private readonly dialed = new Set<string>();
+  private readonly unsupported = new Set<string>();
+  private readonly counters: Record<string, number> = {};
+  private head = { number: 0n, timestamp: 0n };
+  private txBusy = false;
+  private trainBusy = false;
+  private stopped = false;
+  private loop: Promise<void> | undefined;
+  private lastError: string | undefined;
+  private addresses: string[] = [];
+  address!: Address;
+
+  constructor(private readonly o: MinerOptions) {
+    this.cfg = o.config;
+    this.log = o.log ?? createLogger(o.config.logLevel, { agent: "miner" });
+    this.policy = { ...DEFAULT_POLICY, ...o.policy };
+  }
+
+  private count(name: string): void {
+    this.counters[name] = (this.counters[name] ?? 0) + 1;
+  }
+
+  async start(): Promise<void> {
+    const account = this.o.account ?? (await loadAccount(this.cfg.wallet));
+    this.address = account.address;
+    this.log = this.log.child({ miner: account.address });
+    const session = await connectPot(this.cfg, account);
+    this.chain = new PotContractsAdapter(session, session.sender!);
+    this.domain = await this.chain.domainSeparator();
+    const params = await this.chain.ledgerParams();
+    this.store = new MinerStore(this.cfg.dataDir);
+    this.state = this.store.load({
+      chainId: this.cfg.chainId,
+      ledger: this.chain.ledger.address,
+      account: account.address,
+    });
+    const pending = Object.values(this.state.declarations).filter((d) => d.status !== "confirmed").length;
+    this.log.info("miner state loaded", {
+      dataDir: this.cfg.dataDir,
+      results: Object.keys(this.state.results).length,
+      declarations: Object.keys(this.state.declarations).length,
+      pending,
+    });
+
+    const storage: StorageConfig =
+      this.o.storage ??
+      (this.cfg.ipfs.mode === "kubo"
+        ? { kind: "kubo", url: this.cfg.ipfs.url }
+        : { kind: "embedded", repoPath: join(this.cfg.dataDir, "ipfs") });
+    this.ipfs = await openContentStore(storage);
+    this.addresses = await this.ipfs.addresses();
+
+    // Stake and register the IPFS address.
+    const want = this.o.stakeWei ?? params.minStake * 10n;
+    const active = await this.chain.stakeOf(account.address);
+    if (active < want) {
+      const need = want - active;
+      if ((await this.chain.tokenBalance(account.address)) < need && this.cfg.isLocal) {
+        await this.chain.faucet();
+        this.log.info("faucet used");
+      }
+      await this.chain.stake(need);
+      this.log.info("staked", { amount: need, active: want });
+    }
+    const announced = this.addresses[0];
+    if (announced !== undefined && (await this.chain.peerOf(account.address)) !== announced) {
+      await this.chain.setPeer(announced);
+      this.log.info("ipfs address registered", { multiaddr: announced });
+    }
+
+    this.pool = new TrainerPool({
+      ipfs: this.ipfs,
+      store: this.store,
+      domain: this.domain,
+      log: this.log,
+      retry: this.cfg.retry,
+      dialFor: (jobId, stage) => this.dialFor(jobId, stage),
+      headerCid: (jobId, stage) => this.view.stages.get(skey(jobId, stage))?.header?.resultCid,
+    });
+    this.watcher = await this.chain.watcher({
+      fromBlock: this.chain.deployBlock,
+      confirmations: this.cfg.confirmations,
+      pollingIntervalMs: this.cfg.pollingIntervalMs,
+    });
+    this.log.info("miner started", {
+      ledger: this.chain.ledger.address,
+      confirmations: this.cfg.confirmations,
+      ipfs: this.addresses,
+    });
+    this.loop = this.run();
+  }
+
+  status(): MinerStatus {
+    const decls = Object.values(this.state?.declarations ?? {});
+    return {
+      address: this.address,
+      running: !this.stopped,
+      block: this.head.number.toString(),
+      ipfs: this.addresses,
+      jobs: this.view.jobs.size,
+      wrappedBlocks: this.view.wrappedCount,
+      declarations: decls.length,
+      pendingDeclarations: decls.filter((d) => d.status !== "confirmed").length,
+      counters: { ...this.counters },
+      lastError: this.lastError,
+    };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    for (const s of this.speculative.values()) s.ctrl.abort();
+    await this.loop;
+    // Let in-flight work settle (bounded), then release the node.
+    for (let i = 0; i < 100 && (this.txBusy || this.trainBusy); i++) await sleep(100);
+    this.pool?.dispose();
+    await this.ipfs?.close();
+    this.log.info("miner stopped");
+  }
+
+  private async run(): Promise<void> {
+    const tickMs = this.o.tickMs ?? this.cfg.pollingIntervalMs;
+    while (!this.stopped) {
+      try {
+        await this.tick();
+      } catch (error) {
+        this.lastError = (error as Error).message?.split("\n")[0];
+        this.log.warn("tick failed", { error });
+      }
+      await sleep(tickMs);
+    }
+  }
+
+  private onEvent(e: LedgerEvent): void {
+    applyEvent(this.view, e);
+    const me = this.address.toLowerCase();
+    if (e.kind === "Declared" && e.declarer.toLowerCase() === me) {
+      const rec = this.state.declarations[stageKey(e.jobId, e.stage)];
+      if (rec !== undefined && rec.status !== "confirmed") {
+        rec.status = "confirmed";
+        this.store.save(this.state);
+      }
+    }
+    if (e.kind === "JuryVoted" && e.juror.toLowerCase() === me) {
+      const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
+      if (rec !== undefined && rec.status !== "confirmed") {
+        rec.status = "confirmed";
+        this.store.save(this.state);
+      }
+    }
+    if (e.kind === "BlockWrapped")
+      this.log.info("block wrapped", { index: e.index, jobId: e.jobId, stage: e.stage, wrapper: e.wrapper });
+    else this.log.debug("event", { kind: e.kind, block: e.blockNumber });
+  }
+
+  private async tick(): Promise<void> {
+    await this.watcher.poll((logs) => {
+      for (const log of logs) {
+        const e = decodeLedgerLog(log);
+        if (e !== undefined) this.onEvent(e);
+      }
+    });
+    this.head = await this.chain.latestBlock();
+    this.cancelStaleSpeculation();
+
+    const committees = new Map<string, Committee>();
+    for (const st of this.view.stages.values()) {
+      if (st.header === undefined || st.wrappedBlock !== undefined) continue;
+      const job = this.view.jobs.get(st.jobId.toString());
+      if (job === undefined || job.status !== "open") continue;
+      const c = await this.chain.committeeOf(st.jobId, st.stage);
+      if (c !== undefined) committees.set(skey(st.jobId, st.stage), c);
+    }
+    const claimableWei = await this.chain.claimable(this.address);
+    const duties = computeDuties({
+      view: this.view,
+      state: this.state,
+      me: this.address,
+      blockNumber: this.head.number,
+      now: this.head.timestamp,
+      committees,
+      accepts: (job) => this.accepts(job),
+      speculate: this.o.speculate ?? true,
+      builderGraceBlocks: this.o.builderGraceBlocks ?? 3n,
+      claimableWei,
+      withdrawMinWei: this.o.withdrawMinWei ?? 1n,
+      inFlight: this.inFlight,
+    }).filter((d) => {
+      const cd = this.cooldown.get(dutyId(d));
+      return cd === undefined || cd.until <= Date.now();
+    });
+    duties.sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind]);
+
+    const trains = duties.filter((d) => d.kind === "train");
+    const txs = duties.filter((d) => d.kind !== "train");
+    for (const d of txs.filter((x) => x.kind === "drop")) await this.execute(d);
+    if (!this.txBusy) {
+      const list = txs.filter((x) => x.kind !== "drop");
+      if (list.length > 0) {
+        this.txBusy = true;
+        void (async () => {
+          try {
+            for (const d of list) if (!this.stopped) await this.execute(d);
+          } finally {
+            this.txBusy = false;
+          }
+        })();
+      }
+    }
+    if (!this.trainBusy && trains.length > 0) {
+      // Stage-open work before jury work before speculation.
+      const order = { "stage-open": 0, jury: 1, pipeline: 2 } as const;
+      const next = [...trains].sort((a, b) =>
+        a.kind === "train" && b.kind === "train" ? order[a.reason] - order[b.reason] : 0,
+      )[0];
+      this.trainBusy = true;
+      void this.execute(next).finally(() => (this.trainBusy = false));
+    }
+    this.writeStatus();
+  }
+
+  private writeStatus(): void {
+    try {
+      writeFileAtomic(
+        join(this.cfg.dataDir, "miner-status.json"),
+        JSON.stringify({ ...this.status(), at: new Date().toISOString() }, null, 1),
+      );
+    } catch {
+      /* status is best effort */
+    }
+  }
+
+  private accepts(job: JobView): boolean {
+    if (this.unsupported.has(job.jobId.toString())) return false;
+    return acceptsJob(this.policy, job);
+  }
+
+  /** Aborts speculative training whose stage the chain opened from another parent. */
+  private cancelStaleSpeculation(): void {
+    for (const [id, s] of this.speculative) {
+      const st = this.view.stages.get(skey(s.jobId, s.stage));
+      if (st?.parentHash !== undefined && st.parentHash.toLowerCase() !== s.parentHash.toLowerCase()) {
+        s.ctrl.abort(new Error("stale speculative work"));
+        this.speculative.delete(id);
+        this.log.info("speculative training cancelled", { jobId: s.jobId, stage: s.stage });
+        this.count("speculationCancelled");
+      }
+    }
+  }
+
+  private async execute(d: Duty): Promise<void> {
+    const id = dutyId(d);
+    if (this.inFlight.has(id)) return;
+    this.inFlight.add(id);
+    try {
+      await this.perform(d);
+      this.cooldown.delete(id);
+    } catch (error) {
+      const prev = this.cooldown.get(id)?.failures ?? 0;
+      const failures = prev + 1;
+      const delay = Math.min(
+        this.cfg.retry.maxDelayMs,
+        this.cfg.retry.baseDelayMs * 2 ** Math.min(failures - 1, 20),
+      );
+      this.cooldown.set(id, { until: Date.now() + delay, failures });
+      const name = error instanceof ContractRevertError ? error.errorName : undefined;
+      this.lastError = `${d.kind}: ${(error as Error).message?.split("\n")[0]}`;
+      this.log.warn("duty failed", {
+        duty: d.kind,
+        jobId: "jobId" in d ? d.jobId : undefined,
+        stage: "stage" in d ? d.stage : undefined,
+        revert: name,
+        failures,
+        retryInMs: delay,
+        error,
+      });
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  private async perform(d: Duty): Promise<void> {
+    switch (d.kind) {
+      case "train":
+        return this.doTrain(d);
+      case "drop": {
+        const r = this.state.results[d.key];
+        if (r === undefined) return;
+        delete this.state.results[d.key];
+        this.store.save(this.state);
+        const used = Object.values(this.state.results).some((x) => x.resultHash === r.resultHash);
+        if (!used) this.store.dropState(r.resultHash);
+        this.log.info("result dropped", {
+          jobId: r.jobId,
+          stage: r.stage,
+          speculative: r.speculative,
+          reason: d.reason,
+        });
+        this.count("dropped");
+        return;
+      }
+      case "declare":
+        return this.doDeclare(d);
+      case "header":
+        return this.doHeader(d);
+      case "attest":
+      case "wrap":
+        return this.doPoa(d);
+      case "claim":
+        return this.doClaim(d);
+      case "request-jury":
+        await this.chain.requestJury(d.jobId, d.stage);
+        this.log.info("jury requested", { jobId: d.jobId, stage: d.stage });
+        return;
+      case "draw-jury":
+        await this.chain.drawJury(d.jobId, d.stage);
+        this.log.info("jury drawn", { jobId: d.jobId, stage: d.stage });
+        return;
+      case "vote":
+        return this.doVote(d);
+      case "withdraw": {
+        const sent = await this.chain.withdraw();
+        this.count("withdrawals");
+        this.log.info("rewards withdrawn", { amount: d.amount, tx: sent.hash });
+        return;
+      }
+    }
+  }
+
+  private async doTrain(d: Extract<Duty, { kind: "train" }>): Promise<void> {
+    const job = this.view.jobs.get(d.jobId.toString());
+    if (job === undefined) return;
+    const st = this.view.stages.get(skey(d.jobId, d.stage));
+    const ctrl = new AbortController();
+    const id = dutyId(d);
+    if (d.speculative)
+      this.speculative.set(id, { ctrl, jobId: d.jobId, stage: d.stage, parentHash: d.parentHash });
+    try {
+      const rec = await this.pool.train(
+        { job, stage: d.stage, parentHash: d.parentHash, speculative: d.speculative, seed: st?.seed },
+        ctrl.signal,
+      );
+      if (ctrl.signal.aborted) return;
+      this.state.results[resultKey(d.jobId, d.stage, d.parentHash)] = rec;
+      this.store.save(this.state);
+      this.count(d.speculative ? "trainedSpeculative" : "trained");
+    } catch (error) {
+      if (
+        (error as Error).name === "DummyJobUnsupportedError" ||
+        (error as Error).name === "EngineMismatchError"
+      ) {
+        this.unsupported.add(d.jobId.toString());
+        this.log.warn("job not trainable on this node; skipping it", { jobId: d.jobId, error });
+        return;
+      }
+      if (ctrl.signal.aborted) return;
+      throw error;
+    } finally {
+      this.speculative.delete(id);
+    }
+  }
+
+  private async sealTimestamp(kind: SealKind, jobId: bigint, stage: number): Promise<bigint | undefined> {
+    const params = await this.chain.ledgerParams();
+    const weight = await this.chain.coinAgeOf(this.address);
+    const latest = await this.chain.latestBlock();
+    // Leave a margin for the block the transaction lands in (its timestamp is >= the latest one).
+    const window = params.sealWindowSeconds > 5n ? params.sealWindowSeconds - 5n : params.sealWindowSeconds;
+    return findSealTimestamp(
+      { domain: this.domain, kind, staker: this.address, jobId, stage },
+      weight,
+      params.targetPerCoinSecond,
+      latest.timestamp,
+      window,
+    );
+  }
+
+  private async doDeclare(d: Extract<Duty, { kind: "declare" }>): Promise<void> {
+    const key = stageKey(d.jobId, d.stage);
+    let rec = this.state.declarations[key];
+    if (rec !== undefined && rec.status === "confirmed") return;
+    if (
+      rec !== undefined &&
+      rec.status === "sent" &&
+      (await this.chain.hasDeclared(d.jobId, d.stage, this.address))
+    ) {
+      // A send whose receipt was lost (crash, restart): the chain has it; never send it again.
+      rec.status = "confirmed";
+      this.store.save(this.state);
+      this.log.info("declaration found on-chain after restart", { jobId: d.jobId, stage: d.stage });
+      return;
+    }
+    if (rec === undefined) {
+      const result = this.state.results[d.resultKey];
+      if (result === undefined) return;
+      const rand = toHex(randomBytes(32));
+      const commitment = commitmentHash({
+        domain: this.domain,
+        rho: result.rho,
+        rand,
+        declarer: this.address,
+        jobId: d.jobId,
+        stage: d.stage,
+      });
+      rec = {
+        jobId: d.jobId.toString(),
+        stage: d.stage,
+        parentHash: result.parentHash,
+        resultHash: result.resultHash,
+        rho: result.rho,
+        rand,
+        commitment,
+        resultCid: result.resultCid,
+        status: "prepared",
+      };
+      this.state.declarations[key] = rec;
+      this.store.save(this.state); // the reveal survives anything from here on
+    }
+    const timestamp = await this.sealTimestamp(SealKind.Declaration, d.jobId, d.stage);
+    if (timestamp === undefined) {
+      this.log.debug("declaration kernel above target; trying next tick", { jobId: d.jobId, stage: d.stage });
+      return;
+    }
+    rec.status = "sent";
+    rec.timestamp = timestamp.toString();
+    this.store.save(this.state);
+    try {
+      const sent = await this.chain.declare({
+        jobId: d.jobId,
+        stage: d.stage,
+        parentHash: rec.parentHash,
+        resultHash: rec.resultHash,
+        commitment: rec.commitment,
+        rand: rec.rand,
+        timestamp,
+      });
+      rec.txHash = sent.hash;
+      rec.status = "confirmed";
+      this.store.save(this.state);
+      this.count("declared");
+      this.log.info("declared", {
+        jobId: d.jobId,
+        stage: d.stage,
+        resultHash: rec.resultHash,
+        tx: sent.hash,
+      });
+    } catch (error) {
+      if (error instanceof ContractRevertError && error.errorName === "AlreadyDeclared") {
+        rec.status = "confirmed";
+        this.store.save(this.state);
+        return;
+      }
+      throw error;
+    }
+  }
+
+  private async doHeader(d: Extract<Duty, { kind: "header" }>): Promise<void> {
+    const key = stageKey(d.jobId, d.stage);
+    const st = this.view.stages.get(key);
+    const job = this.view.jobs.get(d.jobId.toString());
+    const mine = this.state.declarations[key];
+    if (st === undefined || job === undefined || mine === undefined) return;
+    const openings: Opening[] = [];
+    for (const decl of st.declarations.values()) {
+      if (decl.resultHash.toLowerCase() !== d.resultHash.toLowerCase()) continue;
+      const c = commitmentHash({
+        domain: this.domain,
+        rho: mine.rho,
+        rand: decl.rand,
+        declarer: decl.declarer,
+        jobId: d.jobId,
+        stage: d.stage,
+      });
+      if (c.toLowerCase() !== decl.commitment.toLowerCase()) {
+        this.log.warn("declaration does not open against our rho; left out of the header", {
+          jobId: d.jobId,
+          stage: d.stage,
+          declarer: decl.declarer,
+        });
+        continue;
+      }
+      openings.push({
+        declarer: getAddress(decl.declarer),
+        commitment: decl.commitment,
+        rand: decl.rand,
+        timestamp: decl.timestamp,
+      });
+    }
+    const needed =
+      st.decidedResult !== undefined && winningResult(st) !== undefined && st.jury !== undefined ? 1 : job.c;
+    if (openings.length < needed)
+      throw new Error(`only ${openings.length} declarations open against our rho, ${needed} needed`);
+    const timestamp = await this.sealTimestamp(SealKind.Header, d.jobId, d.stage);
+    if (timestamp === undefined) return;
+    const sent = await this.chain.submitHeader({
+      jobId: d.jobId,
+      stage: d.stage,
+      rho: mine.rho,
+      resultCid: cidToHex(mine.resultCid),
+      timestamp,
+      openings,
+    });
+    this.state.done[`header:${key}`] = sent.hash;
+    this.store.save(this.state);
+    this.count("headers");
+    this.log.info("header submitted", {
+      jobId: d.jobId,
+      stage: d.stage,
+      openings: openings.length,
+      tx: sent.hash,
+    });
+  }
+
+  /** Fetches S_{i+1} by the header's CID and checks its hash (what an attestation asserts). */
+  private async checkResult(jobId: bigint, stage: number): Promise<void> {
+    const st = this.view.stages.get(skey(jobId, stage));
+    if (st?.header === undefined) throw new Error("no header");
+    const cid = cidFromHex(st.header.resultCid);
+    await this.dialFor(jobId, stage + 1).catch(() => undefined);
+    const bytes = await this.ipfs.get(cid, { timeoutMs: 30_000 });
+    if (stateHash(bytes).toLowerCase() !== st.header.resultHash.toLowerCase()) {
+      throw new Error(
+        `S_${stage} at ${cid} hashes to ${stateHash(bytes)}, not the header's ${st.header.resultHash}; not attesting`,
+      );
+    }
+  }
+
+  private async doPoa(d: Extract<Duty, { kind: "attest" | "wrap" }>): Promise<void> {
+    const key = stageKey(d.jobId, d.stage);
+    await this.checkResult(d.jobId, d.stage);
+    if (d.kind === "attest") {
+      const sent = await this.chain.attest(d.jobId, d.stage);
+      this.state.done[`attest:${key}:${d.round}`] = sent.hash;
+      this.store.save(this.state);
+      this.count("attested");
+      this.log.info("attested", { jobId: d.jobId, stage: d.stage, round: d.round });
+      return;
+    }
+    const st = this.view.stages.get(key)!;
+    const sent = await this.chain.wrap(d.jobId, d.stage, st.header!.opened, d.members.length);
+    this.state.done[`wrap:${key}:${d.round}`] = sent.hash;
+    this.store.save(this.state);
+    this.count("wrapped");
+    this.log.info("wrapped", { jobId: d.jobId, stage: d.stage, round: d.round, tx: sent.hash });
+  }
+
+  private async doClaim(d: Extract<Duty, { kind: "claim" }>): Promise<void> {
+    const key = stageKey(d.jobId, d.stage);
+    const decl = this.view.stages.get(key)?.declarations.get(this.address.toLowerCase());
+    if (decl === undefined) return;
+    const sent = await this.chain.claimDeclaration(d.jobId, d.stage, {
+      declarer: this.address,
+      commitment: decl.commitment,
+      rand: decl.rand,
+      timestamp: decl.timestamp,
+    });
+    this.state.done[`claim:${key}`] = sent.hash;
+    this.store.save(this.state);
+    this.count("claims");
+    this.log.info("declaration share claimed", { jobId: d.jobId, stage: d.stage });
+  }
+
+  private async doVote(d: Extract<Duty, { kind: "vote" }>): Promise<void> {
+    const key = `${stageKey(d.jobId, d.stage)}:${d.round}`;
+    const st = this.view.stages.get(stageKey(d.jobId, d.stage));
+    const jurors = st?.jury?.jurors;
+    const result = this.state.results[d.resultKey];
+    if (jurors === undefined || result === undefined) return;
+    let rec = this.state.votes[key];
+    if (rec === undefined) {
+      const rand = toHex(randomBytes(32));
+      rec = {
+        jobId: d.jobId.toString(),
+        stage: d.stage,
+        round: d.round,
+        resultHash: result.resultHash,
+        rho: result.rho,
+        rand,
+        commitment: commitmentHash({
+          domain: this.domain,
+          rho: result.rho,
+          rand,
+          declarer: this.address,
+          jobId: d.jobId,
+          stage: d.stage,
+        }),
+        status: "prepared",
+      };
+      this.state.votes[key] = rec;
+      this.store.save(this.state);
+    }
+    rec.status = "sent";
+    this.store.save(this.state);
+    const sent = await this.chain.vote({
+      jobId: d.jobId,
+      stage: d.stage,
+      jurors,
+      resultHash: rec.resultHash,
+      commitment: rec.commitment,
+      rand: rec.rand,
+    });
+    rec.status = "confirmed";
+    rec.txHash = sent.hash;
+    this.store.save(this.state);
+    this.count("votes");
+    this.log.info("jury vote cast", {
+      jobId: d.jobId,
+      stage: d.stage,
+      round: d.round,
+      resultHash: rec.resultHash,
+    });
+  }
+
+  /** Dials the registered IPFS nodes of the job's employer and of the declarants around `stage`. */
+  private async dialFor(jobId: bigint, stage: number): Promise<void> {
+    const who = new Set<string>();
+    const job = this.view.jobs.get(jobId.toString());
+    if (job !== undefined && job.jobId !== 0n) who.add(job.employer.toLowerCase());
+    for (const s of [stage - 1, stage]) {
+      const st = this.view.stages.get(skey(jobId, s));
+      if (st === undefined) continue;
+      for (const d of st.declarations.keys()) who.add(d);
+      if (st.header) who.add(st.header.builder.toLowerCase());
+    }
+    who.delete(this.address.toLowerCase());
+    const addrs: string[] = [];
+    for (const a of who) {
+      const cached = this.peerCache.get(a);
+      let addr = cached !== undefined && Date.now() - cached.at < 30_000 ? cached.addr : undefined;
+      if (addr === undefined) {
+        addr = await this.chain.peerOf(getAddress(a)).catch(() => "");
+        this.peerCache.set(a, { addr, at: Date.now() });
+      }
+      if (addr !== "" && !this.dialed.has(addr)) addrs.push(addr);
+    }
+    if (addrs.length === 0) return;
+    await this.ipfs
+      .dial(addrs, { timeoutMs: 5_000 })
+      .catch((error) => this.log.debug("dial failed", { addrs, error }));
+    for (const a of addrs) this.dialed.add(a);
+  }
+}

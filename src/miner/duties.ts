@@ -1,0 +1,371 @@
+/**
+ * The miner's decisions, as a pure function: given the chain view, the miner's persisted state and a few
+ * facts read this tick (head block, committees), the list of duties to perform now. No I/O: the agent
+ * (agent.ts) executes the duties and feeds the results back through the state and the view.
+ *
+ * Rules (docs/miner.md explains them to operators):
+ * - train a stage that is open for declarations, from the parent the chain fixed, when the policy accepts
+ *   the job and no result is held; declare it when a result is held and no declaration exists (locally
+ *   or on-chain): a stage is never declared twice;
+ * - pipelining: holding its own result for an open stage s, train s+1 from it before s+1 opens; once the
+ *   chain opens s+1 from another parent, the speculative result is dropped;
+ * - build the header of a closed, undisputed (or jury-decided) stage whose predecessor is wrapped, when
+ *   this miner declared the winning result; declarants take turns by a deterministic rank, each waiting
+ *   `builderGraceBlocks` more than the previous one, so usually exactly one builds;
+ * - as a member of the current PoA committee: attest after checking S_{i+1}; wrap once every other
+ *   member attested this round;
+ * - claim a share the header did not open; request, draw and vote in juries; withdraw rewards.
+ */
+import { keccak256, toBytes, type Address, type Hex } from "viem";
+import type { Committee } from "../chain/pot-contracts";
+import { resultKey, stageKey, type MinerState, type ResultRecord } from "./state";
+import { isDisputed, skey, type ChainView, type JobView, type StageView } from "./view";
+
+export type Duty =
+  | {
+      kind: "train";
+      jobId: bigint;
+      stage: number;
+      parentHash: Hex;
+      speculative: boolean;
+      reason: "stage-open" | "pipeline" | "jury";
+    }
+  | { kind: "drop"; key: string; reason: string }
+  | { kind: "declare"; jobId: bigint; stage: number; parentHash: Hex; resultKey: string }
+  | { kind: "header"; jobId: bigint; stage: number; resultHash: Hex }
+  | { kind: "attest"; jobId: bigint; stage: number; round: number }
+  | { kind: "wrap"; jobId: bigint; stage: number; round: number; members: Address[] }
+  | { kind: "claim"; jobId: bigint; stage: number }
+  | { kind: "request-jury"; jobId: bigint; stage: number }
+  | { kind: "draw-jury"; jobId: bigint; stage: number }
+  | { kind: "vote"; jobId: bigint; stage: number; round: number; resultKey: string }
+  | { kind: "withdraw"; amount: bigint };
+
+export interface DutyInput {
+  readonly view: ChainView;
+  readonly state: MinerState;
+  readonly me: Address;
+  /** Head block number and its timestamp. */
+  readonly blockNumber: bigint;
+  readonly now: bigint;
+  /** Current committees of headered, unwrapped stages (key `${jobId}:${stage}`), as committeeOf returned. */
+  readonly committees: ReadonlyMap<string, Committee>;
+  /** Whether the policy accepts training the job (the dummy job included). */
+  readonly accepts: (job: JobView) => boolean;
+  /** Train ahead (pipelining). */
+  readonly speculate: boolean;
+  /** Blocks each builder rank waits after the previous one. */
+  readonly builderGraceBlocks: bigint;
+  /** Claimable wei on the ledger, and the least worth a withdrawal. */
+  readonly claimableWei: bigint;
+  readonly withdrawMinWei: bigint;
+  /** Duty ids already in progress (see dutyId), skipped. */
+  readonly inFlight: ReadonlySet<string>;
+}
+
+/** A stable id of a duty, to avoid running it twice concurrently. */
+export function dutyId(d: Duty): string {
+  switch (d.kind) {
+    case "train":
+      return `train:${d.jobId}:${d.stage}:${d.parentHash.toLowerCase()}`;
+    case "drop":
+      return `drop:${d.key}`;
+    case "withdraw":
+      return "withdraw";
+    case "attest":
+    case "wrap":
+    case "vote":
+      return `${d.kind}:${d.jobId}:${d.stage}:${d.round}`;
+    default:
+      return `${d.kind}:${d.jobId}:${d.stage}`;
+  }
+}
+
+const lower = (a: string) => a.toLowerCase();
+
+/** Whether the stage accepts declarations at `blockNumber`. */
+export function acceptsDeclarations(st: StageView, blockNumber: bigint, now: bigint): boolean {
+  if (
+    st.parentHash === undefined ||
+    st.header !== undefined ||
+    st.wrappedBlock !== undefined ||
+    st.jury !== undefined
+  )
+    return false;
+  if (st.decidedResult !== undefined) return false;
+  if (st.closeBlock !== undefined && blockNumber + 1n >= st.closeBlock) return false;
+  if (isDisputed(st) && st.deadline !== undefined && now >= st.deadline) return false;
+  return true;
+}
+
+/** Whether the stage's declarations are closed (as the ledger decides it for the next block). */
+export function declarationsClosed(st: StageView, blockNumber: bigint, now: bigint): boolean {
+  if (st.closeBlock !== undefined && blockNumber + 1n >= st.closeBlock) return true;
+  return isDisputed(st) && st.deadline !== undefined && now >= st.deadline;
+}
+
+/** The order in which the declarants of the winning result may build the header (rank 0 first). */
+export function builderOrder(jobId: bigint, stage: number, declarers: readonly Address[]): Address[] {
+  const rank = (a: Address) => BigInt(keccak256(toBytes(`pot-builder:${jobId}:${stage}:${lower(a)}`)));
+  return [...declarers].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0));
+}
+
+/** The result the header of a closed stage must carry: the jury's decision, else the (undisputed) lead. */
+export function winningResult(st: StageView): Hex | undefined {
+  if (st.decidedResult !== undefined) return st.decidedResult;
+  if (isDisputed(st)) return undefined;
+  return st.leadResult ?? [...st.declarations.values()][0]?.resultHash;
+}
+
+function heldResult(
+  state: MinerState,
+  jobId: bigint,
+  stage: number,
+  parentHash: Hex,
+): ResultRecord | undefined {
+  return state.results[resultKey(jobId, stage, parentHash)];
+}
+
+/** Whether an employer job (not the dummy) is open with stages left. */
+function employerJobOpen(view: ChainView, now: bigint, accepts: (job: JobView) => boolean): boolean {
+  for (const job of view.jobs.values()) {
+    if (job.jobId !== 0n && job.status === "open" && job.deadline > now && accepts(job)) return true;
+  }
+  return false;
+}
+
+/** The duties to perform now. Pure. */
+export function computeDuties(input: DutyInput): Duty[] {
+  const { view, state, blockNumber, now } = input;
+  const me = lower(input.me);
+  const duties: Duty[] = [];
+  const push = (d: Duty) => {
+    if (!input.inFlight.has(dutyId(d))) duties.push(d);
+  };
+  const busyEmployer = employerJobOpen(view, now, input.accepts);
+  const trainable = (job: JobView): boolean => {
+    if (job.status !== "open" || job.deadline <= now) return false;
+    if (!input.accepts(job)) return false;
+    return job.jobId !== 0n || !busyEmployer;
+  };
+
+  for (const st of view.stages.values()) {
+    const job = view.jobs.get(st.jobId.toString());
+    if (job === undefined) continue;
+    const key = stageKey(st.jobId, st.stage);
+    const mine = state.declarations[key];
+    const onChainMine = st.declarations.get(me);
+    const live = job.status === "open" && job.deadline > now;
+
+    // ---- train / declare an open stage
+    if (
+      live &&
+      st.parentHash !== undefined &&
+      acceptsDeclarations(st, blockNumber, now) &&
+      onChainMine === undefined
+    ) {
+      if (mine !== undefined) {
+        // Prepared or sent but not seen on-chain: (re)send the same opening; the agent checks the chain first.
+        if (mine.status !== "confirmed" && lower(mine.parentHash) === lower(st.parentHash)) {
+          push({
+            kind: "declare",
+            jobId: st.jobId,
+            stage: st.stage,
+            parentHash: st.parentHash,
+            resultKey: resultKey(st.jobId, st.stage, st.parentHash),
+          });
+        }
+      } else if (trainable(job)) {
+        const held = heldResult(state, st.jobId, st.stage, st.parentHash);
+        if (held === undefined) {
+          push({
+            kind: "train",
+            jobId: st.jobId,
+            stage: st.stage,
+            parentHash: st.parentHash,
+            speculative: false,
+            reason: "stage-open",
+          });
+        } else {
+          push({
+            kind: "declare",
+            jobId: st.jobId,
+            stage: st.stage,
+            parentHash: st.parentHash,
+            resultKey: resultKey(st.jobId, st.stage, st.parentHash),
+          });
+        }
+      }
+    }
+
+    // ---- pipelining: train the next stage from my own result before it opens
+    if (
+      input.speculate &&
+      live &&
+      st.jobId !== 0n &&
+      st.parentHash !== undefined &&
+      st.stage < job.numStages &&
+      trainable(job)
+    ) {
+      const own = heldResult(state, st.jobId, st.stage, st.parentHash);
+      const next = view.stages.get(skey(st.jobId, st.stage + 1));
+      const nextOpened = next?.parentHash !== undefined;
+      const lost = st.header !== undefined && lower(st.header.resultHash) !== lower(own?.resultHash ?? "0x");
+      if (
+        own !== undefined &&
+        !nextOpened &&
+        !lost &&
+        heldResult(state, st.jobId, st.stage + 1, own.resultHash) === undefined
+      ) {
+        push({
+          kind: "train",
+          jobId: st.jobId,
+          stage: st.stage + 1,
+          parentHash: own.resultHash,
+          speculative: true,
+          reason: "pipeline",
+        });
+      }
+    }
+
+    // ---- jury
+    if (
+      live &&
+      st.parentHash !== undefined &&
+      st.header === undefined &&
+      st.decidedResult === undefined &&
+      isDisputed(st)
+    ) {
+      const declared = onChainMine !== undefined;
+      if (st.jury === undefined) {
+        if (declared && declarationsClosed(st, blockNumber, now))
+          push({ kind: "request-jury", jobId: st.jobId, stage: st.stage });
+      } else if (st.jury.jurors === undefined) {
+        if (declared && blockNumber > st.jury.randBlock)
+          push({ kind: "draw-jury", jobId: st.jobId, stage: st.stage });
+      } else if (st.jury.jurors.some((j) => lower(j) === me) && !st.jury.votes.has(me)) {
+        const voteKey = `${key}:${st.jury.round}`;
+        const vote = state.votes[voteKey];
+        if (vote === undefined || vote.status !== "confirmed") {
+          const held = heldResult(state, st.jobId, st.stage, st.parentHash);
+          if (held === undefined) {
+            push({
+              kind: "train",
+              jobId: st.jobId,
+              stage: st.stage,
+              parentHash: st.parentHash,
+              speculative: false,
+              reason: "jury",
+            });
+          } else {
+            push({
+              kind: "vote",
+              jobId: st.jobId,
+              stage: st.stage,
+              round: st.jury.round,
+              resultKey: resultKey(st.jobId, st.stage, st.parentHash),
+            });
+          }
+        }
+      }
+    }
+
+    // ---- header
+    const winner = winningResult(st);
+    if (
+      live &&
+      st.header === undefined &&
+      st.wrappedBlock === undefined &&
+      winner !== undefined &&
+      (st.decidedResult !== undefined || declarationsClosed(st, blockNumber, now)) &&
+      onChainMine !== undefined &&
+      lower(onChainMine.resultHash) === lower(winner) &&
+      mine !== undefined &&
+      lower(mine.resultHash) === lower(winner) &&
+      !st.voidedBuilders.has(me) &&
+      state.done[`header:${key}`] === undefined
+    ) {
+      const prev = st.stage === 1 ? undefined : view.stages.get(skey(st.jobId, st.stage - 1));
+      const prevWrapped = st.stage === 1 || prev?.wrappedBlock !== undefined;
+      if (prevWrapped) {
+        const agreeing = [...st.declarations.values()].filter(
+          (d) => lower(d.resultHash) === lower(winner) && !st.voidedBuilders.has(lower(d.declarer)),
+        );
+        const order = builderOrder(
+          st.jobId,
+          st.stage,
+          agreeing.map((d) => d.declarer),
+        );
+        const rank = BigInt(
+          Math.max(
+            0,
+            order.findIndex((a) => lower(a) === me),
+          ),
+        );
+        const from = [st.closeBlock ?? 0n, prev?.wrappedBlock ?? 0n].reduce((a, b) => (a > b ? a : b));
+        if (blockNumber >= from + rank * input.builderGraceBlocks)
+          push({ kind: "header", jobId: st.jobId, stage: st.stage, resultHash: winner });
+      }
+    }
+
+    // ---- PoA committee: attest, then wrap
+    if (live && st.header !== undefined && st.wrappedBlock === undefined) {
+      const committee = input.committees.get(key);
+      if (committee !== undefined && committee.members.some((m) => lower(m) === me)) {
+        const attested = st.attested.get(committee.round) ?? new Set<string>();
+        const others = committee.members.filter((m) => lower(m) !== me);
+        const othersDone = others.every((m) => attested.has(lower(m)));
+        if (othersDone) {
+          if (state.done[`wrap:${key}:${committee.round}`] === undefined) {
+            push({
+              kind: "wrap",
+              jobId: st.jobId,
+              stage: st.stage,
+              round: committee.round,
+              members: committee.members,
+            });
+          }
+        } else if (!attested.has(me) && state.done[`attest:${key}:${committee.round}`] === undefined) {
+          push({ kind: "attest", jobId: st.jobId, stage: st.stage, round: committee.round });
+        }
+      }
+    }
+
+    // ---- claim a share the header did not open
+    if (
+      st.wrappedBlock !== undefined &&
+      st.header !== undefined &&
+      mine !== undefined &&
+      onChainMine !== undefined &&
+      state.done[`claim:${key}`] === undefined
+    ) {
+      const opened = st.header.opened.some((a) => lower(a) === me);
+      if (
+        !opened &&
+        lower(mine.resultHash) === lower(st.header.resultHash) &&
+        lower(mine.rho) === lower(st.header.rho)
+      ) {
+        push({ kind: "claim", jobId: st.jobId, stage: st.stage });
+      }
+    }
+  }
+
+  // ---- drop speculative results the chain made stale
+  for (const [key, r] of Object.entries(state.results)) {
+    const st = view.stages.get(skey(r.jobId, r.stage));
+    const job = view.jobs.get(r.jobId);
+    const declared = state.declarations[stageKey(r.jobId, r.stage)];
+    if (declared !== undefined && lower(declared.resultHash) === lower(r.resultHash)) continue;
+    if (st?.parentHash !== undefined && lower(st.parentHash) !== lower(r.parentHash)) {
+      push({ kind: "drop", key, reason: "the chain opened the stage from another parent" });
+    } else if (job !== undefined && job.status !== "open") {
+      push({ kind: "drop", key, reason: `the job is ${job.status}` });
+    } else if (st?.header !== undefined && lower(st.header.resultHash) !== lower(r.resultHash)) {
+      push({ kind: "drop", key, reason: "the stage was finalized with another result" });
+    }
+  }
+
+  if (input.claimableWei > 0n && input.claimableWei >= input.withdrawMinWei)
+    push({ kind: "withdraw", amount: input.claimableWei });
+  return duties;
+}

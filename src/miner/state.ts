@@ -1,0 +1,255 @@
+/**
+ * The miner's persisted state: what it trained, the secrets (rho, rand) of every declaration and jury vote
+ * it prepared, and which duties it already sent. Written atomically (temp file, fsync, rename, fsync of the
+ * directory) and checksummed, so a crash at any point leaves either the old or the new file, and a damaged
+ * file is refused with a clear error instead of silently forgetting a reveal.
+ *
+ * Layout of the data directory (docs/miner.md):
+ *   miner-state.json        this state (format "pot-miner-state", version 1)
+ *   states/<sha256>.bin     canonical training-state bytes, named by their hash H(S)
+ *   ipfs/                   the embedded IPFS repo
+ */
+import { createHash, randomBytes } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  unlinkSync,
+  writeSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import type { Address, Hex } from "viem";
+
+export const STATE_FORMAT = "pot-miner-state";
+export const STATE_FILE_VERSION = 1;
+
+/** A training result held locally (S_{i+1} bytes are in states/<resultHash>.bin). */
+export interface ResultRecord {
+  readonly jobId: string;
+  readonly stage: number;
+  readonly parentHash: Hex;
+  readonly resultHash: Hex;
+  readonly rho: Hex;
+  /** CID of S_{i+1} on this miner's IPFS node. */
+  readonly resultCid: string;
+  readonly meanLoss: number;
+  /** Trained before its stage opened on-chain (pipelining); dropped if the chain fixes another parent. */
+  readonly speculative: boolean;
+}
+
+/** Lifecycle of a transaction the miner must not lose: persisted before sending, then after mining. */
+export type SendStatus = "prepared" | "sent" | "confirmed";
+
+/** A declaration: its secret opening is persisted BEFORE the transaction is sent. */
+export interface DeclarationRecord {
+  readonly jobId: string;
+  readonly stage: number;
+  readonly parentHash: Hex;
+  readonly resultHash: Hex;
+  readonly rho: Hex;
+  readonly rand: Hex;
+  readonly commitment: Hex;
+  readonly resultCid: string;
+  status: SendStatus;
+  txHash?: Hex;
+  /** Seal timestamp of the last send (decimal seconds). */
+  timestamp?: string;
+}
+
+/** A jury vote (a juror's declaration), persisted before sending like a declaration. */
+export interface VoteRecord {
+  readonly jobId: string;
+  readonly stage: number;
+  readonly round: number;
+  readonly resultHash: Hex;
+  readonly rho: Hex;
+  readonly rand: Hex;
+  readonly commitment: Hex;
+  status: SendStatus;
+  txHash?: Hex;
+}
+
+/** Everything the miner persists. */
+export interface MinerState {
+  readonly chainId: number;
+  readonly ledger: Address;
+  readonly account: Address;
+  /** Key `${jobId}:${stage}:${parentHash}`. */
+  results: Record<string, ResultRecord>;
+  /** Key `${jobId}:${stage}`. */
+  declarations: Record<string, DeclarationRecord>;
+  /** Key `${jobId}:${stage}:${round}`. */
+  votes: Record<string, VoteRecord>;
+  /** Duties done once (`header:j:s`, `attest:j:s:r`, `wrap:j:s`, `claim:j:s`) -> tx hash. */
+  done: Record<string, string>;
+}
+
+/** The state file is damaged, of another format/version, or of another chain/ledger/account. */
+export class MinerStateError extends Error {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(
+      `Miner state ${path} is unusable: ${reason}. It holds the secrets of pending declarations: restore it from a backup, ` +
+        `or move it away to start afresh (declarations it prepared may then be slashed unopened)`,
+    );
+    this.name = "MinerStateError";
+  }
+}
+
+export const resultKey = (jobId: bigint | string, stage: number, parentHash: Hex): string =>
+  `${jobId}:${stage}:${parentHash.toLowerCase()}`;
+export const stageKey = (jobId: bigint | string, stage: number): string => `${jobId}:${stage}`;
+
+/** A fresh, empty state. */
+export function emptyState(chainId: number, ledger: Address, account: Address): MinerState {
+  return { chainId, ledger, account, results: {}, declarations: {}, votes: {}, done: {} };
+}
+
+const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex");
+
+/** Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the directory. */
+export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+  const dir = dirname(path);
+  mkdirSync(dir, { recursive: true });
+  const tmp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
+  const fd = openSync(tmp, "w", 0o600);
+  try {
+    const buf =
+      typeof bytes === "string"
+        ? Buffer.from(bytes, "utf8")
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let off = 0;
+    while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
+    fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* already gone */
+    }
+    throw error;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  try {
+    const dfd = openSync(dir, "r");
+    try {
+      fsyncSync(dfd);
+    } finally {
+      closeSync(dfd);
+    }
+  } catch {
+    /* some filesystems refuse to open a directory; the rename is still atomic */
+  }
+}
+
+/** Serializes a state: `{ format, version, sha256, body }` with the checksum over the body's JSON. */
+export function encodeMinerState(state: MinerState): string {
+  const body = JSON.stringify(state);
+  return `{"format":"${STATE_FORMAT}","version":${STATE_FILE_VERSION},"sha256":"${sha256(body)}","body":${body}}\n`;
+}
+
+/** Parses and checks a state file's text; throws `MinerStateError` for anything damaged or foreign. */
+export function decodeMinerState(
+  text: string,
+  path: string,
+  expect?: { chainId: number; ledger: Address; account: Address },
+): MinerState {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new MinerStateError(path, "it is not complete JSON (truncated or corrupted)");
+  }
+  const root = parsed as { format?: unknown; version?: unknown; sha256?: unknown; body?: unknown };
+  if (root === null || typeof root !== "object" || root.format !== STATE_FORMAT)
+    throw new MinerStateError(path, `it is not a ${STATE_FORMAT} file`);
+  if (root.version !== STATE_FILE_VERSION)
+    throw new MinerStateError(
+      path,
+      `version ${String(root.version)} is not supported (expected ${STATE_FILE_VERSION})`,
+    );
+  const body = root.body as MinerState | undefined;
+  if (body === undefined || typeof body !== "object" || body === null)
+    throw new MinerStateError(path, "it has no body");
+  if (typeof root.sha256 !== "string" || sha256(JSON.stringify(body)) !== root.sha256) {
+    throw new MinerStateError(path, "its checksum does not match its content (corrupted)");
+  }
+  for (const field of ["results", "declarations", "votes", "done"] as const) {
+    if (typeof body[field] !== "object" || body[field] === null)
+      throw new MinerStateError(path, `field ${field} is missing`);
+  }
+  if (expect !== undefined) {
+    if (body.chainId !== expect.chainId || body.ledger.toLowerCase() !== expect.ledger.toLowerCase()) {
+      throw new MinerStateError(
+        path,
+        `it belongs to ledger ${body.ledger} on chain ${body.chainId}, not ${expect.ledger} on ${expect.chainId}; use another --data-dir`,
+      );
+    }
+    if (body.account.toLowerCase() !== expect.account.toLowerCase()) {
+      throw new MinerStateError(
+        path,
+        `it belongs to account ${body.account}, not ${expect.account}; use another --data-dir`,
+      );
+    }
+  }
+  return body;
+}
+
+/** The miner's data directory: the state file and the training-state bytes. */
+export class MinerStore {
+  readonly statePath: string;
+  readonly statesDir: string;
+
+  constructor(readonly dataDir: string) {
+    this.statePath = join(dataDir, "miner-state.json");
+    this.statesDir = join(dataDir, "states");
+    mkdirSync(this.statesDir, { recursive: true });
+  }
+
+  /** Loads the state (or a fresh one when there is no file). Throws `MinerStateError` on a damaged file. */
+  load(expect: { chainId: number; ledger: Address; account: Address }): MinerState {
+    if (!existsSync(this.statePath)) return emptyState(expect.chainId, expect.ledger, expect.account);
+    return decodeMinerState(readFileSync(this.statePath, "utf8"), this.statePath, expect);
+  }
+
+  /** Persists the state atomically. */
+  save(state: MinerState): void {
+    writeFileAtomic(this.statePath, encodeMinerState(state));
+  }
+
+  private bytesPath(hash: Hex): string {
+    return join(this.statesDir, `${hash.slice(2).toLowerCase()}.bin`);
+  }
+
+  /** Stores training-state bytes under their hash (atomically). */
+  putState(hash: Hex, bytes: Uint8Array): void {
+    if (`0x${sha256(bytes)}` !== hash.toLowerCase()) throw new Error(`state bytes do not hash to ${hash}`);
+    const path = this.bytesPath(hash);
+    if (!existsSync(path)) writeFileAtomic(path, bytes);
+  }
+
+  /** The bytes of H(S) = `hash`, verified, or undefined when absent or damaged. */
+  getState(hash: Hex): Uint8Array | undefined {
+    const path = this.bytesPath(hash);
+    if (!existsSync(path)) return undefined;
+    const bytes = new Uint8Array(readFileSync(path));
+    return `0x${sha256(bytes)}` === hash.toLowerCase() ? bytes : undefined;
+  }
+
+  /** Deletes the bytes of `hash` (best effort). */
+  dropState(hash: Hex): void {
+    try {
+      unlinkSync(this.bytesPath(hash));
+    } catch {
+      /* absent */
+    }
+  }
+}

@@ -1,0 +1,264 @@
+/**
+ * Runs stages for the miner: loads a job once (job document from IPFS, spec validated, engine id checked,
+ * one `Trainer` kept per job), gets S_i (local bytes, else IPFS by the previous header's CID, else the
+ * job's S_0) and the stage's batches (IPFS, verified against the manifest root; the dummy job derives its
+ * batch from the stage seed), trains, stores S_{i+1} locally and on its IPFS node (pinned, served to
+ * peers). Speculative work is cancelled through an AbortSignal between its I/O steps; a result that the
+ * chain made stale is dropped by the duty logic.
+ */
+import { CID } from "multiformats/cid";
+import { bytesToHex, hexToBytes, type Hex } from "viem";
+import type { RetryPolicy } from "../config/types";
+import { withRetry } from "../chain/retry";
+import { decodeBatch, prepareJob, Trainer, runStageWith, type Batch, type JobSpec, modelFlops } from "../ml";
+import { parseJobDocument, type JobDocument } from "../protocol/job-document";
+import { stateHash } from "../protocol/rho";
+import { fetchManifest, fetchStageBatches, type ContentStore, type DatasetManifest } from "../storage";
+import { DUMMY_JOB_ID, dummyJob, dummyStageBatch, isBuiltinDummySpec } from "./dummy-job";
+import type { Logger } from "./log";
+import type { MinerStore, ResultRecord } from "./state";
+import type { JobView } from "./view";
+
+/** A CID as the ledger stores it (binary bytes, hex) from its string form. */
+export function cidToHex(cid: string): Hex {
+  return bytesToHex(CID.parse(cid).bytes);
+}
+
+/** A CID string from ledger bytes: binary CID bytes, or (tolerated) the UTF-8 string form. */
+export function cidFromHex(hex: Hex): string {
+  const bytes = hexToBytes(hex);
+  try {
+    return CID.decode(bytes).toV1().toString();
+  } catch {
+    return CID.parse(new TextDecoder().decode(bytes)).toV1().toString();
+  }
+}
+
+/** The dummy job cannot be trained on this ledger (its spec or S_0 is not the built-in one). */
+export class DummyJobUnsupportedError extends Error {
+  constructor(reason: string) {
+    super(
+      `The ledger's dummy job is not the built-in dummy job v1 (${reason}); this miner will not train it. See docs/protocol/dummy-job.md`,
+    );
+    this.name = "DummyJobUnsupportedError";
+  }
+}
+
+interface JobContext {
+  readonly spec: JobSpec;
+  readonly trainer: Trainer;
+  readonly doc?: JobDocument;
+  readonly manifest?: DatasetManifest;
+  readonly s0?: Uint8Array;
+  readonly flopsPerStage: number;
+}
+
+export interface TrainerPoolOptions {
+  readonly ipfs: ContentStore;
+  readonly store: MinerStore;
+  readonly domain: Hex;
+  readonly log: Logger;
+  readonly retry: RetryPolicy;
+  /** Fetch timeout of one IPFS object (no-progress), ms. */
+  readonly fetchTimeoutMs?: number;
+  /** Dials the IPFS nodes that may hold a job's data (registry lookup by the agent). */
+  readonly dialFor: (jobId: bigint, stage: number) => Promise<void>;
+  /** The CID (ledger bytes) of S_stage from its header, if known. */
+  readonly headerCid: (jobId: bigint, stage: number) => Hex | undefined;
+}
+
+/** What a train request needs. */
+export interface TrainRequest {
+  readonly job: JobView;
+  readonly stage: number;
+  readonly parentHash: Hex;
+  readonly speculative: boolean;
+  /** StageOpened.seed (the dummy job's data source). */
+  readonly seed?: Hex;
+}
+
+const retryableFetch = (error: unknown) => {
+  const code = (error as { code?: unknown }).code;
+  return code === "FETCH_TIMEOUT" || code === "CONTENT_NOT_FOUND";
+};
+
+export class TrainerPool {
+  private readonly jobs = new Map<string, Promise<JobContext>>();
+
+  constructor(private readonly o: TrainerPoolOptions) {}
+
+  /** IPFS get with backoff and a limit (fetch timeouts, missing content while peers connect). */
+  private async fetch(cid: string, jobId: bigint, stage: number, signal?: AbortSignal): Promise<Uint8Array> {
+    return withRetry(
+      async () => {
+        await this.o.dialFor(jobId, stage).catch(() => undefined);
+        return this.o.ipfs.get(cid, { timeoutMs: this.o.fetchTimeoutMs, signal });
+      },
+      this.o.retry,
+      {
+        isRetryable: retryableFetch,
+        signal,
+        onRetry: ({ attempt, delayMs, error }) =>
+          this.o.log.warn("ipfs fetch failed, retrying", { cid, attempt, delayMs, error }),
+      },
+    );
+  }
+
+  /** Loads (once) what training `job` needs; throws for a job this node cannot train. */
+  context(job: JobView): Promise<JobContext> {
+    const key = job.jobId.toString();
+    let ctx = this.jobs.get(key);
+    if (ctx === undefined) {
+      ctx = this.load(job);
+      this.jobs.set(key, ctx);
+      ctx.catch(() => this.jobs.delete(key));
+    }
+    return ctx;
+  }
+
+  /** Estimated training FLOPs of one stage of a loaded job (per-step FLOPs x steps). */
+  async flopsPerStage(job: JobView): Promise<number> {
+    return (await this.context(job)).flopsPerStage;
+  }
+
+  private async load(job: JobView): Promise<JobContext> {
+    if (job.jobId === DUMMY_JOB_ID) {
+      if (!isBuiltinDummySpec(job.specCid)) throw new DummyJobUnsupportedError(`dummySpecCid ${job.specCid}`);
+      const d = await dummyJob();
+      if (d.s0Hash.toLowerCase() !== job.initialStateHash.toLowerCase()) {
+        throw new DummyJobUnsupportedError(
+          `dummyInitialStateHash ${job.initialStateHash} is not ${d.s0Hash}`,
+        );
+      }
+      const prepared = await prepareJob(d.spec);
+      return {
+        spec: prepared.spec,
+        trainer: new Trainer(prepared.spec, prepared.model),
+        s0: d.s0,
+        flopsPerStage: 0,
+      };
+    }
+    const docCid = cidFromHex(job.specCid);
+    const doc = parseJobDocument(await this.fetch(docCid, job.jobId, 1));
+    const prepared = await prepareJob(doc.spec);
+    const manifest = await withRetry(
+      () =>
+        fetchManifest(this.o.ipfs, doc.manifestCid, job.manifestRoot, { timeoutMs: this.o.fetchTimeoutMs }),
+      this.o.retry,
+      {
+        isRetryable: retryableFetch,
+      },
+    );
+    const t = prepared.spec.training;
+    let flops = 0;
+    try {
+      flops = modelFlops(prepared.model, t.batchSize) * t.stepsPerStage;
+    } catch {
+      flops = 0;
+    }
+    this.o.log.info("job loaded", {
+      jobId: job.jobId,
+      name: doc.name,
+      stages: job.numStages,
+      steps: t.stepsPerStage,
+      batch: t.batchSize,
+    });
+    return {
+      spec: prepared.spec,
+      trainer: new Trainer(prepared.spec, prepared.model),
+      doc,
+      manifest,
+      flopsPerStage: flops,
+    };
+  }
+
+  /** S_{stage-1} bytes with hash `parentHash`: local, else S_0, else IPFS by the previous header's CID. */
+  private async parentState(
+    ctx: JobContext,
+    job: JobView,
+    stage: number,
+    parentHash: Hex,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const local = this.o.store.getState(parentHash);
+    if (local !== undefined) return local;
+    let bytes: Uint8Array | undefined;
+    if (stage === 1) {
+      bytes = ctx.s0 ?? (await this.fetch(ctx.doc!.initialStateCid, job.jobId, 1, signal));
+    } else {
+      const cid = this.o.headerCid(job.jobId, stage - 1);
+      if (cid === undefined)
+        throw new Error(
+          `S_${stage - 1} of job ${job.jobId} (${parentHash}) is neither held locally nor named by a header yet`,
+        );
+      bytes = await this.fetch(cidFromHex(cid), job.jobId, stage - 1, signal);
+    }
+    if (stateHash(bytes).toLowerCase() !== parentHash.toLowerCase()) {
+      throw new Error(
+        `S_${stage - 1} of job ${job.jobId} fetched from IPFS hashes to ${stateHash(bytes)}, not the chain's ${parentHash}`,
+      );
+    }
+    this.o.store.putState(parentHash, bytes);
+    return bytes;
+  }
+
+  private async batches(ctx: JobContext, req: TrainRequest, signal?: AbortSignal): Promise<Batch[]> {
+    if (req.job.jobId === DUMMY_JOB_ID) {
+      if (req.seed === undefined) throw new Error(`dummy stage ${req.stage} has no seed yet`);
+      return [dummyStageBatch(req.seed, req.stage)];
+    }
+    const fetched = await withRetry(
+      async () => {
+        await this.o.dialFor(req.job.jobId, req.stage).catch(() => undefined);
+        return fetchStageBatches(this.o.ipfs, ctx.manifest!, req.job.manifestRoot, req.stage, {
+          timeoutMs: this.o.fetchTimeoutMs,
+          signal,
+        });
+      },
+      this.o.retry,
+      { isRetryable: retryableFetch, signal },
+    );
+    return fetched.map((b) => decodeBatch(b.bytes));
+  }
+
+  /** Trains one stage and returns its result record (S_{i+1} stored locally and on IPFS, pinned). */
+  async train(req: TrainRequest, signal?: AbortSignal): Promise<ResultRecord> {
+    const ctx = await this.context(req.job);
+    const parent = await this.parentState(ctx, req.job, req.stage, req.parentHash, signal);
+    const batches = await this.batches(ctx, req, signal);
+    signal?.throwIfAborted();
+    const t0 = performance.now();
+    const out = runStageWith(ctx.trainer, parent, batches.length === 1 ? batches[0] : batches, {
+      domain: this.o.domain,
+      jobId: req.job.jobId,
+      stage: req.stage,
+    });
+    const ms = Math.round(performance.now() - t0);
+    this.o.store.putState(out.stateHash, out.state);
+    const cid = await this.o.ipfs.put(out.state, { pin: true });
+    this.o.log.info("stage trained", {
+      jobId: req.job.jobId,
+      stage: req.stage,
+      speculative: req.speculative,
+      resultHash: out.stateHash,
+      meanLoss: out.meanLoss,
+      ms,
+    });
+    return {
+      jobId: req.job.jobId.toString(),
+      stage: req.stage,
+      parentHash: req.parentHash,
+      resultHash: out.stateHash,
+      rho: out.rho,
+      resultCid: cid,
+      meanLoss: out.meanLoss,
+      speculative: req.speculative,
+    };
+  }
+
+  /** Releases the trainers. */
+  dispose(): void {
+    for (const ctx of this.jobs.values()) void ctx.then((c) => c.trainer.dispose()).catch(() => undefined);
+    this.jobs.clear();
+  }
+}
