@@ -255,7 +255,6 @@ contract PoTLedger is EIP712 {
     error UnknownJob(uint64 jobId);
     error JobNotOpen(uint64 jobId);
     error JobNotExpired(uint64 deadline);
-    error StageOutOfRange(uint32 stage, uint32 numStages);
     error WrongPhase(uint8 phase);
     error WrongParent(bytes32 expected, bytes32 given);
     error DeclarationsClosedAt(uint64 closeBlock);

@@ -1,0 +1,170 @@
+/**
+ * Revert paths of the ledger, its verifier and its jury that the scenario tests do not reach: each
+ * custom error has a test that expects it (grep `error X` in contracts/PoTLedger.sol and contracts/ledger/).
+ */
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
+import type { JuryHost } from "../../typechain-types";
+import {
+  committee,
+  createJob,
+  declare,
+  deployLedger,
+  E18,
+  ledgerFixture,
+  mineUntilClosed,
+  openedOf,
+  openings,
+  RESULT_CID,
+  rhoOf,
+  runStage,
+  signAttestation,
+  stateHashOf,
+  submitHeader,
+  wrapStage,
+  type DeclarationRecord,
+  type LedgerFixture,
+} from "./helpers/ledger-fixtures";
+
+async function closedStage(f: LedgerFixture, n = 3) {
+  const jobId = await createJob(f, { c: 3 });
+  const ds: DeclarationRecord[] = [];
+  for (const m of f.miners.slice(0, n)) ds.push(await declare(f, m, jobId, 1));
+  await mineUntilClosed(f, jobId, 1);
+  return { jobId, ds, builder: f.byAddress.get(ds[0].declarer.toLowerCase())! };
+}
+
+describe("ledger: revert paths", () => {
+  it("declare: ZeroHash (result or commitment), WrongParent, WrongPhase past the last stage", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const jobId = await createJob(f, { numStages: 2 });
+    const m = f.miners[0];
+    await expect(declare(f, m, jobId, 1, { resultHash: ethers.ZeroHash })).to.be.revertedWithCustomError(
+      f.ledger,
+      "ZeroHash",
+    );
+    await expect(declare(f, m, jobId, 1, { commitment: ethers.ZeroHash })).to.be.revertedWithCustomError(
+      f.ledger,
+      "ZeroHash",
+    );
+    const wrong = stateHashOf(jobId, 0, "not-the-parent");
+    await expect(declare(f, m, jobId, 1, { parent: wrong }))
+      .to.be.revertedWithCustomError(f.ledger, "WrongParent")
+      .withArgs(await f.ledger.parentOf(jobId, 1), wrong);
+    await expect(declare(f, m, jobId, 3, { parent: ethers.ZeroHash }))
+      .to.be.revertedWithCustomError(f.ledger, "WrongPhase")
+      .withArgs(0);
+  });
+
+  it("declare: UnsettledDeclaration until the same-parity declaration two stages back is settled", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const jobId = await createJob(f, { numStages: 3 });
+    const ds: DeclarationRecord[] = [];
+    for (const m of f.miners.slice(0, 4)) ds.push(await declare(f, m, jobId, 1));
+    await mineUntilClosed(f, jobId, 1);
+    await submitHeader(f, f.byAddress.get(ds[0].declarer.toLowerCase())!, jobId, 1, ds.slice(0, 3));
+    await wrapStage(f, jobId, 1);
+    await runStage(f, jobId, 2, 3);
+    const left = f.byAddress.get(ds[3].declarer.toLowerCase())!;
+    await expect(declare(f, left, jobId, 3))
+      .to.be.revertedWithCustomError(f.ledger, "UnsettledDeclaration")
+      .withArgs(1);
+    await f.ledger.claimDeclaration(jobId, 1, ds[3]);
+    await declare(f, left, jobId, 3);
+  });
+
+  it("submitHeader: EmptyCid, OpeningsNotSorted (order and duplicates), BuilderNotOpened", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const { jobId, ds, builder } = await closedStage(f, 4);
+    const rho = rhoOf(jobId, 1);
+    const ts = BigInt(await time.latest());
+    const sorted = openings(ds);
+    await expect(
+      f.ledger.connect(builder).submitHeader(jobId, 1, rho, "0x", ts, sorted),
+    ).to.be.revertedWithCustomError(f.ledger, "EmptyCid");
+    await expect(
+      f.ledger.connect(builder).submitHeader(jobId, 1, rho, RESULT_CID, ts, [...sorted].reverse()),
+    ).to.be.revertedWithCustomError(f.verifier, "OpeningsNotSorted");
+    await expect(
+      f.ledger
+        .connect(builder)
+        .submitHeader(jobId, 1, rho, RESULT_CID, ts, [sorted[0], sorted[0], sorted[1]]),
+    ).to.be.revertedWithCustomError(f.verifier, "OpeningsNotSorted");
+    const others = openings(ds.filter((d) => d.declarer !== builder.address));
+    await expect(
+      f.ledger.connect(builder).submitHeader(jobId, 1, rho, RESULT_CID, ts, others),
+    ).to.be.revertedWithCustomError(f.verifier, "BuilderNotOpened");
+  });
+
+  it("an opening that is not the stored declaration: DeclarationMismatch", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const { jobId, ds, builder } = await closedStage(f);
+    const bad = { ...ds[1], rand: rhoOf(jobId, 9, "other-rand") };
+    await expect(submitHeader(f, builder, jobId, 1, [ds[0], bad, ds[2]]))
+      .to.be.revertedWithCustomError(f.verifier, "DeclarationMismatch")
+      .withArgs(ds[1].declarer);
+  });
+
+  it("wrap: BadSignatureCount and OpenedListMismatch", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const { jobId, ds, builder } = await closedStage(f);
+    await submitHeader(f, builder, jobId, 1, ds);
+    const { members } = await committee(f, jobId, 1);
+    const wrapper = f.byAddress.get(members[2].toLowerCase())!;
+    const sigs = [
+      await signAttestation(f, f.byAddress.get(members[0].toLowerCase())!, jobId, 1),
+      await signAttestation(f, f.byAddress.get(members[1].toLowerCase())!, jobId, 1),
+      "0x",
+    ];
+    const opened = await openedOf(f, jobId, 1);
+    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs.slice(0, 2)))
+      .to.be.revertedWithCustomError(f.ledger, "BadSignatureCount")
+      .withArgs(2, 3);
+    await expect(
+      f.ledger.connect(wrapper).wrap(jobId, 1, opened.slice(0, 2), sigs),
+    ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
+    await expect(
+      f.ledger.connect(wrapper).wrap(jobId, 1, [...opened].reverse(), sigs),
+    ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
+    await f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs);
+    // A wrapped stage cannot be wrapped again.
+    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs)).to.be.revertedWithCustomError(
+      f.ledger,
+      "WrongPhase",
+    );
+  });
+
+  it("jury: JuryDecidedAlready (vote, redraw after the decision)", async () => {
+    const f = await deployLedger(8, undefined, [5n * E18, ...Array(7).fill(10_000n * E18)]);
+    const jobId = await createJob(f, { c: 3 });
+    await declare(f, f.miners[0], jobId, 1, { resultHash: stateHashOf(jobId, 1, "wrong") });
+    for (const m of f.miners.slice(1, 3)) await declare(f, m, jobId, 1);
+    await mineUntilClosed(f, jobId, 1);
+    await f.ledger.requestJury(jobId, 1);
+    await mine(1);
+    await f.jury.draw(jobId, 1);
+    const [drawn] = await f.jury.queryFilter(f.jury.filters.JuryDrawn(jobId, 1));
+    const jurors = [...drawn.args.jurors];
+    const h = stateHashOf(jobId, 1);
+    const r = rhoOf(jobId, 1);
+    await f.jury.connect(f.byAddress.get(jurors[0].toLowerCase())!).vote(jobId, 1, jurors, h, r);
+    await f.jury.connect(f.byAddress.get(jurors[1].toLowerCase())!).vote(jobId, 1, jurors, h, r);
+    expect((await f.jury.getJury(jobId, 1)).decided).to.equal(true);
+    await expect(
+      f.jury.connect(f.byAddress.get(jurors[2].toLowerCase())!).vote(jobId, 1, jurors, h, r),
+    ).to.be.revertedWithCustomError(f.jury, "JuryDecidedAlready");
+    await time.increase(f.params.ledger.juryWindowSeconds + 1);
+    await expect(f.jury.redraw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryDecidedAlready");
+    await expect(f.jury.draw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryAlreadyDrawn");
+  });
+
+  it("jury: JuryAlreadyOpen (a ledger opening the same jury twice)", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const H = await ethers.getContractFactory("JuryHost");
+    const host = (await H.deploy(await f.staking.getAddress())) as unknown as JuryHost;
+    const jury = await ethers.getContractAt("PoTJury", await host.jury());
+    await host.open(1, 1);
+    await expect(host.open(1, 1)).to.be.revertedWithCustomError(jury, "JuryAlreadyOpen");
+  });
+});
