@@ -1,0 +1,244 @@
+/**
+ * Creating a job: plan it, build the ml job spec and S_0, cut the dataset into per-stage batches in the
+ * batch format, publish them with their manifest, upload S_0, the test set and the job document, and open
+ * the job on the ledger with its fee. `estimateJob` is the dry run: the same plan, nothing uploaded or sent.
+ */
+import type { Address, Hex, PublicClient } from "viem";
+import type { ContractRef } from "../chain/contracts";
+import type { TxSender } from "../chain/tx-sender";
+import {
+  buildJobSpec,
+  encodeBatch,
+  initialState,
+  seedInitializers,
+  type Batch,
+  type JobSpec,
+  type LossName,
+  type OptimizerConfig,
+} from "../ml";
+import { encodeJobDocument, JOB_DOCUMENT_FORMAT, stateHash, type JobDocument } from "../protocol";
+import { publishDataset, type ContentStore } from "../storage";
+import type { LoadedDataset } from "./dataset";
+import { stageBatches } from "./dataset";
+import { cidToBytesHex, sendCreateJob } from "./ledger";
+import { planJobCreation, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
+
+/** Largest stage object before a stage is split into one batch per step (bytes). */
+export const MAX_STAGE_OBJECT_BYTES = 4 * 1024 * 1024;
+
+/** What the employer asks for. */
+export interface JobInput {
+  /** Human-readable job name. */
+  name: string;
+  dataset: LoadedDataset;
+  /** LayersModel topology JSON; unseeded random initializers are seeded from `seed`. */
+  model: unknown;
+  optimizer: OptimizerConfig;
+  /** Default: sparseCategoricalCrossentropy for class labels, meanSquaredError for float targets. */
+  loss?: LossName;
+  batchSize: number;
+  epochs: number;
+  /** Fixed steps per stage (default: Delta for targetStageSeconds). */
+  stepsPerStage?: number;
+  targetStageSeconds?: number;
+  referenceFlopsPerSecond?: number;
+  maxStages?: number;
+  /** Seeds the initializers and the epoch shuffles. */
+  seed: number;
+  fee: bigint;
+  c: number;
+  k: number;
+  stageSeconds: number;
+  /** Seconds from now to the job deadline (default: 4x the expected time, at least an hour). */
+  deadlineSeconds?: number;
+  gasPrice?: bigint;
+}
+
+/** Progress of a job creation, for progress bars. */
+export type CreateProgress =
+  { phase: "spec" } | { phase: "upload"; done: number; total: number } | { phase: "transaction" };
+
+/** Where a job is created. */
+export interface EmployerContext {
+  readonly client: PublicClient;
+  readonly ledger: ContractRef;
+  readonly store: ContentStore;
+  readonly sender: TxSender;
+}
+
+/** A job that was opened. */
+export interface CreatedJob {
+  jobId: bigint;
+  txHash: Hex;
+  employer: Address;
+  specCid: string;
+  manifestCid: string;
+  initialStateCid: string;
+  testSetCid?: string;
+  manifestRoot: Hex;
+  initialStateHash: Hex;
+  deadline: bigint;
+  plan: JobPlanEstimate;
+  /** Every CID the job needs available while it runs (to pin / serve). */
+  cids: string[];
+}
+
+function lossOf(input: JobInput): LossName {
+  if (input.loss) return input.loss;
+  return input.dataset.train.labels instanceof Int32Array
+    ? "sparseCategoricalCrossentropy"
+    : "meanSquaredError";
+}
+
+/** The plan of a job (pure; the dry run prints it). */
+export function estimateJob(input: JobInput): JobPlanEstimate {
+  return planJobCreation({
+    model: input.model,
+    samples: input.dataset.train.count,
+    batchSize: input.batchSize,
+    epochs: input.epochs,
+    stepsPerStage: input.stepsPerStage,
+    targetStageSeconds: input.targetStageSeconds,
+    referenceFlopsPerSecond: input.referenceFlopsPerSecond,
+    maxStages: input.maxStages,
+    fee: input.fee,
+    c: input.c,
+    k: input.k,
+    stageSeconds: input.stageSeconds,
+    gasPrice: input.gasPrice,
+  });
+}
+
+/** The validated ml job spec of a job (seeded initializers, this node's engine id). */
+export async function buildSpec(input: JobInput, plan: JobPlanEstimate): Promise<JobSpec> {
+  const train = input.dataset.train;
+  return buildJobSpec({
+    model: seedInitializers(input.model, input.seed),
+    training: {
+      optimizer: input.optimizer,
+      loss: lossOf(input),
+      batchSize: input.batchSize,
+      stepsPerStage: plan.stepsPerStage,
+      seed: input.seed,
+    },
+    data: {
+      featureShape: [...train.featureShape],
+      labels:
+        train.labels instanceof Int32Array
+          ? { kind: "classIndex", numClasses: input.dataset.numClasses }
+          : { kind: "float32", shape: [...train.labelShape] },
+    },
+  });
+}
+
+/** Batches per stage: one object per stage, or one per step when a stage would exceed MAX_STAGE_OBJECT_BYTES. */
+export function batchesPerStageFor(plan: JobPlanEstimate, train: Batch): number {
+  const fs = train.featureShape.reduce((a, d) => a * d, 1);
+  const ls = Math.max(
+    1,
+    train.labelShape.reduce((a, d) => a * d, 1),
+  );
+  const bytes = plan.samplesPerStage * 4 * (fs + ls);
+  return bytes <= MAX_STAGE_OBJECT_BYTES ? 1 : plan.stepsPerStage;
+}
+
+/**
+ * Creates the job: uploads everything (pinned in `ctx.store`), then sends createJob with the fee.
+ * Nothing is sent when an upload fails.
+ */
+export async function createJob(
+  ctx: EmployerContext,
+  input: JobInput,
+  onProgress: (p: CreateProgress) => void = () => {},
+): Promise<CreatedJob> {
+  const plan = estimateJob(input);
+  onProgress({ phase: "spec" });
+  const spec = await buildSpec(input, plan);
+  const s0 = await initialState(spec);
+  const batchesPerStage = batchesPerStageFor(plan, input.dataset.train);
+  const stages = stageBatches(input.dataset.train, {
+    numStages: plan.numStages,
+    stepsPerStage: plan.stepsPerStage,
+    batchSize: plan.batchSize,
+    batchesPerStage,
+    seed: input.seed,
+  });
+  const total = plan.numStages * batchesPerStage + 3 + (input.dataset.test ? 1 : 0);
+  let done = 0;
+  const tick = () => onProgress({ phase: "upload", done: ++done, total });
+  const objects = stages.flat().map((b) => ({ bytes: encodeBatch(b), sampleCount: b.count }));
+  const counting = new Proxy(ctx.store, {
+    get(target, prop, receiver) {
+      const value = Reflect.get(target, prop, receiver) as unknown;
+      if (prop === "put") {
+        return async (...args: Parameters<ContentStore["put"]>) => {
+          const cid = await target.put(...args);
+          tick();
+          return cid;
+        };
+      }
+      return typeof value === "function" ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+  const published = await publishDataset(counting, objects, {
+    name: input.name,
+    featureShape: [...input.dataset.train.featureShape],
+    labelShape: [...input.dataset.train.labelShape],
+    numClasses: input.dataset.numClasses,
+    numStages: plan.numStages,
+    batchesPerStage,
+  });
+  const initialStateCid = await counting.put(s0, { pin: true });
+  const testSetCid = input.dataset.test
+    ? await counting.put(encodeBatch(input.dataset.test), { pin: true })
+    : undefined;
+  const doc: JobDocument = {
+    format: JOB_DOCUMENT_FORMAT,
+    name: input.name,
+    spec,
+    manifestCid: published.manifestCid,
+    initialStateCid,
+    ...(testSetCid !== undefined ? { testSetCid } : {}),
+  };
+  const specCid = await counting.put(encodeJobDocument(doc), { pin: true });
+
+  onProgress({ phase: "transaction" });
+  const head = await ctx.client.getBlock({ blockTag: "latest" });
+  const deadline = head.timestamp + BigInt(input.deadlineSeconds ?? suggestedDeadlineSeconds(plan));
+  const initialStateHash = stateHash(s0);
+  const { jobId, tx } = await sendCreateJob(
+    ctx.sender,
+    ctx.ledger,
+    {
+      specCid: cidToBytesHex(specCid),
+      manifestRoot: published.root,
+      initialStateHash,
+      numStages: plan.numStages,
+      c: input.c,
+      k: input.k,
+      stageSeconds: input.stageSeconds,
+      deadline,
+    },
+    input.fee,
+  );
+  return {
+    jobId,
+    txHash: tx.hash,
+    employer: ctx.sender.address,
+    specCid,
+    manifestCid: published.manifestCid,
+    initialStateCid,
+    testSetCid,
+    manifestRoot: published.root,
+    initialStateHash,
+    deadline,
+    plan,
+    cids: [
+      specCid,
+      published.manifestCid,
+      initialStateCid,
+      ...(testSetCid ? [testSetCid] : []),
+      ...published.manifest.batches.map((b) => b.cid),
+    ],
+  };
+}

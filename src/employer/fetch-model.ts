@@ -1,0 +1,139 @@
+/**
+ * The trained model as files: fetch the last wrapped S by its CID, check its hash against the chain, and
+ * write `model.json` + `weights.bin` in the TensorFlow.js layers-model format (`tf.loadLayersModel` reads
+ * them; with plain @tensorflow/tfjs in Node call `registerFileScheme()` first so `file://` URLs load).
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import type { Hex } from "viem";
+import { decodeState, validateJobSpec } from "../ml";
+import type { ContentStore, FetchOptions } from "../storage";
+import type { LedgerHandle } from "./ledger";
+import { fetchState, lastWrappedStage, loadJobRecord, stateRef } from "./job-data";
+
+/** Files written by `writeModelFiles`. */
+export interface ModelFiles {
+  readonly dir: string;
+  readonly modelJson: string;
+  readonly weightsBin: string;
+  /** SGD steps the state had applied. */
+  readonly step: number;
+  readonly weights: { name: string; shape: number[] }[];
+}
+
+/** The layers-model topology inside a spec's `model` (object, string, or `{ modelTopology }`). */
+function topologyOf(model: unknown): unknown {
+  const m = typeof model === "string" ? (JSON.parse(model) as unknown) : model;
+  if (m !== null && typeof m === "object" && "modelTopology" in m)
+    return (m as { modelTopology: unknown }).modelTopology;
+  return m;
+}
+
+/**
+ * Writes the weights of canonical training-state bytes as `model.json` + `weights.bin` in `dir`
+ * (optimizer slots are not part of a layers model and are left out).
+ */
+export function writeModelFiles(spec: unknown, stateBytes: Uint8Array, dir: string): ModelFiles {
+  const { spec: valid, model } = validateJobSpec(spec);
+  const state = decodeState(stateBytes, model.weights, valid.training.optimizer.name);
+  const total = state.weights.reduce((s, w) => s + w.length, 0);
+  const data = new Float32Array(total);
+  let o = 0;
+  for (const w of state.weights) {
+    data.set(w, o);
+    o += w.length;
+  }
+  const weights = model.weights.map((w) => ({ name: w.name, shape: [...w.shape] }));
+  const modelJson = {
+    modelTopology: topologyOf(valid.model),
+    format: "layers-model",
+    generatedBy: "pot (Proof of Training)",
+    convertedBy: null,
+    weightsManifest: [{ paths: ["weights.bin"], weights: weights.map((w) => ({ ...w, dtype: "float32" })) }],
+    userDefinedMetadata: { potStep: state.step, potEngineId: valid.engineId },
+  };
+  mkdirSync(dir, { recursive: true });
+  const jsonPath = join(dir, "model.json");
+  const binPath = join(dir, "weights.bin");
+  writeFileSync(jsonPath, JSON.stringify(modelJson));
+  writeFileSync(binPath, new Uint8Array(data.buffer));
+  return { dir, modelJson: jsonPath, weightsBin: binPath, step: state.step, weights };
+}
+
+let fileSchemeRegistered = false;
+
+/**
+ * Lets `tf.loadLayersModel("file:///path/model.json")` work with plain @tensorflow/tfjs in Node (tfjs-node,
+ * which cannot be installed here, registers the same scheme). Idempotent.
+ */
+export function registerFileScheme(): void {
+  if (fileSchemeRegistered) return;
+  fileSchemeRegistered = true;
+  tf.io.registerLoadRouter(((url: string | string[]) => {
+    if (typeof url !== "string" || !url.startsWith("file://")) return null;
+    const path = fileURLToPath(url);
+    return {
+      async load(): Promise<tf.io.ModelArtifacts> {
+        const json = JSON.parse(readFileSync(path, "utf8")) as tf.io.ModelJSON;
+        const specs: tf.io.WeightsManifestEntry[] = [];
+        const buffers: Buffer[] = [];
+        for (const group of json.weightsManifest ?? []) {
+          specs.push(...group.weights);
+          for (const p of group.paths) buffers.push(readFileSync(resolve(dirname(path), p)));
+        }
+        const all = Buffer.concat(buffers);
+        return {
+          modelTopology: json.modelTopology,
+          format: json.format,
+          generatedBy: json.generatedBy,
+          convertedBy: json.convertedBy,
+          weightSpecs: specs,
+          weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+        };
+      },
+    };
+  }) as unknown as Parameters<typeof tf.io.registerLoadRouter>[0]);
+}
+
+/** What `fetchModel` did. */
+export interface FetchedModel extends ModelFiles {
+  readonly jobId: bigint;
+  readonly stage: number;
+  readonly cid: string;
+  readonly stateHash: Hex;
+  /** Whether every stage of the job is wrapped. */
+  readonly final: boolean;
+}
+
+/**
+ * Fetches S of `stage` (default: the last wrapped stage; S_0 when none is), checks its hash against the
+ * chain, and writes the model files into `dir`.
+ */
+export async function fetchModel(
+  h: LedgerHandle,
+  store: ContentStore,
+  jobId: bigint,
+  dir: string,
+  options: FetchOptions & { stage?: number } = {},
+): Promise<FetchedModel> {
+  const record = await loadJobRecord(h, store, jobId, options);
+  const stage = options.stage ?? lastWrappedStage(record);
+  const ref = stateRef(record, stage);
+  if (ref === undefined) {
+    throw new Error(
+      `Stage ${stage} of job ${jobId} is not wrapped yet (last wrapped: ${lastWrappedStage(record)})`,
+    );
+  }
+  const bytes = await fetchState(store, ref, options);
+  const files = writeModelFiles(record.document.spec, bytes, dir);
+  return {
+    ...files,
+    jobId,
+    stage,
+    cid: ref.cid,
+    stateHash: ref.expectedHash,
+    final: stage === record.events.created.numStages,
+  };
+}

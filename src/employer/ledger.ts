@@ -1,0 +1,471 @@
+/**
+ * The one adapter between the employer/verifier agents and the PoT ledger: every contract call they make
+ * and every event they decode goes through here, with ABIs from the Hardhat artifacts (src/chain). When the
+ * ledger's signatures change, this file is the only one to follow them.
+ *
+ * If a shared adapter (src/chain/pot-contracts.ts) appears, this module should become a thin re-export.
+ */
+import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { CID } from "multiformats/cid";
+import type { ContractRef } from "../chain/contracts";
+import { EventWatcher, type WatchedLog } from "../chain/events";
+import type { SentTx, TxSender } from "../chain/tx-sender";
+
+/** Where the ledger is and how to read it. */
+export interface LedgerHandle {
+  readonly client: PublicClient;
+  readonly ledger: ContractRef;
+  /** First block to read events from (the deployment block; default 0). */
+  readonly fromBlock?: bigint;
+}
+
+/** What an employer asks for (the ledger's `JobRequest`; the fee is sent as value). */
+export interface JobRequest {
+  /** Binary CID (hex) of the job document. */
+  readonly specCid: Hex;
+  readonly manifestRoot: Hex;
+  readonly initialStateHash: Hex;
+  readonly numStages: number;
+  readonly c: number;
+  readonly k: number;
+  readonly stageSeconds: number;
+  /** Unix seconds. */
+  readonly deadline: bigint;
+}
+
+/** Job status codes of the ledger. */
+export const JOB_STATUS = { 0: "unknown", 1: "open", 2: "finished", 3: "expired" } as const;
+/** Stage phase codes of the ledger. */
+export const STAGE_PHASE = {
+  0: "not open",
+  1: "open",
+  2: "jury",
+  3: "decided",
+  4: "headered",
+  5: "wrapped",
+} as const;
+/** Reward roles of `RewardCredited`. */
+export const REWARD_ROLE = { 1: "builder", 2: "declarant", 3: "attester" } as const;
+
+/** A job as `getJob` returns it. */
+export interface OnChainJob {
+  readonly employer: Address;
+  readonly deadline: bigint;
+  readonly stageSeconds: number;
+  readonly escrow: bigint;
+  readonly feePerStage: bigint;
+  readonly numStages: number;
+  readonly wrappedStages: number;
+  readonly c: number;
+  readonly k: number;
+  readonly status: number;
+  readonly statusName: string;
+  readonly initialStateHash: Hex;
+}
+
+/** A stage as `getStage` returns it (the fields the agents use). */
+export interface OnChainStage {
+  readonly phase: number;
+  readonly phaseName: string;
+  readonly result: Hex;
+  readonly rho: Hex;
+  readonly headerHash: Hex;
+  readonly builder: Address;
+  readonly deadline: bigint;
+}
+
+interface EventBase {
+  readonly blockNumber: bigint;
+  readonly txHash: Hex;
+}
+
+export interface JobCreatedEvent extends EventBase {
+  readonly jobId: bigint;
+  readonly employer: Address;
+  readonly fee: bigint;
+  readonly specCid: Hex;
+  readonly manifestRoot: Hex;
+  readonly initialStateHash: Hex;
+  readonly numStages: number;
+  readonly c: number;
+  readonly k: number;
+  readonly stageSeconds: number;
+  readonly deadline: bigint;
+}
+export interface StageOpenedEvent extends EventBase {
+  readonly stage: number;
+  readonly parentHash: Hex;
+  readonly deadline: bigint;
+  readonly seed: Hex;
+}
+export interface DeclaredEvent extends EventBase {
+  readonly stage: number;
+  readonly declarer: Address;
+  readonly parentHash: Hex;
+  readonly resultHash: Hex;
+  readonly commitment: Hex;
+  readonly rand: Hex;
+  readonly timestamp: bigint;
+}
+export interface HeaderEvent extends EventBase {
+  readonly stage: number;
+  readonly builder: Address;
+  readonly headerHash: Hex;
+  readonly parentHash: Hex;
+  readonly resultHash: Hex;
+  readonly rho: Hex;
+  /** Binary CID (hex) of S_stage. */
+  readonly resultCid: Hex;
+  readonly timestamp: bigint;
+  readonly opened: Address[];
+}
+export interface WrappedEvent extends EventBase {
+  readonly index: bigint;
+  readonly blockHash: Hex;
+  readonly stage: number;
+  readonly parentBlockHash: Hex;
+  readonly headerHash: Hex;
+  readonly attesters: Address[];
+  readonly wrapper: Address;
+  readonly timestamp: bigint;
+}
+export interface RewardEvent extends EventBase {
+  readonly stage: number;
+  readonly account: Address;
+  readonly role: number;
+  readonly amount: bigint;
+}
+
+/** Everything the chain recorded about one stage. */
+export interface StageEvents {
+  readonly stage: number;
+  opened?: StageOpenedEvent;
+  readonly declarations: DeclaredEvent[];
+  closed?: { blockNumber: bigint; closeBlock: bigint; leadResult: Hex; disputed: boolean };
+  /** Every header submitted, voided ones included, in chain order. */
+  readonly headers: HeaderEvent[];
+  readonly voidedHeaders: Hex[];
+  wrapped?: WrappedEvent;
+  readonly rewards: RewardEvent[];
+}
+
+/** Everything the chain recorded about one job, by stage (index 0 = stage 1). */
+export interface JobEvents {
+  readonly jobId: bigint;
+  readonly created: JobCreatedEvent;
+  readonly stages: StageEvents[];
+  finished?: EventBase;
+  expired?: EventBase & { unspent: bigint };
+  readonly refunds: (EventBase & { amount: bigint })[];
+}
+
+/** The job has no JobCreated event on this ledger. */
+export class UnknownJobError extends Error {
+  constructor(readonly jobId: bigint) {
+    super(
+      `Job ${jobId} does not exist on this ledger (no JobCreated event). Check the job id and the network`,
+    );
+    this.name = "UnknownJobError";
+  }
+}
+
+const n = (v: unknown) => Number(v as bigint | number);
+
+async function read<T>(h: LedgerHandle, functionName: string, args: unknown[] = []): Promise<T> {
+  return (await h.client.readContract({ ...h.ledger, functionName, args } as never)) as T;
+}
+
+/** `domainSeparator()`: the domain every protocol hash of this ledger is bound to. */
+export function readDomain(h: LedgerHandle): Promise<Hex> {
+  return read<Hex>(h, "domainSeparator");
+}
+
+/** `getJob(jobId)`. */
+export async function readJob(h: LedgerHandle, jobId: bigint): Promise<OnChainJob> {
+  const j = await read<Record<string, unknown>>(h, "getJob", [jobId]);
+  const status = n(j.status);
+  return {
+    employer: j.employer as Address,
+    deadline: BigInt(j.deadline as bigint),
+    stageSeconds: n(j.stageSeconds),
+    escrow: BigInt(j.escrow as bigint),
+    feePerStage: BigInt(j.feePerStage as bigint),
+    numStages: n(j.numStages),
+    wrappedStages: n(j.wrappedStages),
+    c: n(j.c),
+    k: n(j.k),
+    status,
+    statusName: JOB_STATUS[status as keyof typeof JOB_STATUS] ?? `status ${status}`,
+    initialStateHash: j.initialStateHash as Hex,
+  };
+}
+
+/** `getStage(jobId, stage)`. */
+export async function readStage(h: LedgerHandle, jobId: bigint, stage: number): Promise<OnChainStage> {
+  const s = await read<Record<string, unknown>>(h, "getStage", [jobId, stage]);
+  const phase = n(s.phase);
+  return {
+    phase,
+    phaseName: STAGE_PHASE[phase as keyof typeof STAGE_PHASE] ?? `phase ${phase}`,
+    result: s.result as Hex,
+    rho: s.rho as Hex,
+    headerHash: s.headerHash as Hex,
+    builder: s.builder as Address,
+    deadline: BigInt(s.deadline as bigint),
+  };
+}
+
+/** `claimable(account)`: wei the account can withdraw. */
+export function readClaimable(h: LedgerHandle, account: Address): Promise<bigint> {
+  return read<bigint>(h, "claimable", [account]);
+}
+
+/** `totalOwed()`. */
+export function readTotalOwed(h: LedgerHandle): Promise<bigint> {
+  return read<bigint>(h, "totalOwed");
+}
+
+/** `nextJobId()`. */
+export function readNextJobId(h: LedgerHandle): Promise<bigint> {
+  return read<bigint>(h, "nextJobId");
+}
+
+/** Sends `createJob(request)` with `fee` and returns the new job id (from its JobCreated event). */
+export async function sendCreateJob(
+  sender: TxSender,
+  ledger: ContractRef,
+  request: JobRequest,
+  fee: bigint,
+): Promise<{ jobId: bigint; tx: SentTx }> {
+  const tx = await sender.send({
+    ...ledger,
+    functionName: "createJob",
+    args: [
+      {
+        specCid: request.specCid,
+        manifestRoot: request.manifestRoot,
+        initialStateHash: request.initialStateHash,
+        numStages: request.numStages,
+        c: request.c,
+        k: request.k,
+        stageSeconds: request.stageSeconds,
+        deadline: request.deadline,
+      },
+    ],
+    value: fee,
+  });
+  const logs = parseEventLogs({ abi: ledger.abi, logs: tx.receipt.logs }) as unknown as {
+    address: Address;
+    eventName: string;
+    args: unknown;
+  }[];
+  const created = logs.find(
+    (l) => l.eventName === "JobCreated" && l.address.toLowerCase() === ledger.address.toLowerCase(),
+  );
+  if (created === undefined) throw new Error(`createJob ${tx.hash} emitted no JobCreated event`);
+  return { jobId: BigInt((created.args as { jobId: bigint }).jobId), tx };
+}
+
+/** Sends `expireJob(jobId)`. */
+export function sendExpireJob(sender: TxSender, ledger: ContractRef, jobId: bigint): Promise<SentTx> {
+  return sender.send({ ...ledger, functionName: "expireJob", args: [jobId] });
+}
+
+/** Sends `withdraw()`. */
+export function sendWithdraw(sender: TxSender, ledger: ContractRef): Promise<SentTx> {
+  return sender.send({ ...ledger, functionName: "withdraw" });
+}
+
+/** Multiaddrs announced in the staking contract's peer registry by current stakers. */
+export async function readPeerRegistry(
+  client: PublicClient,
+  staking: ContractRef,
+  limit = 500,
+): Promise<string[]> {
+  const [stakers] = (await client.readContract({
+    ...staking,
+    functionName: "stakersPage",
+    args: [0n, BigInt(limit)],
+  } as never)) as readonly [Address[], bigint[]];
+  const peers = await Promise.all(
+    stakers.map(
+      (s) =>
+        client.readContract({ ...staking, functionName: "peerOf", args: [s] } as never) as Promise<string>,
+    ),
+  );
+  return peers.filter((p) => p.length > 0);
+}
+
+/** Reads every ledger log from `fromBlock` to the head through the shared event watcher (one poll). */
+export async function readLedgerLogs(h: LedgerHandle): Promise<WatchedLog[]> {
+  const watcher = new EventWatcher({
+    client: h.client,
+    address: h.ledger.address,
+    abi: h.ledger.abi,
+    fromBlock: h.fromBlock ?? 0n,
+    confirmations: 0,
+    maxBlockRange: 10_000,
+  });
+  return watcher.poll();
+}
+
+/** Decodes the logs of one job into a per-stage record. Throws UnknownJobError when it never existed. */
+export function jobEventsFromLogs(jobId: bigint, logs: readonly WatchedLog[]): JobEvents {
+  let created: JobCreatedEvent | undefined;
+  const stages = new Map<number, StageEvents>();
+  const stageOf = (stage: number): StageEvents => {
+    let s = stages.get(stage);
+    if (s === undefined) {
+      s = { stage, declarations: [], headers: [], voidedHeaders: [], rewards: [] };
+      stages.set(stage, s);
+    }
+    return s;
+  };
+  const out = { jobId, refunds: [] as JobEvents["refunds"] } as {
+    finished?: EventBase;
+    expired?: EventBase & { unspent: bigint };
+    refunds: JobEvents["refunds"];
+  };
+  for (const log of logs) {
+    const a = log.args as Record<string, unknown>;
+    if (a.jobId === undefined || BigInt(a.jobId as bigint) !== jobId) continue;
+    const base: EventBase = { blockNumber: log.blockNumber, txHash: log.transactionHash };
+    const stage = a.stage === undefined ? 0 : n(a.stage);
+    switch (log.eventName) {
+      case "JobCreated":
+        created = {
+          ...base,
+          jobId,
+          employer: a.employer as Address,
+          fee: a.fee as bigint,
+          specCid: a.specCid as Hex,
+          manifestRoot: a.manifestRoot as Hex,
+          initialStateHash: a.initialStateHash as Hex,
+          numStages: n(a.numStages),
+          c: n(a.c),
+          k: n(a.k),
+          stageSeconds: n(a.stageSeconds),
+          deadline: BigInt(a.deadline as bigint),
+        };
+        break;
+      case "StageOpened":
+        stageOf(stage).opened = {
+          ...base,
+          stage,
+          parentHash: a.parentHash as Hex,
+          deadline: BigInt(a.deadline as bigint),
+          seed: a.seed as Hex,
+        };
+        break;
+      case "Declared":
+        stageOf(stage).declarations.push({
+          ...base,
+          stage,
+          declarer: a.declarer as Address,
+          parentHash: a.parentHash as Hex,
+          resultHash: a.resultHash as Hex,
+          commitment: a.commitment as Hex,
+          rand: a.rand as Hex,
+          timestamp: BigInt(a.timestamp as bigint),
+        });
+        break;
+      case "DeclarationsClosed":
+        stageOf(stage).closed = {
+          blockNumber: base.blockNumber,
+          closeBlock: BigInt(a.closeBlock as bigint),
+          leadResult: a.leadResult as Hex,
+          disputed: a.disputed as boolean,
+        };
+        break;
+      case "HeaderSubmitted":
+        stageOf(stage).headers.push({
+          ...base,
+          stage,
+          builder: a.builder as Address,
+          headerHash: a.headerHash as Hex,
+          parentHash: a.parentHash as Hex,
+          resultHash: a.resultHash as Hex,
+          rho: a.rho as Hex,
+          resultCid: a.resultCid as Hex,
+          timestamp: BigInt(a.timestamp as bigint),
+          opened: [...(a.opened as Address[])],
+        });
+        break;
+      case "HeaderVoided":
+        stageOf(stage).voidedHeaders.push(a.headerHash as Hex);
+        break;
+      case "BlockWrapped":
+        stageOf(stage).wrapped = {
+          ...base,
+          index: BigInt(a.index as bigint),
+          blockHash: a.blockHash as Hex,
+          stage,
+          parentBlockHash: a.parentBlockHash as Hex,
+          headerHash: a.headerHash as Hex,
+          attesters: [...(a.attesters as Address[])],
+          wrapper: a.wrapper as Address,
+          timestamp: BigInt(a.timestamp as bigint),
+        };
+        break;
+      case "RewardCredited":
+        stageOf(stage).rewards.push({
+          ...base,
+          stage,
+          account: a.account as Address,
+          role: n(a.role),
+          amount: a.amount as bigint,
+        });
+        break;
+      case "JobFinished":
+        out.finished = base;
+        break;
+      case "JobExpired":
+        out.expired = { ...base, unspent: a.unspent as bigint };
+        break;
+      case "Refunded":
+        out.refunds.push({ ...base, amount: a.amount as bigint });
+        break;
+      default:
+        break;
+    }
+  }
+  if (created === undefined) throw new UnknownJobError(jobId);
+  const list: StageEvents[] = [];
+  for (let s = 1; s <= created.numStages; s++) list.push(stageOf(s));
+  return { ...out, jobId, created, stages: list };
+}
+
+/** Reads and decodes every event of one job. */
+export async function readJobEvents(h: LedgerHandle, jobId: bigint): Promise<JobEvents> {
+  return jobEventsFromLogs(jobId, await readLedgerLogs(h));
+}
+
+/** The header a stage's wrapped block finalized (undefined if the stage is not wrapped). */
+export function wrappedHeader(stage: StageEvents): HeaderEvent | undefined {
+  if (stage.wrapped === undefined) return undefined;
+  const hash = stage.wrapped.headerHash.toLowerCase();
+  return stage.headers.find((h) => h.headerHash.toLowerCase() === hash);
+}
+
+/** A CID string as the ledger stores it: the binary CID, hex. */
+export function cidToBytesHex(cid: string): Hex {
+  return `0x${Buffer.from(CID.parse(cid).toV1().bytes).toString("hex")}`;
+}
+
+/**
+ * The CID string of CID bytes stored on-chain. Accepts the binary CID (what the agents write) and, for
+ * robustness, the UTF-8 bytes of a CID string.
+ */
+export function cidFromBytesHex(hex: Hex): string {
+  const bytes = Buffer.from(hex.slice(2), "hex");
+  try {
+    return CID.decode(bytes).toV1().toString();
+  } catch {
+    const text = bytes.toString("utf8");
+    try {
+      return CID.parse(text).toV1().toString();
+    } catch {
+      throw new Error(`${hex} is neither a binary CID nor a CID string`);
+    }
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * A job's progress from the chain's events: per stage, who declared, who built the header, which
+ * declarations it opened, who attested and wrapped, rewards; and, on request, the loss curve: the ledger
+ * does not record losses, so each wrapped S is fetched by CID (hash-checked) and evaluated on the job's
+ * held-out test set.
+ */
+import type { Address, Hex } from "viem";
+import { decodeBatch, evaluate, type Batch } from "../ml";
+import type { ContentStore, FetchOptions } from "../storage";
+import { cidFromBytesHex, readJob, REWARD_ROLE, wrappedHeader, type LedgerHandle } from "./ledger";
+import { fetchState, loadJobRecord, stateRef, type JobRecord } from "./job-data";
+
+/** One point of the loss curve: S_stage evaluated on the test set. */
+export interface LossPoint {
+  stage: number;
+  loss: number;
+  accuracy: number;
+  samples: number;
+}
+
+/** One stage as the chain recorded it. */
+export interface StageStatus {
+  stage: number;
+  phase: "waiting" | "open" | "closed" | "disputed" | "headered" | "wrapped";
+  parentHash?: Hex;
+  declarants: Address[];
+  resultHash?: Hex;
+  builder?: Address;
+  opened?: Address[];
+  resultCid?: string;
+  attesters?: Address[];
+  wrapper?: Address;
+  blockIndex?: bigint;
+  rewards: { account: Address; role: string; amount: bigint }[];
+  loss?: LossPoint;
+}
+
+/** A job's status. */
+export interface JobStatus {
+  jobId: bigint;
+  name: string;
+  employer: Address;
+  status: string;
+  numStages: number;
+  wrappedStages: number;
+  fee: bigint;
+  escrow: bigint;
+  deadline: bigint;
+  c: number;
+  k: number;
+  specCid: string;
+  stages: StageStatus[];
+  /** S_0 and every wrapped stage evaluated on the test set (empty unless asked and a test set exists). */
+  lossCurve: LossPoint[];
+}
+
+/** Options of `jobStatus`. */
+export interface StatusOptions extends FetchOptions {
+  /** Evaluate S_0 and every wrapped S on the job's test set (default false). */
+  evaluate?: boolean;
+  /** Called after each evaluated stage. */
+  onEvaluated?: (point: LossPoint, done: number, total: number) => void;
+}
+
+/** Per-stage status from the events (pure). */
+export function stageStatuses(record: JobRecord): StageStatus[] {
+  return record.events.stages.map((s) => {
+    const header = wrappedHeader(s) ?? s.headers.filter((h) => !s.voidedHeaders.includes(h.headerHash)).pop();
+    const phase: StageStatus["phase"] = s.wrapped
+      ? "wrapped"
+      : header
+        ? "headered"
+        : s.closed?.disputed
+          ? "disputed"
+          : s.closed
+            ? "closed"
+            : s.opened
+              ? "open"
+              : "waiting";
+    return {
+      stage: s.stage,
+      phase,
+      parentHash: s.opened?.parentHash,
+      declarants: s.declarations.map((d) => d.declarer),
+      resultHash: header?.resultHash ?? s.closed?.leadResult,
+      builder: header?.builder,
+      opened: header?.opened,
+      resultCid: header ? cidFromBytesHex(header.resultCid) : undefined,
+      attesters: s.wrapped?.attesters,
+      wrapper: s.wrapped?.wrapper,
+      blockIndex: s.wrapped?.index,
+      rewards: s.rewards.map((r) => ({
+        account: r.account,
+        role: REWARD_ROLE[r.role as keyof typeof REWARD_ROLE] ?? `role ${r.role}`,
+        amount: r.amount,
+      })),
+    };
+  });
+}
+
+/** Evaluates S_0 and every wrapped S of the job on `test`. */
+export async function lossCurve(
+  record: JobRecord,
+  store: ContentStore,
+  test: Batch,
+  options: StatusOptions = {},
+): Promise<LossPoint[]> {
+  const stages = [0, ...record.events.stages.filter((s) => s.wrapped).map((s) => s.stage)];
+  const out: LossPoint[] = [];
+  for (const stage of stages) {
+    const ref = stateRef(record, stage)!;
+    const bytes = await fetchState(store, ref, options);
+    const e = await evaluate(record.document.spec, bytes, test);
+    const point = { stage, loss: e.loss, accuracy: e.accuracy, samples: e.count };
+    out.push(point);
+    options.onEvaluated?.(point, out.length, stages.length);
+  }
+  return out;
+}
+
+/** Reads a job's status from the chain (and IPFS for the job document and, with `evaluate`, the states). */
+export async function jobStatus(
+  h: LedgerHandle,
+  store: ContentStore,
+  jobId: bigint,
+  options: StatusOptions = {},
+): Promise<JobStatus> {
+  const [record, job] = await Promise.all([loadJobRecord(h, store, jobId, options), readJob(h, jobId)]);
+  const stages = stageStatuses(record);
+  let curve: LossPoint[] = [];
+  if (options.evaluate === true && record.document.testSetCid !== undefined) {
+    const test = decodeBatch(await store.get(record.document.testSetCid, options));
+    curve = await lossCurve(record, store, test, options);
+    for (const p of curve) if (p.stage > 0) stages[p.stage - 1].loss = p;
+  }
+  const c = record.events.created;
+  return {
+    jobId,
+    name: record.document.name,
+    employer: c.employer,
+    status: job.statusName,
+    numStages: c.numStages,
+    wrappedStages: job.wrappedStages,
+    fee: c.fee,
+    escrow: job.escrow,
+    deadline: c.deadline,
+    c: c.c,
+    k: c.k,
+    specCid: record.specCid,
+    stages,
+    lossCurve: curve,
+  };
+}
+
+/** Text lines of a status (for the CLI). */
+export function formatStatus(s: JobStatus): string[] {
+  const short = (a?: string) => (a === undefined ? "-" : `${a.slice(0, 6)}..${a.slice(-4)}`);
+  const lines = [
+    `Job ${s.jobId} "${s.name}": ${s.status}, ${s.wrappedStages}/${s.numStages} stages wrapped`,
+    `Employer ${s.employer}; fee ${s.fee} wei, escrow left ${s.escrow} wei; C=${s.c} K=${s.k}; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
+    `Job document ${s.specCid}`,
+    "",
+    "stage  phase      declarants  builder         opened  wrapper         loss      accuracy",
+  ];
+  for (const st of s.stages) {
+    lines.push(
+      [
+        String(st.stage).padEnd(6),
+        st.phase.padEnd(10),
+        String(st.declarants.length).padEnd(11),
+        short(st.builder).padEnd(15),
+        String(st.opened?.length ?? "-").padEnd(7),
+        short(st.wrapper).padEnd(15),
+        (st.loss ? st.loss.loss.toFixed(4) : "-").padEnd(9),
+        st.loss && !Number.isNaN(st.loss.accuracy) ? `${(st.loss.accuracy * 100).toFixed(1)}%` : "-",
+      ].join(" "),
+    );
+  }
+  if (s.lossCurve.length > 0) {
+    lines.push("", "Loss curve (test set):");
+    const max = Math.max(...s.lossCurve.map((p) => p.loss));
+    for (const p of s.lossCurve) {
+      const bar = "#".repeat(Math.max(1, Math.round((p.loss / (max || 1)) * 40)));
+      lines.push(`  S_${String(p.stage).padEnd(4)} ${p.loss.toFixed(4)} ${bar}`);
+    }
+  }
+  return lines;
+}

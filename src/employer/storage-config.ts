@@ -1,0 +1,20 @@
+/** The content store of a `pot` configuration: the embedded node under the data directory, or Kubo. */
+import { join } from "node:path";
+import type { PotConfig } from "../config/types";
+import type { StorageConfig } from "../storage";
+
+/** Storage configuration from a PotConfig (embedded repo at `<dataDir>/ipfs` unless `repoPath` is given). */
+export function storageConfigOf(
+  config: Pick<PotConfig, "ipfs" | "dataDir">,
+  overrides: { repoPath?: string; listen?: string[]; peers?: string[]; fetchTimeoutMs?: number } = {},
+): StorageConfig {
+  if (config.ipfs.mode === "kubo")
+    return { kind: "kubo", url: config.ipfs.url, fetchTimeoutMs: overrides.fetchTimeoutMs };
+  return {
+    kind: "embedded",
+    repoPath: overrides.repoPath ?? join(config.dataDir, "ipfs"),
+    listen: overrides.listen,
+    peers: overrides.peers,
+    fetchTimeoutMs: overrides.fetchTimeoutMs,
+  };
+}

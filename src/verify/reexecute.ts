@@ -1,0 +1,108 @@
+/**
+ * Bit-for-bit re-execution of stages: fetch S_{s-1} (hash-checked against the chain) and the stage's
+ * batches (checked against the manifest and the on-chain root), run the stage with the same engine, and
+ * compare rho and H(S_s) with what the header revealed.
+ */
+import type { Hex } from "viem";
+import { decodeBatch, prepareJob, runStageWith, Trainer } from "../ml";
+import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
+import { wrappedHeader } from "../employer/ledger";
+import { fetchState, stateRef, type JobRecord } from "../employer/job-data";
+import type { Check } from "./report";
+
+/** Chooses `m` of `stages` uniformly at random (seeded, reproducible), returned in increasing order. */
+export function chooseSample(stages: readonly number[], m: number, seed: number): number[] {
+  const list = [...stages];
+  let state = seed >>> 0;
+  const next = () => {
+    // mulberry32
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(next() * (i + 1));
+    [list[i], list[j]] = [list[j], list[i]];
+  }
+  return list.slice(0, Math.max(0, Math.min(m, list.length))).sort((a, b) => a - b);
+}
+
+/** Re-executes `stages` of a job and returns one or two checks per stage (rho, state hash). */
+export async function reexecuteStages(
+  record: JobRecord,
+  domain: Hex,
+  store: ContentStore,
+  manifest: DatasetManifest,
+  stages: readonly number[],
+  options: FetchOptions & { onStage?: (stage: number, done: number, total: number) => void } = {},
+): Promise<Check[]> {
+  const checks: Check[] = [];
+  if (stages.length === 0) return checks;
+  const job = await prepareJob(record.document.spec);
+  const trainer = new Trainer(job.spec, job.model);
+  try {
+    let done = 0;
+    for (const stage of stages) {
+      const header = wrappedHeader(record.events.stages[stage - 1]);
+      if (header === undefined) {
+        checks.push({
+          id: "reexec",
+          stage,
+          ok: false,
+          message: `stage ${stage} is not wrapped: nothing to re-execute`,
+        });
+        continue;
+      }
+      let result;
+      try {
+        const parent = await fetchState(store, stateRef(record, stage - 1)!, options);
+        const fetched = await fetchStageBatches(
+          store,
+          manifest,
+          record.events.created.manifestRoot,
+          stage,
+          options,
+        );
+        const batches = fetched.map((b) => decodeBatch(b.bytes));
+        result = runStageWith(trainer, parent, batches.length === 1 ? batches[0] : batches, {
+          domain,
+          jobId: record.events.jobId,
+          stage,
+        });
+      } catch (error) {
+        checks.push({
+          id: "reexec",
+          stage,
+          ok: false,
+          message: `stage ${stage} could not be re-executed: ${(error as Error).message}`,
+        });
+        options.onStage?.(stage, ++done, stages.length);
+        continue;
+      }
+      const rhoOk = result.rho.toLowerCase() === header.rho.toLowerCase();
+      const hashOk = result.stateHash.toLowerCase() === header.resultHash.toLowerCase();
+      checks.push({
+        id: "reexec-rho",
+        stage,
+        ok: rhoOk,
+        message: rhoOk
+          ? `stage ${stage} re-executed: rho matches`
+          : `stage ${stage} re-executed from S_${stage - 1} gives rho ${result.rho}, but the header revealed ${header.rho}: the declared training did not happen as declared`,
+      });
+      checks.push({
+        id: "reexec-state",
+        stage,
+        ok: hashOk,
+        message: hashOk
+          ? `stage ${stage} re-executed: H(S_${stage}) matches`
+          : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the chain recorded ${header.resultHash}`,
+      });
+      options.onStage?.(stage, ++done, stages.length);
+    }
+  } finally {
+    trainer.dispose();
+  }
+  return checks;
+}

@@ -1,0 +1,113 @@
+/**
+ * The verifier's report: every check with a precise message, and the probability that the re-execution
+ * sample would have caught a wrong stage.
+ */
+
+/** One check of the verifier. */
+export interface Check {
+  /** Stable identifier, e.g. `state-hash`, `commitment-opens`, `reexec-rho`. */
+  readonly id: string;
+  /** The stage it is about (0 = S_0 / the job as a whole). */
+  readonly stage: number;
+  readonly ok: boolean;
+  /** What was checked and, on failure, what differs (expected vs actual). */
+  readonly message: string;
+}
+
+/** How many stages to re-execute. */
+export type Sample =
+  | { kind: "all" }
+  | { kind: "count"; count: number }
+  | { kind: "fraction"; fraction: number }
+  | { kind: "none" };
+
+/** The detection probability achieved by a sample. */
+export interface Detection {
+  /** Stages eligible for re-execution (wrapped). */
+  readonly total: number;
+  /** Stages re-executed. */
+  readonly sampled: number;
+  /** Probability that a single wrong stage (consistent hashes, wrong training) is among the sampled ones. */
+  readonly singleWrongStage: number;
+}
+
+/** The whole report of `verifyJob`. */
+export interface VerifyReport {
+  readonly jobId: bigint;
+  /** Every check passed. */
+  readonly ok: boolean;
+  readonly numStages: number;
+  readonly wrappedStages: number;
+  readonly checks: Check[];
+  readonly failures: Check[];
+  /** Stages re-executed bit for bit, in order. */
+  readonly reexecuted: number[];
+  readonly detection: Detection;
+  /** The seed that chose the sample (reproduce it with --seed). */
+  readonly seed: number;
+}
+
+/** Stages of a sample of `total`: all, a count (clamped) or ceil(fraction x total). */
+export function sampleSize(sample: Sample, total: number): number {
+  switch (sample.kind) {
+    case "all":
+      return total;
+    case "none":
+      return 0;
+    case "count":
+      return Math.max(0, Math.min(total, Math.floor(sample.count)));
+    case "fraction": {
+      if (!(sample.fraction >= 0 && sample.fraction <= 1)) throw new RangeError("fraction must be in [0, 1]");
+      return Math.min(total, Math.ceil(sample.fraction * total - 1e-9));
+    }
+  }
+}
+
+/**
+ * Probability that `wrong` wrong stages among `total` are caught by re-executing `sampled` stages drawn
+ * uniformly without replacement: 1 - C(total - wrong, sampled) / C(total, sampled). For one wrong stage
+ * this is sampled / total (1 when all are re-executed).
+ */
+export function detectionProbability(total: number, sampled: number, wrong = 1): number {
+  if (total <= 0 || wrong <= 0) return total <= 0 ? 1 : 0;
+  if (sampled >= total) return 1;
+  if (sampled <= 0) return 0;
+  if (wrong === 1) return sampled / total;
+  // P(miss) = prod_{i=0}^{sampled-1} (total - wrong - i) / (total - i)
+  let miss = 1;
+  for (let i = 0; i < sampled; i++) {
+    const num = total - wrong - i;
+    if (num <= 0) return 1;
+    miss *= num / (total - i);
+  }
+  return 1 - miss;
+}
+
+/** Text lines of a report (for the CLI). */
+export function formatReport(r: VerifyReport): string[] {
+  const lines = [
+    `Job ${r.jobId}: ${r.ok ? "VERIFIED" : "FAILED"} (${r.checks.length - r.failures.length}/${r.checks.length} checks passed, ` +
+      `${r.wrappedStages}/${r.numStages} stages wrapped)`,
+  ];
+  for (const f of r.failures) lines.push(`  FAIL stage ${f.stage} [${f.id}]: ${f.message}`);
+  const d = r.detection;
+  lines.push(
+    `Re-executed bit for bit: ${r.reexecuted.length === 0 ? "none" : `stages ${r.reexecuted.join(", ")}`} (${d.sampled} of ${d.total}, seed ${r.seed})`,
+    `A single wrong stage would have been caught with probability ${(d.singleWrongStage * 100).toFixed(1)}%` +
+      (d.total > 0 ? ` (${d.sampled}/${d.total})` : ""),
+  );
+  if (d.total > 1 && d.sampled < d.total) {
+    const fractions = [0.1, 0.25, 0.5, 1];
+    lines.push(
+      `  (re-executing a fraction f of the ${d.total} stages catches it with probability ceil(f x ${d.total}) / ${d.total}: ` +
+        fractions
+          .map(
+            (f) =>
+              `f=${f}: ${((sampleSize({ kind: "fraction", fraction: f }, d.total) / d.total) * 100).toFixed(0)}%`,
+          )
+          .join(", ") +
+        ")",
+    );
+  }
+  return lines;
+}
