@@ -6,6 +6,7 @@
  * The input gradient of the first layer (the data) is never computed.
  */
 import * as tf from "@tensorflow/tfjs";
+import { CONV2D_BACKPROP_FILTER_BIAS } from "./kernels";
 import type { Activation, CompiledModel, LossName } from "./model-spec";
 
 function activate(x: tf.Tensor, a: Activation): tf.Tensor {
@@ -135,16 +136,24 @@ function fusedConv(
   const grads = (dy: tf.Tensor, y: tf.Tensor, ww: tf.Tensor, xx: tf.Tensor): tf.Tensor[] => {
     const dz = activationGrad(dy, y, activation);
     const conv = { strides, pad, dataFormat: "NHWC" };
-    const out = [
-      tf
-        .engine()
-        .runKernel(
-          "Conv2DBackpropFilter",
-          { x: xx, dy: dz },
-          { ...conv, filterShape: ww.shape },
-        ) as tf.Tensor,
-    ];
-    if (b) out.push(tf.sum(dz, [0, 1, 2]));
+    // [dW, db] in one pass when there is a bias (kernels/conv2d-backprop-filter.ts).
+    const out = b
+      ? (tf
+          .engine()
+          .runKernel(
+            CONV2D_BACKPROP_FILTER_BIAS,
+            { x: xx, dy: dz },
+            { ...conv, filterShape: ww.shape },
+          ) as unknown as tf.Tensor[])
+      : [
+          tf
+            .engine()
+            .runKernel(
+              "Conv2DBackpropFilter",
+              { x: xx, dy: dz },
+              { ...conv, filterShape: ww.shape },
+            ) as tf.Tensor,
+        ];
     if (!inputIsData) {
       out.unshift(
         tf

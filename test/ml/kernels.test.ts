@@ -121,6 +121,23 @@ describe("ml: deterministic kernels", function () {
               ref[((kh * fw + kw) * c + ci) * oc + co] = s;
             }
       expect(bitsEqual(got, ref)).to.equal(true);
+      // Our one-pass [dW, db] kernel: the same dW, and db = float32 sum of dY over (n, oh, ow) in order.
+      const both = tf.tidy(() =>
+        (
+          tf
+            .engine()
+            .runKernel(
+              "PotConv2DBackpropFilterBias",
+              { x: xt, dy: tf.tensor4d(dy, [n, oh, ow, oc]) },
+              { strides: [stride, stride], pad, dataFormat: "NHWC", filterShape: [fh, fw, c, oc] },
+            ) as unknown as tf.Tensor[]
+        ).map((t) => t.dataSync() as Float32Array),
+      );
+      expect(bitsEqual(both[0], ref)).to.equal(true);
+      const dbRef = new Float32Array(oc);
+      for (let mIdx = 0; mIdx < n * oh * ow; mIdx++)
+        for (let co = 0; co < oc; co++) dbRef[co] = f(dbRef[co] + dy[mIdx * oc + co]);
+      expect(bitsEqual(both[1], dbRef)).to.equal(true);
       await tf.setBackend("cpu");
       const cpu = tf.tidy(() =>
         backpropFilter(

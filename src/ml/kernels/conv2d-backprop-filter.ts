@@ -6,6 +6,9 @@
  * We build P in plain TypeScript, transpose it with the stock wasm Transpose (exact copies) and
  * multiply P^T by dY ([n*outH*outW, outC]) with the stock untransposed XNNPACK matmul, so each
  * filter gradient is a float32 sum in (n, oh, ow) order: deterministic.
+ *
+ * PotConv2DBackpropFilterBias (our kernel name) returns [dW, db] in one pass: P^T gets a last row
+ * of ones, so db[c] = sum of dY[m, c] over m in (n, oh, ow) order, float32.
  */
 import { backend_util, type TensorInfo } from "@tensorflow/tfjs";
 import type { WasmKernelFunc } from "./wasm-internals";
@@ -14,8 +17,9 @@ import type { WasmKernelFunc } from "./wasm-internals";
 export function makeConv2DBackpropFilter(
   stockMatMul: WasmKernelFunc,
   stockTranspose: WasmKernelFunc,
+  withBias = false,
 ): WasmKernelFunc {
-  return ({ inputs, backend, attrs }) => {
+  return (({ inputs, backend, attrs }: Parameters<WasmKernelFunc>[0]): TensorInfo | TensorInfo[] => {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as {
       strides: number | [number, number];
@@ -54,6 +58,8 @@ export function makeConv2DBackpropFilter(
     const outC = info.outChannels;
     const k = fh * fw * inC;
     const m = n * oh * ow;
+    // With the bias gradient, P^T gets one more row of ones: its product with dY is sum_m dY[m].
+    const kk = withBias ? k + 1 : k;
 
     // Both builders give the same P^T bytes; the second is faster with few input channels.
     const pt = inC >= 4 ? buildPTransposedViaP() : buildPTransposedDirectly();
@@ -61,7 +67,7 @@ export function makeConv2DBackpropFilter(
     function buildPTransposedViaP(): TensorInfo {
       // P [m, k]: row (b, oy, ox) holds the window, (kh, kw, inC) order; inC values are contiguous
       // in both x and P. Then P^T by the stock wasm Transpose (an exact copy).
-      const p = backend.makeOutput([1, m, k], "float32");
+      const p = backend.makeOutput([1, m, kk], "float32");
       const pv = backend.typedArrayFromHeap(p);
       const xv = backend.typedArrayFromHeap(x);
       const padded = padTop > 0 || padLeft > 0 || info.padInfo.bottom > 0 || info.padInfo.right > 0;
@@ -69,7 +75,8 @@ export function makeConv2DBackpropFilter(
       let row = 0;
       for (let b = 0; b < n; b++) {
         for (let y = 0; y < oh; y++) {
-          for (let xo = 0; xo < ow; xo++, row += k) {
+          for (let xo = 0; xo < ow; xo++, row += kk) {
+            if (withBias) pv[row + k] = 1;
             for (let kh = 0; kh < fh; kh++) {
               const iy = y * sh - padTop + kh * dh;
               if (iy < 0 || iy >= inH) continue;
@@ -91,10 +98,11 @@ export function makeConv2DBackpropFilter(
 
     function buildPTransposedDirectly(): TensorInfo {
       // P^T [k, m] written directly: rows (kh, kw, inC), columns (n, oh, ow).
-      const t = backend.makeOutput([1, k, m], "float32");
+      const t = backend.makeOutput([1, kk, m], "float32");
       const tv = backend.typedArrayFromHeap(t);
       const xv = backend.typedArrayFromHeap(x);
-      tv.fill(0);
+      tv.fill(0, 0, k * m);
+      if (withBias) tv.fill(1, k * m);
       for (let kh = 0; kh < fh; kh++) {
         for (let kw = 0; kw < fw; kw++) {
           for (let c = 0; c < inC; c++) {
@@ -123,7 +131,16 @@ export function makeConv2DBackpropFilter(
       attrs: { transposeA: false, transposeB: false },
     });
     backend.disposeData(pt.dataId);
-    out.shape = [fh, fw, inC, outC];
-    return out;
-  };
+    if (!withBias) {
+      out.shape = [fh, fw, inC, outC];
+      return out;
+    }
+    const dW = backend.makeOutput([fh, fw, inC, outC], "float32");
+    const db = backend.makeOutput([outC], "float32");
+    const outv = backend.typedArrayFromHeap(out);
+    backend.typedArrayFromHeap(dW).set(outv.subarray(0, k * outC));
+    backend.typedArrayFromHeap(db).set(outv.subarray(k * outC, kk * outC));
+    backend.disposeData(out.dataId);
+    return [dW, db];
+  }) as unknown as WasmKernelFunc;
 }

@@ -15,7 +15,11 @@ export const KERNEL_SET = [
   "Conv2DBackpropFilter:im2col-transpose-xnnpack@2",
   "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@1",
   "MaxPoolGrad:first-max-ts@1",
+  "PotConv2DBackpropFilterBias:im2col-ones-row-xnnpack@1",
 ] as const;
+
+/** Our own kernel: [dW, db] of a Conv2D with bias in one pass (conv2d-backprop-filter.ts). */
+export const CONV2D_BACKPROP_FILTER_BIAS = "PotConv2DBackpropFilterBias";
 
 let registered = false;
 let stock:
@@ -56,6 +60,13 @@ export function registerDeterministicKernels(): void {
     backendName: "wasm",
     kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose) as unknown as tf.KernelFunc,
   });
+  if (!tf.getKernel(CONV2D_BACKPROP_FILTER_BIAS, "wasm")) {
+    tf.registerKernel({
+      kernelName: CONV2D_BACKPROP_FILTER_BIAS,
+      backendName: "wasm",
+      kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose, true) as unknown as tf.KernelFunc,
+    });
+  }
   const stockConv2D = stockKernel("Conv2D");
   tf.unregisterKernel("Conv2DBackpropInput", "wasm");
   tf.registerKernel({
