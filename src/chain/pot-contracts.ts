@@ -80,12 +80,21 @@ export type LedgerEvent = EventPosition &
         wrapper: Address;
       }
     | { kind: "HeaderVoided"; jobId: bigint; stage: number; headerHash: Hex; builder: Address }
+    | { kind: "HeaderContested"; jobId: bigint; stage: number; declarer: Address; headerHash: Hex; rho: Hex }
     | { kind: "JobFinished"; jobId: bigint }
     | { kind: "JobExpired"; jobId: bigint }
     | { kind: "JuryRequested"; jobId: bigint; stage: number; round: number; randBlock: bigint }
     | { kind: "JuryDrawn"; jobId: bigint; stage: number; round: number; jurors: Address[]; deadline: bigint }
-    | { kind: "JuryVoted"; jobId: bigint; stage: number; juror: Address; round: number; resultHash: Hex }
-    | { kind: "JuryDecided"; jobId: bigint; stage: number; round: number; resultHash: Hex }
+    | {
+        kind: "JuryVoted";
+        jobId: bigint;
+        stage: number;
+        juror: Address;
+        round: number;
+        resultHash: Hex;
+        rho: Hex;
+      }
+    | { kind: "JuryDecided"; jobId: bigint; stage: number; round: number; resultHash: Hex; rho: Hex }
   );
 
 /** The ledger's events the adapter decodes (names as in the Solidity source). */
@@ -98,6 +107,7 @@ const LEDGER_EVENTS = [
   "Attested",
   "BlockWrapped",
   "HeaderVoided",
+  "HeaderContested",
   "JobFinished",
   "JobExpired",
 ] as const;
@@ -240,6 +250,16 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         headerHash: a.headerHash as Hex,
         builder: a.builder as Address,
       };
+    case "HeaderContested":
+      return {
+        ...pos,
+        kind: "HeaderContested",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        declarer: a.declarer as Address,
+        headerHash: a.headerHash as Hex,
+        rho: a.rho as Hex,
+      };
     case "JobFinished":
       return { ...pos, kind: "JobFinished", jobId: big(a.jobId) };
     case "JobExpired":
@@ -272,6 +292,7 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         juror: a.juror as Address,
         round: num(a.round),
         resultHash: a.resultHash as Hex,
+        rho: a.rho as Hex,
       };
     case "JuryDecided":
       return {
@@ -281,6 +302,7 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         stage: num(a.stage),
         round: num(a.round),
         resultHash: a.resultHash as Hex,
+        rho: a.rho as Hex,
       };
     default:
       return undefined;
@@ -538,22 +560,21 @@ export class PotContractsAdapter {
     return this.send(await this.jury(), "draw", [jobId, stage]);
   }
 
+  /** A juror's vote: the (result, rho) pair it obtained by training the stage itself. */
   async vote(v: {
     jobId: bigint;
     stage: number;
     jurors: Address[];
     resultHash: Hex;
-    commitment: Hex;
-    rand: Hex;
+    rho: Hex;
   }): Promise<SentTx> {
-    return this.send(await this.jury(), "vote", [
-      v.jobId,
-      v.stage,
-      v.jurors,
-      v.resultHash,
-      v.commitment,
-      v.rand,
-    ]);
+    return this.send(await this.jury(), "vote", [v.jobId, v.stage, v.jurors, v.resultHash, v.rho]);
+  }
+
+  /** Contests a header whose rho differs from the one our declaration of the same result opens against. */
+  async contest(jobId: bigint, stage: number, rho: Hex, o: Opening): Promise<SentTx> {
+    await this.jury();
+    return this.send(this.ledger, "contest", [jobId, stage, rho, o]);
   }
 
   // ----- events

@@ -85,6 +85,7 @@ const PRIORITY: Record<Duty["kind"], number> = {
   "request-jury": 5,
   "draw-jury": 6,
   claim: 7,
+  contest: 2,
   withdraw: 8,
   drop: 9,
   train: 10,
@@ -426,6 +427,26 @@ class MinerAgent implements MinerHandle {
         return this.doPoa(d);
       case "claim":
         return this.doClaim(d);
+      case "contest": {
+        const key = stageKey(d.jobId, d.stage);
+        const mine = this.state.declarations[key];
+        const decl = this.view.stages.get(key)?.declarations.get(this.address.toLowerCase());
+        if (mine === undefined || decl === undefined) return;
+        const sent = await this.chain.contest(d.jobId, d.stage, mine.rho, {
+          declarer: this.address,
+          commitment: decl.commitment,
+          rand: decl.rand,
+          timestamp: decl.timestamp,
+        });
+        this.state.done[`contest:${key}`] = sent.hash;
+        this.store.save(this.state);
+        this.count("contests");
+        this.log.warn("header contested: its rho is not ours for the same result", {
+          jobId: d.jobId,
+          stage: d.stage,
+        });
+        return;
+      }
       case "request-jury":
         await this.chain.requestJury(d.jobId, d.stage);
         this.log.info("jury requested", { jobId: d.jobId, stage: d.stage });
@@ -686,22 +707,12 @@ class MinerAgent implements MinerHandle {
     if (jurors === undefined || result === undefined) return;
     let rec = this.state.votes[key];
     if (rec === undefined) {
-      const rand = toHex(randomBytes(32));
       rec = {
         jobId: d.jobId.toString(),
         stage: d.stage,
         round: d.round,
         resultHash: result.resultHash,
         rho: result.rho,
-        rand,
-        commitment: commitmentHash({
-          domain: this.domain,
-          rho: result.rho,
-          rand,
-          declarer: this.address,
-          jobId: d.jobId,
-          stage: d.stage,
-        }),
         status: "prepared",
       };
       this.state.votes[key] = rec;
@@ -714,8 +725,7 @@ class MinerAgent implements MinerHandle {
       stage: d.stage,
       jurors,
       resultHash: rec.resultHash,
-      commitment: rec.commitment,
-      rand: rec.rand,
+      rho: rec.rho,
     });
     rec.status = "confirmed";
     rec.txHash = sent.hash;

@@ -36,6 +36,7 @@ export type Duty =
   | { kind: "attest"; jobId: bigint; stage: number; round: number }
   | { kind: "wrap"; jobId: bigint; stage: number; round: number; members: Address[] }
   | { kind: "claim"; jobId: bigint; stage: number }
+  | { kind: "contest"; jobId: bigint; stage: number }
   | { kind: "request-jury"; jobId: bigint; stage: number }
   | { kind: "draw-jury"; jobId: bigint; stage: number }
   | { kind: "vote"; jobId: bigint; stage: number; round: number; resultKey: string }
@@ -238,7 +239,7 @@ export function computeDuties(input: DutyInput): Duty[] {
     ) {
       const declared = onChainMine !== undefined;
       if (st.jury === undefined) {
-        if (declared && declarationsClosed(st, blockNumber, now))
+        if (declared && !st.contested && declarationsClosed(st, blockNumber, now))
           push({ kind: "request-jury", jobId: st.jobId, stage: st.stage });
       } else if (st.jury.jurors === undefined) {
         if (declared && blockNumber > st.jury.randBlock)
@@ -282,6 +283,7 @@ export function computeDuties(input: DutyInput): Duty[] {
       lower(onChainMine.resultHash) === lower(winner) &&
       mine !== undefined &&
       lower(mine.resultHash) === lower(winner) &&
+      (st.decidedRho === undefined || lower(st.decidedRho) === lower(mine.rho)) &&
       !st.voidedBuilders.has(me) &&
       state.done[`header:${key}`] === undefined
     ) {
@@ -329,6 +331,22 @@ export function computeDuties(input: DutyInput): Duty[] {
           push({ kind: "attest", jobId: st.jobId, stage: st.stage, round: committee.round });
         }
       }
+    }
+
+    // ---- rho contest: the header carries our result with another secret (a copied result)
+    if (
+      live &&
+      st.header !== undefined &&
+      st.wrappedBlock === undefined &&
+      !st.contested &&
+      st.decidedRho === undefined &&
+      mine !== undefined &&
+      onChainMine !== undefined &&
+      lower(onChainMine.resultHash) === lower(st.header.resultHash) &&
+      lower(mine.rho) !== lower(st.header.rho) &&
+      state.done[`contest:${key}`] === undefined
+    ) {
+      push({ kind: "contest", jobId: st.jobId, stage: st.stage });
     }
 
     // ---- claim a share the header did not open

@@ -60,15 +60,13 @@ export interface DeclarationRecord {
   timestamp?: string;
 }
 
-/** A jury vote (a juror's declaration), persisted before sending like a declaration. */
+/** A jury vote (the (result, rho) pair the juror trained), persisted before sending like a declaration. */
 export interface VoteRecord {
   readonly jobId: string;
   readonly stage: number;
   readonly round: number;
   readonly resultHash: Hex;
   readonly rho: Hex;
-  readonly rand: Hex;
-  readonly commitment: Hex;
   status: SendStatus;
   txHash?: Hex;
 }

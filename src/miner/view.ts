@@ -71,6 +71,10 @@ export interface StageView {
   /** Round -> lower-case members who attested by transaction. */
   attested: Map<number, Set<string>>;
   wrappedBlock?: bigint;
+  /** A declarant contested the header's rho: the stage went to the jury. */
+  contested?: boolean;
+  /** The rho a jury fixed. */
+  decidedRho?: Hex;
 }
 
 export interface ChainView {
@@ -99,6 +103,7 @@ export function stageOf(view: ChainView, jobId: bigint, stage: number): StageVie
 
 /** Whether the stage's declarations name more than one result. */
 export function isDisputed(st: StageView): boolean {
+  if (st.contested) return true;
   const results = new Set([...st.declarations.values()].map((d) => d.resultHash.toLowerCase()));
   return results.size > 1;
 }
@@ -186,6 +191,15 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
       }
       return;
     }
+    case "HeaderContested": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st.header?.headerHash === e.headerHash) {
+        st.contested = true;
+        st.header = undefined;
+        st.attested.clear();
+      }
+      return;
+    }
     case "JobFinished": {
       const job = view.jobs.get(e.jobId.toString());
       if (job) job.status = "finished";
@@ -216,8 +230,11 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
         st.jury.votes.set(e.juror.toLowerCase(), e.resultHash);
       return;
     }
-    case "JuryDecided":
-      stageOf(view, e.jobId, e.stage).decidedResult = e.resultHash;
+    case "JuryDecided": {
+      const st = stageOf(view, e.jobId, e.stage);
+      st.decidedResult = e.resultHash;
+      st.decidedRho = e.rho;
       return;
+    }
   }
 }

@@ -1,0 +1,229 @@
+/**
+ * Test helpers for the miner: a `hardhat node` child process with interval mining, a full PoT deployment
+ * made by deploy/deploy.ts's `deployPoT(localParams())` (with the built-in dummy job's S_0), miner
+ * configurations, and an employer that publishes a tiny Iris job through src/storage and creates it on
+ * the ledger.
+ */
+import { writeFileSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs";
+import { Contract, JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { loadPoTArtifact } from "../../src/chain/artifacts";
+import type { PotConfig } from "../../src/config/types";
+import { PROJECT_ROOT } from "../../src/config/load";
+import { buildJobSpec, encodeBatch, initEngine, initialState, loadIris, takeSamples } from "../../src/ml";
+import { encodeJobDocument, JOB_DOCUMENT_FORMAT } from "../../src/protocol/job-document";
+import { stateHash } from "../../src/protocol/rho";
+import { openHeliaStore, publishDataset, type ContentStore } from "../../src/storage";
+import { dummyJob } from "../../src/miner/dummy-job";
+import { cidToHex } from "../../src/miner/trainer-pool";
+import { startTestNode, type TestNode } from "./chain-node";
+
+export interface MinerTestNetwork {
+  readonly node: TestNode;
+  readonly dir: string;
+  readonly deploymentsFile: string;
+  readonly addresses: { token: string; staking: string; ledger: string; jury: string };
+  readonly provider: JsonRpcProvider;
+  readonly deployBlock: number;
+  config(index: number, overrides?: Partial<PotConfig>): PotConfig;
+  ledger(index?: number): Contract;
+  rpc(method: string, params?: unknown[]): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+/** Starts a node (interval mining `intervalMs`), deploys PoT, writes the deployments file into `dir`. */
+export async function startMinerNetwork(dir: string, intervalMs = 500): Promise<MinerTestNetwork> {
+  const node = await startTestNode();
+  const provider = new JsonRpcProvider(node.url, 31337, {
+    cacheTimeout: -1,
+    staticNetwork: true,
+    pollingInterval: 100,
+  });
+  const rpc = (method: string, params: unknown[] = []) => provider.send(method, params);
+  await rpc("evm_setIntervalMining", [intervalMs]);
+  // deploy/deploy.ts uses the Hardhat runtime's ethers factories; a signer on the node's provider sends there.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { deployPoT, localParams } = require("../../deploy/deploy") as typeof import("../../deploy/deploy");
+  const deployer = new NonceManager(new Wallet(node.accounts[0].privateKey, provider));
+  const params = localParams();
+  params.ledger.dummyInitialStateHash = (await dummyJob()).s0Hash;
+  const d = await deployPoT(deployer as never, params);
+  const addresses = {
+    token: d.addresses.token,
+    staking: d.addresses.staking,
+    ledger: d.addresses.ledger,
+    jury: d.addresses.jury,
+  };
+  const deploymentsFile = join(dir, "deployments.json");
+  writeFileSync(
+    deploymentsFile,
+    JSON.stringify({ chainId: 31337, deployBlock: d.deployBlock, contracts: addresses }, null, 1),
+  );
+  const ledgerAbi = loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTLedger").abi;
+  return {
+    node,
+    dir,
+    deploymentsFile,
+    addresses,
+    provider,
+    deployBlock: d.deployBlock,
+    rpc,
+    config(index, overrides = {}) {
+      const dataDir = join(dir, `miner-${index}`);
+      mkdirSync(dataDir, { recursive: true });
+      return {
+        network: "localhost",
+        rpcUrl: node.url,
+        chainId: 31337,
+        isLocal: true,
+        deploymentsFile,
+        artifactsDir: join(PROJECT_ROOT, "artifacts"),
+        dataDir,
+        confirmations: 1,
+        rpcTimeoutMs: 15_000,
+        pollingIntervalMs: 200,
+        retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 3_000 },
+        ipfs: { mode: "embedded" },
+        logLevel: "warn",
+        json: true,
+        wallet: { kind: "private-key", privateKey: node.accounts[index].privateKey as `0x${string}` },
+        ...overrides,
+      };
+    },
+    ledger(index = 0) {
+      return new Contract(
+        addresses.ledger,
+        ledgerAbi as never,
+        new NonceManager(new Wallet(node.accounts[index].privateKey, provider)),
+      );
+    },
+    async stop() {
+      provider.destroy();
+      await node.stop();
+    },
+  };
+}
+
+/** An employer's published job: its IPFS node stays up to serve the data. */
+export interface PublishedJob {
+  readonly store: ContentStore;
+  readonly jobId: bigint;
+  readonly numStages: number;
+}
+
+/**
+ * Publishes a tiny Iris job (MLP 4-8-3, SGD, batch 8, 2 steps per stage, `numStages` stages) from the
+ * employer account `index`, registers the employer's IPFS address, and creates the job (C, K, fee).
+ */
+export async function publishIrisJob(
+  net: MinerTestNetwork,
+  index: number,
+  opts: { numStages: number; c: number; k: number; feeWei: bigint; stageSeconds?: number },
+): Promise<PublishedJob> {
+  await initEngine();
+  const m = tf.sequential({
+    name: "iris",
+    layers: [
+      tf.layers.dense({
+        name: "h",
+        inputShape: [4],
+        units: 8,
+        activation: "relu",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 5 }),
+      }),
+      tf.layers.dense({
+        name: "o",
+        units: 3,
+        activation: "softmax",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 6 }),
+      }),
+    ],
+  });
+  const model = JSON.parse(m.toJSON() as string);
+  m.dispose();
+  const batchSize = 8;
+  const steps = 2;
+  const spec = await buildJobSpec({
+    model,
+    training: {
+      optimizer: { name: "sgd", learningRate: 0.1 },
+      loss: "sparseCategoricalCrossentropy",
+      batchSize,
+      stepsPerStage: steps,
+      seed: 7,
+    },
+    data: { featureShape: [4], labels: { kind: "classIndex", numClasses: 3 } },
+  });
+  const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
+  const iris = loadIris(3);
+  const per = batchSize * steps;
+  const batches = Array.from({ length: opts.numStages }, (_, s) => ({
+    bytes: encodeBatch(takeSamples(iris, s * per, per)),
+    sampleCount: per,
+  }));
+  const published = await publishDataset(store, batches, {
+    name: "iris-test",
+    featureShape: [4],
+    labelShape: [],
+    numClasses: 3,
+    numStages: opts.numStages,
+    batchesPerStage: 1,
+  });
+  const s0 = await initialState(spec);
+  const s0Cid = await store.put(s0, { pin: true });
+  const docCid = await store.put(
+    encodeJobDocument({
+      format: JOB_DOCUMENT_FORMAT,
+      name: "iris-test",
+      spec,
+      manifestCid: published.manifestCid,
+      initialStateCid: s0Cid,
+    }),
+    { pin: true },
+  );
+  const signer = new NonceManager(new Wallet(net.node.accounts[index].privateKey, net.provider));
+  const stakingAbi = loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTStaking").abi;
+  const staking = new Contract(net.addresses.staking, stakingAbi as never, signer);
+  await (await staking.setPeer((await store.addresses())[0])).wait();
+  const ledger = new Contract(
+    net.addresses.ledger,
+    loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTLedger").abi as never,
+    signer,
+  );
+  const block = await net.provider.getBlock("latest");
+  const tx = await ledger.createJob(
+    {
+      specCid: cidToHex(docCid),
+      manifestRoot: published.root,
+      initialStateHash: stateHash(s0),
+      numStages: opts.numStages,
+      c: opts.c,
+      k: opts.k,
+      stageSeconds: opts.stageSeconds ?? 60,
+      deadline: BigInt(block!.timestamp) + 3600n,
+    },
+    { value: opts.feeWei },
+  );
+  const receipt = await tx.wait();
+  const created = receipt!.logs
+    .map((l: { topics: readonly string[]; data: string }) => ledger.interface.parseLog(l))
+    .find((p: { name: string } | null) => p?.name === "JobCreated");
+  return { store, jobId: BigInt(created!.args.jobId), numStages: opts.numStages };
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs = 250,
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
