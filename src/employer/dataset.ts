@@ -211,7 +211,8 @@ export async function presetModel(
   }
   const model = tf.sequential({ name: `pot_${name}`, layers });
   try {
-    const json = JSON.parse(model.toJSON(null, false) as string) as Record<string, unknown>;
+    const raw = model.toJSON(null, false) as unknown;
+    const json = JSON.parse(typeof raw === "string" ? raw : JSON.stringify(raw)) as Record<string, unknown>;
     for (const layer of (json.config as { layers: { config: Record<string, unknown> }[] }).layers) {
       for (const key of ["kernel_initializer", "bias_initializer"]) {
         const init = layer.config[key] as { config?: Record<string, unknown> } | undefined;

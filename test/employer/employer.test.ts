@@ -1,0 +1,153 @@
+/**
+ * The employer against a real chain (hardhat node child) and an embedded IPFS node: create a job, check
+ * the chain against what was uploaded, finalize its stages with real training through the contracts,
+ * watch it, fetch the model as tfjs files and load them, and reclaim an expired job's fee.
+ */
+import { expect } from "chai";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import * as tf from "@tensorflow/tfjs";
+import { decodeBatch, evaluate, runStage } from "../../src/ml";
+import { stateHash } from "../../src/protocol";
+import { fetchManifest, fetchStageBatches } from "../../src/storage";
+import { createJob, estimateJob, type CreatedJob } from "../../src/employer/create-job";
+import { readDomain, readJob, readJobEvents, readTotalOwed } from "../../src/employer/ledger";
+import { fetchModel, registerFileScheme } from "../../src/employer/fetch-model";
+import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
+import { jobStatus, formatStatus } from "../../src/employer/status";
+import { finalizeStage, smallJobInput, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+
+describe("employer against a hardhat node and embedded IPFS", function () {
+  this.timeout(240_000);
+  let net: EmployerNet;
+  let job: CreatedJob;
+
+  before(async () => {
+    net = await startEmployerNet(3);
+  });
+  after(async () => {
+    await net?.stop();
+  });
+
+  const ctx = () => ({
+    client: net.handle.client,
+    ledger: net.handle.ledger,
+    store: net.store,
+    sender: net.employer.session.sender,
+  });
+
+  it("estimates without uploading or sending anything", async () => {
+    const input = await smallJobInput();
+    const before = await net.handle.client.getTransactionCount({ address: net.employer.account.address });
+    const plan = estimateJob(input);
+    expect(plan.numStages).to.equal(3);
+    expect(plan.stepsPerStage).to.equal(4);
+    expect(plan.fee.perStage).to.equal(input.fee / 3n);
+    expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(
+      before,
+    );
+  });
+
+  it("creates a job whose on-chain record matches the uploaded manifest, S_0 and fee", async () => {
+    const input = await smallJobInput();
+    const owedBefore = await readTotalOwed(net.handle);
+    const phases: string[] = [];
+    job = await createJob(ctx(), input, (p) => phases.push(p.phase));
+    expect(phases).to.include.members(["spec", "upload", "transaction"]);
+    const onChain = await readJob(net.handle, job.jobId);
+    expect(onChain.escrow).to.equal(input.fee);
+    expect(onChain.numStages).to.equal(3);
+    expect(onChain.employer).to.equal(net.employer.account.address);
+    expect(onChain.initialStateHash).to.equal(job.initialStateHash);
+    expect(stateHash(await net.store.get(job.initialStateCid))).to.equal(onChain.initialStateHash);
+    const events = await readJobEvents(net.handle, job.jobId);
+    expect(events.created.manifestRoot).to.equal(job.manifestRoot);
+    expect(events.created.fee).to.equal(input.fee);
+    const manifest = await fetchManifest(net.store, job.manifestCid, events.created.manifestRoot);
+    expect(manifest.numStages).to.equal(3);
+    expect(manifest.totalSamples).to.equal(3 * 4 * 10);
+    expect((await readTotalOwed(net.handle)) - owedBefore).to.equal(input.fee);
+  });
+
+  it("finalizes every stage with real training, shows status and the loss curve", async () => {
+    const events = await readJobEvents(net.handle, job.jobId);
+    const manifest = await fetchManifest(net.store, job.manifestCid, events.created.manifestRoot);
+    const domain = await readDomain(net.handle);
+    const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+    let state = await net.store.get(job.initialStateCid);
+    for (let stage = 1; stage <= 3; stage++) {
+      const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
+        decodeBatch(b.bytes),
+      );
+      const r = await runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
+        domain,
+        jobId: job.jobId,
+        stage,
+      });
+      const cid = await net.store.put(r.state, { pin: true });
+      await finalizeStage(net, job.jobId, stage, { rho: r.rho, resultHash: r.stateHash, resultCid: cid });
+      state = r.state;
+    }
+    const status = await jobStatus(net.handle, net.store, job.jobId, { evaluate: true });
+    expect(status.status).to.equal("finished");
+    expect(status.wrappedStages).to.equal(3);
+    expect(status.stages.map((s) => s.phase)).to.deep.equal(["wrapped", "wrapped", "wrapped"]);
+    expect(status.stages[0].declarants).to.have.length(2);
+    expect(status.stages[0].builder).to.equal(net.miners[0].account.address);
+    expect(status.stages[0].rewards.map((r) => r.role)).to.include.members([
+      "builder",
+      "declarant",
+      "attester",
+    ]);
+    expect(status.lossCurve.map((p) => p.stage)).to.deep.equal([0, 1, 2, 3]);
+    expect(status.lossCurve[3].loss).to.be.lessThan(status.lossCurve[0].loss);
+    expect(formatStatus(status).join("\n")).to.match(/Loss curve/);
+  });
+
+  it("fetches the final model as files that tf.loadLayersModel reads and that evaluate like the state", async () => {
+    const dir = join(net.dir, "model");
+    const fetched = await fetchModel(net.handle, net.store, job.jobId, dir);
+    expect(fetched.stage).to.equal(3);
+    expect(fetched.final).to.equal(true);
+    expect(fetched.step).to.equal(12);
+    registerFileScheme();
+    const model = await tf.loadLayersModel(pathToFileURL(fetched.modelJson).href);
+    const doc = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid)));
+    const test = decodeBatch(await net.store.get(doc.testSetCid));
+    const x = tf.tensor(test.features, [test.count, 784]);
+    const predicted = (model.predict(x) as tf.Tensor).argMax(1).dataSync();
+    let correct = 0;
+    for (let i = 0; i < test.count; i++) if (predicted[i] === test.labels[i]) correct++;
+    const ours = await evaluate(doc.spec, await net.store.get(fetched.cid), test);
+    expect(correct / test.count).to.be.closeTo(ours.accuracy, 0.02);
+    // The loaded weights are the state's weights, bit for bit.
+    const kernel = model.getWeights()[0].dataSync();
+    const state = await net.store.get(fetched.cid);
+    expect(stateHash(state)).to.equal(fetched.stateHash);
+    expect(kernel.length).to.equal(784 * 16);
+    x.dispose();
+    model.dispose();
+  });
+
+  it("refunds every wei of an expired job, and not before its deadline", async () => {
+    const input = await smallJobInput({ name: "expiring", deadlineSeconds: 120, fee: 1_000_000_007n });
+    const created = await createJob(ctx(), input);
+    const sender = net.employer.session.sender;
+    try {
+      await refundJob(net.handle, sender, created.jobId);
+      expect.fail("refund before the deadline");
+    } catch (error) {
+      expect(error).to.be.instanceOf(RefundNotPossibleError);
+      expect((error as Error).message).to.match(/open until its deadline/);
+    }
+    await net.testClient.increaseTime({ seconds: 200 });
+    await net.testClient.mine({ blocks: 1 });
+    const before = await net.handle.client.getBalance({ address: sender.address });
+    const r = await refundJob(net.handle, sender, created.jobId);
+    const after = await net.handle.client.getBalance({ address: sender.address });
+    expect(r.unspent).to.equal(input.fee);
+    expect(r.withdrawn).to.equal(input.fee);
+    expect(after - before + r.gasCost).to.equal(input.fee);
+    expect((await readJob(net.handle, created.jobId)).statusName).to.equal("expired");
+  });
+});

@@ -1,0 +1,164 @@
+/** Planning is pure: stages, steps, fee split, gas and time from the dataset size and the model. */
+import { expect } from "chai";
+import { planJobCreation, splitFee, stageGas, GAS } from "../../src/employer/plan";
+import { detectionProbability, sampleSize } from "../../src/verify/report";
+
+const dense = (units: number, activation: string, input?: number[]) => ({
+  class_name: "Dense",
+  config: {
+    name: `d${units}`,
+    units,
+    activation,
+    use_bias: true,
+    ...(input ? { batch_input_shape: [null, ...input] } : {}),
+  },
+});
+const mlp = {
+  class_name: "Sequential",
+  config: { name: "m", layers: [dense(128, "relu", [784]), dense(10, "softmax")] },
+};
+
+describe("employer plan (pure)", () => {
+  it("cuts the run into whole stages, drops the remainder, and computes tau", () => {
+    const p = planJobCreation({
+      model: mlp,
+      samples: 8000,
+      batchSize: 64,
+      epochs: 2,
+      stepsPerStage: 50,
+      fee: 10n ** 18n,
+      c: 3,
+      k: 3,
+      stageSeconds: 60,
+    });
+    // 125 steps per epoch x 2 = 250 steps = 5 stages of 50.
+    expect(p.numStages).to.equal(5);
+    expect(p.droppedSteps).to.equal(0);
+    expect(p.samplesPerStage).to.equal(3200);
+    expect(p.params).to.equal(784 * 128 + 128 + 128 * 10 + 10);
+    expect(p.trainFlopsPerSample).to.be.greaterThan(3 * 2 * 784 * 128);
+    const q = planJobCreation({
+      model: mlp,
+      samples: 8000,
+      batchSize: 64,
+      epochs: 1,
+      stepsPerStage: 40,
+      fee: 10n ** 18n,
+      c: 3,
+      k: 3,
+      stageSeconds: 60,
+    });
+    expect(q.numStages).to.equal(3);
+    expect(q.droppedSteps).to.equal(5);
+  });
+
+  it("picks steps per stage with Delta when none is given, longer stages for a longer target", () => {
+    const a = planJobCreation({
+      model: mlp,
+      samples: 60000,
+      batchSize: 32,
+      epochs: 1,
+      targetStageSeconds: 0.05,
+      fee: 10n ** 18n,
+      c: 2,
+      k: 1,
+      stageSeconds: 60,
+    });
+    const b = planJobCreation({
+      model: mlp,
+      samples: 60000,
+      batchSize: 32,
+      epochs: 1,
+      targetStageSeconds: 0.2,
+      fee: 10n ** 18n,
+      c: 2,
+      k: 1,
+      stageSeconds: 60,
+    });
+    expect(b.stepsPerStage).to.be.greaterThan(a.stepsPerStage * 3);
+    expect(a.stageTrainingSeconds).to.be.closeTo(0.05, 0.01);
+    expect(a.expectedSeconds).to.be.greaterThan(a.numStages * a.stageTrainingSeconds);
+  });
+
+  it("splits the fee as the ledger does and accounts for every wei", () => {
+    const fee = 1_000_003n;
+    const s = splitFee(fee, 3, 3, 2);
+    expect(s.perStage).to.equal(333_334n);
+    expect(s.remainder).to.equal(fee - 3n * 333_334n);
+    expect(s.builder).to.equal((333_334n * 2000n) / 10_000n);
+    expect(s.builder + 2n * s.attester + 3n * s.declarant + s.dust).to.equal(s.perStage);
+  });
+
+  it("estimates gas from docs/bench/gas.md and prices it", () => {
+    expect(stageGas(3, false)).to.equal(771_105);
+    expect(stageGas(5, true)).to.equal(1_207_802);
+    expect(stageGas(4, false)).to.be.within(771_105, 1_025_738);
+    const p = planJobCreation({
+      model: mlp,
+      samples: 6400,
+      batchSize: 64,
+      epochs: 1,
+      stepsPerStage: 50,
+      fee: 10n ** 18n,
+      c: 3,
+      k: 3,
+      stageSeconds: 60,
+      gasPrice: 10n,
+    });
+    expect(p.numStages).to.equal(2);
+    expect(p.gas.createJob).to.equal(GAS.createJob);
+    expect(p.gas.stages).to.equal(883_193 + 771_105);
+    expect(p.gas.createJobWei).to.equal(BigInt(GAS.createJob) * 10n);
+  });
+
+  it("refuses plans no job could use, saying why", () => {
+    expect(() =>
+      planJobCreation({
+        model: mlp,
+        samples: 100,
+        batchSize: 64,
+        epochs: 1,
+        stepsPerStage: 50,
+        fee: 1n,
+        c: 2,
+        k: 1,
+        stageSeconds: 60,
+      }),
+    ).to.throw(/not one stage/);
+    expect(() =>
+      planJobCreation({
+        model: mlp,
+        samples: 6400,
+        batchSize: 64,
+        epochs: 1,
+        stepsPerStage: 2,
+        fee: 10n,
+        c: 2,
+        k: 1,
+        stageSeconds: 60,
+      }),
+    ).to.throw(/1 wei per stage/);
+    expect(() =>
+      planJobCreation({
+        model: mlp,
+        samples: 6400,
+        batchSize: 64,
+        epochs: 1,
+        fee: 10n,
+        c: 1,
+        k: 1,
+        stageSeconds: 60,
+      }),
+    ).to.throw(/c must be/);
+  });
+
+  it("detection probability: m/n for one wrong stage, 1 for all, more for several", () => {
+    expect(detectionProbability(10, 3)).to.equal(0.3);
+    expect(detectionProbability(10, 10)).to.equal(1);
+    expect(detectionProbability(10, 0)).to.equal(0);
+    expect(detectionProbability(10, 3, 2)).to.be.closeTo(1 - (8 / 10) * (7 / 9) * (6 / 8), 1e-12);
+    expect(sampleSize({ kind: "fraction", fraction: 0.25 }, 10)).to.equal(3);
+    expect(sampleSize({ kind: "fraction", fraction: 0.2 }, 10)).to.equal(2);
+    expect(sampleSize({ kind: "count", count: 20 }, 10)).to.equal(10);
+  });
+});
