@@ -1,0 +1,380 @@
+/** The pure duty logic: pipelining, stale speculative work, never declaring twice, builders, committees. */
+import { expect } from "chai";
+import type { Address, Hex } from "viem";
+import type { LedgerEvent } from "../../src/chain/pot-contracts";
+import { builderOrder, computeDuties, type Duty, type DutyInput } from "../../src/miner/duties";
+import { emptyState, resultKey, stageKey, type MinerState } from "../../src/miner/state";
+import { applyEvent, emptyView, type ChainView } from "../../src/miner/view";
+import type { Committee } from "../../src/chain/pot-contracts";
+
+const ME = "0x00000000000000000000000000000000000000a1" as Address;
+const B = "0x00000000000000000000000000000000000000b2" as Address;
+const C = "0x00000000000000000000000000000000000000c3" as Address;
+const h = (n: number) => `0x${n.toString(16).padStart(64, "0")}` as Hex;
+const P0 = h(100);
+const R1 = h(101);
+const R2 = h(102);
+const X1 = h(201);
+let logIndex = 0;
+const pos = (blockNumber = 1n) => ({ blockNumber, logIndex: logIndex++, blockHash: h(9999) });
+
+function job(view: ChainView, jobId = 1n, numStages = 3, c = 2, k = 2): void {
+  const e: LedgerEvent = {
+    ...pos(),
+    kind: "JobCreated",
+    jobId,
+    employer: C,
+    fee: 3000n,
+    specCid: "0x01",
+    manifestRoot: h(1),
+    initialStateHash: P0,
+    numStages,
+    c,
+    k,
+    stageSeconds: 60,
+    deadline: 10_000n,
+  };
+  applyEvent(view, e);
+}
+const open = (view: ChainView, stage: number, parentHash: Hex, jobId = 1n, seed = h(0)) =>
+  applyEvent(view, { ...pos(), kind: "StageOpened", jobId, stage, parentHash, deadline: 5_000n, seed });
+const declared = (
+  view: ChainView,
+  stage: number,
+  declarer: Address,
+  resultHash: Hex,
+  parentHash = P0,
+  jobId = 1n,
+) =>
+  applyEvent(view, {
+    ...pos(),
+    kind: "Declared",
+    jobId,
+    stage,
+    declarer,
+    parentHash,
+    resultHash,
+    commitment: h(7),
+    rand: h(8),
+    timestamp: 1n,
+  });
+const closed = (view: ChainView, stage: number, closeBlock: bigint, lead: Hex, jobId = 1n) =>
+  applyEvent(view, {
+    ...pos(),
+    kind: "DeclarationsClosed",
+    jobId,
+    stage,
+    closeBlock,
+    leadResult: lead,
+    disputed: false,
+  });
+const header = (view: ChainView, stage: number, resultHash: Hex, builder: Address, rho = h(55), jobId = 1n) =>
+  applyEvent(view, {
+    ...pos(10n),
+    kind: "HeaderSubmitted",
+    jobId,
+    stage,
+    builder,
+    headerHash: h(4000 + stage),
+    parentHash: P0,
+    resultHash,
+    rho,
+    resultCid: "0x01",
+    timestamp: 1n,
+    opened: [builder],
+    randBlock: 11n,
+  });
+
+function result(
+  state: MinerState,
+  stage: number,
+  parentHash: Hex,
+  resultHash: Hex,
+  speculative = false,
+  jobId = 1n,
+): void {
+  state.results[resultKey(jobId, stage, parentHash)] = {
+    jobId: jobId.toString(),
+    stage,
+    parentHash,
+    resultHash,
+    rho: h(55),
+    resultCid: "bafk",
+    meanLoss: 1,
+    speculative,
+  };
+}
+function declaration(
+  state: MinerState,
+  stage: number,
+  parentHash: Hex,
+  resultHash: Hex,
+  status: "prepared" | "sent" | "confirmed",
+  jobId = 1n,
+): void {
+  state.declarations[stageKey(jobId, stage)] = {
+    jobId: jobId.toString(),
+    stage,
+    parentHash,
+    resultHash,
+    rho: h(55),
+    rand: h(8),
+    commitment: h(7),
+    resultCid: "bafk",
+    status,
+  };
+}
+
+function duties(view: ChainView, state: MinerState, over: Partial<DutyInput> = {}): Duty[] {
+  return computeDuties({
+    view,
+    state,
+    me: ME,
+    blockNumber: 5n,
+    now: 100n,
+    committees: new Map(),
+    accepts: () => true,
+    speculate: true,
+    builderGraceBlocks: 3n,
+    claimableWei: 0n,
+    withdrawMinWei: 1n,
+    inFlight: new Set(),
+    ...over,
+  });
+}
+const kinds = (ds: Duty[]) => ds.map((d) => `${d.kind}${"stage" in d ? `:${d.stage}` : ""}`);
+
+describe("miner duties (pure)", () => {
+  let view: ChainView;
+  let state: MinerState;
+  beforeEach(() => {
+    view = emptyView();
+    state = emptyState(31337, B, ME);
+    job(view);
+  });
+
+  it("trains an open stage, then declares it once a result is held", () => {
+    open(view, 1, P0);
+    expect(kinds(duties(view, state))).to.deep.equal(["train:1"]);
+    result(state, 1, P0, R1);
+    expect(kinds(duties(view, state))).to.include("declare:1");
+  });
+
+  it("never declares twice: not after a confirmed declaration, nor when the chain already has ours", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    expect(kinds(duties(view, state))).to.not.include("declare:1");
+    const fresh = emptyState(31337, B, ME);
+    result(fresh, 1, P0, R1);
+    declared(view, 1, ME, R1);
+    expect(kinds(duties(view, fresh))).to.not.include("declare:1");
+  });
+
+  it("re-sends a prepared or sent declaration the chain does not show (the agent checks the chain first)", () => {
+    open(view, 1, P0);
+    declaration(state, 1, P0, R1, "sent");
+    expect(kinds(duties(view, state))).to.include("declare:1");
+  });
+
+  it("does not declare into a closed stage, or one whose job the policy refuses", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declared(view, 1, B, R1);
+    declared(view, 1, C, R1);
+    closed(view, 1, 6n, R1);
+    expect(kinds(duties(view, state, { blockNumber: 5n }))).to.not.include("declare:1");
+    const v2 = emptyView();
+    job(v2);
+    open(v2, 1, P0);
+    expect(duties(v2, emptyState(1, B, ME), { accepts: () => false })).to.deep.equal([]);
+  });
+
+  it("pipelines: trains stage 2 from its own S_1 before stage 2 opens, and only one stage ahead", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    declared(view, 1, ME, R1);
+    const ds = duties(view, state);
+    expect(ds).to.deep.include({
+      kind: "train",
+      jobId: 1n,
+      stage: 2,
+      parentHash: R1,
+      speculative: true,
+      reason: "pipeline",
+    });
+    result(state, 2, R1, R2, true);
+    expect(kinds(duties(view, state))).to.not.include("train:3");
+    expect(duties(view, state, { speculate: false }).some((d) => d.kind === "train")).to.equal(false);
+  });
+
+  it("uses the speculative result when the chain opens the stage from the same parent", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    result(state, 2, R1, R2, true);
+    header(view, 1, R1, B);
+    open(view, 2, R1);
+    const ds = duties(view, state);
+    expect(kinds(ds)).to.include("declare:2");
+    expect(kinds(ds)).to.not.include("train:2");
+    expect(ds.some((d) => d.kind === "drop")).to.equal(false);
+  });
+
+  it("drops speculative work when the chain opens the stage from another parent, and trains from that one", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    result(state, 2, R1, R2, true);
+    header(view, 1, X1, B);
+    open(view, 2, X1);
+    const ds = duties(view, state);
+    expect(ds).to.deep.include({
+      kind: "drop",
+      key: resultKey(1n, 2, R1),
+      reason: "the chain opened the stage from another parent",
+    });
+    expect(ds).to.deep.include({
+      kind: "train",
+      jobId: 1n,
+      stage: 2,
+      parentHash: X1,
+      speculative: false,
+      reason: "stage-open",
+    });
+  });
+
+  it("does not speculate past a header that finalized another result", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    header(view, 1, X1, B);
+    expect(duties(view, state).some((d) => d.kind === "train" && d.speculative)).to.equal(false);
+  });
+
+  it("builds the header only after close, with the winning result, in builder-rank order", () => {
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    declared(view, 1, ME, R1);
+    declared(view, 1, B, R1);
+    closed(view, 1, 8n, R1);
+    expect(kinds(duties(view, state, { blockNumber: 5n }))).to.not.include("header:1");
+    const order = builderOrder(1n, 1, [ME, B]);
+    const rank = order.findIndex((a) => a === ME);
+    // Ranked `rank`: may build from closeBlock + rank * grace on.
+    const from = 8n + BigInt(rank) * 3n;
+    expect(kinds(duties(view, state, { blockNumber: from - 1n }))).to.not.include("header:1");
+    expect(kinds(duties(view, state, { blockNumber: from }))).to.include("header:1");
+  });
+
+  it("does not build with a losing result, nor when the previous stage is not wrapped", () => {
+    open(view, 1, P0);
+    declaration(state, 1, P0, X1, "confirmed");
+    declared(view, 1, ME, X1);
+    declared(view, 1, B, R1);
+    declared(view, 1, C, R1);
+    closed(view, 1, 4n, R1);
+    // Disputed (X1 vs R1): no header, the jury is asked instead.
+    const ds = kinds(duties(view, state, { blockNumber: 20n }));
+    expect(ds).to.not.include("header:1");
+    expect(ds).to.include("request-jury:1");
+    // Stage 2 closed but stage 1 not wrapped yet.
+    const v = emptyView();
+    job(v);
+    open(v, 2, R1);
+    const s = emptyState(1, B, ME);
+    declaration(s, 2, R1, R2, "confirmed");
+    declared(v, 2, ME, R2, R1);
+    declared(v, 2, B, R2, R1);
+    closed(v, 2, 4n, R2);
+    expect(kinds(duties(v, s, { blockNumber: 50n }))).to.not.include("header:2");
+  });
+
+  it("attests as a committee member, wraps once every other member attested, and ignores committees it is not in", () => {
+    open(view, 1, P0);
+    header(view, 1, R1, B);
+    const committee: Committee = { round: 0, members: [ME, C], lastBlock: 40n };
+    const committees = new Map([[stageKey(1n, 1), committee]]);
+    expect(kinds(duties(view, state, { committees }))).to.include("attest:1");
+    applyEvent(view, { ...pos(12n), kind: "Attested", jobId: 1n, stage: 1, member: C, round: 0 });
+    const ds = duties(view, state, { committees });
+    expect(kinds(ds)).to.include("wrap:1");
+    expect(kinds(ds)).to.not.include("attest:1");
+    const notMine = new Map([[stageKey(1n, 1), { round: 0, members: [B, C], lastBlock: 40n }]]);
+    expect(
+      duties(view, state, { committees: notMine }).some((d) => d.kind === "attest" || d.kind === "wrap"),
+    ).to.equal(false);
+    // K = 1: the only member wraps directly.
+    const solo = new Map([[stageKey(1n, 1), { round: 1, members: [ME], lastBlock: 60n }]]);
+    expect(kinds(duties(view, state, { committees: solo }))).to.include("wrap:1");
+  });
+
+  it("contests a header carrying our result with another rho, and claims a share the header did not open", () => {
+    open(view, 1, P0);
+    declaration(state, 1, P0, R1, "confirmed");
+    declared(view, 1, ME, R1);
+    header(view, 1, R1, B, h(66));
+    expect(kinds(duties(view, state))).to.include("contest:1");
+    const v = emptyView();
+    job(v);
+    open(v, 1, P0);
+    declared(v, 1, ME, R1);
+    header(v, 1, R1, B, h(55));
+    applyEvent(v, {
+      ...pos(20n),
+      kind: "BlockWrapped",
+      index: 0n,
+      blockHash: h(1),
+      jobId: 1n,
+      stage: 1,
+      headerHash: h(4001),
+      wrapper: C,
+    });
+    expect(kinds(duties(v, state))).to.include("claim:1");
+  });
+
+  it("the dummy job is trained only while no employer job is open", () => {
+    job(view, 0n, 2 ** 32 - 1, 2, 1);
+    open(view, 1, P0, 0n);
+    open(view, 1, P0, 1n);
+    expect(
+      duties(view, state)
+        .filter((d) => d.kind === "train")
+        .map((d) => (d as { jobId: bigint }).jobId),
+    ).to.deep.equal([1n]);
+    applyEvent(view, { ...pos(), kind: "JobFinished", jobId: 1n });
+    expect(
+      duties(view, state)
+        .filter((d) => d.kind === "train")
+        .map((d) => (d as { jobId: bigint }).jobId),
+    ).to.deep.equal([0n]);
+  });
+
+  it("withdraws when enough is claimable, and skips duties in flight", () => {
+    expect(kinds(duties(view, state, { claimableWei: 5n }))).to.deep.equal(["withdraw"]);
+    expect(duties(view, state, { claimableWei: 5n, withdrawMinWei: 10n })).to.deep.equal([]);
+    open(view, 1, P0);
+    expect(duties(view, state, { inFlight: new Set([`train:1:1:${P0}`]) })).to.deep.equal([]);
+  });
+
+  it("folding the same event twice (a reorg re-delivery) changes nothing", () => {
+    const e: LedgerEvent = {
+      ...pos(),
+      kind: "Declared",
+      jobId: 1n,
+      stage: 1,
+      declarer: B,
+      parentHash: P0,
+      resultHash: R1,
+      commitment: h(7),
+      rand: h(8),
+      timestamp: 1n,
+    };
+    open(view, 1, P0);
+    applyEvent(view, e);
+    applyEvent(view, { ...e, blockHash: h(1234), blockNumber: 2n });
+    expect(view.stages.get("1:1")!.declarations.size).to.equal(1);
+  });
+});

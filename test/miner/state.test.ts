@@ -1,0 +1,95 @@
+/** Persistence of the miner's state: atomic writes, damaged files refused, foreign files refused. */
+import { expect } from "chai";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createHash } from "node:crypto";
+import type { Address, Hex } from "viem";
+import {
+  MinerStateError,
+  MinerStore,
+  encodeMinerState,
+  emptyState,
+  writeFileAtomic,
+} from "../../src/miner/state";
+
+const LEDGER = "0x00000000000000000000000000000000000000aa" as Address;
+const ME = "0x00000000000000000000000000000000000000a1" as Address;
+const expectIds = { chainId: 31337, ledger: LEDGER, account: ME };
+
+describe("miner state persistence", () => {
+  let dir: string;
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "pot-miner-state-"))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("round-trips, starts empty without a file, and leaves no temp files", () => {
+    const store = new MinerStore(dir);
+    const s = store.load(expectIds);
+    expect(Object.keys(s.declarations)).to.have.length(0);
+    s.declarations["1:2"] = {
+      jobId: "1",
+      stage: 2,
+      parentHash: "0x01",
+      resultHash: "0x02",
+      rho: "0x03",
+      rand: "0x04",
+      commitment: "0x05",
+      resultCid: "bafk",
+      status: "prepared",
+    };
+    store.save(s);
+    store.save(s);
+    expect(new MinerStore(dir).load(expectIds)).to.deep.equal(s);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
+  });
+
+  it("refuses a truncated file with a clear error", () => {
+    const store = new MinerStore(dir);
+    store.save(emptyState(31337, LEDGER, ME));
+    const text = readFileSync(store.statePath, "utf8");
+    writeFileSync(store.statePath, text.slice(0, text.length / 2));
+    expect(() => store.load(expectIds)).to.throw(MinerStateError, /truncated or corrupted/);
+  });
+
+  it("refuses a file whose content does not match its checksum", () => {
+    const store = new MinerStore(dir);
+    store.save(emptyState(31337, LEDGER, ME));
+    writeFileSync(
+      store.statePath,
+      readFileSync(store.statePath, "utf8").replace('"done":{}', '"done":{"x":"y"}'),
+    );
+    expect(() => store.load(expectIds)).to.throw(MinerStateError, /checksum/);
+  });
+
+  it("refuses another version, another ledger and another account", () => {
+    const store = new MinerStore(dir);
+    writeFileSync(
+      store.statePath,
+      encodeMinerState(emptyState(31337, LEDGER, ME)).replace('"version":1', '"version":9'),
+    );
+    expect(() => store.load(expectIds)).to.throw(MinerStateError, /version 9/);
+    store.save(emptyState(1, LEDGER, ME));
+    expect(() => store.load(expectIds)).to.throw(MinerStateError, /another --data-dir|belongs to ledger/);
+    store.save(emptyState(31337, LEDGER, "0x00000000000000000000000000000000000000b2"));
+    expect(() => store.load(expectIds)).to.throw(MinerStateError, /account/);
+  });
+
+  it("atomic write replaces the whole file or nothing", () => {
+    const path = join(dir, "f.json");
+    writeFileAtomic(path, "old");
+    writeFileAtomic(path, "new content");
+    expect(readFileSync(path, "utf8")).to.equal("new content");
+    expect(readdirSync(dir)).to.deep.equal(["f.json"]);
+  });
+
+  it("stores training states by hash and refuses bytes that do not hash to the name", () => {
+    const store = new MinerStore(dir);
+    const bytes = new Uint8Array([1, 2, 3]);
+    const hash = `0x${createHash("sha256").update(bytes).digest("hex")}` as Hex;
+    store.putState(hash, bytes);
+    expect(store.getState(hash)).to.deep.equal(bytes);
+    expect(() => store.putState(`0x${"00".repeat(32)}`, bytes)).to.throw(/do not hash/);
+    writeFileSync(join(store.statesDir, `${hash.slice(2)}.bin`), new Uint8Array([9]));
+    expect(store.getState(hash)).to.equal(undefined);
+  });
+});
