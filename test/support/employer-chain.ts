@@ -74,8 +74,8 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
     // deploy/deploy.ts loads the Hardhat runtime (its in-process network, unused here); our signer is a
     // wallet on the child node.
     process.env.HARDHAT_NETWORK = "hardhat";
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { deployPoT, localParams, writeDeployment } =
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       require("../../deploy/deploy") as typeof import("../../deploy/deploy");
     const provider = new JsonRpcProvider(node.url, 31337, { cacheTimeout: -1, staticNetwork: true });
     const deployer = new NonceManager(new Wallet(node.accounts[0].privateKey, provider));

@@ -1,0 +1,129 @@
+/**
+ * The verifier on real lineages: stages trained with runStage and finalized through the contracts by staked
+ * test miners. An honest job passes with every stage re-executed; a job whose stage 1 header reveals a rho
+ * that training does not give, and whose stage 2 header names a CID of other bytes, fails with messages
+ * that name the stage and both values.
+ */
+import { expect } from "chai";
+import { keccak256, toHex, type Hex } from "viem";
+import { decodeBatch, runStage, type StageResult } from "../../src/ml";
+import { fetchManifest, fetchStageBatches } from "../../src/storage";
+import { createJob, type CreatedJob } from "../../src/employer/create-job";
+import { readDomain } from "../../src/employer/ledger";
+import { verifyJob, formatReport } from "../../src/verify";
+import { finalizeStage, smallJobInput, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+
+describe("verifier against a hardhat node and embedded IPFS", function () {
+  this.timeout(240_000);
+  let net: EmployerNet;
+  let domain: Hex;
+
+  before(async () => {
+    net = await startEmployerNet(3);
+    domain = await readDomain(net.handle);
+  });
+  after(async () => {
+    await net?.stop();
+  });
+
+  const ctx = () => ({
+    client: net.handle.client,
+    ledger: net.handle.ledger,
+    store: net.store,
+    sender: net.employer.session.sender,
+  });
+
+  /** Honest training of one stage of `job` from `state`. */
+  async function train(job: CreatedJob, stage: number, state: Uint8Array): Promise<StageResult> {
+    const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
+    const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+    const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
+      decodeBatch(b.bytes),
+    );
+    return runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
+      domain,
+      jobId: job.jobId,
+      stage,
+    });
+  }
+
+  it("passes an honest lineage, re-executing every stage bit for bit (detection probability 1)", async () => {
+    const job = await createJob(ctx(), await smallJobInput({ name: "honest" }));
+    let state = await net.store.get(job.initialStateCid);
+    for (let stage = 1; stage <= 3; stage++) {
+      const r = await train(job, stage, state);
+      const cid = await net.store.put(r.state, { pin: true });
+      await finalizeStage(net, job.jobId, stage, { rho: r.rho, resultHash: r.stateHash, resultCid: cid });
+      state = r.state;
+    }
+    const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
+    expect(report.failures, formatReport(report).join("\n")).to.deep.equal([]);
+    expect(report.ok).to.equal(true);
+    expect(report.reexecuted).to.deep.equal([1, 2, 3]);
+    expect(report.detection.singleWrongStage).to.equal(1);
+    const ids = new Set(report.checks.map((c) => c.id));
+    for (const id of [
+      "manifest-root",
+      "state-hash",
+      "stage-parent",
+      "header-parent",
+      "header-hash",
+      "commitment-opens",
+      "block-hash",
+      "reexec-rho",
+      "reexec-state",
+    ]) {
+      expect(ids.has(id), id).to.equal(true);
+    }
+    // A sample of one stage of three: probability 1/3, reproducible from the seed.
+    const sampled = await verifyJob(net.handle, net.store, job.jobId, {
+      sample: { kind: "count", count: 1 },
+      seed: 42,
+    });
+    expect(sampled.ok).to.equal(true);
+    expect(sampled.reexecuted).to.have.length(1);
+    expect(sampled.detection.singleWrongStage).to.be.closeTo(1 / 3, 1e-12);
+    const again = await verifyJob(net.handle, net.store, job.jobId, {
+      sample: { kind: "count", count: 1 },
+      seed: 42,
+    });
+    expect(again.reexecuted).to.deep.equal(sampled.reexecuted);
+    expect(formatReport(sampled).join("\n")).to.match(/caught with probability 33\.3%/);
+  });
+
+  it("fails a tampered lineage with precise messages: a rho that does not re-execute, S bytes that do not hash to the result", async () => {
+    const job = await createJob(ctx(), await smallJobInput({ name: "tampered", maxStages: 2 }));
+    const s0 = await net.store.get(job.initialStateCid);
+    // Stage 1: the declarants commit to a made-up rho for the true result (a lazy cartel that skipped the
+    // work of the secret): every commitment opens against it, so only re-execution can tell.
+    const r1 = await train(job, 1, s0);
+    const fakeRho = keccak256(toHex("not the training secret"));
+    const cid1 = await net.store.put(r1.state, { pin: true });
+    await finalizeStage(net, job.jobId, 1, { rho: fakeRho, resultHash: r1.stateHash, resultCid: cid1 });
+    // Stage 2: honest rho and hash, but the header names the CID of other bytes (one flipped byte).
+    const r2 = await train(job, 2, r1.state);
+    const wrong = new Uint8Array(r2.state);
+    wrong[wrong.length - 1] ^= 0xff;
+    const wrongCid = await net.store.put(wrong, { pin: true });
+    await finalizeStage(net, job.jobId, 2, { rho: r2.rho, resultHash: r2.stateHash, resultCid: wrongCid });
+
+    // Lineage alone (no re-execution) catches the bytes, not the rho.
+    const lineageOnly = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "none" } });
+    expect(lineageOnly.ok).to.equal(false);
+    expect(lineageOnly.failures.map((f) => `${f.stage}:${f.id}`)).to.deep.equal(["2:state-hash"]);
+    expect(lineageOnly.failures[0].message).to.contain(`S_2 fetched by the header's CID ${wrongCid}`);
+    expect(lineageOnly.failures[0].message).to.contain(r2.stateHash);
+    expect(lineageOnly.detection.singleWrongStage).to.equal(0);
+
+    const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
+    expect(report.ok).to.equal(false);
+    const byId = report.failures.map((f) => `${f.stage}:${f.id}`);
+    expect(byId).to.include("1:reexec-rho");
+    expect(byId).to.include("2:state-hash");
+    expect(byId).to.not.include("1:reexec-state");
+    const rho = report.failures.find((f) => f.id === "reexec-rho")!;
+    expect(rho.message).to.contain(`gives rho ${r1.rho}`);
+    expect(rho.message).to.contain(`the header revealed ${fakeRho}`);
+    expect(formatReport(report).join("\n")).to.match(/FAILED/);
+  });
+});
