@@ -1,0 +1,144 @@
+/**
+ * Restart safety: a miner running as its own process (src/miner/main.ts) is killed with SIGKILL right
+ * after its first declaration lands, restarted on the same data directory, and still completes the job
+ * (C = 3: every stage needs its declaration too) without ever declaring a stage twice.
+ */
+import { expect } from "chai";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../src/config/load";
+import { startMiner, type MinerHandle } from "../../src/miner/agent";
+import { silentLogger } from "../../src/miner/log";
+import {
+  publishIrisJob,
+  startMinerNetwork,
+  waitFor,
+  type MinerTestNetwork,
+  type PublishedJob,
+} from "../support/miner-network";
+
+function spawnMiner(net: MinerTestNetwork, index: number): { child: ChildProcess; lines: string[] } {
+  const cfg = net.config(index);
+  const child = spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", join(PROJECT_ROOT, "src/miner/main.ts"), "start"],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        POT_NETWORK: "localhost",
+        POT_LOCAL_RPC_URL: net.node.url,
+        POT_RPC_URL: net.node.url,
+        POT_CHAIN_ID: "31337",
+        POT_DEPLOYMENTS: net.deploymentsFile,
+        POT_DATA_DIR: cfg.dataDir,
+        POT_PRIVATE_KEY: net.node.accounts[index].privateKey,
+        POT_CONFIRMATIONS: "1",
+        POT_POLLING_INTERVAL_MS: "200",
+        POT_LOG_LEVEL: "info",
+        POT_MINER_IDLE_DUMMY: "0",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString()
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  return { child, lines };
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<void>((r) =>
+    child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
+  );
+
+describe("miner restart (SIGKILL after declaring)", function () {
+  this.timeout(240_000);
+  let dir: string;
+  let net: MinerTestNetwork;
+  let job: PublishedJob | undefined;
+  const miners: MinerHandle[] = [];
+  let proc: ChildProcess | undefined;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), "pot-miner-restart-"));
+    net = await startMinerNetwork(dir, 500);
+  });
+
+  after(async () => {
+    if (proc && proc.exitCode === null && proc.signalCode === null) {
+      proc.kill("SIGTERM");
+      await exited(proc);
+    }
+    await Promise.all(miners.map((m) => m.stop()));
+    await job?.store.close();
+    await net?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("a killed and restarted miner neither loses its reveal nor declares twice", async () => {
+    const ledger = net.ledger(0);
+    const childAddr = net.node.accounts[3].address;
+    for (const i of [1, 2])
+      miners.push(
+        await startMiner({ config: net.config(i), log: silentLogger, policy: { idleDummy: false } }),
+      );
+    let run = spawnMiner(net, 3);
+    proc = run.child;
+    await waitFor(
+      "the child miner to start",
+      async () => run.lines.some((l) => l.includes('"ready":true')),
+      90_000,
+      200,
+    );
+
+    job = await publishIrisJob(net, 4, { numStages: 3, c: 3, k: 2, feeWei: 3_000_000_000_000_000n });
+    const jobId = job.jobId;
+    await waitFor(
+      "the child's first declaration",
+      async () =>
+        (await ledger.queryFilter(ledger.filters.Declared(jobId, 1, childAddr), net.deployBlock)).length > 0,
+      90_000,
+      100,
+    );
+    run.child.kill("SIGKILL");
+    await exited(run.child);
+    const before = run.lines.length;
+
+    run = spawnMiner(net, 3);
+    proc = run.child;
+    await waitFor(
+      "the job to finish",
+      async () => Number((await ledger.getJob(jobId)).status) === 2,
+      150_000,
+    );
+
+    for (let s = 1; s <= job.numStages; s++) {
+      const mine = await ledger.queryFilter(ledger.filters.Declared(jobId, s, childAddr), net.deployBlock);
+      expect(mine.length, `child declarations of stage ${s}`).to.equal(1);
+      expect(Number((await ledger.getStage(jobId, s)).phase)).to.equal(5);
+    }
+    // Every stage opened C = 3 declarations, the child's included (its commitment opened against rho).
+    const headers = await ledger.queryFilter(ledger.filters.HeaderSubmitted(jobId), net.deployBlock);
+    for (const hdr of headers as unknown as { args: { opened: string[] } }[]) {
+      expect(hdr.args.opened.map((a) => a.toLowerCase())).to.include(childAddr.toLowerCase());
+    }
+    expect(await net.provider.getBalance(net.addresses.ledger)).to.equal(await ledger.totalOwed());
+    expect(before).to.be.greaterThan(0);
+    // The restarted process found the declaration it made before the kill in its data directory.
+    const loaded = run.lines
+      .map((l) => (l.startsWith("{") ? JSON.parse(l) : {}))
+      .find((r) => r.msg === "miner state loaded");
+    expect(loaded, "restart log").to.not.equal(undefined);
+    expect(loaded.declarations).to.be.greaterThanOrEqual(1);
+  });
+});
