@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { CliContext, type GlobalFlags } from "./context";
 import { formatCliError } from "./errors";
 import { registerDeployCommand, deployScriptPresent } from "./commands/deploy";
+import { registerJobCommands } from "./commands/job";
 import { registerNodeCommand } from "./commands/node";
 import { registerStakingCommands } from "./commands/staking";
 import { registerTokenCommands } from "./commands/token";
@@ -62,6 +63,7 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   registerWalletCommands(program, getContext);
   registerTokenCommands(program, getContext);
   registerStakingCommands(program, getContext);
+  registerJobCommands(program, getContext);
   return program;
 }
 

@@ -15,6 +15,7 @@ import { readDomain, readJob, readJobEvents, readTotalOwed } from "../../src/emp
 import { fetchModel, registerFileScheme } from "../../src/employer/fetch-model";
 import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
 import { jobStatus, formatStatus } from "../../src/employer/status";
+import { buildProgram } from "../../src/cli/main";
 import { finalizeStage, smallJobInput, startEmployerNet, type EmployerNet } from "../support/employer-chain";
 
 describe("employer against a hardhat node and embedded IPFS", function () {
@@ -46,6 +47,82 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(
       before,
     );
+  });
+
+  /** Runs `pot ...args` in-process against the test network; returns stdout. */
+  async function pot(...args: string[]): Promise<string> {
+    const env = {
+      POT_RPC_URL: net.node.url,
+      POT_CHAIN_ID: "31337",
+      POT_NETWORK: "localhost",
+      POT_DEPLOYMENTS: net.deploymentsFile,
+      POT_DATA_DIR: join(net.dir, "cli"),
+      POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
+    };
+    const program = buildProgram(env);
+    program.exitOverride();
+    let out = "";
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      await program.parseAsync(["node", "pot", ...args]);
+    } finally {
+      process.stdout.write = write;
+    }
+    return out;
+  }
+
+  it("pot job create --dry-run prints the estimate and sends nothing", async () => {
+    const nonce = await net.handle.client.getTransactionCount({ address: net.employer.account.address });
+    const next = await readJob(net.handle, 1n).catch(() => undefined);
+    const text = await pot(
+      "job",
+      "create",
+      "--dry-run",
+      "--train-size",
+      "640",
+      "--test-size",
+      "10",
+      "--steps-per-stage",
+      "5",
+      "--batch-size",
+      "64",
+      "--fee",
+      "0.5",
+      "--c",
+      "3",
+      "--k",
+      "3",
+    );
+    expect(text).to.match(/Plan: 2 stages x 5 steps of 64 samples/);
+    expect(text).to.match(/Gas: createJob ~178636/);
+    expect(text).to.match(/Dry run: nothing uploaded, nothing sent/);
+    const json = JSON.parse(
+      await pot(
+        "--json",
+        "job",
+        "create",
+        "--dry-run",
+        "--train-size",
+        "640",
+        "--test-size",
+        "10",
+        "--steps-per-stage",
+        "5",
+        "--fee",
+        "0.5",
+      ),
+    );
+    expect(json.dryRun).to.equal(true);
+    expect(json.numStages).to.equal(2);
+    expect(json.feePerStage.perStage).to.equal(((5n * 10n ** 17n) / 2n).toString());
+    expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(
+      nonce,
+    );
+    expect(await readJob(net.handle, 1n).catch(() => undefined)).to.deep.equal(next);
   });
 
   it("creates a job whose on-chain record matches the uploaded manifest, S_0 and fee", async () => {
@@ -102,6 +179,15 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(status.lossCurve.map((p) => p.stage)).to.deep.equal([0, 1, 2, 3]);
     expect(status.lossCurve[3].loss).to.be.lessThan(status.lossCurve[0].loss);
     expect(formatStatus(status).join("\n")).to.match(/Loss curve/);
+    // The CLI opens its own IPFS node and finds the data through the peer registry, as a remote user would.
+    const addr = (await net.store.addresses())[0];
+    await net.miners[0].adapter.setPeer(addr);
+    const cli = JSON.parse(await pot("--json", "job", "status", String(job.jobId)));
+    expect(cli.status).to.equal("finished");
+    expect(cli.stages).to.have.length(3);
+    const verified = await pot("verify", String(job.jobId), "--sample", "1", "--seed", "5");
+    expect(verified).to.match(/VERIFIED/);
+    expect(verified).to.match(/probability 33\.3%/);
   });
 
   it("fetches the final model as files that tf.loadLayersModel reads and that evaluate like the state", async () => {

@@ -1,0 +1,417 @@
+/**
+ * `pot job create|serve|status|fetch|refund` and `pot verify`: thin commands over src/employer and
+ * src/verify (docs/employer.md, docs/verifier.md).
+ */
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { parseUnits, type Address } from "viem";
+import type { PotSession } from "../../chain/contracts";
+import { openContentStore, type ContentStore } from "../../storage";
+import {
+  createJob,
+  estimateJob,
+  fetchModel,
+  formatStatus,
+  jobStatus,
+  loadDataset,
+  presetModel,
+  readPeerRegistry,
+  refundJob,
+  serveJob,
+  storageConfigOf,
+  type DatasetSource,
+  type JobInput,
+  type LedgerHandle,
+} from "../../employer";
+import { formatReport, verifyJob, type Sample } from "../../verify";
+import type { OptimizerConfig } from "../../ml";
+import type { CliContext } from "../context";
+import { CliUsageError } from "../errors";
+
+/** cli-progress (untyped): the part we use. */
+interface Bar {
+  start(total: number, value: number, payload?: Record<string, unknown>): void;
+  update(value: number, payload?: Record<string, unknown>): void;
+  setTotal(total: number): void;
+  stop(): void;
+}
+
+/** A progress bar on stderr, or a no-op with --json or without a terminal. */
+function progressBar(enabled: boolean, label: string): Bar {
+  if (!enabled || process.stderr.isTTY !== true) return { start() {}, update() {}, setTotal() {}, stop() {} };
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const cliProgress = require("cli-progress") as {
+    SingleBar: new (o: Record<string, unknown>, preset: unknown) => Bar;
+    Presets: { shades_classic: unknown };
+  };
+  return new cliProgress.SingleBar(
+    { format: `${label} [{bar}] {value}/{total} {what}`, stream: process.stderr },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
+function parseJobId(text: string): bigint {
+  if (!/^\d+$/.test(text) || text === "0")
+    throw new CliUsageError(
+      `Invalid job id "${text}"`,
+      "Give the number pot job create printed (job 0 is the dummy job)",
+    );
+  return BigInt(text);
+}
+
+function parseIntOption(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const v = Number(text);
+  if (!Number.isSafeInteger(v) || v < min)
+    throw new CliUsageError(`Invalid --${name} "${text}"`, `Give an integer >= ${min}`);
+  return v;
+}
+
+function handleOf(session: PotSession): LedgerHandle {
+  if (session.contracts.ledger === undefined) {
+    throw new CliUsageError(
+      `The deployment ${session.contracts.deployment.path} has no PoTLedger`,
+      "Deploy the ledger with pot deploy",
+    );
+  }
+  return {
+    client: session.publicClient,
+    ledger: session.contracts.ledger,
+    fromBlock: session.contracts.deployment.deployBlock ?? 0n,
+  };
+}
+
+/**
+ * Runs `fn` with the configured content store open; with a session, first dials the IPFS nodes announced in
+ * the staking contract's peer registry (the miners hold the stage results and the data they fetched).
+ */
+async function withStore<T>(
+  ctx: CliContext,
+  fn: (store: ContentStore) => Promise<T>,
+  session?: PotSession,
+): Promise<T> {
+  const store = await openContentStore(storageConfigOf(ctx.config));
+  try {
+    if (session !== undefined) {
+      const peers = await readPeerRegistry(session.publicClient, session.contracts.staking).catch(
+        () => [] as string[],
+      );
+      if (peers.length > 0)
+        await store
+          .dial(peers)
+          .catch((error: unknown) => ctx.out.note(`warning: ${(error as Error).message}`));
+    }
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+interface CreateOptions {
+  name: string;
+  dataset: string;
+  trainSize?: string;
+  testSize?: string;
+  model: string;
+  hidden: string;
+  optimizer: string;
+  lr: string;
+  batchSize: string;
+  epochs: string;
+  stepsPerStage?: string;
+  stageTarget: string;
+  maxStages?: string;
+  seed: string;
+  fee: string;
+  c: string;
+  k: string;
+  stageSeconds: string;
+  deadline?: string;
+  dryRun?: boolean;
+}
+
+async function jobInput(o: CreateOptions): Promise<JobInput> {
+  const source: DatasetSource =
+    o.dataset === "mnist"
+      ? {
+          kind: "mnist",
+          trainSize: parseIntOption("train-size", o.trainSize, 1),
+          testSize: parseIntOption("test-size", o.testSize, 0),
+        }
+      : o.dataset === "iris"
+        ? { kind: "iris" }
+        : { kind: "dir", path: resolve(o.dataset) };
+  const dataset = loadDataset(source);
+  const model = o.model.endsWith(".json")
+    ? (JSON.parse(readFileSync(resolve(o.model), "utf8")) as unknown)
+    : await presetModel(
+        o.model,
+        dataset.train.featureShape,
+        Math.max(dataset.numClasses, 1),
+        parseIntOption("hidden", o.hidden, 1),
+      );
+  const lr = Number(o.lr);
+  if (!(lr > 0)) throw new CliUsageError(`Invalid --lr "${o.lr}"`, "Give a positive learning rate, e.g. 0.1");
+  const optimizer: OptimizerConfig =
+    o.optimizer === "sgd"
+      ? { name: "sgd", learningRate: lr }
+      : o.optimizer === "momentum"
+        ? { name: "momentum", learningRate: lr, momentum: 0.9 }
+        : o.optimizer === "adam"
+          ? { name: "adam", learningRate: lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 }
+          : (() => {
+              throw new CliUsageError(`Unknown --optimizer "${o.optimizer}"`, "Use sgd, momentum or adam");
+            })();
+  if (!/^\d+(\.\d{1,18})?$/.test(o.fee))
+    throw new CliUsageError(`Invalid --fee "${o.fee}"`, "Give the fee in ETH, e.g. 0.1");
+  return {
+    name: o.name,
+    dataset,
+    model,
+    optimizer,
+    batchSize: parseIntOption("batch-size", o.batchSize, 2)!,
+    epochs: parseIntOption("epochs", o.epochs, 1)!,
+    stepsPerStage: parseIntOption("steps-per-stage", o.stepsPerStage, 2),
+    targetStageSeconds: Number(o.stageTarget),
+    maxStages: parseIntOption("max-stages", o.maxStages, 1),
+    seed: parseIntOption("seed", o.seed, 0)!,
+    fee: parseUnits(o.fee, 18),
+    c: parseIntOption("c", o.c, 2)!,
+    k: parseIntOption("k", o.k, 1)!,
+    stageSeconds: parseIntOption("stage-seconds", o.stageSeconds, 1)!,
+    deadlineSeconds: parseIntOption("deadline", o.deadline, 1),
+  };
+}
+
+/** Registers `pot job ...` and `pot verify`. */
+export function registerJobCommands(program: Command, context: () => CliContext): void {
+  const job = program
+    .command("job")
+    .description("employer: create, serve, watch, fetch and refund training jobs");
+
+  job
+    .command("create")
+    .description("plan a job, upload its data, model spec and S_0 to IPFS, and open it on-chain with its fee")
+    .option("--name <name>", "job name", "pot-job")
+    .option(
+      "--dataset <mnist|iris|dir>",
+      "built-in mnist or iris, or a directory of batch files (test* files = test set)",
+      "mnist",
+    )
+    .option("--train-size <n>", "mnist training samples (default 8000)")
+    .option("--test-size <n>", "mnist held-out samples (default 2000)")
+    .option("--model <mlp|linear|file.json>", "model preset, or a tfjs LayersModel JSON file", "mlp")
+    .option("--hidden <n>", "hidden units of the mlp preset", "64")
+    .option("--optimizer <sgd|momentum|adam>", "optimizer", "sgd")
+    .option("--lr <rate>", "learning rate", "0.1")
+    .option("--batch-size <n>", "samples per SGD step", "64")
+    .option("--epochs <n>", "passes over the training data", "1")
+    .option("--steps-per-stage <n>", "SGD steps per stage (default: Delta for --stage-target)")
+    .option("--stage-target <seconds>", "target training time of a stage on the reference machine", "60")
+    .option("--max-stages <n>", "at most this many stages")
+    .option("--seed <n>", "seed of the initializers and epoch shuffles", "1")
+    .option("--fee <eth>", "fee escrowed for the whole job, in ETH", "0.1")
+    .option("--c <n>", "agreeing declarations per stage (>= 2)", "3")
+    .option("--k <n>", "PoA committee size (>= 1)", "3")
+    .option("--stage-seconds <n>", "seconds each stage's declarations stay open at least", "600")
+    .option("--deadline <seconds>", "job deadline, seconds from now (default: 4x the expected time, >= 1 h)")
+    .option("--dry-run", "print the plan and cost estimate; upload and send nothing")
+    .action(async (o: CreateOptions) => {
+      const ctx = context();
+      const input = await jobInput(o);
+      const plan = estimateJob(input);
+      const summary = {
+        numStages: plan.numStages,
+        stepsPerStage: plan.stepsPerStage,
+        batchSize: plan.batchSize,
+        samplesUsed: plan.samplesUsed,
+        trainFlopsPerSample: plan.trainFlopsPerSample,
+        stageTrainingSeconds: plan.stageTrainingSeconds,
+        expectedSeconds: plan.expectedSeconds,
+        fee: input.fee,
+        feePerStage: plan.fee,
+        gas: plan.gas,
+      };
+      const planLines = () => [
+        `Plan: ${plan.numStages} stages x ${plan.stepsPerStage} steps of ${plan.batchSize} samples (${plan.samplesUsed} samples, ${plan.droppedSteps} steps dropped)`,
+        `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
+        `Expected time: ~${Math.ceil(plan.expectedSeconds)} s`,
+        `Fee: ${o.fee} ETH; per stage ${plan.fee.perStage} wei (builder ${plan.fee.builder}, each of ${input.k} attesters ${plan.fee.attester}, each of ${input.c} declarants ${plan.fee.declarant}, dust ${plan.fee.dust})`,
+        `Gas: createJob ~${plan.gas.createJob} (yours); stages ~${plan.gas.stages} (paid by miners); refund ~${plan.gas.refund} if the job expires`,
+      ];
+      if (o.dryRun) {
+        ctx.out.result({ dryRun: true, ...summary }, () => [
+          ...planLines(),
+          "Dry run: nothing uploaded, nothing sent.",
+        ]);
+        return;
+      }
+      const session = await ctx.signingSession();
+      const handle = handleOf(session);
+      const bar = progressBar(!ctx.config.json, "upload");
+      let started = false;
+      const created = await withStore(ctx, (store) =>
+        createJob(
+          { client: handle.client, ledger: handle.ledger, store, sender: session.sender },
+          input,
+          (p) => {
+            if (p.phase === "upload") {
+              if (!started) bar.start(p.total, 0, { what: "" });
+              started = true;
+              bar.update(p.done, { what: "objects" });
+            } else if (p.phase === "transaction") {
+              bar.stop();
+              ctx.out.note("Sending createJob...");
+            }
+          },
+        ),
+      );
+      ctx.out.result({ ...created, plan: summary }, () => [
+        ...planLines(),
+        `Created job ${created.jobId} (tx ${created.txHash})`,
+        `Job document ${created.specCid}; manifest ${created.manifestCid}; S_0 ${created.initialStateCid}`,
+        `Keep the data available while it trains: pot job serve ${created.jobId}`,
+      ]);
+    });
+
+  job
+    .command("serve")
+    .description(
+      "keep the job's data available: pin it in the IPFS node, dial the registry's miners, pin each stage result; Ctrl-C stops",
+    )
+    .argument("<jobId>", "job id")
+    .action(async (jobIdText: string) => {
+      const ctx = context();
+      const jobId = parseJobId(jobIdText);
+      const session = await ctx.readSession();
+      const store = await openContentStore(storageConfigOf(ctx.config));
+      const server = await serveJob(handleOf(session), store, jobId, {
+        staking: session.contracts.staking,
+        pollingIntervalMs: ctx.config.pollingIntervalMs,
+        onPinned: (cid, what) => ctx.out.note(`pinned ${what} ${cid}`),
+        onError: (error) => ctx.out.note(`warning: ${(error as Error).message}`),
+      });
+      ctx.out.result({ jobId, addresses: server.addresses, pinned: [...server.pinned] }, () => [
+        `Serving job ${jobId}: ${server.pinned.size} objects pinned`,
+        ...server.addresses.map((a) => `  ${a}`),
+        "Announce an address with pot peer set <multiaddr>; Ctrl-C stops.",
+      ]);
+      await new Promise<void>((done) => {
+        process.once("SIGINT", done);
+        process.once("SIGTERM", done);
+      });
+      await server.stop();
+      await store.close();
+    });
+
+  job
+    .command("status")
+    .description(
+      "stages, declarants, builders, committees, rewards and (with --loss) the loss curve on the test set",
+    )
+    .argument("<jobId>", "job id")
+    .option("--loss", "evaluate S_0 and every wrapped stage on the job's test set")
+    .action(async (jobIdText: string, o: { loss?: boolean }) => {
+      const ctx = context();
+      const jobId = parseJobId(jobIdText);
+      const session = await ctx.readSession();
+      const bar = progressBar(!ctx.config.json && o.loss === true, "evaluate");
+      const status = await withStore(
+        ctx,
+        (store) =>
+          jobStatus(handleOf(session), store, jobId, {
+            evaluate: o.loss === true,
+            onEvaluated: (p, done, total) => {
+              if (done === 1) bar.start(total, 0, { what: "" });
+              bar.update(done, { what: `S_${p.stage}` });
+              if (done === total) bar.stop();
+            },
+          }),
+        session,
+      );
+      ctx.out.result(status as unknown as Record<string, unknown>, () => formatStatus(status));
+    });
+
+  job
+    .command("fetch")
+    .description(
+      "download the last wrapped S, check it against the chain, write model.json + weights.bin for tf.loadLayersModel",
+    )
+    .argument("<jobId>", "job id")
+    .option("--out <dir>", "output directory", "model")
+    .option("--stage <n>", "a given stage instead of the last wrapped one (0 = S_0)")
+    .action(async (jobIdText: string, o: { out: string; stage?: string }) => {
+      const ctx = context();
+      const jobId = parseJobId(jobIdText);
+      const session = await ctx.readSession();
+      const fetched = await withStore(
+        ctx,
+        (store) =>
+          fetchModel(handleOf(session), store, jobId, resolve(o.out), {
+            stage: parseIntOption("stage", o.stage, 0),
+          }),
+        session,
+      );
+      ctx.out.result(fetched as unknown as Record<string, unknown>, () => [
+        `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId}${fetched.final ? " (final)" : ""}, ${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
+        `Load it with tf.loadLayersModel("file://${fetched.modelJson}")`,
+      ]);
+    });
+
+  job
+    .command("refund")
+    .description("reclaim the unspent fee of a job that expired unfinished (expireJob + withdraw)")
+    .argument("<jobId>", "job id")
+    .action(async (jobIdText: string) => {
+      const ctx = context();
+      const jobId = parseJobId(jobIdText);
+      const session = await ctx.signingSession();
+      const r = await refundJob(handleOf(session), session.sender, jobId);
+      ctx.out.result(r as unknown as Record<string, unknown>, () => [
+        `Job ${jobId}: ${r.unspent} wei unspent escrow credited; withdrew ${r.withdrawn} wei to ${session.sender.address as Address}`,
+      ]);
+    });
+
+  program
+    .command("verify")
+    .description("audit a job's lineage from the chain and IPFS and re-execute stages bit for bit")
+    .argument("<jobId>", "job id")
+    .option("--all", "re-execute every wrapped stage (default)")
+    .option("--sample <n>", "re-execute n stages chosen uniformly at random")
+    .option("--fraction <f>", "re-execute a fraction f of the stages")
+    .option("--seed <n>", "seed of the sample (default random; printed)")
+    .action(
+      async (jobIdText: string, o: { all?: boolean; sample?: string; fraction?: string; seed?: string }) => {
+        const ctx = context();
+        const jobId = parseJobId(jobIdText);
+        let sample: Sample = { kind: "all" };
+        if (o.sample !== undefined) sample = { kind: "count", count: parseIntOption("sample", o.sample, 0)! };
+        if (o.fraction !== undefined) {
+          const f = Number(o.fraction);
+          if (!(f >= 0 && f <= 1))
+            throw new CliUsageError(`Invalid --fraction "${o.fraction}"`, "Give a number from 0 to 1");
+          sample = { kind: "fraction", fraction: f };
+        }
+        const session = await ctx.readSession();
+        const bar = progressBar(!ctx.config.json, "re-execute");
+        const report = await withStore(
+          ctx,
+          (store) =>
+            verifyJob(handleOf(session), store, jobId, {
+              sample,
+              seed: parseIntOption("seed", o.seed, 0),
+              onProgress: (p) => {
+                if (p.phase !== "reexecute") return;
+                if (p.done === 1) bar.start(p.total, 0, { what: "" });
+                bar.update(p.done, { what: `stage ${p.stage}` });
+                if (p.done === p.total) bar.stop();
+              },
+            }),
+          session,
+        );
+        ctx.out.result(report as unknown as Record<string, unknown>, () => formatReport(report));
+        if (!report.ok) process.exitCode = 1;
+      },
+    );
+}
