@@ -85,6 +85,8 @@ describe("ml: deterministic kernels", function () {
   }
 
   for (const [pad, stride, c] of [
+    ["valid", 1, 1],
+    ["same", 1, 1],
     ["valid", 1, 2],
     ["same", 2, 2],
     ["same", 1, 5],

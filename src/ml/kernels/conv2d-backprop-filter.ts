@@ -70,6 +70,10 @@ export function makeConv2DBackpropFilter(
       const p = backend.makeOutput([1, m, kk], "float32");
       const pv = backend.typedArrayFromHeap(p);
       const xv = backend.typedArrayFromHeap(x);
+      // Both views share the wasm memory: copy with copyWithin on one view of all of it.
+      const heap = new Float32Array(pv.buffer);
+      const pBase = pv.byteOffset / 4;
+      const xBase = xv.byteOffset / 4;
       const padded = padTop > 0 || padLeft > 0 || info.padInfo.bottom > 0 || info.padInfo.right > 0;
       if (padded) pv.fill(0);
       let row = 0;
@@ -77,11 +81,19 @@ export function makeConv2DBackpropFilter(
         for (let y = 0; y < oh; y++) {
           for (let xo = 0; xo < ow; xo++, row += kk) {
             if (withBias) pv[row + k] = 1;
+            const ix0 = xo * sw - padLeft;
+            const wholeRow = dw === 1 && ix0 >= 0 && ix0 + fw <= inW;
             for (let kh = 0; kh < fh; kh++) {
               const iy = y * sh - padTop + kh * dh;
               if (iy < 0 || iy >= inH) continue;
+              if (wholeRow) {
+                // The window's row is fw*inC contiguous floats in x and in P: one native copy.
+                const src = xBase + ((b * inH + iy) * inW + ix0) * inC;
+                heap.copyWithin(pBase + row + kh * fw * inC, src, src + fw * inC);
+                continue;
+              }
               for (let kw = 0; kw < fw; kw++) {
-                const ix = xo * sw - padLeft + kw * dw;
+                const ix = ix0 + kw * dw;
                 if (ix < 0 || ix >= inW) continue;
                 const src = ((b * inH + iy) * inW + ix) * inC;
                 const dst = row + (kh * fw + kw) * inC;
@@ -101,6 +113,9 @@ export function makeConv2DBackpropFilter(
       const t = backend.makeOutput([1, kk, m], "float32");
       const tv = backend.typedArrayFromHeap(t);
       const xv = backend.typedArrayFromHeap(x);
+      const heap = new Float32Array(tv.buffer);
+      const tBase = tv.byteOffset / 4;
+      const xBase = xv.byteOffset / 4;
       tv.fill(0, 0, k * m);
       if (withBias) tv.fill(1, k * m);
       for (let kh = 0; kh < fh; kh++) {
@@ -113,6 +128,11 @@ export function makeConv2DBackpropFilter(
                 if (iy < 0 || iy >= inH) continue;
                 const src = (b * inH + iy) * inW * inC + c;
                 const dst = rowBase + (b * oh + y) * ow;
+                if (inC === 1 && sw === 1 && dw === 1 && kw - padLeft >= 0 && ow - 1 + kw - padLeft < inW) {
+                  // One channel, stride 1, in range: ow contiguous floats, one native copy.
+                  heap.copyWithin(tBase + dst, xBase + src + kw - padLeft, xBase + src + kw - padLeft + ow);
+                  continue;
+                }
                 for (let xo = 0; xo < ow; xo++) {
                   const ix = xo * sw - padLeft + kw * dw;
                   if (ix >= 0 && ix < inW) tv[dst + xo] = xv[src + ix * inC];

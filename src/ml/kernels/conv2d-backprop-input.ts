@@ -56,6 +56,10 @@ export function makeConv2DBackpropInput(stockConv2D: WasmKernelFunc): WasmKernel
     const wfv = backend.typedArrayFromHeap(wf);
     const dyv = backend.typedArrayFromHeap(dy);
     const fv = backend.typedArrayFromHeap(filter);
+    // All views share the wasm memory: native copies with copyWithin on one view of it.
+    const heap = new Float32Array(zv.buffer);
+    const zBase = zv.byteOffset / 4;
+    const dyBase = dyv.byteOffset / 4;
     zv.fill(0);
     for (let b = 0; b < n; b++) {
       for (let q = 0; q < zH; q++) {
@@ -65,8 +69,8 @@ export function makeConv2DBackpropInput(stockConv2D: WasmKernelFunc): WasmKernel
         for (let r = 0; r < zW; r++) {
           const px = r + offW;
           if (px < 0 || px % sw !== 0 || px / sw >= ow) continue;
-          const src = ((b * oh + oy) * ow + px / sw) * outC;
-          zv.set(dyv.subarray(src, src + outC), ((b * zH + q) * zW + r) * outC);
+          const src = dyBase + ((b * oh + oy) * ow + px / sw) * outC;
+          heap.copyWithin(zBase + ((b * zH + q) * zW + r) * outC, src, src + outC);
         }
       }
     }
