@@ -7,7 +7,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
 import {IPoTToken} from "./interfaces/IPoTToken.sol";
 import {PoTHashes} from "./ledger/PoTHashes.sol";
-import {LedgerParams, JobRequest, Opening} from "./ledger/LedgerTypes.sol";
+import {LedgerParams, JobRequest, Opening, Settlement} from "./ledger/LedgerTypes.sol";
 import {PoTJury} from "./ledger/PoTJury.sol";
 
 /// @title The Proof of Training ledger: job escrow, declarations, headers, PoA, wrapped blocks
@@ -56,33 +56,38 @@ contract PoTLedger is EIP712 {
     uint8 internal constant FAULT_JUROR = 2;
 
     struct Job {
-        // slot 0
-        address employer;
+        // slot 0: everything a declaration reads
         uint64 deadline;
         uint32 stageSeconds;
-        // slot 1
-        uint128 escrow;
-        uint128 feePerStage;
-        // slot 2
         uint32 numStages;
         uint32 wrappedStages;
         uint16 c;
         uint16 k;
         uint8 status;
+        // slot 1
+        address employer;
+        // slot 2
+        uint128 escrow;
+        uint128 feePerStage;
         // slot 3
         bytes32 initialStateHash;
     }
 
+    /// @dev Stage records are a ring of two per job, indexed by stage parity and tagged with their stage:
+    /// stage s+2 may open only once stage s is wrapped, so a record is reused (no fresh storage slots per
+    /// stage). What claims and slashing need after the wrap is kept as one hash per stage (`settlementOf`).
     struct Stage {
         // slot 0: written when the stage opens, updated by every declaration
         uint64 deadline;
         uint64 closeBlock;
+        uint32 stage;
         uint16 declCount;
-        uint16 leadCount;
         uint8 phase;
         bool disputed;
         uint64 randBlock;
-        // slot 1: the first declared result, then the decided one
+        // slot 1: H(S_{stage-1}), written when the stage opens
+        bytes32 parent;
+        // slot 2: the first declared result, then the decided one
         bytes32 result;
         // slot 2..4: written by the header
         bytes32 rho;
@@ -94,9 +99,8 @@ contract PoTLedger is EIP712 {
         uint32 attestMask;
         // slot 6: committee of the round the attestation bitmap refers to
         bytes32 committeeHash;
-        // slot 7: written by the wrap
+        // slot 8: written by the wrap
         uint128 perDeclaration;
-        uint16 unclaimed;
     }
 
     // ------------------------------------------------------------------ immutables and state
@@ -126,7 +130,9 @@ contract PoTLedger is EIP712 {
     uint256 public immutable jurorSlash;
 
     mapping(uint64 jobId => Job) internal _jobs;
-    mapping(uint64 jobId => mapping(uint32 stage => Stage)) internal _stages;
+    mapping(uint64 jobId => Stage[2]) internal _stages;
+    /// @notice keccak256(abi.encode(Settlement)) of each wrapped stage (zero before its wrap).
+    mapping(uint64 jobId => mapping(uint32 stage => bytes32)) public settlementOf;
     /// @dev One slot per (job, staker, stage parity), reused across stages:
     /// stage (32 bits) | status (8 bits) | low 216 bits of keccak256(abi.encode(declarationHash, rand)).
     mapping(uint64 jobId => mapping(address staker => uint256[2])) internal _decls;
@@ -216,6 +222,8 @@ contract PoTLedger is EIP712 {
         address wrapper,
         uint64 timestamp
     );
+    /// @notice What claims and slashing of the stage's declarations pass back (its hash is `settlementOf`).
+    event StageSettled(uint64 indexed jobId, uint32 indexed stage, Settlement settlement);
     event HeaderVoided(uint64 indexed jobId, uint32 indexed stage, bytes32 headerHash, address builder);
     /// @notice `declarer`'s declaration opens against `rho`, not the header's rho: the header is voided
     /// and the stage goes to the jury.
@@ -284,6 +292,8 @@ contract PoTLedger is EIP712 {
     error DoesNotOpen(address declarer);
     error NotJury(address caller);
     error SameRho();
+    error NotSettled();
+    error SettlementMismatch();
     error ContestTooLate();
     error NothingToWithdraw();
     error TransferFailed();
@@ -440,11 +450,11 @@ contract PoTLedger is EIP712 {
         uint64 timestamp
     ) external {
         Job storage job = _liveJob(jobId);
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_OPEN) revert WrongPhase(st.phase);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        if (phase != PHASE_OPEN) revert WrongPhase(phase);
         if (_declarationsClosed(st)) revert DeclarationsClosedAt(st.closeBlock);
         if (resultHash == bytes32(0) || commitment == bytes32(0)) revert ZeroHash();
-        bytes32 parent = _parentOf(job, jobId, stage);
+        bytes32 parent = st.parent;
         if (parentHash != parent) revert WrongParent(parent, parentHash);
 
         bytes32 domain = _domainSeparatorV4();
@@ -467,16 +477,17 @@ contract PoTLedger is EIP712 {
             timestamp,
             msg.sender
         );
-        _decls[jobId][msg.sender][parity] = verifier.packDeclaration(stage, DECL_DECLARED, declHash, rand);
+        // stage (32) | status (8) | low 216 bits of keccak256(abi.encode(declHash, rand)), inline (no call)
+        _decls[jobId][msg.sender][parity] =
+            (uint256(stage) << 224) |
+            (uint256(DECL_DECLARED) << 216) |
+            (uint256(keccak256(abi.encode(declHash, rand))) & type(uint216).max);
 
         uint16 count = st.declCount + 1;
         st.declCount = count;
         if (count == 1) {
             st.result = resultHash;
-            st.leadCount = 1;
-        } else if (resultHash == st.result) {
-            st.leadCount += 1;
-        } else if (!st.disputed) {
+        } else if (!st.disputed && resultHash != st.result) {
             st.disputed = true;
         }
         emit Declared(jobId, stage, msg.sender, parentHash, resultHash, commitment, rand, timestamp);
@@ -493,11 +504,12 @@ contract PoTLedger is EIP712 {
     /// follow-the-coin from a block mined after this call). Anyone may call it.
     function requestJury(uint64 jobId, uint32 stage) external {
         _liveJob(jobId);
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_OPEN) revert WrongPhase(st.phase);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        if (phase != PHASE_OPEN) revert WrongPhase(phase);
         if (!st.disputed) revert NotDisputed();
         if (!_declarationsClosed(st)) revert NotClosed();
         st.phase = PHASE_JURY;
+        st.builder = address(0); // a builder of the record's previous stage is no voided builder here
         emit DeclarationsClosed(jobId, stage, uint64(block.number), st.result, true);
         jury.open(jobId, stage);
     }
@@ -507,8 +519,8 @@ contract PoTLedger is EIP712 {
     function onJuryDecided(uint64 jobId, uint32 stage, bytes32 resultHash, bytes32 rho) external {
         if (msg.sender != address(jury)) revert NotJury(msg.sender);
         _liveJob(jobId);
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_JURY) revert WrongPhase(st.phase);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        if (phase != PHASE_JURY) revert WrongPhase(phase);
         st.result = resultHash;
         st.rho = rho;
         st.phase = PHASE_DECIDED;
@@ -522,13 +534,13 @@ contract PoTLedger is EIP712 {
     /// the declarant's rho may submit it; the declarant is the one who does.
     function contest(uint64 jobId, uint32 stage, bytes32 rho, Opening calldata o) external {
         _liveJob(jobId);
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_HEADERED) revert WrongPhase(st.phase);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         if (block.number > uint256(st.randBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
             revert ContestTooLate();
         if (st.disputed) revert StageDisputed();
         if (rho == st.rho) revert SameRho();
-        (, bool opens) = _verifyDeclaration(jobId, stage, st.result, o, rho);
+        (, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         st.phase = PHASE_JURY;
         st.disputed = true;
@@ -559,8 +571,7 @@ contract PoTLedger is EIP712 {
         Opening[] calldata openings
     ) external {
         Job storage job = _liveJob(jobId);
-        Stage storage st = _stages[jobId][stage];
-        uint8 phase = st.phase;
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
         uint256 needed = job.c;
         if (phase == PHASE_OPEN) {
             if (!_declarationsClosed(st)) revert NotClosed();
@@ -574,14 +585,17 @@ contract PoTLedger is EIP712 {
         } else {
             revert WrongPhase(phase);
         }
-        if (stage > 1 && _stages[jobId][stage - 1].phase != PHASE_WRAPPED) revert PreviousStageNotWrapped();
+        if (stage > 1) {
+            (, uint8 prevPhase) = _rec(jobId, stage - 1);
+            if (prevPhase != PHASE_WRAPPED) revert PreviousStageNotWrapped();
+        }
         if (resultCid.length == 0) revert EmptyCid();
         if (openings.length < needed) revert TooFewOpenings(openings.length, needed);
 
         bytes32 domain = _domainSeparatorV4();
         _checkSeal(domain, PoTHashes.SEAL_HEADER, jobId, stage, timestamp);
 
-        bytes32 parent = _parentOf(job, jobId, stage);
+        bytes32 parent = st.parent;
         bytes32 result = st.result;
         uint256[] memory slots = new uint256[](openings.length);
         for (uint256 i = 0; i < openings.length; ++i) {
@@ -631,7 +645,7 @@ contract PoTLedger is EIP712 {
             opened,
             rb
         );
-        if (stage < job.numStages && _stages[jobId][stage + 1].phase == 0) {
+        if (stage < job.numStages && _stages[jobId][(stage + 1) & 1].stage != stage + 1) {
             _openStage(jobId, stage + 1, job.stageSeconds, result);
         }
     }
@@ -641,8 +655,8 @@ contract PoTLedger is EIP712 {
     /// the same rho.
     function voidHeader(uint64 jobId, uint32 stage) external {
         _liveJob(jobId);
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_HEADERED) revert WrongPhase(st.phase);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         if (block.number <= uint256(st.randBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
             revert PoaNotExpired();
         st.phase = PHASE_DECIDED;
@@ -660,8 +674,8 @@ contract PoTLedger is EIP712 {
         uint64 jobId,
         uint32 stage
     ) public view returns (uint32 round, address[] memory members, uint64 lastBlock) {
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_HEADERED) revert WrongPhase(st.phase);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         uint256 rb = st.randBlock;
         if (block.number <= rb) revert RandomnessNotReady(uint64(rb));
         uint256 r = (block.number - rb - 1) / poaWindowBlocks;
@@ -684,7 +698,7 @@ contract PoTLedger is EIP712 {
         _liveJob(jobId);
         (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
         uint256 idx = _indexOf(members, msg.sender);
-        Stage storage st = _stages[jobId][stage];
+        Stage storage st = _stages[jobId][stage & 1];
         bytes32 ch = keccak256(abi.encode(members));
         uint32 mask = st.attestMask;
         if (st.attestRound != round || st.committeeHash != ch) {
@@ -712,7 +726,7 @@ contract PoTLedger is EIP712 {
     ) external returns (bytes32 blockHash) {
         Job storage job = _liveJob(jobId);
         (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
-        Stage storage st = _stages[jobId][stage];
+        Stage storage st = _stages[jobId][stage & 1];
         if (keccak256(abi.encode(opened)) != st.openedHash) revert OpenedListMismatch();
         address[] memory attesters = _checkAttestations(jobId, stage, st, round, members, signatures);
 
@@ -760,10 +774,15 @@ contract PoTLedger is EIP712 {
 
     /// @notice Credits the share of a declaration that the header did not open but that opens against
     /// the stage's rho (so a builder cannot censor declarations). Anyone may submit it for `o.declarer`.
-    function claimDeclaration(uint64 jobId, uint32 stage, Opening calldata o) external {
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_WRAPPED) revert WrongPhase(st.phase);
-        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.result, o, st.rho);
+    /// @param st the stage's settlement, as its StageSettled event listed it
+    function claimDeclaration(
+        uint64 jobId,
+        uint32 stage,
+        Settlement calldata st,
+        Opening calldata o
+    ) external {
+        _checkSettlement(jobId, stage, st);
+        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, st.rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         _settle(jobId, stage, st, o.declarer, slot, DECL_CREDITED);
         _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
@@ -774,10 +793,16 @@ contract PoTLedger is EIP712 {
     /// stage's rho (a wrong result, or a commitment to another secret). Anyone may submit the proof: the
     /// declaration's data from its Declared event. The slashed stake goes to the caller; the
     /// declaration's reserved share returns to the employer.
-    function slashDeclaration(uint64 jobId, uint32 stage, bytes32 resultHash, Opening calldata o) external {
-        Stage storage st = _stages[jobId][stage];
-        if (st.phase != PHASE_WRAPPED) revert WrongPhase(st.phase);
-        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, resultHash, o, st.rho);
+    /// @param st the stage's settlement, as its StageSettled event listed it
+    function slashDeclaration(
+        uint64 jobId,
+        uint32 stage,
+        Settlement calldata st,
+        bytes32 resultHash,
+        Opening calldata o
+    ) external {
+        _checkSettlement(jobId, stage, st);
+        (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, resultHash, o, st.rho);
         if (opens && resultHash == st.result) revert NotAFault();
         _settle(jobId, stage, st, o.declarer, slot, DECL_SLASHED);
         uint256 share = st.perDeclaration;
@@ -786,11 +811,18 @@ contract PoTLedger is EIP712 {
         emit Slashed(jobId, stage, o.declarer, FAULT_DECLARATION, amount, msg.sender);
     }
 
-    /// @dev Checks that `o` (with `resultHash`) is the declaration stored for (jobId, declarer, stage),
-    /// still unsettled; returns its slot and whether it opens against `rho`.
+    function _checkSettlement(uint64 jobId, uint32 stage, Settlement calldata st) internal view {
+        bytes32 h = settlementOf[jobId][stage];
+        if (h == bytes32(0)) revert NotSettled();
+        if (keccak256(abi.encode(st)) != h) revert SettlementMismatch();
+    }
+
+    /// @dev Checks that `o` (with `parent`, `resultHash`) is the declaration stored for (jobId, declarer,
+    /// stage), still unsettled; returns its slot and whether it opens against `rho`.
     function _verifyDeclaration(
         uint64 jobId,
         uint32 stage,
+        bytes32 parent,
         bytes32 resultHash,
         Opening calldata o,
         bytes32 rho
@@ -800,7 +832,7 @@ contract PoTLedger is EIP712 {
             _domainSeparatorV4(),
             jobId,
             stage,
-            _parentOf(_jobs[jobId], jobId, stage),
+            parent,
             resultHash,
             rho,
             o,
@@ -812,13 +844,12 @@ contract PoTLedger is EIP712 {
     function _settle(
         uint64 jobId,
         uint32 stage,
-        Stage storage st,
+        Settlement calldata st,
         address declarer,
         uint256 slot,
         uint8 status
     ) internal {
         _decls[jobId][declarer][stage & 1] = (slot & ~(uint256(0xff) << 216)) | (uint256(status) << 216);
-        st.unclaimed -= 1;
         totalReserved -= st.perDeclaration;
     }
 
@@ -839,18 +870,23 @@ contract PoTLedger is EIP712 {
         return _jobs[jobId];
     }
 
-    function getStage(uint64 jobId, uint32 stage) external view returns (Stage memory) {
-        return _stages[jobId][stage];
+    /// @notice The live record of a stage: the current stage and the one before it of each job (an older
+    /// stage's record is reused; then this returns an empty record: read its settlement from events).
+    function getStage(uint64 jobId, uint32 stage) external view returns (Stage memory st) {
+        Stage storage r = _stages[jobId][stage & 1];
+        if (r.stage == stage) st = r;
     }
 
-    /// @notice H(S_{stage-1}) once fixed (zero while unknown).
+    /// @notice H(S_{stage-1}) of an open stage (zero while unknown, and once the stage's record is reused).
     function parentOf(uint64 jobId, uint32 stage) external view returns (bytes32) {
-        return _parentOf(_jobs[jobId], jobId, stage);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        return phase != 0 ? st.parent : bytes32(0);
     }
 
     /// @notice Whether the stage's declarations are closed now.
     function declarationsClosed(uint64 jobId, uint32 stage) external view returns (bool) {
-        return _declarationsClosed(_stages[jobId][stage]);
+        (Stage storage st, uint8 phase) = _rec(jobId, stage);
+        return phase != 0 && _declarationsClosed(st);
     }
 
     /// @notice The packed declaration slot of (jobId, staker, parity): stage, status, truncated hash.
@@ -871,17 +907,25 @@ contract PoTLedger is EIP712 {
         if (job.status != JOB_OPEN || block.timestamp >= job.deadline) revert JobNotOpen(jobId);
     }
 
-    function _parentOf(Job storage job, uint64 jobId, uint32 stage) internal view returns (bytes32) {
-        if (stage == 1) return job.initialStateHash;
-        Stage storage prev = _stages[jobId][stage - 1];
-        return prev.phase >= PHASE_HEADERED ? prev.result : bytes32(0);
+    /// @dev The ring record of (jobId, stage) and the stage's phase (0 if the record holds another stage).
+    function _rec(uint64 jobId, uint32 stage) internal view returns (Stage storage st, uint8 phase) {
+        st = _stages[jobId][stage & 1];
+        phase = st.stage == stage ? st.phase : 0;
     }
 
+    /// @dev Reuses the record of stage - 2 (wrapped by now): slot 0 is rewritten whole, the parent set;
+    /// every other field is written by the phase that reads it.
     function _openStage(uint64 jobId, uint32 stage, uint32 stageSeconds, bytes32 parent) internal {
-        Stage storage st = _stages[jobId][stage];
+        Stage storage st = _stages[jobId][stage & 1];
         uint64 deadline = uint64(block.timestamp) + stageSeconds;
         st.deadline = deadline;
+        st.closeBlock = 0;
+        st.stage = stage;
+        st.declCount = 0;
         st.phase = PHASE_OPEN;
+        st.disputed = false;
+        st.randBlock = 0;
+        st.parent = parent;
         emit StageOpened(jobId, stage, parent, deadline, lastBlockHash);
     }
 
@@ -901,9 +945,8 @@ contract PoTLedger is EIP712 {
         if (timestamp > block.timestamp || uint256(timestamp) + sealWindowSeconds <= block.timestamp) {
             revert SealTimestampOutOfWindow(timestamp, block.timestamp);
         }
-        uint256 stakeNow = staking.stakeOf(msg.sender);
+        (uint256 stakeNow, uint256 weight) = staking.sealWeightOf(msg.sender);
         if (stakeNow < minStake || stakeNow == 0) revert NotEnoughStake(stakeNow, minStake);
-        uint256 weight = staking.coinAgeOf(msg.sender);
         bytes32 k = PoTHashes.kernel(domain, kind, msg.sender, jobId, stage, timestamp);
         if (uint256(k) > PoTHashes.posTarget(weight, targetPerCoinSecond)) revert KernelAboveTarget();
     }
@@ -953,17 +996,18 @@ contract PoTLedger is EIP712 {
                     _credit(members[i], perMember, jobId, stage, ROLE_ATTESTER);
                 }
             }
-            uint256 unclaimed = declCount - opened.length;
             st.perDeclaration = uint128(perDecl);
-            st.unclaimed = uint16(unclaimed);
-            totalReserved += perDecl * unclaimed;
+            totalReserved += perDecl * (declCount - opened.length);
             if (dust != 0) _refund(jobId, job.employer, dust);
             for (uint256 i = 0; i < opened.length; ++i) {
                 _credit(opened[i], perDecl, jobId, stage, ROLE_DECLARANT);
             }
         } else {
-            st.unclaimed = uint16(st.declCount - opened.length);
+            st.perDeclaration = 0;
         }
+        Settlement memory settlement = Settlement(st.parent, st.result, st.rho, st.perDeclaration);
+        settlementOf[jobId][stage] = keccak256(abi.encode(settlement));
+        emit StageSettled(jobId, stage, settlement);
         uint256 parity = stage & 1;
         for (uint256 i = 0; i < opened.length; ++i) {
             address d = opened[i];
@@ -975,8 +1019,7 @@ contract PoTLedger is EIP712 {
 
     /// @dev A seal landed in a wrapped block: coinbase bounded by the coin age it consumed, then reset.
     function _consumeSeal(address staker, uint64 jobId, uint32 stage) internal {
-        uint256 age = staking.coinAgeOf(staker);
-        staking.resetCoinAge(staker);
+        uint256 age = staking.consumeCoinAge(staker);
         if (coinbasePerCoinAge == 0 || age == 0) return;
         // age * rate / 1e18, capped; a product that would overflow is above any cap.
         uint256 amount =

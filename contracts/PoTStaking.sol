@@ -38,12 +38,13 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// @notice Cap on the age part of coin age, in seconds.
     uint64 public immutable maxCoinAgeSeconds;
 
+    /// @dev `active` and `stakeSince` share one slot: a seal check (`sealWeightOf`) reads one slot.
     struct Staker {
         uint128 active; // counts for coin age and draws
-        uint128 unbonding; // waiting for release; still slashable
         uint64 stakeSince; // coin-age origin
-        uint64 unbondingReleaseAt; // earliest withdrawal of `unbonding`
         uint64 leaf; // 1-based leaf in the tree; 0 = never staked
+        uint128 unbonding; // waiting for release; still slashable
+        uint64 unbondingReleaseAt; // earliest withdrawal of `unbonding`
     }
 
     mapping(address staker => Staker) private _stakers;
@@ -184,6 +185,18 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         emit CoinAgeReset(staker, since);
     }
 
+    /// @notice Restarts `staker`'s coin age at now and returns the coin age it had (a seal it made landed in
+    /// a wrapped block: the coinbase is bounded by that age). Ledger only.
+    /// @param staker the staker whose coin age is consumed
+    /// @return age the coin age before the reset, in wei-seconds
+    function consumeCoinAge(address staker) external onlyLedger returns (uint256 age) {
+        Staker storage s = _stakers[staker];
+        age = _coinAge(s);
+        uint64 since = SafeCast.toUint64(block.timestamp);
+        s.stakeSince = since;
+        emit CoinAgeReset(staker, since);
+    }
+
     /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding, and sends it to
     /// `beneficiary`. Ledger only.
     /// @param staker the faulty staker
@@ -254,8 +267,13 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// @inheritdoc IPoTStaking
     /// @dev Equals `coinAge(stakeOf, stakeSinceOf, block.timestamp, maxCoinAgeSeconds)` of src/protocol/pos.ts.
     function coinAgeOf(address staker) external view returns (uint256) {
+        return _coinAge(_stakers[staker]);
+    }
+
+    /// @inheritdoc IPoTStaking
+    function sealWeightOf(address staker) external view returns (uint256 stake_, uint256 coinAge) {
         Staker storage s = _stakers[staker];
-        return uint256(s.active) * Math.min(block.timestamp - s.stakeSince, maxCoinAgeSeconds);
+        return (s.active, _coinAge(s));
     }
 
     /// @notice The timestamp `staker`'s coin age counts from.
@@ -328,6 +346,10 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     }
 
     // ------------------------------------------------------------------ internals
+
+    function _coinAge(Staker storage s) private view returns (uint256) {
+        return uint256(s.active) * Math.min(block.timestamp - s.stakeSince, maxCoinAgeSeconds);
+    }
 
     function _removeActive(Staker storage s, uint256 amount) private {
         uint256 active = s.active - amount;

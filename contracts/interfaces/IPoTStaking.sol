@@ -15,8 +15,14 @@ interface IPoTStaking {
     /// @notice Coin age weight of `staker` now: stakeOf * min(now - since, maxAge), in wei-seconds.
     function coinAgeOf(address staker) external view returns (uint256);
 
+    /// @notice Active stake and coin age of `staker` in one call (what a PoS seal check needs).
+    function sealWeightOf(address staker) external view returns (uint256 stake, uint256 coinAge);
+
     /// @notice Restarts `staker`'s coin age (a seal it made landed in a wrapped block). Ledger only.
     function resetCoinAge(address staker) external;
+
+    /// @notice Restarts `staker`'s coin age and returns the coin age it had. Ledger only.
+    function consumeCoinAge(address staker) external returns (uint256 age);
 
     /// @notice Takes up to `amount` of `staker`'s stake (active first, then unbonding) and sends it
     /// to `beneficiary`. Ledger only. Returns what was actually taken.

@@ -81,3 +81,16 @@ struct Opening {
     bytes32 rand;
     uint64 timestamp;
 }
+
+/// @notice What the ledger keeps of a wrapped stage, as one hash (`settlementOf`): the StageSettled event
+/// carries it, and claims and slashing of the stage's declarations pass it back.
+struct Settlement {
+    /// H(S_{stage-1})
+    bytes32 parent;
+    /// H(S_stage), the decided result
+    bytes32 result;
+    /// the stage's final training secret
+    bytes32 rho;
+    /// each declaration's share of the stage fee, in wei
+    uint256 perDeclaration;
+}

@@ -28,6 +28,7 @@ import {
   wrapStage,
   type DeclarationRecord,
   type LedgerFixture,
+  settlementOf,
 } from "./helpers/ledger-fixtures";
 
 async function declareAll(f: LedgerFixture, jobId: bigint, stage: number, n: number) {
@@ -53,11 +54,14 @@ describe("ledger: adversarial", () => {
       .withArgs(copier.address);
     await submitHeader(f, builder, jobId, 1, honest);
     await wrapStage(f, jobId, 1);
-    await expect(f.ledger.claimDeclaration(jobId, 1, copied)).to.be.revertedWithCustomError(
-      f.ledger,
-      "DoesNotOpen",
-    );
-    await expect(f.ledger.connect(f.outsider).slashDeclaration(jobId, 1, copied.resultHash, copied))
+    await expect(
+      f.ledger.claimDeclaration(jobId, 1, await settlementOf(f, jobId, 1), copied),
+    ).to.be.revertedWithCustomError(f.ledger, "DoesNotOpen");
+    await expect(
+      f.ledger
+        .connect(f.outsider)
+        .slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), copied.resultHash, copied),
+    )
       .to.emit(f.ledger, "Slashed")
       .withArgs(jobId, 1, copier.address, 1, f.params.ledger.declarationSlash, f.outsider.address);
     const [bal, owed] = await owedAndBalance(f);

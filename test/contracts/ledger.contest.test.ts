@@ -20,6 +20,7 @@ import {
   wrapStage,
   type DeclarationRecord,
   type LedgerFixture,
+  settlementOf,
 } from "./helpers/ledger-fixtures";
 
 const FAKE = "made-up";
@@ -82,12 +83,10 @@ describe("ledger: rho contest", () => {
       .and.to.emit(f.jury, "JuryRequested");
     let st = await f.ledger.getStage(jobId, 1);
     expect(st.phase).to.equal(2n); // jury
-    // No committee can wrap the voided header; stage 2 waits for the jury (its parent is unknown again).
+    // No committee can wrap the voided header. Stage 2 keeps its parent (the result is not in dispute,
+    // only rho): its declarations go on while the jury sits.
     await expect(f.ledger.committeeOf(jobId, 1)).to.be.revertedWithCustomError(f.ledger, "WrongPhase");
-    await expect(declare(f, f.miners[4], jobId, 2, { parent: hd.resultHash })).to.be.revertedWithCustomError(
-      f.ledger,
-      "WrongParent",
-    );
+    await declare(f, f.miners[4], jobId, 2, { parent: hd.resultHash });
 
     // The jury trains the stage: the true (result, rho) wins.
     await juryDecides(f, jobId, 1, hd.resultHash, rhoOf(jobId, 1));
@@ -112,7 +111,11 @@ describe("ledger: rho contest", () => {
     // Every colluder is slashed; their reserved shares return to the employer.
     const employerBefore = await f.ledger.claimable(f.employer.address);
     for (const d of cds) {
-      await expect(f.ledger.connect(f.outsider).slashDeclaration(jobId, 1, d.resultHash, d))
+      await expect(
+        f.ledger
+          .connect(f.outsider)
+          .slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), d.resultHash, d),
+      )
         .to.emit(f.ledger, "Slashed")
         .withArgs(jobId, 1, d.declarer, 1, 5n * E18, f.outsider.address);
     }
@@ -124,10 +127,9 @@ describe("ledger: rho contest", () => {
     expect(roles).to.include(1);
     expect(roles).to.include(2);
     expect(await f.ledger.claimable(honest.address)).to.be.gt(0n);
-    await expect(f.ledger.slashDeclaration(jobId, 1, hd.resultHash, hd)).to.be.revertedWithCustomError(
-      f.verifier,
-      "NotDeclared",
-    );
+    await expect(
+      f.ledger.slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), hd.resultHash, hd),
+    ).to.be.revertedWithCustomError(f.verifier, "NotDeclared");
     expect(await f.staking.stakeOf(honest.address)).to.equal(10_000n * E18);
     expect(await f.ledger.totalReserved()).to.equal(0n);
     const [bal, owed] = await owedAndBalance(f);
@@ -149,10 +151,18 @@ describe("ledger: rho contest", () => {
     await juryDecides(f, jobId, 1, honest[0].resultHash, rhoOf(jobId, 1));
     await submitHeader(f, f.miners[4], jobId, 1, honest.slice(1, 2));
     await wrapStage(f, jobId, 1);
-    await expect(f.ledger.slashDeclaration(jobId, 1, ld.resultHash, ld)).to.emit(f.ledger, "Slashed");
+    await expect(
+      f.ledger.slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), ld.resultHash, ld),
+    ).to.emit(f.ledger, "Slashed");
     // Honest declarations the new header left out still claim.
-    await expect(f.ledger.claimDeclaration(jobId, 1, honest[0])).to.emit(f.ledger, "RewardCredited");
-    await expect(f.ledger.claimDeclaration(jobId, 1, honest[2])).to.emit(f.ledger, "RewardCredited");
+    await expect(f.ledger.claimDeclaration(jobId, 1, await settlementOf(f, jobId, 1), honest[0])).to.emit(
+      f.ledger,
+      "RewardCredited",
+    );
+    await expect(f.ledger.claimDeclaration(jobId, 1, await settlementOf(f, jobId, 1), honest[2])).to.emit(
+      f.ledger,
+      "RewardCredited",
+    );
     const [bal, owed] = await owedAndBalance(f);
     expect(bal).to.equal(owed);
   });

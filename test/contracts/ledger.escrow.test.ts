@@ -21,6 +21,7 @@ import {
   wrapStage,
   type DeclarationRecord,
   type LedgerFixture,
+  settlementOf,
 } from "./helpers/ledger-fixtures";
 
 async function checkInvariants(f: LedgerFixture, stakers: string[]) {
@@ -188,10 +189,16 @@ describe("ledger: escrow", () => {
               const [j, s] = k.split("/").map(BigInt);
               for (const d of ds) {
                 try {
-                  await f.ledger.slashDeclaration(j, Number(s), d.resultHash, d);
+                  await f.ledger.slashDeclaration(
+                    j,
+                    Number(s),
+                    await settlementOf(f, j, Number(s)),
+                    d.resultHash,
+                    d,
+                  );
                 } catch {
                   try {
-                    await f.ledger.claimDeclaration(j, Number(s), d);
+                    await f.ledger.claimDeclaration(j, Number(s), await settlementOf(f, j, Number(s)), d);
                   } catch {
                     /* not settleable now */
                   }

@@ -17,6 +17,7 @@ import {
   submitHeader,
   wrapStage,
   type LedgerFixture,
+  settlementOf,
 } from "./helpers/ledger-fixtures";
 
 const WRONG = "colluded";
@@ -105,10 +106,11 @@ describe("ledger: jury", () => {
     const employerBefore = await f.ledger.claimable(f.employer.address);
     const perDeclaration = (await f.ledger.getStage(jobId, 1)).perDeclaration;
     for (const d of cds) {
-      await expect(f.ledger.connect(f.outsider).slashDeclaration(jobId, 1, d.resultHash, d)).to.emit(
-        f.ledger,
-        "Slashed",
-      );
+      await expect(
+        f.ledger
+          .connect(f.outsider)
+          .slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), d.resultHash, d),
+      ).to.emit(f.ledger, "Slashed");
     }
     // The unbonding colluder was slashed from its unbonding stake.
     const [unbonding] = await f.staking.unbondingOf(colluders[0].address);

@@ -25,6 +25,7 @@ import {
   wrapStage,
   type DeclarationRecord,
   type LedgerFixture,
+  settlementOf,
 } from "./helpers/ledger-fixtures";
 
 async function closedStage(f: LedgerFixture, n = 3) {
@@ -70,7 +71,24 @@ describe("ledger: revert paths", () => {
     await expect(declare(f, left, jobId, 3))
       .to.be.revertedWithCustomError(f.ledger, "UnsettledDeclaration")
       .withArgs(1);
-    await f.ledger.claimDeclaration(jobId, 1, ds[3]);
+    const settlement = await settlementOf(f, jobId, 1);
+    // Claims and slashes need the stage's settlement exactly as StageSettled listed it.
+    await expect(
+      f.ledger.claimDeclaration(
+        jobId,
+        1,
+        { ...settlement, perDeclaration: settlement.perDeclaration + 1n },
+        ds[3],
+      ),
+    ).to.be.revertedWithCustomError(f.ledger, "SettlementMismatch");
+    await expect(
+      f.ledger.slashDeclaration(jobId, 1, { ...settlement, rho: ethers.ZeroHash }, ds[3].resultHash, ds[3]),
+    ).to.be.revertedWithCustomError(f.ledger, "SettlementMismatch");
+    await expect(f.ledger.claimDeclaration(jobId, 3, settlement, ds[3])).to.be.revertedWithCustomError(
+      f.ledger,
+      "NotSettled",
+    );
+    await f.ledger.claimDeclaration(jobId, 1, settlement, ds[3]);
     await declare(f, left, jobId, 3);
   });
 

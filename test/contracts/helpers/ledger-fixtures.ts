@@ -268,3 +268,11 @@ export async function runStage(
 export async function owedAndBalance(f: LedgerFixture): Promise<[bigint, bigint]> {
   return [await ethers.provider.getBalance(await f.ledger.getAddress()), await f.ledger.totalOwed()];
 }
+
+/** The settlement of a wrapped stage, from its StageSettled event (what claims and slashes pass back). */
+export async function settlementOf(f: LedgerFixture, jobId: bigint, stage: number | bigint) {
+  const events = await f.ledger.queryFilter(f.ledger.filters.StageSettled(jobId, stage));
+  if (events.length === 0) throw new Error(`stage ${jobId}/${stage} is not settled`);
+  const s = events[events.length - 1].args.settlement;
+  return { parent: s.parent, result: s.result, rho: s.rho, perDeclaration: s.perDeclaration };
+}
