@@ -225,11 +225,17 @@ async function main(): Promise<void> {
   );
   const engineRow = (m: string) =>
     rows.find((r) => r.model.startsWith(m) && r.engine.startsWith("runStage"))!;
-  const goal = (name: string, r: Row, target: number) =>
-    `- ${name}: ${fmt(r.stepsPerSecond, 1)} steps/s wall, ${fmt(r.stepsPerCpuSecond, 1)} per CPU-second; goal ${target}: ` +
-    ((r.stepsPerCpuSecond ?? 0) >= target
-      ? "met"
-      : `not met (${(((r.stepsPerCpuSecond ?? 0) / target) * 100).toFixed(0)}% of it)`);
+  const goal = (name: string, r: Row, target: number) => {
+    const cpu = r.stepsPerCpuSecond ?? 0;
+    const wall = r.stepsPerSecond ?? 0;
+    const verdict =
+      wall >= target
+        ? "met (wall clock)"
+        : cpu >= target
+          ? "met per CPU-second, not in wall-clock time on this loaded machine"
+          : `not met (${((cpu / target) * 100).toFixed(0)}% of it per CPU-second)`;
+    return `- ${name}: ${fmt(wall, 1)} steps/s wall, ${fmt(cpu, 1)} per CPU-second; goal ${target}: ${verdict}`;
+  };
   const goalLines = [
     goal("MLP runStage", engineRow("MLP"), 350),
     goal("CNN runStage", engineRow("CNN"), 65),
