@@ -8,6 +8,7 @@ import { CliContext, type GlobalFlags } from "./context";
 import { formatCliError } from "./errors";
 import { registerDeployCommand, deployScriptPresent } from "./commands/deploy";
 import { registerJobCommands } from "./commands/job";
+import { registerMinerCommands } from "./commands/miner";
 import { registerNodeCommand } from "./commands/node";
 import { registerStakingCommands } from "./commands/staking";
 import { registerTokenCommands } from "./commands/token";
@@ -64,6 +65,7 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   registerTokenCommands(program, getContext);
   registerStakingCommands(program, getContext);
   registerJobCommands(program, getContext);
+  registerMinerCommands(program, getContext);
   return program;
 }
 

@@ -35,6 +35,11 @@ import { TrainerPool, cidFromHex, cidToHex } from "./trainer-pool";
 import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
 
 /** Options of `startMiner`. */
+/** Where a running miner writes its status each tick (read by `pot miner status`). */
+export function minerStatusPath(dataDir: string): string {
+  return join(dataDir, "miner-status.json");
+}
+
 export interface MinerOptions {
   readonly config: PotConfig;
   /** The signing account (default: the configured wallet). */
@@ -341,7 +346,7 @@ class MinerAgent implements MinerHandle {
   private writeStatus(): void {
     try {
       writeFileAtomic(
-        join(this.cfg.dataDir, "miner-status.json"),
+        minerStatusPath(this.cfg.dataDir),
         JSON.stringify({ ...this.status(), at: new Date().toISOString() }, null, 1),
       );
     } catch {

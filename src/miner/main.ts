@@ -9,9 +9,8 @@
  * POT_MINER_MIN_FEE_PER_STAGE (wei). Logs are JSON lines on stderr; SIGTERM/SIGINT stop it cleanly.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { loadConfig, type ConfigFlags } from "../config/load";
-import { startMiner } from "./agent";
+import { minerStatusPath, startMiner } from "./agent";
 
 function parseFlags(argv: string[]): ConfigFlags {
   const flags: Record<string, string | boolean> = {};
@@ -36,7 +35,7 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const [command, ...rest] = argv;
   const config = loadConfig({ flags: parseFlags(rest), env });
   if (command === "status") {
-    const path = join(config.dataDir, "miner-status.json");
+    const path = minerStatusPath(config.dataDir);
     if (!existsSync(path)) {
       process.stderr.write(`No miner status at ${path}: start a miner with this data directory first\n`);
       return 1;

@@ -1,0 +1,68 @@
+/** `pot miner start` and `pot miner status`: run a miner agent (src/miner) with the `pot` configuration. */
+import { existsSync, readFileSync } from "node:fs";
+import type { Command } from "commander";
+import { parseEther } from "viem";
+import { minerStatusPath, startMiner } from "../../miner/agent";
+import { parsePotAmount } from "../amounts";
+import type { CliContext } from "../context";
+import { CliUsageError } from "../errors";
+
+interface StartOptions {
+  stake?: string;
+  speculate: boolean;
+  dummy: boolean;
+  minFeePerStage?: string;
+}
+
+/** Registers `pot miner start|status`. */
+export function registerMinerCommands(program: Command, context: () => CliContext): void {
+  const miner = program
+    .command("miner")
+    .description("run a miner: stake, train stages, declare, build, attest, earn");
+
+  miner
+    .command("start")
+    .description("start a miner agent in the foreground (Ctrl-C stops it cleanly; state survives restarts)")
+    .option("--stake <pot>", "POT to keep staked (default: 10x the ledger's minimum stake)")
+    .option("--no-speculate", "do not train the next stage before the chain opens it (pipelining)")
+    .option("--no-dummy", "do not train the built-in dummy job when no employer job is open")
+    .option("--min-fee-per-stage <eth>", "ignore employer jobs paying less per stage (ETH)")
+    .action(async (opts: StartOptions) => {
+      const ctx = context();
+      const handle = await startMiner({
+        config: ctx.config,
+        account: await ctx.account(),
+        stakeWei: opts.stake === undefined ? undefined : parsePotAmount(opts.stake),
+        speculate: opts.speculate,
+        policy: {
+          idleDummy: opts.dummy,
+          minFeePerStageWei: opts.minFeePerStage === undefined ? 0n : parseEther(opts.minFeePerStage),
+        },
+      });
+      ctx.out.result({ ready: true, address: handle.address, dataDir: ctx.config.dataDir }, () => [
+        `Miner ${handle.address} running; data directory ${ctx.config.dataDir}`,
+        "Logs are JSON lines on stderr. Ctrl-C stops it.",
+      ]);
+      await new Promise<void>((resolve) => {
+        const stop = () => void handle.stop().then(resolve);
+        process.once("SIGTERM", stop);
+        process.once("SIGINT", stop);
+      });
+    });
+
+  miner
+    .command("status")
+    .description("print the status a miner with this data directory last wrote")
+    .action(() => {
+      const ctx = context();
+      const path = minerStatusPath(ctx.config.dataDir);
+      if (!existsSync(path)) {
+        throw new CliUsageError(
+          `No miner status at ${path}`,
+          "Start a miner with this data directory first (pot miner start --data-dir <dir>)",
+        );
+      }
+      const status = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      ctx.out.result(status, () => Object.entries(status).map(([k, v]) => `${k}: ${JSON.stringify(v)}`));
+    });
+}
