@@ -92,8 +92,10 @@ describe("miner agents on a hardhat node", function () {
     );
     expect(minerAddrs.filter((a) => who.has(a.toLowerCase())).length).to.be.greaterThan(0);
 
-    const balance = await net.provider.getBalance(net.addresses.ledger);
-    expect(balance).to.equal(await ledger.totalOwed());
+    // Read both at one block: with interval mining a withdrawal may land between two "latest" reads.
+    const at = await net.provider.getBlockNumber();
+    const balance = await net.provider.getBalance(net.addresses.ledger, at);
+    expect(balance).to.equal(await ledger.totalOwed({ blockTag: at }));
     const statuses = miners.map((m) => m.status());
     if (process.env.POT_TEST_LOGS) console.log(JSON.stringify({ dummyMs, jobMs, statuses }, null, 1));
     console.log(

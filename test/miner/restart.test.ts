@@ -137,7 +137,11 @@ describe("miner restart (SIGKILL after declaring)", function () {
     for (const hdr of headers as unknown as { args: { opened: string[] } }[]) {
       expect(hdr.args.opened.map((a) => a.toLowerCase())).to.include(childAddr.toLowerCase());
     }
-    expect(await net.provider.getBalance(net.addresses.ledger)).to.equal(await ledger.totalOwed());
+    // Read both at one block: with interval mining a withdrawal may land between two "latest" reads.
+    const at = await net.provider.getBlockNumber();
+    expect(await net.provider.getBalance(net.addresses.ledger, at)).to.equal(
+      await ledger.totalOwed({ blockTag: at }),
+    );
     expect(before).to.be.greaterThan(0);
     // The restarted process found the declaration it made before the kill in its data directory.
     const loaded = run.lines
