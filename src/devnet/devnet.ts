@@ -1,0 +1,410 @@
+/**
+ * A whole local PoT network made of real processes, for the demo, the end-to-end test and the scenarios:
+ *
+ *   hardhat node  (child: `hardhat node --hostname 127.0.0.1 --port 0`, interval mining)
+ *   pot deploy    (child, runs to completion: token, staking, ledger; writes <dir>/deployments.json)
+ *   N miners      (children: `node bin/pot.js ... miner start`, each with its own data dir and embedded IPFS)
+ *   employer      (in this process, src/devnet/employer.ts: embedded IPFS + createJob + serveJob)
+ *
+ * Every child's stdout+stderr goes to `<dir>/logs/<name>.log`. `stop()` ends every child (SIGTERM, then
+ * SIGKILL after a grace period) and removes `dir` unless `keep` was set.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { privateKeyToAccount } from "viem/accounts";
+import type { Address } from "viem";
+import { connectPot, type PotSession } from "../chain/contracts";
+import { loadConfig, PROJECT_ROOT } from "../config/load";
+import type { PotConfig } from "../config/types";
+import type { LedgerHandle } from "../employer/ledger";
+import { ManagedProcess, runToCompletion, type LogRecord } from "./process";
+import { formatTails, waitFor } from "./wait";
+
+/** A funded development account of the node (Hardhat's public test keys). */
+export interface DevAccount {
+  readonly address: Address;
+  readonly privateKey: `0x${string}`;
+}
+
+/** Options of `startDevnet`. */
+export interface DevnetOptions {
+  /** Working directory (default: a new temp dir `pot-devnet-*`). */
+  readonly dir?: string;
+  /** Keep `dir` (logs, data dirs) after `stop()` (default false; a given `dir` is always kept). */
+  readonly keep?: boolean;
+  /** Interval mining period of the node in ms (default 500; the miners need blocks to advance). */
+  readonly blockIntervalMs?: number;
+  /** Called with progress notes ("node listening at ..."). */
+  readonly onNote?: (message: string) => void;
+  /** Grace period between SIGTERM and SIGKILL in `stop()` (default 5000 ms). */
+  readonly stopGraceMs?: number;
+  /** Timeout of the node start and the deployment (default 180 s). */
+  readonly startTimeoutMs?: number;
+}
+
+/** Options of `startMiners` (each miner is `node bin/pot.js ... miner start`). */
+export interface MinerOptions {
+  /** Dev account indices to mine with (default 1..count). */
+  readonly accounts?: readonly number[];
+  /** Pin miner i to CPU `cpus[i % cpus.length]` with `taskset -c` when taskset exists. */
+  readonly cpus?: readonly number[];
+  /** Pipelining (default true). */
+  readonly speculate?: boolean;
+  /** Train the built-in dummy job when idle (default false: the devnet deployment has no built-in dummy S_0). */
+  readonly dummy?: boolean;
+  /** Extra environment (e.g. POT_MINER_STAKE). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Polling interval of the miners in ms (default 200). */
+  readonly pollingIntervalMs?: number;
+  /** Confirmations the miners wait for (default 1). */
+  readonly confirmations?: number;
+  /** Log level (default info). */
+  readonly logLevel?: "error" | "warn" | "info" | "debug";
+  /** Time for every miner to print `ready` (default 180 s). */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A miner child process. */
+export interface DevnetMiner {
+  readonly index: number;
+  readonly account: DevAccount;
+  readonly dataDir: string;
+  readonly process: ManagedProcess;
+  /** Its JSON log records so far (the in-memory tail). */
+  records(): LogRecord[];
+}
+
+/** A running devnet. */
+export interface Devnet {
+  readonly dir: string;
+  readonly logsDir: string;
+  readonly url: string;
+  readonly chainId: number;
+  readonly accounts: readonly DevAccount[];
+  readonly deploymentsFile: string;
+  readonly deployBlock: bigint;
+  readonly contracts: { readonly token: Address; readonly staking: Address; readonly ledger: Address };
+  readonly node: ManagedProcess;
+  readonly miners: DevnetMiner[];
+  /** Every child process started so far (node, miners, helpers). */
+  readonly processes: ManagedProcess[];
+  /** The `pot` configuration of dev account `index` (data dir `<dir>/<dataDirName>`). */
+  config(index: number, dataDirName?: string): PotConfig;
+  /** A signing session of dev account `index` (read-only with `index` undefined). */
+  session(index?: number): Promise<PotSession>;
+  /** The ledger handle the employer/verify libraries take. */
+  ledgerHandle(): Promise<LedgerHandle>;
+  /** Starts `count` miners (see MinerOptions) and waits until each printed `ready`. */
+  startMiners(count: number, options?: MinerOptions): Promise<DevnetMiner[]>;
+  /** Runs `node bin/pot.js <args>` against this devnet to completion; resolves with its parsed `--json` result. */
+  pot(
+    args: readonly string[],
+    o?: { account?: number; dataDir?: string; timeoutMs?: number; name?: string },
+  ): Promise<unknown>;
+  /** Polls with a timeout; on timeout the error holds the tails of every process's log. */
+  waitFor<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number): Promise<T>;
+  /** The tails of every process's log. */
+  tails(lines?: number): string;
+  /** Registers a cleanup to run first in `stop()` (e.g. closing an employer's IPFS node). */
+  onStop(fn: () => Promise<void>): void;
+  /** Kills every child (SIGTERM, then SIGKILL), runs the cleanups, removes `dir` unless kept. Idempotent. */
+  stop(): Promise<void>;
+}
+
+const BIN = join(PROJECT_ROOT, "bin", "pot.js");
+
+/** The environment for children: this process's, minus every POT_* and HARDHAT_NETWORK, plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith("POT_") && k !== "HARDHAT_NETWORK") env[k] = v;
+  return { ...env, ...extra };
+}
+
+/** Starts a hardhat node child, deploys PoT with `pot deploy`, and returns the devnet (no miners yet). */
+export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), "pot-devnet-"));
+  const removeDir = options.dir === undefined && options.keep !== true;
+  const logsDir = join(dir, "logs");
+  mkdirSync(logsDir, { recursive: true });
+  const note = options.onNote ?? (() => {});
+  const processes: ManagedProcess[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
+  const miners: DevnetMiner[] = [];
+  const timeout = options.startTimeoutMs ?? 180_000;
+  let stopped: Promise<void> | undefined;
+
+  const stop = () =>
+    (stopped ??= (async () => {
+      for (const fn of cleanups.reverse()) await fn().catch(() => undefined);
+      // Miners and helpers first, the node last (miners stop cleanly while the chain still answers).
+      const others = processes.filter((p) => p !== node);
+      await Promise.all(others.map((p) => p.stop(options.stopGraceMs ?? 5_000)));
+      await node?.stop(options.stopGraceMs ?? 5_000);
+      if (removeDir) rmSync(dir, { recursive: true, force: true });
+    })());
+
+  // 1. The chain.
+  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
+  const node: ManagedProcess = new ManagedProcess({
+    name: "hardhat-node",
+    command: process.execPath,
+    args: [cli, "node", "--hostname", "127.0.0.1", "--port", "0"],
+    cwd: PROJECT_ROOT,
+    env: childEnv(),
+    logFile: join(logsDir, "hardhat-node.log"),
+    tailLines: 200,
+  });
+  processes.push(node);
+  const accounts: DevAccount[] = [];
+  let url: string | undefined;
+  let pending: Address | undefined;
+  let ready = false;
+  const off = node.onOutput((line) => {
+    const started = /JSON-RPC server at (http:\/\/[^\s/]+)\/?/.exec(line);
+    if (started) url = started[1];
+    const account = /Account #\d+: (0x[0-9a-fA-F]{40})/.exec(line);
+    if (account) pending = account[1] as Address;
+    const key = /Private Key: (0x[0-9a-fA-F]{64})/.exec(line);
+    if (key && pending) {
+      accounts.push({ address: pending, privateKey: key[1] as `0x${string}` });
+      pending = undefined;
+    }
+    if (url !== undefined && accounts.length > 0 && /WARNING|never send/i.test(line)) ready = true;
+  });
+  try {
+    await waitFor("the hardhat node to listen", async () => ready, {
+      timeoutMs: timeout,
+      everyMs: 100,
+      logs: [node],
+      mustStayUp: [node],
+    });
+    off();
+    const rpcUrl = url!;
+    if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(rpcUrl))
+      throw new Error(`the node is not on loopback: ${rpcUrl}`);
+    note(`hardhat node listening at ${rpcUrl} (${accounts.length} dev accounts); log ${node.logFile}`);
+
+    const rpc = async (method: string, params: unknown[] = []) => {
+      const res = await fetch(rpcUrl, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
+      });
+      const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+      if (body.error) throw new Error(`${method}: ${body.error.message}`);
+      return body.result;
+    };
+    // Automine stays on (a transaction is mined at once); interval mining adds a block every period so
+    // block-counted phases (declaration close, builder ranks, committee randomness) advance when idle.
+    await rpc("evm_setIntervalMining", [options.blockIntervalMs ?? 500]);
+
+    // 2. The contracts, with `pot deploy` (it loads the Hardhat runtime in its own process).
+    const deploymentsFile = join(dir, "deployments.json");
+    const potEnv = (extra: Record<string, string> = {}) => childEnv({ POT_LOCAL_RPC_URL: rpcUrl, ...extra });
+    const potArgs = (dataDir: string, key?: string) => [
+      "--network",
+      "localhost",
+      "--rpc-url",
+      rpcUrl,
+      "--deployments",
+      deploymentsFile,
+      "--data-dir",
+      dataDir,
+      ...(key ? ["--private-key", key] : []),
+    ];
+    const runPot = async (
+      args: readonly string[],
+      o: { account?: number; dataDir?: string; timeoutMs?: number; name?: string } = {},
+    ): Promise<unknown> => {
+      const name = o.name ?? `pot-${args[0]}-${Date.now()}`;
+      const dataDir = o.dataDir ?? join(dir, "cli");
+      mkdirSync(dataDir, { recursive: true });
+      const out = await runToCompletion(
+        {
+          name,
+          command: process.execPath,
+          args: [
+            BIN,
+            ...potArgs(dataDir, o.account === undefined ? undefined : accounts[o.account].privateKey),
+            "--json",
+            ...args,
+          ],
+          cwd: PROJECT_ROOT,
+          env: potEnv(),
+          logFile: join(logsDir, `${name}.log`),
+        },
+        o.timeoutMs ?? timeout,
+      );
+      const text = out.join("\n");
+      const start = text.indexOf("{");
+      return start < 0 ? undefined : (JSON.parse(text.slice(start)) as unknown);
+    };
+    note("deploying PoT (pot deploy)...");
+    const deployed = (await runPot(["deploy", "--force"], { name: "pot-deploy" })) as {
+      deployBlock: number | string;
+      contracts: { token: Address; staking: Address; ledger: Address };
+    };
+    if (!existsSync(deploymentsFile)) throw new Error(`pot deploy did not write ${deploymentsFile}`);
+    const contracts = {
+      token: deployed.contracts.token,
+      staking: deployed.contracts.staking,
+      ledger: deployed.contracts.ledger,
+    };
+    const deployBlock = BigInt(
+      deployed.deployBlock ??
+        (JSON.parse(readFileSync(deploymentsFile, "utf8")) as { deployBlock: number }).deployBlock,
+    );
+    note(`PoT deployed at block ${deployBlock}: ledger ${contracts.ledger}`);
+
+    const config = (index: number, dataDirName = `account-${index}`): PotConfig =>
+      loadConfig({
+        flags: {
+          network: "localhost",
+          rpcUrl,
+          deployments: deploymentsFile,
+          dataDir: join(dir, dataDirName),
+          privateKey: accounts[index]?.privateKey,
+        },
+        env: { POT_LOCAL_RPC_URL: rpcUrl, POT_CONFIRMATIONS: "0", POT_POLLING_INTERVAL_MS: "250" },
+      });
+    const sessions = new Map<string, Promise<PotSession>>();
+    const session = (index?: number): Promise<PotSession> => {
+      const key = String(index ?? "read");
+      let s = sessions.get(key);
+      if (s === undefined) {
+        s =
+          index === undefined
+            ? connectPot(
+                loadConfig({
+                  flags: {
+                    network: "localhost",
+                    rpcUrl,
+                    deployments: deploymentsFile,
+                    dataDir: join(dir, "cli"),
+                  },
+                  env: { POT_LOCAL_RPC_URL: rpcUrl },
+                }),
+              )
+            : connectPot(config(index), privateKeyToAccount(accounts[index].privateKey));
+        sessions.set(key, s);
+      }
+      return s;
+    };
+    const wait = <T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs: number) =>
+      waitFor(what, fn, { timeoutMs, logs: processes, mustStayUp: [node] });
+
+    const devnet: Devnet = {
+      dir,
+      logsDir,
+      url: rpcUrl,
+      chainId: 31337,
+      accounts,
+      deploymentsFile,
+      deployBlock,
+      contracts,
+      node,
+      miners,
+      processes,
+      config,
+      session,
+      async ledgerHandle() {
+        const s = await session();
+        return { client: s.publicClient, ledger: s.contracts.ledger!, fromBlock: deployBlock };
+      },
+      async startMiners(count, mo = {}) {
+        const indices = mo.accounts ?? Array.from({ length: count }, (_, i) => miners.length + i + 1);
+        if (indices.some((i) => i <= 0 || i >= accounts.length))
+          throw new Error(`miner accounts must be dev accounts 1..${accounts.length - 1}`);
+        await fundMiners(indices);
+        const taskset = mo.cpus !== undefined && mo.cpus.length > 0 && existsSync("/usr/bin/taskset");
+        const started: DevnetMiner[] = [];
+        for (const [n, index] of indices.entries()) {
+          const name = `miner-${index}`;
+          const dataDir = join(dir, name);
+          mkdirSync(dataDir, { recursive: true });
+          const args = [
+            BIN,
+            ...potArgs(dataDir, accounts[index].privateKey),
+            "--json",
+            "--log-level",
+            mo.logLevel ?? "info",
+            "miner",
+            "start",
+            ...(mo.speculate === false ? ["--no-speculate"] : []),
+            ...(mo.dummy === true ? [] : ["--no-dummy"]),
+          ];
+          const cpu = taskset ? mo.cpus![n % mo.cpus!.length] : undefined;
+          const p = new ManagedProcess({
+            name,
+            command: cpu === undefined ? process.execPath : "taskset",
+            args: cpu === undefined ? args : ["-c", String(cpu), process.execPath, ...args],
+            cwd: PROJECT_ROOT,
+            env: potEnv({
+              POT_CONFIRMATIONS: String(mo.confirmations ?? 1),
+              POT_POLLING_INTERVAL_MS: String(mo.pollingIntervalMs ?? 200),
+              ...(mo.env ?? {}),
+            }),
+            logFile: join(logsDir, `${name}.log`),
+            tailLines: 2_000,
+          });
+          processes.push(p);
+          const m: DevnetMiner = {
+            index,
+            account: accounts[index],
+            dataDir,
+            process: p,
+            records: () => p.records(),
+          };
+          started.push(m);
+          miners.push(m);
+        }
+        await Promise.all(
+          started.map((m) =>
+            waitFor(
+              `${m.process.name} to start (print "ready")`,
+              async () => m.process.tail(2_000).some((l) => /"ready":\s*true/.test(l)),
+              {
+                timeoutMs: mo.readyTimeoutMs ?? 180_000,
+                logs: [m.process],
+                mustStayUp: [m.process, node],
+              },
+            ),
+          ),
+        );
+        note(
+          `${started.length} miner(s) ready: ${started.map((m) => `${m.process.name} ${m.account.address}`).join(", ")}`,
+        );
+        return started;
+      },
+      pot: runPot,
+      waitFor: wait,
+      tails: (lines = 15) => formatTails(processes, lines),
+      onStop(fn) {
+        cleanups.push(fn);
+      },
+      stop,
+    };
+
+    /** Each miner account gets test POT from the faucet when it holds less than 1,000 POT. */
+    async function fundMiners(indices: readonly number[]): Promise<void> {
+      for (const index of indices) {
+        const s = await session(index);
+        const me = accounts[index].address;
+        const balance = (await s.publicClient.readContract({
+          ...s.contracts.token,
+          functionName: "balanceOf",
+          args: [me],
+        } as never)) as bigint;
+        if (balance >= 1_000n * 10n ** 18n) continue;
+        await s.sender!.send({ ...s.contracts.token, functionName: "faucet", args: [] });
+        note(`funded ${me} from the faucet`);
+      }
+    }
+    return devnet;
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
