@@ -1,6 +1,6 @@
 /** Figures read from the devnet's chain: gas spent, a job's stages and rewards, the escrow invariant. */
 import type { Address, PublicClient } from "viem";
-import { readJob, readJobEvents, readTotalOwed, REWARD_ROLE, type LedgerHandle } from "../employer/ledger";
+import { readJob, readJobEvents, REWARD_ROLE, type LedgerHandle } from "../employer/ledger";
 
 /** Gas of every transaction in blocks `[from, to]`. */
 export interface GasSpent {
@@ -51,11 +51,17 @@ export interface JobSummary {
 
 /** Reads a job's summary from the chain. */
 export async function jobSummary(h: LedgerHandle, jobId: bigint): Promise<JobSummary> {
+  // Balance and totalOwed at one block: a withdrawal landing between two "latest" reads would skew them.
+  const at = await h.client.getBlockNumber();
   const [events, job, totalOwed, ledgerBalance] = await Promise.all([
     readJobEvents(h, jobId),
     readJob(h, jobId),
-    readTotalOwed(h),
-    h.client.getBalance({ address: h.ledger.address }),
+    h.client.readContract({
+      ...h.ledger,
+      functionName: "totalOwed",
+      blockNumber: at,
+    } as never) as Promise<bigint>,
+    h.client.getBalance({ address: h.ledger.address, blockNumber: at }),
   ]);
   const wrapped = events.stages.filter((s) => s.wrapped !== undefined);
   const byKey = new Map<string, { account: Address; role: string; amount: bigint }>();
