@@ -1,0 +1,198 @@
+/**
+ * Pipelining benchmark: does a job's wall time approach its pure training time?
+ *
+ *   node -r ts-node/register/transpile-only scripts/bench/pipeline.ts [--stages 20] [--steps 1000]
+ *        [--batch 64] [--hidden 128] [--out docs/bench/pipeline.md] [--keep]
+ *
+ * 1. Solo: one process runs the job's 20 stages back to back with `runStageWith` (the miner's training
+ *    call, rho included) on the same spec and batches: the solo training time.
+ * 2. Network: a devnet (hardhat node, `pot deploy`) with TWO miner processes, pinned to CPU 0 and CPU 1 with
+ *    `taskset -c` when available, runs the same job with C=2, K=2 (both miners declare every stage, both
+ *    sit on every committee). Job wall time = from createJob's block to the last stage's BlockWrapped,
+ *    in wall-clock time seen by this process.
+ * Goal: job wall time <= 1.25 x solo training time. Also stages finalized per minute and gas per stage
+ * (gas of every transaction after createJob's block / stages). The miners' `stage trained` logs give each
+ * miner's training time and how many stages it trained speculatively (pipelining).
+ */
+import { cpus } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { PROJECT_ROOT } from "../../src/config/load";
+import {
+  gasSpent,
+  jobSummary,
+  mnistJobInput,
+  startDevnet,
+  startEmployer,
+  type Devnet,
+} from "../../src/devnet";
+import { batchesPerStageFor, buildSpec, estimateJob, stageBatches } from "../../src/employer";
+import { initialState, prepareJob, runStageWith, Trainer } from "../../src/ml";
+
+interface Args {
+  stages: number;
+  steps: number;
+  batch: number;
+  hidden: number;
+  out: string;
+  keep: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    stages: 20,
+    steps: 1000,
+    batch: 64,
+    hidden: 128,
+    out: join(PROJECT_ROOT, "docs", "bench", "pipeline.md"),
+    keep: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const f = argv[i];
+    if (f === "--keep") a.keep = true;
+    else if (f === "--out") a.out = argv[++i];
+    else if (["--stages", "--steps", "--batch", "--hidden"].includes(f)) {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v < 1) throw new Error(`${f} needs a positive integer`);
+      a[f.slice(2) as "stages" | "steps" | "batch" | "hidden"] = v;
+    } else throw new Error(`unknown flag ${f}`);
+  }
+  return a;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const say = (s: string) => console.log(s);
+  const input = await mnistJobInput({
+    stages: args.stages,
+    stepsPerStage: args.steps,
+    batchSize: args.batch,
+    hidden: args.hidden,
+    c: 2,
+    k: 2,
+    optimizer: { name: "sgd", learningRate: 0.05 },
+    stageSeconds: 120,
+  });
+
+  // 1. Solo training time, same spec and batches as the job.
+  const plan = estimateJob(input);
+  const spec = await buildSpec(input, plan);
+  const batches = stageBatches(input.dataset.train, {
+    numStages: plan.numStages,
+    stepsPerStage: plan.stepsPerStage,
+    batchSize: plan.batchSize,
+    batchesPerStage: batchesPerStageFor(plan, input.dataset.train),
+    seed: input.seed,
+  });
+  const job0 = await prepareJob(spec);
+  const trainer = new Trainer(job0.spec, job0.model);
+  let state = await initialState(spec);
+  const domain = `0x${"11".repeat(32)}` as const;
+  const tSolo = Date.now();
+  for (let s = 0; s < plan.numStages; s++)
+    state = runStageWith(trainer, state, batches[s], { domain, jobId: 1n, stage: s + 1 }).state;
+  const soloSeconds = (Date.now() - tSolo) / 1000;
+  trainer.dispose();
+  say(
+    `solo: ${plan.numStages} stages x ${plan.stepsPerStage} steps (batch ${plan.batchSize}, MLP 784-${args.hidden}-10) in ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage)`,
+  );
+
+  // 2. The same job on a devnet with two pinned miners.
+  let devnet: Devnet | undefined;
+  const stop = async () => {
+    await devnet?.stop();
+  };
+  process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  try {
+    devnet = await startDevnet({ keep: args.keep, onNote: (m) => say(`  ${m}`) });
+    const miners = await devnet.startMiners(2, { cpus: [0, 1] });
+    const employer = await startEmployer(devnet, devnet.accounts.length - 1);
+    const job = await employer.createJob(input);
+    const created = await employer.session.publicClient.getTransactionReceipt({ hash: job.txHash });
+    const tJob = Date.now();
+    say(`job ${job.jobId} created at block ${created.blockNumber}`);
+    const h = employer.handle;
+    let lastCount = 0;
+    await devnet.waitFor(
+      "the benchmark job to finish",
+      async () => {
+        const s = await jobSummary(h, job.jobId);
+        if (s.wrappedStages.length !== lastCount) {
+          lastCount = s.wrappedStages.length;
+          say(
+            `  +${((Date.now() - tJob) / 1000).toFixed(1)} s: ${lastCount}/${plan.numStages} stages wrapped`,
+          );
+        }
+        return s.status === "finished";
+      },
+      Math.max(600_000, soloSeconds * 10_000),
+    );
+    const jobSeconds = (Date.now() - tJob) / 1000;
+    const gas = await gasSpent(h.client, created.blockNumber + 1n);
+    const summary = await jobSummary(h, job.jobId);
+    const perMiner = miners.map((m) => {
+      const trained = m
+        .records()
+        .filter((r) => r.msg === "stage trained" && String(r.jobId) === String(job.jobId));
+      return {
+        name: m.process.name,
+        trained: trained.length,
+        speculative: trained.filter((r) => r.speculative === true).length,
+        trainingSeconds: trained.reduce((a, r) => a + Number(r.ms ?? 0), 0) / 1000,
+        dropped: m
+          .records()
+          .filter((r) => r.msg === "result dropped" || r.msg === "speculative training cancelled").length,
+      };
+    });
+    const ratio = jobSeconds / soloSeconds;
+    const perMinute = (summary.wrappedStages.length / jobSeconds) * 60;
+    const gasPerStage = gas.gasUsed / BigInt(summary.wrappedStages.length);
+    const goalMet = ratio <= 1.25;
+    say("");
+    say(`solo training time     ${soloSeconds.toFixed(1)} s`);
+    say(
+      `job wall time          ${jobSeconds.toFixed(1)} s  (ratio ${ratio.toFixed(2)}x; goal <= 1.25x: ${goalMet ? "met" : "MISSED"})`,
+    );
+    say(`stages per minute      ${perMinute.toFixed(2)}`);
+    say(`gas per stage          ${gasPerStage} (${gas.gasUsed} in ${gas.transactions} txs after createJob)`);
+    for (const m of perMiner)
+      say(
+        `${m.name.padEnd(22)} trained ${m.trained} stages (${m.speculative} speculatively), ${m.trainingSeconds.toFixed(1)} s training, ${m.dropped} dropped/cancelled`,
+      );
+
+    const cpu = cpus()[0]?.model ?? "unknown CPU";
+    const md = `# Pipelining benchmark
+
+Written by \`node -r ts-node/register/transpile-only scripts/bench/pipeline.ts ${process.argv.slice(2).join(" ")}\`
+on ${new Date().toISOString().slice(0, 10)}.
+
+Machine: ${cpus().length} cores (${cpu}), Node ${process.version}, ${process.platform}. Miners pinned with
+\`taskset -c 0\` / \`-c 1\`${devnet.miners.length > 0 ? "" : ""}; the hardhat node and this process (employer, IPFS) float.
+
+Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${plan.stepsPerStage} steps x batch ${plan.batchSize}, C=2, K=2, two miner processes
+(src/devnet: hardhat node with 500 ms interval mining, miners with 1 confirmation and 200 ms polling).
+
+| figure | value |
+| --- | --: |
+| solo training time (${plan.numStages} x runStageWith, one process) | ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage) |
+| job wall time (createJob block to last wrap) | ${jobSeconds.toFixed(1)} s |
+| ratio (goal <= 1.25) | **${ratio.toFixed(2)}x** (${goalMet ? "met" : "missed"}) |
+| stages finalized per minute | ${perMinute.toFixed(2)} |
+| gas per stage (all txs after createJob / stages) | ${gasPerStage} |
+
+| miner | stages trained | speculatively | training time | dropped / cancelled |
+| --- | --: | --: | --: | --: |
+${perMiner.map((m) => `| ${m.name} | ${m.trained} | ${m.speculative} | ${m.trainingSeconds.toFixed(1)} s | ${m.dropped} |`).join("\n")}
+`;
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, md);
+    say(`wrote ${args.out}`);
+  } finally {
+    await stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`pipeline bench failed: ${(error as Error).message}`);
+  process.exitCode = 1;
+});
