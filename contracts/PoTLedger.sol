@@ -99,8 +99,6 @@ contract PoTLedger is EIP712 {
         uint32 attestMask;
         // slot 6: committee of the round the attestation bitmap refers to
         bytes32 committeeHash;
-        // slot 8: written by the wrap
-        uint128 perDeclaration;
     }
 
     // ------------------------------------------------------------------ immutables and state
@@ -131,7 +129,9 @@ contract PoTLedger is EIP712 {
 
     mapping(uint64 jobId => Job) internal _jobs;
     mapping(uint64 jobId => Stage[2]) internal _stages;
-    /// @notice keccak256(abi.encode(Settlement)) of each wrapped stage (zero before its wrap).
+    /// @notice The settlement word of each wrapped stage (zero before its wrap): the top 216 bits of
+    /// keccak256(abi.encode(Settlement)) | claimed flags in the low 40 bits (bit 0 builder, bit 1 + i
+    /// committee member i).
     mapping(uint64 jobId => mapping(uint32 stage => bytes32)) public settlementOf;
     /// @dev One slot per (job, staker, stage parity), reused across stages:
     /// stage (32 bits) | status (8 bits) | low 216 bits of keccak256(abi.encode(declarationHash, rand)).
@@ -142,7 +142,8 @@ contract PoTLedger is EIP712 {
 
     /// @notice Sum of the unspent escrow of open jobs.
     uint256 public totalEscrow;
-    /// @notice Sum of declaration shares set aside at wraps, not yet claimed or released.
+    /// @notice Sum of the stage fees set aside at wraps (builder, committee and declaration shares), not
+    /// yet claimed or released.
     uint256 public totalReserved;
     /// @notice Sum of `claimable`.
     uint256 public totalClaimable;
@@ -295,6 +296,7 @@ contract PoTLedger is EIP712 {
     error NotSettled();
     error SettlementMismatch();
     error ContestTooLate();
+    error AlreadyClaimed();
     error NothingToWithdraw();
     error TransferFailed();
 
@@ -715,8 +717,10 @@ contract PoTLedger is EIP712 {
     /// @notice Wraps a headered stage into the next block of the global chain (seed 002, Algorithm 2
     /// step 5): the caller is a member of the current committee; every other member attested, by
     /// transaction this round or by an EIP-712 signature in `signatures` (indexed like the committee;
-    /// empty for the caller and for members who attested by transaction). Credits the rewards, mints
-    /// the coinbase and resets the coin age of the builder and of every opened declaration.
+    /// empty for the caller and for members who attested by transaction). Resets the coin age of every
+    /// opened declaration (the builder's is among them) and records the stage's payout as one settlement
+    /// word (StageSettled); nobody is credited here: the builder, each member and each declaration claims
+    /// its own share (and coinbase) later (`claimBuilder`, `claimAttester`, `claimDeclaration`).
     /// @param opened the declarers the header opened, as HeaderSubmitted listed them
     function wrap(
         uint64 jobId,
@@ -730,7 +734,7 @@ contract PoTLedger is EIP712 {
         if (keccak256(abi.encode(opened)) != st.openedHash) revert OpenedListMismatch();
         address[] memory attesters = _checkAttestations(jobId, stage, st, round, members, signatures);
 
-        _payStage(job, jobId, stage, st, members, opened);
+        _settleStage(job, jobId, stage, st, members, opened);
 
         uint64 index = blockCount;
         bytes32 parentBlock = lastBlockHash;
@@ -772,8 +776,10 @@ contract PoTLedger is EIP712 {
 
     // ------------------------------------------------------------------ claims and slashing
 
-    /// @notice Credits the share of a declaration that the header did not open but that opens against
-    /// the stage's rho (so a builder cannot censor declarations). Anyone may submit it for `o.declarer`.
+    /// @notice Credits a declaration's share of a wrapped stage: any declaration that opens against the
+    /// stage's rho, opened by the header or not (so a builder cannot censor declarations), once. Its
+    /// coinbase: an opened declaration mints what the wrap recorded (its coin age was consumed there);
+    /// another consumes its coin age now. Anyone may submit it for `o.declarer`.
     /// @param st the stage's settlement, as its StageSettled event listed it
     function claimDeclaration(
         uint64 jobId,
@@ -786,7 +792,45 @@ contract PoTLedger is EIP712 {
         if (!opens) revert DoesNotOpen(o.declarer);
         _settle(jobId, stage, st, o.declarer, slot, DECL_CREDITED);
         _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
-        _consumeSeal(o.declarer, jobId, stage);
+        uint256 n = st.opened.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (st.opened[i] == o.declarer) {
+                _mintCoinbase(o.declarer, st.openedCoinbase[i], jobId, stage);
+                return;
+            }
+        }
+        _mintCoinbase(o.declarer, _coinbaseOf(staking.consumeCoinAge(o.declarer)), jobId, stage);
+    }
+
+    /// @notice Credits the builder's share of a wrapped stage to its builder, once. Anyone may call it.
+    /// @param st the stage's settlement, as its StageSettled event listed it
+    function claimBuilder(uint64 jobId, uint32 stage, Settlement calldata st) external {
+        _claimFlag(jobId, stage, st, 0);
+        _credit(st.builder, st.builderPart, jobId, stage, ROLE_BUILDER);
+    }
+
+    /// @notice Credits committee member `index`'s share of a wrapped stage to it, once. Anyone may call it.
+    /// @param st the stage's settlement, as its StageSettled event listed it
+    /// @param members the wrapping committee, in draw order (its hash is `st.committeeHash`)
+    function claimAttester(
+        uint64 jobId,
+        uint32 stage,
+        Settlement calldata st,
+        address[] calldata members,
+        uint256 index
+    ) external {
+        if (keccak256(abi.encode(members)) != st.committeeHash) revert SettlementMismatch();
+        if (index >= members.length) revert NotCommitteeMember(address(0));
+        _claimFlag(jobId, stage, st, 1 + index);
+        _credit(members[index], st.perMember, jobId, stage, ROLE_ATTESTER);
+    }
+
+    /// @dev Checks the settlement, sets claimed flag `bit` (reverts if set) and releases nothing yet:
+    /// the caller credits the share, which `_credit` moves from reserved to claimable.
+    function _claimFlag(uint64 jobId, uint32 stage, Settlement calldata st, uint256 bit) internal {
+        uint256 word = _checkSettlement(jobId, stage, st);
+        if (word & (1 << bit) != 0) revert AlreadyClaimed();
+        settlementOf[jobId][stage] = bytes32(word | (1 << bit));
     }
 
     /// @notice Slashes a declaration of a finalized (wrapped) stage that does not open against the
@@ -806,15 +850,23 @@ contract PoTLedger is EIP712 {
         if (opens && resultHash == st.result) revert NotAFault();
         _settle(jobId, stage, st, o.declarer, slot, DECL_SLASHED);
         uint256 share = st.perDeclaration;
-        if (share != 0) _refund(jobId, _jobs[jobId].employer, share);
+        if (share != 0) {
+            totalReserved -= share;
+            _refund(jobId, _jobs[jobId].employer, share);
+        }
         uint256 amount = staking.slash(o.declarer, declarationSlash, msg.sender);
         emit Slashed(jobId, stage, o.declarer, FAULT_DECLARATION, amount, msg.sender);
     }
 
-    function _checkSettlement(uint64 jobId, uint32 stage, Settlement calldata st) internal view {
-        bytes32 h = settlementOf[jobId][stage];
-        if (h == bytes32(0)) revert NotSettled();
-        if (keccak256(abi.encode(st)) != h) revert SettlementMismatch();
+    /// @dev Reverts unless `st` is the stage's settlement; returns the settlement word.
+    function _checkSettlement(
+        uint64 jobId,
+        uint32 stage,
+        Settlement calldata st
+    ) internal view returns (uint256 word) {
+        word = uint256(settlementOf[jobId][stage]);
+        if (word == 0) revert NotSettled();
+        if ((uint256(keccak256(abi.encode(st))) ^ word) >> 40 != 0) revert SettlementMismatch();
     }
 
     /// @dev Checks that `o` (with `parent`, `resultHash`) is the declaration stored for (jobId, declarer,
@@ -840,7 +892,7 @@ contract PoTLedger is EIP712 {
         );
     }
 
-    /// @dev Marks a reserved declaration settled and releases its reserved share from totalReserved.
+    /// @dev Marks a declaration settled (its share leaves totalReserved through `_credit` or the refund).
     function _settle(
         uint64 jobId,
         uint32 stage,
@@ -850,7 +902,6 @@ contract PoTLedger is EIP712 {
         uint8 status
     ) internal {
         _decls[jobId][declarer][stage & 1] = (slot & ~(uint256(0xff) << 216)) | (uint256(status) << 216);
-        totalReserved -= st.perDeclaration;
     }
 
     // ------------------------------------------------------------------ views
@@ -971,9 +1022,11 @@ contract PoTLedger is EIP712 {
         attesters = verifier.checkAttestations(digest, members, w, mask, signatures);
     }
 
-    /// @dev Splits the stage fee: builder, committee (K equal parts), declarations (equal parts per
-    /// declaration of the stage; the opened ones credited now, the others reserved for claims).
-    function _payStage(
+    /// @dev Splits the stage fee (builder, K equal committee parts, equal parts per declaration of the
+    /// stage) and moves it from the escrow to `totalReserved`; rounding dust stays in the job's escrow
+    /// (refunded at its last wrap or expiry). Consumes the coin age of every opened declaration (the
+    /// builder's own is among them) and records its coinbase. Writes one word: the settlement.
+    function _settleStage(
         Job storage job,
         uint64 jobId,
         uint32 stage,
@@ -981,58 +1034,51 @@ contract PoTLedger is EIP712 {
         address[] memory members,
         address[] calldata opened
     ) internal {
+        Settlement memory t;
+        t.parent = st.parent;
+        t.result = st.result;
+        t.rho = st.rho;
+        t.builder = st.builder;
+        t.committeeHash = keccak256(abi.encode(members));
+        t.opened = opened;
         uint256 fee = job.feePerStage;
         if (fee != 0) {
-            job.escrow -= uint128(fee);
-            totalEscrow -= fee;
-            uint256 builderPart = (fee * builderBps) / BPS;
-            uint256 perMember = (fee * attesterBps) / BPS / members.length;
+            uint256 k = members.length;
             uint256 declCount = st.declCount;
-            uint256 perDecl = (fee - builderPart - perMember * members.length) / declCount;
-            uint256 dust = fee - builderPart - perMember * members.length - perDecl * declCount;
-            _credit(st.builder, builderPart, jobId, stage, ROLE_BUILDER);
-            if (perMember != 0) {
-                for (uint256 i = 0; i < members.length; ++i) {
-                    _credit(members[i], perMember, jobId, stage, ROLE_ATTESTER);
-                }
-            }
-            st.perDeclaration = uint128(perDecl);
-            totalReserved += perDecl * (declCount - opened.length);
-            if (dust != 0) _refund(jobId, job.employer, dust);
-            for (uint256 i = 0; i < opened.length; ++i) {
-                _credit(opened[i], perDecl, jobId, stage, ROLE_DECLARANT);
-            }
-        } else {
-            st.perDeclaration = 0;
+            t.builderPart = (fee * builderBps) / BPS;
+            t.perMember = (fee * attesterBps) / BPS / k;
+            t.perDeclaration = (fee - t.builderPart - t.perMember * k) / declCount;
+            uint256 paid = t.builderPart + t.perMember * k + t.perDeclaration * declCount;
+            job.escrow -= uint128(paid);
+            totalEscrow -= paid;
+            totalReserved += paid;
         }
-        Settlement memory settlement = Settlement(st.parent, st.result, st.rho, st.perDeclaration);
-        settlementOf[jobId][stage] = keccak256(abi.encode(settlement));
-        emit StageSettled(jobId, stage, settlement);
-        uint256 parity = stage & 1;
-        for (uint256 i = 0; i < opened.length; ++i) {
-            address d = opened[i];
-            uint256 slot = _decls[jobId][d][parity];
-            _decls[jobId][d][parity] = (slot & ~(uint256(0xff) << 216)) | (uint256(DECL_CREDITED) << 216);
-            _consumeSeal(d, jobId, stage);
-        }
+        uint256[] memory ages = staking.consumeCoinAges(opened);
+        t.openedCoinbase = ages;
+        for (uint256 i = 0; i < ages.length; ++i) ages[i] = _coinbaseOf(ages[i]);
+        settlementOf[jobId][stage] = bytes32((uint256(keccak256(abi.encode(t))) >> 40) << 40);
+        emit StageSettled(jobId, stage, t);
     }
 
-    /// @dev A seal landed in a wrapped block: coinbase bounded by the coin age it consumed, then reset.
-    function _consumeSeal(address staker, uint64 jobId, uint32 stage) internal {
-        uint256 age = staking.consumeCoinAge(staker);
-        if (coinbasePerCoinAge == 0 || age == 0) return;
-        // age * rate / 1e18, capped; a product that would overflow is above any cap.
-        uint256 amount =
-            age > type(uint256).max / coinbasePerCoinAge
-                ? coinbaseCap
-                : Math.min((age * coinbasePerCoinAge) / 1e18, coinbaseCap);
+    /// @dev The coinbase of a seal that consumed `age`: min(age * rate / 1e18, cap).
+    function _coinbaseOf(uint256 age) internal view returns (uint256) {
+        if (coinbasePerCoinAge == 0 || age == 0) return 0;
+        // a product that would overflow is above any cap
+        if (age > type(uint256).max / coinbasePerCoinAge) return coinbaseCap;
+        return Math.min((age * coinbasePerCoinAge) / 1e18, coinbaseCap);
+    }
+
+    /// @dev Mints a claimed coinbase (zero: nothing).
+    function _mintCoinbase(address staker, uint256 amount, uint64 jobId, uint32 stage) internal {
         if (amount == 0) return;
         token.mintCoinbase(staker, amount);
         emit CoinbaseMinted(staker, jobId, stage, amount);
     }
 
+    /// @dev Moves a claimed share from totalReserved to `to`'s claimable balance.
     function _credit(address to, uint256 amount, uint64 jobId, uint32 stage, uint8 role) internal {
         if (amount == 0) return;
+        totalReserved -= amount;
         claimable[to] += amount;
         totalClaimable += amount;
         emit RewardCredited(to, jobId, stage, role, amount);

@@ -197,6 +197,23 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         emit CoinAgeReset(staker, since);
     }
 
+    /// @notice Restarts the coin age of every listed staker at now and returns the coin ages they had, in
+    /// order (the seals of a wrapped block landed: one call for the builder and all opened declarations).
+    /// Ledger only.
+    /// @param stakers the stakers whose coin age is consumed (a duplicate gets 0 the second time)
+    /// @return ages the coin age of each before its reset, in wei-seconds
+    function consumeCoinAges(address[] calldata stakers) external onlyLedger returns (uint256[] memory ages) {
+        uint256 n = stakers.length;
+        ages = new uint256[](n);
+        uint64 since = SafeCast.toUint64(block.timestamp);
+        for (uint256 i = 0; i < n; ++i) {
+            Staker storage s = _stakers[stakers[i]];
+            ages[i] = _coinAge(s);
+            s.stakeSince = since;
+            emit CoinAgeReset(stakers[i], since);
+        }
+    }
+
     /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding, and sends it to
     /// `beneficiary`. Ledger only.
     /// @param staker the faulty staker

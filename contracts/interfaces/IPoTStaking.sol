@@ -24,6 +24,10 @@ interface IPoTStaking {
     /// @notice Restarts `staker`'s coin age and returns the coin age it had. Ledger only.
     function consumeCoinAge(address staker) external returns (uint256 age);
 
+    /// @notice Restarts the coin age of every staker listed (no duplicates) and returns the coin ages
+    /// they had, in order. Ledger only.
+    function consumeCoinAges(address[] calldata stakers) external returns (uint256[] memory ages);
+
     /// @notice Takes up to `amount` of `staker`'s stake (active first, then unbonding) and sends it
     /// to `beneficiary`. Ledger only. Returns what was actually taken.
     function slash(address staker, uint256 amount, address beneficiary) external returns (uint256 slashed);

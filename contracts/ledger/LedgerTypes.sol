@@ -82,8 +82,10 @@ struct Opening {
     uint64 timestamp;
 }
 
-/// @notice What the ledger keeps of a wrapped stage, as one hash (`settlementOf`): the StageSettled event
-/// carries it, and claims and slashing of the stage's declarations pass it back.
+/// @notice What the ledger keeps of a wrapped stage, as one word (`settlementOf`: the top 216 bits of
+/// keccak256(abi.encode(Settlement)), the low 40 bits the claimed flags of the builder (bit 0) and of the
+/// committee members (bit 1 + i)). The StageSettled event carries it; every claim and slash of the stage
+/// passes it back (pull payments: the wrap credits nobody).
 struct Settlement {
     /// H(S_{stage-1})
     bytes32 parent;
@@ -93,4 +95,15 @@ struct Settlement {
     bytes32 rho;
     /// each declaration's share of the stage fee, in wei
     uint256 perDeclaration;
+    /// the header's builder and its share, in wei (`claimBuilder`)
+    address builder;
+    uint256 builderPart;
+    /// each committee member's share, in wei (`claimAttester`)
+    uint256 perMember;
+    /// keccak256(abi.encode(members)) of the wrapping committee, in draw order
+    bytes32 committeeHash;
+    /// the declarers the header opened (sorted), whose coin age the wrap consumed
+    address[] opened;
+    /// the coinbase each opened declarer mints when it claims (bounded by the coin age the wrap consumed)
+    uint256[] openedCoinbase;
 }

@@ -29,6 +29,7 @@ import {
   type DeclarationRecord,
   type LedgerFixture,
   settlementOf,
+  claimStage,
 } from "./helpers/ledger-fixtures";
 
 async function declareAll(f: LedgerFixture, jobId: bigint, stage: number, n: number) {
@@ -311,6 +312,15 @@ describe("ledger: adversarial", () => {
     expect(second.round).to.equal(1n);
     const { receipt, members } = await wrapStage(f, jobId, 1);
     expect(members).to.deep.equal(second.members);
+    // Pull payments: only the wrapping round's members can claim (the settlement names that committee).
+    await claimStage(f, jobId, 1, ds);
+    const st = await settlementOf(f, jobId, 1);
+    const firstOnly = first.members.filter((m) => !second.members.includes(m));
+    if (firstOnly.length > 0) {
+      await expect(
+        f.ledger.claimAttester(jobId, 1, st, first.members, first.members.indexOf(firstOnly[0])),
+      ).to.be.revertedWithCustomError(f.ledger, "SettlementMismatch");
+    }
     const paid = (await f.ledger.queryFilter(f.ledger.filters.RewardCredited(undefined, jobId, 1)))
       .filter((e) => e.args.role === 3n)
       .map((e) => e.args.account);

@@ -21,6 +21,7 @@ import {
   type DeclarationRecord,
   type LedgerFixture,
   settlementOf,
+  claimStage,
 } from "./helpers/ledger-fixtures";
 
 const FAKE = "made-up";
@@ -105,7 +106,8 @@ describe("ledger: rho contest", () => {
     await submitHeader(f, honest, jobId, 1, [hd]);
     await wrapStage(f, jobId, 1);
     expect((await f.ledger.getStage(jobId, 1)).phase).to.equal(5n);
-    const perDeclaration = (await f.ledger.getStage(jobId, 1)).perDeclaration;
+    await claimStage(f, jobId, 1, [hd]);
+    const perDeclaration = (await settlementOf(f, jobId, 1)).perDeclaration;
     expect(perDeclaration).to.be.gt(0n);
 
     // Every colluder is slashed; their reserved shares return to the employer.
@@ -151,6 +153,7 @@ describe("ledger: rho contest", () => {
     await juryDecides(f, jobId, 1, honest[0].resultHash, rhoOf(jobId, 1));
     await submitHeader(f, f.miners[4], jobId, 1, honest.slice(1, 2));
     await wrapStage(f, jobId, 1);
+    await claimStage(f, jobId, 1, [honest[1]]);
     await expect(
       f.ledger.slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), ld.resultHash, ld),
     ).to.emit(f.ledger, "Slashed");

@@ -18,6 +18,7 @@ import {
   wrapStage,
   type LedgerFixture,
   settlementOf,
+  claimStage,
 } from "./helpers/ledger-fixtures";
 
 const WRONG = "colluded";
@@ -103,8 +104,9 @@ describe("ledger: jury", () => {
     // The honest declarant builds with its single opening (a jury-decided stage needs one).
     await submitHeader(f, honest, jobId, 1, [hd]);
     await wrapStage(f, jobId, 1);
+    await claimStage(f, jobId, 1, [hd]);
     const employerBefore = await f.ledger.claimable(f.employer.address);
-    const perDeclaration = (await f.ledger.getStage(jobId, 1)).perDeclaration;
+    const perDeclaration = (await settlementOf(f, jobId, 1)).perDeclaration;
     for (const d of cds) {
       await expect(
         f.ledger

@@ -261,7 +261,32 @@ export async function runStage(
   await mineUntilClosed(f, jobId, stage);
   await submitHeader(f, f.byAddress.get(ds[0].declarer.toLowerCase())!, jobId, stage, ds);
   await wrapStage(f, jobId, stage);
+  await claimStage(f, jobId, stage, ds);
   return ds;
+}
+
+/**
+ * Claims everything of a wrapped stage (pull payments): the builder's share, every committee member's
+ * share and the share of each declaration in `decls` (opened or not; each must open against rho).
+ */
+export async function claimStage(f: LedgerFixture, jobId: bigint, stage: number, decls: DeclarationRecord[]) {
+  const st = await settlementOf(f, jobId, stage);
+  await (await f.ledger.connect(f.outsider).claimBuilder(jobId, stage, st)).wait();
+  const members = await committeeOfSettlement(f, jobId, stage);
+  for (let i = 0; i < members.length; i++) {
+    await (await f.ledger.connect(f.outsider).claimAttester(jobId, stage, st, members, i)).wait();
+  }
+  for (const d of decls) await (await f.ledger.connect(f.outsider).claimDeclaration(jobId, stage, st, d)).wait();
+}
+
+/** The wrapping committee of a wrapped stage (members in draw order), from its CommitteeDrawn events. */
+export async function committeeOfSettlement(f: LedgerFixture, jobId: bigint, stage: number): Promise<string[]> {
+  const wrapped = await f.ledger.queryFilter(f.ledger.filters.BlockWrapped(undefined, undefined, jobId));
+  const w = wrapped.find((e) => e.args.stage === BigInt(stage))!;
+  const drawn = (await f.ledger.queryFilter(f.ledger.filters.CommitteeDrawn(jobId, stage))).filter(
+    (e) => e.blockNumber === w.blockNumber,
+  );
+  return [...drawn[drawn.length - 1].args.members];
 }
 
 /** Asserts the escrow invariant: balance == totalOwed(). */
@@ -274,5 +299,16 @@ export async function settlementOf(f: LedgerFixture, jobId: bigint, stage: numbe
   const events = await f.ledger.queryFilter(f.ledger.filters.StageSettled(jobId, stage));
   if (events.length === 0) throw new Error(`stage ${jobId}/${stage} is not settled`);
   const s = events[events.length - 1].args.settlement;
-  return { parent: s.parent, result: s.result, rho: s.rho, perDeclaration: s.perDeclaration };
+  return {
+    parent: s.parent,
+    result: s.result,
+    rho: s.rho,
+    perDeclaration: s.perDeclaration,
+    builder: s.builder,
+    builderPart: s.builderPart,
+    perMember: s.perMember,
+    committeeHash: s.committeeHash,
+    opened: [...s.opened],
+    openedCoinbase: [...s.openedCoinbase],
+  };
 }
