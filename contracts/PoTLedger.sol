@@ -64,9 +64,12 @@ contract PoTLedger is EIP712 {
         uint16 c;
         uint16 k;
         uint8 status;
+        // rounding dust of the wrapped stages (refunded with the unspent escrow when the job ends)
+        uint56 dust;
         // slot 1
         address employer;
-        // slot 2
+        // slot 2: the fee escrowed at creation (zero once the job ended); the unspent part is
+        // escrow - wrappedStages * feePerStage + dust
         uint128 escrow;
         uint128 feePerStage;
         // slot 3
@@ -140,11 +143,9 @@ contract PoTLedger is EIP712 {
     /// @notice ETH each account can withdraw.
     mapping(address account => uint256 wei_) public claimable;
 
-    /// @notice Sum of the unspent escrow of open jobs.
+    /// @notice ETH held for jobs: the unspent escrow of open jobs plus the shares of wrapped stages not yet
+    /// claimed or released (a wrap only moves a stage fee from one to the other, so it does not write this).
     uint256 public totalEscrow;
-    /// @notice Sum of the stage fees set aside at wraps (builder, committee and declaration shares), not
-    /// yet claimed or released.
-    uint256 public totalReserved;
     /// @notice Sum of `claimable`.
     uint256 public totalClaimable;
 
@@ -414,7 +415,7 @@ contract PoTLedger is EIP712 {
         if (job.status != JOB_OPEN) revert JobNotOpen(jobId);
         if (block.timestamp < job.deadline) revert JobNotExpired(job.deadline);
         job.status = JOB_EXPIRED;
-        uint256 unspent = job.escrow;
+        uint256 unspent = _unspent(job);
         job.escrow = 0;
         totalEscrow -= unspent;
         emit JobExpired(jobId, unspent);
@@ -766,7 +767,7 @@ contract PoTLedger is EIP712 {
         );
         if (stage == job.numStages) {
             job.status = JOB_FINISHED;
-            uint256 rest = job.escrow;
+            uint256 rest = _unspent(job);
             job.escrow = 0;
             totalEscrow -= rest;
             emit JobFinished(jobId);
@@ -790,7 +791,7 @@ contract PoTLedger is EIP712 {
         _checkSettlement(jobId, stage, st);
         (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, st.rho);
         if (!opens) revert DoesNotOpen(o.declarer);
-        _settle(jobId, stage, st, o.declarer, slot, DECL_CREDITED);
+        _settle(jobId, stage, o.declarer, slot, DECL_CREDITED);
         _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
         uint256 n = st.opened.length;
         for (uint256 i = 0; i < n; ++i) {
@@ -848,10 +849,10 @@ contract PoTLedger is EIP712 {
         _checkSettlement(jobId, stage, st);
         (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, resultHash, o, st.rho);
         if (opens && resultHash == st.result) revert NotAFault();
-        _settle(jobId, stage, st, o.declarer, slot, DECL_SLASHED);
+        _settle(jobId, stage, o.declarer, slot, DECL_SLASHED);
         uint256 share = st.perDeclaration;
         if (share != 0) {
-            totalReserved -= share;
+            totalEscrow -= share;
             _refund(jobId, _jobs[jobId].employer, share);
         }
         uint256 amount = staking.slash(o.declarer, declarationSlash, msg.sender);
@@ -892,15 +893,8 @@ contract PoTLedger is EIP712 {
         );
     }
 
-    /// @dev Marks a declaration settled (its share leaves totalReserved through `_credit` or the refund).
-    function _settle(
-        uint64 jobId,
-        uint32 stage,
-        Settlement calldata st,
-        address declarer,
-        uint256 slot,
-        uint8 status
-    ) internal {
+    /// @dev Marks a declaration settled (its share leaves totalEscrow through `_credit` or the refund).
+    function _settle(uint64 jobId, uint32 stage, address declarer, uint256 slot, uint8 status) internal {
         _decls[jobId][declarer][stage & 1] = (slot & ~(uint256(0xff) << 216)) | (uint256(status) << 216);
     }
 
@@ -911,10 +905,10 @@ contract PoTLedger is EIP712 {
         return _domainSeparatorV4();
     }
 
-    /// @notice Everything the ledger owes: unspent escrow + reserved declaration shares + claimable
+    /// @notice Everything the ledger owes: unspent escrow and unclaimed shares (totalEscrow) + claimable
     /// balances. Invariant: address(this).balance == totalOwed().
     function totalOwed() external view returns (uint256) {
-        return totalEscrow + totalReserved + totalClaimable;
+        return totalEscrow + totalClaimable;
     }
 
     function getJob(uint64 jobId) external view returns (Job memory) {
@@ -951,6 +945,12 @@ contract PoTLedger is EIP712 {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev A job's escrow not yet given to wrapped stages: its fee minus the wrapped stages' fees plus
+    /// their rounding dust.
+    function _unspent(Job storage job) internal view returns (uint256) {
+        return job.escrow - uint256(job.wrappedStages) * job.feePerStage + job.dust;
+    }
 
     function _liveJob(uint64 jobId) internal view returns (Job storage job) {
         job = _jobs[jobId];
@@ -1023,8 +1023,8 @@ contract PoTLedger is EIP712 {
     }
 
     /// @dev Splits the stage fee (builder, K equal committee parts, equal parts per declaration of the
-    /// stage) and moves it from the escrow to `totalReserved`; rounding dust stays in the job's escrow
-    /// (refunded at its last wrap or expiry). Consumes the coin age of every opened declaration (the
+    /// stage), reserved for claims (it stays in totalEscrow); rounding dust is added to the job's `dust`
+    /// (refunded with the unspent escrow at its last wrap or expiry). Consumes the coin age of every opened declaration (the
     /// builder's own is among them) and records its coinbase. Writes one word: the settlement.
     function _settleStage(
         Job storage job,
@@ -1048,10 +1048,7 @@ contract PoTLedger is EIP712 {
             t.builderPart = (fee * builderBps) / BPS;
             t.perMember = (fee * attesterBps) / BPS / k;
             t.perDeclaration = (fee - t.builderPart - t.perMember * k) / declCount;
-            uint256 paid = t.builderPart + t.perMember * k + t.perDeclaration * declCount;
-            job.escrow -= uint128(paid);
-            totalEscrow -= paid;
-            totalReserved += paid;
+            job.dust += uint56(fee - t.builderPart - t.perMember * k - t.perDeclaration * declCount);
         }
         uint256[] memory ages = staking.consumeCoinAges(opened);
         t.openedCoinbase = ages;
@@ -1075,10 +1072,10 @@ contract PoTLedger is EIP712 {
         emit CoinbaseMinted(staker, jobId, stage, amount);
     }
 
-    /// @dev Moves a claimed share from totalReserved to `to`'s claimable balance.
+    /// @dev Moves a claimed share from totalEscrow to `to`'s claimable balance.
     function _credit(address to, uint256 amount, uint64 jobId, uint32 stage, uint8 role) internal {
         if (amount == 0) return;
-        totalReserved -= amount;
+        totalEscrow -= amount;
         claimable[to] += amount;
         totalClaimable += amount;
         emit RewardCredited(to, jobId, stage, role, amount);

@@ -68,6 +68,8 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     event Withdrawn(address indexed staker, uint256 amount);
     /// @notice The ledger restarted `staker`'s coin age at `stakeSince`.
     event CoinAgeReset(address indexed staker, uint64 stakeSince);
+    /// @notice The ledger restarted the coin age of every one of `stakers` at `stakeSince` (a wrap).
+    event CoinAgesReset(address[] stakers, uint64 stakeSince);
     /// @notice The ledger took `fromActive + fromUnbonding` of `staker`'s stake and sent it to `beneficiary`.
     event Slashed(
         address indexed staker,
@@ -210,8 +212,8 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
             Staker storage s = _stakers[stakers[i]];
             ages[i] = _coinAge(s);
             s.stakeSince = since;
-            emit CoinAgeReset(stakers[i], since);
         }
+        emit CoinAgesReset(stakers, since);
     }
 
     /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding, and sends it to

@@ -4,7 +4,15 @@
  * artifacts. When a contract signature changes, this file is the one to touch: the agents see only the
  * typed `LedgerEvent` union and the methods below.
  */
-import { getAddress, type Abi, type Address, type Hex, type PublicClient } from "viem";
+import {
+  encodeAbiParameters,
+  getAddress,
+  keccak256,
+  type Abi,
+  type Address,
+  type Hex,
+  type PublicClient,
+} from "viem";
 import { loadArtifact } from "./artifacts";
 import type { PotSession } from "./contracts";
 import { errorsAbi } from "./artifacts";
@@ -16,6 +24,36 @@ export interface EventPosition {
   readonly blockNumber: bigint;
   readonly logIndex: number;
   readonly blockHash: Hex;
+}
+
+/**
+ * What the ledger keeps of a wrapped stage (its StageSettled event); every claim and slash of the stage
+ * passes it back unchanged (pull payments: the wrap credits nobody).
+ */
+export interface Settlement {
+  parent: Hex;
+  result: Hex;
+  rho: Hex;
+  perDeclaration: bigint;
+  builder: Address;
+  builderPart: bigint;
+  perMember: bigint;
+  committeeHash: Hex;
+  opened: Address[];
+  openedCoinbase: bigint[];
+}
+
+/**
+ * The wrapping committee in draw order, from BlockWrapped (the members other than the wrapper, in order,
+ * and the wrapper): the wrapper's position is the one whose list hashes to `committeeHash`.
+ */
+export function committeeOfWrap(attesters: Address[], wrapper: Address, committeeHash: Hex): Address[] | undefined {
+  for (let w = 0; w <= attesters.length; w++) {
+    const members = [...attesters.slice(0, w), wrapper, ...attesters.slice(w)];
+    const h = keccak256(encodeAbiParameters([{ type: "address[]" }], [members]));
+    if (h.toLowerCase() === committeeHash.toLowerCase()) return members;
+  }
+  return undefined;
 }
 
 /** The ledger and jury events the agents act on, decoded into plain values. */
@@ -77,8 +115,10 @@ export type LedgerEvent = EventPosition &
         jobId: bigint;
         stage: number;
         headerHash: Hex;
+        attesters: Address[];
         wrapper: Address;
       }
+    | { kind: "StageSettled"; jobId: bigint; stage: number; settlement: Settlement }
     | { kind: "HeaderVoided"; jobId: bigint; stage: number; headerHash: Hex; builder: Address }
     | { kind: "HeaderContested"; jobId: bigint; stage: number; declarer: Address; headerHash: Hex; rho: Hex }
     | { kind: "JobFinished"; jobId: bigint }
@@ -106,6 +146,7 @@ const LEDGER_EVENTS = [
   "HeaderSubmitted",
   "Attested",
   "BlockWrapped",
+  "StageSettled",
   "HeaderVoided",
   "HeaderContested",
   "JobFinished",
@@ -239,8 +280,30 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         jobId: big(a.jobId),
         stage: num(a.stage),
         headerHash: a.headerHash as Hex,
+        attesters: [...(a.attesters as Address[])],
         wrapper: a.wrapper as Address,
       };
+    case "StageSettled": {
+      const s = a.settlement as Record<string, unknown>;
+      return {
+        ...pos,
+        kind: "StageSettled",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        settlement: {
+          parent: s.parent as Hex,
+          result: s.result as Hex,
+          rho: s.rho as Hex,
+          perDeclaration: big(s.perDeclaration),
+          builder: s.builder as Address,
+          builderPart: big(s.builderPart),
+          perMember: big(s.perMember),
+          committeeHash: s.committeeHash as Hex,
+          opened: [...(s.opened as Address[])],
+          openedCoinbase: (s.openedCoinbase as unknown[]).map(big),
+        },
+      };
+    }
     case "HeaderVoided":
       return {
         ...pos,
@@ -543,8 +606,25 @@ export class PotContractsAdapter {
     ]);
   }
 
-  async claimDeclaration(jobId: bigint, stage: number, o: Opening): Promise<SentTx> {
-    return this.send(this.ledger, "claimDeclaration", [jobId, stage, o]);
+  /** Claims a declaration's share (and coinbase) of a wrapped stage; `settlement` from StageSettled. */
+  async claimDeclaration(jobId: bigint, stage: number, settlement: Settlement, o: Opening): Promise<SentTx> {
+    return this.send(this.ledger, "claimDeclaration", [jobId, stage, settlement, o]);
+  }
+
+  /** Claims the builder's share of a wrapped stage (credited to the settlement's builder). */
+  async claimBuilder(jobId: bigint, stage: number, settlement: Settlement): Promise<SentTx> {
+    return this.send(this.ledger, "claimBuilder", [jobId, stage, settlement]);
+  }
+
+  /** Claims committee member `index`'s share of a wrapped stage (`members` in draw order). */
+  async claimAttester(
+    jobId: bigint,
+    stage: number,
+    settlement: Settlement,
+    members: Address[],
+    index: number,
+  ): Promise<SentTx> {
+    return this.send(this.ledger, "claimAttester", [jobId, stage, settlement, members, BigInt(index)]);
   }
 
   async withdraw(): Promise<SentTx> {

@@ -688,20 +688,47 @@ class MinerAgent implements MinerHandle {
     this.log.info("wrapped", { jobId: d.jobId, stage: d.stage, round: d.round, tx: sent.hash });
   }
 
+  /** Claims our shares of a wrapped stage: builder, committee member, declaration (each once). */
   private async doClaim(d: Extract<Duty, { kind: "claim" }>): Promise<void> {
     const key = stageKey(d.jobId, d.stage);
-    const decl = this.view.stages.get(key)?.declarations.get(this.address.toLowerCase());
-    if (decl === undefined) return;
-    const sent = await this.chain.claimDeclaration(d.jobId, d.stage, {
-      declarer: this.address,
-      commitment: decl.commitment,
-      rand: decl.rand,
-      timestamp: decl.timestamp,
-    });
-    this.state.done[`claim:${key}`] = sent.hash;
-    this.store.save(this.state);
-    this.count("claims");
-    this.log.info("declaration share claimed", { jobId: d.jobId, stage: d.stage });
+    const st = this.view.stages.get(key);
+    const s = st?.settlement;
+    if (st === undefined || s === undefined) return;
+    const me = this.address.toLowerCase();
+    if (s.builder.toLowerCase() === me && this.state.done[`claimb:${key}`] === undefined) {
+      const sent = await this.chain.claimBuilder(d.jobId, d.stage, s);
+      this.state.done[`claimb:${key}`] = sent.hash;
+      this.store.save(this.state);
+      this.log.info("builder share claimed", { jobId: d.jobId, stage: d.stage });
+    }
+    const members = st.wrapMembers;
+    const index = members?.findIndex((a) => a.toLowerCase() === me) ?? -1;
+    if (members !== undefined && index >= 0 && this.state.done[`claima:${key}`] === undefined) {
+      const sent = await this.chain.claimAttester(d.jobId, d.stage, s, members, index);
+      this.state.done[`claima:${key}`] = sent.hash;
+      this.store.save(this.state);
+      this.log.info("attester share claimed", { jobId: d.jobId, stage: d.stage });
+    }
+    const decl = st.declarations.get(me);
+    const mine = this.state.declarations[key];
+    if (
+      decl !== undefined &&
+      mine !== undefined &&
+      mine.rho.toLowerCase() === s.rho.toLowerCase() &&
+      decl.resultHash.toLowerCase() === s.result.toLowerCase() &&
+      this.state.done[`claim:${key}`] === undefined
+    ) {
+      const sent = await this.chain.claimDeclaration(d.jobId, d.stage, s, {
+        declarer: this.address,
+        commitment: decl.commitment,
+        rand: decl.rand,
+        timestamp: decl.timestamp,
+      });
+      this.state.done[`claim:${key}`] = sent.hash;
+      this.store.save(this.state);
+      this.count("claims");
+      this.log.info("declaration share claimed", { jobId: d.jobId, stage: d.stage });
+    }
   }
 
   private async doVote(d: Extract<Duty, { kind: "vote" }>): Promise<void> {

@@ -349,20 +349,22 @@ export function computeDuties(input: DutyInput): Duty[] {
       push({ kind: "contest", jobId: st.jobId, stage: st.stage });
     }
 
-    // ---- claim a share the header did not open
-    if (
-      st.wrappedBlock !== undefined &&
-      st.header !== undefined &&
-      mine !== undefined &&
-      onChainMine !== undefined &&
-      state.done[`claim:${key}`] === undefined
-    ) {
-      const opened = st.header.opened.some((a) => lower(a) === me);
-      if (
-        !opened &&
-        lower(mine.resultHash) === lower(st.header.resultHash) &&
-        lower(mine.rho) === lower(st.header.rho)
-      ) {
+    // ---- claim our shares of a wrapped stage (pull payments: the wrap credits nobody). Our declaration
+    // (opened or not) must be claimed before our slot of the same parity is reused two stages later.
+    if (st.settlement !== undefined && st.wrappedBlock !== undefined) {
+      const s = st.settlement;
+      const declPending =
+        state.done[`claim:${key}`] === undefined &&
+        mine !== undefined &&
+        onChainMine !== undefined &&
+        lower(mine.resultHash) === lower(s.result) &&
+        lower(mine.rho) === lower(s.rho);
+      const builderPending = lower(s.builder) === me && state.done[`claimb:${key}`] === undefined;
+      const memberPending =
+        st.wrapMembers !== undefined &&
+        st.wrapMembers.some((a) => lower(a) === me) &&
+        state.done[`claima:${key}`] === undefined;
+      if (declPending || builderPending || memberPending) {
         push({ kind: "claim", jobId: st.jobId, stage: st.stage });
       }
     }

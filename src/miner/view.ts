@@ -4,7 +4,7 @@
  * No I/O here.
  */
 import type { Address, Hex } from "viem";
-import type { LedgerEvent } from "../chain/pot-contracts";
+import { committeeOfWrap, type LedgerEvent, type Settlement } from "../chain/pot-contracts";
 
 export interface JobView {
   readonly jobId: bigint;
@@ -66,6 +66,12 @@ export interface StageView {
   jury?: JuryView;
   decidedResult?: Hex;
   header?: HeaderView;
+  /** The wrapping committee in draw order (from BlockWrapped and StageSettled). */
+  wrapMembers?: Address[];
+  wrapAttesters?: Address[];
+  wrapper?: Address;
+  /** The stage's settlement (StageSettled): what its claims pass back. */
+  settlement?: Settlement;
   /** Lower-case builders whose header was voided (they may not build again). */
   voidedBuilders: Set<string>;
   /** Round -> lower-case members who attested by transaction. */
@@ -179,6 +185,17 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
         st.wrappedBlock = e.blockNumber;
         view.wrappedCount = Math.max(view.wrappedCount, Number(e.index) + 1);
       }
+      st.wrapAttesters = e.attesters;
+      st.wrapper = e.wrapper;
+      if (st.settlement !== undefined)
+        st.wrapMembers = committeeOfWrap(e.attesters, e.wrapper, st.settlement.committeeHash);
+      return;
+    }
+    case "StageSettled": {
+      const st = stageOf(view, e.jobId, e.stage);
+      st.settlement = e.settlement;
+      if (st.wrapAttesters !== undefined && st.wrapper !== undefined)
+        st.wrapMembers = committeeOfWrap(st.wrapAttesters, st.wrapper, e.settlement.committeeHash);
       return;
     }
     case "HeaderVoided": {

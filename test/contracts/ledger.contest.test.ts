@@ -133,7 +133,6 @@ describe("ledger: rho contest", () => {
       f.ledger.slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), hd.resultHash, hd),
     ).to.be.revertedWithCustomError(f.verifier, "NotDeclared");
     expect(await f.staking.stakeOf(honest.address)).to.equal(10_000n * E18);
-    expect(await f.ledger.totalReserved()).to.equal(0n);
     const [bal, owed] = await owedAndBalance(f);
     expect(bal).to.equal(owed);
     // The job goes on from the decided state.

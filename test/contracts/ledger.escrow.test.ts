@@ -226,7 +226,7 @@ describe("ledger: escrow", () => {
       }
       await checkInvariants(f, stakers);
       expect(await ethers.provider.getBalance(await f.ledger.getAddress())).to.equal(
-        await f.ledger.totalReserved(),
+        await f.ledger.totalEscrow(),
       );
     });
   }

@@ -119,7 +119,6 @@ describe("ledger: jury", () => {
     expect(unbonding).to.equal(0n);
     // Their reserved shares went back to the employer.
     expect(await f.ledger.claimable(f.employer.address)).to.equal(employerBefore + 3n * perDeclaration);
-    expect(await f.ledger.totalReserved()).to.equal(0n);
     const [bal, owed] = await owedAndBalance(f);
     expect(bal).to.equal(owed);
     // The honest declarant was paid.

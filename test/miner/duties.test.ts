@@ -330,7 +330,28 @@ describe("miner duties (pure)", () => {
       jobId: 1n,
       stage: 1,
       headerHash: h(4001),
+      attesters: [],
       wrapper: C,
+    });
+    // Pull payments: the claim waits for the stage's settlement.
+    expect(kinds(duties(v, state))).to.not.include("claim:1");
+    applyEvent(v, {
+      ...pos(20n),
+      kind: "StageSettled",
+      jobId: 1n,
+      stage: 1,
+      settlement: {
+        parent: P0,
+        result: R1,
+        rho: h(55),
+        perDeclaration: 1n,
+        builder: B,
+        builderPart: 1n,
+        perMember: 1n,
+        committeeHash: h(9),
+        opened: [],
+        openedCoinbase: [],
+      },
     });
     expect(kinds(duties(v, state))).to.include("claim:1");
   });
