@@ -17,6 +17,9 @@ contract LedgerReentrantWithdrawer {
     bool public reentrySucceeded;
     bool public rejectPayments;
 
+    /// @notice The hook refuses ETH (setRejectPayments(true)).
+    error PaymentRejected();
+
     constructor(address ledger_) {
         ledger = ILedgerForReentrancyTest(ledger_);
     }
@@ -34,7 +37,7 @@ contract LedgerReentrantWithdrawer {
     }
 
     receive() external payable {
-        if (rejectPayments) revert("no thanks");
+        if (rejectPayments) revert PaymentRejected();
         received += msg.value;
         if (reentryAttempts == 0) {
             reentryAttempts = 1;

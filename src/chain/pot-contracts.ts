@@ -47,7 +47,11 @@ export interface Settlement {
  * The wrapping committee in draw order, from BlockWrapped (the members other than the wrapper, in order,
  * and the wrapper): the wrapper's position is the one whose list hashes to `committeeHash`.
  */
-export function committeeOfWrap(attesters: Address[], wrapper: Address, committeeHash: Hex): Address[] | undefined {
+export function committeeOfWrap(
+  attesters: Address[],
+  wrapper: Address,
+  committeeHash: Hex,
+): Address[] | undefined {
   for (let w = 0; w <= attesters.length; w++) {
     const members = [...attesters.slice(0, w), wrapper, ...attesters.slice(w)];
     const h = keccak256(encodeAbiParameters([{ type: "address[]" }], [members]));

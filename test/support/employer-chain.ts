@@ -11,6 +11,7 @@ import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import {
   createTestClient,
   http,
+  parseEventLogs,
   keccak256,
   toHex,
   type Address,
@@ -22,7 +23,7 @@ import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { loadConfig } from "../../src/config/load";
 import type { PotConfig } from "../../src/config/types";
 import { connectPot, type PotSession } from "../../src/chain/contracts";
-import { PotContractsAdapter, type Opening } from "../../src/chain/pot-contracts";
+import { PotContractsAdapter, type Opening, type Settlement } from "../../src/chain/pot-contracts";
 import { commitmentHash } from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
 import { cidToBytesHex, type LedgerHandle } from "../../src/employer/ledger";
@@ -220,7 +221,19 @@ export async function finalizeStage(
       if (members.some((m) => m === undefined))
         throw new Error("a committee member is not one of the test miners");
       for (const m of members.slice(0, -1)) await m!.adapter.attest(jobId, stage);
-      await members[members.length - 1]!.adapter.wrap(jobId, stage, opened, members.length);
+      const wrapped = await members[members.length - 1]!.adapter.wrap(jobId, stage, opened, members.length);
+      // Pull payments: everyone claims its share from the stage's settlement (a declarant must, before
+      // its slot of the same parity is reused two stages later).
+      const [settled] = parseEventLogs({
+        abi: first.ledger.abi,
+        logs: wrapped.receipt.logs,
+        eventName: "StageSettled",
+      }) as unknown as { args: { settlement: Settlement } }[];
+      const settlement = settled.args.settlement;
+      await first.claimBuilder(jobId, stage, settlement);
+      for (let j = 0; j < committee.members.length; j++)
+        await first.claimAttester(jobId, stage, settlement, committee.members, j);
+      for (const o of openings) await first.claimDeclaration(jobId, stage, settlement, o);
       return;
     }
     await net.testClient.mine({ blocks: 1 });

@@ -276,11 +276,16 @@ export async function claimStage(f: LedgerFixture, jobId: bigint, stage: number,
   for (let i = 0; i < members.length; i++) {
     await (await f.ledger.connect(f.outsider).claimAttester(jobId, stage, st, members, i)).wait();
   }
-  for (const d of decls) await (await f.ledger.connect(f.outsider).claimDeclaration(jobId, stage, st, d)).wait();
+  for (const d of decls)
+    await (await f.ledger.connect(f.outsider).claimDeclaration(jobId, stage, st, d)).wait();
 }
 
 /** The wrapping committee of a wrapped stage (members in draw order), from its CommitteeDrawn events. */
-export async function committeeOfSettlement(f: LedgerFixture, jobId: bigint, stage: number): Promise<string[]> {
+export async function committeeOfSettlement(
+  f: LedgerFixture,
+  jobId: bigint,
+  stage: number,
+): Promise<string[]> {
   const wrapped = await f.ledger.queryFilter(f.ledger.filters.BlockWrapped(undefined, undefined, jobId));
   const w = wrapped.find((e) => e.args.stage === BigInt(stage))!;
   const drawn = (await f.ledger.queryFilter(f.ledger.filters.CommitteeDrawn(jobId, stage))).filter(
