@@ -26,6 +26,7 @@ import {
   type DeclarationRecord,
   type LedgerFixture,
   settlementOf,
+  committeeOfSettlement,
 } from "./helpers/ledger-fixtures";
 
 async function closedStage(f: LedgerFixture, n = 3) {
@@ -184,5 +185,32 @@ describe("ledger: revert paths", () => {
     const jury = await ethers.getContractAt("PoTJury", await host.jury());
     await host.open(1, 1);
     await expect(host.open(1, 1)).to.be.revertedWithCustomError(jury, "JuryAlreadyOpen");
+  });
+
+  it("claims: NotSettled, AlreadyClaimed (builder, attester), SettlementMismatch (members), NotCommitteeMember", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const jobId = await createJob(f);
+    await runStage(f, jobId, 1, 3); // claims everything once
+    const st = await settlementOf(f, jobId, 1);
+    const members = await committeeOfSettlement(f, jobId, 1);
+    await expect(f.ledger.claimBuilder(jobId, 2, st)).to.be.revertedWithCustomError(f.ledger, "NotSettled");
+    await expect(f.ledger.claimBuilder(jobId, 1, st)).to.be.revertedWithCustomError(
+      f.ledger,
+      "AlreadyClaimed",
+    );
+    await expect(f.ledger.claimAttester(jobId, 1, st, members, 0)).to.be.revertedWithCustomError(
+      f.ledger,
+      "AlreadyClaimed",
+    );
+    await expect(
+      f.ledger.claimAttester(jobId, 1, st, [...members].reverse(), 0),
+    ).to.be.revertedWithCustomError(f.ledger, "SettlementMismatch");
+    await expect(f.ledger.claimAttester(jobId, 1, st, members, members.length)).to.be.revertedWithCustomError(
+      f.ledger,
+      "NotCommitteeMember",
+    );
+    await expect(
+      f.ledger.claimBuilder(jobId, 1, { ...st, builderPart: st.builderPart + 1n }),
+    ).to.be.revertedWithCustomError(f.ledger, "SettlementMismatch");
   });
 });
