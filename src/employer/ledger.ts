@@ -188,7 +188,14 @@ export async function readJob(h: LedgerHandle, jobId: bigint): Promise<OnChainJo
     employer: j.employer as Address,
     deadline: BigInt(j.deadline as bigint),
     stageSeconds: n(j.stageSeconds),
-    escrow: BigInt(j.escrow as bigint),
+    // v3: getJob's escrow is the fee escrowed at creation (zero once the job ended); the unspent part is
+    // escrow - wrappedStages * feePerStage + dust (docs/contracts/ledger.md, "Changes in v3").
+    escrow:
+      BigInt(j.escrow as bigint) === 0n
+        ? 0n
+        : BigInt(j.escrow as bigint) -
+          BigInt(j.wrappedStages as bigint) * BigInt(j.feePerStage as bigint) +
+          BigInt((j.dust as bigint | undefined) ?? 0n),
     feePerStage: BigInt(j.feePerStage as bigint),
     numStages: n(j.numStages),
     wrappedStages: n(j.wrappedStages),
