@@ -73,9 +73,13 @@ export interface PoTDeployment {
   deployBlock: number;
 }
 
-/** Placeholder dummy spec until the employer tooling publishes the real one (hex of a UTF-8 label). */
-const DUMMY_SPEC = ethers.hexlify(ethers.toUtf8Bytes("pot-dummy-job-v1"));
-const DUMMY_STATE = ethers.keccak256(ethers.toUtf8Bytes("pot-dummy-job-v1/S0"));
+/**
+ * The built-in dummy job (src/miner/dummy-job.ts, docs/protocol/dummy-job.md): its spec is named by
+ * this UTF-8 label, and its S_0 hashes to DUMMY_STATE. test/miner/dummy-job.test.ts checks that the
+ * constant equals `(await dummyJob()).s0Hash`, so miners never refuse the dummy job of a deployment.
+ */
+export const DUMMY_SPEC = ethers.hexlify(ethers.toUtf8Bytes("pot-dummy-job-v1"));
+export const DUMMY_STATE = "0x562b7f3779a4fee048366f72b7ed8856edc7f9f0f6ea24492a520ff3aecd3559";
 
 /** Fast parameters for the in-process network and `hardhat node`: kernels always pass, faucet on. */
 export function localParams(genesis: TokenParams["genesis"] = []): PoTParams {
