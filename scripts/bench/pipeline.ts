@@ -106,6 +106,7 @@ async function main(): Promise<void> {
     await devnet?.stop();
   };
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
+  process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
   try {
     devnet = await startDevnet({ keep: args.keep, onNote: (m) => say(`  ${m}`) });
     const miners = await devnet.startMiners(2, { cpus: [0, 1] });
