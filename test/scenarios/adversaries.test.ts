@@ -111,16 +111,16 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
   });
 
   it("forward-only: a copied weights hash with a made-up rho contests the header, loses to the jury, is slashed", async () => {
-    const fwd = await new ForwardOnlyMiner(await sc.adapter(9), await nextJobId(sc), [1]).start();
+    const fwd = await new ForwardOnlyMiner(await sc.adapter(9), await nextJobId(sc), [1, 2]).start();
     const job = await publishJob(sc, EMPLOYER, { numStages: 2 });
     const ms = await waitJobFinished(sc, job.jobId, 180_000);
     await fwd.stop();
     expect(
-      fwd.actions.some((a) => a.startsWith("declared stage 1")),
+      fwd.actions.some((a) => a.startsWith("declared stage")),
       fwd.errors.join("; "),
     ).to.equal(true);
     const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
-    expect(slashed.map((a) => a.toLowerCase())).to.deep.equal([fwd.address.toLowerCase()]);
+    expect([...new Set(slashed.map((a) => a.toLowerCase()))]).to.deep.equal([fwd.address.toLowerCase()]);
     await assertNetworkInvariants(sc, job, { honest, slashed: [fwd.address], unpaid: [fwd.address] });
     const contested = (await ledgerEvents(sc, job.jobId)).some((e) => e.kind === "HeaderContested");
     console.log(`      forward-only: job finished in ${ms} ms (header contested: ${contested})`);
