@@ -155,32 +155,44 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     env: childEnv(),
     logFile: join(logsDir, "hardhat-node.log"),
     tailLines: 200,
+    // The node logs every JSON-RPC call (tens of thousands of lines per run), with synchronous writes when
+    // its stdout is a pipe: it writes straight into its log file so that it never waits on this process.
+    direct: true,
   });
   processes.push(node);
   const accounts: DevAccount[] = [];
   let url: string | undefined;
-  let pending: Address | undefined;
-  let ready = false;
-  const off = node.onOutput((line) => {
-    const started = /JSON-RPC server at (http:\/\/[^\s/]+)\/?/.exec(line);
-    if (started) url = started[1];
-    const account = /Account #\d+: (0x[0-9a-fA-F]{40})/.exec(line);
-    if (account) pending = account[1] as Address;
-    const key = /Private Key: (0x[0-9a-fA-F]{64})/.exec(line);
-    if (key && pending) {
-      accounts.push({ address: pending, privateKey: key[1] as `0x${string}` });
-      pending = undefined;
-    }
-    if (url !== undefined && accounts.length > 0 && /WARNING|never send/i.test(line)) ready = true;
-  });
   try {
-    await waitFor("the hardhat node to listen", async () => ready, {
-      timeoutMs: timeout,
-      everyMs: 100,
-      logs: [node],
-      mustStayUp: [node],
-    });
-    off();
+    // Parse the start-up banner from the log file: URL, then accounts and keys, then a warning.
+    await waitFor(
+      "the hardhat node to listen",
+      async () => {
+        const lines = node.tail(400);
+        // Hardhat repeats its warning after the account list: the list is complete and the node listens.
+        const lastKey = lines.findLastIndex((l) => /Private Key:/.test(l));
+        if (lastKey < 0 || !lines.slice(lastKey + 1).some((l) => /WARNING|never send/i.test(l))) return false;
+        let pending: Address | undefined;
+        accounts.length = 0;
+        for (const line of lines) {
+          const started = /JSON-RPC server at (http:\/\/[^\s/]+)\/?/.exec(line);
+          if (started) url = started[1];
+          const account = /Account #\d+: (0x[0-9a-fA-F]{40})/.exec(line);
+          if (account) pending = account[1] as Address;
+          const key = /Private Key: (0x[0-9a-fA-F]{64})/.exec(line);
+          if (key && pending) {
+            accounts.push({ address: pending, privateKey: key[1] as `0x${string}` });
+            pending = undefined;
+          }
+        }
+        return url !== undefined && accounts.length > 0;
+      },
+      {
+        timeoutMs: timeout,
+        everyMs: 100,
+        logs: [node],
+        mustStayUp: [node],
+      },
+    );
     const rpcUrl = url!;
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(rpcUrl))
       throw new Error(`the node is not on loopback: ${rpcUrl}`);

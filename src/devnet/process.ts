@@ -4,7 +4,7 @@
  * then SIGKILL after a grace period.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createWriteStream, type WriteStream } from "node:fs";
+import { closeSync, createWriteStream, fstatSync, openSync, readSync, type WriteStream } from "node:fs";
 
 /** A parsed JSON log line of a child (`msg`, `level`, ... as src/miner/log.ts writes them). */
 export type LogRecord = Record<string, unknown>;
@@ -21,6 +21,13 @@ export interface SpawnOptions {
   readonly logFile: string;
   /** Lines kept in memory for `tail()` (default 400). */
   readonly tailLines?: number;
+  /**
+   * Write stdout and stderr straight to `logFile` (the child holds the file descriptor; no pipe through this
+   * process). For chatty children whose writes must never depend on this process's event loop (the hardhat
+   * node logs every JSON-RPC call, synchronously on a pipe): `tail()` then reads the file's end, and
+   * `onOutput` listeners see nothing.
+   */
+  readonly direct?: boolean;
 }
 
 /** A child process whose output is logged to a file and kept as a tail. */
@@ -32,7 +39,7 @@ export class ManagedProcess {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private readonly lines: string[] = [];
   private readonly keep: number;
-  private readonly out: WriteStream;
+  private readonly out: WriteStream | undefined;
   private readonly lineListeners = new Set<(line: string, record?: LogRecord) => void>();
   private exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
@@ -40,12 +47,17 @@ export class ManagedProcess {
     this.name = o.name;
     this.logFile = o.logFile;
     this.keep = o.tailLines ?? 400;
-    this.out = createWriteStream(o.logFile, { flags: "a" });
+    let fd: number | undefined;
+    if (o.direct === true) {
+      fd = openSync(o.logFile, "a");
+      this.out = undefined;
+    } else this.out = createWriteStream(o.logFile, { flags: "a" });
     this.child = spawn(o.command, [...o.args], {
       cwd: o.cwd,
       env: o.env,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: fd === undefined ? ["ignore", "pipe", "pipe"] : ["ignore", fd, fd],
     });
+    if (fd !== undefined) closeSync(fd); // the child has its own copy
     this.exited = new Promise((resolve) => {
       this.child.once("exit", (code, signal) => {
         this.exit = { code, signal };
@@ -69,8 +81,8 @@ export class ManagedProcess {
         }
       };
     };
-    this.child.stdout!.on("data", splitter());
-    this.child.stderr!.on("data", splitter());
+    this.child.stdout?.on("data", splitter());
+    this.child.stderr?.on("data", splitter());
   }
 
   /** Whether the process is still running. */
@@ -85,12 +97,14 @@ export class ManagedProcess {
 
   /** The last `n` output lines. */
   tail(n = 30): string[] {
+    if (this.out === undefined) return readFileTail(this.logFile, n);
     return this.lines.slice(-n);
   }
 
   /** Every output line kept in memory, parsed as JSON where it is JSON. */
   records(): LogRecord[] {
-    return this.lines.map(parseJsonLine).filter((r): r is LogRecord => r !== undefined);
+    const lines = this.out === undefined ? readFileTail(this.logFile, this.keep) : this.lines;
+    return lines.map(parseJsonLine).filter((r): r is LogRecord => r !== undefined);
   }
 
   /** Calls `fn` for every line from now on (`record` when the line is a JSON object). Returns an unsubscribe. */
@@ -109,13 +123,14 @@ export class ManagedProcess {
       await this.exited;
       clearTimeout(timer);
     }
-    await new Promise<void>((resolve) => this.out.end(resolve));
+    const out = this.out;
+    if (out !== undefined) await new Promise<void>((resolve) => out.end(resolve));
   }
 
   private onLine(line: string): void {
     this.lines.push(line);
     if (this.lines.length > this.keep) this.lines.splice(0, this.lines.length - this.keep);
-    this.out.write(line + "\n");
+    this.out?.write(line + "\n");
     const record = parseJsonLine(line);
     for (const fn of this.lineListeners) {
       try {
@@ -124,6 +139,27 @@ export class ManagedProcess {
         // a listener's failure must not break the log pipe
       }
     }
+  }
+}
+
+/** The last `n` non-empty lines of a file (reads at most its last 256 KiB). */
+export function readFileTail(file: string, n: number): string[] {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, "r");
+    const size = fstatSync(fd).size;
+    const length = Math.min(size, 256 * 1024);
+    const buf = Buffer.alloc(length);
+    readSync(fd, buf, 0, length, size - length);
+    return buf
+      .toString("utf8")
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .slice(-n);
+  } catch {
+    return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

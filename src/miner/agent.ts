@@ -27,14 +27,20 @@ import { findSealTimestamp } from "../protocol/pos";
 import { SealKind } from "../protocol/messages";
 import { stateHash } from "../protocol/rho";
 import { openContentStore, type ContentStore, type StorageConfig } from "../storage";
-import { computeDuties, dutyId, winningResult, type Duty } from "./duties";
+import { computeDuties, dutyId, headerStillWanted, lostHeaderRace, winningResult, type Duty } from "./duties";
+import { announcePeer } from "./announce";
 import { createLogger, type Logger } from "./log";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
 import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
 import { TrainerPool, cidFromHex, cidToHex } from "./trainer-pool";
 import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
 
-/** Options of `startMiner`. */
+/** After losing a header race: do not propose the header again for this long (the view catches up). */
+const HEADER_LOST_PAUSE_MS = 5_000;
+
+/** Re-dial a registered peer at most this often (ms). */
+const DIAL_REFRESH_MS = 2_000;
+
 /** Where a running miner writes its status each tick (read by `pot miner status`). */
 export function minerStatusPath(dataDir: string): string {
   return join(dataDir, "miner-status.json");
@@ -122,7 +128,8 @@ class MinerAgent implements MinerHandle {
     { ctrl: AbortController; jobId: bigint; stage: number; parentHash: Hex }
   >();
   private readonly peerCache = new Map<string, { addr: string; at: number }>();
-  private readonly dialed = new Set<string>();
+  /** Address -> when we last dialed it (re-dialed after DIAL_REFRESH_MS: a dropped connection must come back). */
+  private readonly dialed = new Map<string, number>();
   private readonly unsupported = new Set<string>();
   private readonly counters: Record<string, number> = {};
   private head = { number: 0n, timestamp: 0n };
@@ -186,11 +193,9 @@ class MinerAgent implements MinerHandle {
       await this.chain.stake(need);
       this.log.info("staked", { amount: need, active: want });
     }
-    const announced = this.addresses[0];
-    if (announced !== undefined && (await this.chain.peerOf(account.address)) !== announced) {
-      await this.chain.setPeer(announced);
-      this.log.info("ipfs address registered", { multiaddr: announced });
-    }
+    const announced = await announcePeer(this.chain, account.address, this.addresses);
+    if (announced?.sent === true)
+      this.log.info("ipfs address registered", { multiaddr: announced.multiaddr });
 
     this.pool = new TrainerPool({
       ipfs: this.ipfs,
@@ -377,8 +382,11 @@ class MinerAgent implements MinerHandle {
     if (this.inFlight.has(id)) return;
     this.inFlight.add(id);
     try {
-      await this.perform(d);
-      this.cooldown.delete(id);
+      const pause = await this.perform(d);
+      // A duty may ask not to be proposed again for a while (e.g. a header lost to another builder, until
+      // our view shows that header); otherwise any failure backoff ends.
+      if (typeof pause === "number") this.cooldown.set(id, { until: Date.now() + pause, failures: 0 });
+      else this.cooldown.delete(id);
     } catch (error) {
       const prev = this.cooldown.get(id)?.failures ?? 0;
       const failures = prev + 1;
@@ -403,7 +411,8 @@ class MinerAgent implements MinerHandle {
     }
   }
 
-  private async perform(d: Duty): Promise<void> {
+  /** Performs a duty; a number asks for a pause (ms) before the same duty is proposed again. */
+  private async perform(d: Duty): Promise<number | void> {
     switch (d.kind) {
       case "train":
         return this.doTrain(d);
@@ -598,7 +607,7 @@ class MinerAgent implements MinerHandle {
     }
   }
 
-  private async doHeader(d: Extract<Duty, { kind: "header" }>): Promise<void> {
+  private async doHeader(d: Extract<Duty, { kind: "header" }>): Promise<number | void> {
     const key = stageKey(d.jobId, d.stage);
     const st = this.view.stages.get(key);
     const job = this.view.jobs.get(d.jobId.toString());
@@ -636,14 +645,44 @@ class MinerAgent implements MinerHandle {
       throw new Error(`only ${openings.length} declarations open against our rho, ${needed} needed`);
     const timestamp = await this.sealTimestamp(SealKind.Header, d.jobId, d.stage);
     if (timestamp === undefined) return;
-    const sent = await this.chain.submitHeader({
-      jobId: d.jobId,
-      stage: d.stage,
-      rho: mine.rho,
-      resultCid: cidToHex(mine.resultCid),
-      timestamp,
-      openings,
-    });
+    // Our view lags the chain by `confirmations` blocks: another builder rank may have headered the stage
+    // already. Ask the ledger (latest block) right before sending.
+    const phase = await this.chain.stagePhase(d.jobId, d.stage);
+    if (!headerStillWanted(phase)) {
+      this.log.info("header not sent: the stage already has one (another builder)", {
+        jobId: d.jobId,
+        stage: d.stage,
+        phase,
+      });
+      this.count("headersLost");
+      return HEADER_LOST_PAUSE_MS;
+    }
+    let sent;
+    try {
+      sent = await this.chain.submitHeader({
+        jobId: d.jobId,
+        stage: d.stage,
+        rho: mine.rho,
+        resultCid: cidToHex(mine.resultCid),
+        timestamp,
+        openings,
+      });
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      const after = revert === "WrongPhase" ? await this.chain.stagePhase(d.jobId, d.stage) : -1;
+      if (lostHeaderRace(revert, after)) {
+        // A competing header landed between our check and our transaction: a benign loss, no retry (the
+        // next ticks see the header in the view and stop proposing this duty).
+        this.log.info("header lost the race to another builder", {
+          jobId: d.jobId,
+          stage: d.stage,
+          phase: after,
+        });
+        this.count("headersLost");
+        return HEADER_LOST_PAUSE_MS;
+      }
+      throw error;
+    }
     this.state.done[`header:${key}`] = sent.hash;
     this.store.save(this.state);
     this.count("headers");
@@ -791,12 +830,16 @@ class MinerAgent implements MinerHandle {
         addr = await this.chain.peerOf(getAddress(a)).catch(() => "");
         this.peerCache.set(a, { addr, at: Date.now() });
       }
-      if (addr !== "" && !this.dialed.has(addr)) addrs.push(addr);
+      const last = this.dialed.get(addr);
+      if (addr !== "" && (last === undefined || Date.now() - last >= DIAL_REFRESH_MS)) addrs.push(addr);
     }
     if (addrs.length === 0) return;
+    // Dialing a connected peer returns the open connection (cheap); a dropped one is re-established. The
+    // old rule (dial each address once, ever) left a miner whose connection to the employer dropped
+    // without a source for the batches until the employer happened to dial back (the pipeline bench stall).
+    for (const a of addrs) this.dialed.set(a, Date.now());
     await this.ipfs
       .dial(addrs, { timeoutMs: 5_000 })
       .catch((error) => this.log.debug("dial failed", { addrs, error }));
-    for (const a of addrs) this.dialed.add(a);
   }
 }
