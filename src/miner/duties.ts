@@ -105,6 +105,28 @@ export function declarationsClosed(st: StageView, blockNumber: bigint, now: bigi
   return isDisputed(st) && st.deadline !== undefined && now >= st.deadline;
 }
 
+/** The ledger's stage phases (PoTLedger PHASE_*), as `stagePhase` returns them. */
+export const STAGE_PHASE = { none: 0, open: 1, jury: 2, decided: 3, headered: 4, wrapped: 5 } as const;
+
+/**
+ * Whether a header may still be sent for a stage the ledger shows in `phase` at the latest block: only an
+ * open (declarations closed) or jury-decided stage takes one. The agent checks this right before sending,
+ * because its view lags the chain by its confirmations and a lower builder rank may have just headered it.
+ */
+export function headerStillWanted(phase: number): boolean {
+  return phase === STAGE_PHASE.open || phase === STAGE_PHASE.decided;
+}
+
+/**
+ * Whether a failed header submission only lost the race to another builder: it reverted `WrongPhase` and
+ * the stage is now headered (or already wrapped). Benign: logged at info, not retried.
+ */
+export function lostHeaderRace(revert: string | undefined, phaseAfter: number): boolean {
+  return (
+    revert === "WrongPhase" && (phaseAfter === STAGE_PHASE.headered || phaseAfter === STAGE_PHASE.wrapped)
+  );
+}
+
 /** The order in which the declarants of the winning result may build the header (rank 0 first). */
 export function builderOrder(jobId: bigint, stage: number, declarers: readonly Address[]): Address[] {
   const rank = (a: Address) => BigInt(keccak256(toBytes(`pot-builder:${jobId}:${stage}:${lower(a)}`)));

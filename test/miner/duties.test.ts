@@ -2,7 +2,15 @@
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import type { LedgerEvent } from "../../src/chain/pot-contracts";
-import { builderOrder, computeDuties, type Duty, type DutyInput } from "../../src/miner/duties";
+import {
+  builderOrder,
+  computeDuties,
+  headerStillWanted,
+  lostHeaderRace,
+  STAGE_PHASE,
+  type Duty,
+  type DutyInput,
+} from "../../src/miner/duties";
 import { emptyState, resultKey, stageKey, type MinerState } from "../../src/miner/state";
 import { applyEvent, emptyView, type ChainView } from "../../src/miner/view";
 import type { Committee } from "../../src/chain/pot-contracts";
@@ -267,6 +275,33 @@ describe("miner duties (pure)", () => {
     const from = 8n + BigInt(rank) * 3n;
     expect(kinds(duties(view, state, { blockNumber: from - 1n }))).to.not.include("header:1");
     expect(kinds(duties(view, state, { blockNumber: from }))).to.include("header:1");
+  });
+
+  it("header race: sends only while the ledger still takes a header, and a WrongPhase after a competing header is a benign loss", () => {
+    // Right before sending, the ledger's phase (latest block) decides: open (closed declarations) or decided.
+    expect(headerStillWanted(STAGE_PHASE.open)).to.equal(true);
+    expect(headerStillWanted(STAGE_PHASE.decided)).to.equal(true);
+    expect(headerStillWanted(STAGE_PHASE.headered)).to.equal(false);
+    expect(headerStillWanted(STAGE_PHASE.wrapped)).to.equal(false);
+    expect(headerStillWanted(STAGE_PHASE.jury)).to.equal(false);
+    expect(headerStillWanted(STAGE_PHASE.none)).to.equal(false);
+    // WrongPhase(4) because another rank's header landed first: lost, not an error to retry.
+    expect(lostHeaderRace("WrongPhase", STAGE_PHASE.headered)).to.equal(true);
+    expect(lostHeaderRace("WrongPhase", STAGE_PHASE.wrapped)).to.equal(true);
+    // Anything else is a real failure (retried with backoff): another revert, or WrongPhase without a header.
+    expect(lostHeaderRace("NotClosed", STAGE_PHASE.headered)).to.equal(false);
+    expect(lostHeaderRace("WrongPhase", STAGE_PHASE.jury)).to.equal(false);
+    expect(lostHeaderRace(undefined, STAGE_PHASE.headered)).to.equal(false);
+    // Once the view shows the competing header, the header duty is no longer proposed to anyone.
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    declared(view, 1, ME, R1);
+    declared(view, 1, B, R1);
+    closed(view, 1, 8n, R1);
+    expect(kinds(duties(view, state, { blockNumber: 100n }))).to.include("header:1");
+    header(view, 1, R1, B);
+    expect(kinds(duties(view, state, { blockNumber: 100n }))).to.not.include("header:1");
   });
 
   it("does not build with a losing result, nor when the previous stage is not wrapped", () => {
