@@ -24,6 +24,7 @@ import {
   type JobInput,
   type LedgerHandle,
 } from "../../employer";
+import { announcePeerWith, type Announcement } from "../../miner/announce";
 import { formatReport, verifyJob, type Sample } from "../../verify";
 import type { OptimizerConfig } from "../../ml";
 import type { CliContext } from "../context";
@@ -281,22 +282,67 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       "keep the job's data available: pin it in the IPFS node, dial the registry's miners, pin each stage result; Ctrl-C stops",
     )
     .argument("<jobId>", "job id")
-    .action(async (jobIdText: string) => {
+    .option(
+      "--announce",
+      "register this IPFS node's first dialable address in the peer registry (staking setPeer) from the configured account",
+    )
+    .option(
+      "--listen <multiaddr>",
+      "listen address of the embedded IPFS node (repeatable; default a random loopback TCP port)",
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .action(async (jobIdText: string, o: { announce?: boolean; listen?: string[] }) => {
       const ctx = context();
       const jobId = parseJobId(jobIdText);
-      const session = await ctx.readSession();
-      const store = await openContentStore(storageConfigOf(ctx.config));
+      const session = o.announce === true ? await ctx.signingSession() : await ctx.readSession();
+      if (o.listen !== undefined && ctx.config.ipfs.mode === "kubo")
+        throw new CliUsageError(
+          "--listen configures the embedded IPFS node",
+          "Set the listen address in the Kubo daemon's config, or drop --listen",
+        );
+      const store = await openContentStore(storageConfigOf(ctx.config, { listen: o.listen }));
+      let announced: Announcement | undefined;
+      if (o.announce === true) {
+        try {
+          announced = await announcePeerWith(
+            session as Parameters<typeof announcePeerWith>[0],
+            await store.addresses(),
+          );
+        } catch (error) {
+          await store.close();
+          throw error;
+        }
+        if (announced === undefined) {
+          await store.close();
+          throw new CliUsageError("the IPFS node has no address to announce", "Pass --listen <multiaddr>");
+        }
+        ctx.out.note(
+          announced.sent
+            ? `announced ${announced.multiaddr} in the peer registry (tx ${announced.txHash})`
+            : `the peer registry already holds ${announced.multiaddr}`,
+        );
+      }
       const server = await serveJob(handleOf(session), store, jobId, {
         staking: session.contracts.staking,
         pollingIntervalMs: ctx.config.pollingIntervalMs,
         onPinned: (cid, what) => ctx.out.note(`pinned ${what} ${cid}`),
         onError: (error) => ctx.out.note(`warning: ${(error as Error).message}`),
       });
-      ctx.out.result({ jobId, addresses: server.addresses, pinned: [...server.pinned] }, () => [
-        `Serving job ${jobId}: ${server.pinned.size} objects pinned`,
-        ...server.addresses.map((a) => `  ${a}`),
-        "Announce an address with pot peer set <multiaddr>; Ctrl-C stops.",
-      ]);
+      ctx.out.result(
+        {
+          jobId,
+          addresses: server.addresses,
+          pinned: [...server.pinned],
+          announced: announced?.multiaddr ?? null,
+        },
+        () => [
+          `Serving job ${jobId}: ${server.pinned.size} objects pinned`,
+          ...server.addresses.map((a) => `  ${a}`),
+          announced !== undefined
+            ? `Announced ${announced.multiaddr} in the peer registry; Ctrl-C stops.`
+            : "Announce an address with --announce (or pot peer set <multiaddr>); Ctrl-C stops.",
+        ],
+      );
       await new Promise<void>((done) => {
         process.once("SIGINT", done);
         process.once("SIGTERM", done);
