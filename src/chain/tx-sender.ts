@@ -95,6 +95,10 @@ export class TxSender {
     const nonce = await publicClient.getTransactionCount({ address: account.address, blockTag: "pending" });
     let hash: Hash;
     try {
+      // The estimate is exact for the state it ran on; a transaction mined a block later can cost more
+      // (a counter that went back to zero costs a fresh slot to set again), so leave headroom. Unused gas
+      // is refunded.
+      const estimate = await publicClient.estimateGas({ account, to: tx.address, data, value: tx.value });
       const request = await walletClient.prepareTransactionRequest({
         account,
         chain: walletClient.chain,
@@ -102,6 +106,7 @@ export class TxSender {
         data,
         value: tx.value,
         nonce,
+        gas: withGasHeadroom(estimate),
       } as never);
       const serialized = await walletClient.signTransaction(request as never);
       hash = keccak256(serialized);
@@ -125,6 +130,11 @@ export class TxSender {
     if (receipt.status !== "success") throw new TransactionRevertedError(tx.functionName, hash);
     return { hash, receipt };
   }
+}
+
+/** Gas limit for an estimate: +25% and +20k, so a state change between estimate and inclusion fits. */
+export function withGasHeadroom(estimate: bigint): bigint {
+  return estimate + estimate / 4n + 20_000n;
 }
 
 /** Whether a send failed because the account cannot pay for gas. */

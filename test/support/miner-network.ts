@@ -9,6 +9,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Contract, JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { loadPoTArtifact } from "../../src/chain/artifacts";
+import { withGasHeadroom } from "../../src/chain/tx-sender";
 import type { PotConfig } from "../../src/config/types";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { buildJobSpec, encodeBatch, initEngine, initialState, loadIris, takeSamples } from "../../src/ml";
@@ -192,19 +193,19 @@ export async function publishIrisJob(
     signer,
   );
   const block = await net.provider.getBlock("latest");
-  const tx = await ledger.createJob(
-    {
-      specCid: cidToHex(docCid),
-      manifestRoot: published.root,
-      initialStateHash: stateHash(s0),
-      numStages: opts.numStages,
-      c: opts.c,
-      k: opts.k,
-      stageSeconds: opts.stageSeconds ?? 60,
-      deadline: BigInt(block!.timestamp) + 3600n,
-    },
-    { value: opts.feeWei },
-  );
+  const request = {
+    specCid: cidToHex(docCid),
+    manifestRoot: published.root,
+    initialStateHash: stateHash(s0),
+    numStages: opts.numStages,
+    c: opts.c,
+    k: opts.k,
+    stageSeconds: opts.stageSeconds ?? 60,
+    deadline: BigInt(block!.timestamp) + 3600n,
+  };
+  // Same headroom as src/chain's sender: the estimate can fall short if another job finishes first.
+  const estimate = await ledger.createJob.estimateGas(request, { value: opts.feeWei });
+  const tx = await ledger.createJob(request, { value: opts.feeWei, gasLimit: withGasHeadroom(estimate) });
   const receipt = await tx.wait();
   const created = receipt!.logs
     .map((l: { topics: readonly string[]; data: string }) => ledger.interface.parseLog(l))
