@@ -9,6 +9,7 @@ import { formatCliError } from "./errors";
 import { registerDeployCommand, deployScriptPresent } from "./commands/deploy";
 import { registerJobCommands } from "./commands/job";
 import { registerMinerCommands } from "./commands/miner";
+import { registerRewardCommands } from "./commands/rewards";
 import { registerNodeCommand } from "./commands/node";
 import { registerStakingCommands } from "./commands/staking";
 import { registerTokenCommands } from "./commands/token";
@@ -66,6 +67,7 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   registerStakingCommands(program, getContext);
   registerJobCommands(program, getContext);
   registerMinerCommands(program, getContext);
+  registerRewardCommands(program, getContext);
   return program;
 }
 
