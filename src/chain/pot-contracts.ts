@@ -124,6 +124,16 @@ export type LedgerEvent = EventPosition &
       }
     | { kind: "StageSettled"; jobId: bigint; stage: number; settlement: Settlement }
     | { kind: "HeaderVoided"; jobId: bigint; stage: number; headerHash: Hex; builder: Address }
+    | {
+        kind: "Slashed";
+        jobId: bigint;
+        stage: number;
+        staker: Address;
+        /** FAULT_DECLARATION (1) or FAULT_JUROR (2). */
+        fault: number;
+        amount: bigint;
+        reporter: Address;
+      }
     | { kind: "HeaderContested"; jobId: bigint; stage: number; declarer: Address; headerHash: Hex; rho: Hex }
     | { kind: "JobFinished"; jobId: bigint }
     | { kind: "JobExpired"; jobId: bigint }
@@ -153,6 +163,7 @@ const LEDGER_EVENTS = [
   "StageSettled",
   "HeaderVoided",
   "HeaderContested",
+  "Slashed",
   "JobFinished",
   "JobExpired",
 ] as const;
@@ -316,6 +327,17 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         stage: num(a.stage),
         headerHash: a.headerHash as Hex,
         builder: a.builder as Address,
+      };
+    case "Slashed":
+      return {
+        ...pos,
+        kind: "Slashed",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        staker: a.staker as Address,
+        fault: num(a.fault),
+        amount: big(a.amount),
+        reporter: a.reporter as Address,
       };
     case "HeaderContested":
       return {
@@ -629,6 +651,26 @@ export class PotContractsAdapter {
     index: number,
   ): Promise<SentTx> {
     return this.send(this.ledger, "claimAttester", [jobId, stage, settlement, members, BigInt(index)]);
+  }
+
+  /**
+   * Slashes a provably wrong declaration of a wrapped stage (anyone may; the reporter receives the stake):
+   * its result differs from the settled one or its commitment does not open against the settled rho.
+   * `resultHash` and the opening are the declaration's, from its `Declared` event.
+   */
+  async slashDeclaration(
+    jobId: bigint,
+    stage: number,
+    settlement: Settlement,
+    resultHash: Hex,
+    o: Opening,
+  ): Promise<SentTx> {
+    return this.send(this.ledger, "slashDeclaration", [jobId, stage, settlement, resultHash, o]);
+  }
+
+  /** Voids a header whose PoA rounds all passed without a wrap (anyone may, after `poaMaxRounds` rounds). */
+  async voidHeader(jobId: bigint, stage: number): Promise<SentTx> {
+    return this.send(this.ledger, "voidHeader", [jobId, stage]);
   }
 
   async withdraw(): Promise<SentTx> {

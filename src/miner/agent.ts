@@ -27,7 +27,19 @@ import { findSealTimestamp } from "../protocol/pos";
 import { SealKind } from "../protocol/messages";
 import { stateHash } from "../protocol/rho";
 import { openContentStore, type ContentStore, type StorageConfig } from "../storage";
-import { computeDuties, dutyId, headerStillWanted, lostHeaderRace, winningResult, type Duty } from "./duties";
+import {
+  computeDuties,
+  dutyId,
+  headerStillWanted,
+  lostHeaderRace,
+  slashDoneKey,
+  slashNoLongerNeeded,
+  voidDoneKey,
+  voidNoLongerNeeded,
+  winningResult,
+  STAGE_PHASE,
+  type Duty,
+} from "./duties";
 import { announcePeer } from "./announce";
 import { createLogger, type Logger } from "./log";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
@@ -97,6 +109,8 @@ const PRIORITY: Record<Duty["kind"], number> = {
   "draw-jury": 6,
   claim: 7,
   contest: 2,
+  void: 2,
+  slash: 7,
   withdraw: 8,
   drop: 9,
   train: 10,
@@ -119,6 +133,8 @@ class MinerAgent implements MinerHandle {
   private pool!: TrainerPool;
   private watcher!: EventWatcher;
   private domain!: Hex;
+  /** poaMaxRounds * poaWindowBlocks: a header may be voided after its randBlock + this. */
+  private poaExpiryBlocks!: bigint;
   private readonly view: ChainView = emptyView();
   private readonly policy: MiningPolicy;
   private readonly inFlight = new Set<string>();
@@ -159,6 +175,7 @@ class MinerAgent implements MinerHandle {
     this.chain = new PotContractsAdapter(session, session.sender!);
     this.domain = await this.chain.domainSeparator();
     const params = await this.chain.ledgerParams();
+    this.poaExpiryBlocks = params.poaMaxRounds * params.poaWindowBlocks;
     this.store = new MinerStore(this.cfg.dataDir);
     this.state = this.store.load({
       chainId: this.cfg.chainId,
@@ -314,6 +331,8 @@ class MinerAgent implements MinerHandle {
       claimableWei,
       withdrawMinWei: this.o.withdrawMinWei ?? 1n,
       inFlight: this.inFlight,
+      domain: this.domain,
+      poaExpiryBlocks: this.poaExpiryBlocks,
     }).filter((d) => {
       const cd = this.cooldown.get(dutyId(d));
       return cd === undefined || cd.until <= Date.now();
@@ -471,6 +490,10 @@ class MinerAgent implements MinerHandle {
         return;
       case "vote":
         return this.doVote(d);
+      case "slash":
+        return this.doSlash(d);
+      case "void":
+        return this.doVoid(d);
       case "withdraw": {
         const sent = await this.chain.withdraw();
         this.count("withdrawals");
@@ -768,6 +791,87 @@ class MinerAgent implements MinerHandle {
       this.count("claims");
       this.log.info("declaration share claimed", { jobId: d.jobId, stage: d.stage });
     }
+  }
+
+  /** Slashes a provably wrong declaration of a settled stage; a revert saying it is settled already is benign. */
+  private async doSlash(d: Extract<Duty, { kind: "slash" }>): Promise<void> {
+    const st = this.view.stages.get(stageKey(d.jobId, d.stage));
+    const s = st?.settlement;
+    const decl = st?.declarations.get(d.declarer.toLowerCase());
+    if (s === undefined || decl === undefined) return;
+    const doneKey = slashDoneKey(d.jobId, d.stage, d.declarer);
+    let sent;
+    try {
+      sent = await this.chain.slashDeclaration(d.jobId, d.stage, s, decl.resultHash, {
+        declarer: getAddress(decl.declarer),
+        commitment: decl.commitment,
+        rand: decl.rand,
+        timestamp: decl.timestamp,
+      });
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      if (slashNoLongerNeeded(revert)) {
+        // Claimed, or slashed by another reporter first: nothing to do, never again.
+        this.state.done[doneKey] = `reverted:${revert}`;
+        this.store.save(this.state);
+        this.count("slashesLost");
+        this.log.info("slash not sent: the declaration is already settled or slashed", {
+          jobId: d.jobId,
+          stage: d.stage,
+          declarer: d.declarer,
+          revert,
+        });
+        return;
+      }
+      throw error;
+    }
+    this.state.done[doneKey] = sent.hash;
+    this.store.save(this.state);
+    this.count("slashed");
+    this.log.info("declaration slashed", {
+      jobId: d.jobId,
+      stage: d.stage,
+      declarer: d.declarer,
+      resultHash: decl.resultHash,
+      tx: sent.hash,
+    });
+  }
+
+  /** Voids a header whose PoA expired; a revert because another miner voided it first is benign. */
+  private async doVoid(d: Extract<Duty, { kind: "void" }>): Promise<number | void> {
+    const doneKey = voidDoneKey(d.jobId, d.stage, d.headerHash);
+    const benign = (revert: string | undefined, phase: number) => {
+      this.state.done[doneKey] = `reverted:${revert ?? "phase"}`;
+      this.store.save(this.state);
+      this.count("voidsLost");
+      this.log.info("header not voided: already voided or wrapped, or the job ended", {
+        jobId: d.jobId,
+        stage: d.stage,
+        revert,
+        phase,
+      });
+    };
+    // The view lags by the confirmations: ask the ledger (latest block) first.
+    const phase = await this.chain.stagePhase(d.jobId, d.stage);
+    if (phase !== STAGE_PHASE.headered) return benign(undefined, phase);
+    let sent;
+    try {
+      sent = await this.chain.voidHeader(d.jobId, d.stage);
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      if (voidNoLongerNeeded(revert)) return benign(revert, -1);
+      if (revert === "PoaNotExpired") return 2_000; // our head was ahead of the block it lands in
+      throw error;
+    }
+    this.state.done[doneKey] = sent.hash;
+    this.store.save(this.state);
+    this.count("voided");
+    this.log.warn("header voided: its PoA expired without a wrap", {
+      jobId: d.jobId,
+      stage: d.stage,
+      headerHash: d.headerHash,
+      tx: sent.hash,
+    });
   }
 
   private async doVote(d: Extract<Duty, { kind: "vote" }>): Promise<void> {

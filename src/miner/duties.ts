@@ -14,12 +14,24 @@
  *   `builderGraceBlocks` more than the previous one, so usually exactly one builds;
  * - as a member of the current PoA committee: attest after checking S_{i+1}; wrap once every other
  *   member attested this round;
- * - claim a share the header did not open; request, draw and vote in juries; withdraw rewards.
+ * - claim a share the header did not open; request, draw and vote in juries; withdraw rewards;
+ * - slash every other declaration of a settled stage that does not open against the settled (result, rho)
+ *   (anyone may; the reporter earns the stake), once per declaration;
+ * - void a header whose PoA rounds all expired without a wrap (anyone may), once per header.
  */
 import { keccak256, toBytes, type Address, type Hex } from "viem";
-import type { Committee } from "../chain/pot-contracts";
+import type { Committee, Settlement } from "../chain/pot-contracts";
+import { commitmentHash } from "../protocol/messages";
 import { resultKey, stageKey, type MinerState, type ResultRecord } from "./state";
-import { isDisputed, skey, type ChainView, type JobView, type StageView } from "./view";
+import {
+  isDisputed,
+  skey,
+  type ChainView,
+  type DeclarationView,
+  type HeaderView,
+  type JobView,
+  type StageView,
+} from "./view";
 
 export type Duty =
   | {
@@ -40,6 +52,8 @@ export type Duty =
   | { kind: "request-jury"; jobId: bigint; stage: number }
   | { kind: "draw-jury"; jobId: bigint; stage: number }
   | { kind: "vote"; jobId: bigint; stage: number; round: number; resultKey: string }
+  | { kind: "slash"; jobId: bigint; stage: number; declarer: Address }
+  | { kind: "void"; jobId: bigint; stage: number; headerHash: Hex }
   | { kind: "withdraw"; amount: bigint };
 
 export interface DutyInput {
@@ -62,6 +76,10 @@ export interface DutyInput {
   readonly withdrawMinWei: bigint;
   /** Duty ids already in progress (see dutyId), skipped. */
   readonly inFlight: ReadonlySet<string>;
+  /** The protocol domain (ledger's domainSeparator): needed to recompute commitments; no slashing without it. */
+  readonly domain?: Hex;
+  /** poaMaxRounds * poaWindowBlocks of the ledger: a header may be voided after randBlock + this; no voiding without it. */
+  readonly poaExpiryBlocks?: bigint;
 }
 
 /** A stable id of a duty, to avoid running it twice concurrently. */
@@ -73,6 +91,10 @@ export function dutyId(d: Duty): string {
       return `drop:${d.key}`;
     case "withdraw":
       return "withdraw";
+    case "slash":
+      return slashDoneKey(d.jobId, d.stage, d.declarer);
+    case "void":
+      return voidDoneKey(d.jobId, d.stage, d.headerHash);
     case "attest":
     case "wrap":
     case "vote":
@@ -83,6 +105,81 @@ export function dutyId(d: Duty): string {
 }
 
 const lower = (a: string) => a.toLowerCase();
+
+/** The `state.done` key (and duty id) of the slash of `declarer`'s declaration of (jobId, stage). */
+export function slashDoneKey(jobId: bigint, stage: number, declarer: Address): string {
+  return `slash:${jobId}:${stage}:${lower(declarer)}`;
+}
+
+/** The `state.done` key (and duty id) of voiding one header (a later header of the stage is another one). */
+export function voidDoneKey(jobId: bigint, stage: number, headerHash: Hex): string {
+  return `void:${jobId}:${stage}:${lower(headerHash)}`;
+}
+
+/** Memo of the commitment check (declarations are immutable; the settlement's rho is fixed per stage). */
+const opensMemo = new WeakMap<DeclarationView, { key: string; opens: boolean }>();
+
+/**
+ * Whether a declaration of a settled stage is provably wrong, as `slashDeclaration` decides it: its result
+ * differs from the settled one, or its commitment does not open against the settled rho.
+ */
+export function provablyWrong(
+  domain: Hex,
+  jobId: bigint,
+  stage: number,
+  s: Pick<Settlement, "result" | "rho">,
+  d: DeclarationView,
+): boolean {
+  if (lower(d.resultHash) !== lower(s.result)) return true;
+  const key = `${lower(domain)}:${lower(s.rho)}`;
+  const memo = opensMemo.get(d);
+  if (memo !== undefined && memo.key === key) return !memo.opens;
+  const opens =
+    lower(commitmentHash({ domain, rho: s.rho, rand: d.rand, declarer: d.declarer, jobId, stage })) ===
+    lower(d.commitment);
+  opensMemo.set(d, { key, opens });
+  return !opens;
+}
+
+/**
+ * The declarers of a settled stage to slash now: provably wrong (see provablyWrong), not ours, not slashed
+ * already (a Slashed event), and not reported before by this miner (`done`, including a benign revert).
+ */
+export function slashTargets(
+  st: StageView,
+  domain: Hex,
+  me: Address,
+  done: Readonly<Record<string, string>>,
+): Address[] {
+  const s = st.settlement;
+  if (s === undefined) return [];
+  const out: Address[] = [];
+  for (const [declarer, d] of st.declarations) {
+    if (declarer === lower(me) || st.slashedDeclarers.has(declarer)) continue;
+    if (done[slashDoneKey(st.jobId, st.stage, d.declarer)] !== undefined) continue;
+    if (provablyWrong(domain, st.jobId, st.stage, s, d)) out.push(d.declarer);
+  }
+  return out;
+}
+
+/** Whether a header's PoA expired at `blockNumber` (the ledger's voidHeader condition). */
+export function poaExpired(
+  header: Pick<HeaderView, "randBlock">,
+  blockNumber: bigint,
+  expiryBlocks: bigint,
+): boolean {
+  return blockNumber > header.randBlock + expiryBlocks;
+}
+
+/** Slash reverts meaning the declaration is no longer slashable (settled, slashed, slot reused): benign. */
+export function slashNoLongerNeeded(revert: string | undefined): boolean {
+  return revert === "NotDeclared" || revert === "DeclarationMismatch" || revert === "NotAFault";
+}
+
+/** voidHeader reverts meaning there is nothing to void any more (voided or wrapped first, job over): benign. */
+export function voidNoLongerNeeded(revert: string | undefined): boolean {
+  return revert === "WrongPhase" || revert === "JobNotOpen" || revert === "UnknownJob";
+}
 
 /** Whether the stage accepts declarations at `blockNumber`. */
 export function acceptsDeclarations(st: StageView, blockNumber: bigint, now: bigint): boolean {
@@ -389,6 +486,24 @@ export function computeDuties(input: DutyInput): Duty[] {
       if (declPending || builderPending || memberPending) {
         push({ kind: "claim", jobId: st.jobId, stage: st.stage });
       }
+    }
+
+    // ---- slash the provably wrong declarations of a settled stage (anyone may; the reporter earns the stake)
+    if (st.settlement !== undefined && input.domain !== undefined) {
+      for (const declarer of slashTargets(st, input.domain, input.me, state.done))
+        push({ kind: "slash", jobId: st.jobId, stage: st.stage, declarer });
+    }
+
+    // ---- void a header whose PoA rounds all passed without a wrap (anyone may)
+    if (
+      live &&
+      st.header !== undefined &&
+      st.wrappedBlock === undefined &&
+      input.poaExpiryBlocks !== undefined &&
+      poaExpired(st.header, blockNumber, input.poaExpiryBlocks) &&
+      state.done[voidDoneKey(st.jobId, st.stage, st.header.headerHash)] === undefined
+    ) {
+      push({ kind: "void", jobId: st.jobId, stage: st.stage, headerHash: st.header.headerHash });
     }
   }
 

@@ -74,6 +74,8 @@ export interface StageView {
   settlement?: Settlement;
   /** Lower-case builders whose header was voided (they may not build again). */
   voidedBuilders: Set<string>;
+  /** Lower-case declarers whose declaration of this stage was slashed (Slashed, fault 1). */
+  slashedDeclarers: Set<string>;
   /** Round -> lower-case members who attested by transaction. */
   attested: Map<number, Set<string>>;
   wrappedBlock?: bigint;
@@ -90,6 +92,9 @@ export interface ChainView {
   wrappedCount: number;
 }
 
+/** The ledger's fault code of a slashed declaration (PoTLedger FAULT_DECLARATION). */
+export const FAULT_DECLARATION = 1;
+
 export const skey = (jobId: bigint | string, stage: number): string => `${jobId}:${stage}`;
 
 export function emptyView(): ChainView {
@@ -101,7 +106,14 @@ export function stageOf(view: ChainView, jobId: bigint, stage: number): StageVie
   const key = skey(jobId, stage);
   let st = view.stages.get(key);
   if (st === undefined) {
-    st = { jobId, stage, declarations: new Map(), voidedBuilders: new Set(), attested: new Map() };
+    st = {
+      jobId,
+      stage,
+      declarations: new Map(),
+      voidedBuilders: new Set(),
+      slashedDeclarers: new Set(),
+      attested: new Map(),
+    };
     view.stages.set(key, st);
   }
   return st;
@@ -208,6 +220,10 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
       }
       return;
     }
+    case "Slashed":
+      if (e.fault === FAULT_DECLARATION)
+        stageOf(view, e.jobId, e.stage).slashedDeclarers.add(e.staker.toLowerCase());
+      return;
     case "HeaderContested": {
       const st = stageOf(view, e.jobId, e.stage);
       if (st.header?.headerHash === e.headerHash) {

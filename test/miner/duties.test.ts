@@ -2,11 +2,18 @@
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import type { LedgerEvent } from "../../src/chain/pot-contracts";
+import { commitmentHash } from "../../src/protocol/messages";
 import {
   builderOrder,
   computeDuties,
+  dutyId,
   headerStillWanted,
   lostHeaderRace,
+  poaExpired,
+  slashDoneKey,
+  slashNoLongerNeeded,
+  voidDoneKey,
+  voidNoLongerNeeded,
   STAGE_PHASE,
   type Duty,
   type DutyInput,
@@ -150,6 +157,7 @@ function duties(view: ChainView, state: MinerState, over: Partial<DutyInput> = {
     ...over,
   });
 }
+const dutyIdsOf = (ds: Duty[]) => ds.map(dutyId);
 const kinds = (ds: Duty[]) => ds.map((d) => `${d.kind}${"stage" in d ? `:${d.stage}` : ""}`);
 
 describe("miner duties (pure)", () => {
@@ -413,6 +421,159 @@ describe("miner duties (pure)", () => {
     expect(duties(view, state, { claimableWei: 5n, withdrawMinWei: 10n })).to.deep.equal([]);
     open(view, 1, P0);
     expect(duties(view, state, { inFlight: new Set([`train:1:1:${P0}`]) })).to.deep.equal([]);
+  });
+
+  describe("slash and void (duties the harness used to play)", () => {
+    const DOMAIN = h(777);
+    const RHO = h(55);
+    const D = "0x00000000000000000000000000000000000000d4" as Address;
+    /** A declaration whose commitment is made for `rho` (opens against it when it is the settled rho). */
+    const declaredFor = (v: ChainView, declarer: Address, resultHash: Hex, rho: Hex, rand = h(8)) =>
+      applyEvent(v, {
+        ...pos(),
+        kind: "Declared",
+        jobId: 1n,
+        stage: 1,
+        declarer,
+        parentHash: P0,
+        resultHash,
+        commitment: commitmentHash({ domain: DOMAIN, rho, rand, declarer, jobId: 1n, stage: 1 }),
+        rand,
+        timestamp: 1n,
+      });
+    const settle = (v: ChainView) =>
+      applyEvent(v, {
+        ...pos(20n),
+        kind: "StageSettled",
+        jobId: 1n,
+        stage: 1,
+        settlement: {
+          parent: P0,
+          result: R1,
+          rho: RHO,
+          perDeclaration: 1n,
+          builder: ME,
+          builderPart: 1n,
+          perMember: 1n,
+          committeeHash: h(9),
+          opened: [ME],
+          openedCoinbase: [0n],
+        },
+      });
+    const slashes = (v: ChainView, st: MinerState, over: Partial<DutyInput> = {}) =>
+      duties(v, st, { domain: DOMAIN, ...over })
+        .filter((d): d is Extract<Duty, { kind: "slash" }> => d.kind === "slash")
+        .map((d) => d.declarer);
+
+    beforeEach(() => {
+      open(view, 1, P0);
+      declaredFor(view, ME, R1, RHO);
+      declaredFor(view, B, R1, RHO, h(81)); // opens: honest
+      declaredFor(view, C, R2, h(66)); // a wrong result (lazy / colluder)
+      declaredFor(view, D, R1, h(67)); // the right result with a made-up rho (copycat / forward-only)
+    });
+
+    it("slashes every declaration that does not open against the settled (result, rho), once the stage is settled", () => {
+      expect(slashes(view, state)).to.deep.equal([]); // not settled yet
+      settle(view);
+      expect(slashes(view, state)).to.deep.equal([C, D]);
+      expect(dutyIdsOf(duties(view, state, { domain: DOMAIN }))).to.include(slashDoneKey(1n, 1, C));
+      // Without the domain the agent cannot recompute commitments: no slash at all.
+      expect(slashes(view, state, { domain: undefined })).to.deep.equal([]);
+    });
+
+    it("never slashes a declaration that opens, nor its own", () => {
+      settle(view);
+      const got = slashes(view, state).map((a) => a.toLowerCase());
+      expect(got).to.not.include(B.toLowerCase());
+      expect(got).to.not.include(ME.toLowerCase());
+    });
+
+    it("does not slash one already slashed (event), already reported (done, benign revert included) or in flight", () => {
+      settle(view);
+      applyEvent(view, {
+        ...pos(21n),
+        kind: "Slashed",
+        jobId: 1n,
+        stage: 1,
+        staker: C,
+        fault: 1,
+        amount: 10n,
+        reporter: B,
+      });
+      expect(slashes(view, state)).to.deep.equal([D]);
+      state.done[slashDoneKey(1n, 1, D)] = "reverted:NotDeclared";
+      expect(slashes(view, state)).to.deep.equal([]);
+      delete state.done[slashDoneKey(1n, 1, D)];
+      expect(slashes(view, state, { inFlight: new Set([slashDoneKey(1n, 1, D)]) })).to.deep.equal([]);
+      // A juror's slash (fault 2) is not a declaration's.
+      const v = emptyView();
+      job(v);
+      open(v, 1, P0);
+      declaredFor(v, C, R2, h(66));
+      settle(v);
+      applyEvent(v, {
+        ...pos(),
+        kind: "Slashed",
+        jobId: 1n,
+        stage: 1,
+        staker: C,
+        fault: 2,
+        amount: 1n,
+        reporter: B,
+      });
+      expect(slashes(v, state)).to.deep.equal([C]);
+    });
+
+    it("a slash revert is benign when the declaration is settled or slashed already", () => {
+      expect(slashNoLongerNeeded("NotDeclared")).to.equal(true);
+      expect(slashNoLongerNeeded("DeclarationMismatch")).to.equal(true);
+      expect(slashNoLongerNeeded("SettlementMismatch")).to.equal(false);
+      expect(slashNoLongerNeeded(undefined)).to.equal(false);
+    });
+
+    it("voids a headered stage only after its PoA expired, once per header", () => {
+      const EXP = 3n * 20n; // poaMaxRounds * poaWindowBlocks
+      closed(view, 1, 3n, R1);
+      header(view, 1, R1, B); // randBlock 11
+      const voids = (blockNumber: bigint, over: Partial<DutyInput> = {}) =>
+        duties(view, state, { blockNumber, poaExpiryBlocks: EXP, ...over }).filter((d) => d.kind === "void");
+      expect(poaExpired({ randBlock: 11n }, 71n, EXP)).to.equal(false);
+      expect(poaExpired({ randBlock: 11n }, 72n, EXP)).to.equal(true);
+      expect(voids(71n)).to.deep.equal([]);
+      expect(voids(72n)).to.deep.equal([{ kind: "void", jobId: 1n, stage: 1, headerHash: h(4001) }]);
+      expect(voids(500n, { poaExpiryBlocks: undefined })).to.deep.equal([]);
+      // Once sent (or lost to another miner's void), never again for this header.
+      state.done[voidDoneKey(1n, 1, h(4001))] = "0xabc";
+      expect(voids(500n)).to.deep.equal([]);
+      delete state.done[voidDoneKey(1n, 1, h(4001))];
+      expect(voids(500n, { inFlight: new Set([voidDoneKey(1n, 1, h(4001))]) })).to.deep.equal([]);
+      // Voided: the stage has no header any more; nothing to void.
+      applyEvent(view, {
+        ...pos(80n),
+        kind: "HeaderVoided",
+        jobId: 1n,
+        stage: 1,
+        headerHash: h(4001),
+        builder: B,
+      });
+      expect(voids(500n)).to.deep.equal([]);
+      // A wrapped stage or an ended job is never voided.
+      const v = emptyView();
+      job(v);
+      open(v, 1, P0);
+      header(v, 1, R1, B);
+      applyEvent(v, { ...pos(), kind: "JobExpired", jobId: 1n });
+      expect(
+        duties(v, state, { blockNumber: 500n, poaExpiryBlocks: EXP }).filter((d) => d.kind === "void"),
+      ).to.deep.equal([]);
+    });
+
+    it("a void revert is benign when someone else voided (or the stage wrapped) first", () => {
+      expect(voidNoLongerNeeded("WrongPhase")).to.equal(true);
+      expect(voidNoLongerNeeded("JobNotOpen")).to.equal(true);
+      expect(voidNoLongerNeeded("PoaNotExpired")).to.equal(false);
+    });
   });
 
   it("folding the same event twice (a reorg re-delivery) changes nothing", () => {
