@@ -140,7 +140,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
       (e) => e.kind === "HeaderSubmitted" && e.builder.toLowerCase() === w.address.toLowerCase(),
     );
     if (withheld) {
-      expect(voided).to.include(1);
+      // Voided by the watchdog or by an honest miner agent (both may; the first one wins).
       expect(events.some((e) => e.kind === "HeaderVoided" && e.stage === 1)).to.equal(true);
       const wrapped = events.find((e) => e.kind === "BlockWrapped" && e.stage === 1);
       const bad = headers.find(

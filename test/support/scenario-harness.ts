@@ -257,8 +257,8 @@ export class ReferenceTrainer {
 
 /**
  * Slashes every declaration of the job's wrapped stages that is provably wrong: another result than the
- * settled one, or a commitment that does not open against the settled rho. Returns the slashed declarers.
- * (The miner agent does not slash; anyone may, and the reporter receives the stake.)
+ * settled one, or a commitment that does not open against the settled rho, unless an honest miner agent
+ * (which slashes too) got there first. Returns every declarer slashed on chain for the job, by anyone.
  */
 export async function slashProvablyWrong(
   sc: ScenarioNet,
@@ -270,7 +270,6 @@ export async function slashProvablyWrong(
   const events = await ledgerEvents(sc, jobId);
   const settled = new Map<number, Settlement>();
   for (const e of events) if (e.kind === "StageSettled") settled.set(e.stage, e.settlement);
-  const slashed: Address[] = [];
   const ledgerAbi = a.ledger.abi as Abi;
   const s = await connectPot(
     sc.config(reporter),
@@ -297,15 +296,36 @@ export async function slashProvablyWrong(
       rand: e.rand,
       timestamp: e.timestamp,
     };
-    await s.sender!.send({
-      address: a.ledger.address,
-      abi: ledgerAbi,
-      functionName: "slashDeclaration",
-      args: [jobId, e.stage, st, e.resultHash, o],
-    });
-    slashed.push(e.declarer);
+    try {
+      await s.sender!.send({
+        address: a.ledger.address,
+        abi: ledgerAbi,
+        functionName: "slashDeclaration",
+        args: [jobId, e.stage, st, e.resultHash, o],
+      });
+    } catch (error) {
+      // Honest miner agents slash provably wrong declarations too: losing that race is fine.
+      const [, after] = (await a.client.readContract({
+        address: a.ledger.address,
+        abi: ledgerAbi,
+        functionName: "declarationSlot",
+        args: [jobId, e.declarer, e.stage],
+      } as never)) as readonly [number, number, bigint];
+      if (Number(after) === 1) throw error;
+    }
   }
-  return slashed;
+  return slashedDeclarers(sc, jobId);
+}
+
+/** Every declarer of `jobId` slashed on chain for a declaration fault (by anyone), in event order, once each. */
+export async function slashedDeclarers(sc: ScenarioNet, jobId: bigint): Promise<Address[]> {
+  const seen = new Map<string, Address>();
+  for (const e of await rawEvents(sc, "Slashed")) {
+    const args = e.args as { jobId: bigint; staker: Address; fault: number | bigint };
+    if (args.jobId !== jobId || Number(args.fault) !== 1) continue;
+    if (!seen.has(args.staker.toLowerCase())) seen.set(args.staker.toLowerCase(), args.staker);
+  }
+  return [...seen.values()];
 }
 
 /**
