@@ -34,7 +34,11 @@ export interface MinerTestNetwork {
 }
 
 /** Starts a node (interval mining `intervalMs`), deploys PoT, writes the deployments file into `dir`. */
-export async function startMinerNetwork(dir: string, intervalMs = 500): Promise<MinerTestNetwork> {
+export async function startMinerNetwork(
+  dir: string,
+  intervalMs = 500,
+  ledgerOverrides: Partial<ReturnType<typeof import("../../deploy/deploy").localParams>["ledger"]> = {},
+): Promise<MinerTestNetwork> {
   const node = await startTestNode();
   const provider = new JsonRpcProvider(node.url, 31337, {
     cacheTimeout: -1,
@@ -48,6 +52,7 @@ export async function startMinerNetwork(dir: string, intervalMs = 500): Promise<
   const { deployPoT, localParams } = require("../../deploy/deploy") as typeof import("../../deploy/deploy");
   const deployer = new NonceManager(new Wallet(node.accounts[0].privateKey, provider));
   const params = localParams();
+  params.ledger = { ...params.ledger, ...ledgerOverrides };
   params.ledger.dummyInitialStateHash = (await dummyJob()).s0Hash;
   const d = await deployPoT(deployer as never, params);
   const addresses = {

@@ -58,7 +58,10 @@ const sessions = new WeakMap<ScenarioNet, Map<string, Promise<PotSession>>>();
 /** Starts the chain and deploys PoT. Interval mining: transactions also wait in the mempool between blocks. */
 export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
   const dir = mkdtempSync(join(tmpdir(), "pot-scenario-"));
-  const net = await startMinerNetwork(dir, intervalMs);
+  // Declarations close 6 blocks (3 s) after the C-th one instead of 2: an adversary that reacts to an
+  // honest declaration (a copycat) gets its transaction in, so the test exercises the attack itself
+  // rather than a race it loses by timing. Public networks use 5 (testnetParams).
+  const net = await startMinerNetwork(dir, intervalMs, { closeDelayBlocks: 6 });
   const honest = new Map<number, MinerHandle>();
   const jobs: PublishedJob[] = [];
   const cache = new Map<string, Promise<PotSession>>();
