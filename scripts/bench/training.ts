@@ -15,7 +15,6 @@ import * as tf from "@tensorflow/tfjs";
 import {
   initialState,
   loadMnist,
-  modelFlops,
   prepareJob,
   runStageWith,
   takeSamples,
@@ -26,6 +25,7 @@ import {
 import { registerDeterministicKernels, restoreStockKernels } from "../../src/ml/kernels";
 import { RhoHasher, stateHash } from "../../src/protocol/rho";
 import { cnnSpec, mlpSpec, RHO_CTX } from "../../test/support/ml-fixtures";
+import { modelFlops } from "./flops";
 
 const quick = process.argv.includes("--quick");
 const BATCH = 64;
@@ -276,7 +276,7 @@ async function main(): Promise<void> {
       "Reproduce: `node -r ts-node/register/transpile-only scripts/bench/training.ts` (writes this file and `training.json`).",
       "",
       "Goals on this 2-core machine: MLP >= 350 steps/s, CNN >= 65 steps/s, rho overhead <= 3%. For scale, PyTorch on one thread: ~700 (MLP) and ~130 (CNN) steps/s.",
-      "GFLOP/s counts 2 FLOPs per multiply-add of the forward pass, the weight gradients and the input gradients (not of the first layer) (src/ml/flops.ts).",
+      "GFLOP/s counts 2 FLOPs per multiply-add of the forward pass, the weight gradients and the input gradients (not of the first layer) (scripts/bench/flops.ts).",
       "",
       ...lines,
       "",

@@ -10,7 +10,8 @@ import { CID } from "multiformats/cid";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import type { RetryPolicy } from "../config/types";
 import { withRetry } from "../chain/retry";
-import { decodeBatch, prepareJob, Trainer, runStageWith, type Batch, type JobSpec, modelFlops } from "../ml";
+import { decodeBatch, prepareJob, Trainer, runStageWith, type Batch, type JobSpec } from "../ml";
+import { estimateModelCost } from "../protocol";
 import { parseJobDocument, type JobDocument } from "../protocol/job-document";
 import { stateHash } from "../protocol/rho";
 import { fetchManifest, fetchStageBatches, type ContentStore, type DatasetManifest } from "../storage";
@@ -51,7 +52,12 @@ interface JobContext {
   readonly manifest?: DatasetManifest;
   readonly s0?: Uint8Array;
   readonly flopsPerStage: number;
+  /** Batches fetched (or being fetched) ahead of their stage, by stage: see `prefetch`. */
+  readonly prefetched: Map<number, Promise<Batch[]>>;
 }
+
+/** How many stages past the one being trained the pool fetches batches for. */
+export const DEFAULT_PREFETCH_STAGES = 2;
 
 export interface TrainerPoolOptions {
   readonly ipfs: ContentStore;
@@ -65,6 +71,12 @@ export interface TrainerPoolOptions {
   readonly dialFor: (jobId: bigint, stage: number) => Promise<void>;
   /** The CID (ledger bytes) of S_stage from its header, if known. */
   readonly headerCid: (jobId: bigint, stage: number) => Hex | undefined;
+  /**
+   * Stages past the one being trained whose batches are fetched in the background while it trains
+   * (default DEFAULT_PREFETCH_STAGES; 0 turns prefetching off). The data then arrives while the CPU
+   * trains, instead of between stages.
+   */
+  readonly prefetchStages?: number;
 }
 
 /** What a train request needs. */
@@ -136,6 +148,7 @@ export class TrainerPool {
         trainer: new Trainer(prepared.spec, prepared.model),
         s0: d.s0,
         flopsPerStage: 0,
+        prefetched: new Map(),
       };
     }
     const docCid = cidFromHex(job.specCid);
@@ -150,9 +163,11 @@ export class TrainerPool {
       },
     );
     const t = prepared.spec.training;
+    // tau (src/protocol/planning.ts), the estimate employers plan and price jobs with, so a miner's
+    // fee-per-FLOP policy compares like with like.
     let flops = 0;
     try {
-      flops = modelFlops(prepared.model, t.batchSize) * t.stepsPerStage;
+      flops = estimateModelCost(prepared.spec.model).trainFlopsPerSample * t.batchSize * t.stepsPerStage;
     } catch {
       flops = 0;
     }
@@ -169,6 +184,7 @@ export class TrainerPool {
       doc,
       manifest,
       flopsPerStage: flops,
+      prefetched: new Map(),
     };
   }
 
@@ -202,15 +218,17 @@ export class TrainerPool {
     return bytes;
   }
 
-  private async batches(ctx: JobContext, req: TrainRequest, signal?: AbortSignal): Promise<Batch[]> {
-    if (req.job.jobId === DUMMY_JOB_ID) {
-      if (req.seed === undefined) throw new Error(`dummy stage ${req.stage} has no seed yet`);
-      return [dummyStageBatch(req.seed, req.stage)];
-    }
+  /** Fetches and decodes one stage's batches (IPFS, verified against the manifest root), with retries. */
+  private async fetchBatches(
+    ctx: JobContext,
+    job: JobView,
+    stage: number,
+    signal?: AbortSignal,
+  ): Promise<Batch[]> {
     const fetched = await withRetry(
       async () => {
-        await this.o.dialFor(req.job.jobId, req.stage).catch(() => undefined);
-        return fetchStageBatches(this.o.ipfs, ctx.manifest!, req.job.manifestRoot, req.stage, {
+        await this.o.dialFor(job.jobId, stage).catch(() => undefined);
+        return fetchStageBatches(this.o.ipfs, ctx.manifest!, job.manifestRoot, stage, {
           timeoutMs: this.o.fetchTimeoutMs,
           signal,
         });
@@ -219,6 +237,43 @@ export class TrainerPool {
       { isRetryable: retryableFetch, signal },
     );
     return fetched.map((b) => decodeBatch(b.bytes));
+  }
+
+  /**
+   * Starts fetching the batches of the next `prefetchStages` stages after `stage` (once each), so the
+   * data of stage i+1 arrives while stage i trains. Batches of stages at or before `stage` are forgotten.
+   * A failed prefetch is forgotten too: the stage then fetches its batches itself (with its own retries).
+   */
+  private prefetch(ctx: JobContext, job: JobView, stage: number): void {
+    const ahead = this.o.prefetchStages ?? DEFAULT_PREFETCH_STAGES;
+    for (const s of ctx.prefetched.keys()) if (s <= stage) ctx.prefetched.delete(s);
+    for (let s = stage + 1; s <= Math.min(stage + ahead, job.numStages); s++) {
+      if (ctx.prefetched.has(s)) continue;
+      const p = this.fetchBatches(ctx, job, s);
+      ctx.prefetched.set(s, p);
+      p.catch((error: unknown) => {
+        if (ctx.prefetched.get(s) === p) ctx.prefetched.delete(s);
+        this.o.log.debug("batch prefetch failed; the stage will fetch its batches itself", {
+          jobId: job.jobId,
+          stage: s,
+          error,
+        });
+      });
+    }
+  }
+
+  private async batches(ctx: JobContext, req: TrainRequest, signal?: AbortSignal): Promise<Batch[]> {
+    if (req.job.jobId === DUMMY_JOB_ID) {
+      if (req.seed === undefined) throw new Error(`dummy stage ${req.stage} has no seed yet`);
+      return [dummyStageBatch(req.seed, req.stage)];
+    }
+    const early = ctx.prefetched.get(req.stage);
+    this.prefetch(ctx, req.job, req.stage);
+    if (early !== undefined) {
+      const got = await early.catch(() => undefined);
+      if (got !== undefined) return got;
+    }
+    return this.fetchBatches(ctx, req.job, req.stage, signal);
   }
 
   /** Trains one stage and returns its result record (S_{i+1} stored locally and on IPFS, pinned). */

@@ -31,7 +31,6 @@ export { encodeState, decodeState, STATE_MAGIC, STATE_VERSION, type TrainingStat
 export { runStage, runStageWith, initialState, prepareJob, stageSteps, type StageResult } from "./stage";
 export { Trainer } from "./trainer";
 export { evaluate, evaluateWith, type Evaluation } from "./evaluate";
-export { modelFlops } from "./flops";
 export {
   encodeBatch,
   decodeBatch,

@@ -9,7 +9,7 @@
 import type { Hex } from "viem";
 import {
   computeManifestCommitment,
-  merkleProof,
+  merkleProofs,
   type ManifestCommitment,
   type ManifestProof,
 } from "../protocol/manifest";
@@ -286,8 +286,12 @@ export async function fetchStageBatches(
     fail("STAGE_OUT_OF_RANGE", `stage ${stage} is outside the manifest's stages 1..${manifest.numStages}.`);
   }
   const wanted = manifest.batches.filter((b) => b.stage === stage);
+  const proofs = merkleProofs(
+    commitment.leaves,
+    wanted.map((b) => b.index),
+  );
   return Promise.all(
-    wanted.map(async (b) => {
+    wanted.map(async (b, k) => {
       const bytes = await store.get(b.cid, { ...options, maxBytes: b.byteLength });
       if (bytes.byteLength !== b.byteLength) {
         fail(
@@ -295,7 +299,7 @@ export async function fetchStageBatches(
           `batch ${b.index} (${b.cid}) is ${bytes.byteLength} bytes, manifest says ${b.byteLength}.`,
         );
       }
-      return { ...b, bytes, proof: merkleProof(commitment.leaves, b.index) };
+      return { ...b, bytes, proof: proofs[k] };
     }),
   );
 }

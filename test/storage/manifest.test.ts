@@ -8,6 +8,7 @@ import {
   ManifestEncodingError,
   manifestLeafHash,
   merkleProof,
+  merkleProofs,
   merkleRoot,
   rootFromProof,
   verifyMerkleProof,
@@ -155,6 +156,17 @@ describe("protocol/manifest: dataset manifest commitment", () => {
         }
       }
     }
+  });
+
+  it("merkleProofs builds the tree once and gives every index the same proof as merkleProof", () => {
+    for (const n of [1, 2, 7, 16, 33]) {
+      const leaves = Array.from({ length: n }, (_, i) => ethersKeccak(toUtf8Bytes(`leaf ${i}`)) as Hex);
+      const all = Array.from({ length: n }, (_, i) => i);
+      const proofs = merkleProofs(leaves, [...all].reverse());
+      proofs.forEach((p, k) => expect(p).to.deep.equal(merkleProof(leaves, n - 1 - k)));
+    }
+    const leaves = [ethersKeccak(toUtf8Bytes("only")) as Hex];
+    expect(() => merkleProofs(leaves, [0, 1])).to.throw(ManifestEncodingError, /outside the 1 leaves/);
   });
 
   it("the root changes when any committed field changes", () => {

@@ -1,10 +1,12 @@
 /**
- * FLOPs of one training step of a compiled model, for throughput figures (GFLOP/s). Counts
+ * FLOPs of one training step of a compiled model, for the training benchmark's throughput figures
+ * (GFLOP/s): a measurement of this engine's kernels, not a protocol quantity. Counts
  * multiply-adds of Dense and Conv2D as 2 FLOPs: forward 2*MACs, backward 2*MACs for the weight
  * gradient plus 2*MACs for the input gradient of every layer but the first. Elementwise work is
- * ignored. (The protocol's own estimate, tau, lives in src/protocol.)
+ * ignored. (The protocol's estimate of a job's work, tau, is `estimateModelCost` in src/protocol/planning.ts;
+ * jobs are planned and priced with it.)
  */
-import type { CompiledModel } from "./model-spec";
+import type { CompiledModel } from "../../src/ml";
 
 /** Estimated FLOPs of one SGD step on `batchSize` samples. */
 export function modelFlops(model: CompiledModel, batchSize: number): number {
