@@ -5,6 +5,7 @@
  * the ledger.
  */
 import { writeFileSync, mkdirSync } from "node:fs";
+import type { Hex } from "viem";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { Contract, JsonRpcProvider, NonceManager, Wallet } from "ethers";
@@ -118,15 +119,19 @@ export interface PublishedJob {
   readonly numStages: number;
 }
 
+/** The IPFS side of a tiny Iris job: job document, dataset manifest and S_0, pinned in `store`. */
+export interface IrisJobData {
+  readonly docCid: string;
+  readonly manifestRoot: Hex;
+  readonly s0Hash: Hex;
+  readonly numStages: number;
+}
+
 /**
- * Publishes a tiny Iris job (MLP 4-8-3, SGD, batch 8, 2 steps per stage, `numStages` stages) from the
- * employer account `index`, registers the employer's IPFS address, and creates the job (C, K, fee).
+ * Publishes the data of a tiny Iris job (MLP 4-8-3, SGD, batch 8, 2 steps per stage, one batch file per
+ * stage) into `store`: what an employer uploads before createJob.
  */
-export async function publishIrisJob(
-  net: MinerTestNetwork,
-  index: number,
-  opts: { numStages: number; c: number; k: number; feeWei: bigint; stageSeconds?: number },
-): Promise<PublishedJob> {
+export async function publishIrisJobData(store: ContentStore, numStages: number): Promise<IrisJobData> {
   await initEngine();
   const m = tf.sequential({
     name: "iris",
@@ -161,10 +166,9 @@ export async function publishIrisJob(
     },
     data: { featureShape: [4], labels: { kind: "classIndex", numClasses: 3 } },
   });
-  const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
   const iris = loadIris(3);
   const per = batchSize * steps;
-  const batches = Array.from({ length: opts.numStages }, (_, s) => ({
+  const batches = Array.from({ length: numStages }, (_, s) => ({
     bytes: encodeBatch(takeSamples(iris, s * per, per)),
     sampleCount: per,
   }));
@@ -173,7 +177,7 @@ export async function publishIrisJob(
     featureShape: [4],
     labelShape: [],
     numClasses: 3,
-    numStages: opts.numStages,
+    numStages,
     batchesPerStage: 1,
   });
   const s0 = await initialState(spec);
@@ -188,6 +192,20 @@ export async function publishIrisJob(
     }),
     { pin: true },
   );
+  return { docCid, manifestRoot: published.root, s0Hash: stateHash(s0), numStages };
+}
+
+/**
+ * Publishes a tiny Iris job (`publishIrisJobData`, `numStages` stages) from the employer account `index`,
+ * registers the employer's IPFS address, and creates the job (C, K, fee).
+ */
+export async function publishIrisJob(
+  net: MinerTestNetwork,
+  index: number,
+  opts: { numStages: number; c: number; k: number; feeWei: bigint; stageSeconds?: number },
+): Promise<PublishedJob> {
+  const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
+  const data = await publishIrisJobData(store, opts.numStages);
   const signer = new NonceManager(new Wallet(net.node.accounts[index].privateKey, net.provider));
   const stakingAbi = loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTStaking").abi;
   const staking = new Contract(net.addresses.staking, stakingAbi as never, signer);
@@ -199,9 +217,9 @@ export async function publishIrisJob(
   );
   const block = await net.provider.getBlock("latest");
   const request = {
-    specCid: cidToHex(docCid),
-    manifestRoot: published.root,
-    initialStateHash: stateHash(s0),
+    specCid: cidToHex(data.docCid),
+    manifestRoot: data.manifestRoot,
+    initialStateHash: data.s0Hash,
     numStages: opts.numStages,
     c: opts.c,
     k: opts.k,
