@@ -51,6 +51,8 @@ export interface MinerOptions {
   readonly cpus?: readonly number[];
   /** Pipelining (default true). */
   readonly speculate?: boolean;
+  /** Stages to train ahead of the chain (the miner's default when unset). */
+  readonly speculationDepth?: number;
   /** Train the built-in dummy job when idle (default false: the devnet deployment has no built-in dummy S_0). */
   readonly dummy?: boolean;
   /** Extra environment (e.g. POT_MINER_STAKE). */
@@ -345,6 +347,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
             "miner",
             "start",
             ...(mo.speculate === false ? ["--no-speculate"] : []),
+            ...(mo.speculationDepth === undefined
+              ? []
+              : ["--speculation-depth", String(mo.speculationDepth)]),
             ...(mo.dummy === true ? [] : ["--no-dummy"]),
           ];
           const cpu = taskset ? mo.cpus![n % mo.cpus!.length] : undefined;

@@ -65,8 +65,11 @@ export interface MinerOptions {
   readonly policy?: Partial<MiningPolicy>;
   /** Stake to hold (PoT wei); staked at start when the active stake is lower. Default: 10x the ledger's minStake. */
   readonly stakeWei?: bigint;
-  /** Train the next stage from its own result before it opens (default true). */
-  readonly speculate?: boolean;
+  /**
+   * Pipelining: stages past the newest open one this miner trains ahead from its own results
+   * (default DEFAULT_SPECULATION_DEPTH; 0 turns pipelining off).
+   */
+  readonly speculationDepth?: number;
   /** Blocks each header-builder rank waits after the previous one (default 3). */
   readonly builderGraceBlocks?: bigint;
   /** Withdraw when at least this much is claimable (default 1 wei). */
@@ -99,6 +102,12 @@ export interface MinerHandle {
   stop(): Promise<void>;
 }
 
+/**
+ * Default pipelining depth: enough to keep training while the chain finalizes a stage in up to three
+ * stages' training time (docs/bench/pipeline.md), at the cost of as many speculative states on disk.
+ */
+export const DEFAULT_SPECULATION_DEPTH = 3;
+
 const PRIORITY: Record<Duty["kind"], number> = {
   wrap: 0,
   attest: 1,
@@ -115,6 +124,8 @@ const PRIORITY: Record<Duty["kind"], number> = {
   drop: 9,
   train: 10,
 };
+/** Duties at or above this priority are bookkeeping: they never delay a protocol duty by more than one tx. */
+const BOOKKEEPING_PRIORITY = PRIORITY.claim;
 
 /** Starts a miner; resolves once it is staked, registered and watching. */
 export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
@@ -326,7 +337,7 @@ class MinerAgent implements MinerHandle {
       now: this.head.timestamp,
       committees,
       accepts: (job) => this.accepts(job),
-      speculate: this.o.speculate ?? true,
+      speculationDepth: this.o.speculationDepth ?? DEFAULT_SPECULATION_DEPTH,
       builderGraceBlocks: this.o.builderGraceBlocks ?? 3n,
       claimableWei,
       withdrawMinWei: this.o.withdrawMinWei ?? 1n,
@@ -348,7 +359,14 @@ class MinerAgent implements MinerHandle {
         this.txBusy = true;
         void (async () => {
           try {
-            for (const d of list) if (!this.stopped) await this.execute(d);
+            // Protocol duties (wrap .. jury) run back to back; a bookkeeping duty (claim, slash,
+            // withdraw) ends the batch, so that a declaration or header that falls due meanwhile goes
+            // first on the next tick instead of queueing behind every claim of the last stage.
+            for (const [i, d] of list.entries()) {
+              if (this.stopped) break;
+              if (i > 0 && PRIORITY[d.kind] >= BOOKKEEPING_PRIORITY) break;
+              await this.execute(d);
+            }
           } finally {
             this.txBusy = false;
           }

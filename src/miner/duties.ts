@@ -7,8 +7,9 @@
  * - train a stage that is open for declarations, from the parent the chain fixed, when the policy accepts
  *   the job and no result is held; declare it when a result is held and no declaration exists (locally
  *   or on-chain): a stage is never declared twice;
- * - pipelining: holding its own result for an open stage s, train s+1 from it before s+1 opens; once the
- *   chain opens s+1 from another parent, the speculative result is dropped;
+ * - pipelining: holding its own result for an open stage s, train s+1 from it before s+1 opens, then s+2
+ *   from its own S_{s+2}, and so on up to `speculationDepth` stages past the newest open stage; once the
+ *   chain opens a stage from another parent, the speculative results built on it are dropped;
  * - build the header of a closed, undisputed (or jury-decided) stage whose predecessor is wrapped, when
  *   this miner declared the winning result; declarants take turns by a deterministic rank, each waiting
  *   `builderGraceBlocks` more than the previous one, so usually exactly one builds;
@@ -67,8 +68,12 @@ export interface DutyInput {
   readonly committees: ReadonlyMap<string, Committee>;
   /** Whether the policy accepts training the job (the dummy job included). */
   readonly accepts: (job: JobView) => boolean;
-  /** Train ahead (pipelining). */
-  readonly speculate: boolean;
+  /**
+   * Pipelining: how many stages past the newest stage the chain opened this miner trains ahead from its
+   * own results (0: none). Deeper speculation keeps the CPU busy while the chain needs longer than a
+   * stage's training to finalize a stage; each level costs one stored state, dropped if the chain disagrees.
+   */
+  readonly speculationDepth: number;
   /** Blocks each builder rank waits after the previous one. */
   readonly builderGraceBlocks: bigint;
   /** Claimable wei on the ledger, and the least worth a withdrawal. */
@@ -318,33 +323,36 @@ export function computeDuties(input: DutyInput): Duty[] {
       }
     }
 
-    // ---- pipelining: train the next stage from my own result before it opens
+    // ---- pipelining: train the next stages from my own results before they open
     if (
-      input.speculate &&
+      input.speculationDepth > 0 &&
       live &&
       st.jobId !== 0n &&
       st.parentHash !== undefined &&
       st.stage < job.numStages &&
       trainable(job)
     ) {
-      const own = heldResult(state, st.jobId, st.stage, st.parentHash);
+      let own = heldResult(state, st.jobId, st.stage, st.parentHash);
       const next = view.stages.get(skey(st.jobId, st.stage + 1));
       const nextOpened = next?.parentHash !== undefined;
       const lost = st.header !== undefined && lower(st.header.resultHash) !== lower(own?.resultHash ?? "0x");
-      if (
-        own !== undefined &&
-        !nextOpened &&
-        !lost &&
-        heldResult(state, st.jobId, st.stage + 1, own.resultHash) === undefined
-      ) {
-        push({
-          kind: "train",
-          jobId: st.jobId,
-          stage: st.stage + 1,
-          parentHash: own.resultHash,
-          speculative: true,
-          reason: "pipeline",
-        });
+      if (own !== undefined && !nextOpened && !lost) {
+        // Walk my own chain of results s+1, s+2, ... and train the first missing link, within the depth.
+        const last = Math.min(job.numStages, st.stage + input.speculationDepth);
+        for (let stage = st.stage + 1; stage <= last && own !== undefined; stage++) {
+          const ahead: ResultRecord | undefined = heldResult(state, st.jobId, stage, own.resultHash);
+          if (ahead === undefined) {
+            push({
+              kind: "train",
+              jobId: st.jobId,
+              stage,
+              parentHash: own.resultHash,
+              speculative: true,
+              reason: "pipeline",
+            });
+          }
+          own = ahead;
+        }
       }
     }
 

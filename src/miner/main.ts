@@ -52,7 +52,11 @@ export async function main(argv = process.argv.slice(2), env = process.env): Pro
   const handle = await startMiner({
     config,
     stakeWei: env.POT_MINER_STAKE ? BigInt(env.POT_MINER_STAKE) : undefined,
-    speculate: flagBool(env.POT_MINER_SPECULATE, true),
+    speculationDepth: !flagBool(env.POT_MINER_SPECULATE, true)
+      ? 0
+      : env.POT_MINER_SPECULATION_DEPTH
+        ? Number(env.POT_MINER_SPECULATION_DEPTH)
+        : undefined,
     policy: {
       idleDummy: flagBool(env.POT_MINER_IDLE_DUMMY, true),
       minFeePerStageWei: env.POT_MINER_MIN_FEE_PER_STAGE ? BigInt(env.POT_MINER_MIN_FEE_PER_STAGE) : 0n,

@@ -149,7 +149,7 @@ function duties(view: ChainView, state: MinerState, over: Partial<DutyInput> = {
     now: 100n,
     committees: new Map(),
     accepts: () => true,
-    speculate: true,
+    speculationDepth: 1,
     builderGraceBlocks: 3n,
     claimableWei: 0n,
     withdrawMinWei: 1n,
@@ -222,7 +222,36 @@ describe("miner duties (pure)", () => {
     });
     result(state, 2, R1, R2, true);
     expect(kinds(duties(view, state))).to.not.include("train:3");
-    expect(duties(view, state, { speculate: false }).some((d) => d.kind === "train")).to.equal(false);
+    expect(duties(view, state, { speculationDepth: 0 }).some((d) => d.kind === "train")).to.equal(false);
+  });
+
+  it("pipelines deeper: with depth 3 it trains each next link of its own chain, never past depth or the last stage", () => {
+    view = emptyView();
+    job(view, 1n, 4);
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declared(view, 1, ME, R1);
+    const trains = (depth: number) =>
+      duties(view, state, { speculationDepth: depth })
+        .filter((d) => d.kind === "train")
+        .map((d) => (d.kind === "train" ? `${d.stage}<-${d.parentHash}` : ""));
+    expect(trains(3)).to.deep.equal([`2<-${R1}`]);
+    result(state, 2, R1, R2, true);
+    expect(trains(3)).to.deep.equal([`3<-${R2}`]);
+    result(state, 3, R2, h(33), true);
+    expect(trains(3)).to.deep.equal([`4<-${h(33)}`]);
+    expect(trains(2)).to.deep.equal([]);
+    result(state, 4, h(33), h(34), true);
+    expect(trains(10)).to.deep.equal([]);
+    // a speculative result built on another parent is not a link of my chain
+    const other = emptyState(31337, B, ME);
+    result(other, 1, P0, R1);
+    result(other, 2, h(99), R2, true);
+    expect(
+      duties(view, other, { speculationDepth: 3 })
+        .filter((d) => d.kind === "train")
+        .map((d) => (d.kind === "train" ? d.stage : 0)),
+    ).to.deep.equal([2]);
   });
 
   it("uses the speculative result when the chain opens the stage from the same parent", () => {

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
 import { parseEther } from "viem";
-import { minerStatusPath, startMiner } from "../../miner/agent";
+import { DEFAULT_SPECULATION_DEPTH, minerStatusPath, startMiner } from "../../miner/agent";
 import { parsePotAmount } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
@@ -10,8 +10,21 @@ import { CliUsageError } from "../errors";
 interface StartOptions {
   stake?: string;
   speculate: boolean;
+  speculationDepth?: string;
   dummy: boolean;
   minFeePerStage?: string;
+}
+
+function parseDepth(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 64) {
+    throw new CliUsageError(
+      `--speculation-depth must be an integer from 0 to 64, got "${v}"`,
+      "Pass e.g. --speculation-depth 3, or --no-speculate to turn pipelining off",
+    );
+  }
+  return n;
 }
 
 /** Registers `pot miner start|status`. */
@@ -24,7 +37,11 @@ export function registerMinerCommands(program: Command, context: () => CliContex
     .command("start")
     .description("start a miner agent in the foreground (Ctrl-C stops it cleanly; state survives restarts)")
     .option("--stake <pot>", "POT to keep staked (default: 10x the ledger's minimum stake)")
-    .option("--no-speculate", "do not train the next stage before the chain opens it (pipelining)")
+    .option("--no-speculate", "do not train stages before the chain opens them (turns pipelining off)")
+    .option(
+      "--speculation-depth <n>",
+      `stages to train ahead of the chain from this miner's own results (default ${DEFAULT_SPECULATION_DEPTH})`,
+    )
     .option("--no-dummy", "do not train the built-in dummy job when no employer job is open")
     .option("--min-fee-per-stage <eth>", "ignore employer jobs paying less per stage (ETH)")
     .action(async (opts: StartOptions) => {
@@ -33,7 +50,7 @@ export function registerMinerCommands(program: Command, context: () => CliContex
         config: ctx.config,
         account: await ctx.account(),
         stakeWei: opts.stake === undefined ? undefined : parsePotAmount(opts.stake),
-        speculate: opts.speculate,
+        speculationDepth: opts.speculate ? parseDepth(opts.speculationDepth) : 0,
         policy: {
           idleDummy: opts.dummy,
           minFeePerStageWei: opts.minFeePerStage === undefined ? 0n : parseEther(opts.minFeePerStage),
