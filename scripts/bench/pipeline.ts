@@ -2,7 +2,8 @@
  * Pipelining benchmark: does a job's wall time approach its pure training time?
  *
  *   node -r ts-node/register/transpile-only scripts/bench/pipeline.ts [--stages 20] [--steps 200]
- *        [--batch 32] [--hidden 1024] [--out docs/bench/pipeline.md] [--keep]
+ *        [--batch 32] [--hidden 1024] [--depth n] [--out docs/bench/pipeline.md] [--keep]
+ *        [--profile dir]   (V8 CPU profiles of the two miners, written when they stop)
  *
  * 1. Solo: one process runs the job's 20 stages back to back with `runStageWith` (the miner's training
  *    call, rho included) on the same spec and batches: the solo training time.
@@ -39,6 +40,10 @@ interface Args {
   hidden: number;
   out: string;
   keep: boolean;
+  /** Write V8 CPU profiles of the miners (`--cpu-prof`) into this directory. */
+  profile?: string;
+  /** Miner speculation depth (default: the miner's). */
+  depth?: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -53,6 +58,8 @@ function parseArgs(argv: string[]): Args {
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--keep") a.keep = true;
+    else if (f === "--profile") a.profile = argv[++i];
+    else if (f === "--depth") a.depth = Number(argv[++i]);
     else if (f === "--out") a.out = argv[++i];
     else if (["--stages", "--steps", "--batch", "--hidden"].includes(f)) {
       const v = Number(argv[++i]);
@@ -109,7 +116,11 @@ async function main(): Promise<void> {
   process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
   try {
     devnet = await startDevnet({ keep: args.keep, onNote: (m) => say(`  ${m}`) });
-    const miners = await devnet.startMiners(2, { cpus: [0, 1] });
+    const miners = await devnet.startMiners(2, {
+      cpus: [0, 1],
+      speculationDepth: args.depth,
+      nodeArgs: args.profile === undefined ? undefined : ["--cpu-prof", `--cpu-prof-dir=${args.profile}`],
+    });
     const employer = await startEmployer(devnet, devnet.accounts.length - 1);
     const job = await employer.createJob(input);
     const created = await employer.session.publicClient.getTransactionReceipt({ hash: job.txHash });

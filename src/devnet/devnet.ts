@@ -57,6 +57,8 @@ export interface MinerOptions {
   readonly dummy?: boolean;
   /** Extra environment (e.g. POT_MINER_STAKE). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Extra Node.js flags of the miner processes (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
+  readonly nodeArgs?: readonly string[];
   /** Polling interval of the miners in ms (default 200). */
   readonly pollingIntervalMs?: number;
   /** Confirmations the miners wait for (default 1). */
@@ -339,6 +341,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
           const dataDir = join(dir, name);
           mkdirSync(dataDir, { recursive: true });
           const args = [
+            ...(mo.nodeArgs ?? []),
             BIN,
             ...potArgs(dataDir, accounts[index].privateKey),
             "--json",

@@ -390,6 +390,8 @@ class MinerAgent implements MinerHandle {
       writeFileAtomic(
         minerStatusPath(this.cfg.dataDir),
         JSON.stringify({ ...this.status(), at: new Date().toISOString() }, null, 1),
+        // Rewritten every tick: atomic (never torn) but not fsynced, which cost ~4% of a core.
+        { durable: false },
       );
     } catch {
       /* status is best effort */

@@ -111,8 +111,17 @@ export function emptyState(chainId: number, ledger: Address, account: Address): 
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex");
 
-/** Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the directory. */
-export function writeFileAtomic(path: string, bytes: Uint8Array | string): void {
+/**
+ * Writes `bytes` to `path` atomically: temp file in the same directory, fsync, rename, fsync of the
+ * directory. With `durable: false` the fsyncs are skipped: readers still never see a torn file, but a
+ * power cut may lose the write (fine for a status file rewritten every second, not for secrets).
+ */
+export function writeFileAtomic(
+  path: string,
+  bytes: Uint8Array | string,
+  options: { durable?: boolean } = {},
+): void {
+  const durable = options.durable ?? true;
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
@@ -124,7 +133,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
         : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let off = 0;
     while (off < buf.length) off += writeSync(fd, buf, off, buf.length - off);
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
     try {
@@ -136,6 +145,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array | string): void 
   }
   closeSync(fd);
   renameSync(tmp, path);
+  if (!durable) return;
   try {
     const dfd = openSync(dir, "r");
     try {

@@ -14,7 +14,14 @@ import { decodeBatch, prepareJob, Trainer, runStageWith, type Batch, type JobSpe
 import { estimateModelCost } from "../protocol";
 import { parseJobDocument, type JobDocument } from "../protocol/job-document";
 import { stateHash } from "../protocol/rho";
-import { fetchManifest, fetchStageBatches, type ContentStore, type DatasetManifest } from "../storage";
+import {
+  fetchManifest,
+  fetchStageBatches,
+  verifyManifest,
+  type ContentStore,
+  type DatasetManifest,
+} from "../storage";
+import type { ManifestCommitment } from "../protocol/manifest";
 import { DUMMY_JOB_ID, dummyJob, dummyStageBatch, isBuiltinDummySpec } from "./dummy-job";
 import type { Logger } from "./log";
 import type { MinerStore, ResultRecord } from "./state";
@@ -50,6 +57,8 @@ interface JobContext {
   readonly trainer: Trainer;
   readonly doc?: JobDocument;
   readonly manifest?: DatasetManifest;
+  /** The manifest's verified commitment (verified once at load, reused for every stage's batches). */
+  readonly commitment?: ManifestCommitment;
   readonly s0?: Uint8Array;
   readonly flopsPerStage: number;
   /** Batches fetched (or being fetched) ahead of their stage, by stage: see `prefetch`. */
@@ -183,6 +192,7 @@ export class TrainerPool {
       trainer: new Trainer(prepared.spec, prepared.model),
       doc,
       manifest,
+      commitment: verifyManifest(manifest, job.manifestRoot),
       flopsPerStage: flops,
       prefetched: new Map(),
     };
@@ -229,6 +239,7 @@ export class TrainerPool {
       async () => {
         await this.o.dialFor(job.jobId, stage).catch(() => undefined);
         return fetchStageBatches(this.o.ipfs, ctx.manifest!, job.manifestRoot, stage, {
+          verified: ctx.commitment,
           timeoutMs: this.o.fetchTimeoutMs,
           signal,
         });
@@ -249,7 +260,9 @@ export class TrainerPool {
     for (const s of ctx.prefetched.keys()) if (s <= stage) ctx.prefetched.delete(s);
     for (let s = stage + 1; s <= Math.min(stage + ahead, job.numStages); s++) {
       if (ctx.prefetched.has(s)) continue;
-      const p = this.fetchBatches(ctx, job, s);
+      // One stage after the other: the nearer stage's data is needed first.
+      const before = ctx.prefetched.get(s - 1) ?? Promise.resolve(undefined);
+      const p = before.catch(() => undefined).then(() => this.fetchBatches(ctx, job, s));
       ctx.prefetched.set(s, p);
       p.catch((error: unknown) => {
         if (ctx.prefetched.get(s) === p) ctx.prefetched.delete(s);

@@ -271,17 +271,55 @@ export async function fetchManifest(
 }
 
 /**
- * Miner side: verifies the manifest against the on-chain root, then fetches every batch of `stage`,
- * each verified against its CID and its recorded length. Returns them in index order with proofs.
+ * Batches of one stage requested at once. Enough to keep a bitswap session busy; few enough that a
+ * 200-batch stage (plus a prefetched one) does not put hundreds of wants on a peer at once, which
+ * stalled fetches until their no-progress timeout in the pipelining benchmark.
+ */
+export const DEFAULT_BATCH_FETCH_CONCURRENCY = 16;
+
+/** `fn` over `items` with at most `limit` calls in flight; results in input order; the first error wins. */
+async function mapWithLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < items.length) {
+      const i = next++;
+      try {
+        out[i] = await fn(items[i], i);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker));
+  return out;
+}
+
+/**
+ * Miner side: verifies the manifest against the on-chain root, then fetches every batch of `stage`
+ * (`concurrency` at a time, default DEFAULT_BATCH_FETCH_CONCURRENCY), each verified against its CID and
+ * its recorded length. Returns them in index order with proofs. A caller that fetches stage after stage
+ * passes `verified`, what verifyManifest returned for this manifest and root, to skip re-hashing the
+ * whole manifest each time (a quarter of a second for 4,000 batches).
  */
 export async function fetchStageBatches(
   store: ContentStore,
   manifest: DatasetManifest,
   expectedRoot: Hex,
   stage: number,
-  options: FetchOptions = {},
+  options: FetchOptions & { concurrency?: number; verified?: ManifestCommitment } = {},
 ): Promise<FetchedBatch[]> {
-  const commitment = verifyManifest(manifest, expectedRoot);
+  const { concurrency = DEFAULT_BATCH_FETCH_CONCURRENCY, verified, ...fetchOptions } = options;
+  const commitment =
+    verified !== undefined && verified.root.toLowerCase() === String(expectedRoot).toLowerCase()
+      ? verified
+      : verifyManifest(manifest, expectedRoot);
   if (!isUint(stage) || stage < 1 || stage > manifest.numStages) {
     fail("STAGE_OUT_OF_RANGE", `stage ${stage} is outside the manifest's stages 1..${manifest.numStages}.`);
   }
@@ -290,18 +328,16 @@ export async function fetchStageBatches(
     commitment.leaves,
     wanted.map((b) => b.index),
   );
-  return Promise.all(
-    wanted.map(async (b, k) => {
-      const bytes = await store.get(b.cid, { ...options, maxBytes: b.byteLength });
-      if (bytes.byteLength !== b.byteLength) {
-        fail(
-          "BATCH_LENGTH_MISMATCH",
-          `batch ${b.index} (${b.cid}) is ${bytes.byteLength} bytes, manifest says ${b.byteLength}.`,
-        );
-      }
-      return { ...b, bytes, proof: proofs[k] };
-    }),
-  );
+  return mapWithLimit(wanted, concurrency, async (b, k) => {
+    const bytes = await store.get(b.cid, { ...fetchOptions, maxBytes: b.byteLength });
+    if (bytes.byteLength !== b.byteLength) {
+      fail(
+        "BATCH_LENGTH_MISMATCH",
+        `batch ${b.index} (${b.cid}) is ${bytes.byteLength} bytes, manifest says ${b.byteLength}.`,
+      );
+    }
+    return { ...b, bytes, proof: proofs[k] };
+  });
 }
 
 /**

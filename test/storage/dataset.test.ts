@@ -82,6 +82,20 @@ describe("storage: datasets (publish, manifest root, per-stage fetch)", function
     }
   });
 
+  it("fetches one batch at a time with concurrency 1; a `verified` commitment of another root is not trusted", async () => {
+    const manifest = await fetchManifest(miner, published.manifestCid, published.root);
+    const one = await fetchStageBatches(miner, manifest, published.root, 3, { concurrency: 1 });
+    expect(one.map((b) => b.index)).to.deep.equal([4, 5]);
+    const verified = verifyManifest(manifest, published.root);
+    const again = await fetchStageBatches(miner, manifest, published.root, 3, { verified });
+    expect(again.map((b) => Buffer.from(b.bytes).toString("hex"))).to.deep.equal(
+      one.map((b) => Buffer.from(b.bytes).toString("hex")),
+    );
+    const other = `0x${"11".repeat(32)}` as Hex;
+    const err = await caught(() => fetchStageBatches(miner, manifest, other, 3, { verified }));
+    expect((err as DatasetManifestError).code).to.equal("MANIFEST_ROOT_MISMATCH");
+  });
+
   it("rejects a manifest whose root does not match the committed one", async () => {
     const tampered: DatasetManifest = {
       ...published.manifest,
