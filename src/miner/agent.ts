@@ -72,6 +72,11 @@ export interface MinerOptions {
   readonly speculationDepth?: number;
   /** Blocks each header-builder rank waits after the previous one (default 3). */
   readonly builderGraceBlocks?: bigint;
+  /**
+   * Claims and withdrawals wait until no protocol transaction was due for this long (ms; default
+   * DEFAULT_BOOKKEEPING_QUIET_MS; 0 runs them whenever the queue is free).
+   */
+  readonly bookkeepingQuietMs?: number;
   /** Withdraw when at least this much is claimable (default 1 wei). */
   readonly withdrawMinWei?: bigint;
   /** Content store (default: embedded IPFS in <dataDir>/ipfs, or the configured Kubo). */
@@ -126,6 +131,12 @@ const PRIORITY: Record<Duty["kind"], number> = {
 };
 /** Duties at or above this priority are bookkeeping: they never delay a protocol duty by more than one tx. */
 const BOOKKEEPING_PRIORITY = PRIORITY.claim;
+/** Bookkeeping that may wait for a quiet moment (slashing does not wait). */
+const DEFERRABLE: ReadonlySet<Duty["kind"]> = new Set(["claim", "withdraw"]);
+/** Default quiet time before claims and withdrawals run (MinerOptions.bookkeepingQuietMs). */
+export const DEFAULT_BOOKKEEPING_QUIET_MS = 3_000;
+/** Claims and withdrawals never wait longer than this, however busy the miner is. */
+const BOOKKEEPING_MAX_DEFER_MS = 60_000;
 
 /** Starts a miner; resolves once it is staked, registered and watching. */
 export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
@@ -161,6 +172,8 @@ class MinerAgent implements MinerHandle {
   private readonly counters: Record<string, number> = {};
   private head = { number: 0n, timestamp: 0n };
   private txBusy = false;
+  private lastProtocolDutyAt = 0;
+  private lastBookkeepingAt = Date.now();
   private trainBusy = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -354,7 +367,9 @@ class MinerAgent implements MinerHandle {
     const txs = duties.filter((d) => d.kind !== "train");
     for (const d of txs.filter((x) => x.kind === "drop")) await this.execute(d);
     if (!this.txBusy) {
-      const list = txs.filter((x) => x.kind !== "drop");
+      const list = txs.filter(
+        (x) => x.kind !== "drop" && (!DEFERRABLE.has(x.kind) || this.bookkeepingDue(txs)),
+      );
       if (list.length > 0) {
         this.txBusy = true;
         void (async () => {
@@ -383,6 +398,22 @@ class MinerAgent implements MinerHandle {
       void this.execute(next).finally(() => (this.trainBusy = false));
     }
     this.writeStatus();
+  }
+
+  /**
+   * Claims and withdrawals wait until no protocol transaction was due for `bookkeepingQuietMs`, so that
+   * during a pipelined job every block of this account's transaction queue goes to declarations, headers
+   * and attestations (each transaction waits for its block); they run in the gaps, at the latest after
+   * BOOKKEEPING_MAX_DEFER_MS. Shares do not shrink while they wait.
+   */
+  private bookkeepingDue(txs: readonly Duty[]): boolean {
+    const now = Date.now();
+    if (txs.some((d) => d.kind !== "drop" && PRIORITY[d.kind] < BOOKKEEPING_PRIORITY))
+      this.lastProtocolDutyAt = now;
+    const quietMs = this.o.bookkeepingQuietMs ?? DEFAULT_BOOKKEEPING_QUIET_MS;
+    return (
+      now - this.lastProtocolDutyAt >= quietMs || now - this.lastBookkeepingAt >= BOOKKEEPING_MAX_DEFER_MS
+    );
   }
 
   private writeStatus(): void {
