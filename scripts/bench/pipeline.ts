@@ -30,7 +30,14 @@ import {
   startEmployer,
   type Devnet,
 } from "../../src/devnet";
-import { batchesPerStageFor, buildSpec, estimateJob, stageBatches } from "../../src/employer";
+import {
+  batchesPerStageFor,
+  buildSpec,
+  estimateJob,
+  readJobEvents,
+  stageBatches,
+  type JobEvents,
+} from "../../src/employer";
 import { initialState, prepareJob, runStageWith, Trainer } from "../../src/ml";
 
 interface Args {
@@ -68,6 +75,49 @@ function parseArgs(argv: string[]): Args {
     } else throw new Error(`unknown flag ${f}`);
   }
   return a;
+}
+
+/** Median of a list of block counts (0 for an empty list). */
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/**
+ * Where a stage's chain time goes, in blocks (medians over the job's stages): the stage opens with the
+ * previous header; its C-th declaration, its header and its wrap follow; and consecutive headers are
+ * the chain's pace, the floor of the time per stage whatever the training speed.
+ */
+function chainPhases(events: JobEvents): Record<string, number> {
+  const open: number[] = [];
+  const decl: number[] = [];
+  const header: number[] = [];
+  const wrap: number[] = [];
+  const pace: number[] = [];
+  let prevHeader: bigint | undefined;
+  for (const s of events.stages) {
+    const h = s.headers.find((x) => x.headerHash === s.wrapped?.headerHash);
+    if (s.opened === undefined || h === undefined || s.wrapped === undefined) continue;
+    const lastDecl = s.declarations
+      .map((d) => d.blockNumber)
+      .sort((a, b) => (a < b ? -1 : 1))
+      .at(events.created.c - 1);
+    if (lastDecl === undefined) continue;
+    open.push(Number(lastDecl - s.opened.blockNumber));
+    decl.push(Number(h.blockNumber - lastDecl));
+    header.push(Number(s.wrapped.blockNumber - h.blockNumber));
+    if (prevHeader !== undefined) pace.push(Number(h.blockNumber - prevHeader));
+    prevHeader = h.blockNumber;
+    wrap.push(Number(s.wrapped.blockNumber - s.opened.blockNumber));
+  }
+  return {
+    "stage opened -> C-th declaration": median(open),
+    "C-th declaration -> header": median(decl),
+    "header -> wrap (PoA)": median(header),
+    "stage opened -> wrap": median(wrap),
+    "header -> next stage's header (the chain's pace)": median(pace),
+  };
 }
 
 async function main(): Promise<void> {
@@ -159,6 +209,7 @@ async function main(): Promise<void> {
           .filter((r) => r.msg === "result dropped" || r.msg === "speculative training cancelled").length,
       };
     });
+    const phases = chainPhases(await readJobEvents(h, job.jobId));
     const ratio = jobSeconds / soloSeconds;
     const perMinute = (summary.wrappedStages.length / jobSeconds) * 60;
     const gasPerStage = gas.gasUsed / BigInt(summary.wrappedStages.length);
@@ -170,6 +221,7 @@ async function main(): Promise<void> {
     );
     say(`stages per minute      ${perMinute.toFixed(2)}`);
     say(`gas per stage          ${gasPerStage} (${gas.gasUsed} in ${gas.transactions} txs after createJob)`);
+    for (const [what, blocks] of Object.entries(phases)) say(`${what.padEnd(50)} ${blocks} blocks`);
     for (const m of perMiner)
       say(
         `${m.name.padEnd(22)} trained ${m.trained} stages (${m.speculative} speculatively), ${m.trainingSeconds.toFixed(1)} s training, ${m.dropped} dropped/cancelled`,
@@ -194,6 +246,14 @@ Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${
 | ratio (goal <= 1.25) | **${ratio.toFixed(2)}x** (${goalMet ? "met" : "missed"}) |
 | stages finalized per minute | ${perMinute.toFixed(2)} |
 | gas per stage (all txs after createJob / stages) | ${gasPerStage} |
+
+Chain phases of a stage (median blocks; 500 ms per block):
+
+| phase | blocks |
+| --- | --: |
+${Object.entries(phases)
+  .map(([what, blocks]) => `| ${what} | ${blocks} |`)
+  .join("\n")}
 
 | miner | stages trained | speculatively | training time | dropped / cancelled |
 | --- | --: | --: | --: | --: |

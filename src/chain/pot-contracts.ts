@@ -17,7 +17,7 @@ import { loadArtifact } from "./artifacts";
 import type { PotSession } from "./contracts";
 import { errorsAbi } from "./artifacts";
 import { EventWatcher, type WatchedLog } from "./events";
-import type { SentTx, TxSender } from "./tx-sender";
+import type { SendOptions, SentTx, TxSender } from "./tx-sender";
 
 /** Where a decoded event sits in the chain. */
 export interface EventPosition {
@@ -398,6 +398,18 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
   }
 }
 
+/** Options of a `PotContractsAdapter`. */
+export interface PotContractsOptions {
+  /**
+   * Confirmations awaited after the receipt of the stage transactions (declare, submitHeader, attest,
+   * wrap), instead of the sender's. The miner uses 0 so that its one-at-a-time queue does not idle a
+   * block per transaction: it acts only on confirmed events, re-sends a declaration a reorg removed, and
+   * leaves a removed header, attestation or wrap to the next builder rank or committee round (losing that
+   * share, not the stage). Claims, stakes and withdrawals always wait for the sender's confirmations.
+   */
+  readonly stageTxConfirmations?: number;
+}
+
 /** Typed access to the ledger, staking, token and jury of one deployment, for one signing account. */
 export class PotContractsAdapter {
   readonly ledger: Ref;
@@ -411,6 +423,7 @@ export class PotContractsAdapter {
   constructor(
     private readonly session: PotSession,
     private readonly sender: TxSender,
+    private readonly options: PotContractsOptions = {},
   ) {
     const ledger = session.contracts.ledger;
     if (ledger === undefined)
@@ -442,13 +455,26 @@ export class PotContractsAdapter {
     } as never) as Promise<T>;
   }
 
-  private send(ref: Ref, functionName: string, args: readonly unknown[] = []): Promise<SentTx> {
-    return this.sender.send({
-      address: ref.address,
-      abi: [...ref.abi, ...this.errorsOf()] as Abi,
-      functionName,
-      args,
-    });
+  private send(
+    ref: Ref,
+    functionName: string,
+    args: readonly unknown[] = [],
+    options: SendOptions = {},
+  ): Promise<SentTx> {
+    return this.sender.send(
+      {
+        address: ref.address,
+        abi: [...ref.abi, ...this.errorsOf()] as Abi,
+        functionName,
+        args,
+      },
+      options,
+    );
+  }
+
+  /** Send options of declare, submitHeader, attest and wrap (see PotContractsOptions). */
+  private get stageTx(): SendOptions {
+    return { confirmations: this.options.stageTxConfirmations };
   }
 
   private errorsOf(): Abi {
@@ -587,15 +613,12 @@ export class PotContractsAdapter {
     rand: Hex;
     timestamp: bigint;
   }): Promise<SentTx> {
-    return this.send(this.ledger, "declare", [
-      d.jobId,
-      d.stage,
-      d.parentHash,
-      d.resultHash,
-      d.commitment,
-      d.rand,
-      d.timestamp,
-    ]);
+    return this.send(
+      this.ledger,
+      "declare",
+      [d.jobId, d.stage, d.parentHash, d.resultHash, d.commitment, d.rand, d.timestamp],
+      this.stageTx,
+    );
   }
 
   /** Submits a header; `openings` are sorted here by declarer address, as the ledger requires. */
@@ -608,28 +631,26 @@ export class PotContractsAdapter {
     openings: Opening[];
   }): Promise<SentTx> {
     const sorted = [...h.openings].sort((x, y) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1));
-    return this.send(this.ledger, "submitHeader", [
-      h.jobId,
-      h.stage,
-      h.rho,
-      h.resultCid,
-      h.timestamp,
-      sorted,
-    ]);
+    return this.send(
+      this.ledger,
+      "submitHeader",
+      [h.jobId, h.stage, h.rho, h.resultCid, h.timestamp, sorted],
+      this.stageTx,
+    );
   }
 
   async attest(jobId: bigint, stage: number): Promise<SentTx> {
-    return this.send(this.ledger, "attest", [jobId, stage]);
+    return this.send(this.ledger, "attest", [jobId, stage], this.stageTx);
   }
 
   /** Wraps with tx attestations only (an empty signature per member). */
   async wrap(jobId: bigint, stage: number, opened: Address[], committeeSize: number): Promise<SentTx> {
-    return this.send(this.ledger, "wrap", [
-      jobId,
-      stage,
-      opened,
-      Array.from({ length: committeeSize }, () => "0x"),
-    ]);
+    return this.send(
+      this.ledger,
+      "wrap",
+      [jobId, stage, opened, Array.from({ length: committeeSize }, () => "0x")],
+      this.stageTx,
+    );
   }
 
   /** Claims a declaration's share (and coinbase) of a wrapped stage; `settlement` from StageSettled. */

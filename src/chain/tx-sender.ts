@@ -33,6 +33,12 @@ export interface SentTx {
   readonly receipt: TransactionReceipt;
 }
 
+/** Options of one `send`. */
+export interface SendOptions {
+  /** Blocks to wait for on top of the receipt's block, instead of the sender's `confirmations`. */
+  readonly confirmations?: number;
+}
+
 /** Options of a `TxSender`. */
 export interface TxSenderOptions {
   readonly publicClient: PublicClient;
@@ -63,11 +69,11 @@ export class TxSender {
    * the next one starts only after the previous one is mined. Throws `ContractRevertError` (decoded custom
    * error and a hint) when the call would revert, `TransactionRevertedError` when it reverted on-chain.
    */
-  send(tx: ContractTx): Promise<SentTx> {
+  send(tx: ContractTx, options: SendOptions = {}): Promise<SentTx> {
     const chainId = this.options.publicClient.chain?.id ?? 0;
     const key = `${chainId}:${this.address.toLowerCase()}`;
     const previous = queues.get(key) ?? Promise.resolve();
-    const next = previous.catch(() => undefined).then(() => this.sendNow(tx));
+    const next = previous.catch(() => undefined).then(() => this.sendNow(tx, options));
     const tail = next.catch(() => undefined);
     queues.set(key, tail);
     void tail.then(() => {
@@ -76,7 +82,7 @@ export class TxSender {
     return next;
   }
 
-  private async sendNow(tx: ContractTx): Promise<SentTx> {
+  private async sendNow(tx: ContractTx, options: SendOptions): Promise<SentTx> {
     const { publicClient, walletClient, account } = this.options;
     const abi = [...tx.abi, ...(this.options.errorsAbi ?? [])] as Abi;
     const call = {
@@ -124,7 +130,7 @@ export class TxSender {
     }
     const receipt = await publicClient.waitForTransactionReceipt({
       hash,
-      confirmations: Math.max(1, (this.options.confirmations ?? 0) + 1),
+      confirmations: Math.max(1, (options.confirmations ?? this.options.confirmations ?? 0) + 1),
       timeout: this.options.receiptTimeoutMs ?? 120_000,
     });
     if (receipt.status !== "success") throw new TransactionRevertedError(tx.functionName, hash);

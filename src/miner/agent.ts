@@ -131,12 +131,19 @@ const PRIORITY: Record<Duty["kind"], number> = {
 };
 /** Duties at or above this priority are bookkeeping: they never delay a protocol duty by more than one tx. */
 const BOOKKEEPING_PRIORITY = PRIORITY.claim;
-/** Bookkeeping that may wait for a quiet moment (slashing does not wait). */
-const DEFERRABLE: ReadonlySet<Duty["kind"]> = new Set(["claim", "withdraw"]);
-/** Default quiet time before claims and withdrawals run (MinerOptions.bookkeepingQuietMs). */
-export const DEFAULT_BOOKKEEPING_QUIET_MS = 3_000;
-/** Claims and withdrawals never wait longer than this, however busy the miner is. */
-const BOOKKEEPING_MAX_DEFER_MS = 60_000;
+/**
+ * Bookkeeping that may wait for a quiet moment: withdrawals and the builder/committee shares. Slashing
+ * does not wait, nor does the declaration share, whose claim frees the slot stage + 2 declares into.
+ */
+const deferrable = (d: Duty): boolean =>
+  d.kind === "withdraw" || (d.kind === "claim" && d.share === "rewards");
+/** Queue order: PRIORITY, except that a declaration share is claimed right before declarations. */
+const priorityOf = (d: Duty): number =>
+  d.kind === "claim" && d.share === "declaration" ? PRIORITY.declare - 0.5 : PRIORITY[d.kind];
+/** Default quiet time before rewards claims and withdrawals run (MinerOptions.bookkeepingQuietMs). */
+export const DEFAULT_BOOKKEEPING_QUIET_MS = 1_500;
+/** A rewards claim or withdrawal never waits longer than this, however busy the miner is. */
+const BOOKKEEPING_MAX_DEFER_MS = 15_000;
 
 /** Starts a miner; resolves once it is staked, registered and watching. */
 export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
@@ -173,7 +180,8 @@ class MinerAgent implements MinerHandle {
   private head = { number: 0n, timestamp: 0n };
   private txBusy = false;
   private lastProtocolDutyAt = 0;
-  private lastBookkeepingAt = Date.now();
+  /** When each deferred bookkeeping duty (by dutyId) was first proposed. */
+  private deferredSince = new Map<string, number>();
   private trainBusy = false;
   private stopped = false;
   private loop: Promise<void> | undefined;
@@ -196,7 +204,9 @@ class MinerAgent implements MinerHandle {
     this.address = account.address;
     this.log = this.log.child({ miner: account.address });
     const session = await connectPot(this.cfg, account);
-    this.chain = new PotContractsAdapter(session, session.sender!);
+    // Stage transactions need only their receipt: the duties follow confirmed events and re-send a
+    // declaration or header a reorg removed (see PotContractsOptions.stageTxConfirmations).
+    this.chain = new PotContractsAdapter(session, session.sender!, { stageTxConfirmations: 0 });
     this.domain = await this.chain.domainSeparator();
     const params = await this.chain.ledgerParams();
     this.poaExpiryBlocks = params.poaMaxRounds * params.poaWindowBlocks;
@@ -361,25 +371,24 @@ class MinerAgent implements MinerHandle {
       const cd = this.cooldown.get(dutyId(d));
       return cd === undefined || cd.until <= Date.now();
     });
-    duties.sort((a, b) => PRIORITY[a.kind] - PRIORITY[b.kind]);
+    duties.sort((a, b) => priorityOf(a) - priorityOf(b));
 
     const trains = duties.filter((d) => d.kind === "train");
     const txs = duties.filter((d) => d.kind !== "train");
     for (const d of txs.filter((x) => x.kind === "drop")) await this.execute(d);
+    const bookkeepingDue = this.bookkeepingFilter(txs);
     if (!this.txBusy) {
-      const list = txs.filter(
-        (x) => x.kind !== "drop" && (!DEFERRABLE.has(x.kind) || this.bookkeepingDue(txs)),
-      );
+      const list = txs.filter((x) => x.kind !== "drop" && bookkeepingDue(x));
       if (list.length > 0) {
         this.txBusy = true;
         void (async () => {
           try {
-            // Protocol duties (wrap .. jury) run back to back; a bookkeeping duty (claim, slash,
-            // withdraw) ends the batch, so that a declaration or header that falls due meanwhile goes
-            // first on the next tick instead of queueing behind every claim of the last stage.
+            // Protocol duties (wrap .. jury, declaration shares) run back to back; a bookkeeping duty
+            // (rewards claim, slash, withdraw) ends the batch, so that a declaration or header that falls
+            // due meanwhile goes first on the next tick instead of queueing behind it.
             for (const [i, d] of list.entries()) {
               if (this.stopped) break;
-              if (i > 0 && PRIORITY[d.kind] >= BOOKKEEPING_PRIORITY) break;
+              if (i > 0 && priorityOf(d) >= BOOKKEEPING_PRIORITY) break;
               await this.execute(d);
             }
           } finally {
@@ -401,19 +410,26 @@ class MinerAgent implements MinerHandle {
   }
 
   /**
-   * Claims and withdrawals wait until no protocol transaction was due for `bookkeepingQuietMs`, so that
-   * during a pipelined job every block of this account's transaction queue goes to declarations, headers
-   * and attestations (each transaction waits for its block); they run in the gaps, at the latest after
-   * BOOKKEEPING_MAX_DEFER_MS. Shares do not shrink while they wait.
+   * Rewards claims and withdrawals wait until no protocol transaction was due for `bookkeepingQuietMs`,
+   * so that during a pipelined job this account's one-at-a-time queue goes to declarations, headers and
+   * attestations; each runs in a gap, or once it has waited BOOKKEEPING_MAX_DEFER_MS however busy the
+   * miner is (so a backlog drains under constant load). Shares do not shrink while they wait.
+   * Returns the filter: true for a duty that may run now.
    */
-  private bookkeepingDue(txs: readonly Duty[]): boolean {
+  private bookkeepingFilter(txs: readonly Duty[]): (d: Duty) => boolean {
     const now = Date.now();
-    if (txs.some((d) => d.kind !== "drop" && PRIORITY[d.kind] < BOOKKEEPING_PRIORITY))
+    if (txs.some((d) => d.kind !== "drop" && priorityOf(d) < BOOKKEEPING_PRIORITY))
       this.lastProtocolDutyAt = now;
-    const quietMs = this.o.bookkeepingQuietMs ?? DEFAULT_BOOKKEEPING_QUIET_MS;
-    return (
-      now - this.lastProtocolDutyAt >= quietMs || now - this.lastBookkeepingAt >= BOOKKEEPING_MAX_DEFER_MS
-    );
+    const quiet =
+      now - this.lastProtocolDutyAt >= (this.o.bookkeepingQuietMs ?? DEFAULT_BOOKKEEPING_QUIET_MS);
+    const waiting = new Map<string, number>();
+    for (const d of txs.filter(deferrable)) {
+      const id = dutyId(d);
+      waiting.set(id, this.deferredSince.get(id) ?? now);
+    }
+    this.deferredSince = waiting; // forget duties no longer proposed (done or moot)
+    return (d) =>
+      !deferrable(d) || quiet || now - (waiting.get(dutyId(d)) ?? now) >= BOOKKEEPING_MAX_DEFER_MS;
   }
 
   private writeStatus(): void {
@@ -808,19 +824,22 @@ class MinerAgent implements MinerHandle {
     const s = st?.settlement;
     if (st === undefined || s === undefined) return;
     const me = this.address.toLowerCase();
-    if (s.builder.toLowerCase() === me && this.state.done[`claimb:${key}`] === undefined) {
-      const sent = await this.chain.claimBuilder(d.jobId, d.stage, s);
-      this.state.done[`claimb:${key}`] = sent.hash;
-      this.store.save(this.state);
-      this.log.info("builder share claimed", { jobId: d.jobId, stage: d.stage });
-    }
-    const members = st.wrapMembers;
-    const index = members?.findIndex((a) => a.toLowerCase() === me) ?? -1;
-    if (members !== undefined && index >= 0 && this.state.done[`claima:${key}`] === undefined) {
-      const sent = await this.chain.claimAttester(d.jobId, d.stage, s, members, index);
-      this.state.done[`claima:${key}`] = sent.hash;
-      this.store.save(this.state);
-      this.log.info("attester share claimed", { jobId: d.jobId, stage: d.stage });
+    if (d.share === "rewards") {
+      if (s.builder.toLowerCase() === me && this.state.done[`claimb:${key}`] === undefined) {
+        const sent = await this.chain.claimBuilder(d.jobId, d.stage, s);
+        this.state.done[`claimb:${key}`] = sent.hash;
+        this.store.save(this.state);
+        this.log.info("builder share claimed", { jobId: d.jobId, stage: d.stage });
+      }
+      const members = st.wrapMembers;
+      const index = members?.findIndex((a) => a.toLowerCase() === me) ?? -1;
+      if (members !== undefined && index >= 0 && this.state.done[`claima:${key}`] === undefined) {
+        const sent = await this.chain.claimAttester(d.jobId, d.stage, s, members, index);
+        this.state.done[`claima:${key}`] = sent.hash;
+        this.store.save(this.state);
+        this.log.info("attester share claimed", { jobId: d.jobId, stage: d.stage });
+      }
+      return;
     }
     const decl = st.declarations.get(me);
     const mine = this.state.declarations[key];

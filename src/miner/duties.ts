@@ -48,7 +48,12 @@ export type Duty =
   | { kind: "header"; jobId: bigint; stage: number; resultHash: Hex }
   | { kind: "attest"; jobId: bigint; stage: number; round: number }
   | { kind: "wrap"; jobId: bigint; stage: number; round: number; members: Address[] }
-  | { kind: "claim"; jobId: bigint; stage: number }
+  /**
+   * Claim shares of a wrapped stage: `declaration` (our declaration's share; it also frees our
+   * declaration slot, which stage + 2 of the job reuses, so it is protocol work) or `rewards` (the
+   * builder and committee shares: bookkeeping that may wait).
+   */
+  | { kind: "claim"; jobId: bigint; stage: number; share: "declaration" | "rewards" }
   | { kind: "contest"; jobId: bigint; stage: number }
   | { kind: "request-jury"; jobId: bigint; stage: number }
   | { kind: "draw-jury"; jobId: bigint; stage: number }
@@ -100,6 +105,8 @@ export function dutyId(d: Duty): string {
       return slashDoneKey(d.jobId, d.stage, d.declarer);
     case "void":
       return voidDoneKey(d.jobId, d.stage, d.headerHash);
+    case "claim":
+      return `claim:${d.jobId}:${d.stage}:${d.share}`;
     case "attest":
     case "wrap":
     case "vote":
@@ -491,9 +498,9 @@ export function computeDuties(input: DutyInput): Duty[] {
         st.wrapMembers !== undefined &&
         st.wrapMembers.some((a) => lower(a) === me) &&
         state.done[`claima:${key}`] === undefined;
-      if (declPending || builderPending || memberPending) {
-        push({ kind: "claim", jobId: st.jobId, stage: st.stage });
-      }
+      if (declPending) push({ kind: "claim", jobId: st.jobId, stage: st.stage, share: "declaration" });
+      if (builderPending || memberPending)
+        push({ kind: "claim", jobId: st.jobId, stage: st.stage, share: "rewards" });
     }
 
     // ---- slash the provably wrong declarations of a settled stage (anyone may; the reporter earns the stake)

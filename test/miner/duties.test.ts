@@ -426,6 +426,9 @@ describe("miner duties (pure)", () => {
       },
     });
     expect(kinds(duties(v, state))).to.include("claim:1");
+    expect(duties(v, state).filter((d) => d.kind === "claim")).to.deep.equal([
+      { kind: "claim", jobId: 1n, stage: 1, share: "declaration" },
+    ]);
   });
 
   it("the dummy job is trained only while no employer job is open", () => {
