@@ -34,8 +34,7 @@ describe("devnet end to end: chain + 3 miner processes + employer + verifier", f
       async () => (await jobSummary(h, job.jobId)).status === "finished",
       240_000,
     );
-    const summary = await jobSummary(h, job.jobId);
-    expect(summary.wrappedStages).to.deep.equal([1, 2, 3, 4]);
+    expect((await jobSummary(h, job.jobId)).wrappedStages).to.deep.equal([1, 2, 3, 4]);
 
     // Every stage re-executed bit for bit from the chain and IPFS alone.
     const report = await verifyJob(h, employer.store, job.jobId, { sample: { kind: "all" } });
@@ -44,11 +43,22 @@ describe("devnet end to end: chain + 3 miner processes + employer + verifier", f
     expect([...report.reexecuted].sort()).to.deep.equal([1, 2, 3, 4]);
     expect(report.detection.singleWrongStage).to.equal(1);
 
-    // Rewards: credited to the miners (builder, declarants, attesters), then claimable or withdrawn.
+    // Rewards: credited to the miners (builder, declarants, attesters), then claimable or withdrawn. Pull
+    // payments: each miner claims its shares itself, builder and committee shares in a quiet moment.
     const minerAddrs = new Set(miners.map((m) => m.account.address.toLowerCase()));
+    const roles = ["builder", "declarant", "attester"];
+    await devnet.waitFor(
+      "builder, declarant and attester shares to be claimed",
+      async () => {
+        const s = await jobSummary(h, job.jobId);
+        return roles.every((role) => s.rewards.some((r) => r.role === role));
+      },
+      60_000,
+    );
+    const summary = await jobSummary(h, job.jobId);
     expect(summary.rewardTotal > 0n).to.equal(true);
     expect(summary.rewards.every((r) => minerAddrs.has(r.account.toLowerCase()))).to.equal(true);
-    for (const role of ["builder", "declarant", "attester"])
+    for (const role of roles)
       expect(
         summary.rewards.some((r) => r.role === role),
         `a ${role} reward`,
