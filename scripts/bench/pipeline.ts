@@ -3,6 +3,7 @@
  *
  *   node -r ts-node/register/transpile-only scripts/bench/pipeline.ts [--stages 20] [--steps 200]
  *        [--batch 32] [--hidden 1024] [--depth n] [--out docs/bench/pipeline.md] [--keep]
+ *        [--block-ms 500] [--confirmations 1]   (the devnet's block interval, the miners' event depth)
  *        [--profile dir]   (V8 CPU profiles of the two miners, written when they stop)
  *
  * 1. Solo: one process runs the job's 20 stages back to back with `runStageWith` (the miner's training
@@ -51,6 +52,10 @@ interface Args {
   profile?: string;
   /** Miner speculation depth (default: the miner's). */
   depth?: number;
+  /** Interval mining period of the node, ms (devnet default 500). */
+  blockMs: number;
+  /** Confirmations the miners wait for before acting on an event (devnet default 1). */
+  confirmations: number;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -61,12 +66,16 @@ function parseArgs(argv: string[]): Args {
     hidden: 1024,
     out: join(PROJECT_ROOT, "docs", "bench", "pipeline.md"),
     keep: false,
+    blockMs: 500,
+    confirmations: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--keep") a.keep = true;
     else if (f === "--profile") a.profile = argv[++i];
     else if (f === "--depth") a.depth = Number(argv[++i]);
+    else if (f === "--block-ms") a.blockMs = Number(argv[++i]);
+    else if (f === "--confirmations") a.confirmations = Number(argv[++i]);
     else if (f === "--out") a.out = argv[++i];
     else if (["--stages", "--steps", "--batch", "--hidden"].includes(f)) {
       const v = Number(argv[++i]);
@@ -165,10 +174,15 @@ async function main(): Promise<void> {
   process.once("SIGINT", () => void stop().then(() => process.exit(130)));
   process.once("SIGTERM", () => void stop().then(() => process.exit(143)));
   try {
-    devnet = await startDevnet({ keep: args.keep, onNote: (m) => say(`  ${m}`) });
+    devnet = await startDevnet({
+      keep: args.keep,
+      blockIntervalMs: args.blockMs,
+      onNote: (m) => say(`  ${m}`),
+    });
     const miners = await devnet.startMiners(2, {
       cpus: [0, 1],
       speculationDepth: args.depth,
+      confirmations: args.confirmations,
       nodeArgs: args.profile === undefined ? undefined : ["--cpu-prof", `--cpu-prof-dir=${args.profile}`],
     });
     const employer = await startEmployer(devnet, devnet.accounts.length - 1);
@@ -237,7 +251,7 @@ Machine: ${cpus().length} cores (${cpu}), Node ${process.version}, ${process.pla
 \`taskset -c 0\` / \`-c 1\`${devnet.miners.length > 0 ? "" : ""}; the hardhat node and this process (employer, IPFS) float.
 
 Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${plan.stepsPerStage} steps x batch ${plan.batchSize}, C=2, K=2, two miner processes
-(src/devnet: hardhat node with 500 ms interval mining, miners with 1 confirmation and 200 ms polling).
+(src/devnet: hardhat node with ${args.blockMs} ms interval mining, miners with ${args.confirmations} confirmation(s) and 200 ms polling).
 
 | figure | value |
 | --- | --: |
@@ -247,7 +261,7 @@ Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${
 | stages finalized per minute | ${perMinute.toFixed(2)} |
 | gas per stage (all txs after createJob / stages) | ${gasPerStage} |
 
-Chain phases of a stage (median blocks; 500 ms per block):
+Chain phases of a stage (median blocks; ${args.blockMs} ms per block):
 
 | phase | blocks |
 | --- | --: |
