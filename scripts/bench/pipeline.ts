@@ -2,7 +2,7 @@
  * Pipelining benchmark: does a job's wall time approach its pure training time?
  *
  *   node -r ts-node/register/transpile-only scripts/bench/pipeline.ts [--stages 20] [--steps 200]
- *        [--batch 32] [--hidden 1024] [--depth n] [--out docs/bench/pipeline.md] [--keep]
+ *        [--batch 32] [--hidden 1024] [--depth n] [--out docs/bench/pipeline-run.md] [--keep]
  *        [--block-ms 500] [--confirmations 1]   (the devnet's block interval, the miners' event depth)
  *        [--profile dir]   (V8 CPU profiles of the two miners, written when they stop)
  *
@@ -64,7 +64,7 @@ function parseArgs(argv: string[]): Args {
     steps: 200,
     batch: 32,
     hidden: 1024,
-    out: join(PROJECT_ROOT, "docs", "bench", "pipeline.md"),
+    out: join(PROJECT_ROOT, "docs", "bench", "pipeline-run.md"),
     keep: false,
     blockMs: 500,
     confirmations: 1,

@@ -10,7 +10,7 @@ import { CID } from "multiformats/cid";
 import { bytesToHex, hexToBytes, type Hex } from "viem";
 import type { RetryPolicy } from "../config/types";
 import { withRetry } from "../chain/retry";
-import { decodeBatch, prepareJob, Trainer, runStageWith, type Batch, type JobSpec } from "../ml";
+import { decodeBatch, prepareJob, Trainer, runStageAsync, type Batch, type JobSpec } from "../ml";
 import { estimateModelCost } from "../protocol";
 import { parseJobDocument, type JobDocument } from "../protocol/job-document";
 import { stateHash } from "../protocol/rho";
@@ -61,6 +61,8 @@ interface JobContext {
   readonly commitment?: ManifestCommitment;
   readonly s0?: Uint8Array;
   readonly flopsPerStage: number;
+  /** Settles when the Trainer is free (stages of a job train one after another). */
+  busy: Promise<void>;
   /** Batches fetched (or being fetched) ahead of their stage, by stage: see `prefetch`. */
   readonly prefetched: Map<number, Promise<Batch[]>>;
 }
@@ -157,6 +159,7 @@ export class TrainerPool {
         trainer: new Trainer(prepared.spec, prepared.model),
         s0: d.s0,
         flopsPerStage: 0,
+        busy: Promise.resolve(),
         prefetched: new Map(),
       };
     }
@@ -194,6 +197,7 @@ export class TrainerPool {
       manifest,
       commitment: verifyManifest(manifest, job.manifestRoot),
       flopsPerStage: flops,
+      busy: Promise.resolve(),
       prefetched: new Map(),
     };
   }
@@ -295,13 +299,25 @@ export class TrainerPool {
     const parent = await this.parentState(ctx, req.job, req.stage, req.parentHash, signal);
     const batches = await this.batches(ctx, req, signal);
     signal?.throwIfAborted();
-    const t0 = performance.now();
-    const out = runStageWith(ctx.trainer, parent, batches.length === 1 ? batches[0] : batches, {
-      domain: this.o.domain,
-      jobId: req.job.jobId,
-      stage: req.stage,
+    // One stage at a time per Trainer: runStageAsync yields to the event loop between steps (so the
+    // agent keeps attesting and declaring during a long stage), and nothing else may touch the Trainer
+    // meanwhile.
+    const turn = ctx.busy.then(async () => {
+      const t0 = performance.now();
+      const result = await runStageAsync(
+        ctx.trainer,
+        parent,
+        batches.length === 1 ? batches[0] : batches,
+        { domain: this.o.domain, jobId: req.job.jobId, stage: req.stage },
+        { signal },
+      );
+      return { result, ms: Math.round(performance.now() - t0) };
     });
-    const ms = Math.round(performance.now() - t0);
+    ctx.busy = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    const { result: out, ms } = await turn;
     this.o.store.putState(out.stateHash, out.state);
     const cid = await this.o.ipfs.put(out.state, { pin: true });
     this.o.log.info("stage trained", {

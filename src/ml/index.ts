@@ -28,7 +28,16 @@ export {
 } from "./model-spec";
 export { buildJobSpec } from "./job-spec";
 export { encodeState, decodeState, STATE_MAGIC, STATE_VERSION, type TrainingState } from "./state";
-export { runStage, runStageWith, initialState, prepareJob, stageSteps, type StageResult } from "./stage";
+export {
+  runStage,
+  runStageWith,
+  runStageAsync,
+  initialState,
+  prepareJob,
+  stageSteps,
+  type StageResult,
+  type AsyncStageOptions,
+} from "./stage";
 export { Trainer } from "./trainer";
 export { evaluate, evaluateWith, type Evaluation } from "./evaluate";
 export {

@@ -103,6 +103,56 @@ export function runStageWith(
   batches: Batch | Batch[],
   ctx: RhoContext,
 ): StageResult {
+  const run = stageRun(trainer, stateBytes, batches, ctx);
+  let next = run.next();
+  while (!next.done) next = run.next();
+  return next.value;
+}
+
+/** Options of runStageAsync. */
+export interface AsyncStageOptions {
+  /** Longest stretch of training between two yields to the event loop, ms (default 25). */
+  readonly yieldEveryMs?: number;
+  /** Checked at every yield: an aborted signal stops the stage with its reason. */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * runStageWith that yields to the event loop between steps (at least every `yieldEveryMs`), so that a
+ * process training a long stage still answers its timers and sockets: a miner must attest, declare and
+ * build headers while it trains. Bit-identical to runStageWith (the same steps in the same order; only
+ * the scheduling differs). The Trainer must not be used by anything else until the promise settles.
+ */
+export async function runStageAsync(
+  trainer: Trainer,
+  stateBytes: Uint8Array,
+  batches: Batch | Batch[],
+  ctx: RhoContext,
+  options: AsyncStageOptions = {},
+): Promise<StageResult> {
+  const every = options.yieldEveryMs ?? 25;
+  options.signal?.throwIfAborted();
+  const run = stageRun(trainer, stateBytes, batches, ctx);
+  let last = performance.now();
+  let next = run.next();
+  while (!next.done) {
+    if (performance.now() - last >= every) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      options.signal?.throwIfAborted();
+      last = performance.now();
+    }
+    next = run.next();
+  }
+  return next.value;
+}
+
+/** The stage as a generator that pauses after every step (runStageWith and runStageAsync drive it). */
+function* stageRun(
+  trainer: Trainer,
+  stateBytes: Uint8Array,
+  batches: Batch | Batch[],
+  ctx: RhoContext,
+): Generator<void, StageResult, void> {
   const steps = stageSteps(trainer.spec, batches);
   trainer.load(stateBytes);
   const hasher = new RhoHasher(ctx, steps.length);
@@ -110,7 +160,7 @@ export function runStageWith(
   let sum = 0;
   let n = 0;
   let intermediateStateHash: Hex | undefined;
-  steps.forEach(({ batch, start }, s) => {
+  for (const [s, { batch, start }] of steps.entries()) {
     if (s === steps.length - 1) {
       intermediateStateHash = trainer.stateHash();
       hasher.absorbIntermediateState(intermediateStateHash);
@@ -120,7 +170,8 @@ export function runStageWith(
     stepLosses.push(losses);
     for (let j = 0; j < losses.length; j++) sum += losses[j];
     n += losses.length;
-  });
+    if (s < steps.length - 1) yield;
+  }
   const state = trainer.stateBytes();
   const finalHash = stateHash(state);
   const rho = hasher.finish(finalHash);

@@ -7,6 +7,7 @@ import {
   loadMnist,
   runStage,
   runStageWith,
+  runStageAsync,
   stateHash,
   takeSamples,
   tf,
@@ -119,6 +120,34 @@ describe("ml: stages", function () {
     trainer.trainStep(train, 0);
     trainer.trainStep(train, 8);
     expect(r.intermediateStateHash).to.equal(stateHash(trainer.stateBytes()));
+    trainer.dispose();
+  });
+
+  it("runStageAsync yields to the event loop mid-stage and is bit-identical to runStageWith; an abort stops it", async () => {
+    const spec = await mlpSpec(MOMENTUM, 40, 16);
+    const job = await prepareJob(spec);
+    const { train } = loadMnist({ trainSize: 640, testSize: 0 });
+    const trainer = new Trainer(job.spec, job.model);
+    const s0 = await initialState(spec);
+    const sync = runStageWith(trainer, s0, takeSamples(train, 0, 640), RHO_CTX);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    const asyncRun = await runStageAsync(trainer, s0, takeSamples(train, 0, 640), RHO_CTX, {
+      yieldEveryMs: 0,
+    }).finally(() => clearInterval(timer));
+    expect(ticks, "timers ran while the stage trained").to.be.greaterThan(0);
+    expect(asyncRun.stateHash).to.equal(sync.stateHash);
+    expect(asyncRun.rho).to.equal(sync.rho);
+    expect(Buffer.from(asyncRun.state).equals(Buffer.from(sync.state))).to.equal(true);
+
+    const ctrl = new AbortController();
+    setImmediate(() => ctrl.abort(new Error("stale speculative work")));
+    let error: unknown;
+    await runStageAsync(trainer, s0, takeSamples(train, 0, 640), RHO_CTX, {
+      yieldEveryMs: 0,
+      signal: ctrl.signal,
+    }).catch((e: unknown) => (error = e));
+    expect((error as Error)?.message).to.equal("stale speculative work");
     trainer.dispose();
   });
 
