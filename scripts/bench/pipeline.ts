@@ -228,10 +228,18 @@ async function main(): Promise<void> {
     const perMinute = (summary.wrappedStages.length / jobSeconds) * 60;
     const gasPerStage = gas.gasUsed / BigInt(summary.wrappedStages.length);
     const goalMet = ratio <= 1.25;
+    // What pipelining controls: job time over the busier miner's own training time in the network
+    // (on a shared 2-core machine the miners train slower than the solo run: the node and IPFS share
+    // their cores).
+    const minerTraining = Math.max(...perMiner.map((m) => m.trainingSeconds));
+    const overMiner = jobSeconds / minerTraining;
     say("");
     say(`solo training time     ${soloSeconds.toFixed(1)} s`);
     say(
       `job wall time          ${jobSeconds.toFixed(1)} s  (ratio ${ratio.toFixed(2)}x; goal <= 1.25x: ${goalMet ? "met" : "MISSED"})`,
+    );
+    say(
+      `over miner training    ${overMiner.toFixed(2)}x  (job time / the busier miner's ${minerTraining.toFixed(1)} s of training in the network)`,
     );
     say(`stages per minute      ${perMinute.toFixed(2)}`);
     say(`gas per stage          ${gasPerStage} (${gas.gasUsed} in ${gas.transactions} txs after createJob)`);
@@ -258,6 +266,7 @@ Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${
 | solo training time (${plan.numStages} x runStageWith, one process) | ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage) |
 | job wall time (createJob block to last wrap) | ${jobSeconds.toFixed(1)} s |
 | ratio (goal <= 1.25) | **${ratio.toFixed(2)}x** (${goalMet ? "met" : "missed"}) |
+| job wall time / the busier miner's training time in the network | ${overMiner.toFixed(2)}x (${minerTraining.toFixed(1)} s) |
 | stages finalized per minute | ${perMinute.toFixed(2)} |
 | gas per stage (all txs after createJob / stages) | ${gasPerStage} |
 
