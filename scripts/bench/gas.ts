@@ -66,6 +66,7 @@ async function stage(f: LedgerFixture, jobId: bigint, s: number, c: number, txAt
           jobId,
           s,
           await openedOf(f, jobId, s),
+          members,
           members.map(() => "0x"),
         )
       ).wait(),

@@ -598,10 +598,14 @@ export class PotContractsAdapter {
     ]);
   }
 
-  /** Submits a header; `openings` are sorted here by declarer address, as the ledger requires. */
+  /**
+   * Submits a header; `openings` are sorted here by declarer address, as the ledger requires.
+   * `resultHash` is the stage's declared (or jury-decided) result H(S_stage).
+   */
   async submitHeader(h: {
     jobId: bigint;
     stage: number;
+    resultHash: Hex;
     rho: Hex;
     resultCid: Hex;
     timestamp: bigint;
@@ -611,6 +615,7 @@ export class PotContractsAdapter {
     return this.send(this.ledger, "submitHeader", [
       h.jobId,
       h.stage,
+      h.resultHash,
       h.rho,
       h.resultCid,
       h.timestamp,
@@ -622,14 +627,12 @@ export class PotContractsAdapter {
     return this.send(this.ledger, "attest", [jobId, stage]);
   }
 
-  /** Wraps with tx attestations only (an empty signature per member). */
-  async wrap(jobId: bigint, stage: number, opened: Address[], committeeSize: number): Promise<SentTx> {
-    return this.send(this.ledger, "wrap", [
-      jobId,
-      stage,
-      opened,
-      Array.from({ length: committeeSize }, () => "0x"),
-    ]);
+  /**
+   * Wraps with tx attestations only (an empty signature per member). `members` is the current committee
+   * in draw order, as `committeeOf` returns it (the ledger verifies it against the draw).
+   */
+  async wrap(jobId: bigint, stage: number, opened: Address[], members: Address[]): Promise<SentTx> {
+    return this.send(this.ledger, "wrap", [jobId, stage, opened, members, members.map(() => "0x")]);
   }
 
   /** Claims a declaration's share (and coinbase) of a wrapped stage; `settlement` from StageSettled. */

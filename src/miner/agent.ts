@@ -685,6 +685,7 @@ class MinerAgent implements MinerHandle {
       sent = await this.chain.submitHeader({
         jobId: d.jobId,
         stage: d.stage,
+        resultHash: d.resultHash,
         rho: mine.rho,
         resultCid: cidToHex(mine.resultCid),
         timestamp,
@@ -743,7 +744,7 @@ class MinerAgent implements MinerHandle {
       return;
     }
     const st = this.view.stages.get(key)!;
-    const sent = await this.chain.wrap(d.jobId, d.stage, st.header!.opened, d.members.length);
+    const sent = await this.chain.wrap(d.jobId, d.stage, st.header!.opened, d.members);
     this.state.done[`wrap:${key}:${d.round}`] = sent.hash;
     this.store.save(this.state);
     this.count("wrapped");

@@ -169,7 +169,8 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
     case "DeclarationsClosed": {
       const st = stageOf(view, e.jobId, e.stage);
       if (st.closeBlock === undefined || e.closeBlock < st.closeBlock) st.closeBlock = e.closeBlock;
-      st.leadResult ??= e.leadResult;
+      // a jury request closes with a zero lead result (a disputed stage has none)
+      if (BigInt(e.leadResult) !== 0n) st.leadResult ??= e.leadResult;
       return;
     }
     case "HeaderSubmitted":

@@ -110,7 +110,7 @@ describe("ledger: adversarial", () => {
     try {
       const honestTx = await f.ledger
         .connect(builder)
-        .submitHeader(jobId, 1, rhoOf(jobId, 1), RESULT_CID, ts, openings(honest), {
+        .submitHeader(jobId, 1, honest[0].resultHash, rhoOf(jobId, 1), RESULT_CID, ts, openings(honest), {
           gasLimit: 2_000_000,
           maxPriorityFeePerGas: 1_000_000_000n,
         });
@@ -120,10 +120,19 @@ describe("ledger: adversarial", () => {
       const stolenRho = parsed.args.rho as Hex;
       const raceOpen = await f.ledger
         .connect(attacker)
-        .submitHeader(jobId, 1, stolenRho, RESULT_CID, ts, openings([...honest, attackerDecl]), {
-          gasLimit: 2_000_000,
-          maxPriorityFeePerGas: 50_000_000_000n,
-        });
+        .submitHeader(
+          jobId,
+          1,
+          honest[0].resultHash,
+          stolenRho,
+          RESULT_CID,
+          ts,
+          openings([...honest, attackerDecl]),
+          {
+            gasLimit: 2_000_000,
+            maxPriorityFeePerGas: 50_000_000_000n,
+          },
+        );
       const raceDeclare = await f.ledger.connect(f.miners[7]).declare(
         jobId,
         1,
@@ -261,7 +270,9 @@ describe("ledger: adversarial", () => {
     // A builder outside the committee cannot wrap its own header.
     const outsiderMiner = f.miners.find((m) => !members.includes(m.address))!;
     await expect(
-      f.ledger.connect(outsiderMiner).wrap(jobId, 1, await openedOf(f, jobId, 1), ["0x", "0x", "0x"]),
+      f.ledger
+        .connect(outsiderMiner)
+        .wrap(jobId, 1, await openedOf(f, jobId, 1), members, ["0x", "0x", "0x"]),
     ).to.be.revertedWithCustomError(f.ledger, "NotCommitteeMember");
   });
 
@@ -282,7 +293,7 @@ describe("ledger: adversarial", () => {
     await expect(
       f.ledger
         .connect(f.byAddress.get(members[2].toLowerCase())!)
-        .wrap(jobId, 1, await openedOf(f, jobId, 1), [forged, sig1, "0x"]),
+        .wrap(jobId, 1, await openedOf(f, jobId, 1), members, [forged, sig1, "0x"]),
     )
       .to.be.revertedWithCustomError(f.verifier, "MissingAttestation")
       .withArgs(0);

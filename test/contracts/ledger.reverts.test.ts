@@ -100,19 +100,21 @@ describe("ledger: revert paths", () => {
     const ts = BigInt(await time.latest());
     const sorted = openings(ds);
     await expect(
-      f.ledger.connect(builder).submitHeader(jobId, 1, rho, "0x", ts, sorted),
+      f.ledger.connect(builder).submitHeader(jobId, 1, ds[0].resultHash, rho, "0x", ts, sorted),
     ).to.be.revertedWithCustomError(f.ledger, "EmptyCid");
     await expect(
-      f.ledger.connect(builder).submitHeader(jobId, 1, rho, RESULT_CID, ts, [...sorted].reverse()),
+      f.ledger
+        .connect(builder)
+        .submitHeader(jobId, 1, ds[0].resultHash, rho, RESULT_CID, ts, [...sorted].reverse()),
     ).to.be.revertedWithCustomError(f.verifier, "OpeningsNotSorted");
     await expect(
       f.ledger
         .connect(builder)
-        .submitHeader(jobId, 1, rho, RESULT_CID, ts, [sorted[0], sorted[0], sorted[1]]),
+        .submitHeader(jobId, 1, ds[0].resultHash, rho, RESULT_CID, ts, [sorted[0], sorted[0], sorted[1]]),
     ).to.be.revertedWithCustomError(f.verifier, "OpeningsNotSorted");
     const others = openings(ds.filter((d) => d.declarer !== builder.address));
     await expect(
-      f.ledger.connect(builder).submitHeader(jobId, 1, rho, RESULT_CID, ts, others),
+      f.ledger.connect(builder).submitHeader(jobId, 1, ds[0].resultHash, rho, RESULT_CID, ts, others),
     ).to.be.revertedWithCustomError(f.verifier, "BuilderNotOpened");
   });
 
@@ -137,21 +139,20 @@ describe("ledger: revert paths", () => {
       "0x",
     ];
     const opened = await openedOf(f, jobId, 1);
-    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs.slice(0, 2)))
+    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs.slice(0, 2)))
       .to.be.revertedWithCustomError(f.ledger, "BadSignatureCount")
       .withArgs(2, 3);
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, opened.slice(0, 2), sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, opened.slice(0, 2), members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, [...opened].reverse(), sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, [...opened].reverse(), members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
-    await f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs);
+    await f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs);
     // A wrapped stage cannot be wrapped again.
-    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs)).to.be.revertedWithCustomError(
-      f.ledger,
-      "WrongPhase",
-    );
+    await expect(
+      f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs),
+    ).to.be.revertedWithCustomError(f.ledger, "WrongPhase");
   });
 
   it("jury: JuryDecidedAlready (vote, redraw after the decision)", async () => {

@@ -375,6 +375,7 @@ export class WithholdingBuilder extends Adversary {
       await this.chain.submitHeader({
         jobId: this.jobId,
         stage,
+        resultHash: r.hash,
         rho: r.rho,
         resultCid: bytesToHex(bogus.bytes),
         timestamp: await this.sealTime(),

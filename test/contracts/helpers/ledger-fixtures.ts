@@ -184,13 +184,18 @@ export async function submitHeader(
   jobId: bigint,
   stage: number,
   decls: DeclarationRecord[],
-  opts: { rho?: Hex; cid?: string; timestamp?: bigint } = {},
+  opts: { rho?: Hex; cid?: string; timestamp?: bigint; resultHash?: string } = {},
 ) {
   const rho = opts.rho ?? rhoOf(jobId, stage);
   const ts = opts.timestamp ?? BigInt(await time.latest());
+  const resultHash =
+    opts.resultHash ??
+    decls.find((d) => d.declarer.toLowerCase() === builder.address.toLowerCase())?.resultHash ??
+    decls[0]?.resultHash ??
+    stateHashOf(jobId, stage);
   const tx = await f.ledger
     .connect(builder)
-    .submitHeader(jobId, stage, rho, opts.cid ?? RESULT_CID, ts, openings(decls));
+    .submitHeader(jobId, stage, resultHash, rho, opts.cid ?? RESULT_CID, ts, openings(decls));
   return tx.wait();
 }
 
@@ -244,7 +249,9 @@ export async function wrapStage(
     else sigs.push(await signAttestation(f, f.byAddress.get(members[i].toLowerCase())!, jobId, stage));
   }
   const wrapper = f.byAddress.get(members[w].toLowerCase())!;
-  const tx = await f.ledger.connect(wrapper).wrap(jobId, stage, await openedOf(f, jobId, stage), sigs);
+  const tx = await f.ledger
+    .connect(wrapper)
+    .wrap(jobId, stage, await openedOf(f, jobId, stage), members, sigs);
   return { tx, receipt: await tx.wait(), members, wrapper };
 }
 
@@ -280,7 +287,11 @@ export async function claimStage(f: LedgerFixture, jobId: bigint, stage: number,
     await (await f.ledger.connect(f.outsider).claimDeclaration(jobId, stage, st, d)).wait();
 }
 
-/** The wrapping committee of a wrapped stage (members in draw order), from its CommitteeDrawn events. */
+/**
+ * The wrapping committee of a wrapped stage (members in draw order), from its BlockWrapped event (the
+ * attesters in order and the wrapper): the wrapper's position is the one whose list hashes to the
+ * settlement's committeeHash.
+ */
 export async function committeeOfSettlement(
   f: LedgerFixture,
   jobId: bigint,
@@ -288,10 +299,16 @@ export async function committeeOfSettlement(
 ): Promise<string[]> {
   const wrapped = await f.ledger.queryFilter(f.ledger.filters.BlockWrapped(undefined, undefined, jobId));
   const w = wrapped.find((e) => e.args.stage === BigInt(stage))!;
-  const drawn = (await f.ledger.queryFilter(f.ledger.filters.CommitteeDrawn(jobId, stage))).filter(
-    (e) => e.blockNumber === w.blockNumber,
-  );
-  return [...drawn[drawn.length - 1].args.members];
+  const { committeeHash } = await settlementOf(f, jobId, stage);
+  const attesters = [...w.args.attesters];
+  for (let i = 0; i <= attesters.length; i++) {
+    const members = [...attesters.slice(0, i), w.args.wrapper, ...attesters.slice(i)];
+    if (
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address[]"], [members])) === committeeHash
+    )
+      return members;
+  }
+  throw new Error(`no committee order of ${jobId}/${stage} matches its settlement`);
 }
 
 /** Asserts the escrow invariant: balance == totalOwed(). */
