@@ -27,6 +27,11 @@ contract PoTLedger is EIP712 {
     /// @notice Job id of the built-in dummy job (no fee, coinbase only, never expires).
     uint64 public constant DUMMY_JOB = 0;
     uint16 internal constant BPS = 10_000;
+    /// @dev Settlement word: the top 200 bits of keccak256(abi.encode(Settlement)) | the number of the
+    /// stage's declarations claimed or slashed (bits 40..55) | claimed flags (bits 0..39: bit 0 builder,
+    /// bit 1 + i committee member i).
+    uint256 internal constant SETTLEMENT_HASH_SHIFT = 56;
+    uint256 internal constant SETTLED_ONE = 1 << 40;
 
     /// @notice Job status.
     uint8 internal constant JOB_OPEN = 1;
@@ -106,7 +111,8 @@ contract PoTLedger is EIP712 {
         // slots 3..5: written by the header (rho also by the jury's decision)
         bytes32 rho;
         bytes32 headerHash;
-        bytes32 openedHash;
+        // headered: keccak256(abi.encode(opened)); once wrapped: the stage's settlement word (`settlementOf`)
+        bytes32 openedOrSettlement;
         // slot 6
         address builder;
         uint32 attestRound;
@@ -173,10 +179,9 @@ contract PoTLedger is EIP712 {
 
     mapping(uint64 jobId => Job) internal _jobs;
     mapping(uint64 jobId => Stage[2]) internal _stages;
-    /// @notice The settlement word of each wrapped stage (zero before its wrap): the top 216 bits of
-    /// keccak256(abi.encode(Settlement)) | claimed flags in the low 40 bits (bit 0 builder, bit 1 + i
-    /// committee member i).
-    mapping(uint64 jobId => mapping(uint32 stage => bytes32)) public settlementOf;
+    /// @dev Archived settlement words (see `settlementOf`): a wrapped stage's word lives in its ring record
+    /// and is copied here only if shares are still unclaimed when the record is reused (`_openStage`).
+    mapping(uint64 jobId => mapping(uint32 stage => bytes32)) internal _settlements;
     /// @dev One slot per (job, staker, stage parity), reused across stages:
     /// stage (32 bits) | status (8 bits) | low 216 bits of keccak256(abi.encode(declarationHash, rand)).
     mapping(uint64 jobId => mapping(address staker => uint256[2])) internal _decls;
@@ -715,7 +720,7 @@ contract PoTLedger is EIP712 {
         st.closeOrRandBlock = rb;
         st.rho = rho;
         st.headerHash = headerHash;
-        st.openedHash = keccak256(abi.encode(opened));
+        st.openedOrSettlement = keccak256(abi.encode(opened));
         st.builder = msg.sender;
         st.attestMask = 0;
         emit HeaderSubmitted(
@@ -831,7 +836,7 @@ contract PoTLedger is EIP712 {
         staking.verifyDraw(seed, members);
 
         Stage storage st = _stages[jobId][stage & 1];
-        if (keccak256(abi.encode(opened)) != st.openedHash) revert OpenedListMismatch();
+        if (keccak256(abi.encode(opened)) != st.openedOrSettlement) revert OpenedListMismatch();
         address[] memory attesters = _checkAttestations(jobId, stage, st, round, members, signatures);
 
         _settleStage(job, jobId, stage, st, members, opened);
@@ -887,10 +892,11 @@ contract PoTLedger is EIP712 {
         Settlement calldata st,
         Opening calldata o
     ) external {
-        _checkSettlement(jobId, stage, st);
+        (uint256 word, bool live) = _checkSettlement(jobId, stage, st);
         (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, st.rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         _settle(jobId, stage, o.declarer, slot, DECL_CREDITED);
+        _storeSettlement(jobId, stage, word + SETTLED_ONE, live);
         _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
         uint256 n = st.opened.length;
         for (uint256 i = 0; i < n; ++i) {
@@ -930,9 +936,9 @@ contract PoTLedger is EIP712 {
     /// @dev Checks the settlement, sets claimed flag `bit` (reverts if set) and releases nothing yet:
     /// the caller credits the share, which `_credit` moves from reserved to claimable.
     function _claimFlag(uint64 jobId, uint32 stage, Settlement calldata st, uint256 bit) internal {
-        uint256 word = _checkSettlement(jobId, stage, st);
+        (uint256 word, bool live) = _checkSettlement(jobId, stage, st);
         if (word & (1 << bit) != 0) revert AlreadyClaimed();
-        settlementOf[jobId][stage] = bytes32(word | (1 << bit));
+        _storeSettlement(jobId, stage, word | (1 << bit), live);
     }
 
     /// @notice Slashes a declaration of a finalized (wrapped) stage that does not open against the
@@ -947,10 +953,11 @@ contract PoTLedger is EIP712 {
         bytes32 resultHash,
         Opening calldata o
     ) external {
-        _checkSettlement(jobId, stage, st);
+        (uint256 word, bool live) = _checkSettlement(jobId, stage, st);
         (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, resultHash, o, st.rho);
         if (opens && resultHash == st.result) revert NotAFault();
         _settle(jobId, stage, o.declarer, slot, DECL_SLASHED);
+        _storeSettlement(jobId, stage, word + SETTLED_ONE, live);
         uint256 share = st.perDeclaration;
         if (share != 0) {
             totalEscrow -= share;
@@ -960,15 +967,30 @@ contract PoTLedger is EIP712 {
         emit Slashed(jobId, stage, o.declarer, FAULT_DECLARATION, amount, msg.sender);
     }
 
-    /// @dev Reverts unless `st` is the stage's settlement; returns the settlement word.
+    /// @dev Reverts unless `st` is the stage's settlement; returns the settlement word and whether it
+    /// lives in the stage's ring record (else in the archive).
     function _checkSettlement(
         uint64 jobId,
         uint32 stage,
         Settlement calldata st
-    ) internal view returns (uint256 word) {
-        word = uint256(settlementOf[jobId][stage]);
+    ) internal view returns (uint256 word, bool live) {
+        (word, live) = _loadSettlement(jobId, stage);
         if (word == 0) revert NotSettled();
-        if ((uint256(keccak256(abi.encode(st))) ^ word) >> 40 != 0) revert SettlementMismatch();
+        if ((uint256(keccak256(abi.encode(st))) ^ word) >> SETTLEMENT_HASH_SHIFT != 0)
+            revert SettlementMismatch();
+    }
+
+    /// @dev The settlement word of (jobId, stage): in its ring record while the record still holds the
+    /// wrapped stage, else in the archive (zero: not wrapped, or reused with every share claimed).
+    function _loadSettlement(uint64 jobId, uint32 stage) internal view returns (uint256 word, bool live) {
+        Stage storage r = _stages[jobId][stage & 1];
+        if (r.stage == stage && r.phase == PHASE_WRAPPED) return (uint256(r.openedOrSettlement), true);
+        return (uint256(_settlements[jobId][stage]), false);
+    }
+
+    function _storeSettlement(uint64 jobId, uint32 stage, uint256 word, bool live) internal {
+        if (live) _stages[jobId][stage & 1].openedOrSettlement = bytes32(word);
+        else _settlements[jobId][stage] = bytes32(word);
     }
 
     /// @dev Checks that `o` (with `parent`, `resultHash`) is the declaration stored for (jobId, declarer,
@@ -1021,6 +1043,14 @@ contract PoTLedger is EIP712 {
 
     // ------------------------------------------------------------------ views
 
+    /// @notice The settlement word of a wrapped stage (zero before its wrap, and once its record was reused
+    /// with every share claimed): the top 200 bits of keccak256(abi.encode(Settlement)) | declarations
+    /// claimed or slashed (bits 40..55) | claimed flags (bits 0..39: bit 0 builder, bit 1 + i member i).
+    function settlementOf(uint64 jobId, uint32 stage) external view returns (bytes32) {
+        (uint256 word, ) = _loadSettlement(jobId, stage);
+        return bytes32(word);
+    }
+
     /// @notice The protocol domain (EIP-712 domain separator of this ledger).
     function domainSeparator() external view returns (bytes32) {
         return _domainSeparatorV4();
@@ -1059,7 +1089,7 @@ contract PoTLedger is EIP712 {
         v.result = r.result;
         v.rho = r.rho;
         v.headerHash = r.headerHash;
-        v.openedHash = r.openedHash;
+        if (phase == PHASE_HEADERED) v.openedHash = r.openedOrSettlement;
         v.builder = r.builder;
         v.attestRound = r.attestRound;
         v.attestMask = r.attestMask;
@@ -1112,6 +1142,16 @@ contract PoTLedger is EIP712 {
     /// every other field is written by the phase that reads it.
     function _openStage(uint64 jobId, uint32 stage, Job storage job, bytes32 parent) internal {
         Stage storage st = _stages[jobId][stage & 1];
+        if (st.phase == PHASE_WRAPPED) {
+            // The record's stage (stage - 2) keeps its settlement word in the record. Archive it (a fresh
+            // slot) only if something is still to claim or slash: the builder's or a member's share, or
+            // a declaration not yet claimed or slashed. Prompt claimers never pay for a fresh slot.
+            uint256 word = uint256(st.openedOrSettlement);
+            uint256 all = (uint256(1) << (uint256(job.k) + 1)) - 1;
+            if (word & all != all || ((word >> 40) & 0xffff) < st.declCount) {
+                _settlements[jobId][st.stage] = bytes32(word);
+            }
+        }
         uint256 deadline = Math.min(block.timestamp + job.stageSeconds, job.deadline);
         st.stage = stage;
         st.phase = PHASE_OPEN;
@@ -1208,7 +1248,10 @@ contract PoTLedger is EIP712 {
         uint256[] memory coinbase = new uint256[](n);
         for (uint256 i = 0; i < n; ++i) coinbase[i] = _coinbaseOf(_consumeCoinAge(opened[i]));
         t.openedCoinbase = coinbase;
-        settlementOf[jobId][stage] = bytes32((uint256(keccak256(abi.encode(t))) >> 40) << 40);
+        // the record's slot that held the opened list's hash (read just above): no fresh slot per stage
+        st.openedOrSettlement = bytes32(
+            (uint256(keccak256(abi.encode(t))) >> SETTLEMENT_HASH_SHIFT) << SETTLEMENT_HASH_SHIFT
+        );
         emit StageSettled(jobId, stage, t);
     }
 
