@@ -7,7 +7,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
 import {IPoTToken} from "./interfaces/IPoTToken.sol";
 import {PoTHashes} from "./ledger/PoTHashes.sol";
-import {LedgerParams, JobRequest, Opening, Settlement} from "./ledger/LedgerTypes.sol";
+import {LedgerParams, JobRequest, Opening, Settlement, HeaderFields} from "./ledger/LedgerTypes.sol";
 import {PoTJury} from "./ledger/PoTJury.sol";
 
 /// @title The Proof of Training ledger: job escrow, declarations, headers, PoA, wrapped blocks
@@ -106,18 +106,22 @@ contract PoTLedger is EIP712 {
         uint104 fingerprint;
         // slot 1: H(S_{stage-1}), written when the stage opens
         bytes32 parent;
-        // slot 2: the result, written by the header (or the jury's decision)
+        // slots 2, 3: the decided result and rho: written by the jury's decision, or by voidHeader / contest
+        // (a header does not store them: its hash commits to them, and wrap/contest/voidHeader take them
+        // as calldata, `HeaderFields`)
         bytes32 result;
-        // slots 3..5: written by the header (rho also by the jury's decision)
         bytes32 rho;
+        // slot 4: written by the header
         bytes32 headerHash;
         // headered: keccak256(abi.encode(opened)); once wrapped: the stage's settlement word (`settlementOf`)
         bytes32 openedOrSettlement;
-        // slot 6
+        // slot 6: builder: a voided (or contested) header's builder, who may not build the stage again;
+        // attestRound/attestMask: transaction attestations (`attest`)
         address builder;
         uint32 attestRound;
         uint32 attestMask;
-        // slot 7: committee of the round the attestation bitmap refers to
+        // slot 7: keccak256(abi.encode(headerHash, members)) of the committee the bitmap refers to (the
+        // header hash binds it: a bitmap left from an earlier header or stage never matches)
         bytes32 committeeHash;
     }
 
@@ -337,6 +341,7 @@ contract PoTLedger is EIP712 {
     error TooFewOpenings(uint256 given, uint256 needed);
     error WrongRho();
     error WrongResult();
+    error HeaderMismatch();
     error VoidedBuilder();
     error RandomnessNotReady(uint64 randBlock);
     error RandomnessExpired(uint64 randBlock);
@@ -617,18 +622,27 @@ contract PoTLedger is EIP712 {
     /// do not open against the jury's rho are then slashable. Allowed while the stage is headered, within
     /// its PoA window, and only once per stage (a stage a jury decided has its rho fixed). Anyone holding
     /// the declarant's rho may submit it; the declarant is the one who does.
-    function contest(uint64 jobId, uint32 stage, bytes32 rho, Opening calldata o) external {
+    /// @param h the contested header's fields (HeaderSubmitted)
+    function contest(
+        uint64 jobId,
+        uint32 stage,
+        HeaderFields calldata h,
+        bytes32 rho,
+        Opening calldata o
+    ) external {
         _liveJob(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         if (block.number > uint256(st.closeOrRandBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
             revert ContestTooLate();
         if (st.disputed) revert StageDisputed();
-        if (rho == st.rho) revert SameRho();
-        (, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, rho);
+        _checkHeader(jobId, stage, st, h);
+        if (rho == h.rho) revert SameRho();
+        (, bool opens) = _verifyDeclaration(jobId, stage, h.parent, h.result, o, rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         st.phase = PHASE_JURY;
         st.disputed = true;
+        st.builder = h.builder; // the contested builder may not build the decided stage
         emit HeaderContested(jobId, stage, o.declarer, st.headerHash, rho);
         jury.open(jobId, stage);
     }
@@ -668,15 +682,17 @@ contract PoTLedger is EIP712 {
             // undisputed and closed: every declaration matched the fingerprint of (parent, result)
             if (_fingerprint(keccak256(abi.encode(parent, resultHash))) != st.fingerprint)
                 revert WrongResult();
-            st.result = resultHash;
         } else if (phase == PHASE_DECIDED) {
-            // decided by the jury, or a voided header's: result (and rho) are fixed
-            if (resultHash != st.result) revert WrongResult();
-            if (st.disputed) needed = 1;
-            if (st.rho != bytes32(0)) {
-                if (rho != st.rho) revert WrongRho();
-                if (msg.sender == st.builder) revert VoidedBuilder();
+            // decided by the jury (result and rho stored), or a voided header's (result still in the
+            // fingerprint, rho stored by voidHeader)
+            if (st.disputed) {
+                if (resultHash != st.result) revert WrongResult();
+                needed = 1;
+            } else if (_fingerprint(keccak256(abi.encode(parent, resultHash))) != st.fingerprint) {
+                revert WrongResult();
             }
+            if (rho != st.rho) revert WrongRho();
+            if (msg.sender == st.builder) revert VoidedBuilder();
         } else {
             revert WrongPhase(phase);
         }
@@ -716,13 +732,12 @@ contract PoTLedger is EIP712 {
             msg.sender
         );
         uint40 rb = uint40(block.number + closeDelayBlocks);
+        // Stored: the header hash (it commits to parent, result, rho, CID and builder) and the opened
+        // list's hash. Everything else is in HeaderSubmitted; wrap, contest and voidHeader take it back.
         st.phase = PHASE_HEADERED;
         st.closeOrRandBlock = rb;
-        st.rho = rho;
         st.headerHash = headerHash;
         st.openedOrSettlement = keccak256(abi.encode(opened));
-        st.builder = msg.sender;
-        st.attestMask = 0;
         emit HeaderSubmitted(
             jobId,
             stage,
@@ -744,14 +759,39 @@ contract PoTLedger is EIP712 {
     /// @notice Voids a header whose committees could not wrap it within poaMaxRounds rounds (S_stage was
     /// not retrievable): the stage goes back to Decided, and another declarant may submit a header with
     /// the same rho.
-    function voidHeader(uint64 jobId, uint32 stage) external {
+    /// @param h the voided header's fields (HeaderSubmitted): its rho is kept, its builder barred
+    function voidHeader(uint64 jobId, uint32 stage, HeaderFields calldata h) external {
         _liveJob(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         if (block.number <= uint256(st.closeOrRandBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
             revert PoaNotExpired();
+        _checkHeader(jobId, stage, st, h);
         st.phase = PHASE_DECIDED;
-        emit HeaderVoided(jobId, stage, st.headerHash, st.builder);
+        st.rho = h.rho;
+        st.builder = h.builder;
+        emit HeaderVoided(jobId, stage, st.headerHash, h.builder);
+    }
+
+    /// @dev Reverts unless `h` are the fields of the stage's accepted header (its hash is stored).
+    function _checkHeader(
+        uint64 jobId,
+        uint32 stage,
+        Stage storage st,
+        HeaderFields calldata h
+    ) internal view {
+        bytes32 hh = PoTHashes.header(
+            _domainSeparatorV4(),
+            jobId,
+            stage,
+            h.parent,
+            h.result,
+            h.rho,
+            h.resultCidHash,
+            h.timestamp,
+            h.builder
+        );
+        if (hh != st.headerHash) revert HeaderMismatch();
     }
 
     // ------------------------------------------------------------------ PoA
@@ -799,7 +839,7 @@ contract PoTLedger is EIP712 {
         (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
         uint256 idx = _indexOf(members, msg.sender);
         Stage storage st = _stages[jobId][stage & 1];
-        bytes32 ch = keccak256(abi.encode(members));
+        bytes32 ch = keccak256(abi.encode(st.headerHash, members));
         uint32 mask = st.attestMask;
         if (st.attestRound != round || st.committeeHash != ch) {
             emit CommitteeDrawn(jobId, stage, round, members);
@@ -821,11 +861,13 @@ contract PoTLedger is EIP712 {
     /// its own share (and coinbase) later (`claimBuilder`, `claimAttester`, `claimDeclaration`).
     /// @dev The committee is passed in (`members`, from `committeeOf`) and verified against the draw
     /// (`staking.verifyDraw`: same follow-the-coin result, without the tree search).
+    /// @param h the header's fields, as HeaderSubmitted listed them (checked against its hash)
     /// @param opened the declarers the header opened, as HeaderSubmitted listed them
     /// @param members the current committee in draw order, as `committeeOf` returns it
     function wrap(
         uint64 jobId,
         uint32 stage,
+        HeaderFields calldata h,
         address[] calldata opened,
         address[] calldata members,
         bytes[] calldata signatures
@@ -836,10 +878,19 @@ contract PoTLedger is EIP712 {
         staking.verifyDraw(seed, members);
 
         Stage storage st = _stages[jobId][stage & 1];
+        _checkHeader(jobId, stage, st, h);
         if (keccak256(abi.encode(opened)) != st.openedOrSettlement) revert OpenedListMismatch();
-        address[] memory attesters = _checkAttestations(jobId, stage, st, round, members, signatures);
+        address[] memory attesters = _checkAttestations(
+            jobId,
+            stage,
+            st,
+            h.result,
+            round,
+            members,
+            signatures
+        );
 
-        _settleStage(job, jobId, stage, st, members, opened);
+        _settleStage(job, jobId, stage, st, h, members, opened);
 
         uint64 index = blockCount;
         bytes32 parentBlock = lastBlockHash;
@@ -1084,16 +1135,23 @@ contract PoTLedger is EIP712 {
             v.closeBlock = r.closeOrRandBlock;
             return v; // later fields still hold the record's previous stage
         }
-        // from here on result and rho are meaningful once Decided (a jury, or a voided header) or Headered
-        if (phase >= PHASE_HEADERED) v.randBlock = r.closeOrRandBlock;
+        if (phase >= PHASE_HEADERED) {
+            // result, rho and builder of a header are in its HeaderSubmitted event (only its hash is stored)
+            v.randBlock = r.closeOrRandBlock;
+            v.headerHash = r.headerHash;
+            if (phase == PHASE_HEADERED) {
+                v.openedHash = r.openedOrSettlement;
+                v.attestRound = r.attestRound;
+                v.attestMask = r.attestMask;
+                v.committeeHash = r.committeeHash;
+            }
+            return v;
+        }
+        // Jury or Decided: the decided result and rho (a jury's, or a voided header's rho), and the
+        // builder barred from building it
         v.result = r.result;
         v.rho = r.rho;
-        v.headerHash = r.headerHash;
-        if (phase == PHASE_HEADERED) v.openedHash = r.openedOrSettlement;
         v.builder = r.builder;
-        v.attestRound = r.attestRound;
-        v.attestMask = r.attestMask;
-        v.committeeHash = r.committeeHash;
     }
 
     /// @notice H(S_{stage-1}) of an open stage (zero while unknown, and once the stage's record is reused).
@@ -1200,6 +1258,7 @@ contract PoTLedger is EIP712 {
         uint64 jobId,
         uint32 stage,
         Stage storage st,
+        bytes32 result,
         uint32 round,
         address[] calldata members,
         bytes[] calldata signatures
@@ -1209,10 +1268,14 @@ contract PoTLedger is EIP712 {
         uint256 w = _indexOf(members, msg.sender);
         // tx attestations count only for this round's committee (read only when some were made)
         uint32 mask = st.attestMask;
-        if (mask != 0 && (st.attestRound != round || st.committeeHash != keccak256(abi.encode(members)))) {
+        bytes32 headerHash = st.headerHash;
+        if (
+            mask != 0 &&
+            (st.attestRound != round || st.committeeHash != keccak256(abi.encode(headerHash, members)))
+        ) {
             mask = 0;
         }
-        bytes32 digest = _hashTypedDataV4(PoTHashes.attestation(st.headerHash, st.result, jobId, stage));
+        bytes32 digest = _hashTypedDataV4(PoTHashes.attestation(headerHash, result, jobId, stage));
         attesters = verifier.checkAttestations(digest, members, w, mask, signatures);
     }
 
@@ -1225,14 +1288,15 @@ contract PoTLedger is EIP712 {
         uint64 jobId,
         uint32 stage,
         Stage storage st,
+        HeaderFields calldata h,
         address[] calldata members,
         address[] calldata opened
     ) internal {
         Settlement memory t;
-        t.parent = st.parent;
-        t.result = st.result;
-        t.rho = st.rho;
-        t.builder = st.builder;
+        t.parent = h.parent;
+        t.result = h.result;
+        t.rho = h.rho;
+        t.builder = h.builder;
         t.committeeHash = keccak256(abi.encode(members));
         t.opened = opened;
         uint256 fee = job.feePerStage;

@@ -362,7 +362,8 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
             uint256 leaf = s.leaf;
             uint256 weight = s.active;
             if (weight == 0) revert NotDrawn(j, members[j]);
-            uint256 lo = _tree.prefixSum(leaf - 1);
+            // leaf <= size: a staker with active stake has its leaf
+            uint256 lo = _tree.prefixSumUnchecked(leaf - 1);
             for (uint256 d = 0; d < j; ++d) {
                 uint256 x = leaves[d];
                 if (x == leaf) revert NotDrawn(j, members[j]);

@@ -16,6 +16,7 @@ import {
   createJob,
   declare,
   deployLedger,
+  headerOf,
   mineUntilClosed,
   openedOf,
   submitHeader,
@@ -65,6 +66,7 @@ async function stage(f: LedgerFixture, jobId: bigint, s: number, c: number, txAt
         await f.ledger.connect(wrapper).wrap(
           jobId,
           s,
+          await headerOf(f, jobId, s),
           await openedOf(f, jobId, s),
           members,
           members.map(() => "0x"),

@@ -169,6 +169,38 @@ const LEDGER_EVENTS = [
 ] as const;
 const JURY_EVENTS = ["JuryRequested", "JuryDrawn", "JuryVoted", "JuryDecided"] as const;
 
+/**
+ * The fields of an accepted header (the ledger's `HeaderFields`): the ledger stores only the header's hash;
+ * `wrap`, `voidHeader` and `contest` pass these back. Build them from HeaderSubmitted with `headerFieldsOf`.
+ */
+export interface HeaderFields {
+  readonly builder: Address;
+  readonly parent: Hex;
+  readonly result: Hex;
+  readonly rho: Hex;
+  readonly resultCidHash: Hex;
+  readonly timestamp: bigint;
+}
+
+/** HeaderFields of a header, from its HeaderSubmitted event (or the miner's view of it). */
+export function headerFieldsOf(h: {
+  builder: Address;
+  parentHash: Hex;
+  resultHash: Hex;
+  rho: Hex;
+  resultCid: Hex;
+  timestamp: bigint;
+}): HeaderFields {
+  return {
+    builder: h.builder,
+    parent: h.parentHash,
+    result: h.resultHash,
+    rho: h.rho,
+    resultCidHash: keccak256(h.resultCid),
+    timestamp: h.timestamp,
+  };
+}
+
 /** A declaration as the header (or a claim) opens it: the `Opening` struct of the ledger. */
 export interface Opening {
   readonly declarer: Address;
@@ -631,8 +663,14 @@ export class PotContractsAdapter {
    * Wraps with tx attestations only (an empty signature per member). `members` is the current committee
    * in draw order, as `committeeOf` returns it (the ledger verifies it against the draw).
    */
-  async wrap(jobId: bigint, stage: number, opened: Address[], members: Address[]): Promise<SentTx> {
-    return this.send(this.ledger, "wrap", [jobId, stage, opened, members, members.map(() => "0x")]);
+  async wrap(
+    jobId: bigint,
+    stage: number,
+    header: HeaderFields,
+    opened: Address[],
+    members: Address[],
+  ): Promise<SentTx> {
+    return this.send(this.ledger, "wrap", [jobId, stage, header, opened, members, members.map(() => "0x")]);
   }
 
   /** Claims a declaration's share (and coinbase) of a wrapped stage; `settlement` from StageSettled. */
@@ -671,9 +709,12 @@ export class PotContractsAdapter {
     return this.send(this.ledger, "slashDeclaration", [jobId, stage, settlement, resultHash, o]);
   }
 
-  /** Voids a header whose PoA rounds all passed without a wrap (anyone may, after `poaMaxRounds` rounds). */
-  async voidHeader(jobId: bigint, stage: number): Promise<SentTx> {
-    return this.send(this.ledger, "voidHeader", [jobId, stage]);
+  /**
+   * Voids a header whose PoA rounds all passed without a wrap (anyone may, after `poaMaxRounds` rounds);
+   * `header` is the voided header's fields (its rho stays fixed, its builder is barred).
+   */
+  async voidHeader(jobId: bigint, stage: number, header: HeaderFields): Promise<SentTx> {
+    return this.send(this.ledger, "voidHeader", [jobId, stage, header]);
   }
 
   async withdraw(): Promise<SentTx> {
@@ -701,9 +742,9 @@ export class PotContractsAdapter {
   }
 
   /** Contests a header whose rho differs from the one our declaration of the same result opens against. */
-  async contest(jobId: bigint, stage: number, rho: Hex, o: Opening): Promise<SentTx> {
+  async contest(jobId: bigint, stage: number, header: HeaderFields, rho: Hex, o: Opening): Promise<SentTx> {
     await this.jury();
-    return this.send(this.ledger, "contest", [jobId, stage, rho, o]);
+    return this.send(this.ledger, "contest", [jobId, stage, header, rho, o]);
   }
 
   // ----- events

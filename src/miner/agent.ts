@@ -16,6 +16,7 @@ import { EventWatcher } from "../chain/events";
 import {
   PotContractsAdapter,
   decodeLedgerLog,
+  headerFieldsOf,
   type Committee,
   type LedgerEvent,
   type Opening,
@@ -465,7 +466,9 @@ class MinerAgent implements MinerHandle {
         const mine = this.state.declarations[key];
         const decl = this.view.stages.get(key)?.declarations.get(this.address.toLowerCase());
         if (mine === undefined || decl === undefined) return;
-        const sent = await this.chain.contest(d.jobId, d.stage, mine.rho, {
+        const header = this.view.stages.get(key)?.header;
+        if (header === undefined) return;
+        const sent = await this.chain.contest(d.jobId, d.stage, headerFieldsOf(header), mine.rho, {
           declarer: this.address,
           commitment: decl.commitment,
           rand: decl.rand,
@@ -744,7 +747,13 @@ class MinerAgent implements MinerHandle {
       return;
     }
     const st = this.view.stages.get(key)!;
-    const sent = await this.chain.wrap(d.jobId, d.stage, st.header!.opened, d.members);
+    const sent = await this.chain.wrap(
+      d.jobId,
+      d.stage,
+      headerFieldsOf(st.header!),
+      st.header!.opened,
+      d.members,
+    );
     this.state.done[`wrap:${key}:${d.round}`] = sent.hash;
     this.store.save(this.state);
     this.count("wrapped");
@@ -855,9 +864,12 @@ class MinerAgent implements MinerHandle {
     // The view lags by the confirmations: ask the ledger (latest block) first.
     const phase = await this.chain.stagePhase(d.jobId, d.stage);
     if (phase !== STAGE_PHASE.headered) return benign(undefined, phase);
+    const header = this.view.stages.get(stageKey(d.jobId, d.stage))?.header;
+    if (header === undefined || header.headerHash.toLowerCase() !== d.headerHash.toLowerCase())
+      return benign(undefined, phase);
     let sent;
     try {
-      sent = await this.chain.voidHeader(d.jobId, d.stage);
+      sent = await this.chain.voidHeader(d.jobId, d.stage, headerFieldsOf(header));
     } catch (error) {
       const revert = error instanceof ContractRevertError ? error.errorName : undefined;
       if (voidNoLongerNeeded(revert)) return benign(revert, -1);

@@ -34,6 +34,8 @@ export interface DeclarationView {
 export interface HeaderView {
   readonly builder: Address;
   readonly headerHash: Hex;
+  readonly parentHash: Hex;
+  readonly timestamp: bigint;
   readonly resultHash: Hex;
   readonly rho: Hex;
   readonly resultCid: Hex;
@@ -177,6 +179,8 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
       stageOf(view, e.jobId, e.stage).header = {
         builder: e.builder,
         headerHash: e.headerHash,
+        parentHash: e.parentHash,
+        timestamp: e.timestamp,
         resultHash: e.resultHash,
         rho: e.rho,
         resultCid: e.resultCid,

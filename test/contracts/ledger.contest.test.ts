@@ -9,6 +9,7 @@ import { expect } from "chai";
 import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  headerOf,
   createJob,
   declare,
   deployLedger,
@@ -58,14 +59,15 @@ async function juryDecides(f: LedgerFixture, jobId: bigint, stage: number, resul
   return jurors;
 }
 
-function contest(
+async function contest(
   f: LedgerFixture,
   who: HardhatEthersSigner,
   jobId: bigint,
   rho: string,
   d: DeclarationRecord,
 ) {
-  return f.ledger.connect(who).contest(jobId, 1, rho, d);
+  const { headerHash: _h, ...fields } = await headerOf(f, jobId, 1);
+  return f.ledger.connect(who).contest(jobId, 1, fields, rho, d);
 }
 
 describe("ledger: rho contest", () => {

@@ -8,6 +8,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  headerOf,
   claimStage,
   committee,
   committeeOfSettlement,
@@ -101,7 +102,7 @@ describe("ledger: gas v4 (settlement in the ring record, fingerprints, verified 
     await ethers.provider.send("hardhat_mine", [
       `0x${(Number(lastBlock) - now + (rounds - 1) * window + 1).toString(16)}`,
     ]);
-    await f.ledger.voidHeader(jobId, 1);
+    await f.ledger.voidHeader(jobId, 1, await headerOf(f, jobId, 1));
     const other = f.byAddress.get(ds[1].declarer.toLowerCase())!;
     await expect(
       submitHeader(f, other, jobId, 1, ds, { resultHash: stateHashOf(jobId, 1, "other") }),
@@ -124,20 +125,21 @@ describe("ledger: gas v4 (settlement in the ring record, fingerprints, verified 
       "0x",
     ];
     const opened = await openedOf(f, jobId, 1);
-    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, members.slice(0, 2), sigs.slice(0, 2)))
+    const h = await headerOf(f, jobId, 1);
+    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members.slice(0, 2), sigs.slice(0, 2)))
       .to.be.revertedWithCustomError(f.ledger, "WrongCommitteeSize")
       .withArgs(2, 3);
     // A wrapper naming a committee of its choice (here: the draw with an outsider in place of a member)
     const outsider = f.miners.find((m) => !members.includes(m.address))!;
     const chosen = [outsider.address, members[1], members[2]];
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, opened, chosen, sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, chosen, sigs),
     ).to.be.revertedWithCustomError(f.staking, "NotDrawn");
     const reordered = [members[1], members[0], members[2]];
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, opened, reordered, [sigs[1], sigs[0], "0x"]),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, reordered, [sigs[1], sigs[0], "0x"]),
     ).to.be.revertedWithCustomError(f.staking, "NotDrawn");
-    await f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs);
+    await f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs);
     expect(await committeeOfSettlement(f, jobId, 1)).to.deep.equal(members);
   });
 

@@ -7,6 +7,7 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { JuryHost } from "../../typechain-types";
 import {
+  headerOf,
   committee,
   createJob,
   declare,
@@ -139,19 +140,23 @@ describe("ledger: revert paths", () => {
       "0x",
     ];
     const opened = await openedOf(f, jobId, 1);
-    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs.slice(0, 2)))
+    const h = await headerOf(f, jobId, 1);
+    await expect(
+      f.ledger.connect(wrapper).wrap(jobId, 1, { ...h, timestamp: h.timestamp + 1n }, opened, members, sigs),
+    ).to.be.revertedWithCustomError(f.ledger, "HeaderMismatch");
+    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs.slice(0, 2)))
       .to.be.revertedWithCustomError(f.ledger, "BadSignatureCount")
       .withArgs(2, 3);
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, opened.slice(0, 2), members, sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, opened.slice(0, 2), members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, [...opened].reverse(), members, sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, [...opened].reverse(), members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
-    await f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs);
+    await f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs);
     // A wrapped stage cannot be wrapped again.
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, opened, members, sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "WrongPhase");
   });
 

@@ -222,9 +222,18 @@ export async function finalizeStage(
       if (members.some((m) => m === undefined))
         throw new Error("a committee member is not one of the test miners");
       for (const m of members.slice(0, -1)) await m!.adapter.attest(jobId, stage);
+      const header = {
+        builder: first.me,
+        parent: parentHash,
+        result: claim.resultHash,
+        rho: claim.rho,
+        resultCidHash: keccak256(cidToBytesHex(claim.resultCid)),
+        timestamp,
+      };
       const wrapped = await members[members.length - 1]!.adapter.wrap(
         jobId,
         stage,
+        header,
         opened,
         committee.members,
       );

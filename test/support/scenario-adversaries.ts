@@ -8,7 +8,12 @@ import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
 import { bytesToHex, type Address, type Hex } from "viem";
-import { decodeLedgerLog, type LedgerEvent, type PotContractsAdapter } from "../../src/chain/pot-contracts";
+import {
+  decodeLedgerLog,
+  headerFieldsOf,
+  type LedgerEvent,
+  type PotContractsAdapter,
+} from "../../src/chain/pot-contracts";
 import type { EventWatcher } from "../../src/chain/events";
 import { commitmentHash } from "../../src/protocol/messages";
 import { E18, type ReferenceTrainer } from "./scenario-harness";
@@ -235,7 +240,7 @@ export class ForwardOnlyMiner extends Adversary {
       );
       if (mine?.kind !== "Declared") return;
       this.fakeRho.delete(e.stage);
-      await this.chain.contest(this.jobId, e.stage, secret.rho, {
+      await this.chain.contest(this.jobId, e.stage, headerFieldsOf(e), secret.rho, {
         declarer: this.address,
         commitment: mine.commitment,
         rand: mine.rand,

@@ -208,6 +208,31 @@ export async function committee(f: LedgerFixture, jobId: bigint, stage: number) 
   return { round, members: [...members], lastBlock };
 }
 
+/** The fields of the stage's last accepted header (HeaderFields), from its HeaderSubmitted event. */
+export async function headerOf(f: LedgerFixture, jobId: bigint, stage: number) {
+  const events = await f.ledger.queryFilter(f.ledger.filters.HeaderSubmitted(jobId, stage));
+  const e = events[events.length - 1];
+  if (e === undefined)
+    return {
+      builder: ethers.ZeroAddress,
+      parent: ethers.ZeroHash,
+      result: ethers.ZeroHash,
+      rho: ethers.ZeroHash,
+      resultCidHash: ethers.ZeroHash,
+      timestamp: 0n,
+      headerHash: ethers.ZeroHash,
+    };
+  return {
+    builder: e.args.builder,
+    parent: e.args.parentHash,
+    result: e.args.resultHash,
+    rho: e.args.rho,
+    resultCidHash: ethers.keccak256(e.args.resultCid),
+    timestamp: e.args.timestamp,
+    headerHash: e.args.headerHash,
+  };
+}
+
 /** EIP-712 attestation signature by `signer`. */
 export async function signAttestation(
   f: LedgerFixture,
@@ -215,7 +240,7 @@ export async function signAttestation(
   jobId: bigint,
   stage: number,
 ): Promise<string> {
-  const st = await f.ledger.getStage(jobId, stage);
+  const st = await headerOf(f, jobId, stage);
   return signer.signTypedData(
     {
       name: DOMAIN_NAME,
@@ -251,7 +276,7 @@ export async function wrapStage(
   const wrapper = f.byAddress.get(members[w].toLowerCase())!;
   const tx = await f.ledger
     .connect(wrapper)
-    .wrap(jobId, stage, await openedOf(f, jobId, stage), members, sigs);
+    .wrap(jobId, stage, await headerOf(f, jobId, stage), await openedOf(f, jobId, stage), members, sigs);
   return { tx, receipt: await tx.wait(), members, wrapper };
 }
 
