@@ -388,17 +388,17 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// ledger only moves it forward), so the max is the ledger's; taking it keeps a stale copy harmless.
     function _since(address staker, Staker storage s) private view returns (uint64 since) {
         since = s.stakeSince;
-        address l = ledger;
-        if (l.code.length != 0) {
-            (, uint64 mirrored, bool synced) = IPoTSealMirror(l).sealOf(staker);
+        address bound = ledger;
+        if (bound.code.length != 0) {
+            (, uint64 mirrored, bool synced) = IPoTSealMirror(bound).sealOf(staker);
             if (synced && mirrored > since) since = mirrored;
         }
     }
 
     /// @dev Pushes `staker`'s active stake and origin to the ledger's copy (when the ledger is a contract).
     function _sync(address staker, Staker storage s) private {
-        address l = ledger;
-        if (l.code.length != 0) IPoTSealMirror(l).syncSeal(staker, s.active, _since(staker, s));
+        address bound = ledger;
+        if (bound.code.length != 0) IPoTSealMirror(bound).syncSeal(staker, s.active, _since(staker, s));
     }
 
     function _removeActive(Staker storage s, uint256 amount) private {

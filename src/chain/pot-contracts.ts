@@ -139,6 +139,7 @@ export type LedgerEvent = EventPosition &
     | { kind: "JobExpired"; jobId: bigint }
     | { kind: "JuryRequested"; jobId: bigint; stage: number; round: number; randBlock: bigint }
     | { kind: "JuryDrawn"; jobId: bigint; stage: number; round: number; jurors: Address[]; deadline: bigint }
+    | { kind: "JuryCommitted"; jobId: bigint; stage: number; juror: Address; round: number; commitment: Hex }
     | {
         kind: "JuryVoted";
         jobId: bigint;
@@ -167,7 +168,7 @@ const LEDGER_EVENTS = [
   "JobFinished",
   "JobExpired",
 ] as const;
-const JURY_EVENTS = ["JuryRequested", "JuryDrawn", "JuryVoted", "JuryDecided"] as const;
+const JURY_EVENTS = ["JuryRequested", "JuryDrawn", "JuryCommitted", "JuryVoted", "JuryDecided"] as const;
 
 /**
  * The fields of an accepted header (the ledger's `HeaderFields`): the ledger stores only the header's hash;
@@ -403,6 +404,16 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         round: num(a.round),
         jurors: [...(a.jurors as Address[])],
         deadline: big(a.deadline),
+      };
+    case "JuryCommitted":
+      return {
+        ...pos,
+        kind: "JuryCommitted",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        juror: a.juror as Address,
+        round: num(a.round),
+        commitment: a.commitment as Hex,
       };
     case "JuryVoted":
       return {
@@ -730,15 +741,28 @@ export class PotContractsAdapter {
     return this.send(await this.jury(), "draw", [jobId, stage]);
   }
 
-  /** A juror's vote: the (result, rho) pair it obtained by training the stage itself. */
+  /**
+   * Commits a juror's vote (commit-reveal): `commitment` is `juryVoteCommitment` of src/protocol over the
+   * (result, rho) pair it obtained by training the stage itself and a secret salt (keep the salt: the
+   * reveal needs it).
+   */
+  async commitVote(v: { jobId: bigint; stage: number; jurors: Address[]; commitment: Hex }): Promise<SentTx> {
+    return this.send(await this.jury(), "commitVote", [v.jobId, v.stage, v.jurors, v.commitment]);
+  }
+
+  /**
+   * Reveals a juror's committed vote: the (result, rho) pair and the commitment's salt. The jury accepts
+   * reveals once more than half its jurors have committed.
+   */
   async vote(v: {
     jobId: bigint;
     stage: number;
     jurors: Address[];
     resultHash: Hex;
     rho: Hex;
+    salt: Hex;
   }): Promise<SentTx> {
-    return this.send(await this.jury(), "vote", [v.jobId, v.stage, v.jurors, v.resultHash, v.rho]);
+    return this.send(await this.jury(), "vote", [v.jobId, v.stage, v.jurors, v.resultHash, v.rho, v.salt]);
   }
 
   /** Contests a header whose rho differs from the one our declaration of the same result opens against. */

@@ -23,7 +23,7 @@ import {
 } from "../chain/pot-contracts";
 import { sleep } from "../chain/retry";
 import { loadAccount } from "../chain/wallet";
-import { commitmentHash } from "../protocol/messages";
+import { commitmentHash, juryVoteCommitment } from "../protocol/messages";
 import { findSealTimestamp } from "../protocol/pos";
 import { SealKind } from "../protocol/messages";
 import { stateHash } from "../protocol/rho";
@@ -285,6 +285,13 @@ class MinerAgent implements MinerHandle {
       const rec = this.state.declarations[stageKey(e.jobId, e.stage)];
       if (rec !== undefined && rec.status !== "confirmed") {
         rec.status = "confirmed";
+        this.store.save(this.state);
+      }
+    }
+    if (e.kind === "JuryCommitted" && e.juror.toLowerCase() === me) {
+      const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
+      if (rec !== undefined && rec.commitStatus !== "confirmed") {
+        rec.commitStatus = "confirmed";
         this.store.save(this.state);
       }
     }
@@ -894,18 +901,53 @@ class MinerAgent implements MinerHandle {
     const result = this.state.results[d.resultKey];
     if (jurors === undefined || result === undefined) return;
     let rec = this.state.votes[key];
-    if (rec === undefined) {
+    if (rec === undefined || rec.salt === undefined) {
+      // The salt is persisted before the commitment is sent: a restarted miner can still reveal.
       rec = {
         jobId: d.jobId.toString(),
         stage: d.stage,
         round: d.round,
         resultHash: result.resultHash,
         rho: result.rho,
+        salt: toHex(randomBytes(32)),
+        commitStatus: "prepared",
         status: "prepared",
       };
       this.state.votes[key] = rec;
       this.store.save(this.state);
     }
+    const me = this.address.toLowerCase();
+    const jury = st!.jury!;
+    if (rec.commitStatus !== "confirmed" && !(jury.commits?.has(me) ?? false)) {
+      // Commit first (commit-reveal): nobody can copy a vote that is not revealed yet.
+      if (jury.votes.size > 0) return; // reveals started: commitments are closed for this round
+      const commitment = juryVoteCommitment({
+        domain: this.domain,
+        jobId: d.jobId,
+        stage: d.stage,
+        round: d.round,
+        juror: this.address,
+        resultHash: rec.resultHash,
+        rho: rec.rho,
+        salt: rec.salt!,
+      });
+      rec.commitStatus = "sent";
+      this.store.save(this.state);
+      let committed;
+      try {
+        committed = await this.chain.commitVote({ jobId: d.jobId, stage: d.stage, jurors, commitment });
+      } catch (error) {
+        // a commitment of ours that our view had not seen yet: it is on chain
+        if (!(error instanceof ContractRevertError && error.errorName === "AlreadyCommitted")) throw error;
+      }
+      rec.commitStatus = "confirmed";
+      rec.commitTxHash = committed?.hash;
+      this.store.save(this.state);
+      this.log.info("jury vote committed", { jobId: d.jobId, stage: d.stage, round: d.round });
+      return;
+    }
+    // Reveal once more than half the jurors committed (the view may lag: the jury re-checks).
+    if ((jury.commits?.size ?? 0) * 2 <= jurors.length) return;
     rec.status = "sent";
     this.store.save(this.state);
     const sent = await this.chain.vote({
@@ -914,12 +956,13 @@ class MinerAgent implements MinerHandle {
       jurors,
       resultHash: rec.resultHash,
       rho: rec.rho,
+      salt: rec.salt!,
     });
     rec.status = "confirmed";
     rec.txHash = sent.hash;
     this.store.save(this.state);
     this.count("votes");
-    this.log.info("jury vote cast", {
+    this.log.info("jury vote revealed", {
       jobId: d.jobId,
       stage: d.stage,
       round: d.round,

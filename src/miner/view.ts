@@ -49,8 +49,10 @@ export interface JuryView {
   randBlock: bigint;
   jurors?: Address[];
   deadline?: bigint;
-  /** Lower-case juror -> result voted this round. */
+  /** Lower-case juror -> result voted (revealed) this round. */
   votes: Map<string, Hex>;
+  /** Lower-case jurors who committed their vote this round (commit-reveal). */
+  commits?: Set<string>;
 }
 
 export interface StageView {
@@ -260,6 +262,12 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
         st.jury.jurors = e.jurors;
         st.jury.deadline = e.deadline;
       }
+      return;
+    }
+    case "JuryCommitted": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st.jury !== undefined && st.jury.round === e.round)
+        (st.jury.commits ??= new Set()).add(e.juror.toLowerCase());
       return;
     }
     case "JuryVoted": {

@@ -7,6 +7,8 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { JuryHost } from "../../typechain-types";
 import {
+  commitJuryVote,
+  revealJuryVote,
   headerOf,
   committee,
   createJob,
@@ -173,12 +175,19 @@ describe("ledger: revert paths", () => {
     const jurors = [...drawn.args.jurors];
     const h = stateHashOf(jobId, 1);
     const r = rhoOf(jobId, 1);
-    await f.jury.connect(f.byAddress.get(jurors[0].toLowerCase())!).vote(jobId, 1, jurors, h, r);
-    await f.jury.connect(f.byAddress.get(jurors[1].toLowerCase())!).vote(jobId, 1, jurors, h, r);
+    const [s0, s1, s2] = jurors.map((j) => f.byAddress.get(j.toLowerCase())!);
+    for (const s of [s0, s1, s2]) await commitJuryVote(f, s, jobId, 1, jurors, h, r);
+    await revealJuryVote(f, s0, jobId, 1, jurors, h, r);
+    await revealJuryVote(f, s1, jobId, 1, jurors, h, r);
     expect((await f.jury.getJury(jobId, 1)).decided).to.equal(true);
-    await expect(
-      f.jury.connect(f.byAddress.get(jurors[2].toLowerCase())!).vote(jobId, 1, jurors, h, r),
-    ).to.be.revertedWithCustomError(f.jury, "JuryDecidedAlready");
+    await expect(revealJuryVote(f, s2, jobId, 1, jurors, h, r)).to.be.revertedWithCustomError(
+      f.jury,
+      "JuryDecidedAlready",
+    );
+    await expect(commitJuryVote(f, s2, jobId, 1, jurors, h, r)).to.be.revertedWithCustomError(
+      f.jury,
+      "JuryDecidedAlready",
+    );
     await time.increase(f.params.ledger.juryWindowSeconds + 1);
     await expect(f.jury.redraw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryDecidedAlready");
     await expect(f.jury.draw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryAlreadyDrawn");

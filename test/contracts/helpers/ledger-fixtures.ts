@@ -10,7 +10,13 @@ import type { Hex } from "viem";
 import { deployPoT, localParams, type PoTParams } from "../../../deploy/deploy";
 import type { PoTJury, PoTLedger, PoTStaking, PoTToken, PoTVerifier } from "../../../typechain-types";
 import type { OpeningStruct } from "../../../typechain-types/contracts/PoTLedger";
-import { ATTESTATION_TYPES, commitmentHash, DOMAIN_NAME, DOMAIN_VERSION } from "../../../src/protocol";
+import {
+  ATTESTATION_TYPES,
+  commitmentHash,
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  juryVoteCommitment,
+} from "../../../src/protocol";
 
 export const E18 = 10n ** 18n;
 export const STAKE = 1_000n * E18;
@@ -334,6 +340,68 @@ export async function committeeOfSettlement(
       return members;
   }
   throw new Error(`no committee order of ${jobId}/${stage} matches its settlement`);
+}
+
+/** The salt a test juror uses for its vote commitment. */
+export function saltOf(juror: string, stage: number, round = 0): Hex {
+  return ethers.keccak256(ethers.toUtf8Bytes(`salt/${juror.toLowerCase()}/${stage}/${round}`)) as Hex;
+}
+
+/** Commits a juror's vote (commit-reveal) of the jury's current round. */
+export async function commitJuryVote(
+  f: LedgerFixture,
+  juror: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  jurors: string[],
+  result: string,
+  rho: string,
+) {
+  const round = Number((await f.jury.getJury(jobId, stage)).round);
+  const commitment = juryVoteCommitment({
+    domain: f.domain,
+    jobId,
+    stage,
+    round,
+    juror: juror.address as Hex,
+    resultHash: result as Hex,
+    rho: rho as Hex,
+    salt: saltOf(juror.address, stage, round),
+  });
+  return f.jury.connect(juror).commitVote(jobId, stage, jurors, commitment);
+}
+
+/** Reveals a juror's vote committed by `commitJuryVote`. */
+export async function revealJuryVote(
+  f: LedgerFixture,
+  juror: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  jurors: string[],
+  result: string,
+  rho: string,
+) {
+  const round = Number((await f.jury.getJury(jobId, stage)).round);
+  return f.jury.connect(juror).vote(jobId, stage, jurors, result, rho, saltOf(juror.address, stage, round));
+}
+
+/** Every juror commits its vote (`votes(juror)`), then reveals until the jury decides. */
+export async function juryVotes(
+  f: LedgerFixture,
+  jobId: bigint,
+  stage: number,
+  jurors: string[],
+  votes: (juror: string) => { result: string; rho: string },
+) {
+  for (const j of jurors) {
+    const v = votes(j);
+    await commitJuryVote(f, f.byAddress.get(j.toLowerCase())!, jobId, stage, jurors, v.result, v.rho);
+  }
+  for (const j of jurors) {
+    if ((await f.jury.getJury(jobId, stage)).decided) break;
+    const v = votes(j);
+    await revealJuryVote(f, f.byAddress.get(j.toLowerCase())!, jobId, stage, jurors, v.result, v.rho);
+  }
 }
 
 /** Asserts the escrow invariant: balance == totalOwed(). */
