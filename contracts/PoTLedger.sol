@@ -7,7 +7,7 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
 import {IPoTToken} from "./interfaces/IPoTToken.sol";
 import {PoTHashes} from "./ledger/PoTHashes.sol";
-import {LedgerParams, JobRequest, Opening, Settlement} from "./ledger/LedgerTypes.sol";
+import {LedgerParams, JobRequest, Opening, Settlement, HeaderFields} from "./ledger/LedgerTypes.sol";
 import {PoTJury} from "./ledger/PoTJury.sol";
 
 /// @title The Proof of Training ledger: job escrow, declarations, headers, PoA, wrapped blocks
@@ -27,6 +27,11 @@ contract PoTLedger is EIP712 {
     /// @notice Job id of the built-in dummy job (no fee, coinbase only, never expires).
     uint64 public constant DUMMY_JOB = 0;
     uint16 internal constant BPS = 10_000;
+    /// @dev Settlement word: the top 200 bits of keccak256(abi.encode(Settlement)) | the number of the
+    /// stage's declarations claimed or slashed (bits 40..55) | claimed flags (bits 0..39: bit 0 builder,
+    /// bit 1 + i committee member i).
+    uint256 internal constant SETTLEMENT_HASH_SHIFT = 56;
+    uint256 internal constant SETTLED_ONE = 1 << 40;
 
     /// @notice Job status.
     uint8 internal constant JOB_OPEN = 1;
@@ -79,8 +84,49 @@ contract PoTLedger is EIP712 {
     /// @dev Stage records are a ring of two per job, indexed by stage parity and tagged with their stage:
     /// stage s+2 may open only once stage s is wrapped, so a record is reused (no fresh storage slots per
     /// stage). What claims and slashing need after the wrap is kept as one hash per stage (`settlementOf`).
+    /// Slot 0 holds everything a declaration reads and writes, so a declaration touches one stage slot:
+    /// the job's C and deadline are copied into it when the stage opens, and instead of the parent and the
+    /// first declared result it keeps a 104-bit fingerprint of them (`fingerprint`, see `_fingerprint`).
     struct Stage {
-        // slot 0: written when the stage opens, updated by every declaration
+        // slot 0
+        uint32 stage;
+        uint8 phase;
+        bool disputed;
+        uint16 declCount;
+        // the job's C
+        uint8 c;
+        // while open: the block declarations close at (0 before the C-th declaration); once headered: the
+        // randomness block of the first committee round (a stage is never both)
+        uint40 closeOrRandBlock;
+        // min(stage deadline, job deadline): a disputed stage closes then; after it, an undisputed stage
+        // still takes declarations until the job deadline (read from the job only then)
+        uint40 deadline;
+        // before the first declaration: low 104 bits of keccak256(abi.encode(parent)); from it on: low 104
+        // bits of keccak256(abi.encode(parent, first declared result))
+        uint104 fingerprint;
+        // slot 1: H(S_{stage-1}), written when the stage opens
+        bytes32 parent;
+        // slots 2, 3: the decided result and rho: written by the jury's decision, or by voidHeader / contest
+        // (a header does not store them: its hash commits to them, and wrap/contest/voidHeader take them
+        // as calldata, `HeaderFields`)
+        bytes32 result;
+        bytes32 rho;
+        // slot 4: written by the header
+        bytes32 headerHash;
+        // headered: keccak256(abi.encode(opened)); once wrapped: the stage's settlement word (`settlementOf`)
+        bytes32 openedOrSettlement;
+        // slot 6: builder: a voided (or contested) header's builder, who may not build the stage again;
+        // attestRound/attestMask: transaction attestations (`attest`)
+        address builder;
+        uint32 attestRound;
+        uint32 attestMask;
+        // slot 7: keccak256(abi.encode(headerHash, members)) of the committee the bitmap refers to (the
+        // header hash binds it: a bitmap left from an earlier header or stage never matches)
+        bytes32 committeeHash;
+    }
+
+    /// @notice A stage as `getStage` returns it (the fields of the v3 record, decoded from the packed one).
+    struct StageView {
         uint64 deadline;
         uint64 closeBlock;
         uint32 stage;
@@ -88,20 +134,25 @@ contract PoTLedger is EIP712 {
         uint8 phase;
         bool disputed;
         uint64 randBlock;
-        // slot 1: H(S_{stage-1}), written when the stage opens
         bytes32 parent;
-        // slot 2: the first declared result, then the decided one
         bytes32 result;
-        // slot 2..4: written by the header
         bytes32 rho;
         bytes32 headerHash;
         bytes32 openedHash;
-        // slot 5
         address builder;
         uint32 attestRound;
         uint32 attestMask;
-        // slot 6: committee of the round the attestation bitmap refers to
         bytes32 committeeHash;
+    }
+
+    /// @dev The ledger's copy of a staker's seal weight inputs (one slot: a seal check reads only this).
+    /// PoTStaking pushes every change of active stake or origin (`syncSeal`); the ledger restarts coin age
+    /// here when a seal lands in a wrapped block. `synced` is false until the first push (then the ledger
+    /// asks staking).
+    struct Seal {
+        uint128 active;
+        uint64 since;
+        bool synced;
     }
 
     // ------------------------------------------------------------------ immutables and state
@@ -132,13 +183,17 @@ contract PoTLedger is EIP712 {
 
     mapping(uint64 jobId => Job) internal _jobs;
     mapping(uint64 jobId => Stage[2]) internal _stages;
-    /// @notice The settlement word of each wrapped stage (zero before its wrap): the top 216 bits of
-    /// keccak256(abi.encode(Settlement)) | claimed flags in the low 40 bits (bit 0 builder, bit 1 + i
-    /// committee member i).
-    mapping(uint64 jobId => mapping(uint32 stage => bytes32)) public settlementOf;
+    /// @dev Archived settlement words (see `settlementOf`): a wrapped stage's word lives in its ring record
+    /// and is copied here only if shares are still unclaimed when the record is reused (`_openStage`).
+    mapping(uint64 jobId => mapping(uint32 stage => bytes32)) internal _settlements;
     /// @dev One slot per (job, staker, stage parity), reused across stages:
     /// stage (32 bits) | status (8 bits) | low 216 bits of keccak256(abi.encode(declarationHash, rand)).
     mapping(uint64 jobId => mapping(address staker => uint256[2])) internal _decls;
+
+    /// @dev Seal weight inputs per staker (see `Seal`).
+    mapping(address staker => Seal) internal _seals;
+    /// @notice Cap on the age part of coin age (staking's `maxCoinAgeSeconds`, read at deployment).
+    uint64 public immutable maxCoinAgeSeconds;
 
     /// @notice ETH each account can withdraw.
     mapping(address account => uint256 wei_) public claimable;
@@ -253,6 +308,10 @@ contract PoTLedger is EIP712 {
     );
     event CoinbaseMinted(address indexed staker, uint64 indexed jobId, uint32 indexed stage, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
+    /// @notice PoTStaking pushed `staker`'s active stake and coin-age origin to the ledger's copy.
+    event SealSynced(address indexed staker, uint256 active, uint64 since);
+    /// @notice A claim consumed the coin age of a declaration the header had not opened (restarted now).
+    event CoinAgeConsumed(address indexed staker, uint64 indexed jobId, uint32 indexed stage, uint256 age);
     event JobFinished(uint64 indexed jobId);
     event JobExpired(uint64 indexed jobId, uint256 unspent);
     /// @notice ETH credited back to the employer: unspent escrow, rounding dust, released shares.
@@ -281,6 +340,8 @@ contract PoTLedger is EIP712 {
     error EmptyCid();
     error TooFewOpenings(uint256 given, uint256 needed);
     error WrongRho();
+    error WrongResult();
+    error HeaderMismatch();
     error VoidedBuilder();
     error RandomnessNotReady(uint64 randBlock);
     error RandomnessExpired(uint64 randBlock);
@@ -289,10 +350,12 @@ contract PoTLedger is EIP712 {
     error NotCommitteeMember(address account);
     error AlreadyAttested();
     error BadSignatureCount(uint256 given, uint256 k);
+    error WrongCommitteeSize(uint256 given, uint256 k);
     error OpenedListMismatch();
     error NotAFault();
     error DoesNotOpen(address declarer);
     error NotJury(address caller);
+    error NotStaking(address caller);
     error SameRho();
     error NotSettled();
     error SettlementMismatch();
@@ -343,6 +406,7 @@ contract PoTLedger is EIP712 {
         coinbaseCap = p.coinbaseCap;
         declarationSlash = p.declarationSlash;
         jurorSlash = p.jurorSlash;
+        maxCoinAgeSeconds = staking_.maxCoinAgeSeconds();
         verifier = new PoTVerifier();
         jury = new PoTJury(staking_, _domainSeparatorV4(), p.jurySize, p.juryWindowSeconds, p.minStake);
 
@@ -367,7 +431,7 @@ contract PoTLedger is EIP712 {
             p.dummyStageSeconds,
             type(uint64).max
         );
-        _openStage(DUMMY_JOB, 1, p.dummyStageSeconds, p.dummyInitialStateHash);
+        _openStage(DUMMY_JOB, 1, dummy, p.dummyInitialStateHash);
     }
 
     // ------------------------------------------------------------------ job escrow
@@ -404,7 +468,7 @@ contract PoTLedger is EIP712 {
             r.stageSeconds,
             r.deadline
         );
-        _openStage(jobId, 1, r.stageSeconds, r.initialStateHash);
+        _openStage(jobId, 1, job, r.initialStateHash);
     }
 
     /// @notice Ends a job whose deadline passed unfinished and credits its unspent escrow to the employer
@@ -452,13 +516,38 @@ contract PoTLedger is EIP712 {
         bytes32 rand,
         uint64 timestamp
     ) external {
-        Job storage job = _liveJob(jobId);
-        (Stage storage st, uint8 phase) = _rec(jobId, stage);
-        if (phase != PHASE_OPEN) revert WrongPhase(phase);
-        if (_declarationsClosed(st)) revert DeclarationsClosedAt(st.closeBlock);
+        // Gas: this reads and writes one stage slot (slot 0) and the declaration slot, and reads the
+        // declarer's seal copy; the job is read only on the slow path (stage deadline passed).
+        Stage storage st = _stages[jobId][stage & 1];
+        uint8 phase = st.stage == stage ? st.phase : 0;
+        if (phase != PHASE_OPEN) {
+            _liveJob(jobId);
+            revert WrongPhase(phase);
+        }
+        if (block.timestamp >= st.deadline) {
+            // past min(stage deadline, job deadline): a disputed stage is closed; an undisputed one stays
+            // open until the job deadline
+            _liveJob(jobId);
+            if (st.disputed) revert DeclarationsClosedAt(st.closeOrRandBlock);
+        }
+        uint40 cb = st.closeOrRandBlock;
+        if (cb != 0 && block.number >= cb) revert DeclarationsClosedAt(cb);
         if (resultHash == bytes32(0) || commitment == bytes32(0)) revert ZeroHash();
-        bytes32 parent = st.parent;
-        if (parentHash != parent) revert WrongParent(parent, parentHash);
+
+        uint16 count = st.declCount + 1;
+        bool disputed = st.disputed;
+        if (count == 1) {
+            // the fingerprint still covers the parent alone: check it, then bind the first result to it
+            if (_fingerprint(keccak256(abi.encode(parentHash))) != st.fingerprint) {
+                revert WrongParent(st.parent, parentHash);
+            }
+            st.fingerprint = _fingerprint(keccak256(abi.encode(parentHash, resultHash)));
+        } else if (_fingerprint(keccak256(abi.encode(parentHash, resultHash))) != st.fingerprint) {
+            // another parent, or the parent with another result (a dispute): only here is the parent read
+            bytes32 parent = st.parent;
+            if (parentHash != parent) revert WrongParent(parent, parentHash);
+            disputed = true;
+        }
 
         bytes32 domain = _domainSeparatorV4();
         _checkSeal(domain, PoTHashes.SEAL_DECLARATION, jobId, stage, timestamp);
@@ -486,18 +575,15 @@ contract PoTLedger is EIP712 {
             (uint256(DECL_DECLARED) << 216) |
             (uint256(keccak256(abi.encode(declHash, rand))) & type(uint216).max);
 
-        uint16 count = st.declCount + 1;
         st.declCount = count;
-        if (count == 1) {
-            st.result = resultHash;
-        } else if (!st.disputed && resultHash != st.result) {
-            st.disputed = true;
-        }
+        st.disputed = disputed;
         emit Declared(jobId, stage, msg.sender, parentHash, resultHash, commitment, rand, timestamp);
-        if (count == job.c) {
-            uint64 cb = uint64(block.number) + closeDelayBlocks;
-            st.closeBlock = cb;
-            emit DeclarationsClosed(jobId, stage, cb, st.result, st.disputed);
+        if (count == st.c) {
+            cb = uint40(block.number + closeDelayBlocks);
+            st.closeOrRandBlock = cb;
+            // leadResult: the first declared result when undisputed (this one matched it); when disputed,
+            // this declaration's (the ledger keeps only a fingerprint of the first)
+            emit DeclarationsClosed(jobId, stage, cb, resultHash, disputed);
         }
     }
 
@@ -513,7 +599,8 @@ contract PoTLedger is EIP712 {
         if (!_declarationsClosed(st)) revert NotClosed();
         st.phase = PHASE_JURY;
         st.builder = address(0); // a builder of the record's previous stage is no voided builder here
-        emit DeclarationsClosed(jobId, stage, uint64(block.number), st.result, true);
+        // leadResult zero: a disputed stage has no lead result (the ledger keeps only a fingerprint)
+        emit DeclarationsClosed(jobId, stage, uint64(block.number), bytes32(0), true);
         jury.open(jobId, stage);
     }
 
@@ -535,18 +622,27 @@ contract PoTLedger is EIP712 {
     /// do not open against the jury's rho are then slashable. Allowed while the stage is headered, within
     /// its PoA window, and only once per stage (a stage a jury decided has its rho fixed). Anyone holding
     /// the declarant's rho may submit it; the declarant is the one who does.
-    function contest(uint64 jobId, uint32 stage, bytes32 rho, Opening calldata o) external {
+    /// @param h the contested header's fields (HeaderSubmitted)
+    function contest(
+        uint64 jobId,
+        uint32 stage,
+        HeaderFields calldata h,
+        bytes32 rho,
+        Opening calldata o
+    ) external {
         _liveJob(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
-        if (block.number > uint256(st.randBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
+        if (block.number > uint256(st.closeOrRandBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
             revert ContestTooLate();
         if (st.disputed) revert StageDisputed();
-        if (rho == st.rho) revert SameRho();
-        (, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, rho);
+        _checkHeader(jobId, stage, st, h);
+        if (rho == h.rho) revert SameRho();
+        (, bool opens) = _verifyDeclaration(jobId, stage, h.parent, h.result, o, rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         st.phase = PHASE_JURY;
         st.disputed = true;
+        st.builder = h.builder; // the contested builder may not build the decided stage
         emit HeaderContested(jobId, stage, o.declarer, st.headerHash, rho);
         jury.open(jobId, stage);
     }
@@ -565,9 +661,12 @@ contract PoTLedger is EIP712 {
     /// @dev The contract opens every listed commitment itself. Openings are sorted by declarer address
     /// (strictly increasing), which also rules out duplicates. After a voided header the stage's rho is
     /// fixed and the voided builder may not build again.
+    /// @param resultHash H(S_stage): the declared result (checked against the stage's fingerprint of the
+    /// first declared result), or the jury's decided one
     function submitHeader(
         uint64 jobId,
         uint32 stage,
+        bytes32 resultHash,
         bytes32 rho,
         bytes calldata resultCid,
         uint64 timestamp,
@@ -576,30 +675,35 @@ contract PoTLedger is EIP712 {
         Job storage job = _liveJob(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         uint256 needed = job.c;
+        bytes32 parent = st.parent;
         if (phase == PHASE_OPEN) {
             if (!_declarationsClosed(st)) revert NotClosed();
             if (st.disputed) revert StageDisputed();
+            // undisputed and closed: every declaration matched the fingerprint of (parent, result)
+            if (_fingerprint(keccak256(abi.encode(parent, resultHash))) != st.fingerprint)
+                revert WrongResult();
         } else if (phase == PHASE_DECIDED) {
-            if (st.disputed) needed = 1;
-            if (st.rho != bytes32(0)) {
-                if (rho != st.rho) revert WrongRho();
-                if (msg.sender == st.builder) revert VoidedBuilder();
+            // decided by the jury (result and rho stored), or a voided header's (result still in the
+            // fingerprint, rho stored by voidHeader)
+            if (st.disputed) {
+                if (resultHash != st.result) revert WrongResult();
+                needed = 1;
+            } else if (_fingerprint(keccak256(abi.encode(parent, resultHash))) != st.fingerprint) {
+                revert WrongResult();
             }
+            if (rho != st.rho) revert WrongRho();
+            if (msg.sender == st.builder) revert VoidedBuilder();
         } else {
             revert WrongPhase(phase);
         }
-        if (stage > 1) {
-            (, uint8 prevPhase) = _rec(jobId, stage - 1);
-            if (prevPhase != PHASE_WRAPPED) revert PreviousStageNotWrapped();
-        }
+        // stages wrap in order: the previous one is wrapped iff the job's wrapped count reached it
+        if (job.wrappedStages + 1 < stage) revert PreviousStageNotWrapped();
         if (resultCid.length == 0) revert EmptyCid();
         if (openings.length < needed) revert TooFewOpenings(openings.length, needed);
 
         bytes32 domain = _domainSeparatorV4();
         _checkSeal(domain, PoTHashes.SEAL_HEADER, jobId, stage, timestamp);
 
-        bytes32 parent = st.parent;
-        bytes32 result = st.result;
         uint256[] memory slots = new uint256[](openings.length);
         for (uint256 i = 0; i < openings.length; ++i) {
             slots[i] = _decls[jobId][openings[i].declarer][stage & 1];
@@ -609,7 +713,7 @@ contract PoTLedger is EIP712 {
             jobId,
             stage,
             parent,
-            result,
+            resultHash,
             rho,
             msg.sender,
             openings,
@@ -621,27 +725,26 @@ contract PoTLedger is EIP712 {
             jobId,
             stage,
             parent,
-            result,
+            resultHash,
             rho,
             keccak256(resultCid),
             timestamp,
             msg.sender
         );
-        uint64 rb = uint64(block.number) + closeDelayBlocks;
+        uint40 rb = uint40(block.number + closeDelayBlocks);
+        // Stored: the header hash (it commits to parent, result, rho, CID and builder) and the opened
+        // list's hash. Everything else is in HeaderSubmitted; wrap, contest and voidHeader take it back.
         st.phase = PHASE_HEADERED;
-        st.randBlock = rb;
-        st.rho = rho;
+        st.closeOrRandBlock = rb;
         st.headerHash = headerHash;
-        st.openedHash = keccak256(abi.encode(opened));
-        st.builder = msg.sender;
-        st.attestMask = 0;
+        st.openedOrSettlement = keccak256(abi.encode(opened));
         emit HeaderSubmitted(
             jobId,
             stage,
             msg.sender,
             headerHash,
             parent,
-            result,
+            resultHash,
             rho,
             resultCid,
             timestamp,
@@ -649,21 +752,46 @@ contract PoTLedger is EIP712 {
             rb
         );
         if (stage < job.numStages && _stages[jobId][(stage + 1) & 1].stage != stage + 1) {
-            _openStage(jobId, stage + 1, job.stageSeconds, result);
+            _openStage(jobId, stage + 1, job, resultHash);
         }
     }
 
     /// @notice Voids a header whose committees could not wrap it within poaMaxRounds rounds (S_stage was
     /// not retrievable): the stage goes back to Decided, and another declarant may submit a header with
     /// the same rho.
-    function voidHeader(uint64 jobId, uint32 stage) external {
+    /// @param h the voided header's fields (HeaderSubmitted): its rho is kept, its builder barred
+    function voidHeader(uint64 jobId, uint32 stage, HeaderFields calldata h) external {
         _liveJob(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
-        if (block.number <= uint256(st.randBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
+        if (block.number <= uint256(st.closeOrRandBlock) + uint256(poaMaxRounds) * poaWindowBlocks)
             revert PoaNotExpired();
+        _checkHeader(jobId, stage, st, h);
         st.phase = PHASE_DECIDED;
-        emit HeaderVoided(jobId, stage, st.headerHash, st.builder);
+        st.rho = h.rho;
+        st.builder = h.builder;
+        emit HeaderVoided(jobId, stage, st.headerHash, h.builder);
+    }
+
+    /// @dev Reverts unless `h` are the fields of the stage's accepted header (its hash is stored).
+    function _checkHeader(
+        uint64 jobId,
+        uint32 stage,
+        Stage storage st,
+        HeaderFields calldata h
+    ) internal view {
+        bytes32 hh = PoTHashes.header(
+            _domainSeparatorV4(),
+            jobId,
+            stage,
+            h.parent,
+            h.result,
+            h.rho,
+            h.resultCidHash,
+            h.timestamp,
+            h.builder
+        );
+        if (hh != st.headerHash) revert HeaderMismatch();
     }
 
     // ------------------------------------------------------------------ PoA
@@ -677,21 +805,30 @@ contract PoTLedger is EIP712 {
         uint64 jobId,
         uint32 stage
     ) public view returns (uint32 round, address[] memory members, uint64 lastBlock) {
+        bytes32 seed;
+        (round, seed, lastBlock) = _committeeSeed(jobId, stage);
+        members = staking.draw(seed, _jobs[jobId].k);
+    }
+
+    /// @dev The current round of a headered stage, its follow-the-coin seed and its last block.
+    function _committeeSeed(
+        uint64 jobId,
+        uint32 stage
+    ) internal view returns (uint32 round, bytes32 seed, uint64 lastBlock) {
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
-        uint256 rb = st.randBlock;
+        uint256 rb = st.closeOrRandBlock;
         if (block.number <= rb) revert RandomnessNotReady(uint64(rb));
         uint256 r = (block.number - rb - 1) / poaWindowBlocks;
         if (r >= poaMaxRounds) revert PoaExpired();
         round = uint32(r);
         uint256 roundBlock = rb + r * poaWindowBlocks;
-        bytes32 seed = PoTHashes.committeeSeed(
+        seed = PoTHashes.committeeSeed(
             _domainSeparatorV4(),
             st.headerHash,
             _randomness(uint64(roundBlock)),
             round
         );
-        members = staking.draw(seed, _jobs[jobId].k);
         lastBlock = uint64(roundBlock + poaWindowBlocks);
     }
 
@@ -702,7 +839,7 @@ contract PoTLedger is EIP712 {
         (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
         uint256 idx = _indexOf(members, msg.sender);
         Stage storage st = _stages[jobId][stage & 1];
-        bytes32 ch = keccak256(abi.encode(members));
+        bytes32 ch = keccak256(abi.encode(st.headerHash, members));
         uint32 mask = st.attestMask;
         if (st.attestRound != round || st.committeeHash != ch) {
             emit CommitteeDrawn(jobId, stage, round, members);
@@ -722,20 +859,38 @@ contract PoTLedger is EIP712 {
     /// opened declaration (the builder's is among them) and records the stage's payout as one settlement
     /// word (StageSettled); nobody is credited here: the builder, each member and each declaration claims
     /// its own share (and coinbase) later (`claimBuilder`, `claimAttester`, `claimDeclaration`).
+    /// @dev The committee is passed in (`members`, from `committeeOf`) and verified against the draw
+    /// (`staking.verifyDraw`: same follow-the-coin result, without the tree search).
+    /// @param h the header's fields, as HeaderSubmitted listed them (checked against its hash)
     /// @param opened the declarers the header opened, as HeaderSubmitted listed them
+    /// @param members the current committee in draw order, as `committeeOf` returns it
     function wrap(
         uint64 jobId,
         uint32 stage,
+        HeaderFields calldata h,
         address[] calldata opened,
+        address[] calldata members,
         bytes[] calldata signatures
     ) external returns (bytes32 blockHash) {
         Job storage job = _liveJob(jobId);
-        (uint32 round, address[] memory members, ) = committeeOf(jobId, stage);
-        Stage storage st = _stages[jobId][stage & 1];
-        if (keccak256(abi.encode(opened)) != st.openedHash) revert OpenedListMismatch();
-        address[] memory attesters = _checkAttestations(jobId, stage, st, round, members, signatures);
+        (uint32 round, bytes32 seed, ) = _committeeSeed(jobId, stage);
+        if (members.length != job.k) revert WrongCommitteeSize(members.length, job.k);
+        staking.verifyDraw(seed, members);
 
-        _settleStage(job, jobId, stage, st, members, opened);
+        Stage storage st = _stages[jobId][stage & 1];
+        _checkHeader(jobId, stage, st, h);
+        if (keccak256(abi.encode(opened)) != st.openedOrSettlement) revert OpenedListMismatch();
+        address[] memory attesters = _checkAttestations(
+            jobId,
+            stage,
+            st,
+            h.result,
+            round,
+            members,
+            signatures
+        );
+
+        _settleStage(job, jobId, stage, st, h, members, opened);
 
         uint64 index = blockCount;
         bytes32 parentBlock = lastBlockHash;
@@ -788,10 +943,11 @@ contract PoTLedger is EIP712 {
         Settlement calldata st,
         Opening calldata o
     ) external {
-        _checkSettlement(jobId, stage, st);
+        (uint256 word, bool live) = _checkSettlement(jobId, stage, st);
         (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, st.result, o, st.rho);
         if (!opens) revert DoesNotOpen(o.declarer);
         _settle(jobId, stage, o.declarer, slot, DECL_CREDITED);
+        _storeSettlement(jobId, stage, word + SETTLED_ONE, live);
         _credit(o.declarer, st.perDeclaration, jobId, stage, ROLE_DECLARANT);
         uint256 n = st.opened.length;
         for (uint256 i = 0; i < n; ++i) {
@@ -800,7 +956,9 @@ contract PoTLedger is EIP712 {
                 return;
             }
         }
-        _mintCoinbase(o.declarer, _coinbaseOf(staking.consumeCoinAge(o.declarer)), jobId, stage);
+        uint256 age = _consumeCoinAge(o.declarer);
+        emit CoinAgeConsumed(o.declarer, jobId, stage, age);
+        _mintCoinbase(o.declarer, _coinbaseOf(age), jobId, stage);
     }
 
     /// @notice Credits the builder's share of a wrapped stage to its builder, once. Anyone may call it.
@@ -829,9 +987,9 @@ contract PoTLedger is EIP712 {
     /// @dev Checks the settlement, sets claimed flag `bit` (reverts if set) and releases nothing yet:
     /// the caller credits the share, which `_credit` moves from reserved to claimable.
     function _claimFlag(uint64 jobId, uint32 stage, Settlement calldata st, uint256 bit) internal {
-        uint256 word = _checkSettlement(jobId, stage, st);
+        (uint256 word, bool live) = _checkSettlement(jobId, stage, st);
         if (word & (1 << bit) != 0) revert AlreadyClaimed();
-        settlementOf[jobId][stage] = bytes32(word | (1 << bit));
+        _storeSettlement(jobId, stage, word | (1 << bit), live);
     }
 
     /// @notice Slashes a declaration of a finalized (wrapped) stage that does not open against the
@@ -846,10 +1004,11 @@ contract PoTLedger is EIP712 {
         bytes32 resultHash,
         Opening calldata o
     ) external {
-        _checkSettlement(jobId, stage, st);
+        (uint256 word, bool live) = _checkSettlement(jobId, stage, st);
         (uint256 slot, bool opens) = _verifyDeclaration(jobId, stage, st.parent, resultHash, o, st.rho);
         if (opens && resultHash == st.result) revert NotAFault();
         _settle(jobId, stage, o.declarer, slot, DECL_SLASHED);
+        _storeSettlement(jobId, stage, word + SETTLED_ONE, live);
         uint256 share = st.perDeclaration;
         if (share != 0) {
             totalEscrow -= share;
@@ -859,15 +1018,30 @@ contract PoTLedger is EIP712 {
         emit Slashed(jobId, stage, o.declarer, FAULT_DECLARATION, amount, msg.sender);
     }
 
-    /// @dev Reverts unless `st` is the stage's settlement; returns the settlement word.
+    /// @dev Reverts unless `st` is the stage's settlement; returns the settlement word and whether it
+    /// lives in the stage's ring record (else in the archive).
     function _checkSettlement(
         uint64 jobId,
         uint32 stage,
         Settlement calldata st
-    ) internal view returns (uint256 word) {
-        word = uint256(settlementOf[jobId][stage]);
+    ) internal view returns (uint256 word, bool live) {
+        (word, live) = _loadSettlement(jobId, stage);
         if (word == 0) revert NotSettled();
-        if ((uint256(keccak256(abi.encode(st))) ^ word) >> 40 != 0) revert SettlementMismatch();
+        if ((uint256(keccak256(abi.encode(st))) ^ word) >> SETTLEMENT_HASH_SHIFT != 0)
+            revert SettlementMismatch();
+    }
+
+    /// @dev The settlement word of (jobId, stage): in its ring record while the record still holds the
+    /// wrapped stage, else in the archive (zero: not wrapped, or reused with every share claimed).
+    function _loadSettlement(uint64 jobId, uint32 stage) internal view returns (uint256 word, bool live) {
+        Stage storage r = _stages[jobId][stage & 1];
+        if (r.stage == stage && r.phase == PHASE_WRAPPED) return (uint256(r.openedOrSettlement), true);
+        return (uint256(_settlements[jobId][stage]), false);
+    }
+
+    function _storeSettlement(uint64 jobId, uint32 stage, uint256 word, bool live) internal {
+        if (live) _stages[jobId][stage & 1].openedOrSettlement = bytes32(word);
+        else _settlements[jobId][stage] = bytes32(word);
     }
 
     /// @dev Checks that `o` (with `parent`, `resultHash`) is the declaration stored for (jobId, declarer,
@@ -898,7 +1072,35 @@ contract PoTLedger is EIP712 {
         _decls[jobId][declarer][stage & 1] = (slot & ~(uint256(0xff) << 216)) | (uint256(status) << 216);
     }
 
+    // ------------------------------------------------------------------ seal copy
+
+    /// @notice Records `staker`'s active stake and coin-age origin in the ledger's seal copy. Staking only:
+    /// PoTStaking calls it on every stake, unstake and slash, so seal checks read the ledger's own slot.
+    /// @param staker the staker
+    /// @param active its active stake now
+    /// @param since its coin-age origin now
+    function syncSeal(address staker, uint256 active, uint64 since) external {
+        if (msg.sender != address(staking)) revert NotStaking(msg.sender);
+        _seals[staker] = Seal(uint128(active), since, true);
+        emit SealSynced(staker, active, since);
+    }
+
+    /// @notice The ledger's seal copy of `staker`: active stake, coin-age origin, and whether staking
+    /// ever synced it (if not, the ledger asks staking).
+    function sealOf(address staker) external view returns (uint256 active, uint64 since, bool synced) {
+        Seal storage s = _seals[staker];
+        return (s.active, s.since, s.synced);
+    }
+
     // ------------------------------------------------------------------ views
+
+    /// @notice The settlement word of a wrapped stage (zero before its wrap, and once its record was reused
+    /// with every share claimed): the top 200 bits of keccak256(abi.encode(Settlement)) | declarations
+    /// claimed or slashed (bits 40..55) | claimed flags (bits 0..39: bit 0 builder, bit 1 + i member i).
+    function settlementOf(uint64 jobId, uint32 stage) external view returns (bytes32) {
+        (uint256 word, ) = _loadSettlement(jobId, stage);
+        return bytes32(word);
+    }
 
     /// @notice The protocol domain (EIP-712 domain separator of this ledger).
     function domainSeparator() external view returns (bytes32) {
@@ -917,9 +1119,39 @@ contract PoTLedger is EIP712 {
 
     /// @notice The live record of a stage: the current stage and the one before it of each job (an older
     /// stage's record is reused; then this returns an empty record: read its settlement from events).
-    function getStage(uint64 jobId, uint32 stage) external view returns (Stage memory st) {
+    /// An open stage returns only deadline, closeBlock, stage, declCount, phase, disputed and parent (its
+    /// result is known from the header on: the ledger keeps a fingerprint of the declared one until then).
+    function getStage(uint64 jobId, uint32 stage) external view returns (StageView memory v) {
         Stage storage r = _stages[jobId][stage & 1];
-        if (r.stage == stage) st = r;
+        if (r.stage != stage) return v;
+        uint8 phase = r.phase;
+        v.deadline = r.deadline;
+        v.stage = stage;
+        v.declCount = r.declCount;
+        v.phase = phase;
+        v.disputed = r.disputed;
+        v.parent = r.parent;
+        if (phase == PHASE_OPEN) {
+            v.closeBlock = r.closeOrRandBlock;
+            return v; // later fields still hold the record's previous stage
+        }
+        if (phase >= PHASE_HEADERED) {
+            // result, rho and builder of a header are in its HeaderSubmitted event (only its hash is stored)
+            v.randBlock = r.closeOrRandBlock;
+            v.headerHash = r.headerHash;
+            if (phase == PHASE_HEADERED) {
+                v.openedHash = r.openedOrSettlement;
+                v.attestRound = r.attestRound;
+                v.attestMask = r.attestMask;
+                v.committeeHash = r.committeeHash;
+            }
+            return v;
+        }
+        // Jury or Decided: the decided result and rho (a jury's, or a voided header's rho), and the
+        // builder barred from building it
+        v.result = r.result;
+        v.rho = r.rho;
+        v.builder = r.builder;
     }
 
     /// @notice H(S_{stage-1}) of an open stage (zero while unknown, and once the stage's record is reused).
@@ -966,22 +1198,41 @@ contract PoTLedger is EIP712 {
 
     /// @dev Reuses the record of stage - 2 (wrapped by now): slot 0 is rewritten whole, the parent set;
     /// every other field is written by the phase that reads it.
-    function _openStage(uint64 jobId, uint32 stage, uint32 stageSeconds, bytes32 parent) internal {
+    function _openStage(uint64 jobId, uint32 stage, Job storage job, bytes32 parent) internal {
         Stage storage st = _stages[jobId][stage & 1];
-        uint64 deadline = uint64(block.timestamp) + stageSeconds;
-        st.deadline = deadline;
-        st.closeBlock = 0;
+        if (st.phase == PHASE_WRAPPED) {
+            // The record's stage (stage - 2) keeps its settlement word in the record. Archive it (a fresh
+            // slot) only if something is still to claim or slash: the builder's or a member's share, or
+            // a declaration not yet claimed or slashed. Prompt claimers never pay for a fresh slot.
+            uint256 word = uint256(st.openedOrSettlement);
+            uint256 all = (uint256(1) << (uint256(job.k) + 1)) - 1;
+            if (word & all != all || ((word >> 40) & 0xffff) < st.declCount) {
+                _settlements[jobId][st.stage] = bytes32(word);
+            }
+        }
+        uint256 deadline = Math.min(block.timestamp + job.stageSeconds, job.deadline);
         st.stage = stage;
-        st.declCount = 0;
         st.phase = PHASE_OPEN;
         st.disputed = false;
-        st.randBlock = 0;
+        st.declCount = 0;
+        st.c = uint8(job.c);
+        st.closeOrRandBlock = 0;
+        st.deadline = uint40(Math.min(deadline, type(uint40).max));
+        st.fingerprint = _fingerprint(keccak256(abi.encode(parent)));
         st.parent = parent;
-        emit StageOpened(jobId, stage, parent, deadline, lastBlockHash);
+        emit StageOpened(jobId, stage, parent, uint64(deadline), lastBlockHash);
     }
 
+    /// @dev The low 104 bits of a hash: finding another (parent, result) with the same fingerprint is a
+    /// 2^104 second-preimage search, and a declaration that got through with one would still not open
+    /// against the header, which checks the full parent and result (so it could only hurt its declarer).
+    function _fingerprint(bytes32 h) internal pure returns (uint104) {
+        return uint104(uint256(h));
+    }
+
+    /// @dev Whether an open stage's declarations are closed (only meaningful while phase is Open).
     function _declarationsClosed(Stage storage st) internal view returns (bool) {
-        uint64 cb = st.closeBlock;
+        uint40 cb = st.closeOrRandBlock;
         if (cb != 0 && block.number >= cb) return true;
         return st.disputed && block.timestamp >= st.deadline;
     }
@@ -996,8 +1247,9 @@ contract PoTLedger is EIP712 {
         if (timestamp > block.timestamp || uint256(timestamp) + sealWindowSeconds <= block.timestamp) {
             revert SealTimestampOutOfWindow(timestamp, block.timestamp);
         }
-        (uint256 stakeNow, uint256 weight) = staking.sealWeightOf(msg.sender);
+        (uint256 stakeNow, uint256 since) = _sealOf(msg.sender);
         if (stakeNow < minStake || stakeNow == 0) revert NotEnoughStake(stakeNow, minStake);
+        uint256 weight = _coinAge(stakeNow, since);
         bytes32 k = PoTHashes.kernel(domain, kind, msg.sender, jobId, stage, timestamp);
         if (uint256(k) > PoTHashes.posTarget(weight, targetPerCoinSecond)) revert KernelAboveTarget();
     }
@@ -1006,19 +1258,24 @@ contract PoTLedger is EIP712 {
         uint64 jobId,
         uint32 stage,
         Stage storage st,
+        bytes32 result,
         uint32 round,
-        address[] memory members,
+        address[] calldata members,
         bytes[] calldata signatures
-    ) internal returns (address[] memory attesters) {
+    ) internal view returns (address[] memory attesters) {
         uint256 k = members.length;
         if (signatures.length != k) revert BadSignatureCount(signatures.length, k);
         uint256 w = _indexOf(members, msg.sender);
-        uint32 mask =
-            (st.attestRound == round && st.committeeHash == keccak256(abi.encode(members)))
-                ? st.attestMask
-                : 0;
-        emit CommitteeDrawn(jobId, stage, round, members);
-        bytes32 digest = _hashTypedDataV4(PoTHashes.attestation(st.headerHash, st.result, jobId, stage));
+        // tx attestations count only for this round's committee (read only when some were made)
+        uint32 mask = st.attestMask;
+        bytes32 headerHash = st.headerHash;
+        if (
+            mask != 0 &&
+            (st.attestRound != round || st.committeeHash != keccak256(abi.encode(headerHash, members)))
+        ) {
+            mask = 0;
+        }
+        bytes32 digest = _hashTypedDataV4(PoTHashes.attestation(headerHash, result, jobId, stage));
         attesters = verifier.checkAttestations(digest, members, w, mask, signatures);
     }
 
@@ -1031,14 +1288,15 @@ contract PoTLedger is EIP712 {
         uint64 jobId,
         uint32 stage,
         Stage storage st,
-        address[] memory members,
+        HeaderFields calldata h,
+        address[] calldata members,
         address[] calldata opened
     ) internal {
         Settlement memory t;
-        t.parent = st.parent;
-        t.result = st.result;
-        t.rho = st.rho;
-        t.builder = st.builder;
+        t.parent = h.parent;
+        t.result = h.result;
+        t.rho = h.rho;
+        t.builder = h.builder;
         t.committeeHash = keccak256(abi.encode(members));
         t.opened = opened;
         uint256 fee = job.feePerStage;
@@ -1050,11 +1308,35 @@ contract PoTLedger is EIP712 {
             t.perDeclaration = (fee - t.builderPart - t.perMember * k) / declCount;
             job.dust += uint56(fee - t.builderPart - t.perMember * k - t.perDeclaration * declCount);
         }
-        uint256[] memory ages = staking.consumeCoinAges(opened);
-        t.openedCoinbase = ages;
-        for (uint256 i = 0; i < ages.length; ++i) ages[i] = _coinbaseOf(ages[i]);
-        settlementOf[jobId][stage] = bytes32((uint256(keccak256(abi.encode(t))) >> 40) << 40);
+        uint256 n = opened.length;
+        uint256[] memory coinbase = new uint256[](n);
+        for (uint256 i = 0; i < n; ++i) coinbase[i] = _coinbaseOf(_consumeCoinAge(opened[i]));
+        t.openedCoinbase = coinbase;
+        // the record's slot that held the opened list's hash (read just above): no fresh slot per stage
+        st.openedOrSettlement = bytes32(
+            (uint256(keccak256(abi.encode(t))) >> SETTLEMENT_HASH_SHIFT) << SETTLEMENT_HASH_SHIFT
+        );
         emit StageSettled(jobId, stage, t);
+    }
+
+    /// @dev `staker`'s seal copy (asks staking once if it was never synced).
+    function _sealOf(address staker) internal view returns (uint256 active, uint256 since) {
+        Seal storage s = _seals[staker];
+        if (s.synced) return (s.active, s.since);
+        return (staking.stakeOf(staker), staking.stakeSinceOf(staker));
+    }
+
+    /// @dev Coin age of (active, since) now: active * min(now - since, maxCoinAgeSeconds).
+    function _coinAge(uint256 active, uint256 since) internal view returns (uint256) {
+        return active * Math.min(block.timestamp - since, maxCoinAgeSeconds);
+    }
+
+    /// @dev Restarts `staker`'s coin age now (a seal of it landed in a wrapped block); returns the age it
+    /// had. Reported by StageSettled (the wrap's opened list) or CoinAgeConsumed (a claim).
+    function _consumeCoinAge(address staker) internal returns (uint256 age) {
+        (uint256 active, uint256 since) = _sealOf(staker);
+        age = _coinAge(active, since);
+        _seals[staker] = Seal(uint128(active), uint64(block.timestamp), true);
     }
 
     /// @dev The coinbase of a seal that consumed `age`: min(age * rate / 1e18, cap).

@@ -13,6 +13,15 @@ import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
 import {FenwickTree} from "./lib/FenwickTree.sol";
 import {LedgerGated} from "./lib/LedgerGated.sol";
 
+/// @notice What staking needs from the ledger's copy of the seal weights (PoTLedger implements it).
+interface IPoTSealMirror {
+    /// @notice Records `staker`'s active stake and coin-age origin (staking only).
+    function syncSeal(address staker, uint256 active, uint64 since) external;
+
+    /// @notice The ledger's copy: active stake, coin-age origin, and whether it was ever synced.
+    function sealOf(address staker) external view returns (uint256 active, uint64 since, bool synced);
+}
+
 /// @title PoT staking: coin age, follow-the-coin draws, unbonding, slashing and a peer registry
 /// @notice Stakers lock PoT here. Active stake gives (1) coin age, the weight of PoS seals, (2) tickets in
 /// follow-the-coin draws of PoA committees and juries, and (3) a bond the ledger slashes for provable
@@ -22,6 +31,11 @@ import {LedgerGated} from "./lib/LedgerGated.sol";
 /// stake, kept forever (a zero stake takes no room in draws). Updates are O(log n); `draw` is
 /// O(k log n) tree reads plus O(k^2 log n) memory work for the already-drawn leaves (k is small).
 /// `totalStake` always equals the tree's total and the sum of all active stakes.
+/// Coin age: the ledger keeps a copy of (active, stakeSince) per staker (its seal checks then need no call
+/// here) and restarts coin age itself when a seal lands in a wrapped block. This contract pushes every
+/// change of active stake or origin to that copy (`IPoTSealMirror.syncSeal`) and reads the origin back
+/// from it (`_since`), so both always agree. While the ledger is not a contract (tests bind an account),
+/// nothing is pushed and the origin kept here is the only one.
 contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using FenwickTree for FenwickTree.Tree;
@@ -66,10 +80,6 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     event UnstakeRequested(address indexed staker, uint256 amount, uint256 unbonding, uint64 releaseAt);
     /// @notice `staker` withdrew `amount` of released unbonding stake.
     event Withdrawn(address indexed staker, uint256 amount);
-    /// @notice The ledger restarted `staker`'s coin age at `stakeSince`.
-    event CoinAgeReset(address indexed staker, uint64 stakeSince);
-    /// @notice The ledger restarted the coin age of every one of `stakers` at `stakeSince` (a wrap).
-    event CoinAgesReset(address[] stakers, uint64 stakeSince);
     /// @notice The ledger took `fromActive + fromUnbonding` of `staker`'s stake and sent it to `beneficiary`.
     event Slashed(
         address indexed staker,
@@ -98,6 +108,8 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     error InvalidMultiaddrLength(uint256 length);
     /// @notice `stakerAt` was given an index at or past `stakerCount()`.
     error StakerIndexOutOfRange(uint256 index, uint256 count);
+    /// @notice `verifyDraw`: member `index` is not what follow-the-coin draws at that position.
+    error NotDrawn(uint256 index, address member);
 
     /// @param token_ the PoT token
     /// @param unbondingDelay_ seconds unbonding stake stays locked (and slashable); the ledger's deployment
@@ -124,7 +136,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         Staker storage s = _stakers[msg.sender];
         uint256 old = s.active;
         uint256 updated = old + amount;
-        uint64 since = _blendedSince(old, s.stakeSince, amount);
+        uint64 since = _blendedSince(old, _since(msg.sender, s), amount);
 
         uint256 leaf = s.leaf;
         if (leaf == 0) {
@@ -140,6 +152,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         s.stakeSince = since;
         _totalStake += amount;
         emit Staked(msg.sender, amount, updated, since);
+        _sync(msg.sender, s);
 
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
@@ -155,6 +168,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint256 active = s.active;
         if (amount > active) revert InsufficientStake(amount, active);
         _removeActive(s, amount);
+        _sync(msg.sender, s);
         uint256 unbonding = s.unbonding + amount;
         uint64 releaseAt = SafeCast.toUint64(block.timestamp + unbondingDelay);
         s.unbonding = SafeCast.toUint128(unbonding);
@@ -179,43 +193,6 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
 
     // ------------------------------------------------------------------ ledger only
 
-    /// @notice Restarts `staker`'s coin age at now (a seal it made landed in a wrapped block). Ledger only.
-    /// @param staker the staker whose coin age restarts
-    function resetCoinAge(address staker) external onlyLedger {
-        uint64 since = SafeCast.toUint64(block.timestamp);
-        _stakers[staker].stakeSince = since;
-        emit CoinAgeReset(staker, since);
-    }
-
-    /// @notice Restarts `staker`'s coin age at now and returns the coin age it had (a seal it made landed in
-    /// a wrapped block: the coinbase is bounded by that age). Ledger only.
-    /// @param staker the staker whose coin age is consumed
-    /// @return age the coin age before the reset, in wei-seconds
-    function consumeCoinAge(address staker) external onlyLedger returns (uint256 age) {
-        Staker storage s = _stakers[staker];
-        age = _coinAge(s);
-        uint64 since = SafeCast.toUint64(block.timestamp);
-        s.stakeSince = since;
-        emit CoinAgeReset(staker, since);
-    }
-
-    /// @notice Restarts the coin age of every listed staker at now and returns the coin ages they had, in
-    /// order (the seals of a wrapped block landed: one call for the builder and all opened declarations).
-    /// Ledger only.
-    /// @param stakers the stakers whose coin age is consumed (a duplicate gets 0 the second time)
-    /// @return ages the coin age of each before its reset, in wei-seconds
-    function consumeCoinAges(address[] calldata stakers) external onlyLedger returns (uint256[] memory ages) {
-        uint256 n = stakers.length;
-        ages = new uint256[](n);
-        uint64 since = SafeCast.toUint64(block.timestamp);
-        for (uint256 i = 0; i < n; ++i) {
-            Staker storage s = _stakers[stakers[i]];
-            ages[i] = _coinAge(s);
-            s.stakeSince = since;
-        }
-        emit CoinAgesReset(stakers, since);
-    }
-
     /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding, and sends it to
     /// `beneficiary`. Ledger only.
     /// @param staker the faulty staker
@@ -233,12 +210,16 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint256 fromUnbonding = Math.min(amount - fromActive, s.unbonding);
         slashed = fromActive + fromUnbonding;
         if (slashed == 0) return 0;
-        if (fromActive > 0) _removeActive(s, fromActive);
         if (fromUnbonding > 0) {
             s.unbonding -= SafeCast.toUint128(fromUnbonding);
             totalUnbonding -= fromUnbonding;
         }
         emit Slashed(staker, beneficiary, fromActive, fromUnbonding);
+        if (fromActive > 0) {
+            _removeActive(s, fromActive);
+            // the ledger calls this; it finished its own state changes first (checks-effects-interactions)
+            _sync(staker, s);
+        }
 
         token.safeTransfer(beneficiary, slashed);
     }
@@ -286,19 +267,18 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// @inheritdoc IPoTStaking
     /// @dev Equals `coinAge(stakeOf, stakeSinceOf, block.timestamp, maxCoinAgeSeconds)` of src/protocol/pos.ts.
     function coinAgeOf(address staker) external view returns (uint256) {
-        return _coinAge(_stakers[staker]);
+        return _coinAge(staker, _stakers[staker]);
     }
 
     /// @inheritdoc IPoTStaking
     function sealWeightOf(address staker) external view returns (uint256 stake_, uint256 coinAge) {
         Staker storage s = _stakers[staker];
-        return (s.active, _coinAge(s));
+        return (s.active, _coinAge(staker, s));
     }
 
-    /// @notice The timestamp `staker`'s coin age counts from.
-    /// @param staker the staker
+    /// @inheritdoc IPoTStaking
     function stakeSinceOf(address staker) external view returns (uint64) {
-        return _stakers[staker].stakeSince;
+        return _since(staker, _stakers[staker]);
     }
 
     /// @notice `staker`'s unbonding stake and the earliest time it can be withdrawn.
@@ -364,10 +344,61 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         }
     }
 
+    /// @inheritdoc IPoTStaking
+    /// @dev Checks that `members` is exactly `draw(seed, members.length)` without searching the tree: for
+    /// draw j (ticket t_j = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining_j), member j's
+    /// leaf L must hold active stake w > 0, not be drawn already, and t_j must fall in
+    /// [lo, lo + w) with lo = prefixSum(L - 1) minus the weights of the earlier winners below L. That is the
+    /// definition of the first not-yet-drawn leaf whose cumulative stake exceeds t_j, so the answer equals
+    /// `draw`'s; it costs popcount(L - 1) tree reads per member instead of a full descent.
+    function verifyDraw(bytes32 seed, address[] calldata members) external view {
+        uint256 k = members.length;
+        if (k == 0) revert ZeroDrawCount();
+        uint256[] memory leaves = new uint256[](k);
+        uint256[] memory weights = new uint256[](k);
+        uint256 remaining = _totalStake;
+        for (uint256 j = 0; j < k; ++j) {
+            Staker storage s = _stakers[members[j]];
+            uint256 leaf = s.leaf;
+            uint256 weight = s.active;
+            if (weight == 0) revert NotDrawn(j, members[j]);
+            // leaf <= size: a staker with active stake has its leaf
+            uint256 lo = _tree.prefixSumUnchecked(leaf - 1);
+            for (uint256 d = 0; d < j; ++d) {
+                uint256 x = leaves[d];
+                if (x == leaf) revert NotDrawn(j, members[j]);
+                if (x < leaf) lo -= weights[d];
+            }
+            uint256 ticket = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining;
+            if (ticket < lo || ticket >= lo + weight) revert NotDrawn(j, members[j]);
+            leaves[j] = leaf;
+            weights[j] = weight;
+            remaining -= weight;
+        }
+    }
+
     // ------------------------------------------------------------------ internals
 
-    function _coinAge(Staker storage s) private view returns (uint256) {
-        return uint256(s.active) * Math.min(block.timestamp - s.stakeSince, maxCoinAgeSeconds);
+    function _coinAge(address staker, Staker storage s) private view returns (uint256) {
+        return uint256(s.active) * Math.min(block.timestamp - _since(staker, s), maxCoinAgeSeconds);
+    }
+
+    /// @dev The coin-age origin: the ledger's copy once synced (the ledger restarts coin age there), else
+    /// the one kept here. The ledger's copy is never older than ours (both are written together and the
+    /// ledger only moves it forward), so the max is the ledger's; taking it keeps a stale copy harmless.
+    function _since(address staker, Staker storage s) private view returns (uint64 since) {
+        since = s.stakeSince;
+        address bound = ledger;
+        if (bound.code.length != 0) {
+            (, uint64 mirrored, bool synced) = IPoTSealMirror(bound).sealOf(staker);
+            if (synced && mirrored > since) since = mirrored;
+        }
+    }
+
+    /// @dev Pushes `staker`'s active stake and origin to the ledger's copy (when the ledger is a contract).
+    function _sync(address staker, Staker storage s) private {
+        address bound = ledger;
+        if (bound.code.length != 0) IPoTSealMirror(bound).syncSeal(staker, s.active, _since(staker, s));
     }
 
     function _removeActive(Staker storage s, uint256 amount) private {

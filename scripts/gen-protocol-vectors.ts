@@ -45,6 +45,7 @@ const vectors = {
     FTC_TYPEHASH: p.FTC_TYPEHASH,
     COMMITTEE_SEED_TYPEHASH: p.COMMITTEE_SEED_TYPEHASH,
     JURY_SEED_TYPEHASH: p.JURY_SEED_TYPEHASH,
+    JURY_VOTE_TYPEHASH: p.JURY_VOTE_TYPEHASH,
     RHO_SALT_TYPEHASH: p.RHO_SALT_TYPEHASH,
   },
   rho: rhoCases.map((c) => {
@@ -194,6 +195,26 @@ const vectors = {
       randomness: h("blockhash"),
       seed: p.jurySeed(domain, 3n, 4, h("blockhash")),
     },
+  },
+  juryVote: {
+    domain,
+    jobId: "3",
+    stage: 4,
+    round: 1,
+    juror: "0x00000000000000000000000000000000000000A1",
+    resultHash: h("jury-result"),
+    rho: h("jury-rho"),
+    salt: h("jury-salt"),
+    commitment: p.juryVoteCommitment({
+      domain,
+      jobId: 3n,
+      stage: 4,
+      round: 1,
+      juror: "0x00000000000000000000000000000000000000A1",
+      resultHash: h("jury-result"),
+      rho: h("jury-rho"),
+      salt: h("jury-salt"),
+    }),
   },
 };
 

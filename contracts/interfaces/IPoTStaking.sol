@@ -4,7 +4,8 @@ pragma solidity 0.8.28;
 /// @title The staking interface the PoT ledger relies on
 /// @notice Stake in PoT tokens: weight for PoS seals (coin age), tickets for follow-the-coin draws
 /// (PoA committees and juries), and the bond that provable faults are slashed from.
-/// @dev The ledger is the only contract allowed to reset coin age and to slash.
+/// @dev The ledger is the only contract allowed to slash; it keeps its own copy of (stake, coin-age origin)
+/// for seal checks, which staking keeps in sync (PoTStaking, `IPoTSealMirror`).
 interface IPoTStaking {
     /// @notice Active stake of `staker` (excludes stake that is unbonding).
     function stakeOf(address staker) external view returns (uint256);
@@ -18,15 +19,11 @@ interface IPoTStaking {
     /// @notice Active stake and coin age of `staker` in one call (what a PoS seal check needs).
     function sealWeightOf(address staker) external view returns (uint256 stake, uint256 coinAge);
 
-    /// @notice Restarts `staker`'s coin age (a seal it made landed in a wrapped block). Ledger only.
-    function resetCoinAge(address staker) external;
+    /// @notice The timestamp `staker`'s coin age counts from.
+    function stakeSinceOf(address staker) external view returns (uint64);
 
-    /// @notice Restarts `staker`'s coin age and returns the coin age it had. Ledger only.
-    function consumeCoinAge(address staker) external returns (uint256 age);
-
-    /// @notice Restarts the coin age of every staker listed (no duplicates) and returns the coin ages
-    /// they had, in order. Ledger only.
-    function consumeCoinAges(address[] calldata stakers) external returns (uint256[] memory ages);
+    /// @notice Cap on the age part of coin age, in seconds.
+    function maxCoinAgeSeconds() external view returns (uint64);
 
     /// @notice Takes up to `amount` of `staker`'s stake (active first, then unbonding) and sends it
     /// to `beneficiary`. Ledger only. Returns what was actually taken.
@@ -35,4 +32,8 @@ interface IPoTStaking {
     /// @notice Draws `k` distinct stakers, stake-weighted, from `seed` (docs/PROTOCOL.md, "Follow-the-coin").
     /// @dev Reverts when fewer than `k` stakers hold active stake.
     function draw(bytes32 seed, uint256 k) external view returns (address[] memory);
+
+    /// @notice Reverts (NotDrawn) unless `members` is exactly `draw(seed, members.length)`, in order;
+    /// cheaper than `draw` (no tree descent).
+    function verifyDraw(bytes32 seed, address[] calldata members) external view;
 }

@@ -82,6 +82,18 @@ struct Opening {
     uint64 timestamp;
 }
 
+/// @notice The fields of an accepted header, as its HeaderSubmitted event listed them (`resultCidHash` is
+/// keccak256 of the event's resultCid). The ledger stores only the header hash; `wrap`, `voidHeader` and
+/// `contest` take these fields and check them against it.
+struct HeaderFields {
+    address builder;
+    bytes32 parent;
+    bytes32 result;
+    bytes32 rho;
+    bytes32 resultCidHash;
+    uint64 timestamp;
+}
+
 /// @notice What the ledger keeps of a wrapped stage, as one word (`settlementOf`: the top 216 bits of
 /// keccak256(abi.encode(Settlement)), the low 40 bits the claimed flags of the builder (bit 0) and of the
 /// committee members (bit 1 + i)). The StageSettled event carries it; every claim and slash of the stage

@@ -33,6 +33,10 @@ library PoTHashes {
         "PoT.JurySeed(bytes32 domain,uint64 jobId,uint32 stage,bytes32 randomness)"
     );
 
+    bytes32 internal constant JURY_VOTE_TYPEHASH = keccak256(
+        "PoT.JuryVote(bytes32 domain,uint64 jobId,uint32 stage,uint32 round,address juror,bytes32 resultHash,bytes32 rho,bytes32 salt)"
+    );
+
     /// @dev SealKind of src/protocol/messages.ts.
     uint8 internal constant SEAL_DECLARATION = 1;
     uint8 internal constant SEAL_HEADER = 2;
@@ -171,6 +175,24 @@ library PoTHashes {
         uint32 round
     ) internal pure returns (bytes32) {
         return keccak256(abi.encode(COMMITTEE_SEED_TYPEHASH, domain, headerHash, randomness, round));
+    }
+
+    /// @notice juryVoteCommitment of messages.ts: a juror's commitment to its vote (result, rho) with a
+    /// secret salt, bound to the juror, the jury round, the stage and the deployment.
+    function juryVote(
+        bytes32 domain,
+        uint64 jobId,
+        uint32 stage,
+        uint32 round,
+        address juror,
+        bytes32 resultHash,
+        bytes32 rho,
+        bytes32 salt
+    ) internal pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(JURY_VOTE_TYPEHASH, domain, jobId, stage, round, juror, resultHash, rho, salt)
+            );
     }
 
     /// @notice jurySeed of follow-the-coin.ts.

@@ -18,8 +18,12 @@ interface IPoTLedgerForJury {
 /// (its declaration of the same result opens against another rho), the ledger opens a jury here: D
 /// stakers drawn by follow-the-coin from the hash of a block mined after the stage closed (or was
 /// contested). Each juror trains the stage itself and votes the pair (result hash, rho): the dispute may
-/// be about rho, so the jury fixes both. The first pair to win more than D/2 votes decides the stage,
-/// and jurors who voted another pair can be slashed by anyone. A jury that
+/// be about rho, so the jury fixes both. Votes are commit-reveal, so a lazy juror cannot copy another's:
+/// a juror first commits `PoTHashes.juryVote(domain, jobId, stage, round, juror, result, rho, salt)`
+/// (`commitVote`), and reveals (`vote`) only once more than D/2 jurors have committed; the first reveal
+/// closes the commitments, so nobody can commit after seeing a vote. The first pair to win more than D/2
+/// revealed votes decides the stage, and jurors who revealed another pair can be slashed by anyone. A jury
+/// that
 /// does not decide within `juryWindowSeconds` (or whose randomness block left the 256-block window of
 /// BLOCKHASH before it was drawn) can be redrawn from a newer block.
 /// @dev Deployed by PoTLedger's constructor; only that ledger opens juries and receives decisions.
@@ -29,6 +33,9 @@ contract PoTJury {
         uint64 deadline;
         uint32 round;
         bool decided;
+        // commitments and reveals of the current round (the first reveal closes the commitments)
+        uint16 commits;
+        uint16 reveals;
         bytes32 seed;
         bytes32 membersHash;
         bytes32 result;
@@ -48,6 +55,8 @@ contract PoTJury {
     mapping(bytes32 roundKey => mapping(address juror => bytes32 voteKey)) internal _votes;
     mapping(bytes32 roundKey => mapping(bytes32 voteKey => uint256 count)) internal _tally;
     mapping(bytes32 roundKey => mapping(address juror => bool)) internal _slashed;
+    /// @dev Vote commitments of each round (`PoTHashes.juryVote`).
+    mapping(bytes32 roundKey => mapping(address juror => bytes32 commitment)) internal _commitments;
 
     /// @notice Randomness for the jury of (jobId, stage) will be the hash of block `randBlock`.
     event JuryRequested(uint64 indexed jobId, uint32 indexed stage, uint32 round, uint64 randBlock);
@@ -57,6 +66,14 @@ contract PoTJury {
         uint32 round,
         address[] jurors,
         uint64 deadline
+    );
+    /// @notice `juror` committed its vote of the round (revealed later by `vote`).
+    event JuryCommitted(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed juror,
+        uint32 round,
+        bytes32 commitment
     );
     event JuryVoted(
         uint64 indexed jobId,
@@ -84,6 +101,11 @@ contract PoTJury {
     error JuryDecidedAlready();
     error NotJuror(address account);
     error AlreadyVoted();
+    error AlreadyCommitted();
+    error CommitmentsClosed();
+    error RevealNotOpen(uint256 commits, uint256 needed);
+    error NotCommitted();
+    error CommitmentMismatch();
     error ZeroHash();
     error NotEnoughStake(uint256 stake, uint256 minimum);
     error RandomnessNotReady(uint64 randBlock);
@@ -124,6 +146,8 @@ contract PoTJury {
         j.round += 1;
         j.seed = bytes32(0);
         j.membersHash = bytes32(0);
+        j.commits = 0;
+        j.reveals = 0;
         _request(j, jobId, stage);
     }
 
@@ -146,33 +170,47 @@ contract PoTJury {
         emit JuryDrawn(jobId, stage, j.round, jurors, deadline);
     }
 
-    /// @notice A juror's vote: it trained the stage itself and states the result and the training secret
-    /// rho it obtained. The pair is what the stage is decided on: a result dispute and a rho contest alike.
+    /// @notice Commits a juror's vote (commit-reveal): `commitment` is
+    /// `PoTHashes.juryVote(domain, jobId, stage, round, msg.sender, resultHash, rho, salt)` of the pair it
+    /// obtained by training the stage itself and a secret salt. Binding the juror and the round makes a
+    /// copied commitment worthless. Accepted until the first reveal (or the jury's deadline).
+    /// @param jurors the jury as JuryDrawn listed it
+    function commitVote(uint64 jobId, uint32 stage, address[] calldata jurors, bytes32 commitment) external {
+        Jury storage j = _checkJuror(jobId, stage, jurors);
+        if (commitment == bytes32(0)) revert ZeroHash();
+        if (j.reveals != 0) revert CommitmentsClosed();
+        bytes32 key = roundKey(jobId, stage, j.round);
+        if (_commitments[key][msg.sender] != bytes32(0)) revert AlreadyCommitted();
+        _commitments[key][msg.sender] = commitment;
+        j.commits += 1;
+        emit JuryCommitted(jobId, stage, msg.sender, j.round, commitment);
+    }
+
+    /// @notice Reveals a juror's committed vote: the result and the training secret rho it obtained, and
+    /// the salt of its commitment. The pair is what the stage is decided on: a result dispute and a rho
+    /// contest alike. Open once more than D/2 jurors have committed; the first reveal closes commitments.
     /// @param jurors the jury as JuryDrawn listed it
     function vote(
         uint64 jobId,
         uint32 stage,
         address[] calldata jurors,
         bytes32 resultHash,
-        bytes32 rho
+        bytes32 rho,
+        bytes32 salt
     ) external {
-        Jury storage j = _juries[jobId][stage];
-        if (j.seed == bytes32(0)) revert JuryNotDrawn();
-        if (j.decided) revert JuryDecidedAlready();
-        if (block.timestamp > j.deadline) revert JuryClosed();
-        if (keccak256(abi.encode(jurors)) != j.membersHash) revert NotJuror(msg.sender);
-        bool member;
-        for (uint256 i = 0; i < jurors.length; ++i) {
-            if (jurors[i] == msg.sender) member = true;
-        }
-        if (!member) revert NotJuror(msg.sender);
+        Jury storage j = _checkJuror(jobId, stage, jurors);
         if (resultHash == bytes32(0) || rho == bytes32(0)) revert ZeroHash();
-        uint256 s = staking.stakeOf(msg.sender);
-        if (s < minStake || s == 0) revert NotEnoughStake(s, minStake);
+        if (uint256(j.commits) * 2 <= jurySize) revert RevealNotOpen(j.commits, uint256(jurySize) / 2 + 1);
         bytes32 key = roundKey(jobId, stage, j.round);
         if (_votes[key][msg.sender] != bytes32(0)) revert AlreadyVoted();
+        bytes32 c = _commitments[key][msg.sender];
+        if (c == bytes32(0)) revert NotCommitted();
+        if (PoTHashes.juryVote(domain, jobId, stage, j.round, msg.sender, resultHash, rho, salt) != c) {
+            revert CommitmentMismatch();
+        }
         bytes32 v = keccak256(abi.encode(resultHash, rho));
         _votes[key][msg.sender] = v;
+        j.reveals += 1;
         uint256 count = ++_tally[key][v];
         emit JuryVoted(jobId, stage, msg.sender, j.round, resultHash, rho);
         if (count * 2 > jurySize) {
@@ -182,6 +220,45 @@ contract PoTJury {
             emit JuryDecided(jobId, stage, j.round, resultHash, rho);
             ledger.onJuryDecided(jobId, stage, resultHash, rho);
         }
+    }
+
+    /// @dev The jury of (jobId, stage), checked to be drawn, undecided and open, with the caller among
+    /// its `jurors` and holding at least `minStake`.
+    function _checkJuror(
+        uint64 jobId,
+        uint32 stage,
+        address[] calldata jurors
+    ) internal view returns (Jury storage j) {
+        j = _juries[jobId][stage];
+        if (j.seed == bytes32(0)) revert JuryNotDrawn();
+        if (j.decided) revert JuryDecidedAlready();
+        if (block.timestamp > j.deadline) revert JuryClosed();
+        if (keccak256(abi.encode(jurors)) != j.membersHash) revert NotJuror(msg.sender);
+        bool member;
+        for (uint256 i = 0; i < jurors.length; ++i) {
+            if (jurors[i] == msg.sender) member = true;
+        }
+        if (!member) revert NotJuror(msg.sender);
+        uint256 s = staking.stakeOf(msg.sender);
+        if (s < minStake || s == 0) revert NotEnoughStake(s, minStake);
+    }
+
+    /// @notice The commitment a juror's vote must match (`PoTHashes.juryVote` with this jury's domain).
+    function voteCommitment(
+        uint64 jobId,
+        uint32 stage,
+        uint32 round,
+        address juror,
+        bytes32 resultHash,
+        bytes32 rho,
+        bytes32 salt
+    ) external view returns (bytes32) {
+        return PoTHashes.juryVote(domain, jobId, stage, round, juror, resultHash, rho, salt);
+    }
+
+    /// @notice The commitment of `juror` in the jury's current round (zero if none).
+    function commitmentOf(uint64 jobId, uint32 stage, address juror) external view returns (bytes32) {
+        return _commitments[roundKey(jobId, stage, _juries[jobId][stage].round)][juror];
     }
 
     /// @notice Slashes a juror of the deciding round who voted against the majority. Anyone may submit

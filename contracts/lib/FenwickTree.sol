@@ -62,6 +62,14 @@ library FenwickTree {
         }
     }
 
+    /// @notice Sum of the weights of leaves 1..leaf, without the range check (no read of `size`): the
+    /// caller guarantees leaf <= size (e.g. a leaf it took from a staker's record).
+    function prefixSumUnchecked(Tree storage tree, uint256 leaf) internal view returns (uint256 sum) {
+        for (uint256 i = leaf; i > 0; i -= _lowbit(i)) {
+            sum += tree.nodes[i];
+        }
+    }
+
     /// @notice Sum of all leaves, in O(log n).
     function total(Tree storage tree) internal view returns (uint256) {
         return prefixSum(tree, tree.size);

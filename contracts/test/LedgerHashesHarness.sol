@@ -177,4 +177,21 @@ contract LedgerHashesHarness {
     ) external pure returns (bytes32) {
         return PoTHashes.jurySeed(domain, jobId, stage, randomness);
     }
+
+    function juryVote(
+        bytes32 domain,
+        uint64 jobId,
+        uint32 stage,
+        uint32 round,
+        address juror,
+        bytes32 resultHash,
+        bytes32 rho,
+        bytes32 salt
+    ) external pure returns (bytes32) {
+        return PoTHashes.juryVote(domain, jobId, stage, round, juror, resultHash, rho, salt);
+    }
+
+    function juryVoteTypehash() external pure returns (bytes32) {
+        return PoTHashes.JURY_VOTE_TYPEHASH;
+    }
 }

@@ -139,6 +139,7 @@ export type LedgerEvent = EventPosition &
     | { kind: "JobExpired"; jobId: bigint }
     | { kind: "JuryRequested"; jobId: bigint; stage: number; round: number; randBlock: bigint }
     | { kind: "JuryDrawn"; jobId: bigint; stage: number; round: number; jurors: Address[]; deadline: bigint }
+    | { kind: "JuryCommitted"; jobId: bigint; stage: number; juror: Address; round: number; commitment: Hex }
     | {
         kind: "JuryVoted";
         jobId: bigint;
@@ -167,7 +168,39 @@ const LEDGER_EVENTS = [
   "JobFinished",
   "JobExpired",
 ] as const;
-const JURY_EVENTS = ["JuryRequested", "JuryDrawn", "JuryVoted", "JuryDecided"] as const;
+const JURY_EVENTS = ["JuryRequested", "JuryDrawn", "JuryCommitted", "JuryVoted", "JuryDecided"] as const;
+
+/**
+ * The fields of an accepted header (the ledger's `HeaderFields`): the ledger stores only the header's hash;
+ * `wrap`, `voidHeader` and `contest` pass these back. Build them from HeaderSubmitted with `headerFieldsOf`.
+ */
+export interface HeaderFields {
+  readonly builder: Address;
+  readonly parent: Hex;
+  readonly result: Hex;
+  readonly rho: Hex;
+  readonly resultCidHash: Hex;
+  readonly timestamp: bigint;
+}
+
+/** HeaderFields of a header, from its HeaderSubmitted event (or the miner's view of it). */
+export function headerFieldsOf(h: {
+  builder: Address;
+  parentHash: Hex;
+  resultHash: Hex;
+  rho: Hex;
+  resultCid: Hex;
+  timestamp: bigint;
+}): HeaderFields {
+  return {
+    builder: h.builder,
+    parent: h.parentHash,
+    result: h.resultHash,
+    rho: h.rho,
+    resultCidHash: keccak256(h.resultCid),
+    timestamp: h.timestamp,
+  };
+}
 
 /** A declaration as the header (or a claim) opens it: the `Opening` struct of the ledger. */
 export interface Opening {
@@ -371,6 +404,16 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         round: num(a.round),
         jurors: [...(a.jurors as Address[])],
         deadline: big(a.deadline),
+      };
+    case "JuryCommitted":
+      return {
+        ...pos,
+        kind: "JuryCommitted",
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        juror: a.juror as Address,
+        round: num(a.round),
+        commitment: a.commitment as Hex,
       };
     case "JuryVoted":
       return {
@@ -621,10 +664,14 @@ export class PotContractsAdapter {
     );
   }
 
-  /** Submits a header; `openings` are sorted here by declarer address, as the ledger requires. */
+  /**
+   * Submits a header; `openings` are sorted here by declarer address, as the ledger requires.
+   * `resultHash` is the stage's declared (or jury-decided) result H(S_stage).
+   */
   async submitHeader(h: {
     jobId: bigint;
     stage: number;
+    resultHash: Hex;
     rho: Hex;
     resultCid: Hex;
     timestamp: bigint;
@@ -634,7 +681,7 @@ export class PotContractsAdapter {
     return this.send(
       this.ledger,
       "submitHeader",
-      [h.jobId, h.stage, h.rho, h.resultCid, h.timestamp, sorted],
+      [h.jobId, h.stage, h.resultHash, h.rho, h.resultCid, h.timestamp, sorted],
       this.stageTx,
     );
   }
@@ -643,12 +690,21 @@ export class PotContractsAdapter {
     return this.send(this.ledger, "attest", [jobId, stage], this.stageTx);
   }
 
-  /** Wraps with tx attestations only (an empty signature per member). */
-  async wrap(jobId: bigint, stage: number, opened: Address[], committeeSize: number): Promise<SentTx> {
+  /**
+   * Wraps with tx attestations only (an empty signature per member). `members` is the current committee
+   * in draw order, as `committeeOf` returns it (the ledger verifies it against the draw).
+   */
+  async wrap(
+    jobId: bigint,
+    stage: number,
+    header: HeaderFields,
+    opened: Address[],
+    members: Address[],
+  ): Promise<SentTx> {
     return this.send(
       this.ledger,
       "wrap",
-      [jobId, stage, opened, Array.from({ length: committeeSize }, () => "0x")],
+      [jobId, stage, header, opened, members, members.map(() => "0x")],
       this.stageTx,
     );
   }
@@ -689,9 +745,12 @@ export class PotContractsAdapter {
     return this.send(this.ledger, "slashDeclaration", [jobId, stage, settlement, resultHash, o]);
   }
 
-  /** Voids a header whose PoA rounds all passed without a wrap (anyone may, after `poaMaxRounds` rounds). */
-  async voidHeader(jobId: bigint, stage: number): Promise<SentTx> {
-    return this.send(this.ledger, "voidHeader", [jobId, stage]);
+  /**
+   * Voids a header whose PoA rounds all passed without a wrap (anyone may, after `poaMaxRounds` rounds);
+   * `header` is the voided header's fields (its rho stays fixed, its builder is barred).
+   */
+  async voidHeader(jobId: bigint, stage: number, header: HeaderFields): Promise<SentTx> {
+    return this.send(this.ledger, "voidHeader", [jobId, stage, header]);
   }
 
   async withdraw(): Promise<SentTx> {
@@ -707,21 +766,34 @@ export class PotContractsAdapter {
     return this.send(await this.jury(), "draw", [jobId, stage]);
   }
 
-  /** A juror's vote: the (result, rho) pair it obtained by training the stage itself. */
+  /**
+   * Commits a juror's vote (commit-reveal): `commitment` is `juryVoteCommitment` of src/protocol over the
+   * (result, rho) pair it obtained by training the stage itself and a secret salt (keep the salt: the
+   * reveal needs it).
+   */
+  async commitVote(v: { jobId: bigint; stage: number; jurors: Address[]; commitment: Hex }): Promise<SentTx> {
+    return this.send(await this.jury(), "commitVote", [v.jobId, v.stage, v.jurors, v.commitment]);
+  }
+
+  /**
+   * Reveals a juror's committed vote: the (result, rho) pair and the commitment's salt. The jury accepts
+   * reveals once more than half its jurors have committed.
+   */
   async vote(v: {
     jobId: bigint;
     stage: number;
     jurors: Address[];
     resultHash: Hex;
     rho: Hex;
+    salt: Hex;
   }): Promise<SentTx> {
-    return this.send(await this.jury(), "vote", [v.jobId, v.stage, v.jurors, v.resultHash, v.rho]);
+    return this.send(await this.jury(), "vote", [v.jobId, v.stage, v.jurors, v.resultHash, v.rho, v.salt]);
   }
 
   /** Contests a header whose rho differs from the one our declaration of the same result opens against. */
-  async contest(jobId: bigint, stage: number, rho: Hex, o: Opening): Promise<SentTx> {
+  async contest(jobId: bigint, stage: number, header: HeaderFields, rho: Hex, o: Opening): Promise<SentTx> {
     await this.jury();
-    return this.send(this.ledger, "contest", [jobId, stage, rho, o]);
+    return this.send(this.ledger, "contest", [jobId, stage, header, rho, o]);
   }
 
   // ----- events

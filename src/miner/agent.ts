@@ -16,13 +16,14 @@ import { EventWatcher } from "../chain/events";
 import {
   PotContractsAdapter,
   decodeLedgerLog,
+  headerFieldsOf,
   type Committee,
   type LedgerEvent,
   type Opening,
 } from "../chain/pot-contracts";
 import { sleep } from "../chain/retry";
 import { loadAccount } from "../chain/wallet";
-import { commitmentHash } from "../protocol/messages";
+import { commitmentHash, juryVoteCommitment } from "../protocol/messages";
 import { findSealTimestamp } from "../protocol/pos";
 import { SealKind } from "../protocol/messages";
 import { stateHash } from "../protocol/rho";
@@ -321,6 +322,13 @@ class MinerAgent implements MinerHandle {
         this.store.save(this.state);
       }
     }
+    if (e.kind === "JuryCommitted" && e.juror.toLowerCase() === me) {
+      const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
+      if (rec !== undefined && rec.commitStatus !== "confirmed") {
+        rec.commitStatus = "confirmed";
+        this.store.save(this.state);
+      }
+    }
     if (e.kind === "JuryVoted" && e.juror.toLowerCase() === me) {
       const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
       if (rec !== undefined && rec.status !== "confirmed") {
@@ -532,7 +540,9 @@ class MinerAgent implements MinerHandle {
         const mine = this.state.declarations[key];
         const decl = this.view.stages.get(key)?.declarations.get(this.address.toLowerCase());
         if (mine === undefined || decl === undefined) return;
-        const sent = await this.chain.contest(d.jobId, d.stage, mine.rho, {
+        const header = this.view.stages.get(key)?.header;
+        if (header === undefined) return;
+        const sent = await this.chain.contest(d.jobId, d.stage, headerFieldsOf(header), mine.rho, {
           declarer: this.address,
           commitment: decl.commitment,
           rand: decl.rand,
@@ -752,6 +762,7 @@ class MinerAgent implements MinerHandle {
       sent = await this.chain.submitHeader({
         jobId: d.jobId,
         stage: d.stage,
+        resultHash: d.resultHash,
         rho: mine.rho,
         resultCid: cidToHex(mine.resultCid),
         timestamp,
@@ -810,7 +821,13 @@ class MinerAgent implements MinerHandle {
       return;
     }
     const st = this.view.stages.get(key)!;
-    const sent = await this.chain.wrap(d.jobId, d.stage, st.header!.opened, d.members.length);
+    const sent = await this.chain.wrap(
+      d.jobId,
+      d.stage,
+      headerFieldsOf(st.header!),
+      st.header!.opened,
+      d.members,
+    );
     this.state.done[`wrap:${key}:${d.round}`] = sent.hash;
     this.store.save(this.state);
     this.count("wrapped");
@@ -924,9 +941,12 @@ class MinerAgent implements MinerHandle {
     // The view lags by the confirmations: ask the ledger (latest block) first.
     const phase = await this.chain.stagePhase(d.jobId, d.stage);
     if (phase !== STAGE_PHASE.headered) return benign(undefined, phase);
+    const header = this.view.stages.get(stageKey(d.jobId, d.stage))?.header;
+    if (header === undefined || header.headerHash.toLowerCase() !== d.headerHash.toLowerCase())
+      return benign(undefined, phase);
     let sent;
     try {
-      sent = await this.chain.voidHeader(d.jobId, d.stage);
+      sent = await this.chain.voidHeader(d.jobId, d.stage, headerFieldsOf(header));
     } catch (error) {
       const revert = error instanceof ContractRevertError ? error.errorName : undefined;
       if (voidNoLongerNeeded(revert)) return benign(revert, -1);
@@ -951,18 +971,53 @@ class MinerAgent implements MinerHandle {
     const result = this.state.results[d.resultKey];
     if (jurors === undefined || result === undefined) return;
     let rec = this.state.votes[key];
-    if (rec === undefined) {
+    if (rec === undefined || rec.salt === undefined) {
+      // The salt is persisted before the commitment is sent: a restarted miner can still reveal.
       rec = {
         jobId: d.jobId.toString(),
         stage: d.stage,
         round: d.round,
         resultHash: result.resultHash,
         rho: result.rho,
+        salt: toHex(randomBytes(32)),
+        commitStatus: "prepared",
         status: "prepared",
       };
       this.state.votes[key] = rec;
       this.store.save(this.state);
     }
+    const me = this.address.toLowerCase();
+    const jury = st!.jury!;
+    if (rec.commitStatus !== "confirmed" && !(jury.commits?.has(me) ?? false)) {
+      // Commit first (commit-reveal): nobody can copy a vote that is not revealed yet.
+      if (jury.votes.size > 0) return; // reveals started: commitments are closed for this round
+      const commitment = juryVoteCommitment({
+        domain: this.domain,
+        jobId: d.jobId,
+        stage: d.stage,
+        round: d.round,
+        juror: this.address,
+        resultHash: rec.resultHash,
+        rho: rec.rho,
+        salt: rec.salt!,
+      });
+      rec.commitStatus = "sent";
+      this.store.save(this.state);
+      let committed;
+      try {
+        committed = await this.chain.commitVote({ jobId: d.jobId, stage: d.stage, jurors, commitment });
+      } catch (error) {
+        // a commitment of ours that our view had not seen yet: it is on chain
+        if (!(error instanceof ContractRevertError && error.errorName === "AlreadyCommitted")) throw error;
+      }
+      rec.commitStatus = "confirmed";
+      rec.commitTxHash = committed?.hash;
+      this.store.save(this.state);
+      this.log.info("jury vote committed", { jobId: d.jobId, stage: d.stage, round: d.round });
+      return;
+    }
+    // Reveal once more than half the jurors committed (the view may lag: the jury re-checks).
+    if ((jury.commits?.size ?? 0) * 2 <= jurors.length) return;
     rec.status = "sent";
     this.store.save(this.state);
     const sent = await this.chain.vote({
@@ -971,12 +1026,13 @@ class MinerAgent implements MinerHandle {
       jurors,
       resultHash: rec.resultHash,
       rho: rec.rho,
+      salt: rec.salt!,
     });
     rec.status = "confirmed";
     rec.txHash = sent.hash;
     this.store.save(this.state);
     this.count("votes");
-    this.log.info("jury vote cast", {
+    this.log.info("jury vote revealed", {
       jobId: d.jobId,
       stage: d.stage,
       round: d.round,

@@ -381,7 +381,15 @@ export function computeDuties(input: DutyInput): Duty[] {
       } else if (st.jury.jurors.some((j) => lower(j) === me) && !st.jury.votes.has(me)) {
         const voteKey = `${key}:${st.jury.round}`;
         const vote = state.votes[voteKey];
-        if (vote === undefined || vote.status !== "confirmed") {
+        // Commit-reveal: commit while no vote is revealed yet; once committed, reveal when more than
+        // half the jurors have committed (the jury refuses reveals before, and commitments after the
+        // first reveal).
+        const commits = st.jury.commits;
+        const committed = commits?.has(me) === true || vote?.commitStatus === "confirmed";
+        const actionable = committed
+          ? (commits?.size ?? 0) * 2 > st.jury.jurors.length
+          : st.jury.votes.size === 0;
+        if ((vote === undefined || vote.status !== "confirmed") && actionable) {
           const held = heldResult(state, st.jobId, st.stage, st.parentHash);
           if (held === undefined) {
             push({

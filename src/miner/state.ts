@@ -67,6 +67,11 @@ export interface VoteRecord {
   readonly round: number;
   readonly resultHash: Hex;
   readonly rho: Hex;
+  /** The commitment's secret salt (commit-reveal): persisted before the commitment is sent. */
+  readonly salt?: Hex;
+  /** Status of the commitment (`commitVote`); `status` is the reveal's (`vote`). */
+  commitStatus?: SendStatus;
+  commitTxHash?: Hex;
   status: SendStatus;
   txHash?: Hex;
 }

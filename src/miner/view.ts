@@ -34,6 +34,8 @@ export interface DeclarationView {
 export interface HeaderView {
   readonly builder: Address;
   readonly headerHash: Hex;
+  readonly parentHash: Hex;
+  readonly timestamp: bigint;
   readonly resultHash: Hex;
   readonly rho: Hex;
   readonly resultCid: Hex;
@@ -47,8 +49,10 @@ export interface JuryView {
   randBlock: bigint;
   jurors?: Address[];
   deadline?: bigint;
-  /** Lower-case juror -> result voted this round. */
+  /** Lower-case juror -> result voted (revealed) this round. */
   votes: Map<string, Hex>;
+  /** Lower-case jurors who committed their vote this round (commit-reveal). */
+  commits?: Set<string>;
 }
 
 export interface StageView {
@@ -169,13 +173,16 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
     case "DeclarationsClosed": {
       const st = stageOf(view, e.jobId, e.stage);
       if (st.closeBlock === undefined || e.closeBlock < st.closeBlock) st.closeBlock = e.closeBlock;
-      st.leadResult ??= e.leadResult;
+      // a jury request closes with a zero lead result (a disputed stage has none)
+      if (BigInt(e.leadResult) !== 0n) st.leadResult ??= e.leadResult;
       return;
     }
     case "HeaderSubmitted":
       stageOf(view, e.jobId, e.stage).header = {
         builder: e.builder,
         headerHash: e.headerHash,
+        parentHash: e.parentHash,
+        timestamp: e.timestamp,
         resultHash: e.resultHash,
         rho: e.rho,
         resultCid: e.resultCid,
@@ -255,6 +262,12 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
         st.jury.jurors = e.jurors;
         st.jury.deadline = e.deadline;
       }
+      return;
+    }
+    case "JuryCommitted": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st.jury !== undefined && st.jury.round === e.round)
+        (st.jury.commits ??= new Set()).add(e.juror.toLowerCase());
       return;
     }
     case "JuryVoted": {

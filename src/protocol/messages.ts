@@ -261,3 +261,55 @@ export function blockHash(domain: Hex, b: WrappedBlock): Hex {
     ),
   );
 }
+
+// ----- jury vote commitment ---------------------------------------------------------------------
+
+export const JURY_VOTE_TYPEHASH = typehash(
+  "PoT.JuryVote(bytes32 domain,uint64 jobId,uint32 stage,uint32 round,address juror,bytes32 resultHash,bytes32 rho,bytes32 salt)",
+);
+
+export interface JuryVoteInput {
+  domain: Hex;
+  jobId: bigint;
+  stage: number;
+  round: number;
+  juror: Address;
+  resultHash: Hex;
+  rho: Hex;
+  /** A fresh random 32-byte secret, kept until the reveal. */
+  salt: Hex;
+}
+
+/**
+ * A juror's commitment to its vote (PoTJury.commitVote, PoTHashes.juryVote): the (result, rho) pair it
+ * trained, hidden by a secret salt until the reveal, and bound to the juror, the jury round, the stage and
+ * the deployment, so a copied commitment opens for nobody else.
+ */
+export function juryVoteCommitment(v: JuryVoteInput): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint64" },
+        { type: "uint32" },
+        { type: "uint32" },
+        { type: "address" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "bytes32" },
+      ],
+      [
+        JURY_VOTE_TYPEHASH,
+        assertBytes32("juryVote.domain", v.domain),
+        assertUint("juryVote.jobId", v.jobId, MAX_UINT64),
+        Number(assertUint("juryVote.stage", v.stage, MAX_UINT32)),
+        Number(assertUint("juryVote.round", v.round, MAX_UINT32)),
+        assertAddress("juryVote.juror", v.juror),
+        assertBytes32("juryVote.resultHash", v.resultHash),
+        assertBytes32("juryVote.rho", v.rho),
+        assertBytes32("juryVote.salt", v.salt),
+      ],
+    ),
+  );
+}

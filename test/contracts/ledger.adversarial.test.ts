@@ -8,6 +8,7 @@ import type { Hex } from "viem";
 import * as P from "../../src/protocol";
 import type { LedgerReentrantWithdrawer } from "../../typechain-types";
 import {
+  headerOf,
   committee,
   createJob,
   declare,
@@ -110,7 +111,7 @@ describe("ledger: adversarial", () => {
     try {
       const honestTx = await f.ledger
         .connect(builder)
-        .submitHeader(jobId, 1, rhoOf(jobId, 1), RESULT_CID, ts, openings(honest), {
+        .submitHeader(jobId, 1, honest[0].resultHash, rhoOf(jobId, 1), RESULT_CID, ts, openings(honest), {
           gasLimit: 2_000_000,
           maxPriorityFeePerGas: 1_000_000_000n,
         });
@@ -120,10 +121,19 @@ describe("ledger: adversarial", () => {
       const stolenRho = parsed.args.rho as Hex;
       const raceOpen = await f.ledger
         .connect(attacker)
-        .submitHeader(jobId, 1, stolenRho, RESULT_CID, ts, openings([...honest, attackerDecl]), {
-          gasLimit: 2_000_000,
-          maxPriorityFeePerGas: 50_000_000_000n,
-        });
+        .submitHeader(
+          jobId,
+          1,
+          honest[0].resultHash,
+          stolenRho,
+          RESULT_CID,
+          ts,
+          openings([...honest, attackerDecl]),
+          {
+            gasLimit: 2_000_000,
+            maxPriorityFeePerGas: 50_000_000_000n,
+          },
+        );
       const raceDeclare = await f.ledger.connect(f.miners[7]).declare(
         jobId,
         1,
@@ -152,7 +162,7 @@ describe("ledger: adversarial", () => {
     } finally {
       await network.provider.send("evm_setAutomine", [true]);
     }
-    expect((await f.ledger.getStage(jobId, 1)).builder).to.equal(builder.address);
+    expect((await headerOf(f, jobId, 1)).builder).to.equal(builder.address);
   });
 
   it("a header whose rho does not open one of its declarations is rejected", async () => {
@@ -261,7 +271,13 @@ describe("ledger: adversarial", () => {
     // A builder outside the committee cannot wrap its own header.
     const outsiderMiner = f.miners.find((m) => !members.includes(m.address))!;
     await expect(
-      f.ledger.connect(outsiderMiner).wrap(jobId, 1, await openedOf(f, jobId, 1), ["0x", "0x", "0x"]),
+      f.ledger
+        .connect(outsiderMiner)
+        .wrap(jobId, 1, await headerOf(f, jobId, 1), await openedOf(f, jobId, 1), members, [
+          "0x",
+          "0x",
+          "0x",
+        ]),
     ).to.be.revertedWithCustomError(f.ledger, "NotCommitteeMember");
   });
 
@@ -282,7 +298,11 @@ describe("ledger: adversarial", () => {
     await expect(
       f.ledger
         .connect(f.byAddress.get(members[2].toLowerCase())!)
-        .wrap(jobId, 1, await openedOf(f, jobId, 1), [forged, sig1, "0x"]),
+        .wrap(jobId, 1, await headerOf(f, jobId, 1), await openedOf(f, jobId, 1), members, [
+          forged,
+          sig1,
+          "0x",
+        ]),
     )
       .to.be.revertedWithCustomError(f.verifier, "MissingAttestation")
       .withArgs(0);
@@ -335,10 +355,17 @@ describe("ledger: adversarial", () => {
     await mineUntilClosed(f, jobId, 1);
     const b0 = f.byAddress.get(ds[0].declarer.toLowerCase())!;
     await submitHeader(f, b0, jobId, 1, ds, { cid: "0x1234" }); // nobody can fetch this
-    await expect(f.ledger.voidHeader(jobId, 1)).to.be.revertedWithCustomError(f.ledger, "PoaNotExpired");
+    const voided = await headerOf(f, jobId, 1);
+    await expect(f.ledger.voidHeader(jobId, 1, voided)).to.be.revertedWithCustomError(
+      f.ledger,
+      "PoaNotExpired",
+    );
     await mine(f.params.ledger.poaWindowBlocks * f.params.ledger.poaMaxRounds + 2);
     await expect(f.ledger.committeeOf(jobId, 1)).to.be.revertedWithCustomError(f.ledger, "PoaExpired");
-    await expect(f.ledger.connect(f.outsider).voidHeader(jobId, 1)).to.emit(f.ledger, "HeaderVoided");
+    await expect(
+      f.ledger.connect(f.outsider).voidHeader(jobId, 1, { ...voided, rho: rhoOf(jobId, 1, "x") }),
+    ).to.be.revertedWithCustomError(f.ledger, "HeaderMismatch");
+    await expect(f.ledger.connect(f.outsider).voidHeader(jobId, 1, voided)).to.emit(f.ledger, "HeaderVoided");
     await expect(submitHeader(f, b0, jobId, 1, ds)).to.be.revertedWithCustomError(f.ledger, "VoidedBuilder");
     const b1 = f.byAddress.get(ds[1].declarer.toLowerCase())!;
     await expect(
@@ -346,7 +373,7 @@ describe("ledger: adversarial", () => {
     ).to.be.revertedWithCustomError(f.ledger, "WrongRho");
     await submitHeader(f, b1, jobId, 1, ds);
     await wrapStage(f, jobId, 1);
-    expect((await f.ledger.getStage(jobId, 1)).builder).to.equal(b1.address);
+    expect((await headerOf(f, jobId, 1)).builder).to.equal(b1.address);
   });
 
   it("a replayed rho from another job or another deployment does not open", async () => {

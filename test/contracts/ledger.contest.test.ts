@@ -9,6 +9,8 @@ import { expect } from "chai";
 import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import {
+  juryVotes,
+  headerOf,
   createJob,
   declare,
   deployLedger,
@@ -51,21 +53,19 @@ async function juryDecides(f: LedgerFixture, jobId: bigint, stage: number, resul
   await f.jury.draw(jobId, stage);
   const [drawn] = await f.jury.queryFilter(f.jury.filters.JuryDrawn(jobId, stage));
   const jurors = [...drawn.args.jurors];
-  for (const j of jurors) {
-    if ((await f.jury.getJury(jobId, stage)).decided) break;
-    await f.jury.connect(f.byAddress.get(j.toLowerCase())!).vote(jobId, stage, jurors, result, rho);
-  }
+  await juryVotes(f, jobId, stage, jurors, () => ({ result, rho }));
   return jurors;
 }
 
-function contest(
+async function contest(
   f: LedgerFixture,
   who: HardhatEthersSigner,
   jobId: bigint,
   rho: string,
   d: DeclarationRecord,
 ) {
-  return f.ledger.connect(who).contest(jobId, 1, rho, d);
+  const { headerHash: _h, ...fields } = await headerOf(f, jobId, 1);
+  return f.ledger.connect(who).contest(jobId, 1, fields, rho, d);
 }
 
 describe("ledger: rho contest", () => {

@@ -150,6 +150,15 @@ describe("ledger: encodings match the protocol vectors", () => {
     expect(await h.jurySeed(j.domain, BigInt(j.jobId), j.stage, j.randomness)).to.equal(j.seed);
   });
 
+  it("jury vote commitments (type hash and commitment)", async () => {
+    const h = await loadFixture(harnessFixture);
+    expect(await h.juryVoteTypehash()).to.equal(vectors.typehashes.JURY_VOTE_TYPEHASH);
+    const v = vectors.juryVote;
+    expect(
+      await h.juryVote(v.domain, BigInt(v.jobId), v.stage, v.round, v.juror, v.resultHash, v.rho, v.salt),
+    ).to.equal(v.commitment);
+  });
+
   it("the ledger's stored events reproduce with the TypeScript core (declaration, header, block)", async () => {
     const f = await loadFixture(ledgerFixture);
     const jobId = await createJob(f);

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  headerOf,
   committee,
   createJob,
   declare,
@@ -137,7 +138,13 @@ describe("ledger: happy path", () => {
     const sig1 = await signAttestation(f, f.byAddress.get(members[1].toLowerCase())!, jobId, 1);
     const wrapper = f.byAddress.get(members[2].toLowerCase())!;
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, await openedOf(f, jobId, 1), ["0x", sig1, "0x"]),
+      f.ledger
+        .connect(wrapper)
+        .wrap(jobId, 1, await headerOf(f, jobId, 1), await openedOf(f, jobId, 1), members, [
+          "0x",
+          sig1,
+          "0x",
+        ]),
     ).to.emit(f.ledger, "BlockWrapped");
   });
 

@@ -6,6 +6,10 @@ import { expect } from "chai";
 import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import {
+  commitJuryVote,
+  revealJuryVote,
+  juryVotes,
+  saltOf,
   createJob,
   declare,
   deployLedger,
@@ -46,21 +50,13 @@ async function disputedStage(f: LedgerFixture) {
 }
 
 async function voteAsRole(f: LedgerFixture, jobId: bigint, jurors: string[], colluders: string[]) {
-  for (const j of jurors) {
-    const s = f.byAddress.get(j.toLowerCase())!;
+  await juryVotes(f, jobId, 1, jurors, (j) => {
     const bad = colluders.includes(j);
-    const jury = await f.jury.getJury(jobId, 1);
-    if (jury.decided) break;
-    await f.jury
-      .connect(s)
-      .vote(
-        jobId,
-        1,
-        jurors,
-        stateHashOf(jobId, 1, bad ? WRONG : "honest"),
-        rhoOf(jobId, 1, bad ? WRONG : "honest"),
-      );
-  }
+    return {
+      result: stateHashOf(jobId, 1, bad ? WRONG : "honest"),
+      rho: rhoOf(jobId, 1, bad ? WRONG : "honest"),
+    };
+  });
 }
 
 describe("ledger: jury", () => {
@@ -156,7 +152,10 @@ describe("ledger: jury", () => {
     await f.ledger.requestJury(jobId, 1);
     await expect(f.jury.draw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "RandomnessNotReady");
     await expect(f.jury.redraw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryNotStale");
-    await expect(f.jury.vote(jobId, 1, [], ethers.ZeroHash, ethers.ZeroHash)).to.be.revertedWithCustomError(
+    await expect(
+      f.jury.vote(jobId, 1, [], ethers.ZeroHash, ethers.ZeroHash, ethers.ZeroHash),
+    ).to.be.revertedWithCustomError(f.jury, "JuryNotDrawn");
+    await expect(f.jury.commitVote(jobId, 1, [], ethers.ZeroHash)).to.be.revertedWithCustomError(
       f.jury,
       "JuryNotDrawn",
     );
@@ -172,37 +171,65 @@ describe("ledger: jury", () => {
     const j0 = f.byAddress.get(jurors[0].toLowerCase())!;
     const stranger = f.miners.find((m) => !jurors.includes(m.address))!;
     const h = stateHashOf(jobId, 1);
-    await expect(f.jury.connect(stranger).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
+    const salt0 = saltOf(j0.address, 1, 1);
+    await expect(f.jury.connect(stranger).commitVote(jobId, 1, jurors, h)).to.be.revertedWithCustomError(
       f.jury,
       "NotJuror",
     );
-    await expect(f.jury.connect(j0).vote(jobId, 1, jurors.slice(1), h, h)).to.be.revertedWithCustomError(
+    await expect(f.jury.connect(stranger).vote(jobId, 1, jurors, h, h, salt0)).to.be.revertedWithCustomError(
       f.jury,
       "NotJuror",
     );
-    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, ethers.ZeroHash, h)).to.be.revertedWithCustomError(
+    await expect(
+      f.jury.connect(j0).vote(jobId, 1, jurors.slice(1), h, h, salt0),
+    ).to.be.revertedWithCustomError(f.jury, "NotJuror");
+    await expect(
+      f.jury.connect(j0).commitVote(jobId, 1, jurors, ethers.ZeroHash),
+    ).to.be.revertedWithCustomError(f.jury, "ZeroHash");
+    // A reveal before more than half the jurors committed: RevealNotOpen; without a commitment: NotCommitted.
+    await commitJuryVote(f, j0, jobId, 1, jurors, h, h);
+    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, h, salt0))
+      .to.be.revertedWithCustomError(f.jury, "RevealNotOpen")
+      .withArgs(1, 2);
+    await expect(commitJuryVote(f, j0, jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
-      "ZeroHash",
+      "AlreadyCommitted",
     );
-    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, ethers.ZeroHash)).to.be.revertedWithCustomError(
-      f.jury,
-      "ZeroHash",
-    );
-    await f.jury.connect(j0).vote(jobId, 1, jurors, h, h);
-    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
+    const j1 = f.byAddress.get(jurors[1].toLowerCase())!;
+    const j2 = f.byAddress.get(jurors[2].toLowerCase())!;
+    await commitJuryVote(f, j1, jobId, 1, jurors, h, h);
+    await expect(
+      f.jury.connect(j2).vote(jobId, 1, jurors, h, h, saltOf(j2.address, 1, 1)),
+    ).to.be.revertedWithCustomError(f.jury, "NotCommitted");
+    await expect(
+      f.jury.connect(j0).vote(jobId, 1, jurors, ethers.ZeroHash, h, salt0),
+    ).to.be.revertedWithCustomError(f.jury, "ZeroHash");
+    await expect(
+      f.jury.connect(j0).vote(jobId, 1, jurors, h, ethers.ZeroHash, salt0),
+    ).to.be.revertedWithCustomError(f.jury, "ZeroHash");
+    // Another pair (or salt) than the committed one: CommitmentMismatch.
+    await expect(
+      f.jury.connect(j0).vote(jobId, 1, jurors, h, rhoOf(jobId, 1), salt0),
+    ).to.be.revertedWithCustomError(f.jury, "CommitmentMismatch");
+    await f.jury.connect(j0).vote(jobId, 1, jurors, h, h, salt0);
+    await expect(f.jury.connect(j0).vote(jobId, 1, jurors, h, h, salt0)).to.be.revertedWithCustomError(
       f.jury,
       "AlreadyVoted",
     );
+    // The first reveal closed the commitments: a juror who waited to see it cannot commit any more.
+    await expect(commitJuryVote(f, j2, jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
+      f.jury,
+      "CommitmentsClosed",
+    );
     // A juror who unstaked below the minimum cannot vote.
-    const j1 = f.byAddress.get(jurors[1].toLowerCase())!;
     await f.staking.connect(j1).requestUnstake(await f.staking.stakeOf(j1.address));
-    await expect(f.jury.connect(j1).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
+    await expect(revealJuryVote(f, j1, jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
       "NotEnoughStake",
     );
+    // A late reveal, after the jury's deadline: JuryClosed.
     await time.increase(f.params.ledger.juryWindowSeconds + 1);
-    const j2 = f.byAddress.get(jurors[2].toLowerCase())!;
-    await expect(f.jury.connect(j2).vote(jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
+    await expect(revealJuryVote(f, j2, jobId, 1, jurors, h, h)).to.be.revertedWithCustomError(
       f.jury,
       "JuryClosed",
     );
@@ -214,6 +241,54 @@ describe("ledger: jury", () => {
     await expect(
       f.ledger.slashJurorStake(jobId, 1, jurors[0], f.outsider.address),
     ).to.be.revertedWithCustomError(f.ledger, "NotJury");
+  });
+
+  it("commit-reveal: a lazy juror can neither copy a commitment, nor commit after seeing a vote, nor reveal late", async () => {
+    const f = await disputeFixture();
+    const { jobId } = await disputedStage(f);
+    await mineUntilClosed(f, jobId, 1);
+    await f.ledger.requestJury(jobId, 1);
+    await mine(1);
+    await f.jury.draw(jobId, 1);
+    const [drawn] = await f.jury.queryFilter(f.jury.filters.JuryDrawn(jobId, 1));
+    const jurors = [...drawn.args.jurors];
+    const [honest, lazy, late] = jurors.map((j) => f.byAddress.get(j.toLowerCase())!);
+    const h = stateHashOf(jobId, 1);
+    const r = rhoOf(jobId, 1);
+    // The honest juror commits; its commitment (public) hides the pair.
+    await expect(commitJuryVote(f, honest, jobId, 1, jurors, h, r)).to.emit(f.jury, "JuryCommitted");
+    const honestCommitment = await f.jury.commitmentOf(jobId, 1, honest.address);
+    expect(honestCommitment).to.equal(
+      await f.jury.voteCommitment(jobId, 1, 0, honest.address, h, r, saltOf(honest.address, 1, 0)),
+    );
+    // A copied vote: the lazy juror copies the commitment bytes, and once the honest vote and salt are
+    // revealed it tries to reveal the same pair and salt: the commitment binds the juror, it does not open.
+    await f.jury.connect(lazy).commitVote(jobId, 1, jurors, honestCommitment);
+    await revealJuryVote(f, honest, jobId, 1, jurors, h, r);
+    await expect(
+      f.jury.connect(lazy).vote(jobId, 1, jurors, h, r, saltOf(honest.address, 1, 0)),
+    ).to.be.revertedWithCustomError(f.jury, "CommitmentMismatch");
+    // A juror who waited for the first reveal cannot commit now, nor reveal without a commitment.
+    await expect(commitJuryVote(f, late, jobId, 1, jurors, h, r)).to.be.revertedWithCustomError(
+      f.jury,
+      "CommitmentsClosed",
+    );
+    await expect(revealJuryVote(f, late, jobId, 1, jurors, h, r)).to.be.revertedWithCustomError(
+      f.jury,
+      "NotCommitted",
+    );
+    // One honest reveal is no majority: undecided; a reveal after the deadline is refused (JuryClosed).
+    expect((await f.jury.getJury(jobId, 1)).decided).to.equal(false);
+    await time.increase(f.params.ledger.juryWindowSeconds + 1);
+    await expect(
+      f.jury.connect(lazy).vote(jobId, 1, jurors, h, r, saltOf(honest.address, 1, 0)),
+    ).to.be.revertedWithCustomError(f.jury, "JuryClosed");
+    // The lazy juror revealed nothing: it is no provable fault (the honest juror is not one either).
+    await expect(f.jury.slashJuror(jobId, 1, lazy.address)).to.be.revertedWithCustomError(
+      f.jury,
+      "NotAFault",
+    );
+    await expect(f.jury.redraw(jobId, 1)).to.emit(f.jury, "JuryRequested");
   });
 
   it("requestJury on an undisputed or still open stage is refused", async () => {

@@ -7,6 +7,9 @@ import { ethers } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { JuryHost } from "../../typechain-types";
 import {
+  commitJuryVote,
+  revealJuryVote,
+  headerOf,
   committee,
   createJob,
   declare,
@@ -100,19 +103,21 @@ describe("ledger: revert paths", () => {
     const ts = BigInt(await time.latest());
     const sorted = openings(ds);
     await expect(
-      f.ledger.connect(builder).submitHeader(jobId, 1, rho, "0x", ts, sorted),
+      f.ledger.connect(builder).submitHeader(jobId, 1, ds[0].resultHash, rho, "0x", ts, sorted),
     ).to.be.revertedWithCustomError(f.ledger, "EmptyCid");
     await expect(
-      f.ledger.connect(builder).submitHeader(jobId, 1, rho, RESULT_CID, ts, [...sorted].reverse()),
+      f.ledger
+        .connect(builder)
+        .submitHeader(jobId, 1, ds[0].resultHash, rho, RESULT_CID, ts, [...sorted].reverse()),
     ).to.be.revertedWithCustomError(f.verifier, "OpeningsNotSorted");
     await expect(
       f.ledger
         .connect(builder)
-        .submitHeader(jobId, 1, rho, RESULT_CID, ts, [sorted[0], sorted[0], sorted[1]]),
+        .submitHeader(jobId, 1, ds[0].resultHash, rho, RESULT_CID, ts, [sorted[0], sorted[0], sorted[1]]),
     ).to.be.revertedWithCustomError(f.verifier, "OpeningsNotSorted");
     const others = openings(ds.filter((d) => d.declarer !== builder.address));
     await expect(
-      f.ledger.connect(builder).submitHeader(jobId, 1, rho, RESULT_CID, ts, others),
+      f.ledger.connect(builder).submitHeader(jobId, 1, ds[0].resultHash, rho, RESULT_CID, ts, others),
     ).to.be.revertedWithCustomError(f.verifier, "BuilderNotOpened");
   });
 
@@ -137,21 +142,24 @@ describe("ledger: revert paths", () => {
       "0x",
     ];
     const opened = await openedOf(f, jobId, 1);
-    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs.slice(0, 2)))
+    const h = await headerOf(f, jobId, 1);
+    await expect(
+      f.ledger.connect(wrapper).wrap(jobId, 1, { ...h, timestamp: h.timestamp + 1n }, opened, members, sigs),
+    ).to.be.revertedWithCustomError(f.ledger, "HeaderMismatch");
+    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs.slice(0, 2)))
       .to.be.revertedWithCustomError(f.ledger, "BadSignatureCount")
       .withArgs(2, 3);
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, opened.slice(0, 2), sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, opened.slice(0, 2), members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
     await expect(
-      f.ledger.connect(wrapper).wrap(jobId, 1, [...opened].reverse(), sigs),
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, [...opened].reverse(), members, sigs),
     ).to.be.revertedWithCustomError(f.ledger, "OpenedListMismatch");
-    await f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs);
+    await f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs);
     // A wrapped stage cannot be wrapped again.
-    await expect(f.ledger.connect(wrapper).wrap(jobId, 1, opened, sigs)).to.be.revertedWithCustomError(
-      f.ledger,
-      "WrongPhase",
-    );
+    await expect(
+      f.ledger.connect(wrapper).wrap(jobId, 1, h, opened, members, sigs),
+    ).to.be.revertedWithCustomError(f.ledger, "WrongPhase");
   });
 
   it("jury: JuryDecidedAlready (vote, redraw after the decision)", async () => {
@@ -167,12 +175,19 @@ describe("ledger: revert paths", () => {
     const jurors = [...drawn.args.jurors];
     const h = stateHashOf(jobId, 1);
     const r = rhoOf(jobId, 1);
-    await f.jury.connect(f.byAddress.get(jurors[0].toLowerCase())!).vote(jobId, 1, jurors, h, r);
-    await f.jury.connect(f.byAddress.get(jurors[1].toLowerCase())!).vote(jobId, 1, jurors, h, r);
+    const [s0, s1, s2] = jurors.map((j) => f.byAddress.get(j.toLowerCase())!);
+    for (const s of [s0, s1, s2]) await commitJuryVote(f, s, jobId, 1, jurors, h, r);
+    await revealJuryVote(f, s0, jobId, 1, jurors, h, r);
+    await revealJuryVote(f, s1, jobId, 1, jurors, h, r);
     expect((await f.jury.getJury(jobId, 1)).decided).to.equal(true);
-    await expect(
-      f.jury.connect(f.byAddress.get(jurors[2].toLowerCase())!).vote(jobId, 1, jurors, h, r),
-    ).to.be.revertedWithCustomError(f.jury, "JuryDecidedAlready");
+    await expect(revealJuryVote(f, s2, jobId, 1, jurors, h, r)).to.be.revertedWithCustomError(
+      f.jury,
+      "JuryDecidedAlready",
+    );
+    await expect(commitJuryVote(f, s2, jobId, 1, jurors, h, r)).to.be.revertedWithCustomError(
+      f.jury,
+      "JuryDecidedAlready",
+    );
     await time.increase(f.params.ledger.juryWindowSeconds + 1);
     await expect(f.jury.redraw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryDecidedAlready");
     await expect(f.jury.draw(jobId, 1)).to.be.revertedWithCustomError(f.jury, "JuryAlreadyDrawn");

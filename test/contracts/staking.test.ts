@@ -208,27 +208,6 @@ describe("PoTStaking", () => {
       }
     });
 
-    it("resetCoinAge: ledger only, restarts at now with CoinAgeReset", async () => {
-      const { staking, ledger, outsider, stakers } = await loadFixture(stakingFixture);
-      const [alice] = stakers;
-      await staking.connect(alice).stake(E18);
-      await time.increase(1000);
-      await expect(staking.connect(outsider).resetCoinAge(alice.address))
-        .to.be.revertedWithCustomError(staking, "NotLedger")
-        .withArgs(outsider.address);
-      await expect(staking.connect(alice).resetCoinAge(alice.address)).to.be.revertedWithCustomError(
-        staking,
-        "NotLedger",
-      );
-      const tx = staking.connect(ledger).resetCoinAge(alice.address);
-      await expect(tx)
-        .to.emit(staking, "CoinAgeReset")
-        .withArgs(alice.address, BigInt(await time.latest()) + 1n);
-      expect(await staking.coinAgeOf(alice.address)).to.equal(0n);
-      await time.increase(10);
-      expect(await staking.coinAgeOf(alice.address)).to.equal(10n * E18);
-    });
-
     it("unstaked stake stops counting for coin age at once", async () => {
       const { staking, stakers } = await loadFixture(stakingFixture);
       const [alice] = stakers;
@@ -528,9 +507,19 @@ describe("PoTStaking", () => {
         for (let s = 0; s < 4; s++) {
           const seed = rng.bytes32();
           const k = 1 + rng.int(holders);
+          const expected = await expectedDraw(staking, seed, k);
           expect(await staking.draw(seed, BigInt(k)), `case ${c} seed ${seed} k ${k}`).to.deep.equal(
-            await expectedDraw(staking, seed, k),
+            expected,
           );
+          // verifyDraw accepts exactly the drawn list, in order
+          await staking.verifyDraw(seed, expected);
+          if (k >= 2) {
+            const swapped = [expected[1], expected[0], ...expected.slice(2)];
+            await expect(staking.verifyDraw(seed, swapped)).to.be.revertedWithCustomError(
+              staking,
+              "NotDrawn",
+            );
+          }
           draws++;
         }
         await expect(staking.draw(rng.bytes32(), BigInt(holders + 1))).to.be.revertedWithCustomError(
@@ -539,6 +528,29 @@ describe("PoTStaking", () => {
         );
       }
       expect(draws).to.be.greaterThan(150);
+    });
+  });
+
+  describe("verifyDraw", () => {
+    it("reverts ZeroDrawCount, and NotDrawn for a non-staker, a duplicate or another order", async () => {
+      const { staking, stakers, outsider } = await loadFixture(stakingFixture);
+      const [a, b, c] = stakers;
+      for (const [i, who] of [a, b, c].entries()) await staking.connect(who).stake(BigInt(i + 1) * E18);
+      const seed = ethers.keccak256(ethers.toUtf8Bytes("verify"));
+      const drawn = [...(await staking.draw(seed, 3n))];
+      await staking.verifyDraw(seed, drawn);
+      await staking.verifyDraw(seed, drawn.slice(0, 2));
+      await expect(staking.verifyDraw(seed, [])).to.be.revertedWithCustomError(staking, "ZeroDrawCount");
+      await expect(staking.verifyDraw(seed, [outsider.address]))
+        .to.be.revertedWithCustomError(staking, "NotDrawn")
+        .withArgs(0, outsider.address);
+      await expect(staking.verifyDraw(seed, [drawn[0], drawn[0]]))
+        .to.be.revertedWithCustomError(staking, "NotDrawn")
+        .withArgs(1, drawn[0]);
+      await expect(staking.verifyDraw(seed, [drawn[1], drawn[0], drawn[2]])).to.be.revertedWithCustomError(
+        staking,
+        "NotDrawn",
+      );
     });
   });
 

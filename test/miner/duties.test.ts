@@ -364,6 +364,81 @@ describe("miner duties (pure)", () => {
     expect(kinds(duties(v, s, { blockNumber: 50n }))).to.not.include("header:2");
   });
 
+  it("jury duty is commit-reveal: commit until a vote is revealed, reveal once more than half committed", () => {
+    const D = "0x00000000000000000000000000000000000000d4" as Address;
+    open(view, 1, P0);
+    result(state, 1, P0, R1);
+    declaration(state, 1, P0, R1, "confirmed");
+    declared(view, 1, ME, R1);
+    declared(view, 1, B, X1);
+    applyEvent(view, { ...pos(), kind: "JuryRequested", jobId: 1n, stage: 1, round: 0, randBlock: 6n });
+    applyEvent(view, {
+      ...pos(),
+      kind: "JuryDrawn",
+      jobId: 1n,
+      stage: 1,
+      round: 0,
+      jurors: [ME, B, D],
+      deadline: 10_000n,
+    });
+    const voting = () => kinds(duties(view, state, { blockNumber: 20n })).includes("vote:1");
+    const committed = (juror: Address) =>
+      applyEvent(view, {
+        ...pos(),
+        kind: "JuryCommitted",
+        jobId: 1n,
+        stage: 1,
+        juror,
+        round: 0,
+        commitment: h(3),
+      });
+    // Not committed, nothing revealed: commit.
+    expect(voting()).to.equal(true);
+    // Committed alone (1 of 3): wait, the jury would refuse the reveal.
+    committed(ME);
+    expect(voting()).to.equal(false);
+    // A majority committed: reveal.
+    committed(B);
+    expect(voting()).to.equal(true);
+    // A juror who has not committed when a vote is revealed has no duty left (commitments are closed).
+    const v2 = emptyView();
+    job(v2);
+    open(v2, 1, P0);
+    declared(v2, 1, ME, R1);
+    declared(v2, 1, B, X1);
+    applyEvent(v2, { ...pos(), kind: "JuryRequested", jobId: 1n, stage: 1, round: 0, randBlock: 6n });
+    applyEvent(v2, {
+      ...pos(),
+      kind: "JuryDrawn",
+      jobId: 1n,
+      stage: 1,
+      round: 0,
+      jurors: [ME, B, D],
+      deadline: 10_000n,
+    });
+    for (const j of [B, D])
+      applyEvent(v2, {
+        ...pos(),
+        kind: "JuryCommitted",
+        jobId: 1n,
+        stage: 1,
+        juror: j,
+        round: 0,
+        commitment: h(3),
+      });
+    applyEvent(v2, {
+      ...pos(),
+      kind: "JuryVoted",
+      jobId: 1n,
+      stage: 1,
+      juror: B,
+      round: 0,
+      resultHash: X1,
+      rho: h(5),
+    });
+    expect(kinds(duties(v2, state, { blockNumber: 20n }))).to.not.include("vote:1");
+  });
+
   it("attests as a committee member, wraps once every other member attested, and ignores committees it is not in", () => {
     open(view, 1, P0);
     header(view, 1, R1, B);

@@ -255,4 +255,21 @@ describe("protocol vectors (test/vectors/protocol.json)", () => {
     const j = vectors.seeds.jury;
     expect(p.jurySeed(j.domain as Hex, BigInt(j.jobId), j.stage, j.randomness as Hex)).to.equal(j.seed);
   });
+
+  it("jury vote commitment", () => {
+    expect(p.JURY_VOTE_TYPEHASH).to.equal(vectors.typehashes.JURY_VOTE_TYPEHASH);
+    const v = vectors.juryVote;
+    expect(
+      p.juryVoteCommitment({
+        domain: v.domain as Hex,
+        jobId: BigInt(v.jobId),
+        stage: v.stage,
+        round: v.round,
+        juror: v.juror as Hex,
+        resultHash: v.resultHash as Hex,
+        rho: v.rho as Hex,
+        salt: v.salt as Hex,
+      }),
+    ).to.equal(v.commitment);
+  });
 });

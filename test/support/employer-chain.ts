@@ -205,6 +205,7 @@ export async function finalizeStage(
   await first.submitHeader({
     jobId,
     stage,
+    resultHash: claim.resultHash,
     rho: claim.rho,
     resultCid: cidToBytesHex(claim.resultCid),
     timestamp,
@@ -221,7 +222,21 @@ export async function finalizeStage(
       if (members.some((m) => m === undefined))
         throw new Error("a committee member is not one of the test miners");
       for (const m of members.slice(0, -1)) await m!.adapter.attest(jobId, stage);
-      const wrapped = await members[members.length - 1]!.adapter.wrap(jobId, stage, opened, members.length);
+      const header = {
+        builder: first.me,
+        parent: parentHash,
+        result: claim.resultHash,
+        rho: claim.rho,
+        resultCidHash: keccak256(cidToBytesHex(claim.resultCid)),
+        timestamp,
+      };
+      const wrapped = await members[members.length - 1]!.adapter.wrap(
+        jobId,
+        stage,
+        header,
+        opened,
+        committee.members,
+      );
       // Pull payments: everyone claims its share from the stage's settlement (a declarant must, before
       // its slot of the same parity is reused two stages later).
       const [settled] = parseEventLogs({

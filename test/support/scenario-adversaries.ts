@@ -7,10 +7,15 @@ import { randomBytes } from "node:crypto";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { bytesToHex, type Address, type Hex } from "viem";
-import { decodeLedgerLog, type LedgerEvent, type PotContractsAdapter } from "../../src/chain/pot-contracts";
+import { bytesToHex, keccak256, toHex, type Address, type Hex } from "viem";
+import {
+  decodeLedgerLog,
+  headerFieldsOf,
+  type LedgerEvent,
+  type PotContractsAdapter,
+} from "../../src/chain/pot-contracts";
 import type { EventWatcher } from "../../src/chain/events";
-import { commitmentHash } from "../../src/protocol/messages";
+import { commitmentHash, juryVoteCommitment } from "../../src/protocol/messages";
 import { E18, type ReferenceTrainer } from "./scenario-harness";
 
 const rnd = (): Hex => bytesToHex(randomBytes(32));
@@ -235,7 +240,7 @@ export class ForwardOnlyMiner extends Adversary {
       );
       if (mine?.kind !== "Declared") return;
       this.fakeRho.delete(e.stage);
-      await this.chain.contest(this.jobId, e.stage, secret.rho, {
+      await this.chain.contest(this.jobId, e.stage, headerFieldsOf(e), secret.rho, {
         declarer: this.address,
         commitment: mine.commitment,
         rand: mine.rand,
@@ -269,6 +274,9 @@ export class ColludingGroup {
 }
 
 class Colluder extends Adversary {
+  /** Juries this colluder sits on (stage:round): the jurors, its commitment's salt, whether revealed. */
+  private readonly juries = new Map<string, { jurors: Address[]; salt: Hex; revealed: boolean }>();
+
   constructor(
     chain: PotContractsAdapter,
     jobId: bigint,
@@ -282,15 +290,45 @@ class Colluder extends Adversary {
     const opened = e.kind === "StageOpened" && this.stages.includes(e.stage);
     if (opened && !this.actions.some((a) => a.includes(`stage ${e.stage} `)))
       await this.declareWith(e.stage, this.group.wrongResult, this.group.wrongRho);
+    // Commit-reveal jury: commit the wrong pair at once, reveal once more than half the jurors committed.
     if (e.kind === "JuryDrawn" && e.jurors.some((j) => lower(j) === lower(this.address))) {
-      await this.chain.vote({
+      const salt = keccak256(toHex(`colluder-salt/${this.address}/${e.stage}/${e.round}`));
+      this.juries.set(`${e.stage}:${e.round}`, { jurors: e.jurors, salt, revealed: false });
+      await this.chain.commitVote({
         jobId: this.jobId,
         stage: e.stage,
         jurors: e.jurors,
-        resultHash: this.group.wrongResult,
-        rho: this.group.wrongRho,
+        commitment: juryVoteCommitment({
+          domain: await this.chain.domainSeparator(),
+          jobId: this.jobId,
+          stage: e.stage,
+          round: e.round,
+          juror: this.address,
+          resultHash: this.group.wrongResult,
+          rho: this.group.wrongRho,
+          salt,
+        }),
       });
-      this.actions.push(`voted stage ${e.stage} for the wrong pair`);
+      this.actions.push(`committed a vote for stage ${e.stage}`);
+    }
+    if (e.kind === "JuryCommitted" && e.jobId === this.jobId) {
+      const jury = this.juries.get(`${e.stage}:${e.round}`);
+      const commits = this.seen.filter(
+        (x) =>
+          x.kind === "JuryCommitted" && x.jobId === this.jobId && x.stage === e.stage && x.round === e.round,
+      ).length;
+      if (jury !== undefined && !jury.revealed && commits * 2 > jury.jurors.length) {
+        jury.revealed = true;
+        await this.chain.vote({
+          jobId: this.jobId,
+          stage: e.stage,
+          jurors: jury.jurors,
+          resultHash: this.group.wrongResult,
+          rho: this.group.wrongRho,
+          salt: jury.salt,
+        });
+        this.actions.push(`voted stage ${e.stage} for the wrong pair`);
+      }
     }
   }
 }
@@ -375,6 +413,7 @@ export class WithholdingBuilder extends Adversary {
       await this.chain.submitHeader({
         jobId: this.jobId,
         stage,
+        resultHash: r.hash,
         rho: r.rho,
         resultCid: bytesToHex(bogus.bytes),
         timestamp: await this.sealTime(),

@@ -17,6 +17,7 @@ import { connectPot, type PotSession } from "../../src/chain/contracts";
 import {
   PotContractsAdapter,
   decodeLedgerLog,
+  headerFieldsOf,
   type LedgerEvent,
   type Opening,
   type Settlement,
@@ -359,11 +360,22 @@ export function startVoidWatchdog(
           } as never)) as { phase: number; randBlock: bigint };
           if (Number(st.phase) !== 4) continue;
           if (head > BigInt(st.randBlock) + p.poaMaxRounds * p.poaWindowBlocks) {
+            // the ledger keeps only the header's hash: pass its fields from HeaderSubmitted
+            const logs = await a.client.getContractEvents({
+              address: a.ledger.address,
+              abi: a.ledger.abi,
+              eventName: "HeaderSubmitted",
+              args: { jobId, stage },
+              fromBlock: a.deployBlock,
+            } as never);
+            const e = decodeLedgerLog(logs[logs.length - 1] as never);
+            if (e?.kind !== "HeaderSubmitted") continue;
+            const header = headerFieldsOf(e);
             await a.client.simulateContract({
               address: a.ledger.address,
               abi: a.ledger.abi,
               functionName: "voidHeader",
-              args: [jobId, stage],
+              args: [jobId, stage, header],
               account: a.me,
             } as never);
             await (
@@ -375,7 +387,7 @@ export function startVoidWatchdog(
               address: a.ledger.address,
               abi: a.ledger.abi,
               functionName: "voidHeader",
-              args: [jobId, stage],
+              args: [jobId, stage, header],
             });
             voided.push(stage);
           }

@@ -10,7 +10,13 @@ import type { Hex } from "viem";
 import { deployPoT, localParams, type PoTParams } from "../../../deploy/deploy";
 import type { PoTJury, PoTLedger, PoTStaking, PoTToken, PoTVerifier } from "../../../typechain-types";
 import type { OpeningStruct } from "../../../typechain-types/contracts/PoTLedger";
-import { ATTESTATION_TYPES, commitmentHash, DOMAIN_NAME, DOMAIN_VERSION } from "../../../src/protocol";
+import {
+  ATTESTATION_TYPES,
+  commitmentHash,
+  DOMAIN_NAME,
+  DOMAIN_VERSION,
+  juryVoteCommitment,
+} from "../../../src/protocol";
 
 export const E18 = 10n ** 18n;
 export const STAKE = 1_000n * E18;
@@ -184,13 +190,18 @@ export async function submitHeader(
   jobId: bigint,
   stage: number,
   decls: DeclarationRecord[],
-  opts: { rho?: Hex; cid?: string; timestamp?: bigint } = {},
+  opts: { rho?: Hex; cid?: string; timestamp?: bigint; resultHash?: string } = {},
 ) {
   const rho = opts.rho ?? rhoOf(jobId, stage);
   const ts = opts.timestamp ?? BigInt(await time.latest());
+  const resultHash =
+    opts.resultHash ??
+    decls.find((d) => d.declarer.toLowerCase() === builder.address.toLowerCase())?.resultHash ??
+    decls[0]?.resultHash ??
+    stateHashOf(jobId, stage);
   const tx = await f.ledger
     .connect(builder)
-    .submitHeader(jobId, stage, rho, opts.cid ?? RESULT_CID, ts, openings(decls));
+    .submitHeader(jobId, stage, resultHash, rho, opts.cid ?? RESULT_CID, ts, openings(decls));
   return tx.wait();
 }
 
@@ -203,6 +214,31 @@ export async function committee(f: LedgerFixture, jobId: bigint, stage: number) 
   return { round, members: [...members], lastBlock };
 }
 
+/** The fields of the stage's last accepted header (HeaderFields), from its HeaderSubmitted event. */
+export async function headerOf(f: LedgerFixture, jobId: bigint, stage: number) {
+  const events = await f.ledger.queryFilter(f.ledger.filters.HeaderSubmitted(jobId, stage));
+  const e = events[events.length - 1];
+  if (e === undefined)
+    return {
+      builder: ethers.ZeroAddress,
+      parent: ethers.ZeroHash,
+      result: ethers.ZeroHash,
+      rho: ethers.ZeroHash,
+      resultCidHash: ethers.ZeroHash,
+      timestamp: 0n,
+      headerHash: ethers.ZeroHash,
+    };
+  return {
+    builder: e.args.builder,
+    parent: e.args.parentHash,
+    result: e.args.resultHash,
+    rho: e.args.rho,
+    resultCidHash: ethers.keccak256(e.args.resultCid),
+    timestamp: e.args.timestamp,
+    headerHash: e.args.headerHash,
+  };
+}
+
 /** EIP-712 attestation signature by `signer`. */
 export async function signAttestation(
   f: LedgerFixture,
@@ -210,7 +246,7 @@ export async function signAttestation(
   jobId: bigint,
   stage: number,
 ): Promise<string> {
-  const st = await f.ledger.getStage(jobId, stage);
+  const st = await headerOf(f, jobId, stage);
   return signer.signTypedData(
     {
       name: DOMAIN_NAME,
@@ -244,7 +280,9 @@ export async function wrapStage(
     else sigs.push(await signAttestation(f, f.byAddress.get(members[i].toLowerCase())!, jobId, stage));
   }
   const wrapper = f.byAddress.get(members[w].toLowerCase())!;
-  const tx = await f.ledger.connect(wrapper).wrap(jobId, stage, await openedOf(f, jobId, stage), sigs);
+  const tx = await f.ledger
+    .connect(wrapper)
+    .wrap(jobId, stage, await headerOf(f, jobId, stage), await openedOf(f, jobId, stage), members, sigs);
   return { tx, receipt: await tx.wait(), members, wrapper };
 }
 
@@ -280,7 +318,11 @@ export async function claimStage(f: LedgerFixture, jobId: bigint, stage: number,
     await (await f.ledger.connect(f.outsider).claimDeclaration(jobId, stage, st, d)).wait();
 }
 
-/** The wrapping committee of a wrapped stage (members in draw order), from its CommitteeDrawn events. */
+/**
+ * The wrapping committee of a wrapped stage (members in draw order), from its BlockWrapped event (the
+ * attesters in order and the wrapper): the wrapper's position is the one whose list hashes to the
+ * settlement's committeeHash.
+ */
 export async function committeeOfSettlement(
   f: LedgerFixture,
   jobId: bigint,
@@ -288,10 +330,78 @@ export async function committeeOfSettlement(
 ): Promise<string[]> {
   const wrapped = await f.ledger.queryFilter(f.ledger.filters.BlockWrapped(undefined, undefined, jobId));
   const w = wrapped.find((e) => e.args.stage === BigInt(stage))!;
-  const drawn = (await f.ledger.queryFilter(f.ledger.filters.CommitteeDrawn(jobId, stage))).filter(
-    (e) => e.blockNumber === w.blockNumber,
-  );
-  return [...drawn[drawn.length - 1].args.members];
+  const { committeeHash } = await settlementOf(f, jobId, stage);
+  const attesters = [...w.args.attesters];
+  for (let i = 0; i <= attesters.length; i++) {
+    const members = [...attesters.slice(0, i), w.args.wrapper, ...attesters.slice(i)];
+    if (
+      ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address[]"], [members])) === committeeHash
+    )
+      return members;
+  }
+  throw new Error(`no committee order of ${jobId}/${stage} matches its settlement`);
+}
+
+/** The salt a test juror uses for its vote commitment. */
+export function saltOf(juror: string, stage: number, round = 0): Hex {
+  return ethers.keccak256(ethers.toUtf8Bytes(`salt/${juror.toLowerCase()}/${stage}/${round}`)) as Hex;
+}
+
+/** Commits a juror's vote (commit-reveal) of the jury's current round. */
+export async function commitJuryVote(
+  f: LedgerFixture,
+  juror: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  jurors: string[],
+  result: string,
+  rho: string,
+) {
+  const round = Number((await f.jury.getJury(jobId, stage)).round);
+  const commitment = juryVoteCommitment({
+    domain: f.domain,
+    jobId,
+    stage,
+    round,
+    juror: juror.address as Hex,
+    resultHash: result as Hex,
+    rho: rho as Hex,
+    salt: saltOf(juror.address, stage, round),
+  });
+  return f.jury.connect(juror).commitVote(jobId, stage, jurors, commitment);
+}
+
+/** Reveals a juror's vote committed by `commitJuryVote`. */
+export async function revealJuryVote(
+  f: LedgerFixture,
+  juror: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  jurors: string[],
+  result: string,
+  rho: string,
+) {
+  const round = Number((await f.jury.getJury(jobId, stage)).round);
+  return f.jury.connect(juror).vote(jobId, stage, jurors, result, rho, saltOf(juror.address, stage, round));
+}
+
+/** Every juror commits its vote (`votes(juror)`), then reveals until the jury decides. */
+export async function juryVotes(
+  f: LedgerFixture,
+  jobId: bigint,
+  stage: number,
+  jurors: string[],
+  votes: (juror: string) => { result: string; rho: string },
+) {
+  for (const j of jurors) {
+    const v = votes(j);
+    await commitJuryVote(f, f.byAddress.get(j.toLowerCase())!, jobId, stage, jurors, v.result, v.rho);
+  }
+  for (const j of jurors) {
+    if ((await f.jury.getJury(jobId, stage)).decided) break;
+    const v = votes(j);
+    await revealJuryVote(f, f.byAddress.get(j.toLowerCase())!, jobId, stage, jurors, v.result, v.rho);
+  }
 }
 
 /** Asserts the escrow invariant: balance == totalOwed(). */
