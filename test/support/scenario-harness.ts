@@ -26,7 +26,7 @@ import type { LedgerHandle } from "../../src/employer/ledger";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
 import { cidFromHex } from "../../src/miner/trainer-pool";
-import { decodeBatch, runStage } from "../../src/ml";
+import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { commitmentHash } from "../../src/protocol/messages";
 import { stateHash } from "../../src/protocol/rho";
@@ -48,6 +48,8 @@ export interface ScenarioNet {
   adapter(index: number, rpcUrl?: string): Promise<PotContractsAdapter>;
   /** The miner configuration of dev account `index` (optionally through another RPC URL). */
   config(index: number, rpcUrl?: string): PotConfig;
+  /** The chain session (clients, contracts, sender) of dev account `index` (cached). */
+  session(index: number, rpcUrl?: string): Promise<PotSession>;
   /** The read-only ledger handle (src/employer, src/verify). */
   handle(): Promise<LedgerHandle>;
   stop(): Promise<void>;
@@ -84,6 +86,7 @@ export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
     honest,
     jobs,
     config,
+    session,
     async adapter(index, rpcUrl) {
       const s = await session(index, rpcUrl);
       return new PotContractsAdapter(s, s.sender!);
@@ -102,6 +105,21 @@ export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
   };
   sessions.set(sc, cache);
   return sc;
+}
+
+/**
+ * Runs `fn` with automine off: `hardhat node` keeps automine ON beside interval mining (every
+ * transaction is mined at once, in its own block), so nothing waits in the mempool. With automine off,
+ * blocks come only every `intervalMs` and transactions wait in the mempool until then, ordered by fee:
+ * what a front-runner needs. Automine is restored afterwards.
+ */
+export async function withMempool<T>(sc: ScenarioNet, fn: () => Promise<T>): Promise<T> {
+  await sc.net.rpc("evm_setAutomine", [false]);
+  try {
+    return await fn();
+  } finally {
+    await sc.net.rpc("evm_setAutomine", [true]);
+  }
 }
 
 /** Starts honest agents (the real miner, in process) on dev accounts `indices`. */
@@ -239,20 +257,34 @@ export class ReferenceTrainer {
   async stage(stage: number): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
     const have = this.states.get(stage);
     if (have !== undefined) return have;
+    const r = await this.train(stage);
+    this.states.set(stage, r);
+    return r;
+  }
+
+  /**
+   * Trains stage `stage` from the honest S_{stage-1} on the job's batches, each passed through `alter`
+   * first (a poisoner's data injection); without `alter`, the honest stage.
+   */
+  async train(
+    stage: number,
+    alter?: (b: Batch, stage: number) => Batch,
+  ): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
     this.doc ??= parseJobDocument(await this.store.get(cidFromHex(this.created.specCid)));
     this.s0 ??= await this.store.get(this.doc.initialStateCid);
     const parent = stage === 1 ? this.s0 : (await this.stage(stage - 1)).state;
     const manifest = await fetchManifest(this.store, this.doc.manifestCid, this.created.manifestRoot);
     const fetched = await fetchStageBatches(this.store, manifest, this.created.manifestRoot, stage);
-    const batches = fetched.map((b) => decodeBatch(b.bytes));
+    const batches = fetched.map((b) => {
+      const d = decodeBatch(b.bytes);
+      return alter === undefined ? d : alter(d, stage);
+    });
     const out = await runStage(this.doc.spec, parent, batches.length === 1 ? batches[0] : batches, {
       domain: this.domain,
       jobId: this.created.jobId,
       stage,
     });
-    const r = { state: out.state, hash: stateHash(out.state), rho: out.rho };
-    this.states.set(stage, r);
-    return r;
+    return { state: out.state, hash: stateHash(out.state), rho: out.rho };
   }
 }
 
