@@ -317,9 +317,14 @@ export class WithholdingBuilder extends Adversary {
     jobId: bigint,
     private readonly stages: readonly number[],
     private readonly ref: ReferenceTrainer,
+    /** After a header of the stage is voided (and it was not its builder), build again, withholding again. */
+    private readonly rebuild = false,
   ) {
     super("withholding-builder", chain, jobId);
   }
+
+  /** Voids of the stage's headers seen when it last sent a header (rebuild mode). */
+  private readonly sentAtVoids = new Map<number, number>();
 
   protected async onEvent(e: LedgerEvent): Promise<void> {
     if (e.kind === "StageOpened" && this.stages.includes(e.stage)) {
@@ -348,12 +353,18 @@ export class WithholdingBuilder extends Adversary {
         stage === 1 ||
         this.seen.some((x) => x.kind === "BlockWrapped" && x.jobId === this.jobId && x.stage === stage - 1);
       if (!prevWrapped) continue;
-      if (
-        this.seen.some((x) => x.kind === "HeaderSubmitted" && x.jobId === this.jobId && x.stage === stage)
-      ) {
+      const of = (kind: string) =>
+        this.seen.filter((x) => x.kind === kind && "stage" in x && x.jobId === this.jobId && x.stage === stage);
+      const headers = of("HeaderSubmitted");
+      const voids = of("HeaderVoided");
+      if (headers.length > 0 && !this.rebuild) {
         this.done.add(stage);
         continue;
       }
+      if (headers.length > voids.length) continue; // a header is in its PoA rounds
+      const last = voids.at(-1);
+      if (last?.kind === "HeaderVoided" && lower(last.builder) === lower(this.address)) continue; // VoidedBuilder
+      if (this.sentAtVoids.get(stage) === voids.length) continue;
       const r = await this.ref.stage(stage);
       const domain = await this.chain.domainSeparator();
       const openings = this.seen
@@ -388,7 +399,8 @@ export class WithholdingBuilder extends Adversary {
         timestamp: await this.sealTime(),
         openings,
       });
-      this.done.add(stage);
+      if (!this.rebuild) this.done.add(stage);
+      this.sentAtVoids.set(stage, voids.length);
       this.actions.push(`header stage ${stage} with a withheld CID`);
     }
   }

@@ -28,6 +28,7 @@ import { createLogger, silentLogger } from "../../src/miner/log";
 import { cidFromHex } from "../../src/miner/trainer-pool";
 import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
+import { committeeSeed } from "../../src/protocol/follow-the-coin";
 import { commitmentHash } from "../../src/protocol/messages";
 import { stateHash } from "../../src/protocol/rho";
 import { fetchManifest, fetchStageBatches, type ContentStore } from "../../src/storage";
@@ -504,4 +505,71 @@ export async function stakeAdversaries(
     const have = await a.stakeOf(a.me);
     if (have < stakeWei) await a.stake(stakeWei - have);
   }
+}
+
+/** One PoA committee round of a header, read at a block inside the round, and recomputed. */
+export interface CommitteeRound {
+  readonly stage: number;
+  readonly headerHash: Hex;
+  readonly round: number;
+  /** The block whose hash seeds the round (randBlock + round * poaWindowBlocks). */
+  readonly roundBlock: bigint;
+  /** `committeeOf` at a block inside the round. */
+  readonly members: Address[];
+  /** `staking.draw(committeeSeed(domain, headerHash, blockhash(roundBlock), round), K)` at that block. */
+  readonly recomputed: Address[];
+}
+
+/**
+ * Every committee round every header of `jobId` went through (until its wrap, void or contest), read from
+ * the ledger at a block inside the round, and the same committee recomputed by the test from public
+ * values only: the header hash, the hash of a block mined after the header, and the round number.
+ */
+export async function committeeRounds(sc: ScenarioNet, jobId: bigint, k: number): Promise<CommitteeRound[]> {
+  const s = await sc.session(0);
+  const a = await sc.adapter(0);
+  const p = await a.ledgerParams();
+  const domain = await a.domainSeparator();
+  const events = await ledgerEvents(sc, jobId);
+  const head = await a.blockNumber();
+  const out: CommitteeRound[] = [];
+  for (const h of events) {
+    if (h.kind !== "HeaderSubmitted") continue;
+    const end =
+      events.find(
+        (e) =>
+          (e.kind === "BlockWrapped" || e.kind === "HeaderVoided" || e.kind === "HeaderContested") &&
+          e.stage === h.stage &&
+          e.blockNumber > h.blockNumber,
+      )?.blockNumber ?? head;
+    for (let r = 0; r < Number(p.poaMaxRounds); r++) {
+      const roundBlock = h.randBlock + BigInt(r) * p.poaWindowBlocks;
+      const at = roundBlock + 1n;
+      if (at >= end) break;
+      const [round, members] = (await s.publicClient.readContract({
+        address: a.ledger.address,
+        abi: a.ledger.abi,
+        functionName: "committeeOf",
+        args: [jobId, h.stage],
+        blockNumber: at,
+      } as never)) as readonly [number, Address[], bigint];
+      const randomness = (await s.publicClient.getBlock({ blockNumber: roundBlock })).hash!;
+      const recomputed = (await s.publicClient.readContract({
+        address: s.contracts.staking.address,
+        abi: s.contracts.staking.abi,
+        functionName: "draw",
+        args: [committeeSeed(domain, h.headerHash, randomness, r), BigInt(k)],
+        blockNumber: at,
+      } as never)) as Address[];
+      out.push({
+        stage: h.stage,
+        headerHash: h.headerHash,
+        round: Number(round),
+        roundBlock,
+        members: [...members],
+        recomputed: [...recomputed],
+      });
+    }
+  }
+  return out;
 }
