@@ -354,7 +354,9 @@ export class WithholdingBuilder extends Adversary {
         this.seen.some((x) => x.kind === "BlockWrapped" && x.jobId === this.jobId && x.stage === stage - 1);
       if (!prevWrapped) continue;
       const of = (kind: string) =>
-        this.seen.filter((x) => x.kind === kind && "stage" in x && x.jobId === this.jobId && x.stage === stage);
+        this.seen.filter(
+          (x) => x.kind === kind && "stage" in x && x.jobId === this.jobId && x.stage === stage,
+        );
       const headers = of("HeaderSubmitted");
       const voids = of("HeaderVoided");
       if (headers.length > 0 && !this.rebuild) {
