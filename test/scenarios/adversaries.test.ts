@@ -11,6 +11,7 @@ import { expect } from "chai";
 import { keccak256, serializeTransaction, type Address, type Hex } from "viem";
 import { ContractRevertError } from "../../src/chain/errors";
 import type { LedgerEvent, Opening } from "../../src/chain/pot-contracts";
+import { slashNoLongerNeeded } from "../../src/miner/duties";
 import {
   AbsentStaker,
   ColludingGroup,
@@ -377,7 +378,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
   it("front-runner: copies rho from a pending header (mempool) into its own declaration and header; all revert, the honest header lands", async () => {
     const txpool = await sc.net.rpc("txpool_content").then(
       () => "supported",
-      (e: Error) => e.message.split("\n")[0],
+      (e: Error) => /Method \w+ is not supported/.exec(e.message)?.[0] ?? e.message.split("\n")[0],
     );
     const jobId = await nextJobId(sc);
     const fr = await new FrontRunner(
@@ -427,6 +428,23 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     // The declarant's commitment (to a made-up rho) does not open: slashed after the wrap.
     const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
     expect(slashed.map(lower)).to.deep.equal([lower(fr.address)]);
+    // Slashing it again reverts in PoTVerifier (called by the ledger): the agents' sender must name that
+    // error, since the agent's "someone else slashed it first, stop" rule (slashNoLongerNeeded) keys on it.
+    const all = await ledgerEvents(sc, job.jobId);
+    const settled = all.find((e) => e.kind === "StageSettled" && e.stage === 1);
+    const frDecl = all.find(
+      (e): e is Declared => e.kind === "Declared" && e.stage === 1 && lower(e.declarer) === lower(fr.address),
+    )!;
+    const again = await revertName(
+      (await sc.adapter(WATCHDOG)).slashDeclaration(
+        job.jobId,
+        1,
+        settled!.kind === "StageSettled" ? settled!.settlement : (undefined as never),
+        frDecl.resultHash,
+        openingOf(frDecl),
+      ),
+    );
+    expect(slashNoLongerNeeded(again), `second slash reverted with ${again}`).to.equal(true);
     await assertNetworkInvariants(sc, job, {
       honest,
       slashed: [fr.address],
