@@ -4,8 +4,10 @@
  * test/support/scenario-adversaries.ts acting on the same chain. One chain for the whole describe; every
  * scenario creates its own job and ends with `assertNetworkInvariants` (every wrapped stage re-executes,
  * the job finished, provably wrong declarations slashed, ledger balance == totalOwed at one block, honest
- * miners paid). The slashing and header voiding are done by a permissionless "watchdog" third party
- * (account 0): the agent itself does neither (see docs/SECURITY.md).
+ * miners paid). Slashing and header voiding are permissionless: the honest agents do both, and a
+ * "watchdog" third party (account 0) races them; the scenarios assert the outcome on chain. The
+ * front-runner and griefing scenarios turn automine off so transactions wait in the mempool
+ * (test/support/scenario-mempool.ts). Accounts: 1-3 honest, 4 employer, 5-11 and 13-24 adversaries.
  */
 import { expect } from "chai";
 import { keccak256, serializeTransaction, type Address, type Hex } from "viem";

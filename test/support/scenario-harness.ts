@@ -3,9 +3,9 @@
  * (test/support/miner-network.ts), honest miners that are the real agent (`startMiner`, in process), an
  * employer publishing small Iris jobs, adversaries (test/support/scenario-adversaries.ts) acting through
  * src/chain/pot-contracts.ts, a reference trainer (src/ml runStage) that knows every honest result, a
- * "watchdog" third party that performs the permissionless duties the agent does not (slashing provably
- * wrong declarations, voiding headers whose data never became available), and `assertNetworkInvariants`,
- * the assertions every scenario ends with.
+ * "watchdog" third party that performs the permissionless duties (slashing provably wrong declarations,
+ * voiding headers whose data never became available) racing the honest agents, which do both too (and
+ * alone where no agent runs), and `assertNetworkInvariants`, the assertions every scenario ends with.
  */
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
