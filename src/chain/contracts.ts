@@ -4,7 +4,7 @@
  */
 import type { Abi, Account, Address, PublicClient, WalletClient } from "viem";
 import type { PotConfig } from "../config/types";
-import { errorsAbi, loadPoTArtifact, type PoTContractName } from "./artifacts";
+import { errorsAbi, loadArtifact, loadPoTArtifact, type PoTContractName } from "./artifacts";
 import { assertChainId, createPotPublicClient, createPotWalletClient } from "./clients";
 import { readDeployment, requireAddress, type Deployment } from "./deployments";
 import { TxSender } from "./tx-sender";
@@ -37,12 +37,20 @@ export function loadPotContracts(
   const token = ref("PoTToken");
   const staking = ref("PoTStaking");
   const ledger = deployment.contracts.PoTLedger !== undefined ? ref("PoTLedger") : undefined;
+  // The ledger calls its verifier and jury, whose custom errors bubble up through ledger calls (e.g.
+  // slashDeclaration's NotDeclared / DeclarationMismatch, which the agent's slash logic keys on): decode
+  // those by name too.
+  const helpers = ledger
+    ? (["PoTVerifier", "PoTJury"] as const).map(
+        (name) => loadArtifact(config.artifactsDir, name, `ledger/${name}.sol`).abi,
+      )
+    : [];
   return {
     deployment,
     token,
     staking,
     ledger,
-    errorsAbi: errorsAbi(token.abi, staking.abi, ...(ledger ? [ledger.abi] : [])),
+    errorsAbi: errorsAbi(token.abi, staking.abi, ...(ledger ? [ledger.abi] : []), ...helpers),
   };
 }
 

@@ -4,23 +4,40 @@
  * test/support/scenario-adversaries.ts acting on the same chain. One chain for the whole describe; every
  * scenario creates its own job and ends with `assertNetworkInvariants` (every wrapped stage re-executes,
  * the job finished, provably wrong declarations slashed, ledger balance == totalOwed at one block, honest
- * miners paid). The slashing and header voiding are done by a permissionless "watchdog" third party
- * (account 0): the agent itself does neither (see docs/SECURITY.md).
+ * miners paid). Slashing and header voiding are permissionless: the honest agents do both, and a
+ * "watchdog" third party (account 0) races them; the scenarios assert the outcome on chain. The
+ * front-runner and griefing scenarios turn automine off so transactions wait in the mempool
+ * (test/support/scenario-mempool.ts). Accounts: 1-3 honest, 4 employer, 5-11 and 13-24 adversaries.
  */
 import { expect } from "chai";
-import type { Address } from "viem";
+import { keccak256, serializeTransaction, type Address, type Hex } from "viem";
+import { ContractRevertError } from "../../src/chain/errors";
+import type { LedgerEvent, Opening } from "../../src/chain/pot-contracts";
+import { slashNoLongerNeeded } from "../../src/miner/duties";
 import {
   AbsentStaker,
   ColludingGroup,
   CopycatMiner,
   ForwardOnlyMiner,
+  FrontRunner,
   LazyMiner,
+  PoisonerMiner,
+  ReferenceDeclarer,
   WithholdingBuilder,
+  flipLabels,
 } from "../support/scenario-adversaries";
 import {
+  minedOutcome,
+  sendAhead,
+  watchPendingLedgerCalls,
+  type PendingCall,
+} from "../support/scenario-mempool";
+import {
+  E18,
   HONEST_STAKE,
   ReferenceTrainer,
   assertNetworkInvariants,
+  committeeRounds,
   ledgerEvents,
   publishJob,
   rawEvents,
@@ -30,9 +47,31 @@ import {
   startVoidWatchdog,
   nextJobId,
   stakeAdversaries,
+  until,
   waitJobFinished,
+  withMempool,
   type ScenarioNet,
 } from "../support/scenario-harness";
+
+const lower = (a: string) => a.toLowerCase();
+type Declared = Extract<LedgerEvent, { kind: "Declared" }>;
+type Header = Extract<LedgerEvent, { kind: "HeaderSubmitted" }>;
+const openingOf = (d: Declared): Opening => ({
+  declarer: d.declarer,
+  commitment: d.commitment,
+  rand: d.rand,
+  timestamp: d.timestamp,
+});
+const byDeclarer = (x: Opening, y: Opening) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1);
+/** The custom error a call reverts with in simulation (what the TxSender reports), or "sent". */
+async function revertName(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+    return "sent";
+  } catch (error) {
+    return error instanceof ContractRevertError ? (error.errorName ?? error.signature) : String(error);
+  }
+}
 
 const EMPLOYER = 4;
 const WATCHDOG = 0;
@@ -48,7 +87,10 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     const miners = await startHonestMiners(sc, [1, 2, 3]);
     honest = miners.map((m) => m.address);
     // Adversaries stake now: a seal needs coin age (a stake of age 0 has PoS weight 0).
-    await stakeAdversaries(sc, [5, 6, 7, 8, 9, 10]);
+    await stakeAdversaries(sc, [5, 6, 7, 8, 9, 10, 13, 14, 15, 20, 21, 22, 23, 24]);
+    // Sybils below the minimum stake (1 POT): half of it, and 1 wei short.
+    await stakeAdversaries(sc, [17], E18 / 2n);
+    await stakeAdversaries(sc, [18], E18 - 1n);
   });
 
   after(async () => {
@@ -158,25 +200,395 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     );
   });
 
-  it("absent committee: drawn stakeholders that never attest make rounds reroll; the job still completes", async () => {
+  // Ledger v3 (this branch) cannot rebuild a voided header of a stage >= 2: submitHeader checks that the
+  // previous stage is wrapped by reading its ring record, which the next stage's opening (at the voided
+  // header) has overwritten, so every rebuild reverts PreviousStageNotWrapped and the job is stuck until
+  // its deadline (found by the robustness bench: 2 crashed committee members drawn 3 rounds in a row).
+  // Ledger v4 (the gas branch) checks the job's wrapped-stage count instead; enable this then.
+  const LEDGER_REBUILDS_AFTER_A_VOID_BEYOND_STAGE_1 = false;
+  (LEDGER_REBUILDS_AFTER_A_VOID_BEYOND_STAGE_1 ? it : it.skip)(
+    "withholding builder on stage 2: its header is voided and an honest declarant rebuilds it; the job completes",
+    async () => {
+      const job = await publishJob(sc, EMPLOYER, { numStages: 3 });
+      const ref = await ReferenceTrainer.of(sc, job);
+      const w = await new WithholdingBuilder(await sc.adapter(10), job.jobId, [2], ref).start();
+      const p = await (await sc.adapter(0)).ledgerParams();
+      const headerBy = async (who: Address) =>
+        (await ledgerEvents(sc, job.jobId)).some(
+          (e) => e.kind === "HeaderSubmitted" && e.stage === 2 && lower(e.builder) === lower(who),
+        );
+      const withheld = await until(
+        "stage 2 headered",
+        async () => {
+          const ev = await ledgerEvents(sc, job.jobId);
+          return ev.some((e) => e.kind === "HeaderSubmitted" && e.stage === 2) ? "yes" : undefined;
+        },
+        120_000,
+      ).then(() => headerBy(w.address));
+      if (withheld) {
+        // Skip the PoA rounds nobody can pass (S_2 is withheld): the agents void, another declarant builds.
+        await sc.net.rpc("hardhat_mine", [`0x${(p.poaMaxRounds * p.poaWindowBlocks + 2n).toString(16)}`]);
+      }
+      const ms = await waitJobFinished(sc, job.jobId, 180_000);
+      await w.stop();
+      const events = await ledgerEvents(sc, job.jobId);
+      if (withheld) expect(events.some((e) => e.kind === "HeaderVoided" && e.stage === 2)).to.equal(true);
+      await assertNetworkInvariants(sc, job, { honest });
+      console.log(`      withholding builder on stage 2: withheld ${withheld}; job finished in ${ms} ms`);
+    },
+  );
+
+  it("absent committee: a drawn stakeholder that never attests (to reroll the draw) cannot pick the next committee and loses its share; the job still completes", async () => {
     const absent = await new AbsentStaker(await sc.adapter(11), await nextJobId(sc)).start(HONEST_STAKE);
-    const job = await publishJob(sc, EMPLOYER, { numStages: 2, k: 2 });
-    const watchdog = startVoidWatchdog(sc, job.jobId, WATCHDOG);
-    const ms = await waitJobFinished(sc, job.jobId, 300_000);
-    const voided = await watchdog.stop();
+    const absentee = lower(absent.address);
+    const k = 2;
+    let rounds: Awaited<ReturnType<typeof committeeRounds>> = [];
+    let drawnIn = 0;
+    let jobs = 0;
+    // Follow-the-coin draws it with probability ~1/4 per seat: run up to three jobs until it is drawn.
+    for (; jobs < 3 && drawnIn === 0; jobs++) {
+      const job = await publishJob(sc, EMPLOYER, { numStages: 2, k });
+      const ms = await waitJobFinished(sc, job.jobId, 300_000);
+      const events = await ledgerEvents(sc, job.jobId);
+      rounds = await committeeRounds(sc, job.jobId, k);
+      // Every committee is the follow-the-coin draw of (header hash, hash of a block mined after the
+      // header, round): recomputed here from public values, none of which the absentee chooses.
+      for (const r of rounds)
+        expect(r.members, `stage ${r.stage} round ${r.round}`).to.deep.equal(r.recomputed);
+      const withIt = rounds.filter((r) => r.members.some((m) => lower(m) === absentee));
+      drawnIn += withIt.length;
+      // A round with the absentee never wraps (K attestations needed): the stage moved to a later round,
+      // whose committee came from another block's hash, or the header was voided and rebuilt.
+      for (const r of withIt) {
+        const later = rounds.some(
+          (x) => x.stage === r.stage && (x.round > r.round || x.headerHash !== r.headerHash),
+        );
+        expect(later, `stage ${r.stage}: a round after ${r.round}`).to.equal(true);
+      }
+      // It loses its share: never attested, never in a wrapping committee, never credited for this job.
+      expect(events.filter((e) => e.kind === "Attested" && lower(e.member) === absentee)).to.deep.equal([]);
+      for (const w of events)
+        if (w.kind === "BlockWrapped")
+          expect(
+            [...w.attesters, w.wrapper].map(lower),
+            `stage ${w.stage}'s wrapping committee`,
+          ).to.not.include(absentee);
+      const credited = (await rawEvents(sc, "RewardCredited")).filter(
+        (e) => e.args.jobId === job.jobId && lower(String(e.args.account)) === absentee,
+      );
+      expect(credited).to.deep.equal([]);
+      await assertNetworkInvariants(sc, job, { honest, unpaid: [absent.address] });
+      console.log(
+        `      absent committee: job ${job.jobId} finished in ${ms} ms; ${rounds.length} committee rounds, ${withIt.length} with the absentee; highest round ${Math.max(0, ...rounds.map((r) => r.round))}; voided ${events.filter((e) => e.kind === "HeaderVoided").length}`,
+      );
+    }
     await absent.stop();
+    expect(drawnIn, `the absentee drawn in some round over ${jobs} job(s)`).to.be.greaterThan(0);
+  });
+
+  it("poisoner: trains on an altered batch (alone on stage 2, two colluding below C=3 on stage 3); the jury decides for the honest result; the poisoners are slashed", async () => {
+    const job = await publishJob(sc, EMPLOYER, { numStages: 3, c: 3 });
+    const ref = await ReferenceTrainer.of(sc, job);
+    const poison = flipLabels(3);
+    const lone = new PoisonerMiner(await sc.adapter(13), job.jobId, [2], ref, poison);
+    const pair = [14, 15].map(
+      async (i) => new PoisonerMiner(await sc.adapter(i), job.jobId, [3], ref, poison),
+    );
+    const poisoners = [lone, ...(await Promise.all(pair))];
+    for (const p of poisoners) await p.start();
+    const ms = await waitJobFinished(sc, job.jobId, 240_000);
+    for (const p of poisoners) await p.stop();
+    const why = poisoners.flatMap((p) => p.errors).join("; ");
+    // Each poisoner declared a result that is not the honest one, with its real rho.
+    for (const [p, stage] of [
+      [lone, 2],
+      [poisoners[1], 3],
+      [poisoners[2], 3],
+    ] as const) {
+      expect(
+        p.actions.some((a) => a.startsWith(`declared stage ${stage} `)),
+        why,
+      ).to.equal(true);
+      expect(p.pair(stage)!.hash).to.not.equal((await ref.stage(stage)).hash);
+    }
+    // Colluding poisoners agree: same altered batch, same (result, rho).
+    expect(poisoners[1].pair(3)).to.deep.equal(poisoners[2].pair(3));
     const events = await ledgerEvents(sc, job.jobId);
-    const rounds = events
-      .filter((e) => e.kind === "Attested")
-      .map((e) => (e.kind === "Attested" ? e.round : 0));
-    const drawn = (await rawEvents(sc, "CommitteeDrawn")).filter(
-      (e) =>
-        e.args.jobId === job.jobId &&
-        (e.args.members as string[]).some((m) => m.toLowerCase() === absent.address.toLowerCase()),
-    ).length;
-    await assertNetworkInvariants(sc, job, { honest });
+    for (const stage of [2, 3]) {
+      const d = events.find((e) => e.kind === "JuryDecided" && e.stage === stage);
+      expect(d, `jury decided stage ${stage}; ${why}`).to.not.equal(undefined);
+      expect(d!.kind === "JuryDecided" && d!.resultHash).to.equal((await ref.stage(stage)).hash);
+    }
+    const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
+    const bad = poisoners.map((p) => p.address);
+    expect(slashed.map(lower).sort()).to.deep.equal(bad.map(lower).sort());
+    await assertNetworkInvariants(sc, job, { honest, slashed: bad, unpaid: bad });
+    console.log(`      poisoner: job finished in ${ms} ms (juries on stages 2 and 3 for the honest result)`);
+  });
+
+  it("Sybil: identities below minStake cannot declare; one stake split over C identities supplies C declarations but loses to the jury and is slashed on every identity", async () => {
+    const jobId = await nextJobId(sc);
+    // One 2-POT stake split over C = 2 identities of 1 POT (the minimum) each, declaring one wrong result.
+    const split = new ColludingGroup([await sc.adapter(20), await sc.adapter(21)], jobId, [1]);
+    await split.start();
+    const stakesBefore = await Promise.all(split.members.map((m) => m.chain.stakeOf(m.address)));
+    const job = await publishJob(sc, EMPLOYER, { numStages: 2 });
+    // Many identities without enough stake: none, half of the minimum, 1 wei short, none.
+    const opened = (await ledgerEvents(sc, job.jobId)).find((e) => e.kind === "StageOpened" && e.stage === 1);
+    const parentHash = opened!.kind === "StageOpened" ? opened!.parentHash : ("0x" as Hex);
+    const sybils = [16, 17, 18, 19];
+    const reverts: string[] = [];
+    for (const i of sybils) {
+      const a = await sc.adapter(i);
+      reverts.push(
+        await revertName(
+          a.declare({
+            jobId: job.jobId,
+            stage: 1,
+            parentHash,
+            resultHash: `0x${"ab".repeat(32)}`,
+            commitment: `0x${"cd".repeat(32)}`,
+            rand: `0x${"ef".repeat(32)}`,
+            timestamp: (await a.latestBlock()).timestamp,
+          }),
+        ),
+      );
+    }
+    expect(reverts).to.deep.equal(sybils.map(() => "NotEnoughStake"));
+    // Sent anyway (fixed gas, no simulation; automine off, else the node refuses a reverting transaction
+    // at once): mined, reverted, paid for.
+    const s16 = await sc.session(16);
+    const onChain = await withMempool(sc, async () =>
+      minedOutcome(
+        s16,
+        await sendAhead(
+          s16,
+          "declare",
+          [
+            job.jobId,
+            1,
+            parentHash,
+            `0x${"ab".repeat(32)}`,
+            `0x${"cd".repeat(32)}`,
+            `0x${"ef".repeat(32)}`,
+            (await (await sc.adapter(16)).latestBlock()).timestamp,
+          ],
+          { maxFeePerGas: 1_000_000_000n, maxPriorityFeePerGas: 0n },
+        ),
+      ),
+    );
+    expect(onChain.status).to.equal("reverted");
+    expect(onChain.error).to.equal("NotEnoughStake");
+
+    const ms = await waitJobFinished(sc, job.jobId, 180_000);
+    await split.stop();
+    const events = await ledgerEvents(sc, job.jobId);
+    const declared = events.filter((e): e is Declared => e.kind === "Declared" && e.stage === 1);
+    const sybilAddrs = await Promise.all(sybils.map(async (i) => lower((await sc.adapter(i)).me)));
+    // Below minStake: never counted.
+    expect(declared.filter((d) => sybilAddrs.includes(lower(d.declarer)))).to.deep.equal([]);
+    // What the split achieves: C identities, each accepted as a declarant (the ledger counts identities).
+    const splitAddrs = split.members.map((m) => lower(m.address));
+    expect(declared.filter((d) => splitAddrs.includes(lower(d.declarer))).length).to.equal(2);
+    const closed = events.find((e) => e.kind === "DeclarationsClosed" && e.stage === 1);
+    const firstC = declared.slice(0, 2);
+    const closedBySplit = firstC.every((d) => splitAddrs.includes(lower(d.declarer)));
+    if (closedBySplit && closed?.kind === "DeclarationsClosed")
+      // ... and on its own they made up the C declarations that started the close.
+      expect(closed.closeBlock).to.equal(firstC[1].blockNumber + 6n);
+    // What it does not achieve: honest declarants dispute, the stake-weighted jury (its split weight is
+    // still one 2-POT stake against 3,000) decides for the honest result, every identity is slashed.
+    const decided = events.find((e) => e.kind === "JuryDecided" && e.stage === 1);
+    expect(decided, split.members.flatMap((m) => m.errors).join("; ")).to.not.equal(undefined);
+    expect(decided!.kind === "JuryDecided" && decided!.resultHash).to.not.equal(split.wrongResult);
+    const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
+    expect(slashed.map(lower).sort()).to.deep.equal([...splitAddrs].sort());
+    const stakesAfter = await Promise.all(split.members.map((m) => m.chain.stakeOf(m.address)));
+    expect(stakesBefore).to.deep.equal([E18, E18]);
+    expect(stakesAfter).to.deep.equal([0n, 0n]);
+    await assertNetworkInvariants(sc, job, {
+      honest,
+      slashed: split.members.map((m) => m.address),
+      unpaid: split.members.map((m) => m.address),
+    });
     console.log(
-      `      absent committee: job finished in ${ms} ms; committees naming the absent staker: ${drawn}; highest round ${Math.max(0, ...rounds)}; voided ${JSON.stringify(voided)}`,
+      `      Sybil: 4 under-staked declarations reverted (NotEnoughStake); split stake closed stage 1 alone: ${closedBySplit}; jury for the honest result; both identities slashed to 0; job finished in ${ms} ms`,
+    );
+  });
+
+  it("front-runner: copies rho from a pending header (mempool) into its own declaration and header; all revert, the honest header lands", async () => {
+    const txpool = await sc.net.rpc("txpool_content").then(
+      () => "supported",
+      (e: Error) => /Method \w+ is not supported/.exec(e.message)?.[0] ?? e.message.split("\n")[0],
+    );
+    const jobId = await nextJobId(sc);
+    const fr = await new FrontRunner(
+      await sc.adapter(23),
+      await sc.session(23),
+      await sc.session(22),
+      jobId,
+      1,
+    ).start();
+    // Automine off: every transaction waits in the mempool for the next 500 ms block.
+    const { job, ms } = await withMempool(sc, async () => {
+      const job = await publishJob(sc, EMPLOYER, { numStages: 2 });
+      return { job, ms: await waitJobFinished(sc, job.jobId, 180_000) };
+    });
+    await fr.stop();
+    expect(
+      fr.victim,
+      `a pending header seen (${fr.mempoolPolls} mempool reads); ${fr.errors.join("; ")}`,
+    ).to.not.equal(undefined);
+    const s22 = await sc.session(22);
+    const victim = await minedOutcome(s22, fr.victim!.hash);
+    expect(victim.status).to.equal("success");
+    const outcomes = await Promise.all(
+      fr.attempts.map(async (a) => ({ ...a, ...(await minedOutcome(s22, a.hash)) })),
+    );
+    expect(outcomes.map((o) => o.status)).to.deep.equal(["reverted", "reverted", "reverted"]);
+    const ahead = outcomes.filter(
+      (o) =>
+        o.blockNumber < victim.blockNumber ||
+        (o.blockNumber === victim.blockNumber && o.index < victim.index),
+    ).length;
+    // Mined before the honest header, they fail for protocol reasons (after it, with WrongPhase).
+    const expected = ["DeclarationsClosedAt", "BuilderNotOpened", "DoesNotOpen"];
+    outcomes.forEach((o, i) => {
+      const before =
+        o.blockNumber < victim.blockNumber ||
+        (o.blockNumber === victim.blockNumber && o.index < victim.index);
+      expect(o.error, o.what).to.equal(before || i === 0 ? expected[i] : "WrongPhase");
+    });
+    expect(ahead, "front-running transactions mined before the honest header").to.be.greaterThan(0);
+    // The honest header landed, with the rho the front-runner copied.
+    const header = (await ledgerEvents(sc, job.jobId)).find(
+      (e): e is Header => e.kind === "HeaderSubmitted" && e.stage === 1,
+    )!;
+    expect(lower(header.builder)).to.equal(lower(fr.victim!.from));
+    expect(header.rho).to.equal(fr.victim!.args[2]);
+    // The declarant's commitment (to a made-up rho) does not open: slashed after the wrap.
+    const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
+    expect(slashed.map(lower)).to.deep.equal([lower(fr.address)]);
+    // Slashing it again reverts in PoTVerifier (called by the ledger): the agents' sender must name that
+    // error, since the agent's "someone else slashed it first, stop" rule (slashNoLongerNeeded) keys on it.
+    const all = await ledgerEvents(sc, job.jobId);
+    const settled = all.find((e) => e.kind === "StageSettled" && e.stage === 1);
+    const frDecl = all.find(
+      (e): e is Declared => e.kind === "Declared" && e.stage === 1 && lower(e.declarer) === lower(fr.address),
+    )!;
+    const again = await revertName(
+      (await sc.adapter(WATCHDOG)).slashDeclaration(
+        job.jobId,
+        1,
+        settled!.kind === "StageSettled" ? settled!.settlement : (undefined as never),
+        frDecl.resultHash,
+        openingOf(frDecl),
+      ),
+    );
+    expect(slashNoLongerNeeded(again), `second slash reverted with ${again}`).to.equal(true);
+    await assertNetworkInvariants(sc, job, {
+      honest,
+      slashed: [fr.address],
+      unpaid: [fr.address, s22.account!.address],
+    });
+    console.log(
+      `      front-runner: txpool_content: ${txpool}; ${fr.mempoolPolls} reads of the pending block; ${ahead}/3 copies mined ahead of the honest header: ${outcomes.map((o) => o.error).join(", ")}; job finished in ${ms} ms`,
+    );
+  });
+
+  it("griefing: a header naming another stage's declarations and replayed old headers revert ahead of the honest header; the job completes", async () => {
+    // Automine off for the whole job: every transaction waits in the mempool for the next 500 ms block.
+    await sc.net.rpc("evm_setAutomine", [false]);
+    const job = await publishJob(sc, EMPLOYER, { numStages: 2 });
+    const ref = await ReferenceTrainer.of(sc, job);
+    const g = await new ReferenceDeclarer(await sc.adapter(24), job.jobId, [1, 2], ref, "griefer").start();
+    const gs = await sc.session(24);
+    const attempts: { what: string; hash: Hex }[] = [];
+    let victim: PendingCall | undefined;
+    let stage1Header: readonly unknown[] | undefined;
+    const pending = watchPendingLedgerCalls(gs, async (c) => {
+      if (c.functionName !== "submitHeader" || c.args[0] !== job.jobId) return;
+      if (Number(c.args[1]) === 1) stage1Header ??= c.args;
+      if (Number(c.args[1]) !== 2 || victim !== undefined || stage1Header === undefined) return;
+      victim = c;
+      const ts = (await g.chain.latestBlock()).timestamp;
+      const events = await ledgerEvents(sc, job.jobId);
+      const stage1 = events
+        .filter((e): e is Declared => e.kind === "Declared" && e.stage === 1)
+        .map(openingOf)
+        .sort(byDeclarer);
+      const [, , rho2, cid2] = c.args as [bigint, number, Hex, Hex];
+      // A stage-2 header (its own declaration among them) listing the declarations of stage 1.
+      attempts.push({
+        what: "stage-2 header naming stage-1 declarations",
+        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, rho2, cid2, ts, stage1], c),
+      });
+      // The stage-1 header replayed as is (stage 1 is wrapped by now), and replayed onto stage 2.
+      const [, , rho1, cid1, , open1] = stage1Header as [bigint, number, Hex, Hex, bigint, Opening[]];
+      attempts.push({
+        what: "stage-1 header replayed",
+        hash: await sendAhead(gs, "submitHeader", [job.jobId, 1, rho1, cid1, ts, open1], c),
+      });
+      attempts.push({
+        what: "stage-1 header replayed onto stage 2",
+        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, rho1, cid1, ts, open1], c),
+      });
+    });
+    const ms = await waitJobFinished(sc, job.jobId, 180_000).finally(() =>
+      sc.net.rpc("evm_setAutomine", [true]),
+    );
+    await pending.stop();
+    await g.stop();
+    expect(victim, `${pending.errors.join("; ")} ${g.errors.join("; ")}`).to.not.equal(undefined);
+    const v = await minedOutcome(gs, victim!.hash);
+    expect(v.status).to.equal("success");
+    const outcomes = await Promise.all(
+      attempts.map(async (a) => ({ ...a, ...(await minedOutcome(gs, a.hash)) })),
+    );
+    const reasons = outcomes.map((o) => o.error);
+    expect(outcomes.map((o) => o.status)).to.deep.equal(["reverted", "reverted", "reverted"]);
+    const ahead = (o: (typeof outcomes)[number]) =>
+      o.blockNumber < v.blockNumber || (o.blockNumber === v.blockNumber && o.index < v.index);
+    expect(reasons[0]).to.equal(ahead(outcomes[0]) ? "DeclarationMismatch" : "WrongPhase");
+    expect(reasons[1]).to.equal("WrongPhase");
+    expect(["DeclarationMismatch", "WrongPhase"]).to.include(reasons[2]);
+    if (ahead(outcomes[2])) expect(reasons[2]).to.equal("DeclarationMismatch");
+
+    // The stage-1 builder's own signed transaction, re-broadcast: the node refuses it (nonce used).
+    const events = await ledgerEvents(sc, job.jobId);
+    const h1 = events.find((e): e is Header => e.kind === "HeaderSubmitted" && e.stage === 1)!;
+    const logs = await gs.publicClient.getContractEvents({
+      address: gs.contracts.ledger!.address,
+      abi: gs.contracts.ledger!.abi,
+      eventName: "HeaderSubmitted",
+      fromBlock: h1.blockNumber,
+      toBlock: h1.blockNumber,
+    } as never);
+    const tx = await gs.publicClient.getTransaction({ hash: logs[0].transactionHash! });
+    const raw = serializeTransaction(
+      {
+        type: "eip1559",
+        chainId: tx.chainId!,
+        nonce: tx.nonce,
+        gas: tx.gas,
+        maxFeePerGas: tx.maxFeePerGas!,
+        maxPriorityFeePerGas: tx.maxPriorityFeePerGas!,
+        to: tx.to!,
+        value: tx.value,
+        data: tx.input,
+        accessList: tx.accessList ?? [],
+      },
+      { r: tx.r, s: tx.s, yParity: tx.yParity ?? 0 },
+    );
+    expect(keccak256(raw), "the builder's signed transaction, byte for byte").to.equal(tx.hash);
+    const rebroadcast = await gs.walletClient!.sendRawTransaction({ serializedTransaction: raw }).then(
+      () => "accepted",
+      (e: Error & { details?: string }) => e.details ?? e.message,
+    );
+    expect(rebroadcast).to.match(/nonce|known/i);
+    await assertNetworkInvariants(sc, job, { honest: [...honest, g.address] });
+    console.log(
+      `      griefing: ${outcomes.filter(ahead).length}/3 griefing headers mined ahead of the honest stage-2 header: ${reasons.join(", ")}; rebroadcast of the stage-1 header: ${rebroadcast}; job finished in ${ms} ms`,
     );
   });
 });

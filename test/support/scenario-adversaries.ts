@@ -12,11 +12,15 @@ import {
   decodeLedgerLog,
   headerFieldsOf,
   type LedgerEvent,
+  type Opening,
   type PotContractsAdapter,
 } from "../../src/chain/pot-contracts";
+import type { PotSession } from "../../src/chain/contracts";
 import type { EventWatcher } from "../../src/chain/events";
+import type { Batch } from "../../src/ml";
 import { commitmentHash, juryVoteCommitment } from "../../src/protocol/messages";
 import { E18, type ReferenceTrainer } from "./scenario-harness";
+import { sendAhead, watchPendingLedgerCalls, type PendingCall } from "./scenario-mempool";
 
 const rnd = (): Hex => bytesToHex(randomBytes(32));
 const lower = (a: string) => a.toLowerCase();
@@ -81,6 +85,59 @@ export abstract class Adversary {
   }
 
   protected abstract onEvent(e: LedgerEvent): Promise<void>;
+
+  /** Juries this adversary sits on (stage:round): the jurors, its commitment's salt, whether revealed. */
+  private readonly juries = new Map<string, { jurors: Address[]; salt: Hex; revealed: boolean }>();
+
+  /**
+   * The commit-reveal jury duty for a chosen (result, rho): on JuryDrawn naming it, commits at once; on
+   * JuryCommitted, reveals once more than half the jurors committed (when the ledger opens reveals).
+   */
+  protected async juryVote(e: LedgerEvent, resultHash: Hex, rho: Hex, what: string): Promise<void> {
+    if (
+      e.kind === "JuryDrawn" &&
+      e.jobId === this.jobId &&
+      e.jurors.some((j) => lower(j) === lower(this.address))
+    ) {
+      const salt = keccak256(toHex(`${this.name}-salt/${this.address}/${e.stage}/${e.round}`));
+      this.juries.set(`${e.stage}:${e.round}`, { jurors: e.jurors, salt, revealed: false });
+      await this.chain.commitVote({
+        jobId: this.jobId,
+        stage: e.stage,
+        jurors: e.jurors,
+        commitment: juryVoteCommitment({
+          domain: await this.chain.domainSeparator(),
+          jobId: this.jobId,
+          stage: e.stage,
+          round: e.round,
+          juror: this.address,
+          resultHash,
+          rho,
+          salt,
+        }),
+      });
+      this.actions.push(`committed a vote for stage ${e.stage}`);
+    }
+    if (e.kind === "JuryCommitted" && e.jobId === this.jobId) {
+      const jury = this.juries.get(`${e.stage}:${e.round}`);
+      const commits = this.seen.filter(
+        (x) =>
+          x.kind === "JuryCommitted" && x.jobId === this.jobId && x.stage === e.stage && x.round === e.round,
+      ).length;
+      if (jury !== undefined && !jury.revealed && commits * 2 > jury.jurors.length) {
+        jury.revealed = true;
+        await this.chain.vote({
+          jobId: this.jobId,
+          stage: e.stage,
+          jurors: jury.jurors,
+          resultHash,
+          rho,
+          salt: jury.salt,
+        });
+        this.actions.push(`voted stage ${e.stage} for ${what}`);
+      }
+    }
+  }
   protected async tick(): Promise<void> {}
 
   /** A seal timestamp (the local ledger's target passes every kernel). */
@@ -274,9 +331,6 @@ export class ColludingGroup {
 }
 
 class Colluder extends Adversary {
-  /** Juries this colluder sits on (stage:round): the jurors, its commitment's salt, whether revealed. */
-  private readonly juries = new Map<string, { jurors: Address[]; salt: Hex; revealed: boolean }>();
-
   constructor(
     chain: PotContractsAdapter,
     jobId: bigint,
@@ -290,46 +344,7 @@ class Colluder extends Adversary {
     const opened = e.kind === "StageOpened" && this.stages.includes(e.stage);
     if (opened && !this.actions.some((a) => a.includes(`stage ${e.stage} `)))
       await this.declareWith(e.stage, this.group.wrongResult, this.group.wrongRho);
-    // Commit-reveal jury: commit the wrong pair at once, reveal once more than half the jurors committed.
-    if (e.kind === "JuryDrawn" && e.jurors.some((j) => lower(j) === lower(this.address))) {
-      const salt = keccak256(toHex(`colluder-salt/${this.address}/${e.stage}/${e.round}`));
-      this.juries.set(`${e.stage}:${e.round}`, { jurors: e.jurors, salt, revealed: false });
-      await this.chain.commitVote({
-        jobId: this.jobId,
-        stage: e.stage,
-        jurors: e.jurors,
-        commitment: juryVoteCommitment({
-          domain: await this.chain.domainSeparator(),
-          jobId: this.jobId,
-          stage: e.stage,
-          round: e.round,
-          juror: this.address,
-          resultHash: this.group.wrongResult,
-          rho: this.group.wrongRho,
-          salt,
-        }),
-      });
-      this.actions.push(`committed a vote for stage ${e.stage}`);
-    }
-    if (e.kind === "JuryCommitted" && e.jobId === this.jobId) {
-      const jury = this.juries.get(`${e.stage}:${e.round}`);
-      const commits = this.seen.filter(
-        (x) =>
-          x.kind === "JuryCommitted" && x.jobId === this.jobId && x.stage === e.stage && x.round === e.round,
-      ).length;
-      if (jury !== undefined && !jury.revealed && commits * 2 > jury.jurors.length) {
-        jury.revealed = true;
-        await this.chain.vote({
-          jobId: this.jobId,
-          stage: e.stage,
-          jurors: jury.jurors,
-          resultHash: this.group.wrongResult,
-          rho: this.group.wrongRho,
-          salt: jury.salt,
-        });
-        this.actions.push(`voted stage ${e.stage} for the wrong pair`);
-      }
-    }
+    await this.juryVote(e, this.group.wrongResult, this.group.wrongRho, "the wrong pair");
   }
 }
 
@@ -347,9 +362,14 @@ export class WithholdingBuilder extends Adversary {
     jobId: bigint,
     private readonly stages: readonly number[],
     private readonly ref: ReferenceTrainer,
+    /** After a header of the stage is voided (and it was not its builder), build again, withholding again. */
+    private readonly rebuild = false,
   ) {
     super("withholding-builder", chain, jobId);
   }
+
+  /** Voids of the stage's headers seen when it last sent a header (rebuild mode). */
+  private readonly sentAtVoids = new Map<number, number>();
 
   protected async onEvent(e: LedgerEvent): Promise<void> {
     if (e.kind === "StageOpened" && this.stages.includes(e.stage)) {
@@ -378,12 +398,20 @@ export class WithholdingBuilder extends Adversary {
         stage === 1 ||
         this.seen.some((x) => x.kind === "BlockWrapped" && x.jobId === this.jobId && x.stage === stage - 1);
       if (!prevWrapped) continue;
-      if (
-        this.seen.some((x) => x.kind === "HeaderSubmitted" && x.jobId === this.jobId && x.stage === stage)
-      ) {
+      const of = (kind: string) =>
+        this.seen.filter(
+          (x) => x.kind === kind && "stage" in x && x.jobId === this.jobId && x.stage === stage,
+        );
+      const headers = of("HeaderSubmitted");
+      const voids = of("HeaderVoided");
+      if (headers.length > 0 && !this.rebuild) {
         this.done.add(stage);
         continue;
       }
+      if (headers.length > voids.length) continue; // a header is in its PoA rounds
+      const last = voids.at(-1);
+      if (last?.kind === "HeaderVoided" && lower(last.builder) === lower(this.address)) continue; // VoidedBuilder
+      if (this.sentAtVoids.get(stage) === voids.length) continue;
       const r = await this.ref.stage(stage);
       const domain = await this.chain.domainSeparator();
       const openings = this.seen
@@ -419,7 +447,8 @@ export class WithholdingBuilder extends Adversary {
         timestamp: await this.sealTime(),
         openings,
       });
-      this.done.add(stage);
+      if (!this.rebuild) this.done.add(stage);
+      this.sentAtVoids.set(stage, voids.length);
       this.actions.push(`header stage ${stage} with a withheld CID`);
     }
   }
@@ -432,4 +461,192 @@ export class AbsentStaker extends Adversary {
   }
 
   protected async onEvent(): Promise<void> {}
+}
+
+/**
+ * Poisoner (data injection, seed 002 section 2): fetches the stage's batches like an honest miner, alters
+ * them (`poison`), trains the honest parent S_{i} on the altered batch with the real training code and
+ * declares the result with a commitment to its real rho: an honest-looking declaration of a different
+ * result. Poisoners sharing one `poison` reach the same (result, rho), so they collude naturally; drawn
+ * as jurors, they vote their poisoned pair.
+ */
+export class PoisonerMiner extends Adversary {
+  private readonly pairs = new Map<number, { hash: Hex; rho: Hex }>();
+
+  constructor(
+    chain: PotContractsAdapter,
+    jobId: bigint,
+    private readonly stages: readonly number[],
+    private readonly ref: ReferenceTrainer,
+    private readonly poison: (b: Batch, stage: number) => Batch,
+  ) {
+    super("poisoner", chain, jobId);
+  }
+
+  /** The poisoned (result, rho) it declared for `stage`. */
+  pair(stage: number): { hash: Hex; rho: Hex } | undefined {
+    return this.pairs.get(stage);
+  }
+
+  protected async onEvent(e: LedgerEvent): Promise<void> {
+    if (e.kind === "StageOpened" && this.stages.includes(e.stage) && !this.pairs.has(e.stage)) {
+      const r = await this.ref.train(e.stage, this.poison);
+      this.pairs.set(e.stage, { hash: r.hash, rho: r.rho });
+      await this.declareWith(e.stage, r.hash, r.rho);
+    } else if ("stage" in e && this.pairs.has(e.stage)) {
+      const p = this.pairs.get(e.stage)!;
+      await this.juryVote(e, p.hash, p.rho, "the poisoned pair");
+    }
+  }
+}
+
+/** Label flipping: every class index c becomes (c + 1) mod numClasses. */
+export function flipLabels(numClasses: number): (b: Batch) => Batch {
+  return (b) => ({
+    ...b,
+    labels: Int32Array.from(b.labels as Int32Array, (c) => (c + 1) % numClasses),
+  });
+}
+
+/**
+ * Declares the honest result of `stages` (reference trainer) and does nothing else: the base of the
+ * griefer, whose header attacks are sent by the test.
+ */
+export class ReferenceDeclarer extends Adversary {
+  constructor(
+    chain: PotContractsAdapter,
+    jobId: bigint,
+    private readonly stages: readonly number[],
+    private readonly ref: ReferenceTrainer,
+    name = "reference-declarer",
+  ) {
+    super(name, chain, jobId);
+  }
+
+  protected async onEvent(e: LedgerEvent): Promise<void> {
+    if (e.kind !== "StageOpened" || !this.stages.includes(e.stage)) return;
+    if (this.actions.some((a) => a.startsWith(`declared stage ${e.stage} `))) return;
+    const r = await this.ref.stage(e.stage);
+    await this.declareWith(e.stage, r.hash, r.rho);
+  }
+}
+
+/**
+ * Front-runner at the network level: reads the mempool (the pending block) and, when an honest header of
+ * `stage` is pending, copies its rho (1) into a declaration of its own from `outsider` (a staker that did
+ * not declare), (2) into a header of its own from `outsider` with the victim's openings, and (3) into a
+ * header from `declarant`, a staker that declared the public result hash with a commitment to a made-up
+ * rho (it cannot know rho: it did not train), listing its own opening too. Every transaction is sent with
+ * a fixed gas limit and a higher tip than the victim's, so it is mined before the honest header.
+ */
+export class FrontRunner extends Adversary {
+  private pending: { stop(): Promise<void>; readonly polls: number; readonly errors: string[] } | undefined;
+  readonly attempts: { what: string; hash: Hex }[] = [];
+  victim: PendingCall | undefined;
+  private fake: { rho: Hex; rand: Hex } | undefined;
+
+  constructor(
+    declarant: PotContractsAdapter,
+    private readonly declarantSession: PotSession,
+    private readonly outsider: PotSession,
+    jobId: bigint,
+    private readonly stage: number,
+  ) {
+    super("front-runner", declarant, jobId);
+  }
+
+  override async start(stakeWei: bigint = E18): Promise<this> {
+    await super.start(stakeWei);
+    this.pending = watchPendingLedgerCalls(this.outsider, (c) => this.onPending(c));
+    return this;
+  }
+
+  override async stop(): Promise<void> {
+    await this.pending?.stop();
+    await super.stop();
+  }
+
+  get mempoolPolls(): number {
+    return this.pending?.polls ?? 0;
+  }
+
+  /** Declares the first honest result of the stage with a commitment to a made-up rho. */
+  protected async onEvent(e: LedgerEvent): Promise<void> {
+    if (e.kind !== "Declared" || e.stage !== this.stage || this.fake !== undefined) return;
+    if (lower(e.declarer) === lower(this.address)) return;
+    this.fake = { rho: rnd(), rand: rnd() };
+    await this.declareWith(this.stage, e.resultHash, this.fake.rho, this.fake.rand);
+  }
+
+  private async onPending(c: PendingCall): Promise<void> {
+    if (c.functionName !== "submitHeader" || this.victim !== undefined) return;
+    const [jobId, stage, rho, resultCid, , openings] = c.args as [
+      bigint,
+      number,
+      Hex,
+      Hex,
+      bigint,
+      readonly Opening[],
+    ];
+    if (jobId !== this.jobId || Number(stage) !== this.stage) return;
+    this.victim = c;
+    const ts = (await this.chain.latestBlock()).timestamp;
+    const domain = await this.chain.domainSeparator();
+    const outsider = this.outsider.account!.address;
+    const decl = this.seen.find(
+      (x) =>
+        x.kind === "Declared" &&
+        x.jobId === jobId &&
+        x.stage === this.stage &&
+        lower(x.declarer) === lower(openings[0].declarer),
+    );
+    const resultHash = decl?.kind === "Declared" ? decl.resultHash : rnd();
+    // (1) A declaration committing to the copied rho.
+    const rand = rnd();
+    const commitment = commitmentHash({ domain, rho, rand, declarer: outsider, jobId, stage: this.stage });
+    this.attempts.push({
+      what: "declaration with the copied rho (outsider)",
+      hash: await sendAhead(
+        this.outsider,
+        "declare",
+        [jobId, this.stage, this.parentOf(this.stage)!, resultHash, commitment, rand, ts],
+        c,
+      ),
+    });
+    // (2) The victim's header, sent by the outsider (it declared nothing).
+    this.attempts.push({
+      what: "header with the copied rho (outsider, not a declarant)",
+      hash: await sendAhead(
+        this.outsider,
+        "submitHeader",
+        [jobId, this.stage, rho, resultCid, ts, openings],
+        c,
+      ),
+    });
+    // (3) The victim's header plus its own declaration, sent by the declarant whose commitment is to a
+    //     made-up rho.
+    const mine = this.seen.find(
+      (x) =>
+        x.kind === "Declared" &&
+        x.jobId === jobId &&
+        x.stage === this.stage &&
+        lower(x.declarer) === lower(this.address),
+    );
+    if (mine?.kind === "Declared") {
+      const withMine = [
+        ...openings,
+        { declarer: this.address, commitment: mine.commitment, rand: mine.rand, timestamp: mine.timestamp },
+      ].sort((x, y) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1));
+      this.attempts.push({
+        what: "header with the copied rho (declarant whose commitment is to another rho)",
+        hash: await sendAhead(
+          this.declarantSession,
+          "submitHeader",
+          [jobId, this.stage, rho, resultCid, ts, withMine],
+          c,
+        ),
+      });
+    }
+    this.actions.push(`front-ran header ${c.hash} with ${this.attempts.length} transactions`);
+  }
 }

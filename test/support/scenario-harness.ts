@@ -3,9 +3,9 @@
  * (test/support/miner-network.ts), honest miners that are the real agent (`startMiner`, in process), an
  * employer publishing small Iris jobs, adversaries (test/support/scenario-adversaries.ts) acting through
  * src/chain/pot-contracts.ts, a reference trainer (src/ml runStage) that knows every honest result, a
- * "watchdog" third party that performs the permissionless duties the agent does not (slashing provably
- * wrong declarations, voiding headers whose data never became available), and `assertNetworkInvariants`,
- * the assertions every scenario ends with.
+ * "watchdog" third party that performs the permissionless duties (slashing provably wrong declarations,
+ * voiding headers whose data never became available) racing the honest agents, which do both too (and
+ * alone where no agent runs), and `assertNetworkInvariants`, the assertions every scenario ends with.
  */
 import { expect } from "chai";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,8 +27,9 @@ import type { LedgerHandle } from "../../src/employer/ledger";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
 import { cidFromHex } from "../../src/miner/trainer-pool";
-import { decodeBatch, runStage } from "../../src/ml";
+import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
+import { committeeSeed } from "../../src/protocol/follow-the-coin";
 import { commitmentHash } from "../../src/protocol/messages";
 import { stateHash } from "../../src/protocol/rho";
 import { fetchManifest, fetchStageBatches, type ContentStore } from "../../src/storage";
@@ -49,6 +50,8 @@ export interface ScenarioNet {
   adapter(index: number, rpcUrl?: string): Promise<PotContractsAdapter>;
   /** The miner configuration of dev account `index` (optionally through another RPC URL). */
   config(index: number, rpcUrl?: string): PotConfig;
+  /** The chain session (clients, contracts, sender) of dev account `index` (cached). */
+  session(index: number, rpcUrl?: string): Promise<PotSession>;
   /** The read-only ledger handle (src/employer, src/verify). */
   handle(): Promise<LedgerHandle>;
   stop(): Promise<void>;
@@ -85,6 +88,7 @@ export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
     honest,
     jobs,
     config,
+    session,
     async adapter(index, rpcUrl) {
       const s = await session(index, rpcUrl);
       return new PotContractsAdapter(s, s.sender!);
@@ -103,6 +107,21 @@ export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
   };
   sessions.set(sc, cache);
   return sc;
+}
+
+/**
+ * Runs `fn` with automine off: `hardhat node` keeps automine ON beside interval mining (every
+ * transaction is mined at once, in its own block), so nothing waits in the mempool. With automine off,
+ * blocks come only every `intervalMs` and transactions wait in the mempool until then, ordered by fee:
+ * what a front-runner needs. Automine is restored afterwards.
+ */
+export async function withMempool<T>(sc: ScenarioNet, fn: () => Promise<T>): Promise<T> {
+  await sc.net.rpc("evm_setAutomine", [false]);
+  try {
+    return await fn();
+  } finally {
+    await sc.net.rpc("evm_setAutomine", [true]);
+  }
 }
 
 /** Starts honest agents (the real miner, in process) on dev accounts `indices`. */
@@ -240,20 +259,34 @@ export class ReferenceTrainer {
   async stage(stage: number): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
     const have = this.states.get(stage);
     if (have !== undefined) return have;
+    const r = await this.train(stage);
+    this.states.set(stage, r);
+    return r;
+  }
+
+  /**
+   * Trains stage `stage` from the honest S_{stage-1} on the job's batches, each passed through `alter`
+   * first (a poisoner's data injection); without `alter`, the honest stage.
+   */
+  async train(
+    stage: number,
+    alter?: (b: Batch, stage: number) => Batch,
+  ): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
     this.doc ??= parseJobDocument(await this.store.get(cidFromHex(this.created.specCid)));
     this.s0 ??= await this.store.get(this.doc.initialStateCid);
     const parent = stage === 1 ? this.s0 : (await this.stage(stage - 1)).state;
     const manifest = await fetchManifest(this.store, this.doc.manifestCid, this.created.manifestRoot);
     const fetched = await fetchStageBatches(this.store, manifest, this.created.manifestRoot, stage);
-    const batches = fetched.map((b) => decodeBatch(b.bytes));
+    const batches = fetched.map((b) => {
+      const d = decodeBatch(b.bytes);
+      return alter === undefined ? d : alter(d, stage);
+    });
     const out = await runStage(this.doc.spec, parent, batches.length === 1 ? batches[0] : batches, {
       domain: this.domain,
       jobId: this.created.jobId,
       stage,
     });
-    const r = { state: out.state, hash: stateHash(out.state), rho: out.rho };
-    this.states.set(stage, r);
-    return r;
+    return { state: out.state, hash: stateHash(out.state), rho: out.rho };
   }
 }
 
@@ -484,4 +517,71 @@ export async function stakeAdversaries(
     const have = await a.stakeOf(a.me);
     if (have < stakeWei) await a.stake(stakeWei - have);
   }
+}
+
+/** One PoA committee round of a header, read at a block inside the round, and recomputed. */
+export interface CommitteeRound {
+  readonly stage: number;
+  readonly headerHash: Hex;
+  readonly round: number;
+  /** The block whose hash seeds the round (randBlock + round * poaWindowBlocks). */
+  readonly roundBlock: bigint;
+  /** `committeeOf` at a block inside the round. */
+  readonly members: Address[];
+  /** `staking.draw(committeeSeed(domain, headerHash, blockhash(roundBlock), round), K)` at that block. */
+  readonly recomputed: Address[];
+}
+
+/**
+ * Every committee round every header of `jobId` went through (until its wrap, void or contest), read from
+ * the ledger at a block inside the round, and the same committee recomputed by the test from public
+ * values only: the header hash, the hash of a block mined after the header, and the round number.
+ */
+export async function committeeRounds(sc: ScenarioNet, jobId: bigint, k: number): Promise<CommitteeRound[]> {
+  const s = await sc.session(0);
+  const a = await sc.adapter(0);
+  const p = await a.ledgerParams();
+  const domain = await a.domainSeparator();
+  const events = await ledgerEvents(sc, jobId);
+  const head = await a.blockNumber();
+  const out: CommitteeRound[] = [];
+  for (const h of events) {
+    if (h.kind !== "HeaderSubmitted") continue;
+    const end =
+      events.find(
+        (e) =>
+          (e.kind === "BlockWrapped" || e.kind === "HeaderVoided" || e.kind === "HeaderContested") &&
+          e.stage === h.stage &&
+          e.blockNumber > h.blockNumber,
+      )?.blockNumber ?? head;
+    for (let r = 0; r < Number(p.poaMaxRounds); r++) {
+      const roundBlock = h.randBlock + BigInt(r) * p.poaWindowBlocks;
+      const at = roundBlock + 1n;
+      if (at >= end) break;
+      const [round, members] = (await s.publicClient.readContract({
+        address: a.ledger.address,
+        abi: a.ledger.abi,
+        functionName: "committeeOf",
+        args: [jobId, h.stage],
+        blockNumber: at,
+      } as never)) as readonly [number, Address[], bigint];
+      const randomness = (await s.publicClient.getBlock({ blockNumber: roundBlock })).hash!;
+      const recomputed = (await s.publicClient.readContract({
+        address: s.contracts.staking.address,
+        abi: s.contracts.staking.abi,
+        functionName: "draw",
+        args: [committeeSeed(domain, h.headerHash, randomness, r), BigInt(k)],
+        blockNumber: at,
+      } as never)) as Address[];
+      out.push({
+        stage: h.stage,
+        headerHash: h.headerHash,
+        round: Number(round),
+        roundBlock,
+        members: [...members],
+        recomputed: [...recomputed],
+      });
+    }
+  }
+  return out;
 }

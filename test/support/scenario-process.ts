@@ -1,0 +1,59 @@
+/**
+ * A miner as its own OS process (src/miner/main.ts, the code behind `pot miner start`), so a scenario can
+ * SIGKILL it mid-stage and start it again on the same data directory. Its JSON log lines are collected.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "../../src/config/load";
+import type { ScenarioNet } from "./scenario-harness";
+
+export interface MinerProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  /** Resolves when the process has exited (killed or not). */
+  exited(): Promise<void>;
+}
+
+export function spawnMinerProcess(sc: ScenarioNet, index: number, rpcUrl?: string): MinerProcess {
+  const cfg = sc.config(index, rpcUrl);
+  const child = spawn(
+    process.execPath,
+    ["-r", "ts-node/register/transpile-only", join(PROJECT_ROOT, "src/miner/main.ts"), "start"],
+    {
+      cwd: PROJECT_ROOT,
+      env: {
+        ...process.env,
+        POT_NETWORK: "localhost",
+        POT_LOCAL_RPC_URL: cfg.rpcUrl,
+        POT_RPC_URL: cfg.rpcUrl,
+        POT_CHAIN_ID: "31337",
+        POT_DEPLOYMENTS: sc.net.deploymentsFile,
+        POT_DATA_DIR: cfg.dataDir,
+        POT_PRIVATE_KEY: sc.net.node.accounts[index].privateKey,
+        POT_CONFIRMATIONS: "1",
+        POT_POLLING_INTERVAL_MS: "200",
+        POT_LOG_LEVEL: "info",
+        POT_MINER_IDLE_DUMMY: "0",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  const lines: string[] = [];
+  const collect = (chunk: Buffer) =>
+    lines.push(
+      ...chunk
+        .toString()
+        .split("\n")
+        .filter((l) => l !== ""),
+    );
+  child.stdout!.on("data", collect);
+  child.stderr!.on("data", collect);
+  return {
+    child,
+    lines,
+    exited: () =>
+      new Promise<void>((r) =>
+        child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
+      ),
+  };
+}
