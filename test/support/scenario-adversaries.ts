@@ -580,9 +580,10 @@ export class FrontRunner extends Adversary {
 
   private async onPending(c: PendingCall): Promise<void> {
     if (c.functionName !== "submitHeader" || this.victim !== undefined) return;
-    const [jobId, stage, rho, resultCid, , openings] = c.args as [
+    const [jobId, stage, headerResult, rho, resultCid, , openings] = c.args as [
       bigint,
       number,
+      Hex,
       Hex,
       Hex,
       bigint,
@@ -619,7 +620,7 @@ export class FrontRunner extends Adversary {
       hash: await sendAhead(
         this.outsider,
         "submitHeader",
-        [jobId, this.stage, rho, resultCid, ts, openings],
+        [jobId, this.stage, headerResult, rho, resultCid, ts, openings],
         c,
       ),
     });
@@ -642,7 +643,7 @@ export class FrontRunner extends Adversary {
         hash: await sendAhead(
           this.declarantSession,
           "submitHeader",
-          [jobId, this.stage, rho, resultCid, ts, withMine],
+          [jobId, this.stage, headerResult, rho, resultCid, ts, withMine],
           c,
         ),
       });
