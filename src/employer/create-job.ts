@@ -20,7 +20,8 @@ import { encodeJobDocument, JOB_DOCUMENT_FORMAT, stateHash, type JobDocument } f
 import { publishDataset, type ContentStore } from "../storage";
 import type { LoadedDataset } from "./dataset";
 import { stageBatches } from "./dataset";
-import { cidToBytesHex, sendCreateJob } from "./ledger";
+import { sendCreateJob } from "./ledger";
+import { cidToBytesHex } from "../storage";
 import { planJobCreation, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 
 /** Largest stage object before a stage is split into one batch per step (bytes). */

@@ -4,8 +4,8 @@
  */
 import type { Hex } from "viem";
 import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
-import type { ContentStore, FetchOptions } from "../storage";
-import { cidFromBytesHex, readJobEvents, wrappedHeader, type JobEvents, type LedgerHandle } from "./ledger";
+import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
+import { readJobEvents, wrappedHeader, type JobEvents, type LedgerHandle } from "./ledger";
 
 /** A job's events and its job document. */
 export interface JobRecord {

@@ -6,7 +6,6 @@
  * If a shared adapter (src/chain/pot-contracts.ts) appears, this module should become a thin re-export.
  */
 import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
-import { CID } from "multiformats/cid";
 import type { ContractRef } from "../chain/contracts";
 import { EventWatcher, type WatchedLog } from "../chain/events";
 import type { SentTx, TxSender } from "../chain/tx-sender";
@@ -452,27 +451,4 @@ export function wrappedHeader(stage: StageEvents): HeaderEvent | undefined {
   if (stage.wrapped === undefined) return undefined;
   const hash = stage.wrapped.headerHash.toLowerCase();
   return stage.headers.find((h) => h.headerHash.toLowerCase() === hash);
-}
-
-/** A CID string as the ledger stores it: the binary CID, hex. */
-export function cidToBytesHex(cid: string): Hex {
-  return `0x${Buffer.from(CID.parse(cid).toV1().bytes).toString("hex")}`;
-}
-
-/**
- * The CID string of CID bytes stored on-chain. Accepts the binary CID (what the agents write) and, for
- * robustness, the UTF-8 bytes of a CID string.
- */
-export function cidFromBytesHex(hex: Hex): string {
-  const bytes = Buffer.from(hex.slice(2), "hex");
-  try {
-    return CID.decode(bytes).toV1().toString();
-  } catch {
-    const text = bytes.toString("utf8");
-    try {
-      return CID.parse(text).toV1().toString();
-    } catch {
-      throw new Error(`${hex} is neither a binary CID nor a CID string`);
-    }
-  }
 }

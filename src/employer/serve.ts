@@ -6,8 +6,8 @@
 import type { PublicClient } from "viem";
 import type { ContractRef } from "../chain/contracts";
 import { EventWatcher } from "../chain/events";
-import { fetchManifest, type ContentStore } from "../storage";
-import { cidFromBytesHex, jobEventsFromLogs, readPeerRegistry, type LedgerHandle } from "./ledger";
+import { cidFromBytesHex, fetchManifest, type ContentStore } from "../storage";
+import { jobEventsFromLogs, readPeerRegistry, type LedgerHandle } from "./ledger";
 import { loadJobRecord } from "./job-data";
 
 /** Options of `serveJob`. */

@@ -6,8 +6,8 @@
  */
 import type { Address, Hex } from "viem";
 import { decodeBatch, evaluate, type Batch } from "../ml";
-import type { ContentStore, FetchOptions } from "../storage";
-import { cidFromBytesHex, readJob, REWARD_ROLE, wrappedHeader, type LedgerHandle } from "./ledger";
+import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
+import { readJob, REWARD_ROLE, wrappedHeader, type LedgerHandle } from "./ledger";
 import { fetchState, loadJobRecord, stateRef, type JobRecord } from "./job-data";
 
 /** One point of the loss curve: S_stage evaluated on the test set. */

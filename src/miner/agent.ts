@@ -45,7 +45,8 @@ import { announcePeer } from "./announce";
 import { createLogger, type Logger } from "./log";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
 import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
-import { TrainerPool, cidFromHex, cidToHex } from "./trainer-pool";
+import { TrainerPool } from "./trainer-pool";
+import { cidFromBytesHex, cidToBytesHex } from "../storage";
 import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
 
 /** After losing a header race: do not propose the header again for this long (the view catches up). */
@@ -71,6 +72,8 @@ export interface MinerOptions {
    * (default DEFAULT_SPECULATION_DEPTH; 0 turns pipelining off).
    */
   readonly speculationDepth?: number;
+  /** Stages past the one training whose batches are fetched meanwhile (default 2; 0: fetch on demand). */
+  readonly prefetchStages?: number;
   /** Blocks each header-builder rank waits after the previous one (default 3). */
   readonly builderGraceBlocks?: bigint;
   /**
@@ -257,6 +260,7 @@ class MinerAgent implements MinerHandle {
       retry: this.cfg.retry,
       dialFor: (jobId, stage) => this.dialFor(jobId, stage),
       headerCid: (jobId, stage) => this.view.stages.get(skey(jobId, stage))?.header?.resultCid,
+      prefetchStages: this.o.prefetchStages,
     });
     this.watcher = await this.chain.watcher({
       fromBlock: this.chain.deployBlock,
@@ -764,7 +768,7 @@ class MinerAgent implements MinerHandle {
         stage: d.stage,
         resultHash: d.resultHash,
         rho: mine.rho,
-        resultCid: cidToHex(mine.resultCid),
+        resultCid: cidToBytesHex(mine.resultCid),
         timestamp,
         openings,
       });
@@ -799,7 +803,7 @@ class MinerAgent implements MinerHandle {
   private async checkResult(jobId: bigint, stage: number): Promise<void> {
     const st = this.view.stages.get(skey(jobId, stage));
     if (st?.header === undefined) throw new Error("no header");
-    const cid = cidFromHex(st.header.resultCid);
+    const cid = cidFromBytesHex(st.header.resultCid);
     await this.dialFor(jobId, stage + 1).catch(() => undefined);
     const bytes = await this.ipfs.get(cid, { timeoutMs: 30_000 });
     if (stateHash(bytes).toLowerCase() !== st.header.resultHash.toLowerCase()) {

@@ -6,8 +6,7 @@
  * peers). Speculative work is cancelled through an AbortSignal between its I/O steps; a result that the
  * chain made stale is dropped by the duty logic.
  */
-import { CID } from "multiformats/cid";
-import { bytesToHex, hexToBytes, type Hex } from "viem";
+import type { Hex } from "viem";
 import type { RetryPolicy } from "../config/types";
 import { withRetry } from "../chain/retry";
 import { decodeBatch, prepareJob, Trainer, runStageAsync, type Batch, type JobSpec } from "../ml";
@@ -15,6 +14,7 @@ import { estimateModelCost } from "../protocol";
 import { parseJobDocument, type JobDocument } from "../protocol/job-document";
 import { stateHash } from "../protocol/rho";
 import {
+  cidFromBytesHex,
   fetchManifest,
   fetchStageBatches,
   verifyManifest,
@@ -26,21 +26,6 @@ import { DUMMY_JOB_ID, dummyJob, dummyStageBatch, isBuiltinDummySpec } from "./d
 import type { Logger } from "./log";
 import type { MinerStore, ResultRecord } from "./state";
 import type { JobView } from "./view";
-
-/** A CID as the ledger stores it (binary bytes, hex) from its string form. */
-export function cidToHex(cid: string): Hex {
-  return bytesToHex(CID.parse(cid).bytes);
-}
-
-/** A CID string from ledger bytes: binary CID bytes, or (tolerated) the UTF-8 string form. */
-export function cidFromHex(hex: Hex): string {
-  const bytes = hexToBytes(hex);
-  try {
-    return CID.decode(bytes).toV1().toString();
-  } catch {
-    return CID.parse(new TextDecoder().decode(bytes)).toV1().toString();
-  }
-}
 
 /** The dummy job cannot be trained on this ledger (its spec or S_0 is not the built-in one). */
 export class DummyJobUnsupportedError extends Error {
@@ -163,7 +148,7 @@ export class TrainerPool {
         prefetched: new Map(),
       };
     }
-    const docCid = cidFromHex(job.specCid);
+    const docCid = cidFromBytesHex(job.specCid);
     const doc = parseJobDocument(await this.fetch(docCid, job.jobId, 1));
     const prepared = await prepareJob(doc.spec);
     const manifest = await withRetry(
@@ -221,7 +206,7 @@ export class TrainerPool {
         throw new Error(
           `S_${stage - 1} of job ${job.jobId} (${parentHash}) is neither held locally nor named by a header yet`,
         );
-      bytes = await this.fetch(cidFromHex(cid), job.jobId, stage - 1, signal);
+      bytes = await this.fetch(cidFromBytesHex(cid), job.jobId, stage - 1, signal);
     }
     if (stateHash(bytes).toLowerCase() !== parentHash.toLowerCase()) {
       throw new Error(

@@ -10,6 +10,9 @@ import { balanced } from "ipfs-unixfs-importer/layout";
 import { ContentVerificationError, InvalidCidError } from "./errors";
 import type { ContentInput } from "./types";
 
+/** A 0x-prefixed hex string (as viem types it). */
+type HexString = `0x${string}`;
+
 /** Kubo's default chunk size (`--chunker size-262144`). */
 export const KUBO_CHUNK_SIZE = 262_144;
 /** Kubo's balanced-layout fan-out. */
@@ -93,4 +96,27 @@ export async function computeCid(content: ContentInput): Promise<string> {
     ? await importBytes(content, discardingBlockstore, options)
     : await importByteStream(content, discardingBlockstore, options);
   return result.cid.toString();
+}
+
+/** A CID as the ledger stores it (job spec, state CIDs): its binary form, CIDv1, as 0x hex. */
+export function cidToBytesHex(cid: string): HexString {
+  return `0x${Buffer.from(CID.parse(cid).toV1().bytes).toString("hex")}`;
+}
+
+/**
+ * The CID string of CID bytes read from the ledger. Accepts the binary CID (what the agents write) and,
+ * for robustness, the UTF-8 bytes of a CID string; anything else throws InvalidCidError.
+ */
+export function cidFromBytesHex(hex: HexString): string {
+  const bytes = Buffer.from(hex.slice(2), "hex");
+  try {
+    return CID.decode(bytes).toV1().toString();
+  } catch {
+    const text = bytes.toString("utf8");
+    try {
+      return CID.parse(text).toV1().toString();
+    } catch {
+      throw new InvalidCidError(hex, "neither a binary CID nor a CID string");
+    }
+  }
 }

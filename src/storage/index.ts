@@ -14,6 +14,8 @@ export {
   canonicalCid,
   parseCid,
   sameCid,
+  cidToBytesHex,
+  cidFromBytesHex,
   kuboCompatibleImportOptions,
   KUBO_CHUNK_SIZE,
 } from "./cid";

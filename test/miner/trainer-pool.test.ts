@@ -10,9 +10,15 @@ import { join } from "node:path";
 import type { Address, Hex } from "viem";
 import { silentLogger } from "../../src/miner/log";
 import { MinerStore } from "../../src/miner/state";
-import { cidToHex, TrainerPool } from "../../src/miner/trainer-pool";
+import { TrainerPool } from "../../src/miner/trainer-pool";
 import type { JobView } from "../../src/miner/view";
-import { fetchManifest, openHeliaStore, type ContentStore, type GetOptions } from "../../src/storage";
+import {
+  cidToBytesHex,
+  fetchManifest,
+  openHeliaStore,
+  type ContentStore,
+  type GetOptions,
+} from "../../src/storage";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { publishIrisJobData, type IrisJobData } from "../support/miner-network";
 
@@ -78,7 +84,7 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
     jobId: 7n,
     employer: `0x${"11".repeat(20)}` as Address,
     fee: 1n,
-    specCid: cidToHex(data.docCid),
+    specCid: cidToBytesHex(data.docCid),
     manifestRoot: data.manifestRoot,
     initialStateHash: data.s0Hash,
     numStages: data.numStages,

@@ -34,7 +34,7 @@ import type { LedgerEvent } from "../../src/chain/pot-contracts";
 import { startMiner } from "../../src/miner/agent";
 import type { Logger } from "../../src/miner/log";
 import { STAGE_PHASE } from "../../src/miner/duties";
-import { cidFromHex } from "../../src/miner/trainer-pool";
+import { cidFromBytesHex } from "../../src/storage";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { fetchManifest, fetchStageBatches, openHeliaStore, type ContentStore } from "../../src/storage";
 import { WithholdingBuilder } from "../support/scenario-adversaries";
@@ -158,6 +158,9 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
       policy: { idleDummy: false },
       builderGraceBlocks: 2n,
       tickMs: 150,
+      // Each stage's batch is fetched when the stage trains (no prefetch), so that stages 2 and 3 are
+      // fetched after the employer's node is gone, from the other provider.
+      prefetchStages: 0,
     });
     sc.honest.set(16, fetcher);
     const employer = await publishJob(sc, 4, { numStages: 3 });
@@ -166,9 +169,9 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     await mirror.dial(await employer.store.addresses(), { timeoutMs: 10_000 });
     const created = (await ledgerEvents(sc, employer.jobId)).find((e) => e.kind === "JobCreated")!;
     if (created.kind !== "JobCreated") throw new Error("no JobCreated");
-    const doc = parseJobDocument(await mirror.get(cidFromHex(created.specCid)));
+    const doc = parseJobDocument(await mirror.get(cidFromBytesHex(created.specCid)));
     await mirror.pin(doc.initialStateCid);
-    await mirror.pin(cidFromHex(created.specCid));
+    await mirror.pin(cidFromBytesHex(created.specCid));
     const manifest = await fetchManifest(mirror, doc.manifestCid, created.manifestRoot);
     await mirror.pin(doc.manifestCid);
     for (let stage = 1; stage <= employer.numStages; stage++) {

@@ -18,7 +18,7 @@ import { encodeJobDocument, JOB_DOCUMENT_FORMAT } from "../../src/protocol/job-d
 import { stateHash } from "../../src/protocol/rho";
 import { openHeliaStore, publishDataset, type ContentStore } from "../../src/storage";
 import { dummyJob } from "../../src/miner/dummy-job";
-import { cidToHex } from "../../src/miner/trainer-pool";
+import { cidToBytesHex } from "../../src/storage";
 import { startTestNode, type TestNode } from "./chain-node";
 
 export interface MinerTestNetwork {
@@ -217,7 +217,7 @@ export async function publishIrisJob(
   );
   const block = await net.provider.getBlock("latest");
   const request = {
-    specCid: cidToHex(data.docCid),
+    specCid: cidToBytesHex(data.docCid),
     manifestRoot: data.manifestRoot,
     initialStateHash: data.s0Hash,
     numStages: opts.numStages,

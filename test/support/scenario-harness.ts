@@ -26,7 +26,7 @@ import type { PotConfig } from "../../src/config/types";
 import type { LedgerHandle } from "../../src/employer/ledger";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
-import { cidFromHex } from "../../src/miner/trainer-pool";
+import { cidFromBytesHex } from "../../src/storage";
 import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { committeeSeed } from "../../src/protocol/follow-the-coin";
@@ -272,7 +272,7 @@ export class ReferenceTrainer {
     stage: number,
     alter?: (b: Batch, stage: number) => Batch,
   ): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
-    this.doc ??= parseJobDocument(await this.store.get(cidFromHex(this.created.specCid)));
+    this.doc ??= parseJobDocument(await this.store.get(cidFromBytesHex(this.created.specCid)));
     this.s0 ??= await this.store.get(this.doc.initialStateCid);
     const parent = stage === 1 ? this.s0 : (await this.stage(stage - 1)).state;
     const manifest = await fetchManifest(this.store, this.doc.manifestCid, this.created.manifestRoot);
