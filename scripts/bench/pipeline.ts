@@ -19,7 +19,7 @@
  * (gas of every transaction after createJob's block / stages). The miners' `stage trained` logs give each
  * miner's training time and how many stages it trained speculatively (pipelining).
  */
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { PROJECT_ROOT } from "../../src/config/load";
@@ -131,6 +131,10 @@ function chainPhases(events: JobEvents): Record<string, number> {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  // Other work on the machine slows the miners, not the solo run's timing model: record it.
+  const loads: number[] = [loadavg()[0]];
+  const loadTimer = setInterval(() => loads.push(loadavg()[0]), 10_000);
+  loadTimer.unref();
   const say = (s: string) => console.log(s);
   const input = await mnistJobInput({
     stages: args.stages,
@@ -255,7 +259,8 @@ async function main(): Promise<void> {
 Written by \`node -r ts-node/register/transpile-only scripts/bench/pipeline.ts ${process.argv.slice(2).join(" ")}\`
 on ${new Date().toISOString().slice(0, 10)}.
 
-Machine: ${cpus().length} cores (${cpu}), Node ${process.version}, ${process.platform}. Miners pinned with
+Machine: ${cpus().length} cores (${cpu}), Node ${process.version}, ${process.platform}; 1-minute load average
+during the run ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} (this benchmark alone keeps it near 2-3). Miners pinned with
 \`taskset -c 0\` / \`-c 1\`${devnet.miners.length > 0 ? "" : ""}; the hardhat node and this process (employer, IPFS) float.
 
 Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${plan.stepsPerStage} steps x batch ${plan.batchSize}, C=2, K=2, two miner processes
