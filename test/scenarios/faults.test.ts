@@ -138,11 +138,36 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
   });
 
   it("IPFS peer disappearing mid-fetch: the employer's node goes away as a miner starts fetching a batch; the fetch moves on to another provider and the job completes", async () => {
-    // A fifth, in-process miner whose log tells the test when it starts fetching.
+    const employer = await publishJob(sc, 4, { numStages: 3 });
+    // A second provider (a pinning service): fetches and pins the whole job from the employer now.
+    mirror = await openHeliaStore({ kind: "embedded", repoPath: join(sc.dir, "mirror") });
+    await mirror.dial(await employer.store.addresses(), { timeoutMs: 10_000 });
+    const created = (await ledgerEvents(sc, employer.jobId)).find((e) => e.kind === "JobCreated")!;
+    if (created.kind !== "JobCreated") throw new Error("no JobCreated");
+    const doc = parseJobDocument(await mirror.get(cidFromBytesHex(created.specCid)));
+    await mirror.pin(doc.initialStateCid);
+    await mirror.pin(cidFromBytesHex(created.specCid));
+    const manifest = await fetchManifest(mirror, doc.manifestCid, created.manifestRoot);
+    await mirror.pin(doc.manifestCid);
+    for (let stage = 1; stage <= employer.numStages; stage++) {
+      for (const b of await fetchStageBatches(mirror, manifest, created.manifestRoot, stage))
+        await mirror.pin(b.cid);
+    }
+    // A fifth, in-process miner, started now: the instant it logs "job loaded" (its next step is fetching
+    // the stage-1 batch), its logger closes the employer's IPFS node, synchronously, before the miner's
+    // next await: the employer disappears while the batch is being fetched.
     const lines: { msg: string; fields?: Record<string, unknown>; at: number }[] = [];
+    let gone = 0;
+    let closing: Promise<void> | undefined;
     const spy = (fields: Record<string, unknown> = {}): Logger => {
-      const note = (msg: string, f?: Record<string, unknown>) =>
-        lines.push({ msg, fields: { ...fields, ...f }, at: Date.now() });
+      const note = (msg: string, f?: Record<string, unknown>) => {
+        const all = { ...fields, ...f };
+        lines.push({ msg, fields: all, at: Date.now() });
+        if (msg === "job loaded" && String(all.jobId) === String(employer.jobId) && closing === undefined) {
+          gone = Date.now();
+          closing = employer.store.close();
+        }
+      };
       return {
         error: note,
         warn: note,
@@ -163,32 +188,8 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
       prefetchStages: 0,
     });
     sc.honest.set(16, fetcher);
-    const employer = await publishJob(sc, 4, { numStages: 3 });
-    // A second provider (a pinning service): fetches and pins the whole job from the employer now.
-    mirror = await openHeliaStore({ kind: "embedded", repoPath: join(sc.dir, "mirror") });
-    await mirror.dial(await employer.store.addresses(), { timeoutMs: 10_000 });
-    const created = (await ledgerEvents(sc, employer.jobId)).find((e) => e.kind === "JobCreated")!;
-    if (created.kind !== "JobCreated") throw new Error("no JobCreated");
-    const doc = parseJobDocument(await mirror.get(cidFromBytesHex(created.specCid)));
-    await mirror.pin(doc.initialStateCid);
-    await mirror.pin(cidFromBytesHex(created.specCid));
-    const manifest = await fetchManifest(mirror, doc.manifestCid, created.manifestRoot);
-    await mirror.pin(doc.manifestCid);
-    for (let stage = 1; stage <= employer.numStages; stage++) {
-      for (const b of await fetchStageBatches(mirror, manifest, created.manifestRoot, stage))
-        await mirror.pin(b.cid);
-    }
-    const loaded = () =>
-      lines.find((l) => l.msg === "job loaded" && String(l.fields?.jobId) === String(employer.jobId));
-    await until(
-      "the miner to load the job (its stage-1 batch fetch starts now)",
-      async () => loaded(),
-      60_000,
-      2,
-    );
-    // The employer's IPFS node disappears while the batch is being fetched ...
-    const gone = Date.now();
-    await employer.store.close();
+    await until("the miner to load the job", async () => closing !== undefined, 60_000, 20);
+    await closing;
     // ... and the pinning service connects to the miners (as a provider would after its announcement).
     const minerAddrs = [...sc.honest.values()].flatMap((m) => m.status().ipfs);
     await mirror.dial(minerAddrs, { timeoutMs: 10_000 }).catch(() => undefined);
