@@ -552,8 +552,8 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
   it("absent committee: a drawn stakeholder that never attests (to reroll the draw) cannot pick the next committee and loses its share; the job still completes", async () => {
     const absent = await new AbsentStaker(await sc.adapter(11), await nextJobId(sc)).start(HONEST_STAKE);
     const absentee = lower(absent.address);
-    // One stage per job and K = 3: on ledger v3 a voided header can be rebuilt on stage 1 only (see the
-    // skipped stage-2 scenario above). K = 3 timed out once in a suite run (not investigated); K = 2.
+    // One stage per job (each job a fresh chance to be drawn). K = 3 timed out once in a suite run (not
+    // investigated, ledger v3); K = 2.
     const k = 2;
     let rounds: Awaited<ReturnType<typeof committeeRounds>> = [];
     let drawnIn = 0;
