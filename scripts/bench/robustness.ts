@@ -195,9 +195,9 @@ clock. Every run ends with the scenario invariants (every wrapped stage re-execu
 totalOwed).
 
 Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}.
-Run on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC. **The machine was shared** with two
-other engineers' sessions (builds and tests) during the run: load average ${load0.toFixed(1)} at the start,
-${load1.toFixed(1)} at the end, so absolute times are noisy; the ratios are what to read.
+Run on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC. 1-minute load average ${load0.toFixed(1)} at the start,
+${load1.toFixed(1)} at the end (other work on the machine makes absolute times noisy; the ratios are what
+to read).
 
 ${table}
 
@@ -215,9 +215,8 @@ miners remain: the remaining agents build (builder ranks wait \`builderGraceBloc
 sit on committees; a committee round whose drawn member crashed is lost (${"`poaWindowBlocks`"} = 20
 blocks = 10 s) before the next round redraws; if a crashed member is drawn in all \`poaMaxRounds\` = 3
 rounds (K=1, 2 of 5 equal stakes crashed: 0.4^3 = 6.4% per stage) the header is voided and must be
-rebuilt. On ledger v3 (this branch) a voided header of a stage >= 2 can never be rebuilt (the rebuild's
-"previous stage wrapped" check reads the ring record that the next stage's opening overwrote), so such a
-run is stuck until the job's deadline: see docs/SECURITY.md, "Gaps found by the scenarios".
+rebuilt by another declarant (ledger v3 could not rebuild one beyond stage 1 and such runs stuck until
+the deadline; ledger v4 can: docs/SECURITY.md, "Gaps found by the scenarios").
 `;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, md);
