@@ -40,6 +40,7 @@ import {
   type JobEvents,
 } from "../../src/employer";
 import { initialState, prepareJob, runStageWith, Trainer } from "../../src/ml";
+import { processTreeCpuSeconds } from "./cpu-time";
 
 interface Args {
   stages: number;
@@ -193,6 +194,17 @@ async function main(): Promise<void> {
     const job = await employer.createJob(input);
     const created = await employer.session.publicClient.getTransactionReceipt({ hash: job.txHash });
     const tJob = Date.now();
+    // Where the two cores go during the job: CPU seconds of the node, each miner and this process.
+    const cpuRoots = [devnet.node, ...miners.map((m) => m.process)].map((p) => ({
+      name: p.name,
+      pid: p.child.pid ?? -1,
+    }));
+    const cpuAt = () => {
+      const tree = processTreeCpuSeconds(cpuRoots.map((r) => r.pid));
+      const self = process.cpuUsage();
+      return [...cpuRoots.map((r) => tree?.get(r.pid) ?? Number.NaN), (self.user + self.system) / 1e6];
+    };
+    const cpu0 = cpuAt();
     say(`job ${job.jobId} created at block ${created.blockNumber}`);
     const h = employer.handle;
     let lastCount = 0;
@@ -211,6 +223,10 @@ async function main(): Promise<void> {
       Math.max(600_000, soloSeconds * 10_000),
     );
     const jobSeconds = (Date.now() - tJob) / 1000;
+    const cpu1 = cpuAt();
+    const cpuUse = [...cpuRoots.map((r) => r.name), "bench process (employer, its IPFS node)"].map(
+      (name, i) => ({ name, seconds: cpu1[i] - cpu0[i] }),
+    );
     const gas = await gasSpent(h.client, created.blockNumber + 1n);
     const summary = await jobSummary(h, job.jobId);
     const perMiner = miners.map((m) => {
@@ -248,6 +264,10 @@ async function main(): Promise<void> {
     say(`stages per minute      ${perMinute.toFixed(2)}`);
     say(`gas per stage          ${gasPerStage} (${gas.gasUsed} in ${gas.transactions} txs after createJob)`);
     for (const [what, blocks] of Object.entries(phases)) say(`${what.padEnd(50)} ${blocks} blocks`);
+    for (const c of cpuUse)
+      say(
+        `cpu ${c.name.padEnd(40)} ${c.seconds.toFixed(1)} s (${((100 * c.seconds) / jobSeconds).toFixed(0)}% of a core)`,
+      );
     for (const m of perMiner)
       say(
         `${m.name.padEnd(22)} trained ${m.trained} stages (${m.speculative} speculatively), ${m.trainingSeconds.toFixed(1)} s training, ${m.dropped} dropped/cancelled`,
@@ -283,6 +303,12 @@ Chain phases of a stage (median blocks; ${args.blockMs} ms per block):
 ${Object.entries(phases)
   .map(([what, blocks]) => `| ${what} | ${blocks} |`)
   .join("\n")}
+
+CPU time during the job (user + system, from /proc; each process with its children; ${cpus().length} cores x ${jobSeconds.toFixed(1)} s = ${(cpus().length * jobSeconds).toFixed(0)} core-seconds available):
+
+| process | CPU seconds | share of one core |
+| --- | --: | --: |
+${cpuUse.map((c) => `| ${c.name} | ${c.seconds.toFixed(1)} | ${((100 * c.seconds) / jobSeconds).toFixed(0)}% |`).join("\n")}
 
 | miner | stages trained | speculatively | training time | dropped / cancelled |
 | --- | --: | --: | --: | --: |

@@ -12,6 +12,7 @@ import {
   initialState,
   seedInitializers,
   type Batch,
+  type FeatureEncoding,
   type JobSpec,
   type LossName,
   type OptimizerConfig,
@@ -53,6 +54,11 @@ export interface JobInput {
   /** Seconds from now to the job deadline (default: 4x the expected time, at least an hour). */
   deadlineSeconds?: number;
   gasPrice?: bigint;
+  /**
+   * How batch features are uploaded (default `auto`: the 4x smaller uint8 palette form when a batch has at
+   * most 256 distinct feature values, as MNIST does; float32 otherwise). Training is bit-identical either way.
+   */
+  featureEncoding?: FeatureEncoding;
 }
 
 /** Progress of a job creation, for progress bars. */
@@ -167,7 +173,8 @@ export async function createJob(
   const total = plan.numStages * batchesPerStage + 3 + (input.dataset.test ? 1 : 0);
   let done = 0;
   const tick = () => onProgress({ phase: "upload", done: ++done, total });
-  const objects = stages.flat().map((b) => ({ bytes: encodeBatch(b), sampleCount: b.count }));
+  const features = input.featureEncoding ?? "auto";
+  const objects = stages.flat().map((b) => ({ bytes: encodeBatch(b, { features }), sampleCount: b.count }));
   const counting = new Proxy(ctx.store, {
     get(target, prop, receiver) {
       const value = Reflect.get(target, prop, receiver) as unknown;
@@ -191,7 +198,7 @@ export async function createJob(
   });
   const initialStateCid = await counting.put(s0, { pin: true });
   const testSetCid = input.dataset.test
-    ? await counting.put(encodeBatch(input.dataset.test), { pin: true })
+    ? await counting.put(encodeBatch(input.dataset.test, { features }), { pin: true })
     : undefined;
   const doc: JobDocument = {
     format: JOB_DOCUMENT_FORMAT,

@@ -242,11 +242,15 @@ export class MinerStore {
     return join(this.statesDir, `${hash.slice(2).toLowerCase()}.bin`);
   }
 
-  /** Stores training-state bytes under their hash (atomically). */
+  /**
+   * Stores training-state bytes under their hash (atomically). Not fsynced: `getState` checks the hash of
+   * what it reads, so bytes lost to a power cut read as absent (the miner fetches or retrains them), and
+   * an fsync of megabytes would stall the thread that trains.
+   */
   putState(hash: Hex, bytes: Uint8Array): void {
     if (`0x${sha256(bytes)}` !== hash.toLowerCase()) throw new Error(`state bytes do not hash to ${hash}`);
     const path = this.bytesPath(hash);
-    if (!existsSync(path)) writeFileAtomic(path, bytes);
+    if (!existsSync(path)) writeFileAtomic(path, bytes, { durable: false });
   }
 
   /** The bytes of H(S) = `hash`, verified, or undefined when absent or damaged. */

@@ -47,7 +47,10 @@ export {
   takeSamples,
   BATCH_MAGIC,
   BATCH_VERSION,
+  MAX_PALETTE_SIZE,
   type Batch,
+  type EncodeBatchOptions,
+  type FeatureEncoding,
 } from "./data/batch-format";
 export { loadMnist, type MnistOptions } from "./data/mnist";
 export { loadIris } from "./data/iris";

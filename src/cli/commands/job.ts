@@ -26,7 +26,7 @@ import {
 } from "../../employer";
 import { announcePeerWith, type Announcement } from "../../miner/announce";
 import { formatReport, verifyJob, type Sample } from "../../verify";
-import type { OptimizerConfig } from "../../ml";
+import type { FeatureEncoding, OptimizerConfig } from "../../ml";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 
@@ -129,6 +129,7 @@ interface CreateOptions {
   k: string;
   stageSeconds: string;
   deadline?: string;
+  featureEncoding: string;
   dryRun?: boolean;
 }
 
@@ -164,6 +165,11 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
           : (() => {
               throw new CliUsageError(`Unknown --optimizer "${o.optimizer}"`, "Use sgd, momentum or adam");
             })();
+  if (!["auto", "palette", "float32"].includes(o.featureEncoding))
+    throw new CliUsageError(
+      `Unknown --feature-encoding "${o.featureEncoding}"`,
+      "Use auto, palette (at most 256 distinct feature values) or float32",
+    );
   if (!/^\d+(\.\d{1,18})?$/.test(o.fee))
     throw new CliUsageError(`Invalid --fee "${o.fee}"`, "Give the fee in ETH, e.g. 0.1");
   return {
@@ -182,6 +188,7 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
     k: parseIntOption("k", o.k, 1)!,
     stageSeconds: parseIntOption("stage-seconds", o.stageSeconds, 1)!,
     deadlineSeconds: parseIntOption("deadline", o.deadline, 1),
+    featureEncoding: o.featureEncoding as FeatureEncoding,
   };
 }
 
@@ -217,6 +224,11 @@ export function registerJobCommands(program: Command, context: () => CliContext)
     .option("--k <n>", "PoA committee size (>= 1)", "3")
     .option("--stage-seconds <n>", "seconds each stage's declarations stay open at least", "600")
     .option("--deadline <seconds>", "job deadline, seconds from now (default: 4x the expected time, >= 1 h)")
+    .option(
+      "--feature-encoding <auto|palette|float32>",
+      "how batches store features: palette = uint8 indices into <= 256 float32 values (4x smaller, lossless)",
+      "auto",
+    )
     .option("--dry-run", "print the plan and cost estimate; upload and send nothing")
     .action(async (o: CreateOptions) => {
       const ctx = context();

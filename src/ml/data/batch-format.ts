@@ -4,19 +4,30 @@
  *   offset  size  field
  *   0       4     magic "POTB"
  *   4       1     format version = 1
- *   5       1     feature dtype = 1 (float32)
+ *   5       1     feature dtype: 1 float32, 2 uint8 palette (see below)
  *   6       1     label kind: 1 class index (int32, one per sample), 2 float32 targets
  *   7       1     reserved = 0
  *   8       4     sample count n, uint32 LE
  *   12      4     feature rank r, uint32 LE, then r dims (uint32 LE): the shape of one sample
  *   ..      4     label rank q (0 for class indices), then q dims (uint32 LE)
- *   then          n * prod(feature dims) float32 LE features, sample-major (row-major within a sample)
+ *   then          dtype 1: n * prod(feature dims) float32 LE features, sample-major (row-major within a sample)
+ *                 dtype 2: palette size P (uint32 LE, 1..256), P float32 LE palette values (finite, strictly
+ *                 ascending by value, -0 before +0, no duplicates), then n * prod(feature dims) uint8
+ *                 indices into the palette (each < P): feature = palette[index], exactly
  *   then          n * prod(label dims) labels: int32 LE class indices or float32 LE targets
+ *
+ * The palette form is lossless: it decodes to the very float32 bits that were encoded, so training is
+ * bit-identical whichever form an employer uploads; it is 4x smaller for data with at most 256 distinct
+ * feature values (MNIST pixels: 256), which is what miners fetch per stage.
  */
 import { InvalidBatchError } from "../errors";
 
 export const BATCH_MAGIC = "POTB";
 export const BATCH_VERSION = 1;
+const DTYPE_FLOAT32 = 1;
+const DTYPE_PALETTE = 2;
+/** Most distinct feature values the uint8 palette form holds. */
+export const MAX_PALETTE_SIZE = 256;
 const LABEL_CLASS_INDEX = 1;
 const LABEL_FLOAT32 = 2;
 
@@ -73,15 +84,52 @@ export function assertBatch(batch: Batch, field = "batch", checkFeatures = true)
   }
 }
 
-/** Encodes a batch to its canonical bytes. */
-export function encodeBatch(batch: Batch): Uint8Array {
+/**
+ * How features are stored: `float32` always works; `palette` (uint8 indices into at most 256 float32
+ * values) needs at most 256 distinct feature values; `auto` takes `palette` when it fits, else float32.
+ */
+export type FeatureEncoding = "float32" | "palette" | "auto";
+
+/** Options of `encodeBatch`. */
+export interface EncodeBatchOptions {
+  /** Default `float32`. */
+  features?: FeatureEncoding;
+}
+
+/**
+ * The distinct float32 bit patterns of `features` in palette order (ascending by value, -0 before +0), or
+ * undefined when there are more than MAX_PALETTE_SIZE.
+ */
+function paletteOf(features: Float32Array): Float32Array | undefined {
+  const bits = new Uint32Array(features.buffer, features.byteOffset, features.length);
+  const seen = new Set<number>();
+  for (let i = 0; i < bits.length; i++) {
+    seen.add(bits[i]);
+    if (seen.size > MAX_PALETTE_SIZE) return undefined;
+  }
+  const values = new Float32Array(new Uint32Array([...seen]).buffer);
+  return values.sort((a, b) => a - b || (Object.is(a, -0) ? -1 : Object.is(b, -0) ? 1 : 0));
+}
+
+/** Encodes a batch to its canonical bytes (one canonical form per feature encoding). */
+export function encodeBatch(batch: Batch, options: EncodeBatchOptions = {}): Uint8Array {
   assertBatch(batch);
-  const header = 8 + 4 + 4 + 4 * batch.featureShape.length + 4 + 4 * batch.labelShape.length;
-  const bytes = new Uint8Array(header + 4 * batch.features.length + 4 * batch.labels.length);
+  const mode = options.features ?? "float32";
+  const palette = mode === "float32" ? undefined : paletteOf(batch.features);
+  if (mode === "palette" && palette === undefined) {
+    throw new InvalidBatchError(
+      "features",
+      `the palette encoding holds at most ${MAX_PALETTE_SIZE} distinct values; use float32 or auto`,
+    );
+  }
+  const shapes = 8 + 4 + 4 + 4 * batch.featureShape.length + 4 + 4 * batch.labelShape.length;
+  const header = palette === undefined ? shapes : shapes + 4 + 4 * palette.length;
+  const featureBytes = palette === undefined ? 4 * batch.features.length : batch.features.length;
+  const bytes = new Uint8Array(header + featureBytes + 4 * batch.labels.length);
   const view = new DataView(bytes.buffer);
   bytes.set(Buffer.from(BATCH_MAGIC, "ascii"), 0);
   view.setUint8(4, BATCH_VERSION);
-  view.setUint8(5, 1);
+  view.setUint8(5, palette === undefined ? DTYPE_FLOAT32 : DTYPE_PALETTE);
   view.setUint8(6, batch.labelShape.length === 0 ? LABEL_CLASS_INDEX : LABEL_FLOAT32);
   view.setUint32(8, batch.count, true);
   let o = 12;
@@ -93,11 +141,25 @@ export function encodeBatch(batch: Batch): Uint8Array {
       o += 4;
     }
   }
-  new Float32Array(bytes.buffer, header, batch.features.length).set(batch.features);
-  const labelOffset = header + 4 * batch.features.length;
-  if (batch.labels instanceof Int32Array)
-    new Int32Array(bytes.buffer, labelOffset, batch.labels.length).set(batch.labels);
-  else new Float32Array(bytes.buffer, labelOffset, batch.labels.length).set(batch.labels);
+  if (palette === undefined) {
+    // header is a multiple of 4; typed arrays use the host order, little-endian on x86-64 and arm64
+    new Float32Array(bytes.buffer, header, batch.features.length).set(batch.features);
+  } else {
+    view.setUint32(o, palette.length, true);
+    const index = new Map<number, number>();
+    const paletteBits = new Uint32Array(palette.buffer);
+    for (let p = 0; p < palette.length; p++) {
+      view.setFloat32(o + 4 + 4 * p, palette[p], true);
+      index.set(paletteBits[p], p);
+    }
+    const bits = new Uint32Array(batch.features.buffer, batch.features.byteOffset, batch.features.length);
+    for (let i = 0; i < bits.length; i++) bytes[header + i] = index.get(bits[i]) as number;
+  }
+  const labelOffset = header + featureBytes;
+  for (let i = 0; i < batch.labels.length; i++) {
+    if (batch.labels instanceof Int32Array) view.setInt32(labelOffset + 4 * i, batch.labels[i], true);
+    else view.setFloat32(labelOffset + 4 * i, batch.labels[i], true);
+  }
   return bytes;
 }
 
@@ -115,8 +177,9 @@ export function decodeBatch(bytes: Uint8Array): Batch {
   }
   if (view.getUint8(4) !== BATCH_VERSION)
     throw new InvalidBatchError("version", `expected ${BATCH_VERSION}, got ${view.getUint8(4)}`);
-  if (view.getUint8(5) !== 1)
-    throw new InvalidBatchError("feature dtype", `expected 1 (float32), got ${view.getUint8(5)}`);
+  const dtype = view.getUint8(5);
+  if (dtype !== DTYPE_FLOAT32 && dtype !== DTYPE_PALETTE)
+    throw new InvalidBatchError("feature dtype", `expected 1 (float32) or 2 (uint8 palette), got ${dtype}`);
   const kind = view.getUint8(6);
   if (kind !== LABEL_CLASS_INDEX && kind !== LABEL_FLOAT32)
     throw new InvalidBatchError("label kind", `expected 1 or 2, got ${kind}`);
@@ -141,7 +204,11 @@ export function decodeBatch(bytes: Uint8Array): Batch {
     throw new InvalidBatchError("label shape", "float32 targets need rank >= 1");
   const nFeatures = count * prod(featureShape);
   const nLabels = count * prod(labelShape);
-  const expected = o + 4 * (nFeatures + nLabels);
+  let palette: Float32Array | undefined;
+  if (dtype === DTYPE_PALETTE) palette = readPalette(bytes, view, o, need);
+  const featuresAt = palette === undefined ? o : o + 4 + 4 * palette.length;
+  const featureBytes = palette === undefined ? 4 * nFeatures : nFeatures;
+  const expected = featuresAt + featureBytes + 4 * nLabels;
   if (bytes.length !== expected) {
     throw new InvalidBatchError(
       "length",
@@ -149,15 +216,50 @@ export function decodeBatch(bytes: Uint8Array): Batch {
         (bytes.length < expected ? " (truncated)" : " (trailing bytes)"),
     );
   }
-  const body = bytes.slice(o); // aligned copy
-  const features = new Float32Array(body.buffer, 0, nFeatures);
-  const labels =
-    kind === LABEL_CLASS_INDEX
-      ? new Int32Array(body.buffer, 4 * nFeatures, nLabels)
-      : new Float32Array(body.buffer, 4 * nFeatures, nLabels);
+  const features = new Float32Array(nFeatures);
+  if (palette === undefined) {
+    // aligned copy: the bytes may sit at any offset
+    features.set(new Float32Array(bytes.slice(featuresAt, featuresAt + featureBytes).buffer));
+  } else {
+    for (let i = 0; i < nFeatures; i++) {
+      const p = bytes[featuresAt + i];
+      if (p >= palette.length)
+        throw new InvalidBatchError(`features[${i}]`, `palette index ${p} >= palette size ${palette.length}`);
+      features[i] = palette[p];
+    }
+  }
+  const labelBytes = bytes.slice(featuresAt + featureBytes).buffer;
+  const labels = kind === LABEL_CLASS_INDEX ? new Int32Array(labelBytes) : new Float32Array(labelBytes);
   const batch: Batch = { count, featureShape, features, labelShape, labels };
   assertBatch(batch);
   return batch;
+}
+
+/** Reads and checks the palette of a dtype-2 batch at offset `o` (canonical: ascending, distinct, finite). */
+function readPalette(
+  bytes: Uint8Array,
+  view: DataView,
+  o: number,
+  need: (n: number, what: string) => void,
+): Float32Array {
+  need(o + 4, "palette size");
+  const size = view.getUint32(o, true);
+  if (size < 1 || size > MAX_PALETTE_SIZE)
+    throw new InvalidBatchError("palette size", `expected 1..${MAX_PALETTE_SIZE}, got ${size}`);
+  need(o + 4 + 4 * size, "palette");
+  const palette = new Float32Array(bytes.slice(o + 4, o + 4 + 4 * size).buffer);
+  for (let p = 0; p < size; p++) {
+    if (!Number.isFinite(palette[p]))
+      throw new InvalidBatchError(`palette[${p}]`, `is ${palette[p]}: features must be finite`);
+    const prev = palette[p - 1];
+    const ascending =
+      p === 0 ||
+      prev < palette[p] ||
+      (prev === palette[p] && Object.is(prev, -0) && !Object.is(palette[p], -0));
+    if (!ascending)
+      throw new InvalidBatchError(`palette[${p}]`, "palette values must be distinct and ascending");
+  }
+  return palette;
 }
 
 /** Samples [start, start+count) of a batch, wrapping around at the end (copies). */
