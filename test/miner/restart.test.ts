@@ -4,11 +4,9 @@
  * (C = 3: every stage needs its declaration too) without ever declaring a stage twice.
  */
 import { expect } from "chai";
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PROJECT_ROOT } from "../../src/config/load";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { silentLogger } from "../../src/miner/log";
 import {
@@ -18,48 +16,7 @@ import {
   type MinerTestNetwork,
   type PublishedJob,
 } from "../support/miner-network";
-
-function spawnMiner(net: MinerTestNetwork, index: number): { child: ChildProcess; lines: string[] } {
-  const cfg = net.config(index);
-  const child = spawn(
-    process.execPath,
-    ["-r", "ts-node/register/transpile-only", join(PROJECT_ROOT, "src/miner/main.ts"), "start"],
-    {
-      cwd: PROJECT_ROOT,
-      env: {
-        ...process.env,
-        POT_NETWORK: "localhost",
-        POT_LOCAL_RPC_URL: net.node.url,
-        POT_RPC_URL: net.node.url,
-        POT_CHAIN_ID: "31337",
-        POT_DEPLOYMENTS: net.deploymentsFile,
-        POT_DATA_DIR: cfg.dataDir,
-        POT_PRIVATE_KEY: net.node.accounts[index].privateKey,
-        POT_CONFIRMATIONS: "1",
-        POT_POLLING_INTERVAL_MS: "200",
-        POT_LOG_LEVEL: "info",
-        POT_MINER_IDLE_DUMMY: "0",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  const lines: string[] = [];
-  const collect = (chunk: Buffer) =>
-    lines.push(
-      ...chunk
-        .toString()
-        .split("\n")
-        .filter((l) => l !== ""),
-    );
-  child.stdout!.on("data", collect);
-  child.stderr!.on("data", collect);
-  return { child, lines };
-}
-
-const exited = (child: ChildProcess) =>
-  new Promise<void>((r) =>
-    child.exitCode !== null || child.signalCode !== null ? r() : child.once("exit", () => r()),
-  );
+import { spawnMinerProcess, type MinerProcess } from "../support/miner-process";
 
 describe("miner restart (SIGKILL after declaring)", function () {
   this.timeout(240_000);
@@ -67,7 +24,7 @@ describe("miner restart (SIGKILL after declaring)", function () {
   let net: MinerTestNetwork;
   let job: PublishedJob | undefined;
   const miners: MinerHandle[] = [];
-  let proc: ChildProcess | undefined;
+  let proc: MinerProcess | undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), "pot-miner-restart-"));
@@ -75,9 +32,9 @@ describe("miner restart (SIGKILL after declaring)", function () {
   });
 
   after(async () => {
-    if (proc && proc.exitCode === null && proc.signalCode === null) {
-      proc.kill("SIGTERM");
-      await exited(proc);
+    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+      proc.child.kill("SIGTERM");
+      await proc.exited();
     }
     await Promise.all(miners.map((m) => m.stop()));
     await job?.store.close();
@@ -92,8 +49,8 @@ describe("miner restart (SIGKILL after declaring)", function () {
       miners.push(
         await startMiner({ config: net.config(i), log: silentLogger, policy: { idleDummy: false } }),
       );
-    let run = spawnMiner(net, 3);
-    proc = run.child;
+    let run = spawnMinerProcess(net, 3);
+    proc = run;
     await waitFor(
       "the child miner to start",
       async () => run.lines.some((l) => l.includes('"ready":true')),
@@ -111,11 +68,11 @@ describe("miner restart (SIGKILL after declaring)", function () {
       100,
     );
     run.child.kill("SIGKILL");
-    await exited(run.child);
+    await run.exited();
     const before = run.lines.length;
 
-    run = spawnMiner(net, 3);
-    proc = run.child;
+    run = spawnMinerProcess(net, 3);
+    proc = run;
     await waitFor(
       "the job to finish",
       async () => Number((await ledger.getJob(jobId)).status) === 2,

@@ -38,7 +38,7 @@ import { cidFromBytesHex } from "../../src/storage";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { fetchManifest, fetchStageBatches, openHeliaStore, type ContentStore } from "../../src/storage";
 import { WithholdingBuilder } from "../support/scenario-adversaries";
-import { spawnMinerProcess, type MinerProcess } from "../support/scenario-process";
+import { spawnMinerProcess, type MinerProcess } from "../support/miner-process";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
@@ -90,7 +90,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     // A fourth miner as its own process; C = 4, so every stage needs its declaration too.
     const index = 15;
     const addr = sc.net.node.accounts[index].address as Address;
-    let run = spawnMinerProcess(sc, index);
+    let run = spawnMinerProcess(sc.net, index);
     procs.push(run);
     await until(
       "the miner process to start",
@@ -114,7 +114,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     const trainedBeforeKill = run.lines.some(
       (l) => l.includes("stage trained") && l.includes(`"jobId":"${job.jobId}"`),
     );
-    run = spawnMinerProcess(sc, index);
+    run = spawnMinerProcess(sc.net, index);
     procs.push(run);
     const ms = await waitJobFinished(sc, job.jobId, 240_000);
     const events = await ledgerEvents(sc, job.jobId);

@@ -1,11 +1,11 @@
 /**
- * A miner as its own OS process (src/miner/main.ts, the code behind `pot miner start`), so a scenario can
+ * A miner as its own OS process (src/miner/main.ts, the code behind `pot miner start`), so a test can
  * SIGKILL it mid-stage and start it again on the same data directory. Its JSON log lines are collected.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../src/config/load";
-import type { ScenarioNet } from "./scenario-harness";
+import type { MinerTestNetwork } from "./miner-network";
 
 export interface MinerProcess {
   readonly child: ChildProcess;
@@ -14,8 +14,12 @@ export interface MinerProcess {
   exited(): Promise<void>;
 }
 
-export function spawnMinerProcess(sc: ScenarioNet, index: number, rpcUrl?: string): MinerProcess {
-  const cfg = sc.config(index, rpcUrl);
+/**
+ * Starts `pot miner start` for dev account `index` of `net` (data dir and settings of `net.config`),
+ * optionally through another RPC URL (e.g. a proxy that drops connections).
+ */
+export function spawnMinerProcess(net: MinerTestNetwork, index: number, rpcUrl?: string): MinerProcess {
+  const cfg = net.config(index, rpcUrl === undefined ? {} : { rpcUrl });
   const child = spawn(
     process.execPath,
     ["-r", "ts-node/register/transpile-only", join(PROJECT_ROOT, "src/miner/main.ts"), "start"],
@@ -27,9 +31,9 @@ export function spawnMinerProcess(sc: ScenarioNet, index: number, rpcUrl?: strin
         POT_LOCAL_RPC_URL: cfg.rpcUrl,
         POT_RPC_URL: cfg.rpcUrl,
         POT_CHAIN_ID: "31337",
-        POT_DEPLOYMENTS: sc.net.deploymentsFile,
+        POT_DEPLOYMENTS: net.deploymentsFile,
         POT_DATA_DIR: cfg.dataDir,
-        POT_PRIVATE_KEY: sc.net.node.accounts[index].privateKey,
+        POT_PRIVATE_KEY: net.node.accounts[index].privateKey,
         POT_CONFIRMATIONS: "1",
         POT_POLLING_INTERVAL_MS: "200",
         POT_LOG_LEVEL: "info",
