@@ -24,6 +24,7 @@ export interface EventPosition {
   readonly blockNumber: bigint;
   readonly logIndex: number;
   readonly blockHash: Hex;
+  readonly txHash: Hex;
 }
 
 /**
@@ -60,7 +61,10 @@ export function committeeOfWrap(
   return undefined;
 }
 
-/** The ledger and jury events the agents act on, decoded into plain values. */
+/**
+ * The ledger and jury events the agents act on or report, decoded into plain values (the miner watches
+ * LEDGER_EVENTS and JURY_EVENTS; the employer and verifier read every event of a job).
+ */
 export type LedgerEvent = EventPosition &
   (
     | {
@@ -118,9 +122,11 @@ export type LedgerEvent = EventPosition &
         blockHash: Hex;
         jobId: bigint;
         stage: number;
+        parentBlockHash: Hex;
         headerHash: Hex;
         attesters: Address[];
         wrapper: Address;
+        timestamp: bigint;
       }
     | { kind: "StageSettled"; jobId: bigint; stage: number; settlement: Settlement }
     | { kind: "HeaderVoided"; jobId: bigint; stage: number; headerHash: Hex; builder: Address }
@@ -136,7 +142,17 @@ export type LedgerEvent = EventPosition &
       }
     | { kind: "HeaderContested"; jobId: bigint; stage: number; declarer: Address; headerHash: Hex; rho: Hex }
     | { kind: "JobFinished"; jobId: bigint }
-    | { kind: "JobExpired"; jobId: bigint }
+    | { kind: "JobExpired"; jobId: bigint; unspent: bigint }
+    | { kind: "Refunded"; jobId: bigint; employer: Address; amount: bigint }
+    | {
+        kind: "RewardCredited";
+        account: Address;
+        jobId: bigint;
+        stage: number;
+        /** REWARD_ROLE: 1 builder, 2 declarant, 3 attester. */
+        role: number;
+        amount: bigint;
+      }
     | { kind: "JuryRequested"; jobId: bigint; stage: number; round: number; randBlock: bigint }
     | { kind: "JuryDrawn"; jobId: bigint; stage: number; round: number; jurors: Address[]; deadline: bigint }
     | { kind: "JuryCommitted"; jobId: bigint; stage: number; juror: Address; round: number; commitment: Hex }
@@ -152,7 +168,7 @@ export type LedgerEvent = EventPosition &
     | { kind: "JuryDecided"; jobId: bigint; stage: number; round: number; resultHash: Hex; rho: Hex }
   );
 
-/** The ledger's events the adapter decodes (names as in the Solidity source). */
+/** The ledger's events the miner watches (names as in the Solidity source). */
 const LEDGER_EVENTS = [
   "JobCreated",
   "StageOpened",
@@ -243,6 +259,7 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
     blockNumber: log.blockNumber,
     logIndex: log.logIndex,
     blockHash: log.blockHash,
+    txHash: log.transactionHash,
   };
   switch (log.eventName) {
     case "JobCreated":
@@ -327,9 +344,11 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
         blockHash: a.blockHash as Hex,
         jobId: big(a.jobId),
         stage: num(a.stage),
+        parentBlockHash: a.parentBlockHash as Hex,
         headerHash: a.headerHash as Hex,
         attesters: [...(a.attesters as Address[])],
         wrapper: a.wrapper as Address,
+        timestamp: big(a.timestamp),
       };
     case "StageSettled": {
       const s = a.settlement as Record<string, unknown>;
@@ -385,7 +404,25 @@ export function decodeLedgerLog(log: WatchedLog): LedgerEvent | undefined {
     case "JobFinished":
       return { ...pos, kind: "JobFinished", jobId: big(a.jobId) };
     case "JobExpired":
-      return { ...pos, kind: "JobExpired", jobId: big(a.jobId) };
+      return { ...pos, kind: "JobExpired", jobId: big(a.jobId), unspent: big(a.unspent) };
+    case "Refunded":
+      return {
+        ...pos,
+        kind: "Refunded",
+        jobId: big(a.jobId),
+        employer: a.employer as Address,
+        amount: big(a.amount),
+      };
+    case "RewardCredited":
+      return {
+        ...pos,
+        kind: "RewardCredited",
+        account: a.account as Address,
+        jobId: big(a.jobId),
+        stage: num(a.stage),
+        role: num(a.role),
+        amount: big(a.amount),
+      };
     case "JuryRequested":
       return {
         ...pos,

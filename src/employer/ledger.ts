@@ -3,11 +3,13 @@
  * and every event they decode goes through here, with ABIs from the Hardhat artifacts (src/chain). When the
  * ledger's signatures change, this file is the only one to follow them.
  *
- * If a shared adapter (src/chain/pot-contracts.ts) appears, this module should become a thin re-export.
+ * Events are decoded by the miner's decoder (`decodeLedgerLog`, src/chain/pot-contracts.ts) and grouped
+ * here by job and stage.
  */
 import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
 import type { ContractRef } from "../chain/contracts";
 import { EventWatcher, type WatchedLog } from "../chain/events";
+import { decodeLedgerLog } from "../chain/pot-contracts";
 import type { SentTx, TxSender } from "../chain/tx-sender";
 
 /** Where the ledger is and how to read it. */
@@ -333,103 +335,65 @@ export function jobEventsFromLogs(jobId: bigint, logs: readonly WatchedLog[]): J
     refunds: JobEvents["refunds"];
   };
   for (const log of logs) {
-    const a = log.args as Record<string, unknown>;
-    if (a.jobId === undefined || BigInt(a.jobId as bigint) !== jobId) continue;
-    const base: EventBase = { blockNumber: log.blockNumber, txHash: log.transactionHash };
-    const stage = a.stage === undefined ? 0 : n(a.stage);
-    switch (log.eventName) {
-      case "JobCreated":
-        created = {
-          ...base,
-          jobId,
-          employer: a.employer as Address,
-          fee: a.fee as bigint,
-          specCid: a.specCid as Hex,
-          manifestRoot: a.manifestRoot as Hex,
-          initialStateHash: a.initialStateHash as Hex,
-          numStages: n(a.numStages),
-          c: n(a.c),
-          k: n(a.k),
-          stageSeconds: n(a.stageSeconds),
-          deadline: BigInt(a.deadline as bigint),
-        };
+    // One decoder for every agent (src/chain/pot-contracts.ts); here only this job's events count.
+    const e = decodeLedgerLog(log);
+    if (e === undefined || !("jobId" in e) || e.jobId !== jobId) continue;
+    const { blockNumber, txHash } = e;
+    const base: EventBase = { blockNumber, txHash };
+    switch (e.kind) {
+      case "JobCreated": {
+        const { kind: _k, logIndex: _l, blockHash: _b, ...fields } = e;
+        created = fields;
         break;
+      }
       case "StageOpened":
-        stageOf(stage).opened = {
+        stageOf(e.stage).opened = {
           ...base,
-          stage,
-          parentHash: a.parentHash as Hex,
-          deadline: BigInt(a.deadline as bigint),
-          seed: a.seed as Hex,
+          stage: e.stage,
+          parentHash: e.parentHash,
+          deadline: e.deadline,
+          seed: e.seed,
         };
         break;
-      case "Declared":
-        stageOf(stage).declarations.push({
-          ...base,
-          stage,
-          declarer: a.declarer as Address,
-          parentHash: a.parentHash as Hex,
-          resultHash: a.resultHash as Hex,
-          commitment: a.commitment as Hex,
-          rand: a.rand as Hex,
-          timestamp: BigInt(a.timestamp as bigint),
-        });
+      case "Declared": {
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
+        stageOf(e.stage).declarations.push(fields);
         break;
+      }
       case "DeclarationsClosed":
-        stageOf(stage).closed = {
-          blockNumber: base.blockNumber,
-          closeBlock: BigInt(a.closeBlock as bigint),
-          leadResult: a.leadResult as Hex,
-          disputed: a.disputed as boolean,
+        stageOf(e.stage).closed = {
+          blockNumber,
+          closeBlock: e.closeBlock,
+          leadResult: e.leadResult,
+          disputed: e.disputed,
         };
         break;
-      case "HeaderSubmitted":
-        stageOf(stage).headers.push({
-          ...base,
-          stage,
-          builder: a.builder as Address,
-          headerHash: a.headerHash as Hex,
-          parentHash: a.parentHash as Hex,
-          resultHash: a.resultHash as Hex,
-          rho: a.rho as Hex,
-          resultCid: a.resultCid as Hex,
-          timestamp: BigInt(a.timestamp as bigint),
-          opened: [...(a.opened as Address[])],
-        });
+      case "HeaderSubmitted": {
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, randBlock: _r, ...fields } = e;
+        stageOf(e.stage).headers.push(fields);
         break;
+      }
       case "HeaderVoided":
-        stageOf(stage).voidedHeaders.push(a.headerHash as Hex);
+        stageOf(e.stage).voidedHeaders.push(e.headerHash);
         break;
-      case "BlockWrapped":
-        stageOf(stage).wrapped = {
-          ...base,
-          index: BigInt(a.index as bigint),
-          blockHash: a.blockHash as Hex,
-          stage,
-          parentBlockHash: a.parentBlockHash as Hex,
-          headerHash: a.headerHash as Hex,
-          attesters: [...(a.attesters as Address[])],
-          wrapper: a.wrapper as Address,
-          timestamp: BigInt(a.timestamp as bigint),
-        };
+      case "BlockWrapped": {
+        const { kind: _k, logIndex: _l, jobId: _j, ...fields } = e;
+        stageOf(e.stage).wrapped = fields;
         break;
-      case "RewardCredited":
-        stageOf(stage).rewards.push({
-          ...base,
-          stage,
-          account: a.account as Address,
-          role: n(a.role),
-          amount: a.amount as bigint,
-        });
+      }
+      case "RewardCredited": {
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
+        stageOf(e.stage).rewards.push(fields);
         break;
+      }
       case "JobFinished":
         out.finished = base;
         break;
       case "JobExpired":
-        out.expired = { ...base, unspent: a.unspent as bigint };
+        out.expired = { ...base, unspent: e.unspent };
         break;
       case "Refunded":
-        out.refunds.push({ ...base, amount: a.amount as bigint });
+        out.refunds.push({ ...base, amount: e.amount });
         break;
       default:
         break;

@@ -31,7 +31,12 @@ const R1 = h(101);
 const R2 = h(102);
 const X1 = h(201);
 let logIndex = 0;
-const pos = (blockNumber = 1n) => ({ blockNumber, logIndex: logIndex++, blockHash: h(9999) });
+const pos = (blockNumber = 1n) => ({
+  blockNumber,
+  logIndex: logIndex++,
+  blockHash: h(9999),
+  txHash: h(8888),
+});
 
 function job(view: ChainView, jobId = 1n, numStages = 3, c = 2, k = 2): void {
   const e: LedgerEvent = {
@@ -476,8 +481,10 @@ describe("miner duties (pure)", () => {
       blockHash: h(1),
       jobId: 1n,
       stage: 1,
+      parentBlockHash: h(0),
       headerHash: h(4001),
       attesters: [],
+      timestamp: 0n,
       wrapper: C,
     });
     // Pull payments: the claim waits for the stage's settlement.
@@ -670,7 +677,7 @@ describe("miner duties (pure)", () => {
       job(v);
       open(v, 1, P0);
       header(v, 1, R1, B);
-      applyEvent(v, { ...pos(), kind: "JobExpired", jobId: 1n });
+      applyEvent(v, { ...pos(), kind: "JobExpired", jobId: 1n, unspent: 0n });
       expect(
         duties(v, state, { blockNumber: 500n, poaExpiryBlocks: EXP }).filter((d) => d.kind === "void"),
       ).to.deep.equal([]);
