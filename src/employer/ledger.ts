@@ -9,7 +9,7 @@
 import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
 import type { ContractRef } from "../chain/contracts";
 import { EventWatcher, type WatchedLog } from "../chain/events";
-import { decodeLedgerLog } from "../chain/pot-contracts";
+import { decodeLedgerLog, type LedgerEvent } from "../chain/pot-contracts";
 import type { SentTx, TxSender } from "../chain/tx-sender";
 
 /** Where the ledger is and how to read it. */
@@ -80,62 +80,19 @@ interface EventBase {
   readonly txHash: Hex;
 }
 
-export interface JobCreatedEvent extends EventBase {
-  readonly jobId: bigint;
-  readonly employer: Address;
-  readonly fee: bigint;
-  readonly specCid: Hex;
-  readonly manifestRoot: Hex;
-  readonly initialStateHash: Hex;
-  readonly numStages: number;
-  readonly c: number;
-  readonly k: number;
-  readonly stageSeconds: number;
-  readonly deadline: bigint;
-}
-export interface StageOpenedEvent extends EventBase {
-  readonly stage: number;
-  readonly parentHash: Hex;
-  readonly deadline: bigint;
-  readonly seed: Hex;
-}
-export interface DeclaredEvent extends EventBase {
-  readonly stage: number;
-  readonly declarer: Address;
-  readonly parentHash: Hex;
-  readonly resultHash: Hex;
-  readonly commitment: Hex;
-  readonly rand: Hex;
-  readonly timestamp: bigint;
-}
-export interface HeaderEvent extends EventBase {
-  readonly stage: number;
-  readonly builder: Address;
-  readonly headerHash: Hex;
-  readonly parentHash: Hex;
-  readonly resultHash: Hex;
-  readonly rho: Hex;
-  /** Binary CID (hex) of S_stage. */
-  readonly resultCid: Hex;
-  readonly timestamp: bigint;
-  readonly opened: Address[];
-}
-export interface WrappedEvent extends EventBase {
-  readonly index: bigint;
-  readonly blockHash: Hex;
-  readonly stage: number;
-  readonly parentBlockHash: Hex;
-  readonly headerHash: Hex;
-  readonly attesters: Address[];
-  readonly wrapper: Address;
-  readonly timestamp: bigint;
-}
-export interface RewardEvent extends EventBase {
-  readonly stage: number;
-  readonly account: Address;
-  readonly role: number;
-  readonly amount: bigint;
-}
+/** A decoded ledger event of kind K, with its block and transaction but without the fields in Drop. */
+type JobEvent<K extends LedgerEvent["kind"], Drop extends string = never> = Readonly<
+  Omit<Extract<LedgerEvent, { kind: K }>, "kind" | "logIndex" | Drop>
+>;
+
+export type JobCreatedEvent = JobEvent<"JobCreated", "blockHash">;
+export type StageOpenedEvent = JobEvent<"StageOpened", "blockHash" | "jobId">;
+export type DeclaredEvent = JobEvent<"Declared", "blockHash" | "jobId">;
+/** A HeaderSubmitted event; `resultCid` is the binary CID (hex) of S_stage. */
+export type HeaderEvent = JobEvent<"HeaderSubmitted", "blockHash" | "jobId" | "randBlock">;
+/** A BlockWrapped event; `blockHash` is the wrapped block's hash in the PoT chain. */
+export type WrappedEvent = JobEvent<"BlockWrapped", "jobId">;
+export type RewardEvent = JobEvent<"RewardCredited", "blockHash" | "jobId">;
 
 /** Everything the chain recorded about one stage. */
 export interface StageEvents {
@@ -346,15 +303,11 @@ export function jobEventsFromLogs(jobId: bigint, logs: readonly WatchedLog[]): J
         created = fields;
         break;
       }
-      case "StageOpened":
-        stageOf(e.stage).opened = {
-          ...base,
-          stage: e.stage,
-          parentHash: e.parentHash,
-          deadline: e.deadline,
-          seed: e.seed,
-        };
+      case "StageOpened": {
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
+        stageOf(e.stage).opened = fields;
         break;
+      }
       case "Declared": {
         const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
         stageOf(e.stage).declarations.push(fields);

@@ -4,22 +4,17 @@
  * No I/O here.
  */
 import type { Address, Hex } from "viem";
-import { committeeOfWrap, type LedgerEvent, type Settlement } from "../chain/pot-contracts";
+import {
+  committeeOfWrap,
+  type EventPosition,
+  type LedgerEvent,
+  type Settlement,
+} from "../chain/pot-contracts";
 
-export interface JobView {
-  readonly jobId: bigint;
-  readonly employer: Address;
-  readonly fee: bigint;
-  readonly specCid: Hex;
-  readonly manifestRoot: Hex;
-  readonly initialStateHash: Hex;
-  readonly numStages: number;
-  readonly c: number;
-  readonly k: number;
-  readonly stageSeconds: number;
-  readonly deadline: bigint;
-  status: "open" | "finished" | "expired";
-}
+/** A job as its JobCreated event announced it, and its status since. */
+export type JobView = Readonly<
+  Omit<Extract<LedgerEvent, { kind: "JobCreated" }>, "kind" | keyof EventPosition>
+> & { status: "open" | "finished" | "expired" };
 
 export interface DeclarationView {
   readonly declarer: Address;
