@@ -7,7 +7,9 @@
  *        [--profile dir]   (V8 CPU profiles of the two miners, written when they stop)
  *
  * 1. Solo: one process runs the job's 20 stages back to back with `runStageWith` (the miner's training
- *    call, rho included) on the same spec and batches: the solo training time.
+ *    call, rho included) on the same spec and batches: the solo training time. It runs once before and
+ *    once after the network run (the ratio uses their mean); if the two differ by more than 10%, other
+ *    load changed during the benchmark and the output says the ratio is unreliable.
  * 2. Network: a devnet (hardhat node, `pot deploy`) with TWO miner processes, pinned to CPU 0 and CPU 1 with
  *    `taskset -c` when available, runs the same job with C=2, K=2 (both miners declare every stage, both
  *    sit on every committee). Job wall time = from createJob's block to the last stage's BlockWrapped,
@@ -159,16 +161,20 @@ async function main(): Promise<void> {
     seed: input.seed,
   });
   const job0 = await prepareJob(spec);
-  const trainer = new Trainer(job0.spec, job0.model);
-  let state = await initialState(spec);
   const domain = `0x${"11".repeat(32)}` as const;
-  const tSolo = Date.now();
-  for (let s = 0; s < plan.numStages; s++)
-    state = runStageWith(trainer, state, batches[s], { domain, jobId: 1n, stage: s + 1 }).state;
-  const soloSeconds = (Date.now() - tSolo) / 1000;
-  trainer.dispose();
+  /** Runs the 20 stages alone; wall seconds. Run before and after the network run: other load shows. */
+  const solo = async (): Promise<number> => {
+    const trainer = new Trainer(job0.spec, job0.model);
+    let state = await initialState(spec);
+    const t0 = Date.now();
+    for (let s = 0; s < plan.numStages; s++)
+      state = runStageWith(trainer, state, batches[s], { domain, jobId: 1n, stage: s + 1 }).state;
+    trainer.dispose();
+    return (Date.now() - t0) / 1000;
+  };
+  const soloBefore = await solo();
   say(
-    `solo: ${plan.numStages} stages x ${plan.stepsPerStage} steps (batch ${plan.batchSize}, MLP 784-${args.hidden}-10) in ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage)`,
+    `solo: ${plan.numStages} stages x ${plan.stepsPerStage} steps (batch ${plan.batchSize}, MLP 784-${args.hidden}-10) in ${soloBefore.toFixed(1)} s (${(soloBefore / plan.numStages).toFixed(2)} s/stage)`,
   );
 
   // 2. The same job on a devnet with two pinned miners.
@@ -220,7 +226,7 @@ async function main(): Promise<void> {
         }
         return s.status === "finished";
       },
-      Math.max(600_000, soloSeconds * 10_000),
+      Math.max(600_000, soloBefore * 10_000),
     );
     const jobSeconds = (Date.now() - tJob) / 1000;
     const cpu1 = cpuAt();
@@ -244,6 +250,11 @@ async function main(): Promise<void> {
       };
     });
     const phases = chainPhases(await readJobEvents(h, job.jobId));
+    await stop(); // free the cores for the second solo run
+    const soloAfter = await solo();
+    const soloSeconds = (soloBefore + soloAfter) / 2;
+    // Two solo runs 5+ minutes apart that disagree mean the machine's load changed during the benchmark.
+    const soloSpread = Math.abs(soloBefore - soloAfter) / Math.min(soloBefore, soloAfter);
     const ratio = jobSeconds / soloSeconds;
     const perMinute = (summary.wrappedStages.length / jobSeconds) * 60;
     const gasPerStage = gas.gasUsed / BigInt(summary.wrappedStages.length);
@@ -254,7 +265,9 @@ async function main(): Promise<void> {
     const minerTraining = Math.max(...perMiner.map((m) => m.trainingSeconds));
     const overMiner = jobSeconds / minerTraining;
     say("");
-    say(`solo training time     ${soloSeconds.toFixed(1)} s`);
+    say(
+      `solo training time     ${soloSeconds.toFixed(1)} s (mean of ${soloBefore.toFixed(1)} s before and ${soloAfter.toFixed(1)} s after the network run${soloSpread > 0.1 ? `; they differ by ${(100 * soloSpread).toFixed(0)}%: other load, the ratio is unreliable` : ""})`,
+    );
     say(
       `job wall time          ${jobSeconds.toFixed(1)} s  (ratio ${ratio.toFixed(2)}x; goal <= 1.25x: ${goalMet ? "met" : "MISSED"})`,
     );
@@ -289,7 +302,7 @@ Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${
 
 | figure | value |
 | --- | --: |
-| solo training time (${plan.numStages} x runStageWith, one process) | ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage) |
+| solo training time (${plan.numStages} x runStageWith, one process; mean of a run before and one after the network run) | ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage; ${soloBefore.toFixed(1)} s before, ${soloAfter.toFixed(1)} s after${soloSpread > 0.1 ? ": they differ by more than 10%, other load: the ratio is unreliable" : ""}) |
 | job wall time (createJob block to last wrap) | ${jobSeconds.toFixed(1)} s |
 | ratio (goal <= 1.25) | **${ratio.toFixed(2)}x** (${goalMet ? "met" : "missed"}) |
 | job wall time / the busier miner's training time in the network | ${overMiner.toFixed(2)}x (${minerTraining.toFixed(1)} s) |
