@@ -303,6 +303,7 @@ class MinerAgent implements MinerHandle {
     // Let in-flight work settle (bounded), then release the node.
     for (let i = 0; i < 100 && (this.txBusy || this.trainBusy); i++) await sleep(100);
     this.pool?.dispose();
+    await this.store.flush();
     await this.ipfs?.close();
     this.log.info("miner stopped");
   }
@@ -320,6 +321,16 @@ class MinerAgent implements MinerHandle {
     }
   }
 
+  /**
+   * Saves the state without waiting (for bookkeeping that no transaction depends on, such as marking an
+   * own declaration confirmed); a failed write is logged and the next save writes the state again.
+   */
+  private saveInBackground(): void {
+    this.store
+      .save(this.state)
+      .catch((error: unknown) => this.log.error("state not saved", { error: (error as Error).message }));
+  }
+
   private onEvent(e: LedgerEvent): void {
     applyEvent(this.view, e);
     const me = this.address.toLowerCase();
@@ -327,21 +338,21 @@ class MinerAgent implements MinerHandle {
       const rec = this.state.declarations[stageKey(e.jobId, e.stage)];
       if (rec !== undefined && rec.status !== "confirmed") {
         rec.status = "confirmed";
-        this.store.save(this.state);
+        this.saveInBackground();
       }
     }
     if (e.kind === "JuryCommitted" && e.juror.toLowerCase() === me) {
       const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
       if (rec !== undefined && rec.commitStatus !== "confirmed") {
         rec.commitStatus = "confirmed";
-        this.store.save(this.state);
+        this.saveInBackground();
       }
     }
     if (e.kind === "JuryVoted" && e.juror.toLowerCase() === me) {
       const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
       if (rec !== undefined && rec.status !== "confirmed") {
         rec.status = "confirmed";
-        this.store.save(this.state);
+        this.saveInBackground();
       }
     }
     if (e.kind === "BlockWrapped")
@@ -530,7 +541,7 @@ class MinerAgent implements MinerHandle {
         const r = this.state.results[d.key];
         if (r === undefined) return;
         delete this.state.results[d.key];
-        this.store.save(this.state);
+        await this.store.save(this.state);
         const used = Object.values(this.state.results).some((x) => x.resultHash === r.resultHash);
         if (!used) this.store.dropState(r.resultHash);
         this.log.info("result dropped", {
@@ -565,7 +576,7 @@ class MinerAgent implements MinerHandle {
           timestamp: decl.timestamp,
         });
         this.state.done[`contest:${key}`] = sent.hash;
-        this.store.save(this.state);
+        await this.store.save(this.state);
         this.count("contests");
         this.log.warn("header contested: its rho is not ours for the same result", {
           jobId: d.jobId,
@@ -611,7 +622,7 @@ class MinerAgent implements MinerHandle {
       );
       if (ctrl.signal.aborted) return;
       this.state.results[resultKey(d.jobId, d.stage, d.parentHash)] = rec;
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.count(d.speculative ? "trainedSpeculative" : "trained");
     } catch (error) {
       if (
@@ -655,7 +666,7 @@ class MinerAgent implements MinerHandle {
     ) {
       // A send whose receipt was lost (crash, restart): the chain has it; never send it again.
       rec.status = "confirmed";
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.log.info("declaration found on-chain after restart", { jobId: d.jobId, stage: d.stage });
       return;
     }
@@ -683,7 +694,7 @@ class MinerAgent implements MinerHandle {
         status: "prepared",
       };
       this.state.declarations[key] = rec;
-      this.store.save(this.state); // the reveal survives anything from here on
+      await this.store.save(this.state); // the reveal survives anything from here on
     }
     const timestamp = await this.sealTimestamp(SealKind.Declaration, d.jobId, d.stage);
     if (timestamp === undefined) {
@@ -692,7 +703,7 @@ class MinerAgent implements MinerHandle {
     }
     rec.status = "sent";
     rec.timestamp = timestamp.toString();
-    this.store.save(this.state);
+    await this.store.save(this.state);
     try {
       const sent = await this.chain.declare({
         jobId: d.jobId,
@@ -705,7 +716,7 @@ class MinerAgent implements MinerHandle {
       });
       rec.txHash = sent.hash;
       rec.status = "confirmed";
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.count("declared");
       this.log.info("declared", {
         jobId: d.jobId,
@@ -716,7 +727,7 @@ class MinerAgent implements MinerHandle {
     } catch (error) {
       if (error instanceof ContractRevertError && error.errorName === "AlreadyDeclared") {
         rec.status = "confirmed";
-        this.store.save(this.state);
+        await this.store.save(this.state);
         return;
       }
       throw error;
@@ -801,7 +812,7 @@ class MinerAgent implements MinerHandle {
       throw error;
     }
     this.state.done[`header:${key}`] = sent.hash;
-    this.store.save(this.state);
+    await this.store.save(this.state);
     this.count("headers");
     this.log.info("header submitted", {
       jobId: d.jobId,
@@ -831,7 +842,7 @@ class MinerAgent implements MinerHandle {
     if (d.kind === "attest") {
       const sent = await this.chain.attest(d.jobId, d.stage);
       this.state.done[`attest:${key}:${d.round}`] = sent.hash;
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.count("attested");
       this.log.info("attested", { jobId: d.jobId, stage: d.stage, round: d.round });
       return;
@@ -845,7 +856,7 @@ class MinerAgent implements MinerHandle {
       d.members,
     );
     this.state.done[`wrap:${key}:${d.round}`] = sent.hash;
-    this.store.save(this.state);
+    await this.store.save(this.state);
     this.count("wrapped");
     this.log.info("wrapped", { jobId: d.jobId, stage: d.stage, round: d.round, tx: sent.hash });
   }
@@ -861,7 +872,7 @@ class MinerAgent implements MinerHandle {
       if (s.builder.toLowerCase() === me && this.state.done[`claimb:${key}`] === undefined) {
         const sent = await this.chain.claimBuilder(d.jobId, d.stage, s);
         this.state.done[`claimb:${key}`] = sent.hash;
-        this.store.save(this.state);
+        await this.store.save(this.state);
         this.log.info("builder share claimed", { jobId: d.jobId, stage: d.stage });
       }
       const members = st.wrapMembers;
@@ -869,7 +880,7 @@ class MinerAgent implements MinerHandle {
       if (members !== undefined && index >= 0 && this.state.done[`claima:${key}`] === undefined) {
         const sent = await this.chain.claimAttester(d.jobId, d.stage, s, members, index);
         this.state.done[`claima:${key}`] = sent.hash;
-        this.store.save(this.state);
+        await this.store.save(this.state);
         this.log.info("attester share claimed", { jobId: d.jobId, stage: d.stage });
       }
       return;
@@ -890,7 +901,7 @@ class MinerAgent implements MinerHandle {
         timestamp: decl.timestamp,
       });
       this.state.done[`claim:${key}`] = sent.hash;
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.count("claims");
       this.log.info("declaration share claimed", { jobId: d.jobId, stage: d.stage });
     }
@@ -916,7 +927,7 @@ class MinerAgent implements MinerHandle {
       if (slashNoLongerNeeded(revert)) {
         // Claimed, or slashed by another reporter first: nothing to do, never again.
         this.state.done[doneKey] = `reverted:${revert}`;
-        this.store.save(this.state);
+        await this.store.save(this.state);
         this.count("slashesLost");
         this.log.info("slash not sent: the declaration is already settled or slashed", {
           jobId: d.jobId,
@@ -929,7 +940,7 @@ class MinerAgent implements MinerHandle {
       throw error;
     }
     this.state.done[doneKey] = sent.hash;
-    this.store.save(this.state);
+    await this.store.save(this.state);
     this.count("slashed");
     this.log.info("declaration slashed", {
       jobId: d.jobId,
@@ -943,9 +954,9 @@ class MinerAgent implements MinerHandle {
   /** Voids a header whose PoA expired; a revert because another miner voided it first is benign. */
   private async doVoid(d: Extract<Duty, { kind: "void" }>): Promise<number | void> {
     const doneKey = voidDoneKey(d.jobId, d.stage, d.headerHash);
-    const benign = (revert: string | undefined, phase: number) => {
+    const benign = async (revert: string | undefined, phase: number) => {
       this.state.done[doneKey] = `reverted:${revert ?? "phase"}`;
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.count("voidsLost");
       this.log.info("header not voided: already voided or wrapped, or the job ended", {
         jobId: d.jobId,
@@ -970,7 +981,7 @@ class MinerAgent implements MinerHandle {
       throw error;
     }
     this.state.done[doneKey] = sent.hash;
-    this.store.save(this.state);
+    await this.store.save(this.state);
     this.count("voided");
     this.log.warn("header voided: its PoA expired without a wrap", {
       jobId: d.jobId,
@@ -1000,7 +1011,7 @@ class MinerAgent implements MinerHandle {
         status: "prepared",
       };
       this.state.votes[key] = rec;
-      this.store.save(this.state);
+      await this.store.save(this.state);
     }
     const me = this.address.toLowerCase();
     const jury = st!.jury!;
@@ -1018,7 +1029,7 @@ class MinerAgent implements MinerHandle {
         salt: rec.salt!,
       });
       rec.commitStatus = "sent";
-      this.store.save(this.state);
+      await this.store.save(this.state);
       let committed;
       try {
         committed = await this.chain.commitVote({ jobId: d.jobId, stage: d.stage, jurors, commitment });
@@ -1028,14 +1039,14 @@ class MinerAgent implements MinerHandle {
       }
       rec.commitStatus = "confirmed";
       rec.commitTxHash = committed?.hash;
-      this.store.save(this.state);
+      await this.store.save(this.state);
       this.log.info("jury vote committed", { jobId: d.jobId, stage: d.stage, round: d.round });
       return;
     }
     // Reveal once more than half the jurors committed (the view may lag: the jury re-checks).
     if ((jury.commits?.size ?? 0) * 2 <= jurors.length) return;
     rec.status = "sent";
-    this.store.save(this.state);
+    await this.store.save(this.state);
     const sent = await this.chain.vote({
       jobId: d.jobId,
       stage: d.stage,
@@ -1046,7 +1057,7 @@ class MinerAgent implements MinerHandle {
     });
     rec.status = "confirmed";
     rec.txHash = sent.hash;
-    this.store.save(this.state);
+    await this.store.save(this.state);
     this.count("votes");
     this.log.info("jury vote revealed", {
       jobId: d.jobId,

@@ -21,6 +21,7 @@ import {
   unlinkSync,
   writeSync,
 } from "node:fs";
+import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Address, Hex } from "viem";
 
@@ -163,6 +164,34 @@ export function writeFileAtomic(
   }
 }
 
+/** `writeFileAtomic` (durable) through the thread pool: the event loop keeps running meanwhile. */
+export async function writeFileAtomicAsync(path: string, bytes: Uint8Array | string): Promise<void> {
+  const dir = dirname(path);
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${randomBytes(6).toString("hex")}.tmp`);
+  const fh = await open(tmp, "w", 0o600);
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } catch (error) {
+    await fh.close();
+    await unlink(tmp).catch(() => undefined);
+    throw error;
+  }
+  await fh.close();
+  await rename(tmp, path);
+  try {
+    const dh = await open(dir, "r");
+    try {
+      await dh.sync();
+    } finally {
+      await dh.close();
+    }
+  } catch {
+    /* some filesystems refuse to open a directory; the rename is still atomic */
+  }
+}
+
 /** Serializes a state: `{ format, version, sha256, body }` with the checksum over the body's JSON. */
 export function encodeMinerState(state: MinerState): string {
   const body = JSON.stringify(state);
@@ -233,9 +262,49 @@ export class MinerStore {
     return decodeMinerState(readFileSync(this.statePath, "utf8"), this.statePath, expect);
   }
 
-  /** Persists the state atomically. */
-  save(state: MinerState): void {
-    writeFileAtomic(this.statePath, encodeMinerState(state));
+  /** The snapshot waiting to be written after the write in flight, and who waits for it. */
+  private next:
+    { text: string; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
+  private writing = false;
+
+  /**
+   * Persists the state atomically and durably (temp file, fsync, rename, fsync of the directory), off the
+   * event loop: the state is serialized now, written by the thread pool, and the promise resolves once it
+   * is on disk. Callers await it before sending the transaction that depends on it. Writes happen in call
+   * order; saves made while a write is in flight are coalesced into one write of the newest snapshot (on
+   * this machine an fsync can take 100 ms, during which training would otherwise stand still).
+   */
+  save(state: MinerState): Promise<void> {
+    const text = encodeMinerState(state);
+    return new Promise<void>((resolve, reject) => {
+      if (this.next === undefined) this.next = { text, waiters: [] };
+      this.next.text = text;
+      this.next.waiters.push({ resolve, reject });
+      if (!this.writing) void this.drain();
+    });
+  }
+
+  /** Resolves when every save so far is on disk (or failed). */
+  async flush(): Promise<void> {
+    while (this.writing || this.next !== undefined) await new Promise((r) => setTimeout(r, 5));
+  }
+
+  private async drain(): Promise<void> {
+    this.writing = true;
+    try {
+      while (this.next !== undefined) {
+        const { text, waiters } = this.next;
+        this.next = undefined;
+        try {
+          await writeFileAtomicAsync(this.statePath, text);
+          for (const w of waiters) w.resolve();
+        } catch (error) {
+          for (const w of waiters) w.reject(error);
+        }
+      }
+    } finally {
+      this.writing = false;
+    }
   }
 
   private bytesPath(hash: Hex): string {

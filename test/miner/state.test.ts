@@ -22,7 +22,7 @@ describe("miner state persistence", () => {
   beforeEach(() => (dir = mkdtempSync(join(tmpdir(), "pot-miner-state-"))));
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("round-trips, starts empty without a file, and leaves no temp files", () => {
+  it("round-trips, starts empty without a file, and leaves no temp files", async () => {
     const store = new MinerStore(dir);
     const s = store.load(expectIds);
     expect(Object.keys(s.declarations)).to.have.length(0);
@@ -37,23 +37,23 @@ describe("miner state persistence", () => {
       resultCid: "bafk",
       status: "prepared",
     };
-    store.save(s);
-    store.save(s);
+    await store.save(s);
+    await store.save(s);
     expect(new MinerStore(dir).load(expectIds)).to.deep.equal(s);
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
   });
 
-  it("refuses a truncated file with a clear error", () => {
+  it("refuses a truncated file with a clear error", async () => {
     const store = new MinerStore(dir);
-    store.save(emptyState(31337, LEDGER, ME));
+    await store.save(emptyState(31337, LEDGER, ME));
     const text = readFileSync(store.statePath, "utf8");
     writeFileSync(store.statePath, text.slice(0, text.length / 2));
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /truncated or corrupted/);
   });
 
-  it("refuses a file whose content does not match its checksum", () => {
+  it("refuses a file whose content does not match its checksum", async () => {
     const store = new MinerStore(dir);
-    store.save(emptyState(31337, LEDGER, ME));
+    await store.save(emptyState(31337, LEDGER, ME));
     writeFileSync(
       store.statePath,
       readFileSync(store.statePath, "utf8").replace('"done":{}', '"done":{"x":"y"}'),
@@ -61,17 +61,48 @@ describe("miner state persistence", () => {
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /checksum/);
   });
 
-  it("refuses another version, another ledger and another account", () => {
+  it("refuses another version, another ledger and another account", async () => {
     const store = new MinerStore(dir);
     writeFileSync(
       store.statePath,
       encodeMinerState(emptyState(31337, LEDGER, ME)).replace('"version":1', '"version":9'),
     );
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /version 9/);
-    store.save(emptyState(1, LEDGER, ME));
+    await store.save(emptyState(1, LEDGER, ME));
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /another --data-dir|belongs to ledger/);
-    store.save(emptyState(31337, LEDGER, "0x00000000000000000000000000000000000000b2"));
+    await store.save(emptyState(31337, LEDGER, "0x00000000000000000000000000000000000000b2"));
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /account/);
+  });
+
+  it("saves in call order, coalesces saves made during a write, and resolves each once on disk", async () => {
+    const store = new MinerStore(dir);
+    const states = Array.from({ length: 20 }, (_, i) => {
+      const s = emptyState(31337, LEDGER, ME);
+      s.done[`k${i}`] = `v${i}`;
+      return s;
+    });
+    const seen: number[] = [];
+    // each promise resolves only when a snapshot at least as new as its own is on disk
+    await Promise.all(
+      states.map((s, i) =>
+        store.save(s).then(() => {
+          seen.push(i);
+          expect(Object.keys(store.load(expectIds).done).length).to.equal(1);
+          const onDisk = Number(Object.keys(store.load(expectIds).done)[0].slice(1));
+          expect(onDisk).to.be.at.least(i);
+        }),
+      ),
+    );
+    expect(seen).to.have.length(20);
+    expect(store.load(expectIds)).to.deep.equal(states[19]);
+    // a save serializes the state when called: later mutations do not leak into it
+    const s = emptyState(31337, LEDGER, ME);
+    const saved = store.save(s);
+    s.done.later = "x";
+    await saved;
+    expect(store.load(expectIds).done).to.deep.equal({});
+    await store.flush();
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
   });
 
   it("atomic write replaces the whole file or nothing", () => {
