@@ -580,8 +580,6 @@ describe("PoTStaking", () => {
           changes.get(who.address)!.push({ block, weight: drawWeight(await staking.stakeOf(who.address)) });
           if (rng.int(4) === 0) await mine(1 + rng.int(Number(E)));
         }
-        // head and the block of the calls below (head + 1) in the same epoch
-        if ((await head()) % E === E - 1n) await mine(1);
         const now = await head();
         const t = now / E;
         /** The model's weights as of the start of epoch x: the last change in a block < x * E. */
