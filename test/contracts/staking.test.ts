@@ -738,7 +738,7 @@ describe("PoTStaking", () => {
       const rng = new Rng(5);
       // atStart[x] = leaf values as of the start of epoch x; epochs are written in order, some skipped
       const atStart = new Map<number, bigint[]>();
-      let values: bigint[] = [];
+      const values: bigint[] = [];
       let epoch = 0;
       for (let round = 0; round < 8; round++) {
         atStart.set(epoch, [...values]);
