@@ -807,8 +807,9 @@ describe("PoTStaking", () => {
           count++;
           if (count === 1000) {
             stakeGasNew = receipt!.gasUsed;
-            stakeGasTopUp = (await (await staking.connect(wallet).stake(1n)).wait())!.gasUsed;
-            unstakeGas = (await (await staking.connect(wallet).requestUnstake(1n)).wait())!.gasUsed;
+            // 1 gwei: the smallest change of draw weight (the tree is updated)
+            stakeGasTopUp = (await (await staking.connect(wallet).stake(10n ** 9n)).wait())!.gasUsed;
+            unstakeGas = (await (await staking.connect(wallet).requestUnstake(10n ** 9n)).wait())!.gasUsed;
           }
         }
         await mineToNextEpoch(staking);
