@@ -54,6 +54,7 @@ contract PoTJury {
     /// @notice Blocks after its randomness block within which a jury can be drawn: min(256, the staking
     /// epoch length). BLOCKHASH covers 256 blocks, and staking keeps the draw weights of an epoch until
     /// the end of the next one only.
+    // solhint-disable-next-line immutable-vars-naming
     uint256 public immutable drawWindowBlocks;
 
     mapping(uint64 jobId => mapping(uint32 stage => Jury)) internal _juries;

@@ -39,10 +39,10 @@ library FenwickTree {
         uint256 low = _lowbit(leaf);
         // Node `leaf` covers (leaf - low, leaf]: the leaf itself plus nodes leaf-1, leaf-2, leaf-4, ...
         for (uint256 j = 1; j < low; j <<= 1) {
-            (uint256 c, uint256 l, uint256 p) = tree.nodes[leaf - j].unpack(t);
-            cur += c;
-            atLast += l;
-            atPrev += p;
+            (uint256 nodeCur, uint256 nodeLast, uint256 nodePrev) = tree.nodes[leaf - j].unpack(t);
+            cur += nodeCur;
+            atLast += nodeLast;
+            atPrev += nodePrev;
         }
         tree.nodes[leaf] = EpochWeights.pack(cur, atLast, atPrev, t);
         tree.size = leaf;
