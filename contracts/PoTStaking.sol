@@ -35,8 +35,8 @@ interface IPoTSealMirror {
 /// weights by epoch"). A draw can be evaluated in its randomness epoch or the next one (older: EpochTooOld),
 /// so `epochBlocks` must be at least the longest lag between a randomness block and its draw.
 /// The draw weight of a staker is its active stake in whole gwei (`DRAW_WEIGHT_UNIT` = 1e9 wei, rounded
-/// down): draw probabilities are proportional to it, not to the 18-decimal stake (the rounding changes a
-/// probability by less than 1e-9 PoT over the total).
+/// down): draw probabilities are proportional to it, not to the 18-decimal stake (rounding lowers each
+/// weight by less than 1 gwei).
 /// @dev Draw weights live in a Fenwick tree (library FenwickTree), one leaf per staker in order of first
 /// stake, kept forever (a zero weight takes no room in draws). Every node, the total and each staker's
 /// weight are one `EpochWeights` word each (the value now and at the start of the last two epochs in which

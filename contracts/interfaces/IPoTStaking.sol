@@ -10,7 +10,7 @@ interface IPoTStaking {
     /// @notice Active stake of `staker` (excludes stake that is unbonding).
     function stakeOf(address staker) external view returns (uint256);
 
-    /// @notice Sum of all active stakes; equals the sum-tree root.
+    /// @notice Sum of all active stakes (wei). Draws use the draw weights (whole gwei, fixed per epoch).
     function totalStake() external view returns (uint256);
 
     /// @notice Coin age weight of `staker` now: stakeOf * min(now - since, maxAge), in wei-seconds.
