@@ -733,6 +733,23 @@ describe("PoTStaking", () => {
       await expect(empty.find(0, [], [], 0)).to.be.revertedWithCustomError(empty, "FenwickTicketOutOfRange");
     });
 
+    it("reverts EpochWeightOverflow past uint64 weights and EpochOverflow past uint32 epochs", async () => {
+      const tree = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
+      const max = 2n ** 64n - 1n;
+      await expect(tree.append(max + 1n, 0)).to.be.revertedWithCustomError(tree, "EpochWeightOverflow");
+      await tree.append(max, 0);
+      await expect(tree.add(1, 1, 0)).to.be.revertedWithCustomError(tree, "EpochWeightOverflow");
+      await expect(tree.append(0, 2n ** 32n))
+        .to.be.revertedWithCustomError(tree, "EpochOverflow")
+        .withArgs(2n ** 32n);
+      await expect(tree.add(1, 0, 2n ** 32n))
+        .to.be.revertedWithCustomError(tree, "EpochOverflow")
+        .withArgs(2n ** 32n);
+      await tree.sub(1, max, 2n ** 32n - 1n); // the last epoch that fits
+      expect(await tree.total(2n ** 32n - 1n)).to.equal(max);
+      expect(await tree.total(2n ** 32n)).to.equal(0n);
+    });
+
     it("keeps the sums as of the start of the current and the previous epoch, whatever changes since", async () => {
       const tree = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
       const rng = new Rng(5);
