@@ -67,7 +67,7 @@ const config: HardhatUserConfig = {
     overrides: {
       "contracts/PoTLedger.sol": {
         version: SOLIDITY_VERSION,
-        settings: { optimizer: { enabled: true, runs: 500 }, viaIR: true, evmVersion: "cancun" },
+        settings: { optimizer: { enabled: true, runs: 400 }, viaIR: true, evmVersion: "cancun" },
       },
     },
   },

@@ -379,6 +379,9 @@ contract PoTLedger is EIP712 {
         if (p.closeDelayBlocks == 0) revert InvalidParams("closeDelayBlocks");
         if (p.poaWindowBlocks == 0 || p.poaWindowBlocks > 255) revert InvalidParams("poaWindowBlocks");
         if (p.poaMaxRounds == 0) revert InvalidParams("poaMaxRounds");
+        // a committee is drawn up to poaWindowBlocks after its randomness block: staking keeps the draw
+        // weights of that block's epoch until the end of the next one only
+        if (staking_.epochBlocks() < p.poaWindowBlocks) revert InvalidParams("epochBlocks");
         if (p.juryWindowSeconds == 0) revert InvalidParams("juryWindowSeconds");
         if (p.minStageSeconds == 0) revert InvalidParams("minStageSeconds");
         if (p.jurySize == 0) revert InvalidParams("jurySize");
@@ -797,7 +800,8 @@ contract PoTLedger is EIP712 {
     // ------------------------------------------------------------------ PoA
 
     /// @notice The current PoA committee of a headered stage: K stakers drawn by follow-the-coin from
-    /// the hash of block randBlock + round * poaWindowBlocks (fixed only after the header was mined).
+    /// the hash of block roundBlock = randBlock + round * poaWindowBlocks (fixed only after the header was
+    /// mined), over the draw weights as of the start of roundBlock's staking epoch (fixed before it).
     /// @return round the current round
     /// @return members the committee, in draw order
     /// @return lastBlock the last block number of this round
@@ -806,15 +810,17 @@ contract PoTLedger is EIP712 {
         uint32 stage
     ) public view returns (uint32 round, address[] memory members, uint64 lastBlock) {
         bytes32 seed;
-        (round, seed, lastBlock) = _committeeSeed(jobId, stage);
-        members = staking.draw(seed, _jobs[jobId].k);
+        uint256 roundBlock;
+        (round, seed, roundBlock) = _committeeSeed(jobId, stage);
+        members = staking.draw(seed, _jobs[jobId].k, roundBlock);
+        lastBlock = uint64(roundBlock + poaWindowBlocks);
     }
 
-    /// @dev The current round of a headered stage, its follow-the-coin seed and its last block.
+    /// @dev The current round of a headered stage, its follow-the-coin seed and its randomness block.
     function _committeeSeed(
         uint64 jobId,
         uint32 stage
-    ) internal view returns (uint32 round, bytes32 seed, uint64 lastBlock) {
+    ) internal view returns (uint32 round, bytes32 seed, uint256 roundBlock) {
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         uint256 rb = st.closeOrRandBlock;
@@ -822,14 +828,13 @@ contract PoTLedger is EIP712 {
         uint256 r = (block.number - rb - 1) / poaWindowBlocks;
         if (r >= poaMaxRounds) revert PoaExpired();
         round = uint32(r);
-        uint256 roundBlock = rb + r * poaWindowBlocks;
+        roundBlock = rb + r * poaWindowBlocks;
         seed = PoTHashes.committeeSeed(
             _domainSeparatorV4(),
             st.headerHash,
             _randomness(uint64(roundBlock)),
             round
         );
-        lastBlock = uint64(roundBlock + poaWindowBlocks);
     }
 
     /// @notice Attests, by transaction, that S_stage is retrievable and matches the header (the
@@ -873,9 +878,9 @@ contract PoTLedger is EIP712 {
         bytes[] calldata signatures
     ) external returns (bytes32 blockHash) {
         Job storage job = _liveJob(jobId);
-        (uint32 round, bytes32 seed, ) = _committeeSeed(jobId, stage);
+        (uint32 round, bytes32 seed, uint256 roundBlock) = _committeeSeed(jobId, stage);
         if (members.length != job.k) revert WrongCommitteeSize(members.length, job.k);
-        staking.verifyDraw(seed, members);
+        staking.verifyDraw(seed, members, roundBlock);
 
         Stage storage st = _stages[jobId][stage & 1];
         _checkHeader(jobId, stage, st, h);

@@ -10,6 +10,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
+import {EpochWeights} from "./lib/EpochWeights.sol";
 import {FenwickTree} from "./lib/FenwickTree.sol";
 import {LedgerGated} from "./lib/LedgerGated.sol";
 
@@ -25,12 +26,24 @@ interface IPoTSealMirror {
 /// @title PoT staking: coin age, follow-the-coin draws, unbonding, slashing and a peer registry
 /// @notice Stakers lock PoT here. Active stake gives (1) coin age, the weight of PoS seals, (2) tickets in
 /// follow-the-coin draws of PoA committees and juries, and (3) a bond the ledger slashes for provable
-/// faults. `requestUnstake` moves stake to unbonding at once (no more coin age nor draws) but it stays
-/// slashable until `withdrawUnstaked` after `unbondingDelay`.
-/// @dev Active stakes live in a Fenwick tree (library FenwickTree), one leaf per staker in order of first
-/// stake, kept forever (a zero stake takes no room in draws). Updates are O(log n); `draw` is
-/// O(k log n) tree reads plus O(k^2 log n) memory work for the already-drawn leaves (k is small).
-/// `totalStake` always equals the tree's total and the sum of all active stakes.
+/// faults. `requestUnstake` moves stake to unbonding at once (no more coin age; no more draws from the next
+/// epoch) but it stays slashable until `withdrawUnstaked` after `unbondingDelay`.
+/// Draw weights are fixed per epoch (`epochBlocks` blocks): a draw whose randomness block was mined in
+/// epoch X uses the weights as of the start of X, i.e. every change made in blocks < X * epochBlocks. A
+/// stake, unstake or slash changes the bond and coin age at once, but the draw weight only from the next
+/// epoch, so nobody can move tickets after seeing a draw's randomness (docs/contracts/staking.md, "Draw
+/// weights by epoch"). A draw can be evaluated in its randomness epoch or the next one (older: EpochTooOld),
+/// so `epochBlocks` must be at least the longest lag between a randomness block and its draw.
+/// The draw weight of a staker is its active stake in whole gwei (`DRAW_WEIGHT_UNIT` = 1e9 wei, rounded
+/// down): draw probabilities are proportional to it, not to the 18-decimal stake (rounding lowers each
+/// weight by less than 1 gwei).
+/// @dev Draw weights live in a Fenwick tree (library FenwickTree), one leaf per staker in order of first
+/// stake, kept forever (a zero weight takes no room in draws). Every node, the total and each staker's
+/// weight are one `EpochWeights` word each (the value now and at the start of the last two epochs in which
+/// it changed), so an update is O(log n) writes of slots already in use and a read of any epoch in
+/// {now - 1, now} is O(1) per node. `draw` is O(k log n) tree reads plus O(k^2 log n) memory work for
+/// the already-drawn leaves (k is small). `totalStake` is the sum of all active stakes (wei); the tree's
+/// total is the sum of the draw weights (gwei).
 /// Coin age: the ledger keeps a copy of (active, stakeSince) per staker (its seal checks then need no call
 /// here) and restarts coin age itself when a seal lands in a wrapped block. This contract pushes every
 /// change of active stake or origin to that copy (`IPoTSealMirror.syncSeal`) and reads the origin back
@@ -39,11 +52,14 @@ interface IPoTSealMirror {
 contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     using SafeERC20 for IERC20;
     using FenwickTree for FenwickTree.Tree;
+    using EpochWeights for uint256;
 
     /// @notice Domain of follow-the-coin tickets: keccak256("PoT.FollowTheCoin(bytes32 seed,uint256 draw)").
     bytes32 public constant FTC_TYPEHASH = keccak256("PoT.FollowTheCoin(bytes32 seed,uint256 draw)");
     /// @notice Longest multiaddr `setPeer` accepts, in bytes.
     uint256 public constant MAX_MULTIADDR_LENGTH = 256;
+    /// @notice Wei per unit of draw weight: a staker's draw weight is floor(active stake / 1e9) (gwei).
+    uint256 public constant DRAW_WEIGHT_UNIT = 1e9;
 
     /// @notice The PoT token staked here.
     IERC20 public immutable token;
@@ -51,26 +67,30 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     uint64 public immutable unbondingDelay;
     /// @notice Cap on the age part of coin age, in seconds.
     uint64 public immutable maxCoinAgeSeconds;
+    /// @notice Blocks per draw epoch: draw weights change only when `block.number / epochBlocks` does.
+    uint256 public immutable epochBlocks;
 
     /// @dev `active` and `stakeSince` share one slot: a seal check (`sealWeightOf`) reads one slot.
     struct Staker {
-        uint128 active; // counts for coin age and draws
+        uint128 active; // counts for coin age at once, for draws from the next epoch
         uint64 stakeSince; // coin-age origin
-        uint64 leaf; // 1-based leaf in the tree; 0 = never staked
         uint128 unbonding; // waiting for release; still slashable
         uint64 unbondingReleaseAt; // earliest withdrawal of `unbonding`
     }
 
     mapping(address staker => Staker) private _stakers;
+    /// @dev The staker's draw weight (EpochWeights word, gwei) with its 1-based leaf in the 32 extra bits
+    /// (0 = never staked): `verifyDraw` reads one slot per member.
+    mapping(address staker => uint256 word) private _drawWeights;
     mapping(uint256 leaf => address staker) private _leafOwner;
     mapping(address staker => string multiaddr) private _peers;
     FenwickTree.Tree private _tree;
 
     uint256 private _totalStake;
+    /// @dev Sum of all draw weights (EpochWeights word, gwei).
+    uint256 private _drawTotal;
     /// @notice Sum of all unbonding (not yet withdrawn) stake.
     uint256 public totalUnbonding;
-    /// @notice Number of stakers whose active stake is non-zero.
-    uint256 public activeStakerCount;
 
     /// @notice `staker` took leaf `index` (0-based, order of first stake) in the draw order.
     event StakerRegistered(address indexed staker, uint256 index);
@@ -102,8 +122,15 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     error UnbondingNotFinished(uint64 releaseAt);
     /// @notice `draw` was asked for zero stakers.
     error ZeroDrawCount();
-    /// @notice `draw` was asked for `k` stakers but only `holders` hold active stake.
+    /// @notice `draw` was asked for `k` stakers but only `holders` hold draw weight in the draw's epoch.
     error NotEnoughStakers(uint256 k, uint256 holders);
+    /// @notice `epochBlocks` was zero.
+    error InvalidEpochBlocks();
+    /// @notice A draw's randomness epoch `epoch` is more than one epoch before the current one `current`:
+    /// its weights are no longer kept (draw within `epochBlocks` blocks of the randomness block).
+    error EpochTooOld(uint256 epoch, uint256 current);
+    /// @notice A draw's randomness epoch `epoch` has not started yet (its weights are not fixed).
+    error EpochNotStarted(uint256 epoch, uint256 current);
     /// @notice A multiaddr was empty or longer than `MAX_MULTIADDR_LENGTH`.
     error InvalidMultiaddrLength(uint256 length);
     /// @notice `stakerAt` was given an index at or past `stakerCount()`.
@@ -115,12 +142,16 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// @param unbondingDelay_ seconds unbonding stake stays locked (and slashable); the ledger's deployment
     /// sets it above the longest a stage can stay open (deadlines plus the jury window)
     /// @param maxCoinAgeSeconds_ cap on the age part of coin age (non-zero)
-    constructor(IERC20 token_, uint64 unbondingDelay_, uint64 maxCoinAgeSeconds_) {
+    /// @param epochBlocks_ blocks per draw epoch (non-zero); at least the longest lag between a draw's
+    /// randomness block and its evaluation (the ledger checks it against its PoA window)
+    constructor(IERC20 token_, uint64 unbondingDelay_, uint64 maxCoinAgeSeconds_, uint256 epochBlocks_) {
         if (address(token_) == address(0)) revert ZeroAddress();
         if (maxCoinAgeSeconds_ == 0) revert InvalidMaxCoinAge();
+        if (epochBlocks_ == 0) revert InvalidEpochBlocks();
         token = token_;
         unbondingDelay = unbondingDelay_;
         maxCoinAgeSeconds = maxCoinAgeSeconds_;
+        epochBlocks = epochBlocks_;
     }
 
     // ------------------------------------------------------------------ staking
@@ -129,7 +160,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// @dev Coin age is not inflated by adding stake: the new `stakeSince` is the stake-weighted average of
     /// the old origin (clamped to `now - maxCoinAgeSeconds`, so already-capped age does not spill over) and
     /// now, rounded up, so coin age right after `stake` is at most what it was before. A first stake
-    /// starts at now.
+    /// starts at now. The draw weight grows from the next epoch on.
     /// @param amount wei to stake (non-zero)
     function stake(uint256 amount) external nonReentrant {
         if (amount == 0) revert ZeroAmount();
@@ -138,16 +169,20 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint256 updated = old + amount;
         uint64 since = _blendedSince(old, _since(msg.sender, s), amount);
 
-        uint256 leaf = s.leaf;
+        uint256 t = block.number / epochBlocks;
+        uint256 delta = updated / DRAW_WEIGHT_UNIT - old / DRAW_WEIGHT_UNIT;
+        uint256 word = _drawWeights[msg.sender];
+        uint256 leaf = word.extra();
         if (leaf == 0) {
-            leaf = _tree.append(amount);
-            s.leaf = SafeCast.toUint64(leaf);
+            leaf = _tree.append(delta, t);
             _leafOwner[leaf] = msg.sender;
             emit StakerRegistered(msg.sender, leaf - 1);
-        } else {
-            _tree.add(leaf, amount);
+            _drawWeights[msg.sender] = word.withExtra(SafeCast.toUint32(leaf)).add(t, delta);
+        } else if (delta != 0) {
+            _tree.add(leaf, delta, t);
+            _drawWeights[msg.sender] = word.add(t, delta);
         }
-        if (old == 0) ++activeStakerCount;
+        if (delta != 0) _drawTotal = _drawTotal.add(t, delta);
         s.active = SafeCast.toUint128(updated);
         s.stakeSince = since;
         _totalStake += amount;
@@ -157,8 +192,9 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         token.safeTransferFrom(msg.sender, address(this), amount);
     }
 
-    /// @notice Moves `amount` of the caller's active stake to unbonding. It stops counting for coin age and
-    /// draws at once, stays slashable, and can be withdrawn from `now + unbondingDelay`.
+    /// @notice Moves `amount` of the caller's active stake to unbonding. It stops counting for coin age at
+    /// once and for draws from the next epoch, stays slashable, and can be withdrawn from
+    /// `now + unbondingDelay`.
     /// @dev Unbonding is one aggregate per staker: a new request adds to it and moves the release time of
     /// the whole aggregate to `now + unbondingDelay` (so a slash is O(1) whatever the history).
     /// @param amount wei to unstake (non-zero, at most the active stake)
@@ -167,7 +203,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         Staker storage s = _stakers[msg.sender];
         uint256 active = s.active;
         if (amount > active) revert InsufficientStake(amount, active);
-        _removeActive(s, amount);
+        _removeActive(msg.sender, s, amount);
         _sync(msg.sender, s);
         uint256 unbonding = s.unbonding + amount;
         uint64 releaseAt = SafeCast.toUint64(block.timestamp + unbondingDelay);
@@ -194,7 +230,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     // ------------------------------------------------------------------ ledger only
 
     /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding, and sends it to
-    /// `beneficiary`. Ledger only.
+    /// `beneficiary`. Ledger only. The bond shrinks at once; the draw weight from the next epoch.
     /// @param staker the faulty staker
     /// @param amount the most to take, in wei
     /// @param beneficiary the recipient of what is taken (non-zero)
@@ -216,7 +252,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         }
         emit Slashed(staker, beneficiary, fromActive, fromUnbonding);
         if (fromActive > 0) {
-            _removeActive(s, fromActive);
+            _removeActive(staker, s, fromActive);
             // the ledger calls this; it finished its own state changes first (checks-effects-interactions)
             _sync(staker, s);
         }
@@ -259,9 +295,34 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         return _totalStake;
     }
 
-    /// @notice The sum of all leaves of the stake tree, recomputed in O(log n); always equals `totalStake`.
-    function treeTotal() external view returns (uint256) {
-        return _tree.total();
+    /// @notice The draw epoch of block `blockNumber`: draws seeded by its hash use the weights as of the
+    /// start of that epoch (block `epoch * epochBlocks`).
+    /// @param blockNumber any block number
+    /// @return epoch `blockNumber / epochBlocks`
+    function epochOf(uint256 blockNumber) external view returns (uint256 epoch) {
+        return blockNumber / epochBlocks;
+    }
+
+    /// @notice The sum of all draw weights (gwei) a draw seeded by block `randBlock` uses: the weights as
+    /// of the start of `epochOf(randBlock)`, which must be the current epoch or the one before.
+    /// @param randBlock the draw's randomness block
+    function drawWeightTotal(uint256 randBlock) external view returns (uint256) {
+        return _drawTotal.at(_drawEpoch(randBlock));
+    }
+
+    /// @notice The sum of all leaves of the draw tree as of the start of `epochOf(randBlock)`, recomputed
+    /// in O(log n); always equals `drawWeightTotal(randBlock)`.
+    /// @param randBlock a block of the current epoch or the one before
+    function treeTotal(uint256 randBlock) external view returns (uint256) {
+        return _tree.total(_drawEpoch(randBlock));
+    }
+
+    /// @notice `staker`'s draw weight (gwei) in draws seeded by block `randBlock` (its active stake in
+    /// gwei as of the start of `epochOf(randBlock)`, the current epoch or the one before).
+    /// @param staker the staker
+    /// @param randBlock the draw's randomness block
+    function drawWeightOf(address staker, uint256 randBlock) external view returns (uint256) {
+        return _drawWeights[staker].at(_drawEpoch(randBlock));
     }
 
     /// @inheritdoc IPoTStaking
@@ -320,23 +381,52 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         }
     }
 
+    /// @notice A page of the draw order with the draw weights (gwei) of draws seeded by block `randBlock`:
+    /// exactly the `stakes` list followTheCoin (src/protocol) takes to reproduce `draw(seed, k, randBlock)`.
+    /// @param offset first 0-based index
+    /// @param limit most entries to return
+    /// @param randBlock a block of the current epoch or the one before
+    function drawWeightsPage(
+        uint256 offset,
+        uint256 limit,
+        uint256 randBlock
+    ) external view returns (address[] memory stakers, uint256[] memory weights) {
+        uint256 x = _drawEpoch(randBlock);
+        uint256 n = _tree.size;
+        uint256 end = offset >= n ? offset : (limit >= n - offset ? n : offset + limit);
+        uint256 count = end - offset;
+        stakers = new address[](count);
+        weights = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            address who = _leafOwner[offset + i + 1];
+            stakers[i] = who;
+            weights[i] = _drawWeights[who].at(x);
+        }
+    }
+
     /// @inheritdoc IPoTStaking
-    /// @dev Exactly `followTheCoin(seed, stakes, k)` of src/protocol/follow-the-coin.ts: for j = 0..k-1,
+    /// @dev Exactly `followTheCoin(seed, weights, k)` of src/protocol/follow-the-coin.ts over the draw
+    /// weights of epochOf(randBlock) (`drawWeightsPage`): for j = 0..k-1,
     /// ticket = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining, and the winner is the
-    /// first not-yet-drawn leaf whose cumulative stake over not-yet-drawn leaves exceeds the ticket.
-    function draw(bytes32 seed, uint256 k) external view returns (address[] memory winners) {
+    /// first not-yet-drawn leaf whose cumulative weight over not-yet-drawn leaves exceeds the ticket.
+    /// When the weight runs out after j winners, exactly j stakers hold weight: NotEnoughStakers(k, j).
+    function draw(
+        bytes32 seed,
+        uint256 k,
+        uint256 randBlock
+    ) external view returns (address[] memory winners) {
         if (k == 0) revert ZeroDrawCount();
-        uint256 holders = activeStakerCount;
-        if (holders < k) revert NotEnoughStakers(k, holders);
+        uint256 x = _drawEpoch(randBlock);
         winners = new address[](k);
         uint256[] memory leaves = new uint256[](k);
         uint256[] memory weights = new uint256[](k);
-        uint256 remaining = _totalStake;
+        uint256 remaining = _drawTotal.at(x);
         for (uint256 j = 0; j < k; ++j) {
+            if (remaining == 0) revert NotEnoughStakers(k, j);
             uint256 ticket = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining;
-            uint256 leaf = _tree.find(ticket, leaves, weights, j);
+            uint256 leaf = _tree.find(ticket, leaves, weights, j, x);
             address who = _leafOwner[leaf];
-            uint256 weight = _stakers[who].active;
+            uint256 weight = _drawWeights[who].at(x);
             winners[j] = who;
             leaves[j] = leaf;
             weights[j] = weight;
@@ -345,29 +435,31 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     }
 
     /// @inheritdoc IPoTStaking
-    /// @dev Checks that `members` is exactly `draw(seed, members.length)` without searching the tree: for
-    /// draw j (ticket t_j = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining_j), member j's
-    /// leaf L must hold active stake w > 0, not be drawn already, and t_j must fall in
-    /// [lo, lo + w) with lo = prefixSum(L - 1) minus the weights of the earlier winners below L. That is the
-    /// definition of the first not-yet-drawn leaf whose cumulative stake exceeds t_j, so the answer equals
-    /// `draw`'s; it costs popcount(L - 1) tree reads per member instead of a full descent.
-    function verifyDraw(bytes32 seed, address[] calldata members) external view {
+    /// @dev Checks that `members` is exactly `draw(seed, members.length, randBlock)` without searching the
+    /// tree: for draw j (ticket t_j = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining_j),
+    /// member j's leaf L must hold draw weight w > 0 in epochOf(randBlock), not be drawn already, and t_j
+    /// must fall in [lo, lo + w) with lo = prefixSum(L - 1) minus the weights of the earlier winners below
+    /// L (all as of that epoch). That is the definition of the first not-yet-drawn leaf whose cumulative
+    /// weight exceeds t_j, so the answer equals `draw`'s; it costs popcount(L - 1) tree reads per member
+    /// instead of a full descent.
+    function verifyDraw(bytes32 seed, address[] calldata members, uint256 randBlock) external view {
         uint256 k = members.length;
         if (k == 0) revert ZeroDrawCount();
+        uint256 x = _drawEpoch(randBlock);
         uint256[] memory leaves = new uint256[](k);
         uint256[] memory weights = new uint256[](k);
-        uint256 remaining = _totalStake;
+        uint256 remaining = _drawTotal.at(x);
         for (uint256 j = 0; j < k; ++j) {
-            Staker storage s = _stakers[members[j]];
-            uint256 leaf = s.leaf;
-            uint256 weight = s.active;
+            uint256 word = _drawWeights[members[j]];
+            uint256 leaf = word.extra();
+            uint256 weight = word.at(x);
             if (weight == 0) revert NotDrawn(j, members[j]);
-            // leaf <= size: a staker with active stake has its leaf
-            uint256 lo = _tree.prefixSumUnchecked(leaf - 1);
+            // leaf <= size: a staker with draw weight has its leaf
+            uint256 lo = _tree.prefixSumUnchecked(leaf - 1, x);
             for (uint256 d = 0; d < j; ++d) {
-                uint256 x = leaves[d];
-                if (x == leaf) revert NotDrawn(j, members[j]);
-                if (x < leaf) lo -= weights[d];
+                uint256 prior = leaves[d];
+                if (prior == leaf) revert NotDrawn(j, members[j]);
+                if (prior < leaf) lo -= weights[d];
             }
             uint256 ticket = uint256(keccak256(abi.encode(FTC_TYPEHASH, seed, j))) % remaining;
             if (ticket < lo || ticket >= lo + weight) revert NotDrawn(j, members[j]);
@@ -401,12 +493,30 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         if (bound.code.length != 0) IPoTSealMirror(bound).syncSeal(staker, s.active, _since(staker, s));
     }
 
-    function _removeActive(Staker storage s, uint256 amount) private {
-        uint256 active = s.active - amount;
+    /// @dev Lowers `staker`'s active stake by `amount` (at most its active stake): at once for the bond,
+    /// from the next epoch for its draw weight.
+    function _removeActive(address staker, Staker storage s, uint256 amount) private {
+        uint256 old = s.active;
+        uint256 active = old - amount;
         s.active = SafeCast.toUint128(active);
-        _tree.sub(s.leaf, amount);
         _totalStake -= amount;
-        if (active == 0) --activeStakerCount;
+        uint256 delta = old / DRAW_WEIGHT_UNIT - active / DRAW_WEIGHT_UNIT;
+        if (delta != 0) {
+            uint256 t = block.number / epochBlocks;
+            uint256 word = _drawWeights[staker];
+            _tree.sub(word.extra(), delta, t);
+            _drawWeights[staker] = word.sub(t, delta);
+            _drawTotal = _drawTotal.sub(t, delta);
+        }
+    }
+
+    /// @dev The epoch whose starting weights a draw seeded by block `randBlock` uses: epochOf(randBlock),
+    /// which must be the current epoch or the one before (older weights are no longer kept).
+    function _drawEpoch(uint256 randBlock) private view returns (uint256 x) {
+        x = randBlock / epochBlocks;
+        uint256 t = block.number / epochBlocks;
+        if (x > t) revert EpochNotStarted(x, t);
+        if (x + 1 < t) revert EpochTooOld(x, t);
     }
 
     /// @dev Stake-weighted average of the (age-capped) old origin and now, rounded up (never inflates).

@@ -29,6 +29,12 @@ export interface StakingParams {
   /** Seconds unbonding stake stays slashable; must exceed the longest a stage can stay open. */
   unbondingDelay: bigint;
   maxCoinAgeSeconds: bigint;
+  /**
+   * Blocks per draw epoch: committee and jury draws use the stake weights as of the start of their
+   * randomness block's epoch. Must be >= the ledger's poaWindowBlocks (the ledger's constructor checks it);
+   * the jury must be drawn within min(256, epochBlocks) blocks of its randomness block.
+   */
+  epochBlocks: bigint;
 }
 
 export interface LedgerParams {
@@ -85,7 +91,8 @@ export const DUMMY_STATE = "0x562b7f3779a4fee048366f72b7ed8856edc7f9f0f6ea24492a
 export function localParams(genesis: TokenParams["genesis"] = []): PoTParams {
   return {
     token: { genesis, faucet: true, faucetAmount: 10_000n * E18, faucetCooldown: 60n },
-    staking: { unbondingDelay: 7n * 24n * 3600n, maxCoinAgeSeconds: 30n * 24n * 3600n },
+    // epochBlocks >= poaWindowBlocks (20); a new stake is drawable from the next 32-block epoch
+    staking: { unbondingDelay: 7n * 24n * 3600n, maxCoinAgeSeconds: 30n * 24n * 3600n, epochBlocks: 32n },
     ledger: {
       sealWindowSeconds: 60,
       closeDelayBlocks: 2,
@@ -119,7 +126,8 @@ export function testnetParams(genesis: TokenParams["genesis"] = []): PoTParams {
   const p = localParams(genesis);
   return {
     token: { ...p.token, faucetAmount: 1_000n * E18, faucetCooldown: 24n * 3600n },
-    staking: { unbondingDelay: 14n * 24n * 3600n, maxCoinAgeSeconds: 90n * 24n * 3600n },
+    // 256-block epochs (~51 min): >= poaWindowBlocks (50), and the jury keeps BLOCKHASH's full window
+    staking: { unbondingDelay: 14n * 24n * 3600n, maxCoinAgeSeconds: 90n * 24n * 3600n, epochBlocks: 256n },
     ledger: {
       ...p.ledger,
       sealWindowSeconds: 120,
@@ -162,6 +170,7 @@ export async function deployPoT(signer: Signer, params: PoTParams): Promise<PoTD
     await token.getAddress(),
     params.staking.unbondingDelay,
     params.staking.maxCoinAgeSeconds,
+    params.staking.epochBlocks,
   )) as unknown as PoTStaking;
   await staking.waitForDeployment();
   const ledgerF = await ethers.getContractFactory("PoTLedger", signer);

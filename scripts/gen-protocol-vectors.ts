@@ -166,18 +166,25 @@ const vectors = {
       passes: p.kernelPasses(hash, weight, 2n ** 177n),
     };
   }),
+  // Stakes are active stakes in wei; the draw runs over their draw weights (whole gwei, rounded down:
+  // the second staker of case 0 holds stake but no draw weight).
   followTheCoin: [
-    { k: 1, stakes: [5n, 0n, 7n] },
+    { k: 1, stakes: [5n * p.DRAW_WEIGHT_UNIT + 999_999_999n, 999_999_999n, 7n * p.DRAW_WEIGHT_UNIT] },
     { k: 3, stakes: [10n ** 18n, 3n * 10n ** 18n, 2n * 10n ** 18n, 0n, 10n ** 20n, 5n * 10n ** 17n] },
     { k: 5, stakes: Array.from({ length: 12 }, (_, i) => BigInt((i * 7919) % 13) * 10n ** 18n) },
   ].map((c, n) => {
     const seed = h(`ftc-seed-${n}`);
     const stakes = c.stakes.map((stake, i) => ({ staker: addr(0x7000 + i), stake }));
+    const weights = stakes.map((s) => ({ staker: s.staker, stake: p.drawWeight(s.stake) }));
     return {
       seed,
       k: c.k,
-      stakes: stakes.map((s) => ({ staker: s.staker, stake: s.stake.toString() })),
-      drawnIndices: p.followTheCoin(seed, stakes, c.k),
+      stakes: stakes.map((s, i) => ({
+        staker: s.staker,
+        stake: s.stake.toString(),
+        weight: weights[i].stake.toString(),
+      })),
+      drawnIndices: p.followTheCoin(seed, weights, c.k),
     };
   }),
   seeds: {

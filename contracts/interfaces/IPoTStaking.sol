@@ -10,7 +10,7 @@ interface IPoTStaking {
     /// @notice Active stake of `staker` (excludes stake that is unbonding).
     function stakeOf(address staker) external view returns (uint256);
 
-    /// @notice Sum of all active stakes; equals the sum-tree root.
+    /// @notice Sum of all active stakes (wei). Draws use the draw weights (whole gwei, fixed per epoch).
     function totalStake() external view returns (uint256);
 
     /// @notice Coin age weight of `staker` now: stakeOf * min(now - since, maxAge), in wei-seconds.
@@ -29,11 +29,18 @@ interface IPoTStaking {
     /// to `beneficiary`. Ledger only. Returns what was actually taken.
     function slash(address staker, uint256 amount, address beneficiary) external returns (uint256 slashed);
 
-    /// @notice Draws `k` distinct stakers, stake-weighted, from `seed` (docs/PROTOCOL.md, "Follow-the-coin").
-    /// @dev Reverts when fewer than `k` stakers hold active stake.
-    function draw(bytes32 seed, uint256 k) external view returns (address[] memory);
+    /// @notice Blocks per draw epoch: draws use the weights as of the start of their randomness block's
+    /// epoch (`randBlock / epochBlocks`), and can be evaluated in that epoch or the next one only.
+    function epochBlocks() external view returns (uint256);
 
-    /// @notice Reverts (NotDrawn) unless `members` is exactly `draw(seed, members.length)`, in order;
-    /// cheaper than `draw` (no tree descent).
-    function verifyDraw(bytes32 seed, address[] calldata members) external view;
+    /// @notice Draws `k` distinct stakers, stake-weighted, from `seed` (docs/PROTOCOL.md, "Follow-the-coin"),
+    /// over the draw weights as of the start of the epoch of `randBlock`, the block whose hash `seed`
+    /// comes from (changes made in that epoch or later do not count).
+    /// @dev Reverts when fewer than `k` stakers hold draw weight in that epoch, and when that epoch is not
+    /// the current one or the one before.
+    function draw(bytes32 seed, uint256 k, uint256 randBlock) external view returns (address[] memory);
+
+    /// @notice Reverts (NotDrawn) unless `members` is exactly `draw(seed, members.length, randBlock)`, in
+    /// order; cheaper than `draw` (no tree descent).
+    function verifyDraw(bytes32 seed, address[] calldata members, uint256 randBlock) external view;
 }

@@ -24,8 +24,10 @@ interface IPoTLedgerForJury {
 /// closes the commitments, so nobody can commit after seeing a vote. The first pair to win more than D/2
 /// revealed votes decides the stage, and jurors who revealed another pair can be slashed by anyone. A jury
 /// that
-/// does not decide within `juryWindowSeconds` (or whose randomness block left the 256-block window of
-/// BLOCKHASH before it was drawn) can be redrawn from a newer block.
+/// does not decide within `juryWindowSeconds` (or that was not drawn within `drawWindowBlocks` of its
+/// randomness block) can be redrawn from a newer block.
+/// The draw uses the staking draw weights as of the start of the randomness block's epoch (fixed before
+/// the randomness), so nobody can aim a juror ticket by staking, unstaking or slashing after seeing it.
 /// @dev Deployed by PoTLedger's constructor; only that ledger opens juries and receives decisions.
 contract PoTJury {
     struct Jury {
@@ -49,6 +51,11 @@ contract PoTJury {
     uint16 public immutable jurySize;
     uint32 public immutable juryWindowSeconds;
     uint256 public immutable minStake;
+    /// @notice Blocks after its randomness block within which a jury can be drawn: min(256, the staking
+    /// epoch length). BLOCKHASH covers 256 blocks, and staking keeps the draw weights of an epoch until
+    /// the end of the next one only.
+    // solhint-disable-next-line immutable-vars-naming
+    uint256 public immutable drawWindowBlocks;
 
     mapping(uint64 jobId => mapping(uint32 stage => Jury)) internal _juries;
     /// @dev A vote is stored as its key keccak256(abi.encode(resultHash, rho)).
@@ -125,6 +132,8 @@ contract PoTJury {
         jurySize = jurySize_;
         juryWindowSeconds = juryWindowSeconds_;
         minStake = minStake_;
+        uint256 epochBlocks = staking_.epochBlocks();
+        drawWindowBlocks = epochBlocks < 256 ? epochBlocks : 256;
     }
 
     /// @notice Opens the jury of a closed, disputed (or contested) stage. Ledger only.
@@ -141,7 +150,9 @@ contract PoTJury {
         if (j.randBlock == 0) revert NoJury();
         if (j.decided) revert JuryDecidedAlready();
         bool stale =
-            j.seed == bytes32(0) ? block.number > uint256(j.randBlock) + 256 : block.timestamp > j.deadline;
+            j.seed == bytes32(0)
+                ? block.number > uint256(j.randBlock) + drawWindowBlocks
+                : block.timestamp > j.deadline;
         if (!stale) revert JuryNotStale();
         j.round += 1;
         j.seed = bytes32(0);
@@ -151,7 +162,8 @@ contract PoTJury {
         _request(j, jobId, stage);
     }
 
-    /// @notice Draws the jury (D stakers, follow-the-coin) from the hash of block `randBlock`.
+    /// @notice Draws the jury (D stakers, follow-the-coin) from the hash of block `randBlock`, over the
+    /// draw weights as of the start of its staking epoch; possible until `randBlock + drawWindowBlocks`.
     function draw(uint64 jobId, uint32 stage) external returns (address[] memory jurors) {
         Jury storage j = _juries[jobId][stage];
         if (j.randBlock == 0) revert NoJury();
@@ -160,9 +172,11 @@ contract PoTJury {
         uint64 rb = j.randBlock;
         if (block.number <= rb) revert RandomnessNotReady(rb);
         bytes32 randomness = blockhash(rb);
-        if (randomness == bytes32(0)) revert RandomnessExpired(rb);
+        if (randomness == bytes32(0) || block.number > uint256(rb) + drawWindowBlocks) {
+            revert RandomnessExpired(rb);
+        }
         bytes32 seed = PoTHashes.jurySeed(domain, jobId, stage, randomness);
-        jurors = staking.draw(seed, jurySize);
+        jurors = staking.draw(seed, jurySize, rb);
         uint64 deadline = uint64(block.timestamp) + juryWindowSeconds;
         j.seed = seed;
         j.membersHash = keccak256(abi.encode(jurors));

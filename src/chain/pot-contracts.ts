@@ -498,6 +498,7 @@ export class PotContractsAdapter {
   readonly client: PublicClient;
   private juryRef: Ref | undefined;
   private params: LedgerParamsView | undefined;
+  private epochBlocksCache: bigint | undefined;
   private domain: Hex | undefined;
 
   constructor(
@@ -611,6 +612,24 @@ export class PotContractsAdapter {
 
   async stakeOf(who: Address): Promise<bigint> {
     return this.read<bigint>(this.staking, "stakeOf", [who]);
+  }
+
+  /**
+   * Blocks per draw epoch of the staking contract: committees and juries are drawn over the stake
+   * weights as of the start of their randomness block's epoch, so a new stake is drawable from the
+   * next epoch on.
+   */
+  async epochBlocks(): Promise<bigint> {
+    this.epochBlocksCache ??= await this.read<bigint>(this.staking, "epochBlocks", []);
+    return this.epochBlocksCache;
+  }
+
+  /**
+   * `who`'s draw weight (active stake in whole gwei) in draws seeded by block `randBlock`, whose epoch
+   * must be the current one or the one before (the contract reverts EpochTooOld / EpochNotStarted).
+   */
+  async drawWeightOf(who: Address, randBlock: bigint): Promise<bigint> {
+    return this.read<bigint>(this.staking, "drawWeightOf", [who, randBlock]);
   }
 
   async coinAgeOf(who: Address): Promise<bigint> {

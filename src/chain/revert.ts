@@ -29,7 +29,13 @@ const HINTS: Record<string, (args: readonly unknown[]) => string> = {
   NothingToWithdraw: () => "Nothing is unbonding: request an unstake first (pot unstake <amount>)",
   UnbondingNotFinished: (a) => `Unbonding stake is locked until ${at(a[0])}; retry after that`,
   NotEnoughStakers: (a) =>
-    `A draw of ${a[0]} needs ${a[0]} stakers but only ${a[1]} hold stake; wait for more stakers`,
+    `A draw of ${a[0]} needs ${a[0]} stakers but only ${a[1]} held draw weight when its epoch began; ` +
+    "a new stake counts for draws from the next staking epoch: wait for it or for more stakers",
+  EpochTooOld: (a) =>
+    `The draw's epoch ${a[0]} is more than one epoch before the current ${a[1]}: its weights are gone; ` +
+    "draw within epochBlocks blocks of the randomness block (or redraw)",
+  EpochNotStarted: (a) =>
+    `The draw's epoch ${a[0]} has not started (current ${a[1]}); wait for its randomness block`,
   ZeroDrawCount: () => "Ask for at least one staker",
   InvalidMultiaddrLength: () =>
     "Give a multiaddr of 1 to 256 bytes, e.g. /ip4/127.0.0.1/tcp/4001/p2p/<peer id>",

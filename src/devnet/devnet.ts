@@ -396,6 +396,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         note(
           `${started.length} miner(s) ready: ${started.map((m) => `${m.process.name} ${m.account.address}`).join(", ")}`,
         );
+        // Draw weights change only at staking epoch boundaries: the new stakes count for committees and
+        // juries from the next epoch. A local chain need not wait for it: mine to it.
+        await mineToNextDrawEpoch();
         return started;
       },
       pot: runPot,
@@ -406,6 +409,19 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       },
       stop,
     };
+
+    /** Mines (hardhat_mine) to the first block of the next staking draw epoch. */
+    async function mineToNextDrawEpoch(): Promise<void> {
+      const s = await session(0);
+      const e = (await s.publicClient.readContract({
+        ...s.contracts.staking,
+        functionName: "epochBlocks",
+        args: [],
+      } as never)) as bigint;
+      const head = await s.publicClient.getBlockNumber({ cacheTime: 0 });
+      await rpc("hardhat_mine", [`0x${(e - (head % e)).toString(16)}`]);
+      note(`mined to staking epoch ${head / e + 1n} (block ${(head / e + 1n) * e}): the stakes are drawable`);
+    }
 
     /** Each miner account gets test POT from the faucet when it holds less than 1,000 POT. */
     async function fundMiners(indices: readonly number[]): Promise<void> {

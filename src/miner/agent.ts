@@ -250,7 +250,11 @@ class MinerAgent implements MinerHandle {
         this.log.info("faucet used");
       }
       await this.chain.stake(need);
-      this.log.info("staked", { amount: need, active: want });
+      // draw weights change only at staking epoch boundaries: committees and juries count the new
+      // stake from the next epoch on
+      const epoch = await this.chain.epochBlocks();
+      const drawableFromBlock = ((await this.chain.blockNumber()) / epoch + 1n) * epoch;
+      this.log.info("staked", { amount: need, active: want, drawableFromBlock });
     }
     const announced = await announcePeer(this.chain, account.address, this.addresses);
     if (announced?.sent === true)

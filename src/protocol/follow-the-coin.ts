@@ -11,6 +11,12 @@
  *                 exceeds ticket.
  * Drawing without replacement keeps the draw count fixed at K (no rejection loop an adversary
  * with a huge stake could stretch), and a sum tree answers it in O(K log n).
+ *
+ * The "stakes" of a draw are draw weights, not wei: a staker's draw weight is its active stake in
+ * whole gwei (`drawWeight`, DRAW_WEIGHT_UNIT = 1e9 wei, rounded down), as of the start of the epoch of
+ * the draw's randomness block (PoTStaking `drawWeightsPage(offset, limit, randBlock)` lists them).
+ * Changes made in that epoch or later count only for later epochs, so nobody can move a ticket after
+ * seeing the randomness.
  */
 import { encodeAbiParameters, hexToBigInt, keccak256, toBytes, type Address, type Hex } from "viem";
 import { assertAddress, assertBytes32, assertCount, assertUint, MAX_UINT32, MAX_UINT64 } from "./bytes";
@@ -23,6 +29,17 @@ export const COMMITTEE_SEED_TYPEHASH = keccak256(
 export const JURY_SEED_TYPEHASH = keccak256(
   toBytes("PoT.JurySeed(bytes32 domain,uint64 jobId,uint32 stage,bytes32 randomness)"),
 );
+
+/** Wei per unit of draw weight (PoTStaking.DRAW_WEIGHT_UNIT): draw weights are in gwei. */
+export const DRAW_WEIGHT_UNIT = 10n ** 9n;
+
+/** The draw weight of an active stake of `stake` wei: whole gwei, rounded down (PoTStaking's rule). */
+export function drawWeight(stake: bigint): bigint {
+  if (typeof stake !== "bigint" || stake < 0n) {
+    throw new InvalidArgumentError("stake", `expected a non-negative bigint, got ${String(stake)}`);
+  }
+  return stake / DRAW_WEIGHT_UNIT;
+}
 
 export interface StakeEntry {
   staker: Address;
@@ -42,7 +59,9 @@ export function drawTicket(seed: Hex, draw: number): bigint {
 }
 
 /**
- * Indices (into `stakes`, which must be in leaf order) of K distinct stakeholders.
+ * Indices (into `stakes`, which must be in leaf order) of K distinct stakeholders. `stakes` are the
+ * draw weights of the draw's epoch (see above), e.g. `drawWeight(activeStake)` of every leaf when no
+ * stake changed since that epoch began.
  * Throws InvalidArgumentError for negative stakes, duplicate stakers or K < 1, and
  * NotEnoughStakersError when fewer than K entries hold stake.
  */

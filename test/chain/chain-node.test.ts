@@ -111,17 +111,27 @@ describe("chain: against a real hardhat node", function () {
       .catch((e: unknown) => e);
     expect((noAllowance as ContractRevertError).errorName).to.equal("ERC20InsufficientAllowance");
 
-    // A view: draw(seed, 3) with 2 stakers.
+    // A view: draw(seed, 3, randBlock) with 2 stakers (drawable from the next staking epoch: mine to it).
     await senders[1].send({ ...token(), functionName: "faucet" });
     await stakeFrom(senders[1], POT("1"));
     await senders[2].send({ ...token(), functionName: "faucet" });
     await stakeFrom(senders[2], POT("2"));
+    const epochBlocks = (await client.readContract({
+      address: d.staking as Address,
+      abi: stakingAbi,
+      functionName: "epochBlocks",
+    })) as bigint;
+    const head = await client.getBlockNumber({ cacheTime: 0 });
+    await client.request({
+      method: "hardhat_mine",
+      params: [`0x${(epochBlocks - (head % epochBlocks)).toString(16)}`],
+    } as never);
     const draw = await client
       .readContract({
         address: d.staking as Address,
         abi: [...stakingAbi, ...allErrors],
         functionName: "draw",
-        args: [`0x${"00".repeat(32)}`, 3n],
+        args: [`0x${"00".repeat(32)}`, 3n, await client.getBlockNumber({ cacheTime: 0 })],
       })
       .catch((e: unknown) => decodeRevert(e, "draw"));
     expect(draw).to.be.instanceOf(ContractRevertError);

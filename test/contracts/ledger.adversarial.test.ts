@@ -261,10 +261,11 @@ describe("ledger: adversarial", () => {
     const { members } = await committee(f, jobId, 1);
     const randomness = (await ethers.provider.getBlock(Number(st.randBlock)))!.hash as Hex;
     const seed = P.committeeSeed(f.domain, st.headerHash as Hex, randomness, 0);
-    const [stakers, stakes] = await f.staking.stakersPage(0, 100);
+    // over the draw weights (whole gwei of stake) as of the start of the randomness block's epoch
+    const [stakers, weights] = await f.staking.drawWeightsPage(0, 100, st.randBlock);
     const idx = P.followTheCoin(
       seed,
-      stakers.map((s, i) => ({ staker: s as Hex, stake: stakes[i] })),
+      stakers.map((s, i) => ({ staker: s as Hex, stake: weights[i] })),
       3,
     );
     expect(members).to.deep.equal(idx.map((i) => stakers[i]));

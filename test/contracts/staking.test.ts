@@ -1,40 +1,85 @@
 import { expect } from "chai";
 import { ethers, network } from "hardhat";
-import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
+import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Address, Hex } from "viem";
 import vectors from "../vectors/protocol.json";
-import { followTheCoin } from "../../src/protocol/follow-the-coin";
+import { drawWeight, followTheCoin } from "../../src/protocol/follow-the-coin";
 import { coinAge } from "../../src/protocol/pos";
 import type { PoTStaking } from "../../typechain-types";
 import {
   E18,
+  EPOCH_BLOCKS,
   MAX_COIN_AGE,
+  mineToNextEpoch,
   Rng,
   stakingFixture,
   UNBONDING_DELAY,
   type StakingFixture,
 } from "./helpers/staking-fixtures";
 
-/** The stake list in leaf order, as src/protocol's followTheCoin takes it. */
+/** The latest block number. */
+async function head(): Promise<bigint> {
+  return BigInt(await ethers.provider.getBlockNumber());
+}
+
+/** The active stakes (wei) in leaf order. */
 async function stakeList(staking: PoTStaking): Promise<{ staker: Address; stake: bigint }[]> {
   const [stakers, stakes] = await staking.stakersPage(0n, 100_000n);
   return stakers.map((s, i) => ({ staker: s as Address, stake: stakes[i] }));
 }
 
-/** followTheCoin of src/protocol, as addresses. */
-async function expectedDraw(staking: PoTStaking, seed: string, k: number): Promise<string[]> {
-  const list = await stakeList(staking);
+/**
+ * The draw weights (gwei) in leaf order of draws seeded by block `randBlock` (default: the latest), as
+ * src/protocol's followTheCoin takes them.
+ */
+async function drawList(
+  staking: PoTStaking,
+  randBlock?: bigint,
+): Promise<{ staker: Address; stake: bigint }[]> {
+  const [stakers, weights] = await staking.drawWeightsPage(0n, 100_000n, randBlock ?? (await head()));
+  return stakers.map((s, i) => ({ staker: s as Address, stake: weights[i] }));
+}
+
+/** followTheCoin of src/protocol over the contract's draw weights of `randBlock`'s epoch, as addresses. */
+async function expectedDraw(
+  staking: PoTStaking,
+  seed: string,
+  k: number,
+  randBlock?: bigint,
+): Promise<string[]> {
+  const list = await drawList(staking, randBlock);
   return followTheCoin(seed as Hex, list, k).map((i) => list[i].staker);
 }
 
-/** Asserts totalStake == tree total == sum of every staker's stakeOf. */
+/** Number of stakers holding draw weight in the draws of `randBlock`'s epoch (default: the latest block). */
+async function drawHolders(staking: PoTStaking, randBlock?: bigint): Promise<number> {
+  return (await drawList(staking, randBlock)).filter((e) => e.stake > 0n).length;
+}
+
+/**
+ * Asserts totalStake == sum of every staker's stakeOf, and, for the draw weights of the current epoch,
+ * drawWeightTotal == tree total == sum of the weights; after mining to the next epoch, every weight is
+ * drawWeight(stakeOf) (whole gwei).
+ */
 async function expectTotalsConsistent(staking: PoTStaking): Promise<void> {
   const list = await stakeList(staking);
   const sum = list.reduce((a, e) => a + e.stake, 0n);
   expect(await staking.totalStake()).to.equal(sum);
-  expect(await staking.treeTotal()).to.equal(sum);
   for (const e of list) expect(await staking.stakeOf(e.staker)).to.equal(e.stake);
-  expect(await staking.activeStakerCount()).to.equal(BigInt(list.filter((e) => e.stake > 0n).length));
+  const checkWeights = async (): Promise<bigint> => {
+    const rb = await head();
+    const weights = await drawList(staking, rb);
+    const wsum = weights.reduce((a, e) => a + e.stake, 0n);
+    expect(await staking.drawWeightTotal(rb)).to.equal(wsum);
+    expect(await staking.treeTotal(rb)).to.equal(wsum);
+    return wsum;
+  };
+  await checkWeights();
+  await mineToNextEpoch(staking);
+  const wsum = await checkWeights();
+  const weights = await drawList(staking);
+  for (const [i, e] of list.entries()) expect(weights[i].stake).to.equal(drawWeight(e.stake));
+  expect(wsum).to.equal(list.reduce((a, e) => a + drawWeight(e.stake), 0n));
 }
 
 describe("PoTStaking", () => {
@@ -50,25 +95,34 @@ describe("PoTStaking", () => {
         ethers.keccak256(ethers.toUtf8Bytes("PoT.FollowTheCoin(bytes32 seed,uint256 draw)")),
       );
       expect(await staking.FTC_TYPEHASH()).to.equal(vectors.typehashes.FTC_TYPEHASH);
+      expect(await staking.epochBlocks()).to.equal(EPOCH_BLOCKS);
+      expect(await staking.DRAW_WEIGHT_UNIT()).to.equal(10n ** 9n);
+      expect(await staking.epochOf(0n)).to.equal(0n);
+      expect(await staking.epochOf(EPOCH_BLOCKS - 1n)).to.equal(0n);
+      expect(await staking.epochOf(EPOCH_BLOCKS * 7n + 3n)).to.equal(7n);
     });
 
-    it("reverts ZeroAddress for a zero token and InvalidMaxCoinAge for a zero cap", async () => {
+    it("reverts ZeroAddress for a zero token, InvalidMaxCoinAge for a zero cap, InvalidEpochBlocks for 0", async () => {
       const factory = await ethers.getContractFactory("PoTStaking");
-      await expect(factory.deploy(ethers.ZeroAddress, 1n, 1n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy(ethers.ZeroAddress, 1n, 1n, 1n)).to.be.revertedWithCustomError(
         factory,
         "ZeroAddress",
       );
       const { token } = await loadFixture(stakingFixture);
-      await expect(factory.deploy(await token.getAddress(), 1n, 0n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy(await token.getAddress(), 1n, 0n, 1n)).to.be.revertedWithCustomError(
         factory,
         "InvalidMaxCoinAge",
+      );
+      await expect(factory.deploy(await token.getAddress(), 1n, 1n, 0n)).to.be.revertedWithCustomError(
+        factory,
+        "InvalidEpochBlocks",
       );
     });
 
     it("setLedger: once, admin only, non-zero, with LedgerSet", async () => {
       const { token, admin, ledger, outsider } = await loadFixture(stakingFixture);
       const factory = await ethers.getContractFactory("PoTStaking");
-      const staking = await factory.connect(admin).deploy(await token.getAddress(), 10n, 10n);
+      const staking = await factory.connect(admin).deploy(await token.getAddress(), 10n, 10n, 10n);
       await expect(staking.connect(outsider).setLedger(ledger.address))
         .to.be.revertedWithCustomError(staking, "NotAdmin")
         .withArgs(outsider.address);
@@ -105,7 +159,10 @@ describe("PoTStaking", () => {
       expect(await staking.stakerAt(1n)).to.equal(bob.address);
       expect(await staking.stakeOf(alice.address)).to.equal(5n * E18 + 1n);
       expect(await staking.totalStake()).to.equal(5n * E18 + 2n);
-      expect(await staking.activeStakerCount()).to.equal(2n);
+      // draw weights: whole gwei, from the next epoch
+      await mineToNextEpoch(staking);
+      expect(await staking.drawWeightOf(alice.address, await head())).to.equal(5n * 10n ** 9n);
+      expect(await staking.drawWeightOf(bob.address, await head())).to.equal(0n);
     });
 
     it("reverts ZeroAmount for 0", async () => {
@@ -285,12 +342,13 @@ describe("PoTStaking", () => {
     it("unstaking everything leaves the leaf in place with zero stake; restaking restarts coin age", async () => {
       const { staking, stakers } = await loadFixture(stakingFixture);
       const [alice, bob] = stakers;
-      await staking.connect(alice).stake(5n);
-      await staking.connect(bob).stake(7n);
-      await staking.connect(alice).requestUnstake(5n);
-      expect(await staking.activeStakerCount()).to.equal(1n);
+      await staking.connect(alice).stake(5n * E18);
+      await staking.connect(bob).stake(7n * E18);
+      await staking.connect(alice).requestUnstake(5n * E18);
       expect(await staking.stakerCount()).to.equal(2n);
-      expect(await staking.draw(ethers.ZeroHash, 1n)).to.deep.equal([bob.address]);
+      await mineToNextEpoch(staking);
+      expect(await drawHolders(staking)).to.equal(1);
+      expect(await staking.draw(ethers.ZeroHash, 1n, await head())).to.deep.equal([bob.address]);
       await time.increase(500);
       await expect(staking.connect(alice).stake(3n)).to.not.emit(staking, "StakerRegistered");
       expect(await staking.stakeSinceOf(alice.address)).to.equal(BigInt(await time.latest()));
@@ -305,7 +363,7 @@ describe("PoTStaking", () => {
         await ethers.getContractFactory("PoTStaking")
       )
         .connect(admin)
-        .deploy(await hooked.getAddress(), 10n, 10n);
+        .deploy(await hooked.getAddress(), 10n, 10n, 10n);
       const attacker = await (
         await ethers.getContractFactory("ReentrantStakerMock")
       ).deploy(await staking.getAddress(), await hooked.getAddress());
@@ -371,7 +429,8 @@ describe("PoTStaking", () => {
       expect(await staking.stakeOf(alice.address)).to.equal(0n);
       expect(await staking.unbondingOf(alice.address)).to.deep.equal([5n * E18, releaseAt]);
       expect(await staking.totalUnbonding()).to.equal(5n * E18);
-      expect(await staking.activeStakerCount()).to.equal(1n);
+      await mineToNextEpoch(staking);
+      expect(await drawHolders(staking)).to.equal(1);
       await time.increaseTo(releaseAt);
       await expect(staking.connect(alice).withdrawUnstaked()).to.changeTokenBalance(token, alice, 5n * E18);
       await expectTotalsConsistent(staking);
@@ -447,20 +506,25 @@ describe("PoTStaking", () => {
   });
 
   describe("draw (follow-the-coin)", () => {
-    it("reverts ZeroDrawCount for k = 0 and NotEnoughStakers when fewer than k hold stake", async () => {
+    it("reverts ZeroDrawCount for k = 0 and NotEnoughStakers when fewer than k hold draw weight", async () => {
       const { staking, stakers } = await loadFixture(stakingFixture);
-      await expect(staking.draw(ethers.ZeroHash, 0n)).to.be.revertedWithCustomError(staking, "ZeroDrawCount");
-      await expect(staking.draw(ethers.ZeroHash, 1n))
+      await expect(staking.draw(ethers.ZeroHash, 0n, await head())).to.be.revertedWithCustomError(
+        staking,
+        "ZeroDrawCount",
+      );
+      await expect(staking.draw(ethers.ZeroHash, 1n, await head()))
         .to.be.revertedWithCustomError(staking, "NotEnoughStakers")
         .withArgs(1n, 0n);
-      await staking.connect(stakers[0]).stake(1n);
-      await staking.connect(stakers[1]).stake(1n);
-      await staking.connect(stakers[2]).stake(1n);
-      await staking.connect(stakers[2]).requestUnstake(1n);
-      await expect(staking.draw(ethers.ZeroHash, 3n))
+      await staking.connect(stakers[0]).stake(E18);
+      await staking.connect(stakers[1]).stake(E18);
+      await staking.connect(stakers[2]).stake(E18);
+      await staking.connect(stakers[3]).stake(10n ** 9n - 1n); // stake, but no whole gwei: no draw weight
+      await staking.connect(stakers[2]).requestUnstake(E18);
+      await mineToNextEpoch(staking);
+      await expect(staking.draw(ethers.ZeroHash, 3n, await head()))
         .to.be.revertedWithCustomError(staking, "NotEnoughStakers")
         .withArgs(3n, 2n);
-      expect(new Set(await staking.draw(ethers.ZeroHash, 2n)).size).to.equal(2);
+      expect(new Set(await staking.draw(ethers.ZeroHash, 2n, await head())).size).to.equal(2);
     });
 
     for (const [n, v] of vectors.followTheCoin.entries()) {
@@ -472,62 +536,97 @@ describe("PoTStaking", () => {
           await staking.connect(stakers[i]).stake(stake === 0n ? 1n : stake);
           if (stake === 0n) await staking.connect(stakers[i]).requestUnstake(1n);
         }
-        const drawn = await staking.draw(v.seed, BigInt(v.k));
+        await mineToNextEpoch(staking);
+        const [, weights] = await staking.drawWeightsPage(0n, 100n, await head());
+        expect(weights.map((w) => w.toString())).to.deep.equal(v.stakes.map((e) => e.weight));
+        const drawn = await staking.draw(v.seed, BigInt(v.k), await head());
         expect(drawn).to.deep.equal(v.drawnIndices.map((i) => stakers[i].address));
         expect(drawn).to.deep.equal(await expectedDraw(staking, v.seed, v.k));
       });
     }
 
-    it("equals followTheCoin of src/protocol on 50 random stake histories (stakes, zeros, unstakes, slashes)", async () => {
+    it("equals followTheCoin of src/protocol over an independent model of epoch weights on 50 random stake histories (stakes, zeros, unstakes, slashes, epochs crossed)", async () => {
+      const E = EPOCH_BLOCKS;
       let draws = 0;
+      let previousEpochDraws = 0;
       for (let c = 0; c < 50; c++) {
         const { staking, stakers, ledger, outsider } = await loadFixture(stakingFixture);
         const rng = new Rng(1000 + c);
         const pool = stakers.slice(0, 1 + rng.int(stakers.length));
+        // The model: leaf order (first stake) and, per staker, (block, draw weight after the change).
+        const order: string[] = [];
+        const changes = new Map<string, { block: bigint; weight: bigint }[]>();
         const ops = 4 + rng.int(36);
         for (let o = 0; o < ops; o++) {
           const who = pool[rng.int(pool.length)];
           const active = await staking.stakeOf(who.address);
           const op = rng.int(10);
+          let tx;
           if (op < 6 || active === 0n) {
-            const scale = [1n, 1000n, E18, 1000n * E18][rng.int(4)];
-            await staking.connect(who).stake(1n + rng.big(scale));
+            const scale = [1n, 1000n * 10n ** 9n, E18, 1000n * E18][rng.int(4)];
+            tx = await staking.connect(who).stake(1n + rng.big(scale));
           } else if (op < 9) {
-            await staking.connect(who).requestUnstake(rng.int(2) === 0 ? active : 1n + rng.big(active));
+            tx = await staking.connect(who).requestUnstake(rng.int(2) === 0 ? active : 1n + rng.big(active));
           } else {
-            await staking.connect(ledger).slash(who.address, 1n + rng.big(active * 2n), outsider.address);
+            tx = await staking
+              .connect(ledger)
+              .slash(who.address, 1n + rng.big(active * 2n), outsider.address);
           }
-          if (o % 5 === 0) {
-            expect(await staking.totalStake()).to.equal(await staking.treeTotal());
+          const block = BigInt((await tx.wait())!.blockNumber);
+          if (!changes.has(who.address)) {
+            order.push(who.address);
+            changes.set(who.address, []);
           }
+          changes.get(who.address)!.push({ block, weight: drawWeight(await staking.stakeOf(who.address)) });
+          if (rng.int(4) === 0) await mine(1 + rng.int(Number(E)));
         }
-        await expectTotalsConsistent(staking);
-        const holders = Number(await staking.activeStakerCount());
-        if (holders === 0) continue;
-        for (let s = 0; s < 4; s++) {
-          const seed = rng.bytes32();
-          const k = 1 + rng.int(holders);
-          const expected = await expectedDraw(staking, seed, k);
-          expect(await staking.draw(seed, BigInt(k)), `case ${c} seed ${seed} k ${k}`).to.deep.equal(
-            expected,
-          );
-          // verifyDraw accepts exactly the drawn list, in order
-          await staking.verifyDraw(seed, expected);
-          if (k >= 2) {
-            const swapped = [expected[1], expected[0], ...expected.slice(2)];
-            await expect(staking.verifyDraw(seed, swapped)).to.be.revertedWithCustomError(
-              staking,
-              "NotDrawn",
+        const now = await head();
+        const t = now / E;
+        /** The model's weights as of the start of epoch x: the last change in a block < x * E. */
+        const modelAt = (x: bigint) =>
+          order.map((staker) => {
+            const before = changes.get(staker)!.filter((ch) => ch.block < x * E);
+            return {
+              staker: staker as Address,
+              stake: before.length ? before[before.length - 1].weight : 0n,
+            };
+          });
+        const randBlocks = [now - BigInt(rng.int(Number(now % E) + 1))]; // in epoch t
+        if (t > 0n) randBlocks.push((t - 1n) * E + BigInt(rng.int(Number(E)))); // in epoch t - 1
+        for (const rb of randBlocks) {
+          const model = modelAt(rb / E);
+          expect(await drawList(staking, rb), `case ${c} weights at ${rb}`).to.deep.equal(model);
+          const total = model.reduce((a, e) => a + e.stake, 0n);
+          expect(await staking.drawWeightTotal(rb)).to.equal(total);
+          expect(await staking.treeTotal(rb)).to.equal(total);
+          const holders = model.filter((e) => e.stake > 0n).length;
+          if (holders === 0) continue;
+          for (let s = 0; s < 3; s++) {
+            const seed = rng.bytes32();
+            const k = 1 + rng.int(holders);
+            const expected = followTheCoin(seed as Hex, model, k).map((i) => model[i].staker);
+            expect(await staking.draw(seed, BigInt(k), rb), `case ${c} seed ${seed} k ${k}`).to.deep.equal(
+              expected,
             );
+            // verifyDraw accepts exactly the drawn list, in order
+            await staking.verifyDraw(seed, expected, rb);
+            if (k >= 2) {
+              const swapped = [expected[1], expected[0], ...expected.slice(2)];
+              await expect(staking.verifyDraw(seed, swapped, rb)).to.be.revertedWithCustomError(
+                staking,
+                "NotDrawn",
+              );
+            }
+            draws++;
+            if (rb / E < t) previousEpochDraws++;
           }
-          draws++;
+          await expect(staking.draw(rng.bytes32(), BigInt(holders + 1), rb))
+            .to.be.revertedWithCustomError(staking, "NotEnoughStakers")
+            .withArgs(BigInt(holders + 1), BigInt(holders));
         }
-        await expect(staking.draw(rng.bytes32(), BigInt(holders + 1))).to.be.revertedWithCustomError(
-          staking,
-          "NotEnoughStakers",
-        );
       }
       expect(draws).to.be.greaterThan(150);
+      expect(previousEpochDraws).to.be.greaterThan(50);
     });
   });
 
@@ -536,24 +635,24 @@ describe("PoTStaking", () => {
       const { staking, stakers, outsider } = await loadFixture(stakingFixture);
       const [a, b, c] = stakers;
       for (const [i, who] of [a, b, c].entries()) await staking.connect(who).stake(BigInt(i + 1) * E18);
+      await mineToNextEpoch(staking);
+      const rb = await head();
       const seed = ethers.keccak256(ethers.toUtf8Bytes("verify"));
-      const drawn = [...(await staking.draw(seed, 3n))];
-      await staking.verifyDraw(seed, drawn);
-      await staking.verifyDraw(seed, drawn.slice(0, 2));
-      await expect(staking.verifyDraw(seed, [])).to.be.revertedWithCustomError(staking, "ZeroDrawCount");
-      await expect(staking.verifyDraw(seed, [outsider.address]))
+      const drawn = [...(await staking.draw(seed, 3n, rb))];
+      await staking.verifyDraw(seed, drawn, rb);
+      await staking.verifyDraw(seed, drawn.slice(0, 2), rb);
+      await expect(staking.verifyDraw(seed, [], rb)).to.be.revertedWithCustomError(staking, "ZeroDrawCount");
+      await expect(staking.verifyDraw(seed, [outsider.address], rb))
         .to.be.revertedWithCustomError(staking, "NotDrawn")
         .withArgs(0, outsider.address);
-      await expect(staking.verifyDraw(seed, [drawn[0], drawn[0]]))
+      await expect(staking.verifyDraw(seed, [drawn[0], drawn[0]], rb))
         .to.be.revertedWithCustomError(staking, "NotDrawn")
         .withArgs(1, drawn[0]);
-      await expect(staking.verifyDraw(seed, [drawn[1], drawn[0], drawn[2]])).to.be.revertedWithCustomError(
-        staking,
-        "NotDrawn",
-      );
+      await expect(
+        staking.verifyDraw(seed, [drawn[1], drawn[0], drawn[2]], rb),
+      ).to.be.revertedWithCustomError(staking, "NotDrawn");
     });
   });
-
   describe("totals", () => {
     it("totalStake == tree total == sum of stakes after random operation sequences", async () => {
       const { staking, stakers, ledger, outsider } = await loadFixture(stakingFixture);
@@ -578,54 +677,128 @@ describe("PoTStaking", () => {
   });
 
   describe("FenwickTree library (harness)", () => {
+    /** The first leaf whose cumulative value exceeds `ticket` (1-based). */
+    const findIn = (values: bigint[], ticket: bigint): number => {
+      let cum = 0n;
+      for (let i = 0; i < values.length; i++) {
+        cum += values[i];
+        if (ticket < cum) return i + 1;
+      }
+      return 0;
+    };
+
     it("prefix sums and searches match a plain array; defensive reverts fire", async () => {
       const tree = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
       const rng = new Rng(3);
       const values: bigint[] = [];
+      // writes in epoch 0; reads as of the start of epoch 1 see all of them
       for (let i = 0; i < 37; i++) {
         const v = rng.int(4) === 0 ? 0n : rng.big(1000n);
         values.push(v);
-        await tree.append(v);
+        await tree.append(v, 0);
         if (i % 3 === 0) {
           const leaf = 1 + rng.int(values.length);
           const d = rng.big(500n);
-          await tree.add(leaf, d);
+          await tree.add(leaf, d, 0);
           values[leaf - 1] += d;
         }
       }
       const leaf = 5;
-      await tree.sub(leaf, values[leaf - 1]);
+      await tree.sub(leaf, values[leaf - 1], 0);
       values[leaf - 1] = 0n;
       let prefix = 0n;
       for (let i = 0; i < values.length; i++) {
         prefix += values[i];
-        expect(await tree.prefixSum(i + 1)).to.equal(prefix);
+        expect(await tree.prefixSum(i + 1, 1)).to.equal(prefix);
       }
-      expect(await tree.total()).to.equal(prefix);
+      expect(await tree.total(1)).to.equal(prefix);
+      expect(await tree.total(0)).to.equal(0n); // nothing at the start of epoch 0
       expect(await tree.size()).to.equal(BigInt(values.length));
       for (let t = 0; t < 40; t++) {
         const ticket = rng.big(prefix);
-        let cum = 0n;
-        let expected = 0;
-        for (let i = 0; i < values.length; i++) {
-          cum += values[i];
-          if (ticket < cum) {
-            expected = i + 1;
-            break;
-          }
-        }
-        expect(await tree.find(ticket, [], [])).to.equal(BigInt(expected));
+        expect(await tree.find(ticket, [], [], 1)).to.equal(BigInt(findIn(values, ticket)));
       }
-      await expect(tree.add(0, 1))
+      await expect(tree.add(0, 1, 0))
         .to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange")
         .withArgs(0n, 37n);
-      await expect(tree.sub(38, 1))
+      await expect(tree.sub(38, 1, 0))
         .to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange")
         .withArgs(38n, 37n);
-      await expect(tree.prefixSum(38)).to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange");
-      await expect(tree.find(prefix, [], [])).to.be.revertedWithCustomError(tree, "FenwickTicketOutOfRange");
+      await expect(tree.prefixSum(38, 1)).to.be.revertedWithCustomError(tree, "FenwickLeafOutOfRange");
+      await expect(tree.find(prefix, [], [], 1)).to.be.revertedWithCustomError(
+        tree,
+        "FenwickTicketOutOfRange",
+      );
       const empty = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
-      await expect(empty.find(0, [], [])).to.be.revertedWithCustomError(empty, "FenwickTicketOutOfRange");
+      await expect(empty.find(0, [], [], 0)).to.be.revertedWithCustomError(empty, "FenwickTicketOutOfRange");
+    });
+
+    it("reverts EpochWeightOverflow past uint64 weights and EpochOverflow past uint32 epochs", async () => {
+      const tree = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
+      const max = 2n ** 64n - 1n;
+      await expect(tree.append(max + 1n, 0)).to.be.revertedWithCustomError(tree, "EpochWeightOverflow");
+      await tree.append(max, 0);
+      await expect(tree.add(1, 1, 0)).to.be.revertedWithCustomError(tree, "EpochWeightOverflow");
+      await expect(tree.append(0, 2n ** 32n))
+        .to.be.revertedWithCustomError(tree, "EpochOverflow")
+        .withArgs(2n ** 32n);
+      await expect(tree.add(1, 0, 2n ** 32n))
+        .to.be.revertedWithCustomError(tree, "EpochOverflow")
+        .withArgs(2n ** 32n);
+      await tree.sub(1, max, 2n ** 32n - 1n); // the last epoch that fits
+      expect(await tree.total(2n ** 32n - 1n)).to.equal(max);
+      expect(await tree.total(2n ** 32n)).to.equal(0n);
+    });
+
+    it("keeps the sums as of the start of the current and the previous epoch, whatever changes since", async () => {
+      const tree = await (await ethers.getContractFactory("FenwickTreeHarness")).deploy();
+      const rng = new Rng(5);
+      // atStart[x] = leaf values as of the start of epoch x; epochs are written in order, some skipped
+      const atStart = new Map<number, bigint[]>();
+      const values: bigint[] = [];
+      let epoch = 0;
+      for (let round = 0; round < 8; round++) {
+        atStart.set(epoch, [...values]);
+        for (let o = 0; o < 12; o++) {
+          if (values.length === 0 || rng.int(4) === 0) {
+            const v = rng.big(1000n);
+            values.push(v);
+            await tree.append(v, epoch);
+          } else {
+            const leaf = 1 + rng.int(values.length);
+            if (rng.int(2) === 0 || values[leaf - 1] === 0n) {
+              const d = rng.big(700n);
+              await tree.add(leaf, d, epoch);
+              values[leaf - 1] += d;
+            } else {
+              const d = rng.big(values[leaf - 1] + 1n);
+              await tree.sub(leaf, d, epoch);
+              values[leaf - 1] -= d;
+            }
+          }
+        }
+        // reads as of the start of this epoch and the one before: later changes do not show
+        for (const x of [epoch, epoch - 1]) {
+          if (x < 0 || !atStart.has(x)) continue;
+          const old = atStart.get(x)!;
+          const padded = [...old, ...Array(values.length - old.length).fill(0n)];
+          const sum = padded.reduce((a, v) => a + v, 0n);
+          expect(await tree.total(x), `epoch ${epoch} read ${x}`).to.equal(sum);
+          let prefix = 0n;
+          for (let i = 0; i < padded.length; i++) {
+            prefix += padded[i];
+            expect(await tree.prefixSum(i + 1, x)).to.equal(prefix);
+          }
+          if (sum > 0n) {
+            const ticket = rng.big(sum);
+            expect(await tree.find(ticket, [], [], x)).to.equal(BigInt(findIn(padded, ticket)));
+          }
+        }
+        expect(await tree.total(epoch + 1)).to.equal(values.reduce((a, v) => a + v, 0n));
+        const skip = rng.int(3) === 0 ? 2 : 1; // an epoch without writes: its start equals the next one's
+        if (skip === 2) atStart.set(epoch + 1, [...values]);
+        epoch += skip;
+      }
     });
   });
 
@@ -651,21 +824,24 @@ describe("PoTStaking", () => {
           count++;
           if (count === 1000) {
             stakeGasNew = receipt!.gasUsed;
-            stakeGasTopUp = (await (await staking.connect(wallet).stake(1n)).wait())!.gasUsed;
-            unstakeGas = (await (await staking.connect(wallet).requestUnstake(1n)).wait())!.gasUsed;
+            // 1 gwei: the smallest change of draw weight (the tree is updated)
+            stakeGasTopUp = (await (await staking.connect(wallet).stake(10n ** 9n)).wait())!.gasUsed;
+            unstakeGas = (await (await staking.connect(wallet).requestUnstake(10n ** 9n)).wait())!.gasUsed;
           }
         }
-        const list = await stakeList(staking);
+        await mineToNextEpoch(staking);
+        const rb = await head();
+        const list = await drawList(staking, rb);
         for (const k of [3, 5, 10]) {
           let total = 0n;
           let max = 0n;
           const seeds = 5;
           for (let s = 0; s < seeds; s++) {
             const seed = rng.bytes32();
-            expect(await staking.draw(seed, BigInt(k))).to.deep.equal(
+            expect(await staking.draw(seed, BigInt(k), rb)).to.deep.equal(
               followTheCoin(seed as Hex, list, k).map((i) => list[i].staker),
             );
-            const gas = await staking.draw.estimateGas(seed, BigInt(k));
+            const gas = await staking.draw.estimateGas(seed, BigInt(k), rb);
             total += gas;
             if (gas > max) max = gas;
           }

@@ -42,6 +42,8 @@ describe("miner agents on a hardhat node", function () {
     const t0 = Date.now();
     for (const i of [1, 2, 3])
       miners.push(await startMiner({ config: net.config(i), log: log.child({ i }), builderGraceBlocks: 2n }));
+    // the miners' stakes are drawable from the next staking epoch: start it now
+    await net.mineToNextDrawEpoch();
     const ledger = net.ledger(0);
 
     // Idle network: the dummy job (C=2, K=1 locally) produces blocks.

@@ -245,8 +245,10 @@ describe("protocol vectors (test/vectors/protocol.json)", () => {
 
   it("follow-the-coin draws and seeds", () => {
     for (const v of vectors.followTheCoin) {
-      const stakes = v.stakes.map((s) => ({ staker: s.staker as Address, stake: BigInt(s.stake) }));
-      expect(p.followTheCoin(v.seed as Hex, stakes, v.k)).to.deep.equal(v.drawnIndices);
+      // the draw runs over draw weights: active stake in whole gwei
+      for (const s of v.stakes) expect(p.drawWeight(BigInt(s.stake)).toString()).to.equal(s.weight);
+      const weights = v.stakes.map((s) => ({ staker: s.staker as Address, stake: BigInt(s.weight) }));
+      expect(p.followTheCoin(v.seed as Hex, weights, v.k)).to.deep.equal(v.drawnIndices);
     }
     const c = vectors.seeds.committee;
     expect(p.committeeSeed(c.domain as Hex, c.headerHash as Hex, c.randomness as Hex, c.round)).to.equal(

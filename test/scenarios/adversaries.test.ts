@@ -551,6 +551,8 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
   // Last: the absentee keeps its 1,000 POT staked, so it would sit on later scenarios' committees too.
   it("absent committee: a drawn stakeholder that never attests (to reroll the draw) cannot pick the next committee and loses its share; the job still completes", async () => {
     const absent = await new AbsentStaker(await sc.adapter(11), await nextJobId(sc)).start(HONEST_STAKE);
+    // its stake counts for committee draws from the next staking epoch: start it now
+    await sc.net.mineToNextDrawEpoch();
     const absentee = lower(absent.address);
     // One stage per job (each job a fresh chance to be drawn). K = 3 timed out once in a suite run (not
     // investigated, ledger v3); K = 2.

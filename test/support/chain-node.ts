@@ -38,7 +38,7 @@ export interface TestDeployment {
 
 /**
  * Deploys PoTToken (faucet on, 10,000 POT per call, 60 s cooldown, 1,000,000 POT genesis to `genesis`) and
- * PoTStaking (unbonding 7 days, coin age cap 30 days) from `deployerKey`, with ethers.
+ * PoTStaking (unbonding 7 days, coin age cap 30 days, 32-block draw epochs) from `deployerKey`, with ethers.
  */
 export async function deployTokenAndStaking(
   url: string,
@@ -63,6 +63,7 @@ export async function deployTokenAndStaking(
     await token.getAddress(),
     7n * 24n * 3600n,
     30n * 24n * 3600n,
+    32n,
   );
   await staking.waitForDeployment();
   const out = {

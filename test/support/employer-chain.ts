@@ -105,7 +105,10 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
     }
     const testClient = createTestClient({ mode: "hardhat", transport: http(node.url) });
     await testClient.increaseTime({ seconds: 3600 });
-    await testClient.mine({ blocks: 1 });
+    // to the next staking epoch: the miners' stakes count for committee and jury draws from then on
+    const epoch = params.staking.epochBlocks;
+    const head = await session.publicClient.getBlockNumber({ cacheTime: 0 });
+    await testClient.mine({ blocks: Number(epoch - (head % epoch)) });
     const store = await openContentStore({
       kind: "embedded",
       repoPath: join(dir, "ipfs"),

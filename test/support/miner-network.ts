@@ -31,6 +31,11 @@ export interface MinerTestNetwork {
   config(index: number, overrides?: Partial<PotConfig>): PotConfig;
   ledger(index?: number): Contract;
   rpc(method: string, params?: unknown[]): Promise<unknown>;
+  /**
+   * Mines (hardhat_mine) to the first block of the next staking draw epoch: draw weights change only at
+   * epoch boundaries, so the stakes made so far are drawable in committees and juries from then on.
+   */
+  mineToNextDrawEpoch(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -76,6 +81,11 @@ export async function startMinerNetwork(
     provider,
     deployBlock: d.deployBlock,
     rpc,
+    async mineToNextDrawEpoch() {
+      const e = params.staking.epochBlocks;
+      const bn = BigInt(await provider.getBlockNumber());
+      await rpc("hardhat_mine", [`0x${(e - (bn % e)).toString(16)}`]);
+    },
     config(index, overrides = {}) {
       const dataDir = join(dir, `miner-${index}`);
       mkdirSync(dataDir, { recursive: true });

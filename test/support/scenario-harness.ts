@@ -29,7 +29,7 @@ import { createLogger, silentLogger } from "../../src/miner/log";
 import { cidFromBytesHex } from "../../src/storage";
 import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
-import { committeeSeed } from "../../src/protocol/follow-the-coin";
+import { committeeSeed, followTheCoin } from "../../src/protocol/follow-the-coin";
 import { commitmentHash } from "../../src/protocol/messages";
 import { stateHash } from "../../src/protocol/rho";
 import { fetchManifest, fetchStageBatches, type ContentStore } from "../../src/storage";
@@ -144,6 +144,8 @@ export async function startHonestMiners(
     sc.honest.set(i, m);
     started.push(m);
   }
+  // their stakes count for committee and jury draws from the next epoch: start it now
+  await sc.net.mineToNextDrawEpoch();
   return started;
 }
 
@@ -517,6 +519,8 @@ export async function stakeAdversaries(
     const have = await a.stakeOf(a.me);
     if (have < stakeWei) await a.stake(stakeWei - have);
   }
+  // drawable (committees, juries) from the next epoch: start it now
+  await sc.net.mineToNextDrawEpoch();
 }
 
 /** One PoA committee round of a header, read at a block inside the round, and recomputed. */
@@ -528,7 +532,10 @@ export interface CommitteeRound {
   readonly roundBlock: bigint;
   /** `committeeOf` at a block inside the round. */
   readonly members: Address[];
-  /** `staking.draw(committeeSeed(domain, headerHash, blockhash(roundBlock), round), K)` at that block. */
+  /**
+   * followTheCoin(committeeSeed(domain, headerHash, blockhash(roundBlock), round), weights, K) over the
+   * staking draw weights of roundBlock's epoch (`drawWeightsPage`, read at that block).
+   */
   readonly recomputed: Address[];
 }
 
@@ -566,13 +573,17 @@ export async function committeeRounds(sc: ScenarioNet, jobId: bigint, k: number)
         blockNumber: at,
       } as never)) as readonly [number, Address[], bigint];
       const randomness = (await s.publicClient.getBlock({ blockNumber: roundBlock })).hash!;
-      const recomputed = (await s.publicClient.readContract({
+      const [stakers, weights] = (await s.publicClient.readContract({
         address: s.contracts.staking.address,
         abi: s.contracts.staking.abi,
-        functionName: "draw",
-        args: [committeeSeed(domain, h.headerHash, randomness, r), BigInt(k)],
+        functionName: "drawWeightsPage",
+        args: [0n, 10_000n, roundBlock],
         blockNumber: at,
-      } as never)) as Address[];
+      } as never)) as readonly [Address[], bigint[]];
+      const list = stakers.map((staker, i) => ({ staker, stake: weights[i] }));
+      const recomputed = followTheCoin(committeeSeed(domain, h.headerHash, randomness, r), list, k).map(
+        (i) => list[i].staker,
+      );
       out.push({
         stage: h.stage,
         headerHash: h.headerHash,

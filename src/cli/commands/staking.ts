@@ -39,10 +39,19 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       }
       const sent = await session.sender.send({ ...staking, functionName: "stake", args: [amount] });
       const active = await read(staking, "stakeOf", [me]);
-      ctx.out.result({ address: me, amount, stake: active, tx: sent.hash, approveTx }, () => [
-        `Staked ${formatPot(amount)}; active stake ${formatPot(active)}`,
-        `Transaction: ${sent.hash}`,
-      ]);
+      // draw weights change only at staking epoch boundaries: the stake counts for committee and jury
+      // draws from the next epoch (coin age and the bond at once)
+      const epochBlocks = await read(staking, "epochBlocks", []);
+      const head = await session.publicClient.getBlockNumber({ cacheTime: 0 });
+      const drawableFromBlock = (head / epochBlocks + 1n) * epochBlocks;
+      ctx.out.result(
+        { address: me, amount, stake: active, drawableFromBlock, tx: sent.hash, approveTx },
+        () => [
+          `Staked ${formatPot(amount)}; active stake ${formatPot(active)}`,
+          `Counts for committee and jury draws from block ${drawableFromBlock} (the next staking epoch)`,
+          `Transaction: ${sent.hash}`,
+        ],
+      );
     });
 
   program

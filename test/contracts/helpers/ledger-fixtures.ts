@@ -8,6 +8,7 @@ import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Hex } from "viem";
 import { deployPoT, localParams, type PoTParams } from "../../../deploy/deploy";
+import { mineToNextEpoch } from "./staking-fixtures";
 import type { PoTJury, PoTLedger, PoTStaking, PoTToken, PoTVerifier } from "../../../typechain-types";
 import type { OpeningStruct } from "../../../typechain-types/contracts/PoTLedger";
 import {
@@ -59,6 +60,8 @@ export async function deployLedger(
     await (await d.staking.connect(miners[i]).stake(stakes ? stakes[i] : STAKE)).wait();
   }
   await time.increase(3600);
+  // draw weights change only at epoch boundaries: the miners are drawable from the next epoch
+  await mineToNextEpoch(d.staking);
   const jury = (await ethers.getContractAt("PoTJury", await d.ledger.jury())) as unknown as PoTJury;
   const verifier = (await ethers.getContractAt(
     "PoTVerifier",

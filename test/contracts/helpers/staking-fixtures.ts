@@ -3,6 +3,7 @@
  * signer, a staking contract with a mock ledger (a plain signer), and every signer pre-approved.
  */
 import { ethers } from "hardhat";
+import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { PoTStaking, PoTToken } from "../../../typechain-types";
 
@@ -12,6 +13,8 @@ export const FAUCET_AMOUNT = 100n * E18;
 export const FAUCET_COOLDOWN = 3600n;
 export const UNBONDING_DELAY = 7n * 24n * 3600n;
 export const MAX_COIN_AGE = 30n * 24n * 3600n;
+/** Blocks per draw epoch of the staking fixture (small, so tests cross many epochs). */
+export const EPOCH_BLOCKS = 10n;
 
 export interface StakingFixture {
   token: PoTToken;
@@ -40,13 +43,24 @@ export async function stakingFixture(): Promise<StakingFixture> {
     holders.map(() => GENESIS_PER_SIGNER),
   );
   const factory = await ethers.getContractFactory("PoTStaking");
-  const staking = await factory.deploy(await token.getAddress(), UNBONDING_DELAY, MAX_COIN_AGE);
+  const staking = await factory.deploy(await token.getAddress(), UNBONDING_DELAY, MAX_COIN_AGE, EPOCH_BLOCKS);
   await staking.waitForDeployment();
   await (await staking.connect(admin).setLedger(ledger.address)).wait();
   await (await token.connect(admin).setLedger(ledger.address)).wait();
   const stakingAddress = await staking.getAddress();
   for (const s of stakers) await (await token.connect(s).approve(stakingAddress, ethers.MaxUint256)).wait();
   return { token, staking, admin, ledger, outsider, stakers };
+}
+
+/**
+ * Mines to the first block of the next draw epoch of `staking`: every change made so far then counts for
+ * draws (draw weights change only at epoch boundaries). Returns the new epoch.
+ */
+export async function mineToNextEpoch(staking: { epochBlocks(): Promise<bigint> }): Promise<bigint> {
+  const e = await staking.epochBlocks();
+  const bn = BigInt(await ethers.provider.getBlockNumber());
+  await mine(e - (bn % e));
+  return bn / e + 1n;
 }
 
 /** A small deterministic PRNG (xorshift128+) so random tests are reproducible from their seed. */
