@@ -21,6 +21,7 @@
  * (gas of every transaction after createJob's block / stages). The miners' `stage trained` logs give each
  * miner's training time and how many stages it trained speculatively (pipelining).
  */
+import { spawn, spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -59,6 +60,8 @@ interface Args {
   blockMs: number;
   /** Confirmations the miners wait for before acting on an event (devnet default 1). */
   confirmations: number;
+  /** Child mode: run the solo stages only and print `solo-seconds <s>` (the concurrent baseline). */
+  soloOnly: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -71,10 +74,12 @@ function parseArgs(argv: string[]): Args {
     keep: false,
     blockMs: 500,
     confirmations: 1,
+    soloOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const f = argv[i];
     if (f === "--keep") a.keep = true;
+    else if (f === "--solo-only") a.soloOnly = true;
     else if (f === "--profile") a.profile = argv[++i];
     else if (f === "--depth") a.depth = Number(argv[++i]);
     else if (f === "--block-ms") a.blockMs = Number(argv[++i]);
@@ -132,6 +137,46 @@ function chainPhases(events: JobEvents): Record<string, number> {
   };
 }
 
+/**
+ * The per-miner ceiling of this machine: the solo run in two child processes at once, pinned to CPU 0
+ * and CPU 1 like the miners (no chain, no IPFS). Two trainers at once are slower than one alone (shared
+ * memory bandwidth and caches; V8's helper threads lose their spare core), and no pipelining can beat
+ * this. Undefined without `taskset`.
+ */
+async function concurrentSolo(args: Args): Promise<number[] | undefined> {
+  if (spawnSync("taskset", ["-V"]).status !== 0) return undefined;
+  const flags = ["--stages", "--steps", "--batch", "--hidden"].flatMap((f) => [
+    f,
+    String(args[f.slice(2) as "stages" | "steps" | "batch" | "hidden"]),
+  ]);
+  const one = (cpu: number) =>
+    new Promise<number>((resolve, reject) => {
+      const child = spawn(
+        "taskset",
+        [
+          "-c",
+          String(cpu),
+          process.execPath,
+          "-r",
+          "ts-node/register/transpile-only",
+          __filename,
+          "--solo-only",
+          ...flags,
+        ],
+        { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "inherit"] },
+      );
+      let out = "";
+      child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+      child.on("error", reject);
+      child.on("exit", () => {
+        const m = /solo-seconds ([\d.]+)/.exec(out);
+        if (m === null) reject(new Error(`solo child on CPU ${cpu} printed no time: ${out}`));
+        else resolve(Number(m[1]));
+      });
+    });
+  return Promise.all([one(0), one(1)]);
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   // Other work on the machine slows the miners, not the solo run's timing model: record it.
@@ -172,6 +217,10 @@ async function main(): Promise<void> {
     trainer.dispose();
     return (Date.now() - t0) / 1000;
   };
+  if (args.soloOnly) {
+    say(`solo-seconds ${await solo()}`);
+    return;
+  }
   const soloBefore = await solo();
   say(
     `solo: ${plan.numStages} stages x ${plan.stepsPerStage} steps (batch ${plan.batchSize}, MLP 784-${args.hidden}-10) in ${soloBefore.toFixed(1)} s (${(soloBefore / plan.numStages).toFixed(2)} s/stage)`,
@@ -252,6 +301,7 @@ async function main(): Promise<void> {
     const phases = chainPhases(await readJobEvents(h, job.jobId));
     await stop(); // free the cores for the second solo run
     const soloAfter = await solo();
+    const pair = await concurrentSolo(args);
     const soloSeconds = (soloBefore + soloAfter) / 2;
     // Two solo runs 5+ minutes apart that disagree mean the machine's load changed during the benchmark.
     const soloSpread = Math.abs(soloBefore - soloAfter) / Math.min(soloBefore, soloAfter);
@@ -271,6 +321,11 @@ async function main(): Promise<void> {
     say(
       `job wall time          ${jobSeconds.toFixed(1)} s  (ratio ${ratio.toFixed(2)}x; goal <= 1.25x: ${goalMet ? "met" : "MISSED"})`,
     );
+    const pairMax = pair === undefined ? undefined : Math.max(...pair);
+    if (pairMax !== undefined)
+      say(
+        `two solo runs at once  ${pair!.map((x) => x.toFixed(1)).join(" s / ")} s (pinned to CPU 0 / 1): job / the slower = ${(jobSeconds / pairMax).toFixed(2)}x`,
+      );
     say(
       `over miner training    ${overMiner.toFixed(2)}x  (job time / the busier miner's ${minerTraining.toFixed(1)} s of training in the network)`,
     );
@@ -305,6 +360,7 @@ Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${
 | solo training time (${plan.numStages} x runStageWith, one process; mean of a run before and one after the network run) | ${soloSeconds.toFixed(1)} s (${(soloSeconds / plan.numStages).toFixed(2)} s/stage; ${soloBefore.toFixed(1)} s before, ${soloAfter.toFixed(1)} s after${soloSpread > 0.1 ? ": they differ by more than 10%, other load: the ratio is unreliable" : ""}) |
 | job wall time (createJob block to last wrap) | ${jobSeconds.toFixed(1)} s |
 | ratio (goal <= 1.25) | **${ratio.toFixed(2)}x** (${goalMet ? "met" : "missed"}) |
+| the solo run twice at once, pinned to CPU 0 and CPU 1 (this machine's per-miner ceiling) | ${pair === undefined ? "n/a (no taskset)" : `${pair.map((x) => x.toFixed(1)).join(" s / ")} s; job / the slower: ${(jobSeconds / pairMax!).toFixed(2)}x`} |
 | job wall time / the busier miner's training time in the network | ${overMiner.toFixed(2)}x (${minerTraining.toFixed(1)} s) |
 | stages finalized per minute | ${perMinute.toFixed(2)} |
 | gas per stage (all txs after createJob / stages) | ${gasPerStage} |
