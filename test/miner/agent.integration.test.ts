@@ -5,10 +5,10 @@
  * invariant holds.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startMiner, type MinerHandle } from "../../src/miner/agent";
+import { minerStatusPath, startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
 import {
   publishIrisJob,
@@ -105,6 +105,26 @@ describe("miner agents on a hardhat node", function () {
     );
     expect(statuses.reduce((n, s) => n + (s.counters.declared ?? 0), 0)).to.be.greaterThanOrEqual(
       job.numStages * 2,
+    );
+
+    // The status file (`pot miner status`) follows the agent: written when something other than the head
+    // block changes, and at least every 5 s.
+    await waitFor(
+      "the status files to catch up",
+      async () =>
+        miners.every((m) => {
+          const onDisk = JSON.parse(
+            readFileSync(minerStatusPath(net.config(miners.indexOf(m) + 1).dataDir), "utf8"),
+          );
+          const live = m.status();
+          return (
+            onDisk.address === live.address &&
+            onDisk.wrappedBlocks === live.wrappedBlocks &&
+            JSON.stringify(onDisk.counters) === JSON.stringify(live.counters) &&
+            Date.now() - Date.parse(onDisk.at) < 10_000
+          );
+        }),
+      15_000,
     );
   });
 });
