@@ -23,8 +23,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PROJECT_ROOT } from "../../src/config/load";
 import {
   gasSpent,
@@ -44,6 +43,7 @@ import {
 } from "../../src/employer";
 import { initialState, prepareJob, runStageWith, Trainer } from "../../src/ml";
 import { processTreeCpuSeconds } from "./cpu-time";
+import { writeMarkdown } from "./write-markdown";
 
 interface Args {
   stages: number;
@@ -383,8 +383,7 @@ ${cpuUse.map((c) => `| ${c.name} | ${c.seconds.toFixed(1)} | ${((100 * c.seconds
 | --- | --: | --: | --: | --: |
 ${perMiner.map((m) => `| ${m.name} | ${m.trained} | ${m.speculative} | ${m.trainingSeconds.toFixed(1)} s | ${m.dropped} |`).join("\n")}
 `;
-    mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, md);
+    await writeMarkdown(args.out, md);
     say(`wrote ${args.out}`);
   } finally {
     await stop();

@@ -19,10 +19,10 @@
  * bit, ledger balance == totalOwed).
  */
 import { cpus, loadavg, totalmem } from "node:os";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { LazyMiner } from "../../test/support/scenario-adversaries";
+import { writeMarkdown } from "./write-markdown";
 import {
   E18,
   assertNetworkInvariants,
@@ -218,8 +218,7 @@ rounds (K=1, 2 of 5 equal stakes crashed: 0.4^3 = 6.4% per stage) the header is 
 rebuilt by another declarant (ledger v3 could not rebuild one beyond stage 1 and such runs stuck until
 the deadline; ledger v4 can: docs/SECURITY.md, "Gaps found by the scenarios").
 `;
-  mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, md);
+  await writeMarkdown(out, md);
   console.log(`wrote ${out}`);
 }
 
