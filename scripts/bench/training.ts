@@ -9,6 +9,7 @@
  * Conv2DBackpropFilter). Writes docs/bench/training.json and docs/bench/training.md.
  */
 import { writeFileSync } from "node:fs";
+import { writeMarkdown } from "./write-markdown";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
@@ -266,7 +267,7 @@ async function main(): Promise<void> {
       2,
     ) + "\n",
   );
-  writeFileSync(
+  await writeMarkdown(
     path.join(outDir, "training.md"),
     [
       "# Training-engine benchmark",
