@@ -350,7 +350,7 @@ on ${new Date().toISOString().slice(0, 10)}.
 Machine: ${cpus().length} cores (${cpu}), Node ${process.version}, ${process.platform}; 1-minute load average
 during the run ${Math.min(...loads).toFixed(1)}-${Math.max(...loads).toFixed(1)} (the benchmark itself runs
 about four busy processes: read higher figures as other work). Miners pinned with
-\`taskset -c 0\` / \`-c 1\`${devnet.miners.length > 0 ? "" : ""}; the hardhat node and this process (employer, IPFS) float.
+\`taskset -c 0\` / \`-c 1\`; the hardhat node and this process (employer, IPFS) float.
 
 Job: MNIST MLP 784-${args.hidden}-10, SGD lr 0.05, ${plan.numStages} stages x ${plan.stepsPerStage} steps x batch ${plan.batchSize}, C=2, K=2, two miner processes
 (src/devnet: hardhat node with ${args.blockMs} ms interval mining, miners with ${args.confirmations} confirmation(s) and 200 ms polling).

@@ -624,14 +624,6 @@ export class PotContractsAdapter {
     return this.epochBlocksCache;
   }
 
-  /**
-   * `who`'s draw weight (active stake in whole gwei) in draws seeded by block `randBlock`, whose epoch
-   * must be the current one or the one before (the contract reverts EpochTooOld / EpochNotStarted).
-   */
-  async drawWeightOf(who: Address, randBlock: bigint): Promise<bigint> {
-    return this.read<bigint>(this.staking, "drawWeightOf", [who, randBlock]);
-  }
-
   async coinAgeOf(who: Address): Promise<bigint> {
     return this.read<bigint>(this.staking, "coinAgeOf", [who]);
   }

@@ -20,6 +20,7 @@ import type { PotConfig } from "../config/types";
 import type { LedgerHandle } from "../employer/ledger";
 import { ManagedProcess, runToCompletion, type LogRecord } from "./process";
 import { formatTails, waitFor } from "./wait";
+import { nextDrawEpochStart } from "../protocol/follow-the-coin";
 
 /** A funded development account of the node (Hardhat's public test keys). */
 export interface DevAccount {
@@ -419,8 +420,9 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         args: [],
       } as never)) as bigint;
       const head = await s.publicClient.getBlockNumber({ cacheTime: 0 });
-      await rpc("hardhat_mine", [`0x${(e - (head % e)).toString(16)}`]);
-      note(`mined to staking epoch ${head / e + 1n} (block ${(head / e + 1n) * e}): the stakes are drawable`);
+      const start = nextDrawEpochStart(head, e);
+      await rpc("hardhat_mine", [`0x${(start - head).toString(16)}`]);
+      note(`mined to staking epoch ${start / e} (block ${start}): the stakes are drawable`);
     }
 
     /** Each miner account gets test POT from the faucet when it holds less than 1,000 POT. */

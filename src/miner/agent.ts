@@ -48,6 +48,7 @@ import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } fro
 import { TrainerPool } from "./trainer-pool";
 import { cidFromBytesHex, cidToBytesHex } from "../storage";
 import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
+import { nextDrawEpochStart } from "../protocol/follow-the-coin";
 
 /** After losing a header race: do not propose the header again for this long (the view catches up). */
 const HEADER_LOST_PAUSE_MS = 5_000;
@@ -252,8 +253,10 @@ class MinerAgent implements MinerHandle {
       await this.chain.stake(need);
       // draw weights change only at staking epoch boundaries: committees and juries count the new
       // stake from the next epoch on
-      const epoch = await this.chain.epochBlocks();
-      const drawableFromBlock = ((await this.chain.blockNumber()) / epoch + 1n) * epoch;
+      const drawableFromBlock = nextDrawEpochStart(
+        await this.chain.blockNumber(),
+        await this.chain.epochBlocks(),
+      );
       this.log.info("staked", { amount: need, active: want, drawableFromBlock });
     }
     const announced = await announcePeer(this.chain, account.address, this.addresses);
@@ -465,8 +468,9 @@ class MinerAgent implements MinerHandle {
 
   /**
    * Writes the status file when the status changed (other than its head block), and at least every
-   * STATUS_HEARTBEAT_MS (its `at` field tells a reader the miner is alive). Atomic (never torn) but not fsynced: a tick comes every polling
-   * interval, and rewriting the file each time cost the miner's thread ~1% of its time in rename alone.
+   * STATUS_HEARTBEAT_MS (its `at` field tells a reader the miner is alive). Atomic (never torn) but not
+   * fsynced: a tick comes every polling interval, and rewriting the file each time cost the miner's
+   * thread ~1% of its time in rename alone.
    */
   private writeStatus(): void {
     const status = this.status();

@@ -265,7 +265,8 @@ export class MinerStore {
   /** The snapshot waiting to be written after the write in flight, and who waits for it. */
   private next:
     { text: string; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
-  private writing = false;
+  /** The write loop while it runs (it ends when no snapshot waits). */
+  private writing: Promise<void> | undefined;
 
   /**
    * Persists the state atomically and durably (temp file, fsync, rename, fsync of the directory), off the
@@ -280,17 +281,16 @@ export class MinerStore {
       if (this.next === undefined) this.next = { text, waiters: [] };
       this.next.text = text;
       this.next.waiters.push({ resolve, reject });
-      if (!this.writing) void this.drain();
+      this.writing ??= this.drain();
     });
   }
 
   /** Resolves when every save so far is on disk (or failed). */
   async flush(): Promise<void> {
-    while (this.writing || this.next !== undefined) await new Promise((r) => setTimeout(r, 5));
+    await this.writing;
   }
 
   private async drain(): Promise<void> {
-    this.writing = true;
     try {
       while (this.next !== undefined) {
         const { text, waiters } = this.next;
@@ -303,7 +303,7 @@ export class MinerStore {
         }
       }
     } finally {
-      this.writing = false;
+      this.writing = undefined;
     }
   }
 

@@ -41,6 +41,17 @@ export function drawWeight(stake: bigint): bigint {
   return stake / DRAW_WEIGHT_UNIT;
 }
 
+/**
+ * The first block of the staking epoch after the one holding `blockNumber` (PoTStaking epochs of
+ * `epochBlocks` blocks): a stake changed at `blockNumber` counts for committee and jury draws from there.
+ */
+export function nextDrawEpochStart(blockNumber: bigint, epochBlocks: bigint): bigint {
+  if (typeof epochBlocks !== "bigint" || epochBlocks <= 0n) {
+    throw new InvalidArgumentError("epochBlocks", `expected a positive bigint, got ${String(epochBlocks)}`);
+  }
+  return (blockNumber / epochBlocks + 1n) * epochBlocks;
+}
+
 export interface StakeEntry {
   staker: Address;
   stake: bigint;

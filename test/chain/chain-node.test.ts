@@ -15,6 +15,7 @@ import {
   type TestDeployment,
   type TestNode,
 } from "../support/chain-node";
+import { nextDrawEpochStart } from "../../src/protocol/follow-the-coin";
 
 const artifactsDir = join(PROJECT_ROOT, "artifacts");
 const tokenAbi = loadPoTArtifact(artifactsDir, "PoTToken").abi;
@@ -124,7 +125,7 @@ describe("chain: against a real hardhat node", function () {
     const head = await client.getBlockNumber({ cacheTime: 0 });
     await client.request({
       method: "hardhat_mine",
-      params: [`0x${(epochBlocks - (head % epochBlocks)).toString(16)}`],
+      params: [`0x${(nextDrawEpochStart(head, epochBlocks) - head).toString(16)}`],
     } as never);
     const draw = await client
       .readContract({

@@ -74,7 +74,7 @@ describe("miner state persistence", () => {
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /account/);
   });
 
-  it("saves in call order, coalesces saves made during a write, and resolves each once on disk", async () => {
+  it("saves in call order and resolves each save once a snapshot at least as new is on disk", async () => {
     const store = new MinerStore(dir);
     const states = Array.from({ length: 20 }, (_, i) => {
       const s = emptyState(31337, LEDGER, ME);

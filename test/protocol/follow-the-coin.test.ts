@@ -7,6 +7,14 @@ const seed = (n: number) => keccak256(toBytes(`seed${n}`));
 const stakes = (...values: bigint[]) => values.map((stake, i) => ({ staker: addr(i + 1), stake }));
 
 describe("follow-the-coin", () => {
+  it("nextDrawEpochStart: the first block of the following staking epoch, even from an epoch's first block", () => {
+    expect(p.nextDrawEpochStart(0n, 32n)).to.equal(32n);
+    expect(p.nextDrawEpochStart(31n, 32n)).to.equal(32n);
+    expect(p.nextDrawEpochStart(32n, 32n)).to.equal(64n);
+    expect(p.nextDrawEpochStart(1000n, 256n)).to.equal(1024n);
+    expect(() => p.nextDrawEpochStart(5n, 0n)).to.throw(/epochBlocks/);
+  });
+
   it("draws K distinct holders, deterministically, never a zero stake", () => {
     const list = stakes(5n, 0n, 7n, 1n, 0n, 3n);
     for (let s = 0; s < 200; s++) {

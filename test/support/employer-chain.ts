@@ -31,6 +31,7 @@ import { cidToBytesHex } from "../../src/storage";
 import type { JobInput } from "../../src/employer/create-job";
 import { loadDataset, presetModel } from "../../src/employer/dataset";
 import { startTestNode, type TestNode } from "./chain-node";
+import { nextDrawEpochStart } from "../../src/protocol/follow-the-coin";
 
 const E18 = 10n ** 18n;
 
@@ -106,9 +107,8 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
     const testClient = createTestClient({ mode: "hardhat", transport: http(node.url) });
     await testClient.increaseTime({ seconds: 3600 });
     // to the next staking epoch: the miners' stakes count for committee and jury draws from then on
-    const epoch = params.staking.epochBlocks;
     const head = await session.publicClient.getBlockNumber({ cacheTime: 0 });
-    await testClient.mine({ blocks: Number(epoch - (head % epoch)) });
+    await testClient.mine({ blocks: Number(nextDrawEpochStart(head, params.staking.epochBlocks) - head) });
     const store = await openContentStore({
       kind: "embedded",
       repoPath: join(dir, "ipfs"),

@@ -20,6 +20,7 @@ import { openHeliaStore, publishDataset, type ContentStore } from "../../src/sto
 import { dummyJob } from "../../src/miner/dummy-job";
 import { cidToBytesHex } from "../../src/storage";
 import { startTestNode, type TestNode } from "./chain-node";
+import { nextDrawEpochStart } from "../../src/protocol/follow-the-coin";
 
 export interface MinerTestNetwork {
   readonly node: TestNode;
@@ -82,9 +83,9 @@ export async function startMinerNetwork(
     deployBlock: d.deployBlock,
     rpc,
     async mineToNextDrawEpoch() {
-      const e = params.staking.epochBlocks;
       const bn = BigInt(await provider.getBlockNumber());
-      await rpc("hardhat_mine", [`0x${(e - (bn % e)).toString(16)}`]);
+      const blocks = nextDrawEpochStart(bn, params.staking.epochBlocks) - bn;
+      await rpc("hardhat_mine", [`0x${blocks.toString(16)}`]);
     },
     config(index, overrides = {}) {
       const dataDir = join(dir, `miner-${index}`);

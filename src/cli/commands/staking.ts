@@ -5,6 +5,7 @@ import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 import { formatPot } from "../output";
 import { resolveAddress } from "./token";
+import { nextDrawEpochStart } from "../../protocol/follow-the-coin";
 
 const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
 
@@ -41,9 +42,10 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const active = await read(staking, "stakeOf", [me]);
       // draw weights change only at staking epoch boundaries: the stake counts for committee and jury
       // draws from the next epoch (coin age and the bond at once)
-      const epochBlocks = await read(staking, "epochBlocks", []);
-      const head = await session.publicClient.getBlockNumber({ cacheTime: 0 });
-      const drawableFromBlock = (head / epochBlocks + 1n) * epochBlocks;
+      const drawableFromBlock = nextDrawEpochStart(
+        await session.publicClient.getBlockNumber({ cacheTime: 0 }),
+        await read(staking, "epochBlocks", []),
+      );
       ctx.out.result(
         { address: me, amount, stake: active, drawableFromBlock, tx: sent.hash, approveTx },
         () => [

@@ -216,11 +216,12 @@ export function decodeBatch(bytes: Uint8Array): Batch {
         (bytes.length < expected ? " (truncated)" : " (trailing bytes)"),
     );
   }
-  const features = new Float32Array(nFeatures);
+  let features: Float32Array;
   if (palette === undefined) {
-    // aligned copy: the bytes may sit at any offset
-    features.set(new Float32Array(bytes.slice(featuresAt, featuresAt + featureBytes).buffer));
+    // one aligned copy: the bytes may sit at any offset
+    features = new Float32Array(bytes.slice(featuresAt, featuresAt + featureBytes).buffer);
   } else {
+    features = new Float32Array(nFeatures);
     for (let i = 0; i < nFeatures; i++) {
       const p = bytes[featuresAt + i];
       if (p >= palette.length)
@@ -231,7 +232,8 @@ export function decodeBatch(bytes: Uint8Array): Batch {
   const labelBytes = bytes.slice(featuresAt + featureBytes).buffer;
   const labels = kind === LABEL_CLASS_INDEX ? new Int32Array(labelBytes) : new Float32Array(labelBytes);
   const batch: Batch = { count, featureShape, features, labelShape, labels };
-  assertBatch(batch);
+  // palette features are palette values, already checked finite: skip the per-feature scan
+  assertBatch(batch, "batch", palette === undefined);
   return batch;
 }
 
