@@ -69,6 +69,10 @@ const config: HardhatUserConfig = {
         version: SOLIDITY_VERSION,
         settings: { optimizer: { enabled: true, runs: 400 }, viaIR: true, evmVersion: "cancun" },
       },
+      "contracts/stages/PoTStages.sol": {
+        version: SOLIDITY_VERSION,
+        settings: { optimizer: { enabled: true, runs: 50 }, viaIR: true, evmVersion: "cancun" },
+      },
     },
   },
   networks: {

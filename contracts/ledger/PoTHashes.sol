@@ -25,6 +25,9 @@ library PoTHashes {
     bytes32 internal constant KERNEL_TYPEHASH = keccak256(
         "PoT.Kernel(bytes32 domain,uint8 kind,address staker,uint64 jobId,uint32 stage,uint64 timestamp)"
     );
+    bytes32 internal constant SEEDED_KERNEL_TYPEHASH = keccak256(
+        "PoT.SeededKernel(bytes32 domain,uint8 kind,address staker,uint64 jobId,uint32 stage,bytes32 stageSeed,uint64 timestamp)"
+    );
     bytes32 internal constant FTC_TYPEHASH = keccak256("PoT.FollowTheCoin(bytes32 seed,uint256 draw)");
     bytes32 internal constant COMMITTEE_SEED_TYPEHASH = keccak256(
         "PoT.CommitteeSeed(bytes32 domain,bytes32 headerHash,bytes32 randomness,uint32 round)"
@@ -158,6 +161,21 @@ library PoTHashes {
         uint64 timestamp
     ) internal pure returns (bytes32) {
         return keccak256(abi.encode(KERNEL_TYPEHASH, domain, kind, staker, jobId, stage, timestamp));
+    }
+
+    /// @notice seededKernelHash of pos.ts: the kernel of the split contracts also covers the stage's seed
+    /// (the hash of the block before the stage opened), so no seal can be computed before the stage exists.
+    function kernelSeeded(
+        bytes32 domain,
+        uint8 kind,
+        address staker,
+        uint64 jobId,
+        uint32 stage,
+        bytes32 stageSeed,
+        uint64 timestamp
+    ) internal pure returns (bytes32) {
+        return
+            keccak256(abi.encode(SEEDED_KERNEL_TYPEHASH, domain, kind, staker, jobId, stage, stageSeed, timestamp));
     }
 
     /// @notice posTarget of pos.ts: weight * targetPerCoinSecond, saturating at 2^256-1.
