@@ -5,14 +5,15 @@
 import { ethers } from "hardhat";
 import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { Address } from "viem";
 import type { PoTStaking, PoTToken } from "../../../typechain-types";
 
 export const E18 = 10n ** 18n;
 export const GENESIS_PER_SIGNER = 1_000_000n * E18;
 export const FAUCET_AMOUNT = 100n * E18;
 export const FAUCET_COOLDOWN = 3600n;
-/** The faucet fixture's global cap: three drips. */
-export const FAUCET_CAP = 3n * FAUCET_AMOUNT;
+/** The faucet fixture's global cap: five drips. */
+export const FAUCET_CAP = 5n * FAUCET_AMOUNT;
 /** The reporter's share of a slash in the staking fixture (10%); the rest is burned. */
 export const SLASH_BOUNTY_BPS = 1000n;
 export const UNBONDING_DELAY = 7n * 24n * 3600n;
@@ -60,6 +61,23 @@ export async function stakingFixture(): Promise<StakingFixture> {
   const stakingAddress = await staking.getAddress();
   for (const s of stakers) await (await token.connect(s).approve(stakingAddress, ethers.MaxUint256)).wait();
   return { token, staking, admin, ledger, outsider, stakers };
+}
+
+/** The latest block number. */
+export async function head(): Promise<bigint> {
+  return BigInt(await ethers.provider.getBlockNumber());
+}
+
+/**
+ * The draw weights (gwei) in leaf order of draws seeded by block `randBlock` (default: the latest), as
+ * src/protocol's followTheCoin and drawSeats take them.
+ */
+export async function drawList(
+  staking: PoTStaking,
+  randBlock?: bigint,
+): Promise<{ staker: Address; stake: bigint }[]> {
+  const [stakers, weights] = await staking.drawWeightsPage(0n, 100_000n, randBlock ?? (await head()));
+  return stakers.map((s, i) => ({ staker: s as Address, stake: weights[i] }));
 }
 
 /**
