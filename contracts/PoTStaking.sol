@@ -10,6 +10,7 @@ import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IPoTStaking} from "./interfaces/IPoTStaking.sol";
+import {IPoTToken} from "./interfaces/IPoTToken.sol";
 import {EpochWeights} from "./lib/EpochWeights.sol";
 import {FenwickTree} from "./lib/FenwickTree.sol";
 import {LedgerGated} from "./lib/LedgerGated.sol";
@@ -25,8 +26,9 @@ interface IPoTSealMirror {
 
 /// @title PoT staking: coin age, follow-the-coin draws, unbonding, slashing and a peer registry
 /// @notice Stakers lock PoT here. Active stake gives (1) coin age, the weight of PoS seals, (2) tickets in
-/// follow-the-coin draws of PoA committees and juries, and (3) a bond the ledger slashes for provable
-/// faults. `requestUnstake` moves stake to unbonding at once (no more coin age; no more draws from the next
+/// follow-the-coin draws of PoA committees and juries, and (3) a bond the ledger (or the slasher) slashes
+/// for provable faults: the reporter gets at most `slashBountyBps` of what is taken, the rest is burned, so
+/// an offender reporting itself never gets its stake back. `requestUnstake` moves stake to unbonding at once (no more coin age; no more draws from the next
 /// epoch) but it stays slashable until `withdrawUnstaked` after `unbondingDelay`.
 /// Draw weights are fixed per epoch (`epochBlocks` blocks): a draw whose randomness block was mined in
 /// epoch X uses the weights as of the start of X, i.e. every change made in blocks < X * epochBlocks. A
@@ -35,8 +37,11 @@ interface IPoTSealMirror {
 /// weights by epoch"). A draw can be evaluated in its randomness epoch or the next one (older: EpochTooOld),
 /// so `epochBlocks` must be at least the longest lag between a randomness block and its draw.
 /// The draw weight of a staker is its active stake in whole gwei (`DRAW_WEIGHT_UNIT` = 1e9 wei, rounded
-/// down): draw probabilities are proportional to it, not to the 18-decimal stake (rounding lowers each
-/// weight by less than 1 gwei).
+/// down), capped at `MAX_STAKER_DRAW_WEIGHT`: draw probabilities are proportional to it, not to the
+/// 18-decimal stake (rounding lowers each weight by less than 1 gwei). The cap keeps the uint64 sums of the
+/// tree free for others: stake above it is bonded, slashable and earns coin age, but buys no more tickets.
+/// Two kinds of draw: `draw` (k distinct stakers, without replacement) and `drawSeats` (k seats with
+/// replacement, skipping one excluded account), docs/PROTOCOL.md "Follow-the-coin".
 /// @dev Draw weights live in a Fenwick tree (library FenwickTree), one leaf per staker in order of first
 /// stake, kept forever (a zero weight takes no room in draws). Every node, the total and each staker's
 /// weight are one `EpochWeights` word each (the value now and at the start of the last two epochs in which
@@ -58,8 +63,16 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     bytes32 public constant FTC_TYPEHASH = keccak256("PoT.FollowTheCoin(bytes32 seed,uint256 draw)");
     /// @notice Longest multiaddr `setPeer` accepts, in bytes.
     uint256 public constant MAX_MULTIADDR_LENGTH = 256;
-    /// @notice Wei per unit of draw weight: a staker's draw weight is floor(active stake / 1e9) (gwei).
+    /// @notice Domain of seat tickets: keccak256("PoT.Seat(bytes32 seed,uint256 seat)").
+    bytes32 public constant SEAT_TYPEHASH = keccak256("PoT.Seat(bytes32 seed,uint256 seat)");
+    /// @notice Wei per unit of draw weight: a staker's draw weight is
+    /// min(floor(active stake / 1e9), MAX_STAKER_DRAW_WEIGHT) (gwei).
     uint256 public constant DRAW_WEIGHT_UNIT = 1e9;
+    /// @notice The most draw weight one staker holds (2^56 gwei, about 72.06 million POT): 1/256 of the
+    /// uint64 range of the tree's sums, so no single stake can fill the total and block other stakes.
+    uint256 public constant MAX_STAKER_DRAW_WEIGHT = 2 ** 56;
+    /// @notice Largest `slashBountyBps` the constructor accepts (10%).
+    uint256 public constant MAX_SLASH_BOUNTY_BPS = 1000;
 
     /// @notice The PoT token staked here.
     IERC20 public immutable token;
@@ -69,6 +82,11 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     uint64 public immutable maxCoinAgeSeconds;
     /// @notice Blocks per draw epoch: draw weights change only when `block.number / epochBlocks` does.
     uint256 public immutable epochBlocks;
+    /// @notice Share of a slash paid to the reporter, in basis points (<= MAX_SLASH_BOUNTY_BPS); the rest
+    /// is burned.
+    uint256 public immutable slashBountyBps;
+    /// @notice A second contract allowed to `slash` besides the ledger (zero until `setSlasher`).
+    address public slasher;
 
     /// @dev `active` and `stakeSince` share one slot: a seal check (`sealWeightOf`) reads one slot.
     struct Staker {
@@ -100,13 +118,18 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     event UnstakeRequested(address indexed staker, uint256 amount, uint256 unbonding, uint64 releaseAt);
     /// @notice `staker` withdrew `amount` of released unbonding stake.
     event Withdrawn(address indexed staker, uint256 amount);
-    /// @notice The ledger took `fromActive + fromUnbonding` of `staker`'s stake and sent it to `beneficiary`.
+    /// @notice `fromActive + fromUnbonding` of `staker`'s stake was taken: `bounty` went to `reporter`,
+    /// `burned` was burned (bounty + burned = fromActive + fromUnbonding).
     event Slashed(
         address indexed staker,
-        address indexed beneficiary,
+        address indexed reporter,
         uint256 fromActive,
-        uint256 fromUnbonding
+        uint256 fromUnbonding,
+        uint256 bounty,
+        uint256 burned
     );
+    /// @notice `slasher` may now call `slash` too.
+    event SlasherSet(address indexed slasher);
     /// @notice `staker` announced its IPFS node at `multiaddr` (empty = removed).
     event PeerSet(address indexed staker, string multiaddr);
 
@@ -135,8 +158,14 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     error InvalidMultiaddrLength(uint256 length);
     /// @notice `stakerAt` was given an index at or past `stakerCount()`.
     error StakerIndexOutOfRange(uint256 index, uint256 count);
-    /// @notice `verifyDraw`: member `index` is not what follow-the-coin draws at that position.
+    /// @notice `verifyDraw`/`verifySeats`: member `index` is not what the draw gives at that position.
     error NotDrawn(uint256 index, address member);
+    /// @notice `slashBountyBps` was above `MAX_SLASH_BOUNTY_BPS`.
+    error InvalidSlashBountyBps(uint256 bps);
+    /// @notice `caller` is neither the ledger nor the slasher.
+    error NotSlasher(address caller);
+    /// @notice The slasher is already `slasher` and cannot change.
+    error SlasherAlreadySet(address slasher);
 
     /// @param token_ the PoT token
     /// @param unbondingDelay_ seconds unbonding stake stays locked (and slashable); the ledger's deployment
@@ -144,14 +173,37 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     /// @param maxCoinAgeSeconds_ cap on the age part of coin age (non-zero)
     /// @param epochBlocks_ blocks per draw epoch (non-zero); at least the longest lag between a draw's
     /// randomness block and its evaluation (the ledger checks it against its PoA window)
-    constructor(IERC20 token_, uint64 unbondingDelay_, uint64 maxCoinAgeSeconds_, uint256 epochBlocks_) {
+    /// @param slashBountyBps_ the reporter's share of a slash in basis points (<= MAX_SLASH_BOUNTY_BPS);
+    /// the rest is burned (the token must have `burn(uint256)`, IPoTToken)
+    constructor(
+        IERC20 token_,
+        uint64 unbondingDelay_,
+        uint64 maxCoinAgeSeconds_,
+        uint256 epochBlocks_,
+        uint256 slashBountyBps_
+    ) {
         if (address(token_) == address(0)) revert ZeroAddress();
         if (maxCoinAgeSeconds_ == 0) revert InvalidMaxCoinAge();
         if (epochBlocks_ == 0) revert InvalidEpochBlocks();
+        if (slashBountyBps_ > MAX_SLASH_BOUNTY_BPS) revert InvalidSlashBountyBps(slashBountyBps_);
         token = token_;
         unbondingDelay = unbondingDelay_;
         maxCoinAgeSeconds = maxCoinAgeSeconds_;
         epochBlocks = epochBlocks_;
+        slashBountyBps = slashBountyBps_;
+    }
+
+    /// @notice Lets `newSlasher` call `slash` besides the ledger (e.g. a disputes contract while a stages
+    /// contract is the ledger). Admin only, once, and only before `setLedger`: once the ledger is bound
+    /// the admin can never add a slasher, so it keeps no power over stakes.
+    /// @param newSlasher the extra slashing contract (non-zero)
+    function setSlasher(address newSlasher) external {
+        if (msg.sender != admin) revert NotAdmin(msg.sender);
+        if (slasher != address(0)) revert SlasherAlreadySet(slasher);
+        if (ledger != address(0)) revert LedgerAlreadySet(ledger);
+        if (newSlasher == address(0)) revert ZeroAddress();
+        slasher = newSlasher;
+        emit SlasherSet(newSlasher);
     }
 
     // ------------------------------------------------------------------ staking
@@ -170,7 +222,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint64 since = _blendedSince(old, _since(msg.sender, s), amount);
 
         uint256 t = block.number / epochBlocks;
-        uint256 delta = updated / DRAW_WEIGHT_UNIT - old / DRAW_WEIGHT_UNIT;
+        uint256 delta = _weightOf(updated) - _weightOf(old);
         uint256 word = _drawWeights[msg.sender];
         uint256 leaf = word.extra();
         if (leaf == 0) {
@@ -227,20 +279,25 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         token.safeTransfer(msg.sender, amount);
     }
 
-    // ------------------------------------------------------------------ ledger only
+    // ------------------------------------------------------------------ ledger and slasher only
 
-    /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding, and sends it to
-    /// `beneficiary`. Ledger only. The bond shrinks at once; the draw weight from the next epoch.
+    /// @notice Takes up to `amount` of `staker`'s stake, active first, then unbonding; pays `reporter`
+    /// floor(taken * slashBountyBps / 10000) and burns the rest. Ledger or slasher only. The bond shrinks at
+    /// once; the draw weight from the next epoch. Whoever reports, an offender never gets back more than
+    /// `slashBountyBps` of what it is slashed.
     /// @param staker the faulty staker
     /// @param amount the most to take, in wei
-    /// @param beneficiary the recipient of what is taken (non-zero)
-    /// @return slashed what was actually taken (0 when the staker has nothing; then nothing happens)
+    /// @param reporter the recipient of the bounty (non-zero)
+    /// @return slashed what was actually taken, bounty included (0 when the staker has nothing; then
+    /// nothing happens)
     function slash(
         address staker,
         uint256 amount,
-        address beneficiary
-    ) external onlyLedger nonReentrant returns (uint256 slashed) {
-        if (beneficiary == address(0)) revert ZeroAddress();
+        address reporter
+    ) external nonReentrant returns (uint256 slashed) {
+        // msg.sender is never zero, so an unset slasher (or ledger) matches nobody
+        if (msg.sender != ledger && msg.sender != slasher) revert NotSlasher(msg.sender);
+        if (reporter == address(0)) revert ZeroAddress();
         Staker storage s = _stakers[staker];
         uint256 fromActive = Math.min(amount, s.active);
         uint256 fromUnbonding = Math.min(amount - fromActive, s.unbonding);
@@ -250,14 +307,17 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
             s.unbonding -= SafeCast.toUint128(fromUnbonding);
             totalUnbonding -= fromUnbonding;
         }
-        emit Slashed(staker, beneficiary, fromActive, fromUnbonding);
+        uint256 bounty = (slashed * slashBountyBps) / 10_000;
+        uint256 burned = slashed - bounty;
+        emit Slashed(staker, reporter, fromActive, fromUnbonding, bounty, burned);
         if (fromActive > 0) {
             _removeActive(staker, s, fromActive);
-            // the ledger calls this; it finished its own state changes first (checks-effects-interactions)
+            // the caller finished its own state changes first (checks-effects-interactions)
             _sync(staker, s);
         }
 
-        token.safeTransfer(beneficiary, slashed);
+        if (bounty != 0) token.safeTransfer(reporter, bounty);
+        if (burned != 0) IPoTToken(address(token)).burn(burned);
     }
 
     // ------------------------------------------------------------------ peer registry
@@ -469,7 +529,87 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         }
     }
 
+    /// @inheritdoc IPoTStaking
+    /// @dev Exactly `drawSeats(seed, weights, k, excludedIndex)` of src/protocol/follow-the-coin.ts over the
+    /// draw weights of epochOf(randBlock): seat i takes ticket
+    /// x_i = uint256(keccak256(abi.encode(SEAT_TYPEHASH, seed, i))) % (W - w_ex), moved past the excluded
+    /// account's interval [start_ex, start_ex + w_ex) of the cumulative weights (x < start_ex ? x :
+    /// x + w_ex), and goes to the leaf whose interval holds it. O(k log n) tree reads.
+    function drawSeats(
+        bytes32 seed,
+        uint256 k,
+        uint256 randBlock,
+        address excluded
+    ) external view returns (address[] memory seats) {
+        if (k == 0) revert ZeroDrawCount();
+        uint256 x = _drawEpoch(randBlock);
+        (uint256 pool, uint256 start, uint256 skip) = _seatPool(k, excluded, x);
+        seats = new address[](k);
+        uint256[] memory none = new uint256[](0);
+        for (uint256 i = 0; i < k; ++i) {
+            uint256 ticket = _seatTicket(seed, i, pool, start, skip);
+            seats[i] = _leafOwner[_tree.find(ticket, none, none, 0, x)];
+        }
+    }
+
+    /// @inheritdoc IPoTStaking
+    /// @dev For seat i, the member's leaf L must hold weight w > 0 in epochOf(randBlock) and the moved
+    /// ticket x_i' (see `drawSeats`) must fall in [prefixSum(L - 1), prefixSum(L - 1) + w): the definition
+    /// of the leaf `drawSeats` finds. The excluded account never passes (x_i' skips its interval).
+    /// popcount(L - 1) tree reads per seat instead of a descent.
+    function verifySeats(
+        bytes32 seed,
+        address[] calldata seats,
+        uint256 randBlock,
+        address excluded
+    ) external view {
+        uint256 k = seats.length;
+        if (k == 0) revert ZeroDrawCount();
+        uint256 x = _drawEpoch(randBlock);
+        (uint256 pool, uint256 start, uint256 skip) = _seatPool(k, excluded, x);
+        for (uint256 i = 0; i < k; ++i) {
+            uint256 word = _drawWeights[seats[i]];
+            uint256 weight = word.at(x);
+            if (weight == 0) revert NotDrawn(i, seats[i]);
+            // leaf <= size: a staker with draw weight has its leaf
+            uint256 lo = _tree.prefixSumUnchecked(word.extra() - 1, x);
+            uint256 ticket = _seatTicket(seed, i, pool, start, skip);
+            if (ticket < lo || ticket >= lo + weight) revert NotDrawn(i, seats[i]);
+        }
+    }
+
     // ------------------------------------------------------------------ internals
+
+    /// @dev The seat draw's ticket range `pool` = W - w_ex and the excluded interval [start, start + skip)
+    /// (skip = w_ex) as of the start of epoch `x`; NotEnoughStakers(k, 0) when nobody else holds weight.
+    function _seatPool(
+        uint256 k,
+        address excluded,
+        uint256 x
+    ) private view returns (uint256 pool, uint256 start, uint256 skip) {
+        uint256 word = _drawWeights[excluded]; // address(0) never stakes: weight 0, nobody excluded
+        skip = word.at(x);
+        if (skip != 0) start = _tree.prefixSumUnchecked(word.extra() - 1, x);
+        pool = _drawTotal.at(x) - skip;
+        if (pool == 0) revert NotEnoughStakers(k, 0);
+    }
+
+    /// @dev Seat `i`'s ticket over the cumulative weights, past the excluded interval.
+    function _seatTicket(
+        bytes32 seed,
+        uint256 i,
+        uint256 pool,
+        uint256 start,
+        uint256 skip
+    ) private pure returns (uint256 ticket) {
+        ticket = uint256(keccak256(abi.encode(SEAT_TYPEHASH, seed, i))) % pool;
+        if (ticket >= start) ticket += skip;
+    }
+
+    /// @dev The draw weight of an active stake of `active` wei: whole gwei, at most MAX_STAKER_DRAW_WEIGHT.
+    function _weightOf(uint256 active) private pure returns (uint256) {
+        return Math.min(active / DRAW_WEIGHT_UNIT, MAX_STAKER_DRAW_WEIGHT);
+    }
 
     function _coinAge(address staker, Staker storage s) private view returns (uint256) {
         return uint256(s.active) * Math.min(block.timestamp - _since(staker, s), maxCoinAgeSeconds);
@@ -500,7 +640,7 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint256 active = old - amount;
         s.active = SafeCast.toUint128(active);
         _totalStake -= amount;
-        uint256 delta = old / DRAW_WEIGHT_UNIT - active / DRAW_WEIGHT_UNIT;
+        uint256 delta = _weightOf(old) - _weightOf(active);
         if (delta != 0) {
             uint256 t = block.number / epochBlocks;
             uint256 word = _drawWeights[staker];

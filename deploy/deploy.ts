@@ -6,7 +6,9 @@
  * writes deployments/<network>-<chainId>.json (addresses, chain id, deploy block, parameters), the file
  * the agents read. `deployPoT(signer, params)` does the same from tests and scripts without writing.
  * Parameters: docs/contracts/ledger.md. `localParams()` is fast (small windows, kernels always pass,
- * faucet on); `testnetParams()` is realistic.
+ * faucet on); `testnetParams()` is realistic (faucet on, capped). These two are the only parameter sets that
+ * enable the faucet, and `main` deploys only to hardhat, localhost and testnet: a deployment where POT has
+ * value (mainnet) must pass its own params with `token.faucet: false` (the faucet is then off for good).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -20,9 +22,12 @@ const E18 = 10n ** 18n;
 export interface TokenParams {
   /** Genesis holders and amounts (wei). */
   genesis: { holder: string; amount: bigint }[];
+  /** Whether `faucet()` works: true only on local and test networks, never where POT has value. */
   faucet: boolean;
   faucetAmount: bigint;
   faucetCooldown: bigint;
+  /** The most the faucet can ever mint in total (wei); at least faucetAmount when the faucet is on. */
+  faucetCap: bigint;
 }
 
 export interface StakingParams {
@@ -35,6 +40,8 @@ export interface StakingParams {
    * the jury must be drawn within min(256, epochBlocks) blocks of its randomness block.
    */
   epochBlocks: bigint;
+  /** The reporter's share of a slash in basis points (<= 1000); the rest is burned. */
+  slashBountyBps: bigint;
 }
 
 export interface LedgerParams {
@@ -87,12 +94,27 @@ export interface PoTDeployment {
 export const DUMMY_SPEC = ethers.hexlify(ethers.toUtf8Bytes("pot-dummy-job-v1"));
 export const DUMMY_STATE = "0x562b7f3779a4fee048366f72b7ed8856edc7f9f0f6ea24492a520ff3aecd3559";
 
+/** The reporter's share of every slash (10%, the most PoTStaking allows); the other 90% is burned. */
+export const SLASH_BOUNTY_BPS = 1000n;
+
 /** Fast parameters for the in-process network and `hardhat node`: kernels always pass, faucet on. */
 export function localParams(genesis: TokenParams["genesis"] = []): PoTParams {
   return {
-    token: { genesis, faucet: true, faucetAmount: 10_000n * E18, faucetCooldown: 60n },
+    // faucet: 100 drips of 10,000 POT in total, a tenth of the usual local genesis (10 x 1,000,000 POT)
+    token: {
+      genesis,
+      faucet: true,
+      faucetAmount: 10_000n * E18,
+      faucetCooldown: 60n,
+      faucetCap: 1_000_000n * E18,
+    },
     // epochBlocks >= poaWindowBlocks (20); a new stake is drawable from the next 32-block epoch
-    staking: { unbondingDelay: 7n * 24n * 3600n, maxCoinAgeSeconds: 30n * 24n * 3600n, epochBlocks: 32n },
+    staking: {
+      unbondingDelay: 7n * 24n * 3600n,
+      maxCoinAgeSeconds: 30n * 24n * 3600n,
+      epochBlocks: 32n,
+      slashBountyBps: SLASH_BOUNTY_BPS,
+    },
     ledger: {
       sealWindowSeconds: 60,
       closeDelayBlocks: 2,
@@ -125,9 +147,17 @@ export function localParams(genesis: TokenParams["genesis"] = []): PoTParams {
 export function testnetParams(genesis: TokenParams["genesis"] = []): PoTParams {
   const p = localParams(genesis);
   return {
-    token: { ...p.token, faucetAmount: 1_000n * E18, faucetCooldown: 24n * 3600n },
+    // faucet: 5 drips of 1,000 POT in total, ever. Miners are funded from the genesis; ten of them at the
+    // default stake (10 x minStake = 1,000 POT) hold 10,000 POT, so all faucet accounts together hold at
+    // most a third of the stake however many fresh addresses call it (docs/contracts/staking.md).
+    token: { ...p.token, faucetAmount: 1_000n * E18, faucetCooldown: 24n * 3600n, faucetCap: 5_000n * E18 },
     // 256-block epochs (~51 min): >= poaWindowBlocks (50), and the jury keeps BLOCKHASH's full window
-    staking: { unbondingDelay: 14n * 24n * 3600n, maxCoinAgeSeconds: 90n * 24n * 3600n, epochBlocks: 256n },
+    staking: {
+      unbondingDelay: 14n * 24n * 3600n,
+      maxCoinAgeSeconds: 90n * 24n * 3600n,
+      epochBlocks: 256n,
+      slashBountyBps: SLASH_BOUNTY_BPS,
+    },
     ledger: {
       ...p.ledger,
       sealWindowSeconds: 120,
@@ -162,6 +192,7 @@ export async function deployPoT(signer: Signer, params: PoTParams): Promise<PoTD
     params.token.faucet,
     params.token.faucetAmount,
     params.token.faucetCooldown,
+    params.token.faucetCap,
   )) as unknown as PoTToken;
   await token.waitForDeployment();
   const deployBlock = (await token.deploymentTransaction()!.wait())!.blockNumber;
@@ -171,6 +202,7 @@ export async function deployPoT(signer: Signer, params: PoTParams): Promise<PoTD
     params.staking.unbondingDelay,
     params.staking.maxCoinAgeSeconds,
     params.staking.epochBlocks,
+    params.staking.slashBountyBps,
   )) as unknown as PoTStaking;
   await staking.waitForDeployment();
   const ledgerF = await ethers.getContractFactory("PoTLedger", signer);
@@ -228,6 +260,13 @@ export function writeDeployment(
 async function main(): Promise<void> {
   const [deployer, ...others] = await ethers.getSigners();
   const isLocal = network.name === "hardhat" || network.name === "localhost";
+  // Both parameter sets enable the faucet: refuse any network where POT might have value.
+  if (!isLocal && network.name !== "testnet") {
+    throw new Error(
+      `deploy.ts deploys only to hardhat, localhost and testnet (got ${network.name}): a network where POT ` +
+        "has value needs its own parameters with token.faucet = false",
+    );
+  }
   // Local networks: genesis to the first 10 accounts; testnet: to the deployer only (it funds miners).
   const holders = isLocal ? [deployer, ...others.slice(0, 9)] : [deployer];
   const genesis = holders.map((s) => ({ holder: s.address, amount: 1_000_000n * E18 }));

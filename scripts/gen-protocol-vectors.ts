@@ -43,6 +43,7 @@ const vectors = {
     BLOCK_TYPEHASH: p.BLOCK_TYPEHASH,
     KERNEL_TYPEHASH: p.KERNEL_TYPEHASH,
     FTC_TYPEHASH: p.FTC_TYPEHASH,
+    SEAT_TYPEHASH: p.SEAT_TYPEHASH,
     COMMITTEE_SEED_TYPEHASH: p.COMMITTEE_SEED_TYPEHASH,
     JURY_SEED_TYPEHASH: p.JURY_SEED_TYPEHASH,
     JURY_VOTE_TYPEHASH: p.JURY_VOTE_TYPEHASH,
@@ -185,6 +186,29 @@ const vectors = {
         weight: weights[i].stake.toString(),
       })),
       drawnIndices: p.followTheCoin(seed, weights, c.k),
+    };
+  }),
+  // Seats with replacement (PoTStaking drawSeats): an index may repeat; `excluded` (the index of the
+  // excluded staker, or null for nobody) never appears. Case 1 excludes the staker holding most weight.
+  drawSeats: [
+    { k: 7, excluded: null, stakes: [3n * 10n ** 18n, 0n, 10n ** 18n, 5n * 10n ** 17n] },
+    { k: 5, excluded: 2, stakes: [10n ** 18n, 2n * 10n ** 18n, 40n * 10n ** 18n, 0n, 3n * 10n ** 18n] },
+    { k: 1, excluded: 0, stakes: [10n ** 18n, 10n ** 18n] },
+  ].map((c, n) => {
+    const seed = h(`seat-seed-${n}`);
+    const stakes = c.stakes.map((stake, i) => ({ staker: addr(0x7100 + i), stake }));
+    const weights = stakes.map((s) => ({ staker: s.staker, stake: p.drawWeight(s.stake) }));
+    const excluded = c.excluded === null ? undefined : stakes[c.excluded].staker;
+    return {
+      seed,
+      k: c.k,
+      excluded: c.excluded,
+      stakes: stakes.map((s, i) => ({
+        staker: s.staker,
+        stake: s.stake.toString(),
+        weight: weights[i].stake.toString(),
+      })),
+      seatIndices: p.drawSeats(seed, weights, c.k, excluded),
     };
   }),
   seeds: {

@@ -4,7 +4,7 @@ pragma solidity 0.8.28;
 /// @title The staking interface the PoT ledger relies on
 /// @notice Stake in PoT tokens: weight for PoS seals (coin age), tickets for follow-the-coin draws
 /// (PoA committees and juries), and the bond that provable faults are slashed from.
-/// @dev The ledger is the only contract allowed to slash; it keeps its own copy of (stake, coin-age origin)
+/// @dev The ledger and, if set, one slasher contract are the only callers allowed to slash. The ledger keeps its own copy of (stake, coin-age origin)
 /// for seal checks, which staking keeps in sync (PoTStaking, `IPoTSealMirror`).
 interface IPoTStaking {
     /// @notice Active stake of `staker` (excludes stake that is unbonding).
@@ -25,9 +25,9 @@ interface IPoTStaking {
     /// @notice Cap on the age part of coin age, in seconds.
     function maxCoinAgeSeconds() external view returns (uint64);
 
-    /// @notice Takes up to `amount` of `staker`'s stake (active first, then unbonding) and sends it
-    /// to `beneficiary`. Ledger only. Returns what was actually taken.
-    function slash(address staker, uint256 amount, address beneficiary) external returns (uint256 slashed);
+    /// @notice Takes up to `amount` of `staker`'s stake (active first, then unbonding), pays `reporter` at
+    /// most `slashBountyBps` of it and burns the rest. Ledger or slasher only. Returns what was taken.
+    function slash(address staker, uint256 amount, address reporter) external returns (uint256 slashed);
 
     /// @notice Blocks per draw epoch: draws use the weights as of the start of their randomness block's
     /// epoch (`randBlock / epochBlocks`), and can be evaluated in that epoch or the next one only.
@@ -43,4 +43,27 @@ interface IPoTStaking {
     /// @notice Reverts (NotDrawn) unless `members` is exactly `draw(seed, members.length, randBlock)`, in
     /// order; cheaper than `draw` (no tree descent).
     function verifyDraw(bytes32 seed, address[] calldata members, uint256 randBlock) external view;
+
+    /// @notice Draws `k` seats WITH replacement (a staker may hold several; one holding m seats counts m
+    /// times), stake-weighted over the draw weights of `randBlock`'s epoch, never giving a seat to
+    /// `excluded` (address(0): nobody excluded). Seat i takes ticket
+    /// uint256(keccak256(abi.encode(SEAT_TYPEHASH, seed, i))) mod (W - w_ex), moved past `excluded`'s
+    /// interval of the cumulative weights (docs/PROTOCOL.md, "Follow-the-coin").
+    /// @dev Reverts NotEnoughStakers(k, 0) when nobody but `excluded` holds draw weight, and like `draw`
+    /// on the epoch.
+    function drawSeats(
+        bytes32 seed,
+        uint256 k,
+        uint256 randBlock,
+        address excluded
+    ) external view returns (address[] memory seats);
+
+    /// @notice Reverts (NotDrawn(index, member)) unless `seats` is exactly
+    /// `drawSeats(seed, seats.length, randBlock, excluded)`, in order; O(k log n), no tree descent.
+    function verifySeats(
+        bytes32 seed,
+        address[] calldata seats,
+        uint256 randBlock,
+        address excluded
+    ) external view;
 }

@@ -157,10 +157,16 @@ describe("committee snapshot: draw weights change only at epoch boundaries", () 
 
     it("(d) the ledger refuses a staking contract whose epoch is shorter than the PoA window", async () => {
       const p = localParams();
-      const token = await (await ethers.getContractFactory("PoTToken")).deploy([], [], true, 1n, 1n);
+      const token = await (await ethers.getContractFactory("PoTToken")).deploy([], [], true, 1n, 1n, 1n);
       const staking = await (
         await ethers.getContractFactory("PoTStaking")
-      ).deploy(await token.getAddress(), 1n, 1n, BigInt(p.ledger.poaWindowBlocks - 1));
+      ).deploy(
+        await token.getAddress(),
+        1n,
+        1n,
+        BigInt(p.ledger.poaWindowBlocks - 1),
+        p.staking.slashBountyBps,
+      );
       const ledgerF = await ethers.getContractFactory("PoTLedger");
       await expect(
         ledgerF.deploy(await token.getAddress(), await staking.getAddress(), p.ledger as LedgerParamsStruct),

@@ -3,41 +3,32 @@ import { ethers, network } from "hardhat";
 import { loadFixture, mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { Address, Hex } from "viem";
 import vectors from "../vectors/protocol.json";
-import { drawWeight, followTheCoin } from "../../src/protocol/follow-the-coin";
+import {
+  drawSeats,
+  drawWeight,
+  followTheCoin,
+  MAX_STAKER_DRAW_WEIGHT,
+} from "../../src/protocol/follow-the-coin";
 import { coinAge } from "../../src/protocol/pos";
 import type { PoTStaking } from "../../typechain-types";
 import {
+  drawList,
   E18,
   EPOCH_BLOCKS,
+  head,
   MAX_COIN_AGE,
   mineToNextEpoch,
   Rng,
+  SLASH_BOUNTY_BPS,
   stakingFixture,
   UNBONDING_DELAY,
   type StakingFixture,
 } from "./helpers/staking-fixtures";
 
-/** The latest block number. */
-async function head(): Promise<bigint> {
-  return BigInt(await ethers.provider.getBlockNumber());
-}
-
 /** The active stakes (wei) in leaf order. */
 async function stakeList(staking: PoTStaking): Promise<{ staker: Address; stake: bigint }[]> {
   const [stakers, stakes] = await staking.stakersPage(0n, 100_000n);
   return stakers.map((s, i) => ({ staker: s as Address, stake: stakes[i] }));
-}
-
-/**
- * The draw weights (gwei) in leaf order of draws seeded by block `randBlock` (default: the latest), as
- * src/protocol's followTheCoin takes them.
- */
-async function drawList(
-  staking: PoTStaking,
-  randBlock?: bigint,
-): Promise<{ staker: Address; stake: bigint }[]> {
-  const [stakers, weights] = await staking.drawWeightsPage(0n, 100_000n, randBlock ?? (await head()));
-  return stakers.map((s, i) => ({ staker: s as Address, stake: weights[i] }));
 }
 
 /** followTheCoin of src/protocol over the contract's draw weights of `randBlock`'s epoch, as addresses. */
@@ -97,6 +88,10 @@ describe("PoTStaking", () => {
       expect(await staking.FTC_TYPEHASH()).to.equal(vectors.typehashes.FTC_TYPEHASH);
       expect(await staking.epochBlocks()).to.equal(EPOCH_BLOCKS);
       expect(await staking.DRAW_WEIGHT_UNIT()).to.equal(10n ** 9n);
+      expect(await staking.MAX_STAKER_DRAW_WEIGHT()).to.equal(MAX_STAKER_DRAW_WEIGHT);
+      expect(await staking.SEAT_TYPEHASH()).to.equal(vectors.typehashes.SEAT_TYPEHASH);
+      expect(await staking.slashBountyBps()).to.equal(SLASH_BOUNTY_BPS);
+      expect(await staking.slasher()).to.equal(ethers.ZeroAddress);
       expect(await staking.epochOf(0n)).to.equal(0n);
       expect(await staking.epochOf(EPOCH_BLOCKS - 1n)).to.equal(0n);
       expect(await staking.epochOf(EPOCH_BLOCKS * 7n + 3n)).to.equal(7n);
@@ -104,25 +99,33 @@ describe("PoTStaking", () => {
 
     it("reverts ZeroAddress for a zero token, InvalidMaxCoinAge for a zero cap, InvalidEpochBlocks for 0", async () => {
       const factory = await ethers.getContractFactory("PoTStaking");
-      await expect(factory.deploy(ethers.ZeroAddress, 1n, 1n, 1n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy(ethers.ZeroAddress, 1n, 1n, 1n, 0n)).to.be.revertedWithCustomError(
         factory,
         "ZeroAddress",
       );
       const { token } = await loadFixture(stakingFixture);
-      await expect(factory.deploy(await token.getAddress(), 1n, 0n, 1n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy(await token.getAddress(), 1n, 0n, 1n, 0n)).to.be.revertedWithCustomError(
         factory,
         "InvalidMaxCoinAge",
       );
-      await expect(factory.deploy(await token.getAddress(), 1n, 1n, 0n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy(await token.getAddress(), 1n, 1n, 0n, 0n)).to.be.revertedWithCustomError(
         factory,
         "InvalidEpochBlocks",
       );
+      // the reporter's share is at most 10%: an offender reporting itself keeps at most that
+      await expect(factory.deploy(await token.getAddress(), 1n, 1n, 1n, 1001n))
+        .to.be.revertedWithCustomError(factory, "InvalidSlashBountyBps")
+        .withArgs(1001n);
+      const max = await factory.deploy(await token.getAddress(), 1n, 1n, 1n, 1000n);
+      expect(await max.slashBountyBps()).to.equal(await max.MAX_SLASH_BOUNTY_BPS());
     });
 
     it("setLedger: once, admin only, non-zero, with LedgerSet", async () => {
       const { token, admin, ledger, outsider } = await loadFixture(stakingFixture);
       const factory = await ethers.getContractFactory("PoTStaking");
-      const staking = await factory.connect(admin).deploy(await token.getAddress(), 10n, 10n, 10n);
+      const staking = await factory
+        .connect(admin)
+        .deploy(await token.getAddress(), 10n, 10n, 10n, SLASH_BOUNTY_BPS);
       await expect(staking.connect(outsider).setLedger(ledger.address))
         .to.be.revertedWithCustomError(staking, "NotAdmin")
         .withArgs(outsider.address);
@@ -363,7 +366,7 @@ describe("PoTStaking", () => {
         await ethers.getContractFactory("PoTStaking")
       )
         .connect(admin)
-        .deploy(await hooked.getAddress(), 10n, 10n, 10n);
+        .deploy(await hooked.getAddress(), 10n, 10n, 10n, SLASH_BOUNTY_BPS);
       const attacker = await (
         await ethers.getContractFactory("ReentrantStakerMock")
       ).deploy(await staking.getAddress(), await hooked.getAddress());
@@ -394,20 +397,47 @@ describe("PoTStaking", () => {
       return f;
     }
 
-    it("takes from active stake first, with Slashed, and returns the amount", async () => {
+    /** The reporter's bounty of a slash of `amount` (rounded down) and the part burned. */
+    const split = (amount: bigint) => {
+      const bounty = (amount * SLASH_BOUNTY_BPS) / 10_000n;
+      return { bounty, burned: amount - bounty };
+    };
+
+    it("takes from active stake first, pays the reporter the bounty and burns the rest (supply drops)", async () => {
       const { staking, token, ledger, outsider, stakers } = await loadFixture(slashFixture);
       const [alice] = stakers;
       expect(
         await staking.connect(ledger).slash.staticCall(alice.address, 4n * E18, outsider.address),
       ).to.equal(4n * E18);
+      const { bounty, burned } = split(4n * E18);
+      expect(bounty).to.equal(4n * 10n ** 17n);
+      const supply = await token.totalSupply();
       const tx = staking.connect(ledger).slash(alice.address, 4n * E18, outsider.address);
       await expect(tx)
         .to.emit(staking, "Slashed")
-        .withArgs(alice.address, outsider.address, 4n * E18, 0n);
-      await expect(tx).to.changeTokenBalances(token, [outsider, staking], [4n * E18, -4n * E18]);
+        .withArgs(alice.address, outsider.address, 4n * E18, 0n, bounty, burned);
+      await expect(tx).to.changeTokenBalances(token, [outsider, staking], [bounty, -4n * E18]);
+      expect(await token.totalSupply()).to.equal(supply - burned);
       expect(await staking.stakeOf(alice.address)).to.equal(6n * E18);
       expect(await staking.totalStake()).to.equal(26n * E18);
       await expectTotalsConsistent(staking);
+    });
+
+    it("an offender reporting itself gets back exactly the bounty: the rest of its stake is burned", async () => {
+      const { staking, token, ledger, stakers } = await loadFixture(slashFixture);
+      const [alice] = stakers;
+      const balance = await token.balanceOf(alice.address);
+      const supply = await token.totalSupply();
+      await staking.connect(ledger).slash(alice.address, 10n * E18, alice.address);
+      const { bounty, burned } = split(10n * E18);
+      expect(await token.balanceOf(alice.address)).to.equal(balance + bounty);
+      expect(await staking.stakeOf(alice.address)).to.equal(0n);
+      expect(await token.totalSupply()).to.equal(supply - burned);
+      // a bounty that rounds to zero: everything is burned, nothing is transferred
+      await staking.connect(stakers[1]).stake(9n);
+      await expect(staking.connect(ledger).slash(stakers[1].address, 9n, stakers[1].address))
+        .to.emit(staking, "Slashed")
+        .withArgs(stakers[1].address, stakers[1].address, 9n, 0n, 0n, 9n);
     });
 
     it("unstaking does not escape: the slash reaches unbonding stake, and withdraw before the delay reverts", async () => {
@@ -421,11 +451,14 @@ describe("PoTStaking", () => {
       expect(
         await staking.connect(ledger).slash.staticCall(alice.address, 5n * E18, outsider.address),
       ).to.equal(5n * E18);
+      const { bounty, burned } = split(5n * E18);
+      const supply = await token.totalSupply();
       const tx = staking.connect(ledger).slash(alice.address, 5n * E18, outsider.address);
       await expect(tx)
         .to.emit(staking, "Slashed")
-        .withArgs(alice.address, outsider.address, 2n * E18, 3n * E18);
-      await expect(tx).to.changeTokenBalance(token, outsider, 5n * E18);
+        .withArgs(alice.address, outsider.address, 2n * E18, 3n * E18, bounty, burned);
+      await expect(tx).to.changeTokenBalance(token, outsider, bounty);
+      expect(await token.totalSupply()).to.equal(supply - burned);
       expect(await staking.stakeOf(alice.address)).to.equal(0n);
       expect(await staking.unbondingOf(alice.address)).to.deep.equal([5n * E18, releaseAt]);
       expect(await staking.totalUnbonding()).to.equal(5n * E18);
@@ -443,9 +476,10 @@ describe("PoTStaking", () => {
       expect(
         await staking.connect(ledger).slash.staticCall(alice.address, 100n * E18, outsider.address),
       ).to.equal(10n * E18);
+      const { bounty, burned } = split(10n * E18);
       await expect(staking.connect(ledger).slash(alice.address, 100n * E18, outsider.address))
         .to.emit(staking, "Slashed")
-        .withArgs(alice.address, outsider.address, 9n * E18, E18);
+        .withArgs(alice.address, outsider.address, 9n * E18, E18, bounty, burned);
       expect(await staking.connect(ledger).slash.staticCall(alice.address, 1n, outsider.address)).to.equal(
         0n,
       );
@@ -464,14 +498,78 @@ describe("PoTStaking", () => {
       await expectTotalsConsistent(staking);
     });
 
-    it("reverts NotLedger for others and ZeroAddress for a zero beneficiary", async () => {
+    it("a slash bounty of 0 bps burns everything", async () => {
+      const { token, admin, ledger, stakers } = await loadFixture(stakingFixture);
+      const factory = await ethers.getContractFactory("PoTStaking");
+      const staking = await factory.connect(admin).deploy(await token.getAddress(), 10n, 10n, 10n, 0n);
+      await staking.connect(admin).setLedger(ledger.address);
+      await token.connect(stakers[0]).approve(await staking.getAddress(), E18);
+      await staking.connect(stakers[0]).stake(E18);
+      const supply = await token.totalSupply();
+      await expect(staking.connect(ledger).slash(stakers[0].address, E18, stakers[0].address))
+        .to.emit(staking, "Slashed")
+        .withArgs(stakers[0].address, stakers[0].address, E18, 0n, 0n, E18);
+      expect(await token.totalSupply()).to.equal(supply - E18);
+    });
+
+    it("reverts NotSlasher for others and ZeroAddress for a zero reporter", async () => {
       const { staking, ledger, outsider, stakers } = await loadFixture(slashFixture);
       await expect(staking.connect(outsider).slash(stakers[0].address, 1n, outsider.address))
-        .to.be.revertedWithCustomError(staking, "NotLedger")
+        .to.be.revertedWithCustomError(staking, "NotSlasher")
         .withArgs(outsider.address);
       await expect(
         staking.connect(ledger).slash(stakers[0].address, 1n, ethers.ZeroAddress),
       ).to.be.revertedWithCustomError(staking, "ZeroAddress");
+    });
+
+    it("setSlasher: admin only, once, before setLedger, non-zero; then the ledger and the slasher may slash", async () => {
+      const { token, admin, ledger, outsider, stakers } = await loadFixture(stakingFixture);
+      const factory = await ethers.getContractFactory("PoTStaking");
+      const staking = await factory
+        .connect(admin)
+        .deploy(await token.getAddress(), 10n, 10n, 10n, SLASH_BOUNTY_BPS);
+      const slasher = stakers[5];
+      await expect(staking.connect(outsider).setSlasher(slasher.address))
+        .to.be.revertedWithCustomError(staking, "NotAdmin")
+        .withArgs(outsider.address);
+      await expect(staking.connect(admin).setSlasher(ethers.ZeroAddress)).to.be.revertedWithCustomError(
+        staking,
+        "ZeroAddress",
+      );
+      await expect(staking.connect(admin).setSlasher(slasher.address))
+        .to.emit(staking, "SlasherSet")
+        .withArgs(slasher.address);
+      await expect(staking.connect(admin).setSlasher(outsider.address))
+        .to.be.revertedWithCustomError(staking, "SlasherAlreadySet")
+        .withArgs(slasher.address);
+      await staking.connect(admin).setLedger(ledger.address);
+      const [alice] = stakers;
+      await token.connect(alice).approve(await staking.getAddress(), 10n * E18);
+      await staking.connect(alice).stake(10n * E18);
+      await expect(staking.connect(slasher).slash(alice.address, E18, outsider.address)).to.emit(
+        staking,
+        "Slashed",
+      );
+      await expect(staking.connect(ledger).slash(alice.address, E18, outsider.address)).to.emit(
+        staking,
+        "Slashed",
+      );
+      await expect(staking.connect(outsider).slash(alice.address, E18, outsider.address))
+        .to.be.revertedWithCustomError(staking, "NotSlasher")
+        .withArgs(outsider.address);
+      expect(await staking.stakeOf(alice.address)).to.equal(8n * E18);
+      // once the ledger is bound, the admin can never add a slasher (it keeps no power over stakes)
+      const late = await factory
+        .connect(admin)
+        .deploy(await token.getAddress(), 10n, 10n, 10n, SLASH_BOUNTY_BPS);
+      await late.connect(admin).setLedger(ledger.address);
+      await expect(late.connect(admin).setSlasher(slasher.address))
+        .to.be.revertedWithCustomError(late, "LedgerAlreadySet")
+        .withArgs(ledger.address);
+      // without a slasher, nobody but the ledger slashes
+      await expect(late.connect(slasher).slash(alice.address, E18, outsider.address))
+        .to.be.revertedWithCustomError(late, "NotSlasher")
+        .withArgs(slasher.address);
     });
   });
 
@@ -832,9 +930,12 @@ describe("PoTStaking", () => {
         await mineToNextEpoch(staking);
         const rb = await head();
         const list = await drawList(staking, rb);
+        const excluded = list[0].staker;
         for (const k of [3, 5, 10]) {
           let total = 0n;
           let max = 0n;
+          let seatsTotal = 0n;
+          let verifyTotal = 0n;
           const seeds = 5;
           for (let s = 0; s < seeds; s++) {
             const seed = rng.bytes32();
@@ -844,13 +945,20 @@ describe("PoTStaking", () => {
             const gas = await staking.draw.estimateGas(seed, BigInt(k), rb);
             total += gas;
             if (gas > max) max = gas;
+            const seats = drawSeats(seed as Hex, list, k, excluded).map((i) => list[i].staker);
+            expect(await staking.drawSeats(seed, BigInt(k), rb, excluded)).to.deep.equal(seats);
+            seatsTotal += await staking.drawSeats.estimateGas(seed, BigInt(k), rb, excluded);
+            verifyTotal += await staking.verifySeats.estimateGas(seed, seats, rb, excluded);
           }
-          rows.push(`| ${target} | ${k} | ${total / BigInt(seeds)} | ${max} |`);
+          const n = BigInt(seeds);
+          rows.push(`| ${target} | ${k} | ${total / n} | ${max} | ${seatsTotal / n} | ${verifyTotal / n} |`);
         }
       }
-      console.log("\n      draw gas (eth_estimateGas, includes the 21,000 base; mean and max of 5 seeds)");
-      console.log("      | stakers | k | mean gas | max gas |");
-      console.log("      |---|---|---|---|");
+      console.log(
+        "\n      draw gas (eth_estimateGas, includes the 21,000 base; mean and max of 5 seeds; seats exclude one staker)",
+      );
+      console.log("      | stakers | k | draw mean | draw max | drawSeats mean | verifySeats mean |");
+      console.log("      |---|---|---|---|---|---|");
       for (const r of rows) console.log(`      ${r}`);
       console.log(
         `      at 1000 stakers: stake() by a new staker ${stakeGasNew}, top-up ${stakeGasTopUp}, requestUnstake ${unstakeGas}`,

@@ -1,7 +1,8 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { deployToken, E18, FAUCET_AMOUNT, FAUCET_COOLDOWN } from "./helpers/staking-fixtures";
+import { localParams, testnetParams } from "../../deploy/deploy";
+import { deployToken, E18, FAUCET_AMOUNT, FAUCET_CAP, FAUCET_COOLDOWN } from "./helpers/staking-fixtures";
 
 describe("PoTToken", () => {
   async function fixture() {
@@ -42,25 +43,34 @@ describe("PoTToken", () => {
     it("reverts GenesisLengthMismatch when holders and amounts differ in length", async () => {
       const [, , alice] = await ethers.getSigners();
       const factory = await ethers.getContractFactory("PoTToken");
-      await expect(factory.deploy([alice.address], [1n, 2n], false, 0n, 0n))
+      await expect(factory.deploy([alice.address], [1n, 2n], false, 0n, 0n, 0n))
         .to.be.revertedWithCustomError(factory, "GenesisLengthMismatch")
         .withArgs(1n, 2n);
     });
 
     it("reverts ERC20InvalidReceiver for a zero genesis holder", async () => {
       const factory = await ethers.getContractFactory("PoTToken");
-      await expect(factory.deploy([ethers.ZeroAddress], [1n], false, 0n, 0n)).to.be.revertedWithCustomError(
-        factory,
-        "ERC20InvalidReceiver",
-      );
+      await expect(
+        factory.deploy([ethers.ZeroAddress], [1n], false, 0n, 0n, 0n),
+      ).to.be.revertedWithCustomError(factory, "ERC20InvalidReceiver");
     });
 
     it("reverts InvalidFaucetAmount when the faucet is enabled with amount 0", async () => {
       const factory = await ethers.getContractFactory("PoTToken");
-      await expect(factory.deploy([], [], true, 0n, 60n)).to.be.revertedWithCustomError(
+      await expect(factory.deploy([], [], true, 0n, 60n, 1n)).to.be.revertedWithCustomError(
         factory,
         "InvalidFaucetAmount",
       );
+    });
+
+    it("reverts InvalidFaucetCap when the faucet is enabled with a cap below one drip", async () => {
+      const factory = await ethers.getContractFactory("PoTToken");
+      await expect(factory.deploy([], [], true, 10n, 60n, 9n))
+        .to.be.revertedWithCustomError(factory, "InvalidFaucetCap")
+        .withArgs(9n, 10n);
+      // a disabled faucet ignores its amount and cap
+      const off = await factory.deploy([], [], false, 10n, 60n, 0n);
+      expect(await off.faucetCap()).to.equal(0n);
     });
   });
 
@@ -155,13 +165,78 @@ describe("PoTToken", () => {
       await expect(token.connect(outsider).faucet()).to.emit(token, "FaucetDripped");
     });
 
+    it("reverts FaucetExhausted once faucetCap is minted, whatever the number of fresh addresses", async () => {
+      const { token } = await loadFixture(fixture);
+      expect(await token.faucetCap()).to.equal(FAUCET_CAP);
+      const signers = await ethers.getSigners();
+      const drips = Number(FAUCET_CAP / FAUCET_AMOUNT);
+      const supply = await token.totalSupply();
+      for (let i = 0; i < drips; i++) await token.connect(signers[10 + i]).faucet();
+      expect(await token.faucetMinted()).to.equal(FAUCET_CAP);
+      expect(await token.totalSupply()).to.equal(supply + FAUCET_CAP);
+      const fresh = signers[10 + drips];
+      expect(await token.nextFaucetAt(fresh.address)).to.equal(0n); // no cooldown: the cap stops it
+      await expect(token.connect(fresh).faucet())
+        .to.be.revertedWithCustomError(token, "FaucetExhausted")
+        .withArgs(FAUCET_CAP, FAUCET_CAP);
+      await time.increase(FAUCET_COOLDOWN);
+      await expect(token.connect(signers[10]).faucet()).to.be.revertedWithCustomError(
+        token,
+        "FaucetExhausted",
+      );
+    });
+
     it("reverts FaucetDisabled on a deployment without a faucet", async () => {
       const { noFaucet, outsider } = await loadFixture(fixture);
       expect(await noFaucet.faucetEnabled()).to.equal(false);
       expect(await noFaucet.faucetAmount()).to.equal(0n);
+      expect(await noFaucet.faucetCap()).to.equal(0n);
       await expect(noFaucet.connect(outsider).faucet()).to.be.revertedWithCustomError(
         noFaucet,
         "FaucetDisabled",
+      );
+    });
+  });
+
+  describe("deploy parameters (deploy/deploy.ts)", () => {
+    it("enable the faucet only with a global cap: local a tenth of its genesis, testnet below the genesis-funded miners", () => {
+      const genesis = Array.from({ length: 10 }, (_, i) => ({
+        holder: ethers.getAddress(`0x${(i + 1).toString(16).padStart(40, "0")}`),
+        amount: 1_000_000n * E18,
+      }));
+      const local = localParams(genesis);
+      expect(local.token.faucet).to.equal(true);
+      expect(local.token.faucetCap * 10n).to.be.at.most(genesis.reduce((a, g) => a + g.amount, 0n));
+      expect(local.staking.slashBountyBps).to.equal(1000n);
+      const testnet = testnetParams(genesis.slice(0, 1));
+      expect(testnet.token.faucet).to.equal(true);
+      expect(testnet.staking.slashBountyBps).to.equal(1000n);
+      // Ten miners funded from the genesis at the default stake (10 x minStake) hold at least twice what
+      // every faucet account together can ever get: faucet accounts stay below a third of the stake.
+      const tenMiners = 10n * 10n * testnet.ledger.minStake;
+      expect(testnet.token.faucetCap * 2n).to.be.at.most(tenMiners);
+      expect(testnet.token.faucetCap % testnet.token.faucetAmount).to.equal(0n);
+    });
+  });
+
+  describe("burn", () => {
+    it("lets a holder burn its own tokens (supply drops) and a spender burn with an allowance", async () => {
+      const { token, alice, bob } = await loadFixture(fixture);
+      await expect(token.connect(alice).burn(10n * E18))
+        .to.emit(token, "Transfer")
+        .withArgs(alice.address, ethers.ZeroAddress, 10n * E18);
+      expect(await token.totalSupply()).to.equal(340n * E18);
+      expect(await token.balanceOf(alice.address)).to.equal(90n * E18);
+      await expect(token.connect(bob).burnFrom(alice.address, 1n)).to.be.revertedWithCustomError(
+        token,
+        "ERC20InsufficientAllowance",
+      );
+      await token.connect(alice).approve(bob.address, E18);
+      await token.connect(bob).burnFrom(alice.address, E18);
+      expect(await token.totalSupply()).to.equal(339n * E18);
+      await expect(token.connect(bob).burn(251n * E18)).to.be.revertedWithCustomError(
+        token,
+        "ERC20InsufficientBalance",
       );
     });
   });

@@ -62,6 +62,74 @@ describe("follow-the-coin", () => {
     expect(() => p.followTheCoin("0x01" as Hex, stakes(1n), 1)).to.throw(p.InvalidArgumentError, /seed/);
   });
 
+  it("drawWeight: whole gwei, capped at MAX_STAKER_DRAW_WEIGHT", () => {
+    expect(p.drawWeight(10n ** 9n - 1n)).to.equal(0n);
+    expect(p.drawWeight(5n * 10n ** 18n + 7n)).to.equal(5n * 10n ** 9n);
+    const cap = p.MAX_STAKER_DRAW_WEIGHT;
+    expect(cap).to.equal(2n ** 56n);
+    expect(p.drawWeight(cap * p.DRAW_WEIGHT_UNIT)).to.equal(cap);
+    expect(p.drawWeight(cap * p.DRAW_WEIGHT_UNIT - 1n)).to.equal(cap - 1n);
+    expect(p.drawWeight(2n ** 128n)).to.equal(cap);
+  });
+
+  describe("drawSeats (with replacement, one account excluded)", () => {
+    it("gives K seats, repeats allowed, never to a zero stake or the excluded account, deterministically", () => {
+      const list = stakes(5n, 0n, 7n, 1n);
+      let repeats = 0;
+      for (let s = 0; s < 200; s++) {
+        const seats = p.drawSeats(seed(s), list, 5, addr(3));
+        expect(seats).to.have.length(5);
+        expect(seats).to.not.include(1); // zero stake
+        expect(seats).to.not.include(2); // excluded
+        if (new Set(seats).size < 5) repeats++;
+        expect(p.drawSeats(seed(s), list, 5, addr(3))).to.deep.equal(seats);
+      }
+      expect(repeats).to.equal(200); // only two eligible holders for five seats
+    });
+
+    it("each seat is proportional to stake among the others; K = 1 never seats an excluded majority holder", () => {
+      const list = stakes(90n, 1n, 3n, 6n);
+      const counts = [0, 0, 0, 0];
+      const n = 3000;
+      for (let s = 0; s < n; s++) counts[p.drawSeats(seed(s), list, 1, addr(1))[0]]++;
+      expect(counts[0]).to.equal(0);
+      expect(counts[1] / n).to.be.within(0.07, 0.13);
+      expect(counts[2] / n).to.be.within(0.25, 0.35);
+      expect(counts[3] / n).to.be.within(0.55, 0.65);
+      // excluded = nobody (omitted, or an address that holds nothing): the whole list draws
+      expect(p.drawSeats(seed(1), list, 4)).to.deep.equal(p.drawSeats(seed(1), list, 4, addr(99)));
+    });
+
+    it("splitting a stake over identities buys no seats (a 50% staker's K = 3 majority stays ~50%)", () => {
+      const whole = stakes(50n, 25n, 25n);
+      const split = [
+        ...stakes(50n, 25n, 25n).slice(1),
+        ...[17n, 17n, 16n].map((stake, i) => ({ staker: addr(10 + i), stake })),
+      ];
+      const majority = (list: typeof whole, mine: (i: number) => boolean) => {
+        let wins = 0;
+        for (let s = 0; s < 2000; s++) if (p.drawSeats(seed(s), list, 3).filter(mine).length >= 2) wins++;
+        return wins / 2000;
+      };
+      expect(majority(whole, (i) => i === 0)).to.be.within(0.45, 0.55);
+      expect(majority(split, (i) => i >= 2)).to.be.within(0.45, 0.55);
+    });
+
+    it("rejects K < 1, bad stakes, and a pool that only the excluded account holds (NotEnoughStakers)", () => {
+      expect(() => p.drawSeats(seed(0), stakes(1n), 0)).to.throw(p.InvalidArgumentError, /k/);
+      expect(() => p.drawSeats(seed(0), stakes(1n, -1n), 1)).to.throw(p.InvalidArgumentError, /stakes\[1\]/);
+      expect(() => p.drawSeats(seed(0), stakes(0n, 0n), 1)).to.throw(p.NotEnoughStakersError);
+      expect(() => p.drawSeats(seed(0), stakes(0n, 4n), 2, addr(2))).to.throw(
+        p.NotEnoughStakersError,
+        /only 0/,
+      );
+      expect(() => p.drawSeats(seed(0), stakes(1n), 1, "0x12" as Address)).to.throw(
+        p.InvalidArgumentError,
+        /excluded/,
+      );
+    });
+  });
+
   it("committee seeds change with the round and the randomness", () => {
     const d = seed(9);
     const a = p.committeeSeed(d, seed(1), seed(2), 0);

@@ -26,6 +26,7 @@ describe("protocol vectors (test/vectors/protocol.json)", () => {
       id("Attestation(bytes32 headerHash,bytes32 resultHash,uint64 jobId,uint32 stage)"),
     );
     expect(t.FTC_TYPEHASH).to.equal(id("PoT.FollowTheCoin(bytes32 seed,uint256 draw)"));
+    expect(t.SEAT_TYPEHASH).to.equal(id("PoT.Seat(bytes32 seed,uint256 seat)"));
     for (const [name, value] of Object.entries(t))
       expect((p as unknown as Record<string, string>)[name], name).to.equal(value);
   });
@@ -243,12 +244,19 @@ describe("protocol vectors (test/vectors/protocol.json)", () => {
     }
   });
 
-  it("follow-the-coin draws and seeds", () => {
+  it("follow-the-coin draws, seats and seeds", () => {
     for (const v of vectors.followTheCoin) {
       // the draw runs over draw weights: active stake in whole gwei
       for (const s of v.stakes) expect(p.drawWeight(BigInt(s.stake)).toString()).to.equal(s.weight);
       const weights = v.stakes.map((s) => ({ staker: s.staker as Address, stake: BigInt(s.weight) }));
       expect(p.followTheCoin(v.seed as Hex, weights, v.k)).to.deep.equal(v.drawnIndices);
+    }
+    for (const v of vectors.drawSeats) {
+      for (const s of v.stakes) expect(p.drawWeight(BigInt(s.stake)).toString()).to.equal(s.weight);
+      const weights = v.stakes.map((s) => ({ staker: s.staker as Address, stake: BigInt(s.weight) }));
+      const excluded = v.excluded === null ? undefined : (v.stakes[v.excluded].staker as Address);
+      expect(p.drawSeats(v.seed as Hex, weights, v.k, excluded)).to.deep.equal(v.seatIndices);
+      if (v.excluded !== null) expect(v.seatIndices).to.not.include(v.excluded);
     }
     const c = vectors.seeds.committee;
     expect(p.committeeSeed(c.domain as Hex, c.headerHash as Hex, c.randomness as Hex, c.round)).to.equal(

@@ -37,8 +37,9 @@ export interface TestDeployment {
 }
 
 /**
- * Deploys PoTToken (faucet on, 10,000 POT per call, 60 s cooldown, 1,000,000 POT genesis to `genesis`) and
- * PoTStaking (unbonding 7 days, coin age cap 30 days, 32-block draw epochs) from `deployerKey`, with ethers.
+ * Deploys PoTToken (faucet on, 10,000 POT per call, 60 s cooldown, 1,000,000 POT faucet cap, 1,000,000 POT
+ * genesis to `genesis`) and PoTStaking (unbonding 7 days, coin age cap 30 days, 32-block draw epochs, 10%
+ * slash bounty) from `deployerKey`, with ethers.
  */
 export async function deployTokenAndStaking(
   url: string,
@@ -57,6 +58,7 @@ export async function deployTokenAndStaking(
     true,
     10_000n * e18,
     60n,
+    1_000_000n * e18,
   );
   const receipt = await token.deploymentTransaction()!.wait();
   const staking = await new ContractFactory(stakingA.abi as never, stakingA.bytecode, signer).deploy(
@@ -64,6 +66,7 @@ export async function deployTokenAndStaking(
     7n * 24n * 3600n,
     30n * 24n * 3600n,
     32n,
+    1000n,
   );
   await staking.waitForDeployment();
   const out = {

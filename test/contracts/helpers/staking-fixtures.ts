@@ -5,12 +5,17 @@
 import { ethers } from "hardhat";
 import { mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { Address } from "viem";
 import type { PoTStaking, PoTToken } from "../../../typechain-types";
 
 export const E18 = 10n ** 18n;
 export const GENESIS_PER_SIGNER = 1_000_000n * E18;
 export const FAUCET_AMOUNT = 100n * E18;
 export const FAUCET_COOLDOWN = 3600n;
+/** The faucet fixture's global cap: five drips. */
+export const FAUCET_CAP = 5n * FAUCET_AMOUNT;
+/** The reporter's share of a slash in the staking fixture (10%); the rest is burned. */
+export const SLASH_BOUNTY_BPS = 1000n;
 export const UNBONDING_DELAY = 7n * 24n * 3600n;
 export const MAX_COIN_AGE = 30n * 24n * 3600n;
 /** Blocks per draw epoch of the staking fixture (small, so tests cross many epochs). */
@@ -28,7 +33,7 @@ export interface StakingFixture {
 
 export async function deployToken(faucet: boolean, holders: string[], amounts: bigint[]): Promise<PoTToken> {
   const factory = await ethers.getContractFactory("PoTToken");
-  const token = await factory.deploy(holders, amounts, faucet, FAUCET_AMOUNT, FAUCET_COOLDOWN);
+  const token = await factory.deploy(holders, amounts, faucet, FAUCET_AMOUNT, FAUCET_COOLDOWN, FAUCET_CAP);
   await token.waitForDeployment();
   return token;
 }
@@ -43,13 +48,36 @@ export async function stakingFixture(): Promise<StakingFixture> {
     holders.map(() => GENESIS_PER_SIGNER),
   );
   const factory = await ethers.getContractFactory("PoTStaking");
-  const staking = await factory.deploy(await token.getAddress(), UNBONDING_DELAY, MAX_COIN_AGE, EPOCH_BLOCKS);
+  const staking = await factory.deploy(
+    await token.getAddress(),
+    UNBONDING_DELAY,
+    MAX_COIN_AGE,
+    EPOCH_BLOCKS,
+    SLASH_BOUNTY_BPS,
+  );
   await staking.waitForDeployment();
   await (await staking.connect(admin).setLedger(ledger.address)).wait();
   await (await token.connect(admin).setLedger(ledger.address)).wait();
   const stakingAddress = await staking.getAddress();
   for (const s of stakers) await (await token.connect(s).approve(stakingAddress, ethers.MaxUint256)).wait();
   return { token, staking, admin, ledger, outsider, stakers };
+}
+
+/** The latest block number. */
+export async function head(): Promise<bigint> {
+  return BigInt(await ethers.provider.getBlockNumber());
+}
+
+/**
+ * The draw weights (gwei) in leaf order of draws seeded by block `randBlock` (default: the latest), as
+ * src/protocol's followTheCoin and drawSeats take them.
+ */
+export async function drawList(
+  staking: PoTStaking,
+  randBlock?: bigint,
+): Promise<{ staker: Address; stake: bigint }[]> {
+  const [stakers, weights] = await staking.drawWeightsPage(0n, 100_000n, randBlock ?? (await head()));
+  return stakers.map((s, i) => ({ staker: s as Address, stake: weights[i] }));
 }
 
 /**
