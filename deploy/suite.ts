@@ -19,7 +19,14 @@ import type {
 } from "../typechain-types";
 import type { StagesParamsStruct } from "../typechain-types/contracts/stages/PoTStages";
 import type { DisputesParamsStruct } from "../typechain-types/contracts/disputes/PoTDisputes";
-import { DUMMY_SPEC, DUMMY_STATE, localParams, testnetParams, type StakingParams, type TokenParams } from "./deploy";
+import {
+  DUMMY_SPEC,
+  DUMMY_STATE,
+  localParams,
+  testnetParams,
+  type StakingParams,
+  type TokenParams,
+} from "./deploy";
 
 const E18 = 10n ** 18n;
 
@@ -206,11 +213,15 @@ export async function deploySuite(signer: Signer, params: SuiteParams): Promise<
   )) as unknown as PoTCommittee;
   const disputes = (await (
     await ethers.getContractFactory("PoTDisputes", signer)
-  ).deploy(await staking.getAddress(), suite, domain, params.disputes, { nonce: nonce + 3 })) as unknown as PoTDisputes;
+  ).deploy(await staking.getAddress(), suite, domain, params.disputes, {
+    nonce: nonce + 3,
+  })) as unknown as PoTDisputes;
   for (const c of [escrow, stages, committee, disputes]) await c.waitForDeployment();
-  if ((await stages.domainSeparator()) !== domain) throw new Error("PoTStages domain differs from the predicted one");
+  if ((await stages.domainSeparator()) !== domain)
+    throw new Error("PoTStages domain differs from the predicted one");
   await (await token.setLedger(suite.escrow)).wait();
-  await (await staking.setLedger(suite.stages)).wait();
+  // the slasher first: once the ledger is bound, staking's admin can add nothing
   await (await staking.setSlasher(suite.disputes)).wait();
+  await (await staking.setLedger(suite.stages)).wait();
   return { token, staking, escrow, stages, committee, disputes, chainId, deployBlock };
 }
