@@ -275,8 +275,9 @@ interface IPoTStages {
     /// @notice Records `staker`'s active stake and coin-age origin (PoTStaking only).
     function syncSeal(address staker, uint256 active, uint64 since) external;
 
-    /// @notice The seal copy of `staker`: active stake, coin-age origin, unsettled declarations, synced.
-    function sealOf(address staker) external view returns (uint256 active, uint64 since, uint32 pending, bool synced);
+    /// @notice The seal copy of `staker`: active stake, coin-age origin, and whether staking ever synced it
+    /// (PoTStaking reads the origin back from here: `IPoTSealMirror`).
+    function sealOf(address staker) external view returns (uint256 active, uint64 since, bool synced);
 
     /// @notice Unsettled declarations of `staker` (PoTStaking refuses to release unbonding stake while > 0).
     function bondedOf(address staker) external view returns (uint256);

@@ -601,9 +601,9 @@ contract PoTStages is IPoTStages, EIP712 {
     }
 
     /// @inheritdoc IPoTStages
-    function sealOf(address staker) external view returns (uint256 active, uint64 since, uint32 pending, bool synced) {
+    function sealOf(address staker) external view returns (uint256 active, uint64 since, bool synced) {
         Seal storage s = _seals[staker];
-        return (s.active, s.since, s.pending, s.synced);
+        return (s.active, s.since, s.synced);
     }
 
     /// @inheritdoc IPoTStages

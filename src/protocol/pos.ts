@@ -104,3 +104,48 @@ export function findSealTimestamp(
   }
   return undefined;
 }
+
+export const SEEDED_KERNEL_TYPEHASH = keccak256(
+  toBytes(
+    "PoT.SeededKernel(bytes32 domain,uint8 kind,address staker,uint64 jobId,uint32 stage,bytes32 stageSeed,uint64 timestamp)",
+  ),
+);
+
+/**
+ * The kernel of the split contracts (PoTStages, PoTHashes.kernelSeeded): `kernelHash` plus the stage's
+ * seed (StageOpened.seed, the hash of the block before the stage opened), so no seal can be computed
+ * before the stage exists. There the weight is the staker's active stake in whole gwei (not coin age),
+ * so a seal that just landed does not lower its staker's next chance.
+ */
+export function seededKernelHash(k: KernelInput & { stageSeed: Hex }): Hex {
+  if (k.kind !== SealKind.Declaration && k.kind !== SealKind.Header) {
+    throw new InvalidArgumentError(
+      "kernel.kind",
+      `expected SealKind.Declaration (1) or Header (2), got ${k.kind}`,
+    );
+  }
+  return keccak256(
+    encodeAbiParameters(
+      [
+        { type: "bytes32" },
+        { type: "bytes32" },
+        { type: "uint8" },
+        { type: "address" },
+        { type: "uint64" },
+        { type: "uint32" },
+        { type: "bytes32" },
+        { type: "uint64" },
+      ],
+      [
+        SEEDED_KERNEL_TYPEHASH,
+        assertBytes32("kernel.domain", k.domain),
+        k.kind,
+        assertAddress("kernel.staker", k.staker),
+        assertUint("kernel.jobId", k.jobId, MAX_UINT64),
+        Number(assertUint("kernel.stage", k.stage, MAX_UINT32)),
+        assertBytes32("kernel.stageSeed", k.stageSeed),
+        assertUint("kernel.timestamp", k.timestamp, MAX_UINT64),
+      ],
+    ),
+  );
+}
