@@ -1,7 +1,7 @@
 /**
  * Job planning, pure: from the dataset size and the model spec to stages, steps per stage (tau, Delta of
  * src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
- * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
+ * costs (figures of docs/bench/gas-ledger.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
 import { estimateModelCost, planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
 
@@ -12,7 +12,7 @@ import { estimateModelCost, planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } fro
  */
 export const REFERENCE_FLOPS_PER_SECOND = 1e10;
 
-/** Gas figures of docs/bench/gas.md (solc 0.8.28, viaIR, C=3..10, K=3, signatures in the wrap). */
+/** Gas figures of docs/bench/gas-ledger.md (solc 0.8.28, viaIR, C=3..10, K=3, signatures in the wrap). */
 export const GAS = {
   createJob: 178_636,
   expireJob: 60_000,

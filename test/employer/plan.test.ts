@@ -89,7 +89,7 @@ describe("employer plan (pure)", () => {
     expect(s.builder + 2n * s.attester + 3n * s.declarant + s.dust).to.equal(s.perStage);
   });
 
-  it("estimates gas from docs/bench/gas.md and prices it", () => {
+  it("estimates gas from docs/bench/gas-ledger.md and prices it", () => {
     expect(stageGas(3, false)).to.equal(771_105);
     expect(stageGas(5, true)).to.equal(1_207_802);
     expect(stageGas(4, false)).to.be.within(771_105, 1_025_738);
