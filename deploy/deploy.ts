@@ -7,8 +7,9 @@
  * the agents read. `deployPoT(signer, params)` does the same from tests and scripts without writing.
  * Parameters: docs/contracts/ledger.md. `localParams()` is fast (small windows, kernels always pass,
  * faucet on); `testnetParams()` is realistic (faucet on, capped). These two are the only parameter sets that
- * enable the faucet, and `main` deploys only to hardhat, localhost and testnet: a deployment where POT has
- * value (mainnet) must pass its own params with `token.faucet: false` (the faucet is then off for good).
+ * enable the faucet, and `main` (and `pot deploy`) deploy only to hardhat, localhost and testnet
+ * (`paramsForNetwork`): a deployment where POT has value (mainnet) must pass its own params with
+ * `token.faucet: false` to `deployPoT` (the faucet is then off for good).
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -183,6 +184,23 @@ export function testnetParams(genesis: TokenParams["genesis"] = []): PoTParams {
   };
 }
 
+/** Networks the shipped parameter sets are for (both enable the faucet). */
+export const FAUCET_NETWORKS: readonly string[] = ["hardhat", "localhost", "testnet"];
+
+/**
+ * The shipped parameters of network `name`: `localParams` on hardhat and localhost, `testnetParams` on
+ * testnet. Throws for any other network: both enable the faucet, which must stay off wherever POT has
+ * value (such a deployment passes its own params with `token.faucet = false` to `deployPoT`).
+ */
+export function paramsForNetwork(name: string, genesis: TokenParams["genesis"]): PoTParams {
+  if (name === "hardhat" || name === "localhost") return localParams(genesis);
+  if (name === "testnet") return testnetParams(genesis);
+  throw new Error(
+    `No shipped parameters for network "${name}": the local and testnet ones enable the faucet. Deploy to ` +
+      `${FAUCET_NETWORKS.join(", ")}, or pass your own parameters with token.faucet = false to deployPoT.`,
+  );
+}
+
 /** Deploys token, staking and ledger from `signer` and wires `setLedger` on token and staking. */
 export async function deployPoT(signer: Signer, params: PoTParams): Promise<PoTDeployment> {
   const tokenF = await ethers.getContractFactory("PoTToken", signer);
@@ -260,17 +278,10 @@ export function writeDeployment(
 async function main(): Promise<void> {
   const [deployer, ...others] = await ethers.getSigners();
   const isLocal = network.name === "hardhat" || network.name === "localhost";
-  // Both parameter sets enable the faucet: refuse any network where POT might have value.
-  if (!isLocal && network.name !== "testnet") {
-    throw new Error(
-      `deploy.ts deploys only to hardhat, localhost and testnet (got ${network.name}): a network where POT ` +
-        "has value needs its own parameters with token.faucet = false",
-    );
-  }
   // Local networks: genesis to the first 10 accounts; testnet: to the deployer only (it funds miners).
   const holders = isLocal ? [deployer, ...others.slice(0, 9)] : [deployer];
   const genesis = holders.map((s) => ({ holder: s.address, amount: 1_000_000n * E18 }));
-  const params = isLocal ? localParams(genesis) : testnetParams(genesis);
+  const params = paramsForNetwork(network.name, genesis);
   const d = await deployPoT(deployer, params);
   const file = writeDeployment(network.name, d, params);
   console.log(`PoT deployed on ${network.name} (chain ${d.chainId}) at block ${d.deployBlock}`);

@@ -29,6 +29,9 @@ interface IPoTStaking {
     /// most `slashBountyBps` of it and burns the rest. Ledger or slasher only. Returns what was taken.
     function slash(address staker, uint256 amount, address reporter) external returns (uint256 slashed);
 
+    /// @notice The reporter's share of a slash in basis points (at most 1000); the rest is burned.
+    function slashBountyBps() external view returns (uint256);
+
     /// @notice Blocks per draw epoch: draws use the weights as of the start of their randomness block's
     /// epoch (`randBlock / epochBlocks`), and can be evaluated in that epoch or the next one only.
     function epochBlocks() external view returns (uint256);

@@ -779,7 +779,8 @@ export class PotContractsAdapter {
   }
 
   /**
-   * Slashes a provably wrong declaration of a wrapped stage (anyone may; the reporter receives the stake):
+   * Slashes a provably wrong declaration of a wrapped stage (anyone may; the reporter receives the slash
+   * bounty, slashBountyBps of it, and the rest is burned):
    * its result differs from the settled one or its commitment does not open against the settled rho.
    * `resultHash` and the opening are the declaration's, from its `Declared` event.
    */

@@ -42,8 +42,11 @@ const HINTS: Record<string, (args: readonly unknown[]) => string> = {
   StakerIndexOutOfRange: (a) => `Use an index below ${a[1]}`,
   FaucetDisabled: () => "This deployment has no faucet: get POT from the deployer or by mining",
   FaucetCooldown: (a) => `You used the faucet recently; it works again at ${at(a[0])}`,
+  FaucetExhausted: (a) =>
+    `The faucet has handed out its whole cap (${pot(a[1])}); get POT from the deployer or by mining`,
   NotAdmin: () => "Only the deployer may do this",
   NotLedger: () => "Only the PoT ledger contract may do this",
+  NotSlasher: () => "Only the PoT ledger or the slashing contract may slash",
   LedgerAlreadySet: () => "The ledger is already set and cannot change",
   ZeroAddress: () => "Pass a non-zero address",
   ERC20InsufficientBalance: (a) =>

@@ -17,7 +17,7 @@
  *   member attested this round;
  * - claim a share the header did not open; request, draw and vote in juries; withdraw rewards;
  * - slash every other declaration of a settled stage that does not open against the settled (result, rho)
- *   (anyone may; the reporter earns the stake), once per declaration;
+ *   (anyone may; the reporter earns the slash bounty), once per declaration;
  * - void a header whose PoA rounds all expired without a wrap (anyone may), once per header.
  */
 import { keccak256, toBytes, type Address, type Hex } from "viem";
@@ -511,7 +511,7 @@ export function computeDuties(input: DutyInput): Duty[] {
         push({ kind: "claim", jobId: st.jobId, stage: st.stage, share: "rewards" });
     }
 
-    // ---- slash the provably wrong declarations of a settled stage (anyone may; the reporter earns the stake)
+    // ---- slash the provably wrong declarations of a settled stage (anyone may; the reporter earns the bounty)
     if (st.settlement !== undefined && input.domain !== undefined) {
       for (const declarer of slashTargets(st, input.domain, input.me, state.done))
         push({ kind: "slash", jobId: st.jobId, stage: st.stage, declarer });

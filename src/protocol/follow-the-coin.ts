@@ -74,28 +74,26 @@ export interface StakeEntry {
   stake: bigint;
 }
 
-/** The ticket of draw j, before reduction modulo the remaining stake. */
-export function drawTicket(seed: Hex, draw: number): bigint {
+/** uint256(keccak256(abi.encode(typehash, seed, index))): a ticket before its reduction. */
+function ticketOf(typehash: Hex, seed: Hex, index: number): bigint {
   return hexToBigInt(
     keccak256(
       encodeAbiParameters(
         [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }],
-        [FTC_TYPEHASH, assertBytes32("seed", seed), BigInt(draw)],
+        [typehash, assertBytes32("seed", seed), BigInt(index)],
       ),
     ),
   );
 }
 
+/** The ticket of draw j, before reduction modulo the remaining stake. */
+export function drawTicket(seed: Hex, draw: number): bigint {
+  return ticketOf(FTC_TYPEHASH, seed, draw);
+}
+
 /** The ticket of seat i, before reduction modulo the pool (PoTStaking `drawSeats`). */
 export function seatTicket(seed: Hex, seat: number): bigint {
-  return hexToBigInt(
-    keccak256(
-      encodeAbiParameters(
-        [{ type: "bytes32" }, { type: "bytes32" }, { type: "uint256" }],
-        [SEAT_TYPEHASH, assertBytes32("seed", seed), BigInt(seat)],
-      ),
-    ),
-  );
+  return ticketOf(SEAT_TYPEHASH, seed, seat);
 }
 
 /**

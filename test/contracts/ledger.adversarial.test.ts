@@ -39,18 +39,24 @@ async function declareAll(f: LedgerFixture, jobId: bigint, stage: number, n: num
   return ds;
 }
 
+/** A job whose stage 1 has three honest declarations and one copy of the first (by miner 5), closed. */
+async function copiedDeclaration(f: LedgerFixture) {
+  const jobId = await createJob(f);
+  const honest = await declareAll(f, jobId, 1, 3);
+  const copier = f.miners[5];
+  const copied = await declare(f, copier, jobId, 1, {
+    commitment: honest[0].commitment,
+    rand: honest[0].rand as Hex,
+  });
+  await mineUntilClosed(f, jobId, 1);
+  const builder = f.byAddress.get(honest[0].declarer.toLowerCase())!;
+  return { jobId, honest, copier, copied, builder };
+}
+
 describe("ledger: adversarial", () => {
   it("a copied commitment is worthless: it opens only for its maker, and is slashable", async () => {
     const f = await loadFixture(ledgerFixture);
-    const jobId = await createJob(f);
-    const honest = await declareAll(f, jobId, 1, 3);
-    const copier = f.miners[5];
-    const copied = await declare(f, copier, jobId, 1, {
-      commitment: honest[0].commitment,
-      rand: honest[0].rand as Hex,
-    });
-    await mineUntilClosed(f, jobId, 1);
-    const builder = f.byAddress.get(honest[0].declarer.toLowerCase())!;
+    const { jobId, honest, copier, copied, builder } = await copiedDeclaration(f);
     await expect(submitHeader(f, builder, jobId, 1, [...honest, copied]))
       .to.be.revertedWithCustomError(f.verifier, "DoesNotOpen")
       .withArgs(copier.address);
@@ -68,6 +74,28 @@ describe("ledger: adversarial", () => {
       .withArgs(jobId, 1, copier.address, 1, f.params.ledger.declarationSlash, f.outsider.address);
     const [bal, owed] = await owedAndBalance(f);
     expect(bal).to.equal(owed);
+  });
+
+  it("slashing pays an offender reporting itself only the bounty (slashBountyBps); the rest is burned", async () => {
+    const f = await loadFixture(ledgerFixture);
+    const { jobId, honest, copier, copied, builder } = await copiedDeclaration(f);
+    await submitHeader(f, builder, jobId, 1, honest);
+    await wrapStage(f, jobId, 1);
+    const slash = f.params.ledger.declarationSlash;
+    const bounty = (slash * f.params.staking.slashBountyBps) / 10_000n;
+    const stakeBefore = await f.staking.stakeOf(copier.address);
+    const balanceBefore = await f.token.balanceOf(copier.address);
+    const supplyBefore = await f.token.totalSupply();
+    await expect(
+      f.ledger
+        .connect(copier)
+        .slashDeclaration(jobId, 1, await settlementOf(f, jobId, 1), copied.resultHash, copied),
+    )
+      .to.emit(f.staking, "Slashed")
+      .withArgs(copier.address, copier.address, slash, 0n, bounty, slash - bounty);
+    expect(await f.staking.stakeOf(copier.address)).to.equal(stakeBefore - slash);
+    expect(await f.token.balanceOf(copier.address)).to.equal(balanceBefore + bounty);
+    expect(await f.token.totalSupply()).to.equal(supplyBefore - (slash - bounty));
   });
 
   it("a declaration after close is rejected", async () => {

@@ -135,9 +135,16 @@ describe("ledger: jury", () => {
     await voteAsRole(f, jobId, jurors, [...colluders.map((c) => c.address), liar]);
     const decided = (await f.jury.getJury(jobId, 1)).decided;
     expect(decided).to.equal(true);
-    await expect(f.jury.connect(f.outsider).slashJuror(jobId, 1, liar))
+    // the reporter gets the bounty (slashBountyBps of the slash); the rest is burned
+    const slash = f.params.ledger.jurorSlash;
+    const bounty = (slash * f.params.staking.slashBountyBps) / 10_000n;
+    const supply = await f.token.totalSupply();
+    const tx = f.jury.connect(f.outsider).slashJuror(jobId, 1, liar);
+    await expect(tx)
       .to.emit(f.ledger, "Slashed")
       .withArgs(jobId, 1, liar, 2, anyAmount(), f.outsider.address);
+    await expect(tx).to.changeTokenBalance(f.token, f.outsider, bounty);
+    expect(await f.token.totalSupply()).to.equal(supply - (slash - bounty));
     await expect(f.jury.slashJuror(jobId, 1, liar)).to.be.revertedWithCustomError(f.jury, "NotAFault");
     await expect(f.jury.slashJuror(jobId, 1, jurors[1])).to.be.revertedWithCustomError(f.jury, "NotAFault");
   });

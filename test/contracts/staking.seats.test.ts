@@ -18,6 +18,7 @@ import {
   mineToNextEpoch,
   Rng,
   SLASH_BOUNTY_BPS,
+  stakeVector,
   stakingFixture,
   deployToken,
 } from "./helpers/staking-fixtures";
@@ -39,13 +40,7 @@ describe("PoTStaking seats (drawSeats / verifySeats)", () => {
   for (const [n, v] of vectors.drawSeats.entries()) {
     it(`equals the committed seat vector ${n} (k = ${v.k}, ${v.stakes.length} stakers, excluded ${v.excluded})`, async () => {
       const { staking, stakers } = await loadFixture(stakingFixture);
-      // Leaf i of the vector is signer i; a zero stake is a leaf that staked and unstaked everything.
-      for (const [i, e] of v.stakes.entries()) {
-        const stake = BigInt(e.stake);
-        await staking.connect(stakers[i]).stake(stake === 0n ? 1n : stake);
-        if (stake === 0n) await staking.connect(stakers[i]).requestUnstake(1n);
-      }
-      await mineToNextEpoch(staking);
+      await stakeVector(staking, stakers, v.stakes);
       const rb = await head();
       const excluded = v.excluded === null ? ethers.ZeroAddress : stakers[v.excluded].address;
       const seats = await staking.drawSeats(v.seed, BigInt(v.k), rb, excluded);

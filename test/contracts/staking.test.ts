@@ -20,6 +20,7 @@ import {
   mineToNextEpoch,
   Rng,
   SLASH_BOUNTY_BPS,
+  stakeVector,
   stakingFixture,
   UNBONDING_DELAY,
   type StakingFixture,
@@ -628,13 +629,7 @@ describe("PoTStaking", () => {
     for (const [n, v] of vectors.followTheCoin.entries()) {
       it(`equals the committed vector ${n} (k = ${v.k}, ${v.stakes.length} stakers)`, async () => {
         const { staking, stakers } = await loadFixture(stakingFixture);
-        // Leaf i of the vector is signer i; a zero stake is a leaf that staked and unstaked everything.
-        for (const [i, e] of v.stakes.entries()) {
-          const stake = BigInt(e.stake);
-          await staking.connect(stakers[i]).stake(stake === 0n ? 1n : stake);
-          if (stake === 0n) await staking.connect(stakers[i]).requestUnstake(1n);
-        }
-        await mineToNextEpoch(staking);
+        await stakeVector(staking, stakers, v.stakes);
         const [, weights] = await staking.drawWeightsPage(0n, 100n, await head());
         expect(weights.map((w) => w.toString())).to.deep.equal(v.stakes.map((e) => e.weight));
         const drawn = await staking.draw(v.seed, BigInt(v.k), await head());

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
-import { localParams, testnetParams } from "../../deploy/deploy";
+import { localParams, paramsForNetwork, testnetParams } from "../../deploy/deploy";
 import { deployToken, E18, FAUCET_AMOUNT, FAUCET_CAP, FAUCET_COOLDOWN } from "./helpers/staking-fixtures";
 
 describe("PoTToken", () => {
@@ -216,6 +216,10 @@ describe("PoTToken", () => {
       const tenMiners = 10n * 10n * testnet.ledger.minStake;
       expect(testnet.token.faucetCap * 2n).to.be.at.most(tenMiners);
       expect(testnet.token.faucetCap % testnet.token.faucetAmount).to.equal(0n);
+      // the shipped sets (both with a faucet) exist for local and test networks only
+      expect(paramsForNetwork("localhost", genesis)).to.deep.equal(local);
+      expect(paramsForNetwork("testnet", genesis.slice(0, 1))).to.deep.equal(testnet);
+      expect(() => paramsForNetwork("mainnet", genesis)).to.throw(/token\.faucet = false/);
     });
   });
 

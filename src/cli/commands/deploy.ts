@@ -84,7 +84,8 @@ export function registerDeployCommand(program: Command, context: () => CliContex
         }
       }
       const genesis = holders.map((holder) => ({ holder, amount: BigInt(opts.genesis) * E18 }));
-      const params = config.isLocal ? deployModule.localParams(genesis) : deployModule.testnetParams(genesis);
+      // local or testnet parameters only (both enable the faucet); any other network throws
+      const params = deployModule.paramsForNetwork(config.network, genesis);
       ctx.out.note(`Deploying PoT to ${config.network} (${config.rpcUrl})...`);
       const deployment = await deployModule.deployPoT(signer, params);
       mkdirSync(dirname(config.deploymentsFile), { recursive: true });

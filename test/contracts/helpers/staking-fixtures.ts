@@ -81,6 +81,23 @@ export async function drawList(
 }
 
 /**
+ * Stakes a vector's stake list (test/vectors/protocol.json): leaf i is `stakers[i]`; a zero stake is a
+ * leaf that staked and unstaked everything. Then mines to the next epoch, where the stakes count.
+ */
+export async function stakeVector(
+  staking: PoTStaking,
+  stakers: HardhatEthersSigner[],
+  stakes: readonly { stake: string }[],
+): Promise<void> {
+  for (const [i, e] of stakes.entries()) {
+    const stake = BigInt(e.stake);
+    await staking.connect(stakers[i]).stake(stake === 0n ? 1n : stake);
+    if (stake === 0n) await staking.connect(stakers[i]).requestUnstake(1n);
+  }
+  await mineToNextEpoch(staking);
+}
+
+/**
  * Mines to the first block of the next draw epoch of `staking`: every change made so far then counts for
  * draws (draw weights change only at epoch boundaries). Returns the new epoch.
  */
