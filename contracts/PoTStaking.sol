@@ -158,6 +158,9 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     error InvalidMultiaddrLength(uint256 length);
     /// @notice `stakerAt` was given an index at or past `stakerCount()`.
     error StakerIndexOutOfRange(uint256 index, uint256 count);
+    /// @notice The staker has `unsettled` declarations not yet wrapped, slashed or released: its stake stays
+    /// (slashable) until they are (the ledger's `bondedOf`).
+    error StakeBonded(uint256 unsettled);
     /// @notice `verifyDraw`/`verifySeats`: member `index` is not what the draw gives at that position.
     error NotDrawn(uint256 index, address member);
     /// @notice `slashBountyBps` was above `MAX_SLASH_BOUNTY_BPS`.
@@ -271,6 +274,8 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
         uint256 amount = s.unbonding;
         if (amount == 0) revert NothingToWithdraw();
         if (block.timestamp < s.unbondingReleaseAt) revert UnbondingNotFinished(s.unbondingReleaseAt);
+        uint256 bonded = _bondedOf(msg.sender);
+        if (bonded != 0) revert StakeBonded(bonded);
         s.unbonding = 0;
         s.unbondingReleaseAt = 0;
         totalUnbonding -= amount;
@@ -628,6 +633,14 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     }
 
     /// @dev Pushes `staker`'s active stake and origin to the ledger's copy (when the ledger is a contract).
+    /// @dev The ledger's count of `staker`'s unsettled declarations (PoTStages' `bondedOf`); 0 for a ledger
+    /// that does not keep one (the single PoTLedger) or an account ledger (tests).
+    function _bondedOf(address staker) private view returns (uint256) {
+        if (ledger.code.length == 0) return 0;
+        (bool ok, bytes memory ret) = ledger.staticcall(abi.encodeWithSignature("bondedOf(address)", staker));
+        return ok && ret.length == 32 ? abi.decode(ret, (uint256)) : 0;
+    }
+
     function _sync(address staker, Staker storage s) private {
         address bound = ledger;
         if (bound.code.length != 0) IPoTSealMirror(bound).syncSeal(staker, s.active, _since(staker, s));

@@ -23,7 +23,12 @@ interface IPoTSeats {
     ) external view returns (address[] memory);
 
     /// @notice Reverts unless `seats` is exactly drawSeats(seed, seats.length, randBlock, excluded).
-    function verifySeats(bytes32 seed, address[] calldata seats, uint256 randBlock, address excluded) external view;
+    function verifySeats(
+        bytes32 seed,
+        address[] calldata seats,
+        uint256 randBlock,
+        address excluded
+    ) external view;
 }
 
 /// @title PoA committees of Proof of Training

@@ -132,9 +132,10 @@ contract PoTDisputes is IPoTDisputes {
         if (j.randBlock == 0) revert NoJury();
         if (j.decided) revert JuryDecidedAlready();
         Round storage rd = _rounds[_key(jobId, stage, j.round)];
-        bool stale = rd.seatsHash == bytes32(0)
-            ? block.number > j.randBlock + drawWindowBlocks
-            : block.number > rd.revealEnd;
+        bool stale =
+            rd.seatsHash == bytes32(0)
+                ? block.number > j.randBlock + drawWindowBlocks
+                : block.number > rd.revealEnd;
         if (!stale) revert JuryNotStale();
         j.round += 1;
         j.randBlock = uint64(block.number + 1);
@@ -191,7 +192,7 @@ contract PoTDisputes is IPoTDisputes {
     function slashDeclaration(
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         bytes32 result,
         bytes32 rho
@@ -199,7 +200,7 @@ contract PoTDisputes is IPoTDisputes {
         bytes32 outcome = keccak256(abi.encode(result, rho));
         if (outcome != _juries[jobId][stage].outcome && outcome != stages.finalOf(jobId, stage))
             revert NoFinalOutcome();
-        (uint256 slot, bool opens) = _open(jobId, stage, parent, d, result, rho);
+        (uint256 slot, bool opens) = _open(jobId, stage, anchor, d, result, rho);
         uint8 status = uint8(slot >> 216);
         if (status != DECL_DECLARED && status != DECL_FAULTY) revert DeclarationSettled();
         if (opens) revert DeclarationNotFaulty();
@@ -212,14 +213,14 @@ contract PoTDisputes is IPoTDisputes {
     function release(
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         bytes32 result,
         bytes32 rho
     ) external {
         (uint8 jobStatus, uint32 wrapped) = stages.jobStatus(jobId);
         if (jobStatus != JOB_EXPIRED || stage <= wrapped) revert NotReleasable();
-        (uint256 slot, bool opens) = _open(jobId, stage, parent, d, result, rho);
+        (uint256 slot, bool opens) = _open(jobId, stage, anchor, d, result, rho);
         if (uint8(slot >> 216) != DECL_DECLARED) revert DeclarationSettled();
         bytes32 outcome = _juries[jobId][stage].outcome;
         if (outcome != bytes32(0)) {
@@ -275,7 +276,12 @@ contract PoTDisputes is IPoTDisputes {
     }
 
     /// @notice A juror's ballot of a round: commitment, revealed vote key, slashed.
-    function ballotOf(uint64 jobId, uint32 stage, uint32 round, address juror) external view returns (Ballot memory) {
+    function ballotOf(
+        uint64 jobId,
+        uint32 stage,
+        uint32 round,
+        address juror
+    ) external view returns (Ballot memory) {
         return _ballots[_key(jobId, stage, round)][juror];
     }
 
@@ -283,13 +289,13 @@ contract PoTDisputes is IPoTDisputes {
     function _open(
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         bytes32 result,
         bytes32 rho
     ) internal view returns (uint256 slot, bool opens) {
         slot = stages.declarationSlot(jobId, d.declarer, stage);
-        opens = PoTOpenings(stages.openings()).verify(domain, jobId, stage, parent, d, slot, result, rho);
+        opens = PoTOpenings(stages.openings()).verify(domain, jobId, stage, anchor, d, slot, result, rho);
     }
 
     function _current(

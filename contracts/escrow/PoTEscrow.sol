@@ -26,8 +26,6 @@ contract PoTEscrow is IPoTEscrow {
         // slot 1
         uint128 fee;
         uint128 feePerStage;
-        // slot 2: wei of the fee moved to balances (paid out or owed)
-        uint128 spent;
     }
 
     IPoTStages public immutable stages;
@@ -78,8 +76,12 @@ contract PoTEscrow is IPoTEscrow {
 
     /// @inheritdoc IPoTEscrow
     function createJob(JobTerms calldata terms) external payable returns (uint64 jobId) {
-        if (msg.value == 0 || msg.value < terms.numStages || msg.value > type(uint128).max || terms.numStages == 0)
-            revert InvalidFee(msg.value);
+        if (
+            msg.value == 0 ||
+            msg.value < terms.numStages ||
+            msg.value > type(uint128).max ||
+            terms.numStages == 0
+        ) revert InvalidFee(msg.value);
         jobId = nextJobId++;
         Funds storage f = _funds[jobId];
         f.employer = msg.sender;
@@ -107,13 +109,12 @@ contract PoTEscrow is IPoTEscrow {
         uint256 perSeat = (fee * attesterBps) / BPS / k;
         uint256 pool = fee - builderPart - perSeat * k;
         uint256 paid = _payOpeners(_owed[jobId], pool, openers, weights, coinbases);
-        // a juried stage nobody's declaration opened: the builder trained and served it
-        if (openers.length == 0) (builderPart, paid) = (builderPart + pool, 0);
-        _payParts(_owed[jobId], builder, builderPart, seats, perSeat);
-        paid += builderPart + perSeat * k;
-        f.spent += uint128(paid);
-        emit StagePaid(jobId, stage, builderPart, perSeat, pool, fee - paid);
-        if (last) _end(jobId, f);
+        // the rounding dust goes to the builder (so every stage spends exactly feePerStage); a juried stage
+        // nobody's declaration opened pays its pool to the builder, who trained and served it
+        uint256 dust = fee - builderPart - perSeat * k - paid;
+        _payParts(_owed[jobId], builder, builderPart + dust, seats, perSeat);
+        emit StagePaid(jobId, stage, builderPart, perSeat, pool, dust);
+        if (last) _end(jobId, f, stage);
     }
 
     /// @dev Credits `pool` over the openers in proportion to their weights (and their coinbase); returns
@@ -149,8 +150,8 @@ contract PoTEscrow is IPoTEscrow {
     }
 
     /// @inheritdoc IPoTEscrow
-    function endJob(uint64 jobId) external onlyStages {
-        _end(jobId, _funds[jobId]);
+    function endJob(uint64 jobId, uint32 wrappedStages) external onlyStages {
+        _end(jobId, _funds[jobId], wrappedStages);
     }
 
     /// @inheritdoc IPoTEscrow
@@ -203,15 +204,16 @@ contract PoTEscrow is IPoTEscrow {
         return totalEscrow + totalClaimable;
     }
 
-    /// @notice A job's money: employer, fee, fee per stage, wei spent on stages, when it ended (0: running).
+    /// @notice A job's money: employer, when it ended (0: running), fee, fee per stage.
     function fundsOf(uint64 jobId) external view returns (Funds memory) {
         return _funds[jobId];
     }
 
-    /// @dev Ends a job: what no stage spent (unwrapped stages and rounding dust) returns to the employer.
-    function _end(uint64 jobId, Funds storage f) internal {
+    /// @dev Ends a job: what no stage spent (the unwrapped stages' fees and the fee's remainder over the
+    /// stages) returns to the employer.
+    function _end(uint64 jobId, Funds storage f, uint32 wrappedStages) internal {
         f.endedAt = uint64(block.timestamp);
-        uint256 unspent = f.fee - f.spent;
+        uint256 unspent = f.fee - uint256(wrappedStages) * f.feePerStage;
         if (unspent != 0) _refund(jobId, f.employer, unspent);
     }
 

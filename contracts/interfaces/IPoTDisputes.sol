@@ -24,7 +24,13 @@ interface IPoTDisputes {
         uint64 revealEnd
     );
     /// @notice `juror` committed its vote of the round.
-    event JuryCommitted(uint64 indexed jobId, uint32 indexed stage, address indexed juror, uint32 round, bytes32 commitment);
+    event JuryCommitted(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed juror,
+        uint32 round,
+        bytes32 commitment
+    );
     /// @notice `juror` revealed its vote (with the weight of its seats).
     event JuryVoted(
         uint64 indexed jobId,
@@ -36,7 +42,13 @@ interface IPoTDisputes {
         uint16 seats
     );
     /// @notice The round decided (result, rho).
-    event JuryDecided(uint64 indexed jobId, uint32 indexed stage, uint32 round, bytes32 resultHash, bytes32 rho);
+    event JuryDecided(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        uint32 round,
+        bytes32 resultHash,
+        bytes32 rho
+    );
     /// @notice `staker` was slashed `amount` for `fault` (1 declaration, 2 juror vote, 3 juror absent).
     event Slashed(
         uint64 indexed jobId,
@@ -125,11 +137,12 @@ interface IPoTDisputes {
 
     /// @notice Slashes a declaration that does not open against the stage's final (result, rho): the
     /// wrap's (PoTStages.finalOf) or the jury's decision. Anyone; the reporter gets the bounty.
-    /// @param parent H(S_{stage-1}) (StageOpened; the declaration's hash covers it)
+    /// @param anchor the stage's keccak256(abi.encode(parent, seed)) (StageOpened; the declaration's hash
+    /// covers it)
     function slashDeclaration(
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         bytes32 result,
         bytes32 rho
@@ -138,16 +151,22 @@ interface IPoTDisputes {
     /// @notice Slashes `juror` of round `round` (seats as drawn) for revealing against the decision
     /// (jurorSlash) or, once the round's reveal window is over, for not committing or not revealing
     /// (jurorAbsentSlash). Once per juror and round. Anyone; the reporter gets the bounty.
-    function slashJuror(uint64 jobId, uint32 stage, uint32 round, address[] calldata seats, address juror) external;
+    function slashJuror(
+        uint64 jobId,
+        uint32 stage,
+        uint32 round,
+        address[] calldata seats,
+        address juror
+    ) external;
 
     /// @notice Releases an unsettled declaration of an expired job's unwrapped stage (anyone), so its
     /// declarer's unbonding stake can leave; if a jury decided the stage, only a declaration that opens
     /// against its (`result`, `rho`) is released (the others are slashed with slashDeclaration).
-    /// @param parent H(S_{stage-1}) (StageOpened)
+    /// @param anchor the stage's keccak256(abi.encode(parent, seed)) (StageOpened)
     function release(
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         bytes32 result,
         bytes32 rho

@@ -9,8 +9,9 @@ import {JobTerms} from "../types/PoTTypes.sol";
 /// account claims in ONE transaction per job (`claim`), with its coinbase. Pull payments only.
 /// Invariant: address(this).balance == totalOwed() == totalEscrow + totalClaimable, to the wei.
 interface IPoTEscrow {
-    /// @notice The stage was paid: `builderPart` to its builder, `perSeat` per committee seat, and
-    /// `declarationPool` over the openers by weight (`dust`: rounding left in the job's escrow).
+    /// @notice The stage was paid: `builderPart` (plus `dust`, the rounding left of the pool and the seats)
+    /// to its builder, `perSeat` per committee seat, and `declarationPool` over the openers by weight (to
+    /// the builder when none opened: a juried stage).
     event StagePaid(
         uint64 indexed jobId,
         uint32 indexed stage,
@@ -46,8 +47,8 @@ interface IPoTEscrow {
     function createJob(JobTerms calldata terms) external payable returns (uint64 jobId);
 
     /// @notice Pays a wrapped stage into per-job balances (PoTStages only). `seats` may repeat an account
-    /// (one part per seat); `coinbases[i]` is opener i's coinbase (minted when it claims). On the last
-    /// stage the unspent escrow (rounding dust) is refunded to the employer.
+    /// (one part per seat); `coinbases[i]` is opener i's coinbase (minted when it claims). Every stage
+    /// spends exactly the fee per stage; on the last one the fee's remainder over the stages is refunded.
     function payStage(
         uint64 jobId,
         uint32 stage,
@@ -59,8 +60,9 @@ interface IPoTEscrow {
         bool last
     ) external;
 
-    /// @notice Refunds an expired job's unspent escrow to its employer (PoTStages only).
-    function endJob(uint64 jobId) external;
+    /// @notice Refunds an expired job's unspent escrow (the fees of its unwrapped stages and the fee's
+    /// remainder over the stages) to its employer (PoTStages only).
+    function endJob(uint64 jobId, uint32 wrappedStages) external;
 
     /// @notice Credits everything `account` earned in `jobId` (every stage and role) to its withdrawable
     /// balance and mints its coinbase. Anyone may call it for any account.

@@ -39,7 +39,8 @@ interface IPoTStages {
         uint64 deadline,
         uint64 notBefore
     );
-    /// @notice `declarer` declared the stage; `weight` is its active stake in gwei (its share weight).
+    /// @notice `declarer` declared the stage (its weight, the active stake in gwei it declared with, is in
+    /// its slot and in HeaderSubmitted).
     event Declared(
         uint64 indexed jobId,
         uint32 indexed stage,
@@ -47,8 +48,7 @@ interface IPoTStages {
         bytes32 resultHash,
         bytes32 commitment,
         bytes32 rand,
-        uint64 timestamp,
-        uint64 weight
+        uint64 timestamp
     );
     /// @notice The C-th declaration came: declarations close at block `closeBlock`, but not before
     /// `notBefore` (the stage's minimum declaration window).
@@ -96,7 +96,12 @@ interface IPoTStages {
         uint64 timestamp
     );
     /// @notice A declaration was settled otherwise than by a wrap: 3 slashed, 4 released (job ended).
-    event DeclarationSettled(uint64 indexed jobId, uint32 indexed stage, address indexed declarer, uint8 status);
+    event DeclarationSettled(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        address indexed declarer,
+        uint8 status
+    );
     /// @notice The job finished (its last stage wrapped).
     event JobFinished(uint64 indexed jobId);
     /// @notice The job expired unfinished.
@@ -268,7 +273,13 @@ interface IPoTStages {
     /// @notice Settles `declarer`'s declaration of the stage (PoTDisputes only, after checking the fault or
     /// the release): its slot must still be `slot`; its status becomes `status` (3 slashed, 4 released) and
     /// the declarer has one unsettled declaration fewer.
-    function settleDeclaration(uint64 jobId, uint32 stage, address declarer, uint256 slot, uint8 status) external;
+    function settleDeclaration(
+        uint64 jobId,
+        uint32 stage,
+        address declarer,
+        uint256 slot,
+        uint8 status
+    ) external;
 
     // ------------------------------------------------------------------ seal copy
 

@@ -38,13 +38,14 @@ contract PoTOpenings {
             (uint256(keccak256(abi.encode(declHash, rand))) & type(uint152).max);
     }
 
-    /// @notice Checks that `d` (with `parent`) is the declaration stored in `slot` for `stage` (any status),
-    /// and says whether it opens against (result, rho).
+    /// @notice Checks that `d` is the declaration stored in `slot` for `stage` (any status), and says whether
+    /// it opens against (result, rho). `anchor` is the stage's keccak256(abi.encode(parent, seed)): the
+    /// declaration hash covers it in its parentHash field.
     function verify(
         bytes32 domain,
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         uint256 slot,
         bytes32 result,
@@ -55,7 +56,7 @@ contract PoTOpenings {
             domain,
             jobId,
             stage,
-            parent,
+            anchor,
             d.resultHash,
             d.commitment,
             d.timestamp,
@@ -75,6 +76,7 @@ contract PoTOpenings {
         bytes32 domain,
         uint64 jobId,
         uint32 stage,
+        bytes32 anchor,
         HeaderData calldata h,
         DeclarationData[] calldata decls,
         uint256[] calldata slots,
@@ -94,7 +96,7 @@ contract PoTOpenings {
             prev = d.declarer;
             if (uint8(slots[i] >> 216) != DECL_DECLARED) revert NotDeclared(d.declarer);
             if (!juried && d.resultHash != h.result) revert StageDisputed();
-            if (verify(domain, jobId, stage, h.parent, d, slots[i], h.result, h.rho)) {
+            if (verify(domain, jobId, stage, anchor, d, slots[i], h.result, h.rho)) {
                 openers[o] = d.declarer;
                 weights[o++] = uint64(slots[i] >> 152);
                 if (d.declarer == h.builder) builderOpened = true;

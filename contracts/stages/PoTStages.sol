@@ -71,20 +71,23 @@ contract PoTStages is IPoTStages, EIP712 {
         uint8 phase;
         // the stage went to a jury (its result and rho are the jury's; a header needs no opening)
         bool juried;
-        // the declarations name different results (a 40-bit fingerprint says so early; a header checks
-        // every declaration's result in full)
+        // the declarations name different results (the 24-bit result tag says so early; a header that is
+        // not juried refuses declarations of another result in full: a forged tag only delays the stage)
         bool disputed;
         uint16 declCount;
-        uint16 c;
+        uint8 c;
         // open: the block declarations close at (0 before the C-th); headered: the first randomness block
         uint40 closeOrRandBlock;
         // open: min(opening + stageSeconds, job deadline); decided: when it was decided (header timeout)
         uint40 deadline;
         // declarations do not close before this time (the job's minimum declaration window)
         uint40 notBefore;
-        // low 40 bits of keccak256(abi.encode(first declared result)); a forged match only delays the
-        // stage: a header that is not juried refuses declarations of another result (StageDisputed)
-        uint40 fingerprint;
+        // low 32 bits of the anchor: a declaration checks its (parent, seed) against it without reading
+        // slot 1; its declaration hash covers the full anchor, so a forged match never opens (only its
+        // forger is slashed)
+        uint32 anchorTag;
+        // low 24 bits of keccak256(abi.encode(first declared result))
+        uint24 resultTag;
         // slot 1: keccak256(abi.encode(parent, seed)), the stage's anchor
         bytes32 anchor;
         // slot 2: the header's hash
@@ -153,7 +156,11 @@ contract PoTStages is IPoTStages, EIP712 {
     /// @param staking_ PoTStaking (this contract must be its ledger, PoTDisputes its slasher)
     /// @param suite the four contracts of this deployment (`suite.stages` must be this contract's address)
     /// @param p the parameters (docs/contracts/suite.md)
-    constructor(IPoTStaking staking_, Suite memory suite, StagesParams memory p) EIP712("ProofOfTraining", "2") {
+    constructor(
+        IPoTStaking staking_,
+        Suite memory suite,
+        StagesParams memory p
+    ) EIP712("ProofOfTraining", "2") {
         if (suite.stages != address(this)) revert InvalidParams("suite");
         if (p.sealWindowSeconds == 0) revert InvalidParams("sealWindowSeconds");
         if (p.closeDelayBlocks == 0) revert InvalidParams("closeDelayBlocks");
@@ -168,7 +175,8 @@ contract PoTStages is IPoTStages, EIP712 {
         if (p.maxK == 0 || p.maxK > 32) revert InvalidParams("maxK");
         if (p.maxDeclarations < p.maxC || p.maxDeclarations > 256) revert InvalidParams("maxDeclarations");
         if (p.minStake == 0 || p.declarationSlash > p.minStake) revert InvalidParams("declarationSlash");
-        if (p.dummyC < 2 || p.dummyC > p.maxC || p.dummyK == 0 || p.dummyK > p.maxK) revert InvalidParams("dummy");
+        if (p.dummyC < 2 || p.dummyC > p.maxC || p.dummyK == 0 || p.dummyK > p.maxK)
+            revert InvalidParams("dummy");
         if (p.dummyStageSeconds == 0 || p.dummyMinDeclareSeconds > p.dummyStageSeconds)
             revert InvalidParams("dummy");
         if (p.dummyInitialStateHash == bytes32(0)) revert InvalidParams("dummy");
@@ -277,7 +285,7 @@ contract PoTStages is IPoTStages, EIP712 {
         if (phase == PHASE_HEADERED && block.number <= _poaEnd(st)) revert JobNotExpired(jobId);
         job.status = JOB_EXPIRED;
         emit JobExpired(jobId);
-        escrow.endJob(jobId);
+        escrow.endJob(jobId, job.wrappedStages);
     }
 
     // ------------------------------------------------------------------ declarations
@@ -302,12 +310,13 @@ contract PoTStages is IPoTStages, EIP712 {
         if (block.timestamp >= st.deadline) _liveJob(jobId); // past the stage deadline: is the job still open?
         if (_closed(st)) revert DeclarationsClosed();
         if (resultHash == bytes32(0) || commitment == bytes32(0)) revert ZeroHash();
-        if (keccak256(abi.encode(parentHash, seed)) != st.anchor) revert WrongParent(parentHash);
+        bytes32 anchor = keccak256(abi.encode(parentHash, seed));
+        if (uint32(uint256(anchor)) != st.anchorTag) revert WrongParent(parentHash);
         uint16 count = st.declCount + 1;
         if (count > maxDeclarations) revert TooManyDeclarations();
-        uint40 fp = uint40(uint256(keccak256(abi.encode(resultHash))));
-        if (count == 1) st.fingerprint = fp;
-        else if (fp != st.fingerprint) st.disputed = true;
+        uint24 tag = uint24(uint256(keccak256(abi.encode(resultHash))));
+        if (count == 1) st.resultTag = tag;
+        else if (tag != st.resultTag) st.disputed = true;
 
         bytes32 domain = _domainSeparatorV4();
         uint256 weight = _checkSeal(domain, PoTHashes.SEAL_DECLARATION, jobId, stage, seed, timestamp, true);
@@ -321,11 +330,12 @@ contract PoTStages is IPoTStages, EIP712 {
             // marked; a declaration still Declared opened (and was settled by the wrap)
             if (uint8(old >> 216) == DECL_FAULTY) revert UnsettledDeclaration(oldStage);
         }
+        // the declaration hash covers the stage's anchor (parent and seed) in the parentHash field
         bytes32 declHash = PoTHashes.declaration(
             domain,
             jobId,
             stage,
-            parentHash,
+            anchor,
             resultHash,
             commitment,
             timestamp,
@@ -338,7 +348,7 @@ contract PoTStages is IPoTStages, EIP712 {
             (uint256(uint64(weight)) << 152) |
             (uint256(keccak256(abi.encode(declHash, rand))) & type(uint152).max);
         st.declCount = count;
-        emit Declared(jobId, stage, msg.sender, resultHash, commitment, rand, timestamp, uint64(weight));
+        emit Declared(jobId, stage, msg.sender, resultHash, commitment, rand, timestamp);
         if (count == st.c) {
             uint40 cb = uint40(block.number + closeDelayBlocks);
             st.closeOrRandBlock = cb;
@@ -365,6 +375,7 @@ contract PoTStages is IPoTStages, EIP712 {
         }
         st.phase = PHASE_JURY;
         st.juried = true;
+        if (phase == PHASE_OPEN) st.builder = address(0); // the record's previous header's builder
         emit JuryRequested(jobId, stage, reason);
         disputes.open(jobId, stage);
     }
@@ -394,7 +405,8 @@ contract PoTStages is IPoTStages, EIP712 {
         } else {
             revert WrongPhase(phase);
         }
-        if (keccak256(abi.encode(h.parent, h.seed)) != st.anchor) revert WrongParent(h.parent);
+        bytes32 anchor = st.anchor;
+        if (keccak256(abi.encode(h.parent, h.seed)) != anchor) revert WrongParent(h.parent);
         if (job.wrappedStages + 1 != stage) revert PreviousStageNotWrapped();
         if (resultCid.length == 0) revert EmptyCid();
         if (decls.length != st.declCount) revert WrongDeclarationCount(decls.length, st.declCount);
@@ -403,15 +415,8 @@ contract PoTStages is IPoTStages, EIP712 {
         _checkSeal(domain, PoTHashes.SEAL_HEADER, jobId, stage, h.seed, h.timestamp, false);
         uint256[] memory slots = new uint256[](decls.length);
         for (uint256 i = 0; i < decls.length; ++i) slots[i] = _decls[jobId][decls[i].declarer][stage & 1];
-        (address[] memory openers, uint64[] memory weights, address[] memory faulty) = PoTOpenings(openings).openAll(
-            domain,
-            jobId,
-            stage,
-            h,
-            decls,
-            slots,
-            st.juried
-        );
+        (address[] memory openers, uint64[] memory weights, address[] memory faulty) = PoTOpenings(openings)
+            .openAll(domain, jobId, stage, anchor, h, decls, slots, st.juried);
         // a declaration that names the result but does not open is a lazy copy: faulty, it neither stops
         // the stage nor dilutes the openers' shares
         if (openers.length < needed) revert TooFewOpenings(openers.length, needed);
@@ -432,7 +437,18 @@ contract PoTStages is IPoTStages, EIP712 {
         st.headerHash = headerHash;
         st.listHash = keccak256(abi.encode(openers, weights, faulty));
         st.builder = msg.sender;
-        emit HeaderSubmitted(jobId, stage, msg.sender, headerHash, h, resultCid, openers, weights, faulty, rb);
+        emit HeaderSubmitted(
+            jobId,
+            stage,
+            msg.sender,
+            headerHash,
+            h,
+            resultCid,
+            openers,
+            weights,
+            faulty,
+            rb
+        );
         if (stage < job.numStages && _stages[jobId][(stage + 1) & 1].stage != stage + 1) {
             _openStage(jobId, stage + 1, job, h.result);
         }
@@ -468,7 +484,8 @@ contract PoTStages is IPoTStages, EIP712 {
         _checkHeader(jobId, stage, st, h);
         if (rho == h.rho) revert SameRho();
         if (d.resultHash != h.result) revert WrongResult();
-        (uint256 slot, bool opens) = _verify(_domainSeparatorV4(), jobId, stage, h.parent, d, h.result, rho);
+        bytes32 anchor = keccak256(abi.encode(h.parent, h.seed));
+        (uint256 slot, bool opens) = _verify(_domainSeparatorV4(), jobId, stage, anchor, d, h.result, rho);
         if (uint8(slot >> 216) != DECL_DECLARED) revert NotDeclared(d.declarer);
         if (!opens) revert DoesNotOpen(d.declarer);
         st.phase = PHASE_JURY;
@@ -520,7 +537,8 @@ contract PoTStages is IPoTStages, EIP712 {
             _finals[jobId][stage] = keccak256(abi.encode(h.result, h.rho));
             for (uint256 i = 0; i < faulty.length; ++i) {
                 uint256[2] storage slots = _decls[jobId][faulty[i]];
-                slots[stage & 1] = (slots[stage & 1] & ~(uint256(0xff) << 216)) | (uint256(DECL_FAULTY) << 216);
+                slots[stage & 1] =
+                    (slots[stage & 1] & ~(uint256(0xff) << 216)) | (uint256(DECL_FAULTY) << 216);
             }
         }
 
@@ -639,16 +657,11 @@ contract PoTStages is IPoTStages, EIP712 {
         return (job.status, job.wrappedStages);
     }
 
-    /// @notice A job's protocol state.
-    function getJob(uint64 jobId) external view returns (Job memory) {
-        return _jobs[jobId];
-    }
-
     /// @notice The live record of a stage (the current and previous stage of a job; else all zero).
     function getStage(uint64 jobId, uint32 stage) external view returns (Stage memory) {
+        Stage memory empty;
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
-        if (phase == 0) return Stage(0, 0, false, false, 0, 0, 0, 0, 0, 0, 0, 0, 0, address(0), 0, 0);
-        return st;
+        return phase == 0 ? empty : st;
     }
 
     /// @notice Whether the stage's declarations are closed now.
@@ -699,13 +712,14 @@ contract PoTStages is IPoTStages, EIP712 {
         st.juried = false;
         st.disputed = false;
         st.declCount = 0;
-        st.c = job.c;
+        st.c = uint8(job.c);
         st.closeOrRandBlock = 0;
         st.deadline = uint40(Math.min(deadline, type(uint40).max));
         st.notBefore = uint40(notBefore);
-        st.fingerprint = 0;
-        st.anchor = keccak256(abi.encode(parent, seed));
-        st.builder = address(0);
+        bytes32 anchor = keccak256(abi.encode(parent, seed));
+        st.anchorTag = uint32(uint256(anchor));
+        st.resultTag = 0;
+        st.anchor = anchor;
         emit StageOpened(jobId, stage, parent, seed, uint64(deadline), uint64(notBefore));
     }
 
@@ -742,13 +756,13 @@ contract PoTStages is IPoTStages, EIP712 {
         bytes32 domain,
         uint64 jobId,
         uint32 stage,
-        bytes32 parent,
+        bytes32 anchor,
         DeclarationData calldata d,
         bytes32 result,
         bytes32 rho
     ) internal view returns (uint256 slot, bool opens) {
         slot = _decls[jobId][d.declarer][stage & 1];
-        opens = PoTOpenings(openings).verify(domain, jobId, stage, parent, d, slot, result, rho);
+        opens = PoTOpenings(openings).verify(domain, jobId, stage, anchor, d, slot, result, rho);
     }
 
     function _checkHeader(uint64 jobId, uint32 stage, Stage storage st, HeaderData calldata h) internal view {

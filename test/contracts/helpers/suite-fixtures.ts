@@ -116,7 +116,10 @@ export async function stageOpened(f: SuiteFixture, jobId: bigint, stage: number)
   const evs = await f.stages.queryFilter(f.stages.filters.StageOpened(jobId, stage));
   const e = evs[evs.length - 1];
   if (e === undefined) throw new Error(`stage ${jobId}/${stage} never opened`);
-  return { parent: e.args.parentHash as Hex, seed: e.args.seed as Hex, notBefore: e.args.notBefore };
+  const anchor = ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [e.args.parentHash, e.args.seed]),
+  ) as Hex;
+  return { parent: e.args.parentHash as Hex, seed: e.args.seed as Hex, anchor, notBefore: e.args.notBefore };
 }
 
 export interface Decl {

@@ -45,10 +45,10 @@ async function slashDecl(
   stage: number,
   d: Decl,
 ) {
-  const { parent } = await stageOpened(f, jobId, stage);
+  const { anchor } = await stageOpened(f, jobId, stage);
   return f.disputes
     .connect(reporter)
-    .slashDeclaration(jobId, stage, parent, d, stateHashOf(jobId, stage), rhoOf(jobId, stage));
+    .slashDeclaration(jobId, stage, anchor, d, stateHashOf(jobId, stage), rhoOf(jobId, stage));
 }
 
 describe("split contracts: attacks on declarations and payments", () => {
@@ -80,6 +80,33 @@ describe("split contracts: attacks on declarations and payments", () => {
       f.disputes,
       "DeclarationNotFaulty",
     );
+  });
+
+  it("unstake before the slash: stake behind an unsettled declaration cannot leave; it is slashed at full amount from unbonding", async () => {
+    const f = await loadFixture(fixture);
+    const [a, b, l] = f.miners;
+    const jobId = await createJob(f, { numStages: 1, c: 2, k: 1 });
+    const ds = [await declare(f, a, jobId, 1), await declare(f, b, jobId, 1), await lazy(f, l, jobId, 1)];
+    // the copier moves its whole stake to unbonding at once
+    await (await f.staking.connect(l).requestUnstake(await f.staking.stakeOf(l.address))).wait();
+    await mineUntilClosed(f, jobId, 1);
+    await submitHeader(f, a, jobId, 1, ds);
+    await wrapStage(f, jobId, 1);
+    // it waits out the unbonding delay; nobody has reported it yet: its stake stays
+    await time.increase(Number(f.params.staking.unbondingDelay) + 1);
+    await expect(f.staking.connect(l).withdrawUnstaked())
+      .to.be.revertedWithCustomError(f.staking, "StakeBonded")
+      .withArgs(1n);
+    const [unbonding] = await f.staking.unbondingOf(l.address);
+    await (await slashDecl(f, f.outsider, jobId, 1, ds[2])).wait();
+    const [after] = await f.staking.unbondingOf(l.address);
+    expect(unbonding - after).to.equal(f.params.stages.declarationSlash);
+    // settled: the rest may leave; the honest declarers' bonds were settled by the wrap
+    await (await f.staking.connect(l).withdrawUnstaked()).wait();
+    expect(await f.stages.bondedOf(a.address)).to.equal(0n);
+    // and one stake cannot back more declarations than it can pay slashes for
+    const big = f.params.stages.declarationSlash as bigint;
+    expect(await f.staking.stakeOf(a.address)).to.be.at.least(big);
   });
 
   it("lazy copy: a copied result with a made-up rho cannot freeze the stage: the jury decides, the copier is slashed at full amount, the trainer is paid", async () => {
@@ -115,7 +142,7 @@ describe("split contracts: attacks on declarations and payments", () => {
     expect((await f.escrow.owedOf(jobId, l.address)).amount).to.equal(0n);
     // the job goes on: stage 2 runs
     await runStage(f, jobId, 2, [a, late]);
-    expect((await f.stages.getJob(jobId)).status).to.equal(2n);
+    expect((await f.stages.jobStatus(jobId)).status).to.equal(2n);
   });
 
   it("Sybil close: copies declared first cannot shut honest miners out: declarations stay open for the job's minimum window", async () => {
@@ -132,9 +159,14 @@ describe("split contracts: attacks on declarations and payments", () => {
     const h = await lastHeader(f, jobId, 1);
     expect([...h.openers].sort()).to.deep.equal([a.address, b.address].sort());
     expect([...h.faulty].sort()).to.deep.equal([s1.address, s2.address].sort());
-    await wrapStage(f, jobId, 1);
+    const { seats } = await wrapStage(f, jobId, 1);
     for (const d of copies) await (await slashDecl(f, f.outsider, jobId, 1, d)).wait();
-    expect((await f.escrow.owedOf(jobId, s1.address)).amount).to.equal(0n);
+    // the copiers earn no declaration share (at most their committee seats' pay, if drawn)
+    const perSeat = (ethers.parseEther("3") * 2000n) / 10_000n / BigInt(seats.length);
+    for (const s of [s1, s2]) {
+      const held = BigInt(seats.filter((x) => x === s.address).length);
+      expect((await f.escrow.owedOf(jobId, s.address)).amount).to.equal(perSeat * held);
+    }
   });
 
   it("the dummy job cannot be frozen by a lazy copy: it goes to the jury and on", async () => {
@@ -213,9 +245,14 @@ describe("split contracts: attacks on declarations and payments", () => {
       for (const s of ids) ds.push(await declare(f, s, jobId, 1));
       await mineUntilClosed(f, jobId, 1);
       await submitHeader(f, f.miners[0], jobId, 1, ds);
-      await wrapStage(f, jobId, 1);
+      const { seats } = await wrapStage(f, jobId, 1);
+      // declaration shares only: a committee seat is drawn by weight, split or not
+      const perSeat = (ethers.parseEther("3") * 2000n) / 10_000n / BigInt(seats.length);
       let got = 0n;
-      for (const s of ids) got += (await f.escrow.owedOf(jobId, s.address)).amount;
+      for (const s of ids) {
+        const held = BigInt(seats.filter((x) => x === s.address).length);
+        got += (await f.escrow.owedOf(jobId, s.address)).amount - perSeat * held;
+      }
       return got;
     }
     const whole = await run(false);

@@ -28,7 +28,7 @@ describe("split contracts: a job end to end", () => {
     const fee = ethers.parseEther("3") + 2n; // 2 wei of rounding dust
     const jobId = await createJob(f, { numStages: 3, c: 3, k: 3, fee });
     for (let s = 1; s <= 3; s++) await runStage(f, jobId, s, f.miners.slice(0, 3));
-    expect((await f.stages.getJob(jobId)).status).to.equal(2n);
+    expect((await f.stages.jobStatus(jobId)).status).to.equal(2n);
     const [bal, owed] = await balanceAndOwed(f);
     expect(bal).to.equal(owed);
     // every wei of the fee is owed to a miner or refunded to the employer
