@@ -62,10 +62,12 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   InvalidMultiaddrLength: () =>
     "Give a multiaddr of 1 to 256 bytes, e.g. /ip4/127.0.0.1/tcp/4001/p2p/<peer id>",
   StakerIndexOutOfRange: (a) => `Use an index below ${a[1]}`,
-  NotDrawn: (a) => `${a[1]} is not draw ${a[0]} of this seed: pass exactly the members the staking draw returns`,
+  NotDrawn: (a) =>
+    `${a[1]} is not draw ${a[0]} of this seed: pass exactly the members the staking draw returns`,
   EpochWeightOverflow: () => "A stake or total is too large for the draw weights (2^96 gwei): stake less",
   EpochOverflow: (a) => `Epoch ${a[0]} does not fit the weight history: redeploy with a larger epochBlocks`,
-  FenwickLeafOutOfRange: (a) => `Staker leaf ${a[0]} is outside the tree of ${a[1]}: a contract bug, report it`,
+  FenwickLeafOutOfRange: (a) =>
+    `Staker leaf ${a[0]} is outside the tree of ${a[1]}: a contract bug, report it`,
   FenwickTicketOutOfRange: () => "A draw ticket exceeded the total weight: a contract bug, report it",
   // token
   GenesisLengthMismatch: (a) => `Give as many genesis amounts as holders (${a[0]} holders, ${a[1]} amounts)`,
@@ -90,10 +92,12 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   ZeroAddress: () => "Pass a non-zero address",
   ReentrancyGuardReentrantCall: () => "A contract called back into the ledger or staking: call it directly",
   // job creation (PoTVerifier.checkJobRequest) and jobs
-  InvalidParams: (a) => `Deployment parameter ${formatArg(a[0])} is out of range: fix it in deploy/ and redeploy`,
+  InvalidParams: (a) =>
+    `Deployment parameter ${formatArg(a[0])} is out of range: fix it in deploy/ and redeploy`,
   ZeroFee: () => "Send a fee above zero (--fee)",
   InvalidJob: (a) =>
-    JOB_FIELD_HINTS[String(a[0])] ?? `Job parameter ${formatArg(a[0])} is out of range (pot job create --dry-run checks them)`,
+    JOB_FIELD_HINTS[String(a[0])] ??
+    `Job parameter ${formatArg(a[0])} is out of range (pot job create --dry-run checks them)`,
   UnknownJob: (a) => `Job ${a[0]} does not exist on this ledger: check the job id and the network`,
   JobNotOpen: (a) => `Job ${a[0]} is finished or expired: see pot job status ${a[0]}`,
   JobNotExpired: (a) => `The job is open until its deadline ${at(a[0])}; pot job refund works after that`,
@@ -114,10 +118,12 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   KernelAboveTarget: () => "The PoS kernel missed the target: wait for more coin age and retry",
   PreviousStageNotWrapped: () => "The previous stage is not wrapped yet: wait for it",
   EmptyCid: () => "Pass the CID of the stage result",
-  TooFewOpenings: (a) => `The header opens ${a[0]} declarations but ${a[1]} are needed: wait for more declarations`,
+  TooFewOpenings: (a) =>
+    `The header opens ${a[0]} declarations but ${a[1]} are needed: wait for more declarations`,
   WrongRho: () => "The rho does not match the declarations' commitments",
   WrongResult: () => "The result hash differs from what the stage decided",
-  HeaderMismatch: () => "The header fields differ from the stored header: pass them as HeaderSubmitted logged them",
+  HeaderMismatch: () =>
+    "The header fields differ from the stored header: pass them as HeaderSubmitted logged them",
   VoidedBuilder: () => "This account's header was voided for this stage: another declarant must build it",
   RandomnessNotReady: (a) => `The randomness block ${a[0]} is not mined yet: wait for it`,
   RandomnessExpired: (a) => `The randomness block ${a[0]} is older than 256 blocks: redraw`,
@@ -173,7 +179,8 @@ export function decodeRevert(error: unknown, functionName: string): ContractReve
   if (name !== undefined && name !== "Error" && name !== "Panic") {
     const args = reverted.data?.args ?? [];
     const hint =
-      ERROR_HINTS[name]?.(args, functionName) ?? "Check the contract's documentation of this error (docs/contracts/)";
+      ERROR_HINTS[name]?.(args, functionName) ??
+      "Check the contract's documentation of this error (docs/contracts/)";
     return new ContractRevertError(functionName, name, args, formatErrorSignature(name, args), hint, {
       cause: error,
     });

@@ -213,7 +213,11 @@ export async function createJob(
   options: CreateOptions = {},
 ): Promise<CreatedJob> {
   onProgress({ phase: "spec" });
-  const { plan, spec: checked, issues } = await preflightJob(input, {
+  const {
+    plan,
+    spec: checked,
+    issues,
+  } = await preflightJob(input, {
     client: ctx.client,
     ledger: ctx.ledger,
     employer: ctx.sender.address,

@@ -236,11 +236,20 @@ export interface StakerCounts {
 }
 
 /** Counts the stakers of the ledger's staking contract holding at least `minStake` (draw weight and active). */
-export async function readStakerCounts(h: LedgerHandle, minStake: bigint, limit = 10_000): Promise<StakerCounts> {
+export async function readStakerCounts(
+  h: LedgerHandle,
+  minStake: bigint,
+  limit = 10_000,
+): Promise<StakerCounts> {
   const staking = await read<Address>(h, "staking");
   const head = await h.client.getBlockNumber({ cacheTime: 0 });
   const page = <T>(functionName: "stakersPage" | "drawWeightsPage", args: bigint[]) =>
-    h.client.readContract({ address: staking, abi: STAKING_VIEWS, functionName, args } as never) as Promise<T>;
+    h.client.readContract({
+      address: staking,
+      abi: STAKING_VIEWS,
+      functionName,
+      args,
+    } as never) as Promise<T>;
   const [[, stakes], [, weights]] = await Promise.all([
     page<readonly [Address[], bigint[]]>("stakersPage", [0n, BigInt(limit)]),
     page<readonly [Address[], bigint[]]>("drawWeightsPage", [0n, BigInt(limit), head]),

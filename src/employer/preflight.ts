@@ -31,7 +31,9 @@ export class PreflightError extends Error {
   /** Where to see every check (the message carries each finding's own hint). */
   readonly hint = "pot job create --dry-run shows every check";
   constructor(readonly issues: readonly PreflightIssue[]) {
-    super(`Job refused before anything was spent: ${issues.map((i) => `${i.message}. ${i.hint}`).join("; ")}`);
+    super(
+      `Job refused before anything was spent: ${issues.map((i) => `${i.message}. ${i.hint}`).join("; ")}`,
+    );
   }
 }
 
@@ -231,9 +233,21 @@ export function checkAgainstNetwork(
   const issues: PreflightIssue[] = [];
   const { limits, stakers } = facts;
   if (input.c > limits.maxC)
-    issues.push(error("c", `C = ${input.c} is above this ledger's maximum ${limits.maxC}`, `Use --c ${limits.maxC} or less`));
+    issues.push(
+      error(
+        "c",
+        `C = ${input.c} is above this ledger's maximum ${limits.maxC}`,
+        `Use --c ${limits.maxC} or less`,
+      ),
+    );
   if (input.k > limits.maxK)
-    issues.push(error("k", `K = ${input.k} is above this ledger's maximum ${limits.maxK}`, `Use --k ${limits.maxK} or less`));
+    issues.push(
+      error(
+        "k",
+        `K = ${input.k} is above this ledger's maximum ${limits.maxK}`,
+        `Use --k ${limits.maxK} or less`,
+      ),
+    );
   if (input.stageSeconds < limits.minStageSeconds)
     issues.push(
       error(
@@ -253,7 +267,8 @@ export function checkAgainstNetwork(
     );
   const need = Math.max(input.c, input.k);
   if (need > stakers.drawable) {
-    const which = input.c >= input.k ? `C = ${input.c} agreeing declarations` : `a committee of K = ${input.k}`;
+    const which =
+      input.c >= input.k ? `C = ${input.c} agreeing declarations` : `a committee of K = ${input.k}`;
     issues.push(
       warning(
         "stakers",

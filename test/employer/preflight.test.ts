@@ -60,7 +60,11 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
   const create = async (overrides: Partial<JobInput>) => createJob(ctx(), await smallJobInput(overrides));
 
   it("C or K above the drawable stakers needs --force (the fee would stay locked)", async () => {
-    await refused(() => create({ c: 3 }), "stakers", /C = 3 agreeing declarations but only 2 staker\(s\).*--force/);
+    await refused(
+      () => create({ c: 3 }),
+      "stakers",
+      /C = 3 agreeing declarations but only 2 staker\(s\).*--force/,
+    );
     await refused(() => create({ k: 3 }), "stakers", /committee of K = 3 but only 2 staker\(s\)/);
   });
 
@@ -172,7 +176,9 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
         /createJob reverted: InvalidJob\("deadline"\)\. The deadline is closer than the ledger's minJobSeconds/,
       );
     }
-    expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(nonce);
+    expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(
+      nonce,
+    );
   });
 
   it("job status says why a forced unservable job is stuck, and after the deadline that refund returns the fee", async () => {

@@ -205,7 +205,9 @@ async function dryRunPreflight(ctx: CliContext, input: JobInput) {
   try {
     session = await ctx.readSession();
   } catch (error) {
-    ctx.out.note(`Preflight without the network (${(error as Error).message.split(". ")[0]}): C, K, deadline, stakers and balance not checked`);
+    ctx.out.note(
+      `Preflight without the network (${(error as Error).message.split(". ")[0]}): C, K, deadline, stakers and balance not checked`,
+    );
     return preflightJob(input);
   }
   const h = handleOf(session);
@@ -264,9 +266,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const ctx = context();
       const input = await jobInput(o);
       const force = o.force === true;
-      const { plan, issues } = o.dryRun
-        ? await dryRunPreflight(ctx, input)
-        : await preflightJob(input); // the network checks run in createJob, right before anything is sent
+      const { plan, issues } = o.dryRun ? await dryRunPreflight(ctx, input) : await preflightJob(input); // the network checks run in createJob, right before anything is sent
       const summary = {
         numStages: plan.numStages,
         stepsPerStage: plan.stepsPerStage,
