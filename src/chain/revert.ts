@@ -90,6 +90,13 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   NotLedger: () => "Only the PoT ledger contract may do this",
   LedgerAlreadySet: () => "The ledger is already set and cannot change",
   ZeroAddress: () => "Pass a non-zero address",
+  SafeCastOverflowedUintDowncast: (a) =>
+    `A value does not fit in ${a[0]} bits: use a smaller amount, fee or time (see pot job create --dry-run)`,
+  SafeERC20FailedOperation: (a) =>
+    `The token ${a[0]} refused the transfer: check your POT balance and allowance`,
+  InvalidShortString: () => "A deployment name or version string is malformed: redeploy",
+  StringTooLong: () =>
+    "A deployment name or version string is longer than 31 bytes: redeploy with a shorter one",
   ReentrancyGuardReentrantCall: () => "A contract called back into the ledger or staking: call it directly",
   // job creation (PoTVerifier.checkJobRequest) and jobs
   InvalidParams: (a) =>

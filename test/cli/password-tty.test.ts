@@ -43,6 +43,6 @@ describe("cli: the password prompt reads /dev/tty when stdin is not a terminal",
     expect(screen).to.not.match(/not on a terminal|No keystore password/);
     expect(code, screen).to.equal(0);
     expect(existsSync(out), screen).to.equal(true);
-    expect(JSON.parse(readFileSync(out, "utf8"))).to.have.property("crypto");
+    expect(JSON.parse(readFileSync(out, "utf8"))).to.have.property("address");
   });
 });
