@@ -211,7 +211,13 @@ async function dryRunPreflight(ctx: CliContext, input: JobInput) {
     return preflightJob(input);
   }
   const h = handleOf(session);
-  return preflightJob(input, { client: h.client, ledger: h.ledger, employer: ctx.walletAddress() });
+  let employer: Address | undefined;
+  try {
+    employer = ctx.walletAddress();
+  } catch {
+    employer = undefined; // an unreadable keystore: the balance check is skipped, the rest still runs
+  }
+  return preflightJob(input, { client: h.client, ledger: h.ledger, employer });
 }
 
 /** Text lines of preflight findings. */
@@ -266,7 +272,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const ctx = context();
       const input = await jobInput(o);
       const force = o.force === true;
-      const { plan, issues } = o.dryRun ? await dryRunPreflight(ctx, input) : await preflightJob(input); // the network checks run in createJob, right before anything is sent
+      // Without --dry-run, the network checks run in createJob, right before anything is uploaded or sent.
+      const { plan, issues } = o.dryRun ? await dryRunPreflight(ctx, input) : await preflightJob(input);
       const summary = {
         numStages: plan.numStages,
         stepsPerStage: plan.stepsPerStage,
