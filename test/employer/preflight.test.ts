@@ -15,8 +15,13 @@ import { PreflightError } from "../../src/employer/preflight";
 import { jobStatus, formatStatus } from "../../src/employer/status";
 import { fetchModel, FetchRefusedError, loadModelSnippet } from "../../src/employer/fetch-model";
 import { presetModel } from "../../src/employer/dataset";
-import { buildProgram } from "../../src/cli/main";
-import { smallJobInput, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+import {
+  employerContext,
+  runPot,
+  smallJobInput,
+  startEmployerNet,
+  type EmployerNet,
+} from "../support/employer-chain";
 import type { Batch } from "../../src/ml";
 
 const E18 = 10n ** 18n;
@@ -32,12 +37,8 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     await net?.stop();
   });
 
-  const ctx = () => ({
-    client: net.handle.client,
-    ledger: net.handle.ledger,
-    store: net.store,
-    sender: net.employer.session.sender,
-  });
+  const ctx = () => employerContext(net);
+  const pot = (...args: string[]) => runPot(net, ...args);
   const balance = () => net.handle.client.getBalance({ address: net.employer.account.address });
 
   /** Runs `fn`, expects a PreflightError naming `check`, and that no wei was spent and no job created. */
@@ -246,36 +247,4 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     const { issues } = await preflightJob(await smallJobInput({ deadlineSeconds: 61 }));
     expect(issues.map((i) => i.check)).to.deep.equal(["deadline"]);
   });
-
-  /** Runs `pot ...args` in-process; returns stdout, the thrown error's message and process.exitCode. */
-  async function pot(...args: string[]): Promise<{ out: string; error?: string; exitCode?: number }> {
-    const env = {
-      POT_RPC_URL: net.node.url,
-      POT_CHAIN_ID: "31337",
-      POT_NETWORK: "localhost",
-      POT_DEPLOYMENTS: net.deploymentsFile,
-      POT_DATA_DIR: join(net.dir, "cli"),
-      POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
-    };
-    const program = buildProgram(env);
-    program.exitOverride();
-    let out = "";
-    let error: string | undefined;
-    const write = process.stdout.write.bind(process.stdout);
-    process.exitCode = undefined;
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      await program.parseAsync(["node", "pot", ...args]);
-    } catch (e) {
-      error = (e as Error).message;
-    } finally {
-      process.stdout.write = write;
-    }
-    const exitCode = process.exitCode as number | undefined;
-    process.exitCode = undefined;
-    return { out, error, exitCode };
-  }
 });
