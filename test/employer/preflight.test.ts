@@ -18,6 +18,7 @@ import { presetModel } from "../../src/employer/dataset";
 import {
   employerContext,
   runPot,
+  runPotProcess,
   smallJobInput,
   startEmployerNet,
   type EmployerNet,
@@ -241,6 +242,10 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     expect(verified.exitCode).to.equal(1);
     const allowed = await pot("verify", String(job.jobId), "--allow-unfinished");
     expect(allowed.exitCode).to.equal(undefined);
+    // The same as a user runs it: the exit code of the `pot` process.
+    const child = await runPotProcess(net, "verify", String(job.jobId));
+    expect(child.code, child.stderr).to.equal(1);
+    expect(child.stdout).to.match(/NOTHING TO VERIFY/);
   });
 
   it("the dry run works offline from the chain: the model/data checks need no node", async () => {

@@ -4,6 +4,7 @@
  * embedded IPFS node in a temp dir, and a driver that finalizes stages through the contracts (declare,
  * close, header, committee, wrap) with the shared adapter src/chain/pot-contracts.ts, as miners would.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +21,7 @@ import {
   type TestClient,
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { loadConfig } from "../../src/config/load";
+import { loadConfig, PROJECT_ROOT } from "../../src/config/load";
 import type { PotConfig } from "../../src/config/types";
 import { connectPot, type PotSession } from "../../src/chain/contracts";
 import { PotContractsAdapter, type Opening, type Settlement } from "../../src/chain/pot-contracts";
@@ -301,9 +302,9 @@ export interface PotRun {
   exitCode?: number;
 }
 
-/** Runs `pot ...args` in-process as the employer (account #1) against the test network. */
-export async function runPot(net: EmployerNet, ...args: string[]): Promise<PotRun> {
-  const env = {
+/** The environment of a `pot` run as the employer (account #1) against the test network. */
+function potEnv(net: EmployerNet): Record<string, string> {
+  return {
     POT_RPC_URL: net.node.url,
     POT_CHAIN_ID: "31337",
     POT_NETWORK: "localhost",
@@ -311,7 +312,25 @@ export async function runPot(net: EmployerNet, ...args: string[]): Promise<PotRu
     POT_DATA_DIR: join(net.dir, "cli"),
     POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
   };
-  const program = buildProgram(env);
+}
+
+/** Runs `bin/pot.js ...args` as a child process, as a user would; resolves with its exit code and output. */
+export async function runPotProcess(
+  net: EmployerNet,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(PROJECT_ROOT, "bin", "pot.js");
+  const env = { PATH: process.env.PATH ?? "", HOME: net.dir, ...potEnv(net) };
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...args], { env, cwd: net.dir }, (error, stdout, stderr) =>
+      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Runs `pot ...args` in-process as the employer (account #1) against the test network. */
+export async function runPot(net: EmployerNet, ...args: string[]): Promise<PotRun> {
+  const program = buildProgram(potEnv(net));
   program.exitOverride();
   let out = "";
   let error: string | undefined;
