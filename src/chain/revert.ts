@@ -110,7 +110,8 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   JobNotExpired: (a) => `The job is open until its deadline ${at(a[0])}; pot job refund works after that`,
   // stages
   WrongPhase: (a) => `The stage is in phase ${a[0]}, not the one this call needs: see pot job status`,
-  WrongParent: (a) => `The stage's parent is ${a[0]}, not ${a[1]}: train from the last wrapped state`,
+  WrongParent: (a) =>
+    `The stage's parent is ${a[0]}${a.length > 1 ? `, not ${a[1]}` : ""}: train from the last wrapped state`,
   DeclarationsClosedAt: (a) => `Declarations of this stage closed at block ${a[0]}: declare the next stage`,
   NotClosed: () => "Declarations of this stage have not closed yet: wait a few blocks",
   StageDisputed: () => "The declarations disagree: the stage goes to a jury (pot job status shows it)",
@@ -171,6 +172,33 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   RevealNotOpen: (a) => `Reveals open after ${a[1]} commitments (${a[0]} so far)`,
   NotCommitted: () => "Commit before revealing",
   CommitmentMismatch: () => "The reveal does not match the commitment",
+  // the split contracts (escrow, stages, committee, disputes)
+  InvalidFaucetCap: (a) => `Deploy with a faucet cap (${pot(a[0])}) of at least one drip (${pot(a[1])})`,
+  InvalidSlashBountyBps: (a) => `Deploy with a slash bounty of at most 10000 bps (got ${a[0]})`,
+  SlasherAlreadySet: (a) => `The slasher is already ${a[0]} and cannot change`,
+  InvalidFee: (a) =>
+    `The fee ${a[0]} wei must be above zero, at least 1 wei per stage and below 2^128 (--fee)`,
+  Unauthorized: (a) => `${a[0]} may not call this: only the PoT stages contract may`,
+  NothingOwed: () => "Nothing to claim, sweep or withdraw for this account",
+  NotSweepable: (a) => `The job has not ended or its claim period runs until ${at(a[0])}; retry after that`,
+  DeclarationsClosed: () => "Declarations of this stage are closed: declare the next stage",
+  TooManyDeclarations: () => "The stage has its maximum number of declarations already",
+  NotEnoughBond: (a) =>
+    `Your active stake ${pot(a[0])} cannot cover one more slash with ${a[1]} pending: stake more or let declarations settle`,
+  WrongDeclarationCount: (a) =>
+    `The header lists ${a[0]} declarations but the stage has ${a[1]}: list them all`,
+  ListMismatch: () => "The lists differ from the header's: pass them as HeaderSubmitted logged them",
+  BarredBuilder: () =>
+    "This account's header was voided or contested: another declarant must build the stage",
+  JuryNotDue: () => "The stage may not go to the jury yet: wait for its deadline or a dispute",
+  DeclarationsNotSorted: () => "Sort the declarations by declarer address, strictly increasing",
+  WrongSeats: () => "The seats given are not the round's: pass the drawn seats",
+  RoundNotOver: () => "The round's reveal window is not over: wait for it",
+  DeclarationNotFaulty: () =>
+    "That declaration opens against the stage's final result: there is nothing to slash",
+  DeclarationSettled: () => "The declaration is already slashed or released",
+  NoFinalOutcome: () => "The stage has no final (result, rho) yet: wait for its wrap or jury",
+  NotReleasable: () => "Release needs an expired job and a stage it did not wrap",
 };
 
 /**
