@@ -1,6 +1,7 @@
 /**
  * Typed errors of the chain room. Every message says what went wrong and what to do about it.
  */
+import { formatEther } from "viem";
 
 /** Base of every error of src/chain; `hint` is the action for the user. */
 export class ChainError extends Error {
@@ -99,12 +100,22 @@ export class TransactionRevertedError extends ChainError {
   }
 }
 
-/** The sending account has too little native coin (ETH) to pay for gas. */
+/**
+ * The sending account has too little native coin (ETH) for the transaction: its gas, plus the value it
+ * sends (a job's fee) when `value` is above zero.
+ */
 export class InsufficientFundsForGasError extends ChainError {
-  constructor(readonly address: string) {
+  constructor(
+    readonly address: string,
+    readonly value: bigint = 0n,
+  ) {
     super(
-      `${address} has too little ETH to pay for gas`,
-      "Send it some ETH (on a local node, pot faucet also tops up gas)",
+      value > 0n
+        ? `${address} has too little ETH for the ${formatEther(value)} ETH this transaction sends plus its gas`
+        : `${address} has too little ETH to pay for gas`,
+      value > 0n
+        ? "Send less (e.g. a lower --fee) or fund the account"
+        : "Send it some ETH (on a local node, pot faucet also tops up gas)",
     );
   }
 }

@@ -21,12 +21,34 @@ export function formatErrorSignature(name: string, args: readonly unknown[]): st
 const pot = (wei: unknown) => (typeof wei === "bigint" ? `${formatUnits(wei, 18)} POT` : String(wei));
 const at = (ts: unknown) => (typeof ts === "bigint" ? new Date(Number(ts) * 1000).toISOString() : String(ts));
 
-/** What to do about each known custom error of the PoT contracts (and OpenZeppelin's ERC20 errors). */
-const HINTS: Record<string, (args: readonly unknown[]) => string> = {
+const JOB_FIELD_HINTS: Record<string, string> = {
+  specCid: "The job document CID is empty: upload the job with pot job create",
+  initialStateHash: "H(S_0) is zero: build the job with pot job create",
+  numStages: "The job has no stage: give more data or epochs, or fewer steps per stage",
+  c: "C (agreeing declarations) must be at least 2 and at most the ledger's maxC",
+  k: "K (committee size) must be at least 1 and at most the ledger's maxK",
+  stageSeconds: "--stage-seconds is below the ledger's minStageSeconds: give a longer stage window",
+  deadline:
+    "The deadline is closer than the ledger's minJobSeconds: give a later --deadline (or drop it for 4x the expected time)",
+  fee: "The fee must give at least 1 wei per stage and fit in 128 bits",
+};
+
+/**
+ * What to do about each custom error of the PoT contracts (ledger, verifier, jury, staking, token, their
+ * libraries) and OpenZeppelin's ERC20 errors; `fn` is the called function. test/chain/revert.test.ts
+ * checks that every error of the compiled contracts has one.
+ */
+export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) => string> = {
+  // staking
   ZeroAmount: () => "Pass an amount above zero",
+  InvalidMaxCoinAge: () => "Deploy with a maxCoinAgeSeconds above zero",
+  InvalidEpochBlocks: () => "Deploy with epochBlocks above zero",
   InsufficientStake: (a) =>
     `You have ${pot(a[1])} active stake; unstake at most that (see pot staking status)`,
-  NothingToWithdraw: () => "Nothing is unbonding: request an unstake first (pot unstake <amount>)",
+  NothingToWithdraw: (_a, fn) =>
+    fn === "withdrawUnstaked"
+      ? "Nothing is unbonding: request an unstake first (pot unstake <amount>)"
+      : "Nothing is credited to this account on the ledger: rewards and refunds appear once a stage is claimed or a job expired (pot rewards, pot job refund)",
   UnbondingNotFinished: (a) => `Unbonding stake is locked until ${at(a[0])}; retry after that`,
   NotEnoughStakers: (a) =>
     `A draw of ${a[0]} needs ${a[0]} stakers but only ${a[1]} held draw weight when its epoch began; ` +
@@ -40,19 +62,143 @@ const HINTS: Record<string, (args: readonly unknown[]) => string> = {
   InvalidMultiaddrLength: () =>
     "Give a multiaddr of 1 to 256 bytes, e.g. /ip4/127.0.0.1/tcp/4001/p2p/<peer id>",
   StakerIndexOutOfRange: (a) => `Use an index below ${a[1]}`,
+  NotDrawn: (a) =>
+    `${a[1]} is not draw ${a[0]} of this seed: pass exactly the members the staking draw returns`,
+  EpochWeightOverflow: () => "A stake or total is too large for the draw weights (2^96 gwei): stake less",
+  EpochOverflow: (a) => `Epoch ${a[0]} does not fit the weight history: redeploy with a larger epochBlocks`,
+  FenwickLeafOutOfRange: (a) =>
+    `Staker leaf ${a[0]} is outside the tree of ${a[1]}: a contract bug, report it`,
+  FenwickTicketOutOfRange: () => "A draw ticket exceeded the total weight: a contract bug, report it",
+  // token
+  GenesisLengthMismatch: (a) => `Give as many genesis amounts as holders (${a[0]} holders, ${a[1]} amounts)`,
+  InvalidFaucetAmount: () => "Deploy with a faucet amount above zero (or disable the faucet)",
   FaucetDisabled: () => "This deployment has no faucet: get POT from the deployer or by mining",
   FaucetCooldown: (a) => `You used the faucet recently; it works again at ${at(a[0])}`,
-  FaucetExhausted: (a) =>
-    `The faucet has handed out its whole cap (${pot(a[1])}); get POT from the deployer or by mining`,
-  NotAdmin: () => "Only the deployer may do this",
-  NotLedger: () => "Only the PoT ledger contract may do this",
-  NotSlasher: () => "Only the PoT ledger or the slashing contract may slash",
-  LedgerAlreadySet: () => "The ledger is already set and cannot change",
-  ZeroAddress: () => "Pass a non-zero address",
   ERC20InsufficientBalance: (a) =>
     `Your balance is ${pot(a[1])} but ${pot(a[2])} is needed; get POT first (pot faucet on test networks)`,
   ERC20InsufficientAllowance: (a) =>
     `The allowance is ${pot(a[1])} but ${pot(a[2])} is needed; approve the spender first`,
+  ERC20InvalidSender: () => "Send from a non-zero address",
+  ERC20InvalidReceiver: () => "Send to a non-zero address",
+  ERC20InvalidApprover: () => "Approve from a non-zero address",
+  ERC20InvalidSpender: () => "Approve a non-zero spender",
+  FaucetExhausted: (a) =>
+    `The faucet has handed out its whole cap (${pot(a[1])}); get POT from the deployer or by mining`,
+  // access
+  NotSlasher: () => "Only the PoT ledger or the slashing contract may slash",
+  NotAdmin: () => "Only the deployer may do this",
+  NotLedger: () => "Only the PoT ledger contract may do this",
+  LedgerAlreadySet: () => "The ledger is already set and cannot change",
+  ZeroAddress: () => "Pass a non-zero address",
+  SafeCastOverflowedUintDowncast: (a) =>
+    `A value does not fit in ${a[0]} bits: use a smaller amount, fee or time (see pot job create --dry-run)`,
+  SafeERC20FailedOperation: (a) =>
+    `The token ${a[0]} refused the transfer: check your POT balance and allowance`,
+  InvalidShortString: () => "A deployment name or version string is malformed: redeploy",
+  StringTooLong: () =>
+    "A deployment name or version string is longer than 31 bytes: redeploy with a shorter one",
+  ReentrancyGuardReentrantCall: () => "A contract called back into the ledger or staking: call it directly",
+  // job creation (PoTVerifier.checkJobRequest) and jobs
+  InvalidParams: (a) =>
+    `Deployment parameter ${formatArg(a[0])} is out of range: fix it in deploy/ and redeploy`,
+  ZeroFee: () => "Send a fee above zero (--fee)",
+  InvalidJob: (a) =>
+    JOB_FIELD_HINTS[String(a[0])] ??
+    `Job parameter ${formatArg(a[0])} is out of range (pot job create --dry-run checks them)`,
+  UnknownJob: (a) => `Job ${a[0]} does not exist on this ledger: check the job id and the network`,
+  JobNotOpen: (a) => `Job ${a[0]} is finished or expired: see pot job status ${a[0]}`,
+  JobNotExpired: (a) => `The job is open until its deadline ${at(a[0])}; pot job refund works after that`,
+  // stages
+  WrongPhase: (a) => `The stage is in phase ${a[0]}, not the one this call needs: see pot job status`,
+  WrongParent: (a) =>
+    `The stage's parent is ${a[0]}${a.length > 1 ? `, not ${a[1]}` : ""}: train from the last wrapped state`,
+  DeclarationsClosedAt: (a) => `Declarations of this stage closed at block ${a[0]}: declare the next stage`,
+  NotClosed: () => "Declarations of this stage have not closed yet: wait a few blocks",
+  StageDisputed: () => "The declarations disagree: the stage goes to a jury (pot job status shows it)",
+  NotDisputed: () => "The stage is not disputed: no jury is needed",
+  AlreadyDeclared: () => "This account already declared this stage",
+  UnsettledDeclaration: (a) =>
+    `Your declaration of stage ${a[0]} is not settled yet: claim or let it settle before declaring here`,
+  ZeroHash: () => "Pass a non-zero hash",
+  SealTimestampOutOfWindow: (a) =>
+    `The seal's timestamp ${a[0]} is outside the window below block time ${a[1]}: seal with a recent block's timestamp`,
+  NotEnoughStake: (a) => `You have ${pot(a[0])} staked but ${pot(a[1])} is needed: pot stake more`,
+  KernelAboveTarget: () => "The PoS kernel missed the target: wait for more coin age and retry",
+  PreviousStageNotWrapped: () => "The previous stage is not wrapped yet: wait for it",
+  EmptyCid: () => "Pass the CID of the stage result",
+  TooFewOpenings: (a) =>
+    `The header opens ${a[0]} declarations but ${a[1]} are needed: wait for more declarations`,
+  WrongRho: () => "The rho does not match the declarations' commitments",
+  WrongResult: () => "The result hash differs from what the stage decided",
+  HeaderMismatch: () =>
+    "The header fields differ from the stored header: pass them as HeaderSubmitted logged them",
+  VoidedBuilder: () => "This account's header was voided for this stage: another declarant must build it",
+  RandomnessNotReady: (a) => `The randomness block ${a[0]} is not mined yet: wait for it`,
+  RandomnessExpired: (a) => `The randomness block ${a[0]} is older than 256 blocks: redraw`,
+  PoaExpired: () => "The PoA window of this committee passed: a new committee is drawn",
+  PoaNotExpired: () => "The PoA window is still open: wait for it to pass",
+  NotCommitteeMember: (a) => `${a[0]} is not on this stage's committee`,
+  AlreadyAttested: () => "This member already attested",
+  BadSignatureCount: (a) => `${a[0]} signatures given but the committee has K = ${a[1]}`,
+  WrongCommitteeSize: (a) => `${a[0]} members given but K = ${a[1]}`,
+  OpenedListMismatch: () => "The opened declarations differ from the header's: pass them in header order",
+  NotAFault: () => "That declaration opens against the final rho: there is nothing to slash",
+  DoesNotOpen: (a) => `The declaration of ${a[0]} does not open against this rho`,
+  NotJury: (a) => `${a[0]} is not the jury contract`,
+  NotStaking: (a) => `${a[0]} is not the staking contract`,
+  SameRho: () => "The contest names the same rho as the header: nothing to contest",
+  NotSettled: () => "The stage is not settled yet: wait for its wrap",
+  SettlementMismatch: () => "The settlement differs from StageSettled's: pass it as logged",
+  ContestTooLate: () => "The contest window of this header closed",
+  AlreadyClaimed: () => "This share was already claimed",
+  TransferFailed: () => "The recipient refused the ETH: withdraw to an account that accepts it",
+  OpeningsNotSorted: () => "Sort the openings by declarer address, ascending",
+  BuilderNotOpened: () => "The builder's own declaration must be among the openings",
+  NotDeclared: (a) => `${a[0]} has no unsettled declaration for this stage`,
+  DeclarationMismatch: (a) => `The opening of ${a[0]} differs from its stored declaration`,
+  MissingAttestation: (a) => `Attestation ${a[0]} is missing or not signed by its member`,
+  // jury
+  NoJury: () => "This stage has no jury",
+  JuryAlreadyOpen: () => "The jury of this stage is already open",
+  JuryNotStale: () => "The jury is still within its window: wait for it",
+  JuryAlreadyDrawn: () => "The jury is already drawn",
+  JuryNotDrawn: () => "The jury is not drawn yet: wait for its randomness block",
+  JuryClosed: () => "The jury's window closed",
+  JuryDecidedAlready: () => "The jury has decided already",
+  NotJuror: (a) => `${a[0]} is not on this jury`,
+  AlreadyVoted: () => "This juror already voted",
+  AlreadyCommitted: () => "This juror already committed",
+  CommitmentsClosed: () => "The jury's commit phase closed",
+  RevealNotOpen: (a) => `Reveals open after ${a[1]} commitments (${a[0]} so far)`,
+  NotCommitted: () => "Commit before revealing",
+  CommitmentMismatch: () => "The reveal does not match the commitment",
+  // the split contracts (escrow, stages, committee, disputes)
+  InvalidFaucetCap: (a) => `Deploy with a faucet cap (${pot(a[0])}) of at least one drip (${pot(a[1])})`,
+  InvalidSlashBountyBps: (a) => `Deploy with a slash bounty of at most 10000 bps (got ${a[0]})`,
+  SlasherAlreadySet: (a) => `The slasher is already ${a[0]} and cannot change`,
+  InvalidFee: (a) =>
+    `The fee ${a[0]} wei must be above zero, at least 1 wei per stage and below 2^128 (--fee)`,
+  Unauthorized: (a) => `${a[0]} may not call this: only the PoT stages contract may`,
+  NothingOwed: () => "Nothing to claim, sweep or withdraw for this account",
+  NotSweepable: (a) => `The job has not ended or its claim period runs until ${at(a[0])}; retry after that`,
+  DeclarationsClosed: () => "Declarations of this stage are closed: declare the next stage",
+  TooManyDeclarations: () => "The stage has its maximum number of declarations already",
+  NotEnoughBond: (a) =>
+    `Your active stake ${pot(a[0])} cannot cover one more slash with ${a[1]} pending: stake more or let declarations settle`,
+  WrongDeclarationCount: (a) =>
+    `The header lists ${a[0]} declarations but the stage has ${a[1]}: list them all`,
+  ListMismatch: () => "The lists differ from the header's: pass them as HeaderSubmitted logged them",
+  BarredBuilder: () =>
+    "This account's header was voided or contested: another declarant must build the stage",
+  JuryNotDue: () => "The stage may not go to the jury yet: wait for its deadline or a dispute",
+  DeclarationsNotSorted: () => "Sort the declarations by declarer address, strictly increasing",
+  WrongSeats: () => "The seats given are not the round's: pass the drawn seats",
+  RoundNotOver: () => "The round's reveal window is not over: wait for it",
+  DeclarationNotFaulty: () =>
+    "That declaration opens against the stage's final result: there is nothing to slash",
+  DeclarationSettled: () => "The declaration is already slashed or released",
+  NoFinalOutcome: () => "The stage has no final (result, rho) yet: wait for its wrap or jury",
+  NotReleasable: () => "Release needs an expired job and a stage it did not wrap",
 };
 
 /**
@@ -67,7 +213,9 @@ export function decodeRevert(error: unknown, functionName: string): ContractReve
   const name = reverted.data?.errorName;
   if (name !== undefined && name !== "Error" && name !== "Panic") {
     const args = reverted.data?.args ?? [];
-    const hint = HINTS[name]?.(args) ?? "Check the contract's documentation of this error (docs/contracts/)";
+    const hint =
+      ERROR_HINTS[name]?.(args, functionName) ??
+      "Check the contract's documentation of this error (docs/contracts/)";
     return new ContractRevertError(functionName, name, args, formatErrorSignature(name, args), hint, {
       cause: error,
     });

@@ -125,7 +125,7 @@ export class TxSender {
         if (known === undefined) throw error;
       }
     } catch (error) {
-      if (isInsufficientFunds(error)) throw new InsufficientFundsForGasError(account.address);
+      if (isInsufficientFunds(error)) throw new InsufficientFundsForGasError(account.address, tx.value ?? 0n);
       throw decodeRevert(error, tx.functionName) ?? error;
     }
     const receipt = await publicClient.waitForTransactionReceipt({

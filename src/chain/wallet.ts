@@ -2,9 +2,10 @@
  * Accounts for signing: from a private key or an encrypted JSON keystore (Web3 Secret Storage, read and
  * written with ethers), turned into a viem local account. Keys never leave the process.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { createInterface } from "node:readline";
+import { ReadStream, WriteStream } from "node:tty";
 import { Wallet, getAddress as ethersGetAddress } from "ethers";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import type { WalletSource } from "../config/types";
@@ -14,7 +15,10 @@ import { WalletError } from "./errors";
 export interface PasswordOptions {
   /** Environment to read `POT_KEYSTORE_PASSWORD` from (default process.env). */
   env?: Record<string, string | undefined>;
-  /** Ask on the terminal when the variable is unset (default: only when stdin is a TTY). */
+  /**
+   * Ask on the terminal when the variable is unset (default: whenever a terminal is attached: stdin and
+   * stderr, or else the controlling terminal /dev/tty, as under `pot ... | tee log`).
+   */
   interactive?: boolean;
 }
 
@@ -105,37 +109,73 @@ function readKeystore(path: string): string {
 }
 
 /**
- * The keystore password: `POT_KEYSTORE_PASSWORD`, or a hidden prompt on a terminal. Throws `WalletError`
- * when neither is available.
+ * The keystore password: `POT_KEYSTORE_PASSWORD`, or a hidden prompt on the terminal (stdin/stderr when
+ * both are terminals, else /dev/tty). Throws `WalletError` when neither is available.
  */
 export async function keystorePassword(question: string, options: PasswordOptions = {}): Promise<string> {
   const env = options.env ?? process.env;
   const fromEnv = env.POT_KEYSTORE_PASSWORD;
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  const interactive = options.interactive ?? (process.stdin.isTTY === true && process.stderr.isTTY === true);
-  if (!interactive) {
+  const terminal = options.interactive === false ? undefined : openTerminal();
+  if (terminal === undefined) {
     throw new WalletError(
-      "No keystore password",
+      "No keystore password and no terminal to ask for it",
       "Set POT_KEYSTORE_PASSWORD, or run on a terminal to be prompted for it",
     );
   }
-  return promptHidden(question);
+  try {
+    return await promptHidden(question, terminal);
+  } finally {
+    terminal.close();
+  }
+}
+
+/** Where a prompt reads and writes. */
+interface Terminal {
+  readonly input: NodeJS.ReadableStream;
+  readonly output: NodeJS.WritableStream;
+  close(): void;
+}
+
+/** stdin + stderr when both are terminals, else the controlling terminal, else undefined. */
+function openTerminal(): Terminal | undefined {
+  if (process.stdin.isTTY === true && process.stderr.isTTY === true)
+    return { input: process.stdin, output: process.stderr, close: () => {} };
+  let inFd: number | undefined;
+  let outFd: number | undefined;
+  try {
+    inFd = openSync("/dev/tty", "r");
+    outFd = openSync("/dev/tty", "w");
+  } catch {
+    for (const fd of [inFd, outFd]) if (fd !== undefined) closeSync(fd);
+    return undefined; // no controlling terminal (a service, CI)
+  }
+  const input = new ReadStream(inFd);
+  const output = new WriteStream(outFd);
+  return {
+    input,
+    output,
+    close: () => {
+      input.destroy();
+      output.destroy();
+    },
+  };
 }
 
 /** Reads a line from the terminal without echoing it. */
-function promptHidden(question: string): Promise<string> {
+function promptHidden(question: string, terminal: Terminal): Promise<string> {
   return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-    const out = rl as unknown as { _writeToOutput: (s: string) => void; output: NodeJS.WritableStream };
+    const rl = createInterface({ input: terminal.input, output: terminal.output, terminal: true });
+    const out = rl as unknown as { _writeToOutput: (s: string) => void };
     let prompted = false;
     out._writeToOutput = (s: string) => {
       if (!prompted) {
-        process.stderr.write(s);
+        terminal.output.write(s);
         prompted = true;
       }
     };
     rl.question(question, (answer) => {
-      process.stderr.write("\n");
+      terminal.output.write("\n");
       rl.close();
       resolve(answer);
     });

@@ -18,7 +18,10 @@ export class CliUsageError extends Error {
  * line and a pointer to --verbose. With `verbose`, the stack follows.
  */
 export function formatCliError(error: unknown, verbose: boolean): string {
-  const known = error instanceof ConfigError || error instanceof ChainError || error instanceof CliUsageError;
+  // Agents' errors that say what to do carry a `hint` (PreflightError, FetchRefusedError): matched by shape,
+  // so the CLI's error path loads no agent module.
+  const hinted = error instanceof Error && typeof (error as { hint?: unknown }).hint === "string";
+  const known = hinted || error instanceof ConfigError || error instanceof ChainError;
   const line = known
     ? (error as Error).message
     : `${shortMessage(error)}${verbose ? "" : " (run again with --verbose for details)"}`;

@@ -78,7 +78,8 @@ export async function run(argv: string[] = process.argv): Promise<number> {
   const verbose = argv.includes("--verbose");
   try {
     await program.parseAsync(argv);
-    return 0;
+    // A command that printed its result and still failed (pot verify FAILED, a blocked dry run) sets it.
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (error) {
     if (error instanceof CommanderError) {
       // Commander already printed help, the version or a usage error.

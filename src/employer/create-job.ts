@@ -24,6 +24,14 @@ import { stageBatches } from "./dataset";
 import { sendCreateJob } from "./ledger";
 import { cidToBytesHex } from "../storage";
 import { planJobCreation, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
+import {
+  assertPreflight,
+  checkAgainstNetwork,
+  checkJobOffline,
+  readNetworkFacts,
+  type NetworkFacts,
+  type PreflightIssue,
+} from "./preflight";
 
 /** Largest stage object before a stage is split into one batch per step (bytes). */
 export const MAX_STAGE_OBJECT_BYTES = 4 * 1024 * 1024;
@@ -73,6 +81,12 @@ export interface EmployerContext {
   readonly sender: TxSender;
 }
 
+/** Options of `createJob`. */
+export interface CreateOptions {
+  /** Go ahead despite preflight warnings (never despite errors). */
+  force?: boolean;
+}
+
 /** A job that was opened. */
 export interface CreatedJob {
   jobId: bigint;
@@ -86,6 +100,8 @@ export interface CreatedJob {
   initialStateHash: Hex;
   deadline: bigint;
   plan: JobPlanEstimate;
+  /** Preflight warnings the job was created despite (with `force`). */
+  warnings: PreflightIssue[];
   /** Every CID the job needs available while it runs (to pin / serve). */
   cids: string[];
 }
@@ -138,6 +154,42 @@ export async function buildSpec(input: JobInput, plan: JobPlanEstimate): Promise
   });
 }
 
+/** What `preflightJob` found. */
+export interface PreflightReport {
+  plan: JobPlanEstimate;
+  /** The job spec, when the model fits the data. */
+  spec?: JobSpec;
+  issues: PreflightIssue[];
+  /** What the chain said, when a network was given. */
+  facts?: NetworkFacts;
+}
+
+/**
+ * Every check a job must pass before anything is uploaded or sent (src/employer/preflight.ts): the data,
+ * the model against the data, the plan, and with `network` the ledger's limits, the stakers who can serve
+ * it and the employer's balance. Throws only when no plan can be made (RangeError).
+ */
+export async function preflightJob(
+  input: JobInput,
+  network?: { client: PublicClient; ledger: ContractRef; employer?: Address },
+): Promise<PreflightReport> {
+  const plan = estimateJob(input);
+  let spec: JobSpec | undefined;
+  let modelProblem: string | undefined;
+  try {
+    spec = await buildSpec(input, plan);
+  } catch (error) {
+    modelProblem = (error as Error).message;
+  }
+  const issues = checkJobOffline(input, plan, modelProblem);
+  let facts: NetworkFacts | undefined;
+  if (network !== undefined) {
+    facts = await readNetworkFacts(network.client, network.ledger, network.employer);
+    issues.push(...checkAgainstNetwork(input, plan, facts));
+  }
+  return { plan, spec, issues, facts };
+}
+
 /** Batches per stage: one object per stage, or one per step when a stage would exceed MAX_STAGE_OBJECT_BYTES. */
 export function batchesPerStageFor(plan: JobPlanEstimate, train: Batch): number {
   const fs = train.featureShape.reduce((a, d) => a * d, 1);
@@ -150,17 +202,28 @@ export function batchesPerStageFor(plan: JobPlanEstimate, train: Batch): number 
 }
 
 /**
- * Creates the job: uploads everything (pinned in `ctx.store`), then sends createJob with the fee.
- * Nothing is sent when an upload fails.
+ * Creates the job: runs the preflight (throws `PreflightError` on any error, and on warnings unless
+ * `options.force`), uploads everything (pinned in `ctx.store`), then sends createJob with the fee.
+ * Nothing is sent when the preflight refuses the job or an upload fails.
  */
 export async function createJob(
   ctx: EmployerContext,
   input: JobInput,
   onProgress: (p: CreateProgress) => void = () => {},
+  options: CreateOptions = {},
 ): Promise<CreatedJob> {
-  const plan = estimateJob(input);
   onProgress({ phase: "spec" });
-  const spec = await buildSpec(input, plan);
+  const {
+    plan,
+    spec: checked,
+    issues,
+  } = await preflightJob(input, {
+    client: ctx.client,
+    ledger: ctx.ledger,
+    employer: ctx.sender.address,
+  });
+  assertPreflight(issues, options.force);
+  const spec = checked!;
   const s0 = await initialState(spec);
   const batchesPerStage = batchesPerStageFor(plan, input.dataset.train);
   const stages = stageBatches(input.dataset.train, {
@@ -241,6 +304,7 @@ export async function createJob(
     initialStateHash,
     deadline,
     plan,
+    warnings: issues,
     cids: [
       specCid,
       published.manifestCid,

@@ -3,7 +3,7 @@
  * write `model.json` + `weights.bin` in the TensorFlow.js layers-model format (`tf.loadLayersModel` reads
  * them; with plain @tensorflow/tfjs in Node call `registerFileScheme()` first so `file://` URLs load).
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
@@ -62,6 +62,35 @@ export function writeModelFiles(spec: unknown, stateBytes: Uint8Array, dir: stri
   return { dir, modelJson: jsonPath, weightsBin: binPath, step: state.step, weights };
 }
 
+/**
+ * JavaScript that loads the model files in `dir` with plain @tensorflow/tfjs in Node (which has no
+ * `file://` handler): statements for an async function or an ES module, leaving the model in `model`.
+ * test/employer/preflight.test.ts runs exactly this text.
+ */
+export function loadModelSnippet(dir: string): string {
+  const at = (f: string) => JSON.stringify(join(dir, f));
+  return [
+    'const fs = require("node:fs"), tf = require("@tensorflow/tfjs");',
+    `const json = JSON.parse(fs.readFileSync(${at("model.json")}, "utf8"));`,
+    `const bin = fs.readFileSync(${at("weights.bin")});`,
+    "const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, " +
+      "weightSpecs: json.weightsManifest[0].weights, " +
+      "weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength) }));",
+  ].join("\n");
+}
+
+/** How to load the model files in `dir`: plain tfjs (the snippet), tfjs-node, and Keras via the converter. */
+export function loadModelHint(dir: string): string[] {
+  return [
+    "Load it in Node with plain @tensorflow/tfjs (inside an async function):",
+    ...loadModelSnippet(dir)
+      .split("\n")
+      .map((l) => `  ${l}`),
+    `With @tensorflow/tfjs-node: tf.loadLayersModel("file://${join(dir, "model.json")}")`,
+    `For Keras: tensorflowjs_converter --input_format=tfjs_layers_model --output_format=keras ${join(dir, "model.json")} model.h5`,
+  ];
+}
+
 let fileSchemeRegistered = false;
 
 /**
@@ -97,6 +126,27 @@ export function registerFileScheme(): void {
   }) as unknown as Parameters<typeof tf.io.registerLoadRouter>[0]);
 }
 
+/** `fetchModel` refused: nothing trained to fetch, or the output folder would be overwritten. */
+export class FetchRefusedError extends Error {
+  override readonly name = "FetchRefusedError";
+  constructor(
+    message: string,
+    readonly hint: string,
+  ) {
+    super(`${message}. ${hint}`);
+  }
+}
+
+/** Options of `fetchModel`. */
+export interface FetchModelOptions extends FetchOptions {
+  /** A given stage (0 = S_0) instead of the last wrapped one. */
+  stage?: number;
+  /** Write S_0 when no stage is wrapped (default: refuse, FetchRefusedError). */
+  allowUnfinished?: boolean;
+  /** Write into a folder that already holds files (default: refuse). */
+  overwrite?: boolean;
+}
+
 /** What `fetchModel` did. */
 export interface FetchedModel extends ModelFiles {
   readonly jobId: bigint;
@@ -105,20 +155,37 @@ export interface FetchedModel extends ModelFiles {
   readonly stateHash: Hex;
   /** Whether every stage of the job is wrapped. */
   readonly final: boolean;
+  readonly numStages: number;
+  readonly wrappedStages: number;
 }
 
 /**
- * Fetches S of `stage` (default: the last wrapped stage; S_0 when none is), checks its hash against the
- * chain, and writes the model files into `dir`.
+ * Fetches S of `stage` (default: the last wrapped stage), checks its hash against the chain, and writes
+ * the model files into `dir`. Refuses (FetchRefusedError) a job with no wrapped stage unless
+ * `allowUnfinished` or an explicit stage, and a `dir` that already holds files unless `overwrite`.
  */
 export async function fetchModel(
   h: LedgerHandle,
   store: ContentStore,
   jobId: bigint,
   dir: string,
-  options: FetchOptions & { stage?: number } = {},
+  options: FetchModelOptions = {},
 ): Promise<FetchedModel> {
+  if (options.overwrite !== true && existsSync(dir) && readdirSync(dir).length > 0) {
+    throw new FetchRefusedError(
+      `${dir} already holds files`,
+      "Give another --out folder, or pass --force to overwrite it",
+    );
+  }
   const record = await loadJobRecord(h, store, jobId, options);
+  const numStages = record.events.created.numStages;
+  const wrappedStages = record.events.stages.filter((s) => s.wrapped !== undefined).length;
+  if (options.stage === undefined && wrappedStages === 0 && options.allowUnfinished !== true) {
+    throw new FetchRefusedError(
+      `Job ${jobId} has 0 of ${numStages} stages wrapped: nothing is trained yet, only the untrained S_0 exists`,
+      `Watch it with pot job status ${jobId}; pass --allow-unfinished to write S_0 anyway`,
+    );
+  }
   const stage = options.stage ?? lastWrappedStage(record);
   const ref = stateRef(record, stage);
   if (ref === undefined) {
@@ -134,6 +201,8 @@ export async function fetchModel(
     stage,
     cid: ref.cid,
     stateHash: ref.expectedHash,
-    final: stage === record.events.created.numStages,
+    final: stage === numStages,
+    numStages,
+    wrappedStages,
   };
 }

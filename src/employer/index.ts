@@ -11,5 +11,6 @@ export * from "./create-job";
 export * from "./status";
 export * from "./fetch-model";
 export * from "./refund";
+export * from "./preflight";
 export * from "./serve";
 export * from "./storage-config";

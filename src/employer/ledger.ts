@@ -6,7 +6,8 @@
  * Events are decoded by the miner's decoder (`decodeLedgerLog`, src/chain/pot-contracts.ts) and grouped
  * here by job and stage.
  */
-import { parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { parseAbi, parseEventLogs, type Address, type Hex, type PublicClient } from "viem";
+import { DRAW_WEIGHT_UNIT } from "../protocol";
 import type { ContractRef } from "../chain/contracts";
 import { EventWatcher, type WatchedLog } from "../chain/events";
 import { decodeLedgerLog, type LedgerEvent } from "../chain/pot-contracts";
@@ -193,6 +194,73 @@ export function readTotalOwed(h: LedgerHandle): Promise<bigint> {
 /** `nextJobId()`. */
 export function readNextJobId(h: LedgerHandle): Promise<bigint> {
   return read<bigint>(h, "nextJobId");
+}
+
+/** The ledger's limits on a job request (immutables of PoTLedger; `createJob` reverts outside them). */
+export interface JobLimits {
+  readonly maxC: number;
+  readonly maxK: number;
+  readonly minStageSeconds: number;
+  /** The deadline must be at least this many seconds after the creating block. */
+  readonly minJobSeconds: number;
+  /** Stake (wei) a staker needs to declare, attest or sit on a jury. */
+  readonly minStake: bigint;
+}
+
+/** `maxC`, `maxK`, `minStageSeconds`, `minJobSeconds` and `minStake` of the ledger. */
+export async function readJobLimits(h: LedgerHandle): Promise<JobLimits> {
+  const [maxC, maxK, minStageSeconds, minJobSeconds, minStake] = await Promise.all(
+    ["maxC", "maxK", "minStageSeconds", "minJobSeconds", "minStake"].map((f) => read<bigint | number>(h, f)),
+  );
+  return {
+    maxC: n(maxC),
+    maxK: n(maxK),
+    minStageSeconds: n(minStageSeconds),
+    minJobSeconds: n(minJobSeconds),
+    minStake: BigInt(minStake),
+  };
+}
+
+/** The staking views the employer reads (through the ledger's `staking()` address). */
+const STAKING_VIEWS = parseAbi([
+  "function stakersPage(uint256 offset, uint256 limit) view returns (address[] stakers, uint256[] stakes)",
+  "function drawWeightsPage(uint256 offset, uint256 limit, uint256 randBlock) view returns (address[] stakers, uint256[] weights)",
+]);
+
+/** Who can serve a job now: stakers by draw weight, from the staking contract the ledger uses. */
+export interface StakerCounts {
+  /** Stakers whose draw weight in the current epoch is at least `minStake` (drawn for committees). */
+  readonly drawable: number;
+  /** Stakers with at least `minStake` active whose stake counts for draws only from the next epoch. */
+  readonly pending: number;
+}
+
+/** Counts the stakers of the ledger's staking contract holding at least `minStake` (draw weight and active). */
+export async function readStakerCounts(
+  h: LedgerHandle,
+  minStake: bigint,
+  limit = 10_000,
+): Promise<StakerCounts> {
+  const staking = await read<Address>(h, "staking");
+  const head = await h.client.getBlockNumber({ cacheTime: 0 });
+  const page = <T>(functionName: "stakersPage" | "drawWeightsPage", args: bigint[]) =>
+    h.client.readContract({
+      address: staking,
+      abi: STAKING_VIEWS,
+      functionName,
+      args,
+    } as never) as Promise<T>;
+  const [[, stakes], [, weights]] = await Promise.all([
+    page<readonly [Address[], bigint[]]>("stakersPage", [0n, BigInt(limit)]),
+    page<readonly [Address[], bigint[]]>("drawWeightsPage", [0n, BigInt(limit), head]),
+  ]);
+  let drawable = 0;
+  let pending = 0;
+  stakes.forEach((stake, i) => {
+    if (weights[i] > 0n && weights[i] * DRAW_WEIGHT_UNIT >= minStake) drawable++;
+    else if (stake > 0n && stake >= minStake) pending++;
+  });
+  return { drawable, pending };
 }
 
 /** Sends `createJob(request)` with `fee` and returns the new job id (from its JobCreated event). */

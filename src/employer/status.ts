@@ -7,7 +7,15 @@
 import type { Address, Hex } from "viem";
 import { decodeBatch, evaluate, type Batch } from "../ml";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
-import { readJob, REWARD_ROLE, wrappedHeader, type LedgerHandle } from "./ledger";
+import {
+  readJob,
+  readJobLimits,
+  readStakerCounts,
+  REWARD_ROLE,
+  wrappedHeader,
+  type LedgerHandle,
+  type StakerCounts,
+} from "./ledger";
 import { fetchState, loadJobRecord, stateRef, type JobRecord } from "./job-data";
 
 /** One point of the loss curve: S_stage evaluated on the test set. */
@@ -52,6 +60,60 @@ export interface JobStatus {
   stages: StageStatus[];
   /** S_0 and every wrapped stage evaluated on the test set (empty unless asked and a test set exists). */
   lossCurve: LossPoint[];
+  /** Why an unfinished job is stuck or expired, and what to do (empty for a job that is progressing). */
+  advice: string[];
+}
+
+/** What `jobAdvice` looks at. */
+export interface AdviceInput {
+  jobId: bigint;
+  status: string;
+  numStages: number;
+  wrappedStages: number;
+  escrow: bigint;
+  deadline: bigint;
+  c: number;
+  k: number;
+  /** Timestamp of the chain's head block. */
+  now: bigint;
+  stakers: StakerCounts;
+  /** The first unwrapped stage, if any. */
+  current?: StageStatus;
+}
+
+/** Why an unfinished job does not progress or has ended, and what to do about it (pure). */
+export function jobAdvice(a: AdviceInput): string[] {
+  const when = new Date(Number(a.deadline) * 1000).toISOString();
+  const done = `${a.wrappedStages} of ${a.numStages} stages wrapped`;
+  if (a.status === "finished") return [];
+  if (a.status === "expired") {
+    return [
+      `The job expired unfinished (${done}); its unspent fee was credited to the employer: pot job refund ${a.jobId} withdraws it`,
+    ];
+  }
+  if (a.status !== "open") return [];
+  if (a.now >= a.deadline) {
+    return [
+      `The deadline passed at ${when} with ${done}: the job can no longer finish. ` +
+        `pot job refund ${a.jobId} expires it and returns the unspent fee (${a.escrow} wei)`,
+    ];
+  }
+  const out: string[] = [];
+  const short = (what: string) =>
+    `${what} but only ${a.stakers.drawable} staker(s) hold the minimum stake in the current draw epoch` +
+    (a.stakers.pending > 0 ? ` (${a.stakers.pending} more count from the next epoch)` : "");
+  if (a.c > a.stakers.drawable) out.push(short(`Each stage needs C = ${a.c} agreeing declarations`));
+  else if (a.k > a.stakers.drawable) out.push(short(`Each stage needs a committee of K = ${a.k}`));
+  if (out.length > 0) {
+    const where =
+      a.current !== undefined
+        ? ` Stage ${a.current.stage} is ${a.current.phase} with ${a.current.declarants.length} declaration(s).`
+        : "";
+    out[0] =
+      `Stuck: ${out[0]}: the job cannot progress until more miners stake.${where} ` +
+      `If it stays stuck, pot job refund ${a.jobId} returns the unspent fee after the deadline ${when}`;
+  }
+  return out;
 }
 
 /** Options of `jobStatus`. */
@@ -125,7 +187,13 @@ export async function jobStatus(
   jobId: bigint,
   options: StatusOptions = {},
 ): Promise<JobStatus> {
-  const [record, job] = await Promise.all([loadJobRecord(h, store, jobId, options), readJob(h, jobId)]);
+  const [record, job, head, limits] = await Promise.all([
+    loadJobRecord(h, store, jobId, options),
+    readJob(h, jobId),
+    h.client.getBlock({ blockTag: "latest" }),
+    readJobLimits(h),
+  ]);
+  const stakers = await readStakerCounts(h, limits.minStake);
   const stages = stageStatuses(record);
   let curve: LossPoint[] = [];
   if (options.evaluate === true && record.document.testSetCid !== undefined) {
@@ -149,6 +217,19 @@ export async function jobStatus(
     specCid: record.specCid,
     stages,
     lossCurve: curve,
+    advice: jobAdvice({
+      jobId,
+      status: job.statusName,
+      numStages: c.numStages,
+      wrappedStages: job.wrappedStages,
+      escrow: job.escrow,
+      deadline: c.deadline,
+      c: c.c,
+      k: c.k,
+      now: head.timestamp,
+      stakers,
+      current: stages.find((st) => st.phase !== "wrapped"),
+    }),
   };
 }
 
@@ -159,6 +240,7 @@ export function formatStatus(s: JobStatus): string[] {
     `Job ${s.jobId} "${s.name}": ${s.status}, ${s.wrappedStages}/${s.numStages} stages wrapped`,
     `Employer ${s.employer}; fee ${s.fee} wei, escrow left ${s.escrow} wei; C=${s.c} K=${s.k}; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
     `Job document ${s.specCid}`,
+    ...s.advice,
     "",
     "stage  phase      declarants  builder         opened  wrapper         loss      accuracy",
   ];

@@ -83,14 +83,37 @@ export function detectionProbability(total: number, sampled: number, wrong = 1):
   return 1 - miss;
 }
 
+/**
+ * The exit code of `pot verify`: 1 when a check failed, and when no stage is wrapped (nothing trained was
+ * verified) unless `allowUnfinished`; 0 otherwise (a partly wrapped job verifies its wrapped stages).
+ */
+export function verifyExitCode(r: VerifyReport, allowUnfinished = false): number {
+  if (!r.ok) return 1;
+  return r.wrappedStages === 0 && !allowUnfinished ? 1 : 0;
+}
+
 /** Text lines of a report (for the CLI). */
 export function formatReport(r: VerifyReport): string[] {
-  const lines = [
-    `Job ${r.jobId}: ${r.ok ? "VERIFIED" : "FAILED"} (${r.checks.length - r.failures.length}/${r.checks.length} checks passed, ` +
-      `${r.wrappedStages}/${r.numStages} stages wrapped)`,
-  ];
+  const passed = `${r.checks.length - r.failures.length}/${r.checks.length} checks passed`;
+  const wrapped = `${r.wrappedStages} of ${r.numStages} stages wrapped`;
+  const verdict = !r.ok
+    ? "FAILED"
+    : r.wrappedStages === 0
+      ? "NOTHING TO VERIFY"
+      : r.wrappedStages < r.numStages
+        ? "VERIFIED SO FAR (unfinished)"
+        : "VERIFIED";
+  const lines = [`Job ${r.jobId}: ${verdict} (${passed}, ${wrapped})`];
+  if (r.ok && r.wrappedStages === 0)
+    lines.push("  No stage is wrapped: nothing trained exists yet, only S_0 and the job's data were checked");
+  else if (r.ok && r.wrappedStages < r.numStages)
+    lines.push(`  Only the ${r.wrappedStages} wrapped stage(s) were checked; the job is not finished`);
   for (const f of r.failures) lines.push(`  FAIL stage ${f.stage} [${f.id}]: ${f.message}`);
   const d = r.detection;
+  if (d.total === 0) {
+    lines.push("Re-executed bit for bit: none (no wrapped stage)");
+    return lines;
+  }
   lines.push(
     `Re-executed bit for bit: ${r.reexecuted.length === 0 ? "none" : `stages ${r.reexecuted.join(", ")}`} (${d.sampled} of ${d.total}, seed ${r.seed})`,
     `A single wrong stage would have been caught with probability ${(d.singleWrongStage * 100).toFixed(1)}%` +

@@ -35,6 +35,9 @@ describe("cli: pot job serve --announce as a separate process", function () {
         sender: net.employer.session.sender,
       },
       await smallJobInput(),
+      undefined,
+      // One staker cannot serve C = 2: the preflight would refuse the job; serving it is all this test needs.
+      { force: true },
     );
     // The serving process opens the same IPFS repo (<data dir>/ipfs), which holds the uploaded job.
     await net.store.close();

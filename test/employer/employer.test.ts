@@ -15,8 +15,14 @@ import { readDomain, readJob, readJobEvents, readTotalOwed } from "../../src/emp
 import { fetchModel, registerFileScheme } from "../../src/employer/fetch-model";
 import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
 import { jobStatus, formatStatus } from "../../src/employer/status";
-import { buildProgram } from "../../src/cli/main";
-import { finalizeStage, smallJobInput, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+import {
+  employerContext,
+  finalizeStage,
+  runPot,
+  smallJobInput,
+  startEmployerNet,
+  type EmployerNet,
+} from "../support/employer-chain";
 
 describe("employer against a hardhat node and embedded IPFS", function () {
   this.timeout(240_000);
@@ -30,12 +36,7 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     await net?.stop();
   });
 
-  const ctx = () => ({
-    client: net.handle.client,
-    ledger: net.handle.ledger,
-    store: net.store,
-    sender: net.employer.session.sender,
-  });
+  const ctx = () => employerContext(net);
 
   it("estimates without uploading or sending anything", async () => {
     const input = await smallJobInput();
@@ -51,28 +52,9 @@ describe("employer against a hardhat node and embedded IPFS", function () {
 
   /** Runs `pot ...args` in-process against the test network; returns stdout. */
   async function pot(...args: string[]): Promise<string> {
-    const env = {
-      POT_RPC_URL: net.node.url,
-      POT_CHAIN_ID: "31337",
-      POT_NETWORK: "localhost",
-      POT_DEPLOYMENTS: net.deploymentsFile,
-      POT_DATA_DIR: join(net.dir, "cli"),
-      POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
-    };
-    const program = buildProgram(env);
-    program.exitOverride();
-    let out = "";
-    const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => {
-      out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
-      return true;
-    }) as typeof process.stdout.write;
-    try {
-      await program.parseAsync(["node", "pot", ...args]);
-    } finally {
-      process.stdout.write = write;
-    }
-    return out;
+    const run = await runPot(net, ...args);
+    if (run.error !== undefined) throw new Error(run.error);
+    return run.out;
   }
 
   it("pot job create --dry-run prints the estimate and sends nothing", async () => {

@@ -4,6 +4,7 @@
  * embedded IPFS node in a temp dir, and a driver that finalizes stages through the contracts (declare,
  * close, header, committee, wrap) with the shared adapter src/chain/pot-contracts.ts, as miners would.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,7 +21,7 @@ import {
   type TestClient,
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
-import { loadConfig } from "../../src/config/load";
+import { loadConfig, PROJECT_ROOT } from "../../src/config/load";
 import type { PotConfig } from "../../src/config/types";
 import { connectPot, type PotSession } from "../../src/chain/contracts";
 import { PotContractsAdapter, type Opening, type Settlement } from "../../src/chain/pot-contracts";
@@ -28,7 +29,8 @@ import { commitmentHash } from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
 import type { LedgerHandle } from "../../src/employer/ledger";
 import { cidToBytesHex } from "../../src/storage";
-import type { JobInput } from "../../src/employer/create-job";
+import type { EmployerContext, JobInput } from "../../src/employer/create-job";
+import { buildProgram } from "../../src/cli/main";
 import { loadDataset, presetModel } from "../../src/employer/dataset";
 import { startTestNode, type TestNode } from "./chain-node";
 import { nextDrawEpochStart } from "../../src/protocol/follow-the-coin";
@@ -280,4 +282,72 @@ export async function smallJobInput(overrides: Partial<JobInput> = {}): Promise<
     deadlineSeconds: 24 * 3600,
     ...overrides,
   };
+}
+
+/** The employer's context for `createJob` on the test network. */
+export function employerContext(net: EmployerNet): EmployerContext {
+  return {
+    client: net.handle.client,
+    ledger: net.handle.ledger,
+    store: net.store,
+    sender: net.employer.session.sender,
+  };
+}
+
+/** What an in-process `pot` run printed, threw and set as its exit code. */
+export interface PotRun {
+  out: string;
+  /** The message of the error the command threw (what `pot` prints on stderr). */
+  error?: string;
+  exitCode?: number;
+}
+
+/** The environment of a `pot` run as the employer (account #1) against the test network. */
+function potEnv(net: EmployerNet): Record<string, string> {
+  return {
+    POT_RPC_URL: net.node.url,
+    POT_CHAIN_ID: "31337",
+    POT_NETWORK: "localhost",
+    POT_DEPLOYMENTS: net.deploymentsFile,
+    POT_DATA_DIR: join(net.dir, "cli"),
+    POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
+  };
+}
+
+/** Runs `bin/pot.js ...args` as a child process, as a user would; resolves with its exit code and output. */
+export async function runPotProcess(
+  net: EmployerNet,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = join(PROJECT_ROOT, "bin", "pot.js");
+  const env = { PATH: process.env.PATH ?? "", HOME: net.dir, ...potEnv(net) };
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...args], { env, cwd: net.dir }, (error, stdout, stderr) =>
+      done({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+/** Runs `pot ...args` in-process as the employer (account #1) against the test network. */
+export async function runPot(net: EmployerNet, ...args: string[]): Promise<PotRun> {
+  const program = buildProgram(potEnv(net));
+  program.exitOverride();
+  let out = "";
+  let error: string | undefined;
+  const write = process.stdout.write.bind(process.stdout);
+  process.exitCode = undefined;
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    out += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await program.parseAsync(["node", "pot", ...args]);
+  } catch (e) {
+    error = (e as Error).message;
+  } finally {
+    process.stdout.write = write;
+  }
+  const exitCode = process.exitCode as number | undefined;
+  process.exitCode = undefined;
+  return { out, error, exitCode };
 }

@@ -11,7 +11,13 @@ import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { createJob, type CreatedJob } from "../../src/employer/create-job";
 import { readDomain } from "../../src/employer/ledger";
 import { verifyJob, formatReport } from "../../src/verify";
-import { finalizeStage, smallJobInput, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+import {
+  employerContext,
+  finalizeStage,
+  smallJobInput,
+  startEmployerNet,
+  type EmployerNet,
+} from "../support/employer-chain";
 
 describe("verifier against a hardhat node and embedded IPFS", function () {
   this.timeout(240_000);
@@ -26,12 +32,7 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     await net?.stop();
   });
 
-  const ctx = () => ({
-    client: net.handle.client,
-    ledger: net.handle.ledger,
-    store: net.store,
-    sender: net.employer.session.sender,
-  });
+  const ctx = () => employerContext(net);
 
   /** Honest training of one stage of `job` from `state`. */
   async function train(job: CreatedJob, stage: number, state: Uint8Array): Promise<StageResult> {

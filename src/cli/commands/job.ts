@@ -9,23 +9,27 @@ import { parseUnits, type Address } from "viem";
 import type { PotSession } from "../../chain/contracts";
 import { openContentStore, type ContentStore } from "../../storage";
 import {
+  assertPreflight,
+  checkDataset,
   createJob,
-  estimateJob,
   fetchModel,
+  preflightJob,
   formatStatus,
   jobStatus,
   loadDataset,
+  loadModelHint,
   presetModel,
   readPeerRegistry,
   refundJob,
   serveJob,
+  type PreflightIssue,
   storageConfigOf,
   type DatasetSource,
   type JobInput,
   type LedgerHandle,
 } from "../../employer";
 import { announcePeerWith, type Announcement } from "../../miner/announce";
-import { formatReport, verifyJob, type Sample } from "../../verify";
+import { formatReport, verifyExitCode, verifyJob, type Sample } from "../../verify";
 import type { FeatureEncoding, OptimizerConfig } from "../../ml";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
@@ -131,6 +135,7 @@ interface CreateOptions {
   deadline?: string;
   featureEncoding: string;
   dryRun?: boolean;
+  force?: boolean;
 }
 
 async function jobInput(o: CreateOptions): Promise<JobInput> {
@@ -145,6 +150,8 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
         ? { kind: "iris" }
         : { kind: "dir", path: resolve(o.dataset) };
   const dataset = loadDataset(source);
+  // Before a preset model is built for it: a typo'd label (5,000,000) would build a 5M-unit layer.
+  assertPreflight(checkDataset(dataset), o.force === true);
   const model = o.model.endsWith(".json")
     ? (JSON.parse(readFileSync(resolve(o.model), "utf8")) as unknown)
     : await presetModel(
@@ -192,6 +199,36 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
   };
 }
 
+/** The dry run's preflight: the offline checks, and the network's when a node answers. */
+async function dryRunPreflight(ctx: CliContext, input: JobInput) {
+  let session: PotSession;
+  try {
+    session = await ctx.readSession();
+  } catch (error) {
+    ctx.out.note(
+      `Preflight without the network (${(error as Error).message.split(". ")[0]}): C, K, deadline, stakers and balance not checked`,
+    );
+    return preflightJob(input);
+  }
+  const h = handleOf(session);
+  let employer: Address | undefined;
+  try {
+    employer = ctx.walletAddress();
+  } catch {
+    employer = undefined; // an unreadable keystore: the balance check is skipped, the rest still runs
+  }
+  return preflightJob(input, { client: h.client, ledger: h.ledger, employer });
+}
+
+/** Text lines of preflight findings. */
+function preflightLines(issues: readonly PreflightIssue[], force: boolean): string[] {
+  if (issues.length === 0) return ["Preflight: every check passed"];
+  return issues.map((i) => {
+    const label = i.level === "error" ? "error" : force ? "warning (forced)" : "warning (needs --force)";
+    return `Preflight ${label} [${i.check}]: ${i.message}. ${i.hint}`;
+  });
+}
+
 /** Registers `pot job ...` and `pot verify`. */
 export function registerJobCommands(program: Command, context: () => CliContext): void {
   const job = program
@@ -229,11 +266,14 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       "how batches store features: palette = uint8 indices into <= 256 float32 values (4x smaller, lossless)",
       "auto",
     )
-    .option("--dry-run", "print the plan and cost estimate; upload and send nothing")
+    .option("--dry-run", "print the plan, cost estimate and preflight checks; upload and send nothing")
+    .option("--force", "create the job despite preflight warnings (never despite errors)")
     .action(async (o: CreateOptions) => {
       const ctx = context();
       const input = await jobInput(o);
-      const plan = estimateJob(input);
+      const force = o.force === true;
+      // Without --dry-run, the network checks run in createJob, right before anything is uploaded or sent.
+      const { plan, issues } = o.dryRun ? await dryRunPreflight(ctx, input) : await preflightJob(input);
       const summary = {
         numStages: plan.numStages,
         stepsPerStage: plan.stepsPerStage,
@@ -254,12 +294,16 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         `Gas: createJob ~${plan.gas.createJob} (yours); stages ~${plan.gas.stages} (paid by miners); refund ~${plan.gas.refund} if the job expires`,
       ];
       if (o.dryRun) {
-        ctx.out.result({ dryRun: true, ...summary }, () => [
+        const blocked = issues.some((i) => i.level === "error" || !force);
+        ctx.out.result({ dryRun: true, ...summary, preflight: issues }, () => [
           ...planLines(),
+          ...preflightLines(issues, force),
           "Dry run: nothing uploaded, nothing sent.",
         ]);
+        if (blocked) process.exitCode = 1;
         return;
       }
+      assertPreflight(issues, force);
       const session = await ctx.signingSession();
       const handle = handleOf(session);
       const bar = progressBar(!ctx.config.json, "upload");
@@ -278,10 +322,12 @@ export function registerJobCommands(program: Command, context: () => CliContext)
               ctx.out.note("Sending createJob...");
             }
           },
+          { force },
         ),
       );
       ctx.out.result({ ...created, plan: summary }, () => [
         ...planLines(),
+        ...preflightLines(created.warnings, force),
         `Created job ${created.jobId} (tx ${created.txHash})`,
         `Job document ${created.specCid}; manifest ${created.manifestCid}; S_0 ${created.initialStateCid}`,
         `Keep the data available while it trains: pot job serve ${created.jobId}`,
@@ -394,28 +440,40 @@ export function registerJobCommands(program: Command, context: () => CliContext)
   job
     .command("fetch")
     .description(
-      "download the last wrapped S, check it against the chain, write model.json + weights.bin for tf.loadLayersModel",
+      "download the last wrapped S, check it against the chain, write model.json + weights.bin (TensorFlow.js layers model)",
     )
     .argument("<jobId>", "job id")
     .option("--out <dir>", "output directory", "model")
     .option("--stage <n>", "a given stage instead of the last wrapped one (0 = S_0)")
-    .action(async (jobIdText: string, o: { out: string; stage?: string }) => {
-      const ctx = context();
-      const jobId = parseJobId(jobIdText);
-      const session = await ctx.readSession();
-      const fetched = await withStore(
-        ctx,
-        (store) =>
-          fetchModel(handleOf(session), store, jobId, resolve(o.out), {
-            stage: parseIntOption("stage", o.stage, 0),
-          }),
-        session,
-      );
-      ctx.out.result(fetched as unknown as Record<string, unknown>, () => [
-        `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId}${fetched.final ? " (final)" : ""}, ${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
-        `Load it with tf.loadLayersModel("file://${fetched.modelJson}")`,
-      ]);
-    });
+    .option("--allow-unfinished", "write the untrained S_0 of a job with no wrapped stage (exit 0)")
+    .option("--force", "overwrite an --out folder that already holds files")
+    .action(
+      async (
+        jobIdText: string,
+        o: { out: string; stage?: string; allowUnfinished?: boolean; force?: boolean },
+      ) => {
+        const ctx = context();
+        const jobId = parseJobId(jobIdText);
+        const session = await ctx.readSession();
+        const fetched = await withStore(
+          ctx,
+          (store) =>
+            fetchModel(handleOf(session), store, jobId, resolve(o.out), {
+              stage: parseIntOption("stage", o.stage, 0),
+              allowUnfinished: o.allowUnfinished === true,
+              overwrite: o.force === true,
+            }),
+          session,
+        );
+        const progress = `${fetched.wrappedStages} of ${fetched.numStages} stages wrapped`;
+        ctx.out.result(fetched as unknown as Record<string, unknown>, () => [
+          `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId} ` +
+            `(${progress}${fetched.final ? ", final" : fetched.stage === 0 ? ", UNTRAINED" : ", unfinished"}), ` +
+            `${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
+          ...loadModelHint(fetched.dir),
+        ]);
+      },
+    );
 
   job
     .command("refund")
@@ -439,8 +497,12 @@ export function registerJobCommands(program: Command, context: () => CliContext)
     .option("--sample <n>", "re-execute n stages chosen uniformly at random")
     .option("--fraction <f>", "re-execute a fraction f of the stages")
     .option("--seed <n>", "seed of the sample (default random; printed)")
+    .option("--allow-unfinished", "exit 0 for a job with no wrapped stage (nothing trained to verify)")
     .action(
-      async (jobIdText: string, o: { all?: boolean; sample?: string; fraction?: string; seed?: string }) => {
+      async (
+        jobIdText: string,
+        o: { all?: boolean; sample?: string; fraction?: string; seed?: string; allowUnfinished?: boolean },
+      ) => {
         const ctx = context();
         const jobId = parseJobId(jobIdText);
         let sample: Sample = { kind: "all" };
@@ -469,7 +531,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           session,
         );
         ctx.out.result(report as unknown as Record<string, unknown>, () => formatReport(report));
-        if (!report.ok) process.exitCode = 1;
+        const code = verifyExitCode(report, o.allowUnfinished === true);
+        if (code !== 0) process.exitCode = code;
       },
     );
 }
