@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadPoTArtifact } from "../../chain/artifacts";
-import { assertChainId, createPotPublicClient } from "../../chain/clients";
 import { PROJECT_ROOT } from "../../config/load";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { chainClients } from "../lazy";
 
 const E18 = 10n ** 18n;
 
@@ -37,6 +37,7 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       }
       for (const name of ["PoTToken", "PoTStaking", "PoTLedger"] as const)
         loadPoTArtifact(config.artifactsDir, name);
+      const { assertChainId, createPotPublicClient } = chainClients();
       await assertChainId(createPotPublicClient(config), config);
 
       // deploy/deploy.ts imports the Hardhat runtime, which loads hardhat.config.ts from the project root
