@@ -50,6 +50,10 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       process.chdir(PROJECT_ROOT);
       let deployModule: typeof import("../../../deploy/deploy");
       try {
+        // Compiled from dist/, nothing can load hardhat.config.ts yet: hardhat/register registers ts-node
+        // for it (under ts-node, `.ts` is registered already and the runtime loads the config itself).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        if (!(".ts" in require.extensions)) require("hardhat/register");
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         deployModule = require("../../../deploy/deploy") as typeof import("../../../deploy/deploy");
       } finally {
