@@ -62,7 +62,9 @@ async function main(): Promise<void> {
       "--data-dir",
       join(devnet.dir, "bench-cli"),
     ];
-    const commands: { name: string; args: string[] }[] = [
+    // `node -e 0` is the floor: Node.js starting and exiting with nothing loaded, under the same load.
+    const commands: { name: string; args: string[]; bare?: boolean }[] = [
+      { name: "node -e 0 (Node.js alone)", args: ["-e", "0"], bare: true },
       { name: "pot --help", args: ["--help"] },
       { name: `pot job status ${job.jobId}`, args: [...flags, "job", "status", String(job.jobId)] },
       {
@@ -76,7 +78,7 @@ async function main(): Promise<void> {
       for (const c of commands) {
         for (const bin of args.bins) {
           const t0 = process.hrtime.bigint();
-          const r = spawnSync(process.execPath, [bin.path, ...c.args], {
+          const r = spawnSync(process.execPath, c.bare === true ? c.args : [bin.path, ...c.args], {
             encoding: "utf8",
             timeout: 300_000,
           });

@@ -1,8 +1,10 @@
 /** What people read and what programs parse: amounts with units, miner log lines as text or JSON. */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import { expect } from "chai";
 import { formatEth, formatPot } from "../../src/cli/amounts";
+import { silentProgress, terminalProgress } from "../../src/cli/progress";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { createLogger, ethAmount, potAmount } from "../../src/miner/log";
 
@@ -67,5 +69,36 @@ describe("cli: output for people and for programs", () => {
     });
     expect(bad.status).to.not.equal(0);
     expect(bad.stderr).to.match(/--log-format <format>' argument 'yaml' is invalid/);
+  });
+
+  it("progress: a spinner then a bar on a terminal, nothing on a pipe or with --json", async () => {
+    /** A stream that records what is written, as a terminal (`tty`) or a pipe. */
+    const stream = (tty: boolean) => {
+      const chunks: string[] = [];
+      const w = new Writable({ write: (c: Buffer, _e, done) => (chunks.push(c.toString()), done()) });
+      Object.assign(w, {
+        isTTY: tty,
+        columns: 100,
+        cursorTo: () => true,
+        clearLine: () => true,
+        moveCursor: () => true,
+      });
+      return { w: w as unknown as NodeJS.WriteStream, text: () => chunks.join("") };
+    };
+    const tty = stream(true);
+    const p = terminalProgress(true, tty.w);
+    p.step("reading the job from the chain and IPFS");
+    await new Promise((r) => setTimeout(r, 300));
+    p.count("re-execute", 1, 3, "stage 2");
+    p.log("warning: a peer did not answer");
+    await new Promise((r) => setTimeout(r, 200));
+    p.stop();
+    expect(tty.text()).to.include("reading the job from the chain and IPFS");
+    expect(tty.text()).to.match(/re-execute \[[^\]]*\] 1\/3 stage 2/);
+    expect(tty.text()).to.include("warning: a peer did not answer");
+
+    const pipe = stream(false);
+    expect(terminalProgress(true, pipe.w)).to.equal(silentProgress);
+    expect(terminalProgress(false, tty.w)).to.equal(silentProgress);
   });
 });
