@@ -1,11 +1,6 @@
 /** The lines `pot job serve` prints as a job runs: one per wrapped stage and one when the job ends. */
 import type { ServeEvent } from "../employer/serve";
 
-/** `hh:mm:ss` of local time, the prefix of every line of a long-running command. */
-export function clock(at: Date = new Date()): string {
-  return at.toTimeString().slice(0, 8);
-}
-
 /** The line for `event` of job `jobId`, or undefined for events shown only as progress (inputs). */
 export function serveEventLine(
   jobId: bigint,
@@ -28,6 +23,13 @@ export function serveEventLine(
 }
 
 /** The summary of the inputs `serveJob` pinned before it started watching. */
-export function serveInputsLine(jobId: bigint, pinned: number, batches: number, numStages: number): string {
-  return `job ${jobId}: ${pinned} objects pinned (job document, manifest, S_0, test set and ${batches} batches of ${numStages} stages)`;
+export function serveInputsLine(
+  jobId: bigint,
+  pinned: number,
+  inputs: Extract<ServeEvent, { kind: "inputs" }> | undefined,
+): string {
+  const batches =
+    inputs === undefined ? "no batches" : `${inputs.total} batches of ${inputs.numStages} stages`;
+  const testSet = inputs?.testSet === true ? ", test set" : "";
+  return `job ${jobId}: ${pinned} objects pinned (job document, manifest, S_0${testSet} and ${batches})`;
 }

@@ -15,7 +15,14 @@ import { loadJobRecord } from "./job-data";
 /** What `serveJob` reports as it goes (each stage and the end once). */
 export type ServeEvent =
   /** A batch of the job's inputs was pinned (`pinned` of `total` batches). */
-  | { readonly kind: "inputs"; readonly pinned: number; readonly total: number; readonly numStages: number }
+  | {
+      readonly kind: "inputs";
+      readonly pinned: number;
+      readonly total: number;
+      readonly numStages: number;
+      /** The job has a held-out test set (pinned with the job document, manifest and S_0). */
+      readonly testSet: boolean;
+    }
   /** Stage `stage` was wrapped; its result is `resultCid` (`pinned`: this store holds a copy). */
   | {
       readonly kind: "stage-wrapped";
@@ -74,7 +81,13 @@ export async function serveJob(
   const numStages = record.events.created.numStages;
   for (const [i, b] of manifest.batches.entries()) {
     await pin(b.cid, `batch ${b.index} (stage ${b.stage})`);
-    options.onProgress?.({ kind: "inputs", pinned: i + 1, total: manifest.batches.length, numStages });
+    options.onProgress?.({
+      kind: "inputs",
+      pinned: i + 1,
+      total: manifest.batches.length,
+      numStages,
+      testSet: Boolean(doc.testSetCid),
+    });
   }
 
   const dialPeers = async () => {

@@ -53,6 +53,11 @@ function jsonSafe(value: unknown): unknown {
   return value;
 }
 
+/** `hh:mm:ss` of local time: the prefix of every text line of a long-running command. */
+export function clock(at: Date = new Date()): string {
+  return at.toTimeString().slice(0, 8);
+}
+
 /** A field value in a text line: strings bare (quoted when they hold spaces), the rest compact. */
 function textValue(value: unknown): string {
   if (typeof value === "string") return /\s/.test(value) ? JSON.stringify(value) : value;
@@ -72,7 +77,7 @@ export function formatTextLine(
   msg: string,
   fields: Record<string, unknown> = {},
 ): string {
-  const parts = [at.toTimeString().slice(0, 8)];
+  const parts = [clock(at)];
   if (level !== "info") parts.push(level.toUpperCase());
   parts.push(msg);
   for (const [k, v] of Object.entries(fields)) if (v !== undefined) parts.push(`${k}=${textValue(v)}`);

@@ -7,6 +7,7 @@ import { PROJECT_ROOT } from "../../src/config/load";
 import { createJob } from "../../src/employer/create-job";
 import { openContentStore } from "../../src/storage";
 import {
+  employerPotEnv,
   finalizeStage,
   smallJobInput,
   startEmployerNet,
@@ -34,16 +35,18 @@ describe("cli: pot job serve --announce as a separate process", function () {
       );
     }
   };
-  const potEnv = () => ({
-    PATH: process.env.PATH ?? "",
-    HOME: net.dir,
-    POT_NETWORK: "localhost",
-    POT_RPC_URL: net.node.url,
-    POT_CHAIN_ID: "31337",
-    POT_DEPLOYMENTS: net.deploymentsFile,
-    POT_DATA_DIR: net.dir,
-    POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
-  });
+  /** Starts `pot <args>` as the employer; its output accumulates in the returned object. */
+  const spawnPot = (args: string[]) => {
+    const out = { stdout: "", stderr: "" };
+    child = spawn(process.execPath, [BIN, ...args], {
+      cwd: PROJECT_ROOT,
+      env: employerPotEnv(net),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (c: Buffer) => (out.stdout += c.toString()));
+    child.stderr!.on("data", (c: Buffer) => (out.stderr += c.toString()));
+    return out;
+  };
   after(async () => {
     await stopChild();
     await net?.stop();
@@ -71,25 +74,21 @@ describe("cli: pot job serve --announce as a separate process", function () {
       } as never) as Promise<string>;
     expect(await peerOf()).to.equal("");
 
-    child = spawn(
-      process.execPath,
-      [BIN, "--json", "job", "serve", job.jobId.toString(), "--announce", "--listen", "/ip4/127.0.0.1/tcp/0"],
-      {
-        cwd: PROJECT_ROOT,
-        env: potEnv(),
-        stdio: ["ignore", "pipe", "pipe"],
-      },
-    );
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const out = spawnPot([
+      "--json",
+      "job",
+      "serve",
+      job.jobId.toString(),
+      "--announce",
+      "--listen",
+      "/ip4/127.0.0.1/tcp/0",
+    ]);
     const result = await new Promise<Record<string, unknown>>((resolve, reject) => {
       const timer = setInterval(() => {
-        const start = stdout.indexOf("{");
+        const start = out.stdout.indexOf("{");
         if (start >= 0) {
           try {
-            const v = JSON.parse(stdout.slice(start)) as Record<string, unknown>;
+            const v = JSON.parse(out.stdout.slice(start)) as Record<string, unknown>;
             clearInterval(timer);
             resolve(v);
           } catch {
@@ -98,7 +97,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
         }
         if (child!.exitCode !== null) {
           clearInterval(timer);
-          reject(new Error(`pot job serve exited ${child!.exitCode}: ${stderr}`));
+          reject(new Error(`pot job serve exited ${child!.exitCode}: ${out.stderr}`));
         }
       }, 200);
     });
@@ -107,7 +106,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
     expect(result.addresses).to.include(announced);
     expect(await peerOf()).to.equal(announced);
     expect((result.pinned as string[]).length).to.be.greaterThan(3);
-    expect(child.exitCode).to.equal(null); // still serving
+    expect(child!.exitCode).to.equal(null); // still serving
   });
 
   it("prints one line per wrapped stage (not per batch), says when the job finishes, and exits with --exit-when-finished", async () => {
@@ -132,24 +131,16 @@ describe("cli: pot job serve --announce as a separate process", function () {
     await store.close();
     await finalizeStage(net, job.jobId, 1, claims[0]);
 
-    child = spawn(process.execPath, [BIN, "job", "serve", job.jobId.toString(), "--exit-when-finished"], {
-      cwd: PROJECT_ROOT,
-      env: potEnv(),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
+    const out = spawnPot(["job", "serve", job.jobId.toString(), "--exit-when-finished"]);
     const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
-    for (let i = 0; !/stage 1\/2 wrapped/.test(stderr); i++) {
-      if (child.exitCode !== null || i > 600) throw new Error(`pot job serve: ${stderr}`);
+    for (let i = 0; !/stage 1\/2 wrapped/.test(out.stderr); i++) {
+      if (child!.exitCode !== null || i > 600) throw new Error(`pot job serve: ${out.stderr}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     await finalizeStage(net, job.jobId, 2, claims[1]);
-    expect(await exited, stderr).to.equal(0);
+    expect(await exited, out.stderr).to.equal(0);
 
-    const lines = stderr.trim().split("\n");
+    const lines = out.stderr.trim().split("\n");
     expect(lines.filter((l) => /batch/.test(l) && !/batches of 2 stages/.test(l))).to.deep.equal([]);
     const at = "\\d\\d:\\d\\d:\\d\\d ";
     expect(lines[0]).to.match(
@@ -168,6 +159,6 @@ describe("cli: pot job serve --announce as a separate process", function () {
         `^${at}job ${job.jobId} finished: all 2 stages wrapped; stopping \\(--exit-when-finished\\)$`,
       ),
     );
-    expect(stdout).to.match(new RegExp(`^Serving job ${job.jobId}: \\d+ objects pinned`));
+    expect(out.stdout).to.match(new RegExp(`^Serving job ${job.jobId}: \\d+ objects pinned`));
   });
 });

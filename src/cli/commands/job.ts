@@ -17,7 +17,8 @@ import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 import { employer, minerAnnounce, storage, verifier, viem } from "../lazy";
 import { silentProgress, terminalProgress, type Progress } from "../progress";
-import { clock, serveEventLine, serveInputsLine } from "../serve-report";
+import { clock } from "../../miner/log";
+import { serveEventLine, serveInputsLine } from "../serve-report";
 
 function parseJobId(text: string): bigint {
   if (!/^\d+$/.test(text) || text === "0")
@@ -333,9 +334,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           onError: (error) => progress.log(`${clock()} warning: ${(error as Error).message}`),
         });
         progress.stop();
-        ctx.out.note(
-          `${clock()} ${serveInputsLine(jobId, server.pinned.size, inputs?.total ?? 0, inputs?.numStages ?? 0)}`,
-        );
+        ctx.out.note(`${clock()} ${serveInputsLine(jobId, server.pinned.size, inputs)}`);
         ctx.out.result(
           {
             jobId,
