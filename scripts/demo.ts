@@ -13,7 +13,7 @@
  */
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import type { Address } from "viem";
+import { formatEther, type Address } from "viem";
 import {
   gasSpent,
   jobSummary,
@@ -94,7 +94,7 @@ async function main(): Promise<number> {
     const tJob = Date.now();
     say(
       `job ${job.jobId} opened: MNIST MLP 784-64-10, ${job.plan.numStages} stages x ${job.plan.stepsPerStage} steps x ` +
-        `batch ${job.plan.batchSize}, C=2, K=2, fee ${input.fee} wei (tx ${job.txHash})`,
+        `batch ${job.plan.batchSize}, C=2, K=2, fee ${formatEther(input.fee)} ETH (tx ${job.txHash})`,
     );
 
     // Stage by stage, as the chain wraps them.
@@ -221,7 +221,7 @@ async function main(): Promise<number> {
         `  gas, job stages    ${jobGas.gasUsed} in ${jobGas.transactions} transactions after createJob (~${result.gasPerStage} per stage)`,
       );
       console.log(
-        `  rewards credited   ${summary.rewardTotal} wei; escrow ${result.escrowBalanced ? "balances" : "DOES NOT balance"} (ledger balance ${summary.ledgerBalance} == totalOwed ${summary.totalOwed})`,
+        `  rewards credited   ${formatEther(summary.rewardTotal)} ETH; escrow ${result.escrowBalanced ? "balances" : "DOES NOT balance"} (ledger balance ${formatEther(summary.ledgerBalance)} ETH == totalOwed ${formatEther(summary.totalOwed)} ETH)`,
       );
       console.log(
         `  test accuracy      ${(accuracy * 100).toFixed(2)}% (fetched model, ${test.count} held-out digits)`,

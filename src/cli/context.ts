@@ -3,11 +3,11 @@
  * a connected session and the output.
  */
 import type { Address } from "viem";
-import { privateKeyToAccount, privateKeyToAddress, type PrivateKeyAccount } from "viem/accounts";
+import type { PrivateKeyAccount } from "viem/accounts";
 import { loadConfig, type ConfigFlags } from "../config/load";
 import type { PotConfig } from "../config/types";
-import { connectPot, type PotSession } from "../chain/contracts";
-import { keystoreAddress, loadPrivateKey } from "../chain/wallet";
+import type { PotSession } from "../chain/contracts";
+import { chainContracts, chainWallet, viemAccounts } from "./lazy";
 import { processOutput, type Output } from "./output";
 
 /** The global flags as commander parses them. */
@@ -36,31 +36,31 @@ export class CliContext {
 
   /** The signing account (decrypts the keystore; may prompt for the password on a terminal). */
   async account(): Promise<PrivateKeyAccount> {
-    return privateKeyToAccount(await this.privateKey());
+    return viemAccounts().privateKeyToAccount(await this.privateKey());
   }
 
   /** The signing key (decrypts the keystore once per invocation). */
   async privateKey(): Promise<`0x${string}`> {
-    this.cachedKey ??= await loadPrivateKey(this.config.wallet, { env: this.env });
+    this.cachedKey ??= await chainWallet().loadPrivateKey(this.config.wallet, { env: this.env });
     return this.cachedKey;
   }
 
   /** The account's address without decrypting a keystore, or undefined when no wallet is configured. */
   walletAddress(): Address | undefined {
     const w = this.config.wallet;
-    if (w.kind === "keystore") return keystoreAddress(w.path);
-    if (w.kind === "private-key") return privateKeyToAddress(w.privateKey);
+    if (w.kind === "keystore") return chainWallet().keystoreAddress(w.path);
+    if (w.kind === "private-key") return viemAccounts().privateKeyToAddress(w.privateKey);
     return undefined;
   }
 
   /** A session with the configured account (for transactions). */
   async signingSession(): Promise<PotSession & Required<Pick<PotSession, "sender">>> {
-    const session = await connectPot(this.config, await this.account());
+    const session = await chainContracts().connectPot(this.config, await this.account());
     return session as PotSession & Required<Pick<PotSession, "sender">>;
   }
 
   /** A read-only session. */
   readSession(): Promise<PotSession> {
-    return connectPot(this.config);
+    return chainContracts().connectPot(this.config);
   }
 }

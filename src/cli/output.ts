@@ -1,5 +1,4 @@
 /** Output of the `pot` command: text for people, one JSON document with `--json` (bigints as strings). */
-import { formatUnits } from "viem";
 
 /** Where a command writes its result. */
 export interface Output {
@@ -14,11 +13,6 @@ export interface Output {
 /** JSON.stringify with bigints as decimal strings. */
 export function toJson(data: unknown): string {
   return JSON.stringify(data, (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2);
-}
-
-/** `1234.5 POT`. */
-export function formatPot(wei: bigint): string {
-  return `${formatUnits(wei, 18)} POT`;
 }
 
 /** An Output over the process streams. */

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { dirname, isAbsolute, join, resolve } from "node:path";
+import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { ConfigError, ConfigFileError, type ConfigSource } from "./errors";
 import { HARDHAT_CHAIN_ID, networkPreset, PRESET_NETWORKS } from "./networks";
 import { LOG_LEVELS, type IpfsConfig, type LogLevel, type PotConfig, type WalletSource } from "./types";
@@ -56,8 +56,13 @@ const FILE_KEYS = [
   "keystore",
 ] as const;
 
-/** The project root (the folder holding package.json, artifacts/ and deployments/). */
-export const PROJECT_ROOT = resolve(__dirname, "..", "..");
+/**
+ * The project root (the folder holding package.json, artifacts/ and deployments/): two levels up from
+ * src/config, three from the compiled dist/src/config the `pot` command runs.
+ */
+export const PROJECT_ROOT = ((above) => (basename(above) === "dist" ? dirname(above) : above))(
+  resolve(__dirname, "..", ".."),
+);
 
 /** Default values of the fields no preset sets. */
 export const CONFIG_DEFAULTS = {

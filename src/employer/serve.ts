@@ -1,14 +1,40 @@
 /**
  * Keeping a job's data available while it runs: the content store (embedded IPFS node or Kubo) pins the
  * job document, manifest, every batch, S_0 and the test set, dials the miners of the on-chain peer
- * registry so they can fetch from it, and pins every stage result a header names as it appears.
+ * registry so they can fetch from it, and pins every stage result a header names as it appears. It reports
+ * what it does through `onProgress` (inputs pinned, each stage wrapped, the job finished or expired) and
+ * keeps serving after the job ends (auditors re-execute stages from this data) until stopped.
  */
 import type { PublicClient } from "viem";
 import type { ContractRef } from "../chain/contracts";
 import { EventWatcher } from "../chain/events";
 import { cidFromBytesHex, fetchManifest, type ContentStore } from "../storage";
-import { jobEventsFromLogs, readPeerRegistry, type LedgerHandle } from "./ledger";
+import { jobEventsFromLogs, readPeerRegistry, wrappedHeader, type LedgerHandle } from "./ledger";
 import { loadJobRecord } from "./job-data";
+
+/** What `serveJob` reports as it goes (each stage and the end once). */
+export type ServeEvent =
+  /** A batch of the job's inputs was pinned (`pinned` of `total` batches). */
+  | {
+      readonly kind: "inputs";
+      readonly pinned: number;
+      readonly total: number;
+      readonly numStages: number;
+      /** The job has a held-out test set (pinned with the job document, manifest and S_0). */
+      readonly testSet: boolean;
+    }
+  /** Stage `stage` was wrapped; its result is `resultCid` (`pinned`: this store holds a copy). */
+  | {
+      readonly kind: "stage-wrapped";
+      readonly stage: number;
+      readonly numStages: number;
+      readonly resultCid: string;
+      readonly pinned: boolean;
+    }
+  /** Every stage is wrapped (JobFinished). */
+  | { readonly kind: "finished"; readonly numStages: number }
+  /** The deadline passed unfinished (JobExpired); the unspent fee is refundable. */
+  | { readonly kind: "expired"; readonly wrappedStages: number; readonly numStages: number };
 
 /** Options of `serveJob`. */
 export interface ServeOptions {
@@ -17,6 +43,7 @@ export interface ServeOptions {
   /** Poll interval of chain events and peer refreshes, ms (default 2000). */
   readonly pollingIntervalMs?: number;
   readonly onPinned?: (cid: string, what: string) => void;
+  readonly onProgress?: (event: ServeEvent) => void;
   readonly onPeers?: (peers: string[]) => void;
   readonly onError?: (error: unknown) => void;
 }
@@ -51,7 +78,17 @@ export async function serveJob(
   await pin(doc.initialStateCid, "S_0");
   if (doc.testSetCid) await pin(doc.testSetCid, "test set");
   const manifest = await fetchManifest(store, doc.manifestCid, record.events.created.manifestRoot);
-  for (const b of manifest.batches) await pin(b.cid, `batch ${b.index} (stage ${b.stage})`);
+  const numStages = record.events.created.numStages;
+  for (const [i, b] of manifest.batches.entries()) {
+    await pin(b.cid, `batch ${b.index} (stage ${b.stage})`);
+    options.onProgress?.({
+      kind: "inputs",
+      pinned: i + 1,
+      total: manifest.batches.length,
+      numStages,
+      testSet: Boolean(doc.testSetCid),
+    });
+  }
 
   const dialPeers = async () => {
     if (options.staking === undefined) return;
@@ -67,12 +104,14 @@ export async function serveJob(
     client: h.client,
     address: h.ledger.address,
     abi: h.ledger.abi,
-    eventNames: ["JobCreated", "HeaderSubmitted", "BlockWrapped"],
+    eventNames: ["JobCreated", "HeaderSubmitted", "BlockWrapped", "JobFinished", "JobExpired"],
     fromBlock: h.fromBlock ?? 0n,
     confirmations: 0,
     pollingIntervalMs: options.pollingIntervalMs ?? 2000,
   });
   let polls = 0;
+  const reportedStages = new Set<number>();
+  let ended = false;
   watcher.start({
     onLogs: async (fresh) => {
       logs.push(...fresh);
@@ -83,6 +122,25 @@ export async function serveJob(
             options.onError?.(error),
           );
         }
+        const wrapped = wrappedHeader(s);
+        if (wrapped === undefined || reportedStages.has(s.stage)) continue;
+        reportedStages.add(s.stage);
+        const resultCid = cidFromBytesHex(wrapped.resultCid);
+        options.onProgress?.({
+          kind: "stage-wrapped",
+          stage: s.stage,
+          numStages,
+          resultCid,
+          pinned: pinned.has(resultCid),
+        });
+      }
+      if (ended) return;
+      if (events.finished !== undefined) {
+        ended = true;
+        options.onProgress?.({ kind: "finished", numStages });
+      } else if (events.expired !== undefined) {
+        ended = true;
+        options.onProgress?.({ kind: "expired", wrappedStages: reportedStages.size, numStages });
       }
     },
     onCheckpoint: async () => {

@@ -4,7 +4,7 @@
  * does not record losses, so each wrapped S is fetched by CID (hash-checked) and evaluated on the job's
  * held-out test set.
  */
-import type { Address, Hex } from "viem";
+import { formatEther, type Address, type Hex } from "viem";
 import { decodeBatch, evaluate, type Batch } from "../ml";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
 import {
@@ -238,7 +238,7 @@ export function formatStatus(s: JobStatus): string[] {
   const short = (a?: string) => (a === undefined ? "-" : `${a.slice(0, 6)}..${a.slice(-4)}`);
   const lines = [
     `Job ${s.jobId} "${s.name}": ${s.status}, ${s.wrappedStages}/${s.numStages} stages wrapped`,
-    `Employer ${s.employer}; fee ${s.fee} wei, escrow left ${s.escrow} wei; C=${s.c} K=${s.k}; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
+    `Employer ${s.employer}; fee ${formatEther(s.fee)} ETH, escrow left ${formatEther(s.escrow)} ETH; C=${s.c} K=${s.k}; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
     `Job document ${s.specCid}`,
     ...s.advice,
     "",

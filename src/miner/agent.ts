@@ -42,7 +42,8 @@ import {
   type Duty,
 } from "./duties";
 import { announcePeer } from "./announce";
-import { createLogger, type Logger } from "./log";
+import { createLogger, ethAmount, potAmount, type Logger } from "./log";
+import { DEFAULT_SPECULATION_DEPTH, minerStatusPath } from "./settings";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
 import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
 import { TrainerPool } from "./trainer-pool";
@@ -56,10 +57,7 @@ const HEADER_LOST_PAUSE_MS = 5_000;
 /** Re-dial a registered peer at most this often (ms). */
 const DIAL_REFRESH_MS = 2_000;
 
-/** Where a running miner writes its status each tick (read by `pot miner status`). */
-export function minerStatusPath(dataDir: string): string {
-  return join(dataDir, "miner-status.json");
-}
+export { DEFAULT_SPECULATION_DEPTH, minerStatusPath };
 
 export interface MinerOptions {
   readonly config: PotConfig;
@@ -112,11 +110,6 @@ export interface MinerHandle {
   stop(): Promise<void>;
 }
 
-/**
- * Default pipelining depth: enough to keep training while the chain finalizes a stage in up to three
- * stages' training time (docs/bench/pipeline.md), at the cost of as many speculative states on disk.
- */
-export const DEFAULT_SPECULATION_DEPTH = 3;
 /** The status file is rewritten at least this often, even when nothing changed (ms). */
 const STATUS_HEARTBEAT_MS = 5_000;
 
@@ -257,7 +250,7 @@ class MinerAgent implements MinerHandle {
         await this.chain.blockNumber(),
         await this.chain.epochBlocks(),
       );
-      this.log.info("staked", { amount: need, active: want, drawableFromBlock });
+      this.log.info("staked", { amount: potAmount(need), active: potAmount(want), drawableFromBlock });
     }
     const announced = await announcePeer(this.chain, account.address, this.addresses);
     if (announced?.sent === true)
@@ -611,7 +604,7 @@ class MinerAgent implements MinerHandle {
       case "withdraw": {
         const sent = await this.chain.withdraw();
         this.count("withdrawals");
-        this.log.info("rewards withdrawn", { amount: d.amount, tx: sent.hash });
+        this.log.info("rewards withdrawn", { amount: ethAmount(d.amount), tx: sent.hash });
         return;
       }
     }

@@ -9,7 +9,7 @@ import { expect } from "chai";
 import { keccak256, toHex } from "viem";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { sendCreateJob } from "../../src/employer/ledger";
-import { startEmployerNet, type EmployerNet } from "../support/employer-chain";
+import { employerPotEnv, startEmployerNet, type EmployerNet } from "../support/employer-chain";
 
 const run = promisify(execFile);
 
@@ -17,16 +17,7 @@ describe("cli: pot rewards and pot withdraw", function () {
   this.timeout(120_000);
   let net: EmployerNet;
   const pot = async (...args: string[]) => {
-    const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: net.dir,
-      POT_NETWORK: "localhost",
-      POT_RPC_URL: net.node.url,
-      POT_CHAIN_ID: "31337",
-      POT_DEPLOYMENTS: net.deploymentsFile,
-      POT_DATA_DIR: join(net.dir, "cli"),
-      POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
-    };
+    const env = employerPotEnv(net, join(net.dir, "cli"));
     try {
       const r = await run(process.execPath, [join(PROJECT_ROOT, "bin", "pot.js"), ...args], { env });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };

@@ -51,6 +51,20 @@ export interface EmployerNet {
   stop(): Promise<void>;
 }
 
+/** The environment of a `pot` child process on `net` as the employer (dev account 1), data in `dataDir`. */
+export function employerPotEnv(net: EmployerNet, dataDir: string = net.dir): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "",
+    HOME: net.dir,
+    POT_NETWORK: "localhost",
+    POT_RPC_URL: net.node.url,
+    POT_CHAIN_ID: "31337",
+    POT_DEPLOYMENTS: net.deploymentsFile,
+    POT_DATA_DIR: dataDir,
+    POT_PRIVATE_KEY: net.node.accounts[1].privateKey,
+  };
+}
+
 /** Config for an account on the test network. */
 export function netConfig(
   url: string,

@@ -6,10 +6,10 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadPoTArtifact } from "../../chain/artifacts";
-import { assertChainId, createPotPublicClient } from "../../chain/clients";
 import { PROJECT_ROOT } from "../../config/load";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { chainClients } from "../lazy";
 
 const E18 = 10n ** 18n;
 
@@ -37,6 +37,7 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       }
       for (const name of ["PoTToken", "PoTStaking", "PoTLedger"] as const)
         loadPoTArtifact(config.artifactsDir, name);
+      const { assertChainId, createPotPublicClient } = chainClients();
       await assertChainId(createPotPublicClient(config), config);
 
       // deploy/deploy.ts imports the Hardhat runtime, which loads hardhat.config.ts from the project root
@@ -49,6 +50,10 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       process.chdir(PROJECT_ROOT);
       let deployModule: typeof import("../../../deploy/deploy");
       try {
+        // Compiled from dist/, nothing can load hardhat.config.ts yet: hardhat/register registers ts-node
+        // for it (under ts-node, `.ts` is registered already and the runtime loads the config itself).
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        if (!(".ts" in require.extensions)) require("hardhat/register");
         // eslint-disable-next-line @typescript-eslint/no-require-imports
         deployModule = require("../../../deploy/deploy") as typeof import("../../../deploy/deploy");
       } finally {

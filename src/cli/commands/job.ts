@@ -5,56 +5,20 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { parseUnits, type Address } from "viem";
+import type { Address } from "viem";
 import type { PotSession } from "../../chain/contracts";
-import { openContentStore, type ContentStore } from "../../storage";
-import {
-  assertPreflight,
-  checkDataset,
-  createJob,
-  fetchModel,
-  preflightJob,
-  formatStatus,
-  jobStatus,
-  loadDataset,
-  loadModelHint,
-  presetModel,
-  readPeerRegistry,
-  refundJob,
-  serveJob,
-  type PreflightIssue,
-  storageConfigOf,
-  type DatasetSource,
-  type JobInput,
-  type LedgerHandle,
-} from "../../employer";
-import { announcePeerWith, type Announcement } from "../../miner/announce";
-import { formatReport, verifyExitCode, verifyJob, type Sample } from "../../verify";
+import type { ContentStore } from "../../storage";
+import type { DatasetSource, JobInput, LedgerHandle, PreflightIssue, ServeEvent } from "../../employer";
+import type { Announcement } from "../../miner/announce";
+import type { Sample } from "../../verify";
 import type { FeatureEncoding, OptimizerConfig } from "../../ml";
+import { formatEth } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
-
-/** cli-progress (untyped): the part we use. */
-interface Bar {
-  start(total: number, value: number, payload?: Record<string, unknown>): void;
-  update(value: number, payload?: Record<string, unknown>): void;
-  setTotal(total: number): void;
-  stop(): void;
-}
-
-/** A progress bar on stderr, or a no-op with --json or without a terminal. */
-function progressBar(enabled: boolean, label: string): Bar {
-  if (!enabled || process.stderr.isTTY !== true) return { start() {}, update() {}, setTotal() {}, stop() {} };
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const cliProgress = require("cli-progress") as {
-    SingleBar: new (o: Record<string, unknown>, preset: unknown) => Bar;
-    Presets: { shades_classic: unknown };
-  };
-  return new cliProgress.SingleBar(
-    { format: `${label} [{bar}] {value}/{total} {what}`, stream: process.stderr },
-    cliProgress.Presets.shades_classic,
-  );
-}
+import { employer, minerAnnounce, storage, verifier, viem } from "../lazy";
+import { silentProgress, terminalProgress, type Progress } from "../progress";
+import { clock } from "../../miner/log";
+import { serveEventLine, serveInputsLine } from "../serve-report";
 
 function parseJobId(text: string): bigint {
   if (!/^\d+$/.test(text) || text === "0")
@@ -95,17 +59,21 @@ async function withStore<T>(
   ctx: CliContext,
   fn: (store: ContentStore) => Promise<T>,
   session?: PotSession,
+  progress: Progress = silentProgress,
 ): Promise<T> {
-  const store = await openContentStore(storageConfigOf(ctx.config));
+  const { readPeerRegistry, storageConfigOf } = employer();
+  progress.step("opening the IPFS node");
+  const store = await storage().openContentStore(storageConfigOf(ctx.config));
   try {
     if (session !== undefined) {
+      progress.step("dialing the miners' IPFS nodes");
       const peers = await readPeerRegistry(session.publicClient, session.contracts.staking).catch(
         () => [] as string[],
       );
       if (peers.length > 0)
         await store
           .dial(peers)
-          .catch((error: unknown) => ctx.out.note(`warning: ${(error as Error).message}`));
+          .catch((error: unknown) => progress.log(`warning: ${(error as Error).message}`));
     }
     return await fn(store);
   } finally {
@@ -139,6 +107,7 @@ interface CreateOptions {
 }
 
 async function jobInput(o: CreateOptions): Promise<JobInput> {
+  const { assertPreflight, checkDataset, loadDataset, presetModel } = employer();
   const source: DatasetSource =
     o.dataset === "mnist"
       ? {
@@ -190,7 +159,7 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
     targetStageSeconds: Number(o.stageTarget),
     maxStages: parseIntOption("max-stages", o.maxStages, 1),
     seed: parseIntOption("seed", o.seed, 0)!,
-    fee: parseUnits(o.fee, 18),
+    fee: viem().parseUnits(o.fee, 18),
     c: parseIntOption("c", o.c, 2)!,
     k: parseIntOption("k", o.k, 1)!,
     stageSeconds: parseIntOption("stage-seconds", o.stageSeconds, 1)!,
@@ -208,16 +177,16 @@ async function dryRunPreflight(ctx: CliContext, input: JobInput) {
     ctx.out.note(
       `Preflight without the network (${(error as Error).message.split(". ")[0]}): C, K, deadline, stakers and balance not checked`,
     );
-    return preflightJob(input);
+    return employer().preflightJob(input);
   }
   const h = handleOf(session);
-  let employer: Address | undefined;
+  let payer: Address | undefined;
   try {
-    employer = ctx.walletAddress();
+    payer = ctx.walletAddress();
   } catch {
-    employer = undefined; // an unreadable keystore: the balance check is skipped, the rest still runs
+    payer = undefined; // an unreadable keystore: the balance check is skipped, the rest still runs
   }
-  return preflightJob(input, { client: h.client, ledger: h.ledger, employer });
+  return employer().preflightJob(input, { client: h.client, ledger: h.ledger, employer: payer });
 }
 
 /** Text lines of preflight findings. */
@@ -273,7 +242,9 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const input = await jobInput(o);
       const force = o.force === true;
       // Without --dry-run, the network checks run in createJob, right before anything is uploaded or sent.
-      const { plan, issues } = o.dryRun ? await dryRunPreflight(ctx, input) : await preflightJob(input);
+      const { plan, issues } = o.dryRun
+        ? await dryRunPreflight(ctx, input)
+        : await employer().preflightJob(input);
       const summary = {
         numStages: plan.numStages,
         stepsPerStage: plan.stepsPerStage,
@@ -290,7 +261,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         `Plan: ${plan.numStages} stages x ${plan.stepsPerStage} steps of ${plan.batchSize} samples (${plan.samplesUsed} samples, ${plan.droppedSteps} steps dropped)`,
         `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
         `Expected time: ~${Math.ceil(plan.expectedSeconds)} s`,
-        `Fee: ${o.fee} ETH; per stage ${plan.fee.perStage} wei (builder ${plan.fee.builder}, each of ${input.k} attesters ${plan.fee.attester}, each of ${input.c} declarants ${plan.fee.declarant}, dust ${plan.fee.dust})`,
+        `Fee: ${formatEth(input.fee)}; per stage ${formatEth(plan.fee.perStage)} (builder ${formatEth(plan.fee.builder)}, each of ${input.k} attesters ${formatEth(plan.fee.attester)}, each of ${input.c} declarants ${formatEth(plan.fee.declarant)}, dust ${formatEth(plan.fee.dust)})`,
         `Gas: createJob ~${plan.gas.createJob} (yours); stages ~${plan.gas.stages} (paid by miners); refund ~${plan.gas.refund} if the job expires`,
       ];
       if (o.dryRun) {
@@ -303,28 +274,27 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         if (blocked) process.exitCode = 1;
         return;
       }
-      assertPreflight(issues, force);
+      employer().assertPreflight(issues, force);
       const session = await ctx.signingSession();
       const handle = handleOf(session);
-      const bar = progressBar(!ctx.config.json, "upload");
-      let started = false;
-      const created = await withStore(ctx, (store) =>
-        createJob(
-          { client: handle.client, ledger: handle.ledger, store, sender: session.sender },
-          input,
-          (p) => {
-            if (p.phase === "upload") {
-              if (!started) bar.start(p.total, 0, { what: "" });
-              started = true;
-              bar.update(p.done, { what: "objects" });
-            } else if (p.phase === "transaction") {
-              bar.stop();
-              ctx.out.note("Sending createJob...");
-            }
-          },
-          { force },
-        ),
+      const progress = terminalProgress(!ctx.config.json);
+      const created = await withStore(
+        ctx,
+        (store) =>
+          employer().createJob(
+            { client: handle.client, ledger: handle.ledger, store, sender: session.sender },
+            input,
+            (p) => {
+              if (p.phase === "spec") progress.step("encoding the batches and S_0");
+              else if (p.phase === "upload") progress.count("upload", p.done, p.total, "objects");
+              else if (p.phase === "transaction") progress.step("sending createJob");
+            },
+            { force },
+          ),
+        undefined,
+        progress,
       );
+      progress.stop();
       ctx.out.result({ ...created, plan: summary }, () => [
         ...planLines(),
         ...preflightLines(created.warnings, force),
@@ -349,65 +319,90 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       "listen address of the embedded IPFS node (repeatable; default a random loopback TCP port)",
       (v: string, prev: string[] = []) => [...prev, v],
     )
-    .action(async (jobIdText: string, o: { announce?: boolean; listen?: string[] }) => {
-      const ctx = context();
-      const jobId = parseJobId(jobIdText);
-      const session = o.announce === true ? await ctx.signingSession() : await ctx.readSession();
-      if (o.listen !== undefined && ctx.config.ipfs.mode === "kubo")
-        throw new CliUsageError(
-          "--listen configures the embedded IPFS node",
-          "Set the listen address in the Kubo daemon's config, or drop --listen",
-        );
-      const store = await openContentStore(storageConfigOf(ctx.config, { listen: o.listen }));
-      let announced: Announcement | undefined;
-      if (o.announce === true) {
-        try {
-          announced = await announcePeerWith(
-            session as Parameters<typeof announcePeerWith>[0],
-            await store.addresses(),
+    .option(
+      "--exit-when-finished",
+      "exit once the job is finished or expired (default: keep serving its data for pot job fetch and pot verify)",
+    )
+    .action(
+      async (jobIdText: string, o: { announce?: boolean; listen?: string[]; exitWhenFinished?: boolean }) => {
+        const ctx = context();
+        const jobId = parseJobId(jobIdText);
+        const session = o.announce === true ? await ctx.signingSession() : await ctx.readSession();
+        if (o.listen !== undefined && ctx.config.ipfs.mode === "kubo")
+          throw new CliUsageError(
+            "--listen configures the embedded IPFS node",
+            "Set the listen address in the Kubo daemon's config, or drop --listen",
           );
-        } catch (error) {
-          await store.close();
-          throw error;
+        const { serveJob, storageConfigOf } = employer();
+        const { announcePeerWith } = minerAnnounce();
+        const store = await storage().openContentStore(storageConfigOf(ctx.config, { listen: o.listen }));
+        let announced: Announcement | undefined;
+        if (o.announce === true) {
+          try {
+            announced = await announcePeerWith(
+              session as Parameters<typeof announcePeerWith>[0],
+              await store.addresses(),
+            );
+          } catch (error) {
+            await store.close();
+            throw error;
+          }
+          if (announced === undefined) {
+            await store.close();
+            throw new CliUsageError("the IPFS node has no address to announce", "Pass --listen <multiaddr>");
+          }
+          ctx.out.note(
+            announced.sent
+              ? `announced ${announced.multiaddr} in the peer registry (tx ${announced.txHash})`
+              : `the peer registry already holds ${announced.multiaddr}`,
+          );
         }
-        if (announced === undefined) {
-          await store.close();
-          throw new CliUsageError("the IPFS node has no address to announce", "Pass --listen <multiaddr>");
-        }
-        ctx.out.note(
-          announced.sent
-            ? `announced ${announced.multiaddr} in the peer registry (tx ${announced.txHash})`
-            : `the peer registry already holds ${announced.multiaddr}`,
+        const progress = terminalProgress(!ctx.config.json);
+        let inputs: Extract<ServeEvent, { kind: "inputs" }> | undefined;
+        let ended: () => void = () => undefined;
+        const jobEnded = new Promise<void>((resolve) => (ended = resolve));
+        progress.step("pinning the job document, manifest, S_0 and test set");
+        const server = await serveJob(handleOf(session), store, jobId, {
+          staking: session.contracts.staking,
+          pollingIntervalMs: ctx.config.pollingIntervalMs,
+          onProgress: (event) => {
+            if (event.kind === "inputs") {
+              inputs = event;
+              progress.count("pin batches", event.pinned, event.total);
+              return;
+            }
+            const line = serveEventLine(jobId, event, o.exitWhenFinished === true);
+            if (line !== undefined) progress.log(`${clock()} ${line}`);
+            if (event.kind === "finished" || event.kind === "expired") ended();
+          },
+          onError: (error) => progress.log(`${clock()} warning: ${(error as Error).message}`),
+        });
+        progress.stop();
+        ctx.out.note(`${clock()} ${serveInputsLine(jobId, server.pinned.size, inputs)}`);
+        ctx.out.result(
+          {
+            jobId,
+            addresses: server.addresses,
+            pinned: [...server.pinned],
+            announced: announced?.multiaddr ?? null,
+          },
+          () => [
+            `Serving job ${jobId}: ${server.pinned.size} objects pinned`,
+            ...server.addresses.map((a) => `  ${a}`),
+            announced !== undefined
+              ? `Announced ${announced.multiaddr} in the peer registry; Ctrl-C stops.`
+              : "Announce an address with --announce (or pot peer set <multiaddr>); Ctrl-C stops.",
+          ],
         );
-      }
-      const server = await serveJob(handleOf(session), store, jobId, {
-        staking: session.contracts.staking,
-        pollingIntervalMs: ctx.config.pollingIntervalMs,
-        onPinned: (cid, what) => ctx.out.note(`pinned ${what} ${cid}`),
-        onError: (error) => ctx.out.note(`warning: ${(error as Error).message}`),
-      });
-      ctx.out.result(
-        {
-          jobId,
-          addresses: server.addresses,
-          pinned: [...server.pinned],
-          announced: announced?.multiaddr ?? null,
-        },
-        () => [
-          `Serving job ${jobId}: ${server.pinned.size} objects pinned`,
-          ...server.addresses.map((a) => `  ${a}`),
-          announced !== undefined
-            ? `Announced ${announced.multiaddr} in the peer registry; Ctrl-C stops.`
-            : "Announce an address with --announce (or pot peer set <multiaddr>); Ctrl-C stops.",
-        ],
-      );
-      await new Promise<void>((done) => {
-        process.once("SIGINT", done);
-        process.once("SIGTERM", done);
-      });
-      await server.stop();
-      await store.close();
-    });
+        await new Promise<void>((done) => {
+          process.once("SIGINT", done);
+          process.once("SIGTERM", done);
+          if (o.exitWhenFinished === true) void jobEnded.then(done);
+        });
+        await server.stop();
+        await store.close();
+      },
+    );
 
   job
     .command("status")
@@ -420,20 +415,21 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const ctx = context();
       const jobId = parseJobId(jobIdText);
       const session = await ctx.readSession();
-      const bar = progressBar(!ctx.config.json && o.loss === true, "evaluate");
+      const { formatStatus, jobStatus } = employer();
+      const progress = terminalProgress(!ctx.config.json && o.loss === true);
       const status = await withStore(
         ctx,
-        (store) =>
-          jobStatus(handleOf(session), store, jobId, {
+        (store) => {
+          progress.step("reading the job from the chain and IPFS");
+          return jobStatus(handleOf(session), store, jobId, {
             evaluate: o.loss === true,
-            onEvaluated: (p, done, total) => {
-              if (done === 1) bar.start(total, 0, { what: "" });
-              bar.update(done, { what: `S_${p.stage}` });
-              if (done === total) bar.stop();
-            },
-          }),
+            onEvaluated: (p, done, total) => progress.count("evaluate", done, total, `S_${p.stage}`),
+          });
+        },
         session,
+        progress,
       );
+      progress.stop();
       ctx.out.result(status as unknown as Record<string, unknown>, () => formatStatus(status));
     });
 
@@ -455,22 +451,27 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         const ctx = context();
         const jobId = parseJobId(jobIdText);
         const session = await ctx.readSession();
+        const progress = terminalProgress(!ctx.config.json);
         const fetched = await withStore(
           ctx,
-          (store) =>
-            fetchModel(handleOf(session), store, jobId, resolve(o.out), {
+          (store) => {
+            progress.step(`downloading ${o.stage === undefined ? "the last wrapped state" : `S_${o.stage}`}`);
+            return employer().fetchModel(handleOf(session), store, jobId, resolve(o.out), {
               stage: parseIntOption("stage", o.stage, 0),
               allowUnfinished: o.allowUnfinished === true,
               overwrite: o.force === true,
-            }),
+            });
+          },
           session,
+          progress,
         );
-        const progress = `${fetched.wrappedStages} of ${fetched.numStages} stages wrapped`;
+        progress.stop();
+        const wrapped = `${fetched.wrappedStages} of ${fetched.numStages} stages wrapped`;
         ctx.out.result(fetched as unknown as Record<string, unknown>, () => [
           `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId} ` +
-            `(${progress}${fetched.final ? ", final" : fetched.stage === 0 ? ", UNTRAINED" : ", unfinished"}), ` +
+            `(${wrapped}${fetched.final ? ", final" : fetched.stage === 0 ? ", UNTRAINED" : ", unfinished"}), ` +
             `${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
-          ...loadModelHint(fetched.dir),
+          ...employer().loadModelHint(fetched.dir),
         ]);
       },
     );
@@ -483,9 +484,9 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const ctx = context();
       const jobId = parseJobId(jobIdText);
       const session = await ctx.signingSession();
-      const r = await refundJob(handleOf(session), session.sender, jobId);
+      const r = await employer().refundJob(handleOf(session), session.sender, jobId);
       ctx.out.result(r as unknown as Record<string, unknown>, () => [
-        `Job ${jobId}: ${r.unspent} wei unspent escrow credited; withdrew ${r.withdrawn} wei to ${session.sender.address as Address}`,
+        `Job ${jobId}: ${formatEth(r.unspent)} unspent escrow credited; withdrew ${formatEth(r.withdrawn)} to ${session.sender.address as Address}`,
       ]);
     });
 
@@ -514,24 +515,27 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           sample = { kind: "fraction", fraction: f };
         }
         const session = await ctx.readSession();
-        const bar = progressBar(!ctx.config.json, "re-execute");
+        const { formatReport, verifyJob } = verifier();
+        const progress = terminalProgress(!ctx.config.json);
         const report = await withStore(
           ctx,
-          (store) =>
-            verifyJob(handleOf(session), store, jobId, {
+          (store) => {
+            progress.step("reading the job from the chain and IPFS");
+            return verifyJob(handleOf(session), store, jobId, {
               sample,
               seed: parseIntOption("seed", o.seed, 0),
-              onProgress: (p) => {
-                if (p.phase !== "reexecute") return;
-                if (p.done === 1) bar.start(p.total, 0, { what: "" });
-                bar.update(p.done, { what: `stage ${p.stage}` });
-                if (p.done === p.total) bar.stop();
-              },
-            }),
+              onProgress: (p) =>
+                p.phase === "lineage"
+                  ? progress.step(`checking the lineage: stage ${p.stage}`)
+                  : progress.count("re-execute", p.done, p.total, `stage ${p.stage}`),
+            });
+          },
           session,
+          progress,
         );
+        progress.stop();
         ctx.out.result(report as unknown as Record<string, unknown>, () => formatReport(report));
-        const code = verifyExitCode(report, o.allowUnfinished === true);
+        const code = verifier().verifyExitCode(report, o.allowUnfinished === true);
         if (code !== 0) process.exitCode = code;
       },
     );

@@ -1,11 +1,12 @@
 /** `pot miner start` and `pot miner status`: run a miner agent (src/miner) with the `pot` configuration. */
 import { existsSync, readFileSync } from "node:fs";
-import type { Command } from "commander";
-import { parseEther } from "viem";
-import { DEFAULT_SPECULATION_DEPTH, minerStatusPath, startMiner } from "../../miner/agent";
+import { Option, type Command } from "commander";
+import { createLogger, LOG_FORMATS, type LogFormat } from "../../miner/log";
+import { DEFAULT_SPECULATION_DEPTH, minerStatusPath } from "../../miner/settings";
 import { parsePotAmount } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { minerAgent, viem } from "../lazy";
 
 interface StartOptions {
   stake?: string;
@@ -13,6 +14,7 @@ interface StartOptions {
   speculationDepth?: string;
   dummy: boolean;
   minFeePerStage?: string;
+  logFormat?: LogFormat;
 }
 
 function parseDepth(v: string | undefined): number | undefined {
@@ -44,21 +46,29 @@ export function registerMinerCommands(program: Command, context: () => CliContex
     )
     .option("--no-dummy", "do not train the built-in dummy job when no employer job is open")
     .option("--min-fee-per-stage <eth>", "ignore employer jobs paying less per stage (ETH)")
+    .addOption(
+      new Option(
+        "--log-format <format>",
+        "log lines on stderr: text for people, json (one object per line) for programs (default: json with --json, else text)",
+      ).choices(LOG_FORMATS),
+    )
     .action(async (opts: StartOptions) => {
       const ctx = context();
-      const handle = await startMiner({
+      const logFormat = opts.logFormat ?? (ctx.config.json ? "json" : "text");
+      const handle = await minerAgent().startMiner({
         config: ctx.config,
+        log: createLogger(ctx.config.logLevel, { agent: "miner" }, undefined, logFormat),
         account: await ctx.account(),
         stakeWei: opts.stake === undefined ? undefined : parsePotAmount(opts.stake),
         speculationDepth: opts.speculate ? parseDepth(opts.speculationDepth) : 0,
         policy: {
           idleDummy: opts.dummy,
-          minFeePerStageWei: opts.minFeePerStage === undefined ? 0n : parseEther(opts.minFeePerStage),
+          minFeePerStageWei: opts.minFeePerStage === undefined ? 0n : viem().parseEther(opts.minFeePerStage),
         },
       });
       ctx.out.result({ ready: true, address: handle.address, dataDir: ctx.config.dataDir }, () => [
         `Miner ${handle.address} running; data directory ${ctx.config.dataDir}`,
-        "Logs are JSON lines on stderr. Ctrl-C stops it.",
+        `Logs are ${logFormat === "json" ? "JSON lines" : "text lines"} on stderr (--log-format text|json). Ctrl-C stops it.`,
       ]);
       await new Promise<void>((resolve) => {
         const stop = () => void handle.stop().then(resolve);

@@ -1,6 +1,6 @@
 /** `pot rewards [address]` and `pot withdraw`: the ETH the ledger owes an account (rewards, refunds). */
 import type { Command } from "commander";
-import { formatEther } from "viem";
+import { formatEth } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 import { resolveAddress } from "./token";
@@ -38,7 +38,7 @@ export function registerRewardCommands(program: Command, context: () => CliConte
         args: [who],
       })) as bigint;
       ctx.out.result({ address: who, claimableWei: claimable }, () => [
-        `${who} can withdraw ${formatEther(claimable)} ETH from the ledger`,
+        `${who} can withdraw ${formatEth(claimable)} from the ledger`,
       ]);
     });
 
@@ -63,7 +63,7 @@ export function registerRewardCommands(program: Command, context: () => CliConte
       }
       const sent = await session.sender.send({ ...ledger, functionName: "withdraw", args: [] });
       ctx.out.result({ address: me, withdrawnWei: claimable, tx: sent.hash }, () => [
-        `Withdrew ${formatEther(claimable)} ETH to ${me}`,
+        `Withdrew ${formatEth(claimable)} to ${me}`,
         `Transaction: ${sent.hash}`,
       ]);
     });

@@ -1,11 +1,10 @@
 /** `pot stake`, `pot unstake`, `pot withdraw-unstaked`, `pot peer set|clear`, `pot staking status`. */
 import type { Command } from "commander";
-import { parsePotAmount } from "../amounts";
+import { formatPot, parsePotAmount } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
-import { formatPot } from "../output";
 import { resolveAddress } from "./token";
-import { nextDrawEpochStart } from "../../protocol/follow-the-coin";
+import { followTheCoin } from "../lazy";
 
 const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
 
@@ -42,7 +41,7 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const active = await read(staking, "stakeOf", [me]);
       // draw weights change only at staking epoch boundaries: the stake counts for committee and jury
       // draws from the next epoch (coin age and the bond at once)
-      const drawableFromBlock = nextDrawEpochStart(
+      const drawableFromBlock = followTheCoin().nextDrawEpochStart(
         await session.publicClient.getBlockNumber({ cacheTime: 0 }),
         await read(staking, "epochBlocks", []),
       );

@@ -1,10 +1,9 @@
 /** `pot faucet` and `pot balance`. */
 import type { Command } from "commander";
 import type { Address } from "viem";
-import { parseAddress } from "../amounts";
+import { formatEth, formatPot, parseAddress } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
-import { formatPot } from "../output";
 
 /** Below this much ETH, `pot faucet` on a local node tops the account up for gas. */
 const LOCAL_GAS_MIN = 10n ** 17n;
@@ -73,7 +72,7 @@ export function registerTokenCommands(program: Command, context: () => CliContex
         `Balance:   ${formatPot(pot)}`,
         `Staked:    ${formatPot(staked)}`,
         `Unbonding: ${formatPot(unbonding[0])}`,
-        `Gas:       ${Number(eth) / 1e18} ETH`,
+        `Gas:       ${formatEth(eth)}`,
       ]);
     });
 }

@@ -1,9 +1,9 @@
 /** `pot wallet new` and `pot wallet address`. */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { createKeystore, keystorePassword } from "../../chain/wallet";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { chainWallet } from "../lazy";
 
 /** Registers the wallet commands. */
 export function registerWalletCommands(program: Command, context: () => CliContext): void {
@@ -17,6 +17,7 @@ export function registerWalletCommands(program: Command, context: () => CliConte
     .option("--out <file>", "keystore file to write (default: <data dir>/keystore.json)")
     .action(async (opts: { out?: string }) => {
       const ctx = context();
+      const { createKeystore, keystorePassword } = chainWallet();
       const path = opts.out !== undefined ? resolve(opts.out) : join(ctx.config.dataDir, "keystore.json");
       const password = await keystorePassword("New keystore password: ", { env: ctx.env });
       if (!ctx.env.POT_KEYSTORE_PASSWORD) {
