@@ -31,6 +31,7 @@ import {
   type SuiteFixture,
 } from "../helpers/suite-fixtures";
 import { mineToNextEpoch } from "../helpers/staking-fixtures";
+import { mulberry32 } from "../../../src/ml/data/shuffle";
 
 // ------------------------------------------------------------------ configuration
 
@@ -50,26 +51,28 @@ const DECL_SLASHED_FAULT = 1n;
 
 /** keccak256(abi.encode(result, rho)): how disputes and stages store a final pair. */
 function pairHash(p: { result: string; rho: string }): string {
-  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [p.result, p.rho]));
+  return ethers.keccak256(
+    ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [p.result, p.rho]),
+  );
 }
 /** The declaration as the contracts take it (without the test's role tag). */
 function plain(d: Decl): Decl {
-  return { declarer: d.declarer, resultHash: d.resultHash, commitment: d.commitment, rand: d.rand, timestamp: d.timestamp };
+  return {
+    declarer: d.declarer,
+    resultHash: d.resultHash,
+    commitment: d.commitment,
+    rand: d.rand,
+    timestamp: d.timestamp,
+  };
 }
 
 type Role = "honest" | "withholder" | "lazy" | "wrong" | "staller" | "unstaker" | "splitter";
 const OFFENDERS: Role[] = ["lazy", "wrong", "staller"];
 
-/** mulberry32: a small seeded PRNG. */
+/** The actors' dice: src/ml/data/shuffle.ts's mulberry32, scaled to [0, 1). */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const u32 = mulberry32(seed);
+  const next = () => u32() / 4294967296;
   return {
     next,
     int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
@@ -118,7 +121,7 @@ interface Job {
   fee: bigint;
   numStages: number;
   c: number;
-  decls: Map<number, (Decl & { role: Role })[]>;
+  decls: Map<number, (Decl & { role: Role; faulty: boolean })[]>;
 }
 interface Stats {
   attempted: Map<string, number>;
@@ -232,8 +235,8 @@ class Run {
   }
 
   /** `who` (a role) declares the newest open stage of a random live job, as its role does. */
-  async declareAct(role: Role) {
-    const live = await this.live();
+  async declareAct(role: Role, jobs?: Job[]) {
+    const live = jobs ?? (await this.live());
     if (live.length === 0) return;
     const j = this.rng.pick(live);
     const next = await this.nextStage(j);
@@ -249,14 +252,16 @@ class Run {
     j.decls.set(s, list);
     for (const m of who) {
       if (list.some((d) => d.declarer === m.address)) continue;
-      const opts =
-        role === "lazy"
-          ? { rho: LAZY_RHO as `0x${string}` }
-          : role === "wrong"
-            ? { resultHash: stateHashOf(j.id, s, "wrong"), rho: rhoOf(j.id, s, "wrong") }
-            : {};
+      // the escaping unstaker (skipped case) copies lazily, then tries to leave before the slash
+      const lazy = role === "lazy" || (role === "unstaker" && this.unstakerIgnoresBond);
+      const opts = lazy
+        ? { rho: LAZY_RHO as `0x${string}` }
+        : role === "wrong"
+          ? { resultHash: stateHashOf(j.id, s, "wrong"), rho: rhoOf(j.id, s, "wrong") }
+          : {};
       await this.act(`declare:${role}`, async () => {
-        list.push({ ...(await declare(this.f, m, j.id, s, opts)), role: this.role(m.address)! });
+        const faulty = lazy || role === "wrong";
+        list.push({ ...(await declare(this.f, m, j.id, s, opts)), role: this.role(m.address)!, faulty });
       });
     }
   }
@@ -410,7 +415,11 @@ class Run {
         const v = this.voteOf(r, juror);
         if (v === null) continue;
         if (now <= r.commitEnd && !r.committed.has(juror)) {
-          if (await this.act("commitVote", async () => (await commitVote(this.f, juror, r.jobId, r.stage, r, v)).wait()))
+          if (
+            await this.act("commitVote", async () =>
+              (await commitVote(this.f, juror, r.jobId, r.stage, r, v)).wait(),
+            )
+          )
             r.committed.add(juror);
         } else if (
           now > r.commitEnd &&
@@ -419,7 +428,11 @@ class Run {
           !r.revealed.has(juror) &&
           this.role(juror) !== "staller"
         ) {
-          if (await this.act("reveal", async () => (await revealVote(this.f, juror, r.jobId, r.stage, r, v)).wait()))
+          if (
+            await this.act("reveal", async () =>
+              (await revealVote(this.f, juror, r.jobId, r.stage, r, v)).wait(),
+            )
+          )
             r.revealed.add(juror);
         }
       }
@@ -439,7 +452,11 @@ class Run {
         if (!absent && !against) continue;
         if (
           await this.act("slashJuror", async () =>
-            (await this.f.disputes.connect(this.f.outsider).slashJuror(r.jobId, r.stage, r.round, r.seats, juror)).wait(),
+            (
+              await this.f.disputes
+                .connect(this.f.outsider)
+                .slashJuror(r.jobId, r.stage, r.round, r.seats, juror)
+            ).wait(),
           )
         )
           r.slashed.add(juror);
@@ -468,10 +485,14 @@ class Run {
         if (pair === null) continue;
         const { parent } = await stageOpened(this.f, j.id, s);
         for (const d of list) {
-          if (!["lazy", "wrong"].includes(d.role) || !this.rng.chance(p)) continue;
+          if (!d.faulty || !this.rng.chance(p)) continue;
           const reporter = this.rng.chance(0.3) ? this.signer(d.declarer) : this.f.outsider;
           await this.act("slashDeclaration", async () =>
-            (await this.f.disputes.connect(reporter).slashDeclaration(j.id, s, parent, plain(d), pair.result, pair.rho)).wait(),
+            (
+              await this.f.disputes
+                .connect(reporter)
+                .slashDeclaration(j.id, s, parent, plain(d), pair.result, pair.rho)
+            ).wait(),
           );
         }
       }
@@ -493,12 +514,15 @@ class Run {
       for (const [s, list] of j.decls) {
         if (s <= Number(wrapped)) continue;
         const { parent } = await stageOpened(this.f, j.id, s);
+        const decided = (await this.f.disputes.outcomeOf(j.id, s)) !== ethers.ZeroHash;
         for (const d of list) {
-          if (["lazy", "wrong"].includes(d.role)) continue;
+          if (decided && d.faulty) continue;
           const slot = await this.f.stages.declarationSlot(j.id, d.declarer, s);
           if (slot >> 224n !== BigInt(s) || ((slot >> 216n) & 0xffn) !== 1n) continue;
           await this.act("release", async () =>
-            (await this.f.disputes.release(j.id, s, parent, plain(d), stateHashOf(j.id, s), rhoOf(j.id, s))).wait(),
+            (
+              await this.f.disputes.release(j.id, s, parent, plain(d), stateHashOf(j.id, s), rhoOf(j.id, s))
+            ).wait(),
           );
         }
       }
@@ -512,7 +536,9 @@ class Run {
       for (const a of all ? accounts : [this.rng.pick(accounts)]) {
         const o = await this.f.escrow.owedOf(j.id, a);
         if (o.amount + o.coinbase === 0n) continue;
-        await this.act("claim", async () => (await this.f.escrow.connect(this.f.outsider).claim(j.id, a)).wait());
+        await this.act("claim", async () =>
+          (await this.f.escrow.connect(this.f.outsider).claim(j.id, a)).wait(),
+        );
       }
     }
     const a = all ? accounts : [this.rng.pick(accounts)];
@@ -522,23 +548,24 @@ class Run {
     }
   }
 
-  async sweepAct() {
+  async sweepAct(p = 1) {
     for (const j of this.jobs) {
       const funds = await this.f.escrow.fundsOf(j.id);
       if (funds.endedAt === 0n) continue;
       if (BigInt(await time.latest()) < funds.endedAt + 3600n) continue;
       for (const a of this.roles.keys()) {
-        if ((await this.f.escrow.owedOf(j.id, a)).amount === 0n) continue;
+        if ((await this.f.escrow.owedOf(j.id, a)).amount === 0n || !this.rng.chance(p)) continue;
         await this.act("sweep", async () => (await this.f.escrow.sweep(j.id, a)).wait());
       }
     }
   }
 
   /** The unstaker requests half its stake out, and later withdraws (honest: only once nothing is bonded). */
-  async unstakeAct() {
+  async unstakeAct(): Promise<boolean> {
     const f = this.f;
     const u = f.miners[8];
     if (!this.unstakeRequested) {
+      if (this.unstakerIgnoresBond && (await f.stages.bondedOf(u.address)) === 0n) return false;
       const active = await f.staking.stakeOf(u.address);
       if (
         await this.act("requestUnstake", async () =>
@@ -546,20 +573,23 @@ class Run {
         )
       )
         this.unstakeRequested = true;
-      return;
+      return false;
     }
     const bonded = await f.stages.bondedOf(u.address);
-    if (bonded > 0n && !this.unstakerIgnoresBond) return;
+    if (bonded > 0n && !this.unstakerIgnoresBond) return false;
+    const [unbonding, releaseAt] = await f.staking.unbondingOf(u.address);
+    if (unbonding === 0n || BigInt(await time.latest()) < releaseAt) return false;
     const ok = await this.act("withdrawUnstaked", async () =>
       (await f.staking.connect(u).withdrawUnstaked()).wait(),
     );
     // PROPERTY: unbonding stake never leaves while a declaration bonds it (IPoTStages.bondedOf)
     if (ok) expect(bonded, "withdrawUnstaked released stake bonded by an unsettled declaration").to.equal(0n);
+    return ok;
   }
 
   async timeAct() {
     if (this.rng.chance(0.5)) await time.increase(this.rng.int(5, 150));
-    else await mine(this.rng.int(1, 25));
+    else await mine(this.rng.int(1, 40));
     this.log.push("time");
   }
 
@@ -631,7 +661,8 @@ class Run {
     if ((await this.live()).length === 0) return this.createJobAct();
     const r = this.rng.next();
     if (r < 0.06) return this.createJobAct();
-    if (r < 0.26) return this.declareAct(this.rng.pick<Role>(["honest", "honest", "withholder", "unstaker", "splitter"]));
+    if (r < 0.26)
+      return this.declareAct(this.rng.pick<Role>(["honest", "honest", "withholder", "unstaker", "splitter"]));
     if (r < 0.34) return this.declareAct(this.rng.pick<Role>(["lazy", "wrong"]));
     if (r < 0.42) return this.buildAct();
     if (r < 0.5) return this.wrapAct();
@@ -645,14 +676,16 @@ class Run {
     if (r < 0.81) return this.releaseAct();
     if (r < 0.84) return this.claimAct();
     if (r < 0.85) return this.sweepAct();
-    if (r < 0.87) return this.unstakeAct();
+    if (r < 0.87) return void (await this.unstakeAct());
     return this.timeAct();
   }
 
   /** Honest actors only, until every job ended: the permissionless calls, then time. */
   async drain() {
     for (let i = 0; i < 400 && (await this.live()).length > 0; i++) {
-      for (const role of ["honest", "honest", "splitter"] as Role[]) await this.declareAct(role);
+      // honest miners keep working on even jobs only: odd jobs are abandoned and must expire cleanly
+      const worked = (await this.live()).filter((j) => j.id % 2n === 0n);
+      for (const role of ["honest", "honest", "splitter"] as Role[]) await this.declareAct(role, worked);
       await this.buildAct();
       await this.wrapAct();
       await this.voidAct();
@@ -671,7 +704,17 @@ class Run {
     await this.slashJurorAct();
     await this.slashDeclarationsAct(1);
     await this.releaseAct();
+    // past the claim period some balances are swept to the employer, the rest claimed
+    await time.increase(3600);
+    await this.sweepAct(0.5);
     await this.claimAct(true);
+    // every declaration is settled (paid, slashed or released): no stake stays bonded, so it can leave
+    for (const a of this.roles.keys()) expect(await this.f.stages.bondedOf(a), `bondedOf(${a})`).to.equal(0n);
+    const [unbonding] = await this.f.staking.unbondingOf(this.f.miners[8].address);
+    if (unbonding > 0n) {
+      await time.increase(Number(this.f.params.staking.unbondingDelay));
+      expect(await this.unstakeAct(), "the unstaker withdraws once nothing is bonded").to.equal(true);
+    }
   }
 
   async checkEnd() {
@@ -700,7 +743,7 @@ class Run {
         if ((await this.finalPair(j.id, s)) === null) continue;
         for (const d of list) {
           const key = `${j.id}/${s}/${d.declarer.toLowerCase()}`;
-          if (["lazy", "wrong"].includes(d.role))
+          if (d.faulty)
             expect(slashedDecl.get(key), `fault ${key} slashed at declarationSlash`).to.equal(
               f.params.stages.declarationSlash,
             );
@@ -712,7 +755,8 @@ class Run {
     const bounties = await f.staking.queryFilter(f.staking.filters.Slashed());
     for (const a of this.offenders()) {
       let ownSlash = 0n;
-      for (const e of bounties) if (e.args.staker.toLowerCase() === a) ownSlash += e.args.fromActive + e.args.fromUnbonding;
+      for (const e of bounties)
+        if (e.args.staker.toLowerCase() === a) ownSlash += e.args.fromActive + e.args.fromUnbonding;
       const gain = (await this.wealth(a)) - this.startWealth.get(a)!;
       expect(gain, `offender ${a} (${this.role(a)}) gained`).to.be.at.most((ownSlash * 1000n) / 10_000n);
     }
@@ -722,6 +766,7 @@ class Run {
     for (const a of this.offenders()) this.startWealth.set(a, await this.wealth(a));
     for (let i = 0; i < steps; i++) {
       await this.step();
+      if (this.unstakerIgnoresBond) await this.unstakeAct(); // the escaping unstaker watches every block
       await this.checkEscrow();
       await this.checkNothingStuck();
     }
@@ -734,14 +779,22 @@ function newStats(): Stats {
   return { attempted: new Map(), succeeded: new Map() };
 }
 
-async function runSeed(seed: number, split: boolean, stats: Stats, fixture: () => Promise<SuiteFixture>, escaping = false) {
+async function runSeed(
+  seed: number,
+  split: boolean,
+  stats: Stats,
+  fixture: () => Promise<SuiteFixture>,
+  escaping = false,
+) {
   const f = await loadFixture(fixture);
   const run = new Run(f, prng(seed), stats, split, escaping);
   try {
     await run.run(STEPS);
     if (process.env.POT_PROPERTY_VERBOSE) console.log(run.log.join("\n"));
   } catch (e) {
-    console.log(`property test failed: seed ${seed} (${split ? "split" : "whole"}); last actions:\n  ${run.log.slice(-25).join("\n  ")}`);
+    console.log(
+      `property test failed: seed ${seed} (${split ? "split" : "whole"}); last actions:\n  ${run.log.slice(-25).join("\n  ")}`,
+    );
     throw e;
   }
   return run;
@@ -759,10 +812,27 @@ describe("split contracts: property test over random honest and adversarial inte
     for (const seed of SEEDS) await runSeed(seed, true, stats, fixtureSplit);
     const ok = total(stats.succeeded);
     const tried = total(stats.attempted);
-    console.log(`    property: ${ok}/${tried} actions succeeded: ${[...stats.succeeded].map(([k, v]) => `${k} ${v}/${stats.attempted.get(k)}`).join(", ")}`);
+    console.log(
+      `    property: ${ok}/${tried} actions succeeded: ${[...stats.succeeded].map(([k, v]) => `${k} ${v}/${stats.attempted.get(k)}`).join(", ")}`,
+    );
     // not vacuous: most actions succeed, and every kind of outcome happened
     expect(ok * 2).to.be.greaterThan(tried);
-    for (const k of ["wrap", "submitHeader", "slashDeclaration", "draw", "reveal", "slashJuror", "claim", "declare:lazy"])
+    for (const k of [
+      "wrap",
+      "expireJob",
+      "release",
+      "sweep",
+      "withdrawUnstaked",
+      "requestJury",
+      "redraw",
+      "submitHeader",
+      "slashDeclaration",
+      "draw",
+      "reveal",
+      "slashJuror",
+      "claim",
+      "declare:lazy",
+    ])
       expect(stats.succeeded.get(k) ?? 0, k).to.be.greaterThan(0);
   });
 
@@ -786,6 +856,18 @@ describe("split contracts: property test over random honest and adversarial inte
   // unbonding stake leaves while a declaration still bonds it (IPoTStages.bondedOf's NatSpec says staking
   // refuses). An unstaker that declared, requested its whole stake out and withdrew after the unbonding delay
   // escapes the slash of a fault proven later (slash takes 0). Unskip once PoTStaking checks the bond.
+  it.skip("minimal: withdrawUnstaked refuses stake bonded by an unsettled declaration (BUG: it does not)", async () => {
+    const f = await deploySuiteFixture(2);
+    const [a, b] = f.miners;
+    const jobId = await createJob(f, { numStages: 1, c: 2, k: 1 });
+    await declare(f, a, jobId, 1);
+    await declare(f, b, jobId, 1);
+    await (await f.staking.connect(a).requestUnstake(await f.staking.stakeOf(a.address))).wait();
+    await time.increase(Number(f.params.staking.unbondingDelay));
+    expect(await f.stages.bondedOf(a.address)).to.equal(1n);
+    await expect(f.staking.connect(a).withdrawUnstaked()).to.be.reverted; // fails: the stake leaves
+  });
+
   it.skip("an unstaker that withdraws while bonded is caught (BUG: withdrawUnstaked ignores bondedOf)", async () => {
     for (const seed of SEEDS) await runSeed(seed, true, newStats(), fixtureEscaping, true);
   });
