@@ -132,14 +132,17 @@ describe("split contracts: attacks on declarations and payments", () => {
     const h = await lastHeader(f, jobId, 1);
     expect(h.openers).to.deep.equal([a.address]);
     expect(h.faulty).to.deep.equal([l.address]);
-    await wrapStage(f, jobId, 1);
+    const { seats } = await wrapStage(f, jobId, 1);
     const before = await f.staking.stakeOf(l.address);
     await (await slashDecl(f, f.outsider, jobId, 1, dl)).wait();
     expect(before - (await f.staking.stakeOf(l.address))).to.equal(f.params.stages.declarationSlash);
-    // the trainer gets the whole declaration pool; the copier nothing
+    // the trainer gets the whole declaration pool; the copier no declaration share (a committee seat's
+    // pay at most, if the draw seated it)
     const pool = ethers.parseEther("1.5") - (ethers.parseEther("1.5") * 4000n) / 10_000n;
     expect((await f.escrow.owedOf(jobId, a.address)).amount).to.be.at.least(pool);
-    expect((await f.escrow.owedOf(jobId, l.address)).amount).to.equal(0n);
+    const perSeat = (ethers.parseEther("1.5") * 2000n) / 10_000n;
+    const held = BigInt(seats.filter((x) => x === l.address).length);
+    expect((await f.escrow.owedOf(jobId, l.address)).amount).to.equal(perSeat * held);
     // the job goes on: stage 2 runs
     await runStage(f, jobId, 2, [a, late]);
     expect((await f.stages.jobStatus(jobId)).status).to.equal(2n);

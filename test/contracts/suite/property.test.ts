@@ -119,6 +119,8 @@ interface Round {
 interface Job {
   id: bigint;
   fee: bigint;
+  /** The job's deadline (JobCreated). */
+  deadline: bigint;
   numStages: number;
   c: number;
   decls: Map<number, (Decl & { role: Role; faulty: boolean })[]>;
@@ -210,14 +212,14 @@ class Run {
 
   async live(): Promise<Job[]> {
     const out: Job[] = [];
-    for (const j of this.jobs) if ((await this.f.stages.getJob(j.id)).status === 1n) out.push(j);
+    for (const j of this.jobs) if ((await this.f.stages.jobStatus(j.id)).status === 1n) out.push(j);
     return out;
   }
   async stage(jobId: bigint, s: number) {
     return this.f.stages.getStage(jobId, s);
   }
   async nextStage(j: Job): Promise<number> {
-    return Number((await this.f.stages.getJob(j.id)).wrappedStages) + 1;
+    return Number((await this.f.stages.jobStatus(j.id)).wrappedStages) + 1;
   }
 
   // ---------------------------------------------------------------- actions
@@ -230,7 +232,8 @@ class Run {
     const o = { numStages, c, k: this.rng.int(1, 2), stageSeconds: this.rng.int(60, 180) };
     await this.act("createJob", async () => {
       const id = await createJob(this.f, { ...o, fee, deadlineIn: this.rng.int(1200, 2400) });
-      this.jobs.push({ id, fee, numStages, c, decls: new Map() });
+      const [created] = await this.f.stages.queryFilter(this.f.stages.filters.JobCreated(id));
+      this.jobs.push({ id, fee, deadline: created.args.deadline, numStages, c, decls: new Map() });
     });
   }
 
@@ -486,7 +489,7 @@ class Run {
       for (const [s, list] of j.decls) {
         const pair = await this.finalPair(j.id, s);
         if (pair === null) continue;
-        const { parent } = await stageOpened(this.f, j.id, s);
+        const { anchor } = await stageOpened(this.f, j.id, s);
         for (const d of list) {
           if (!d.faulty || !this.rng.chance(p)) continue;
           const reporter = this.rng.chance(0.3) ? this.signer(d.declarer) : this.f.outsider;
@@ -494,7 +497,7 @@ class Run {
             (
               await this.f.disputes
                 .connect(reporter)
-                .slashDeclaration(j.id, s, parent, plain(d), pair.result, pair.rho)
+                .slashDeclaration(j.id, s, anchor, plain(d), pair.result, pair.rho)
             ).wait(),
           );
         }
@@ -504,7 +507,7 @@ class Run {
 
   async expireAct() {
     for (const j of await this.live()) {
-      if (BigInt(await time.latest()) < (await this.f.stages.getJob(j.id)).deadline) continue;
+      if (BigInt(await time.latest()) < j.deadline) continue;
       const st = await this.stage(j.id, await this.nextStage(j));
       if (st.phase === 4n && BigInt(await ethers.provider.getBlockNumber()) <= this.poaEnd(st)) continue;
       await this.act("expireJob", async () => (await this.f.stages.expireJob(j.id)).wait());
@@ -518,7 +521,7 @@ class Run {
       if (status !== 3n) continue;
       for (const [s, list] of j.decls) {
         if (s <= Number(wrapped)) continue;
-        const { parent } = await stageOpened(this.f, j.id, s);
+        const { anchor } = await stageOpened(this.f, j.id, s);
         const decided = (await this.f.disputes.outcomeOf(j.id, s)) !== ethers.ZeroHash;
         for (const d of list) {
           if (decided && d.faulty) continue;
@@ -526,7 +529,7 @@ class Run {
           if (slot >> 224n !== BigInt(s) || ((slot >> 216n) & 0xffn) !== 1n) continue;
           await this.act("release", async () =>
             (
-              await this.f.disputes.release(j.id, s, parent, plain(d), stateHashOf(j.id, s), rhoOf(j.id, s))
+              await this.f.disputes.release(j.id, s, anchor, plain(d), stateHashOf(j.id, s), rhoOf(j.id, s))
             ).wait(),
           );
         }
@@ -537,7 +540,7 @@ class Run {
   async claimAct(all = false) {
     const accounts = [...this.roles.keys()];
     for (const j of this.jobs) {
-      if ((await this.f.stages.getJob(j.id)).status === 1n) continue;
+      if ((await this.f.stages.jobStatus(j.id)).status === 1n) continue;
       for (const a of all ? accounts : [this.rng.pick(accounts)]) {
         const o = await this.f.escrow.owedOf(j.id, a);
         if (o.amount + o.coinbase === 0n) continue;
@@ -623,7 +626,8 @@ class Run {
     const now = BigInt(await time.latest());
     const block = BigInt(await ethers.provider.getBlockNumber());
     for (const j of await this.live()) {
-      const job = await f.stages.getJob(j.id);
+      const [, wrappedStages] = await f.stages.jobStatus(j.id);
+      const job = { wrappedStages, deadline: j.deadline };
       const s = Number(job.wrappedStages) + 1;
       const st = await this.stage(j.id, s);
       const poaEnd = this.poaEnd(st);
@@ -858,23 +862,8 @@ describe("split contracts: property test over random honest and adversarial inte
     expect(compared, "stages comparable across the two runs").to.be.greaterThan(0);
   });
 
-  // BUG (report of the property branch): PoTStaking.withdrawUnstaked does not consult PoTStages.bondedOf, so
-  // unbonding stake leaves while a declaration still bonds it (IPoTStages.bondedOf's NatSpec says staking
-  // refuses). An unstaker that declared, requested its whole stake out and withdrew after the unbonding delay
-  // escapes the slash of a fault proven later (slash takes 0). Unskip once PoTStaking checks the bond.
-  it.skip("minimal: withdrawUnstaked refuses stake bonded by an unsettled declaration (BUG: it does not)", async () => {
-    const f = await deploySuiteFixture(2);
-    const [a, b] = f.miners;
-    const jobId = await createJob(f, { numStages: 1, c: 2, k: 1 });
-    await declare(f, a, jobId, 1);
-    await declare(f, b, jobId, 1);
-    await (await f.staking.connect(a).requestUnstake(await f.staking.stakeOf(a.address))).wait();
-    await time.increase(Number(f.params.staking.unbondingDelay));
-    expect(await f.stages.bondedOf(a.address)).to.equal(1n);
-    await expect(f.staking.connect(a).withdrawUnstaked()).to.be.reverted; // fails: the stake leaves
-  });
-
-  it.skip("an unstaker that withdraws while bonded is caught (BUG: withdrawUnstaked ignores bondedOf)", async () => {
+  // The minimal case is "unstake before the slash" in attacks.declarations.test.ts.
+  it("an unstaker that copies lazily and tries to withdraw while bonded never escapes its slash", async () => {
     for (const seed of SEEDS) await runSeed(seed, true, newStats(), fixtureEscaping, true);
   });
 });
