@@ -12,7 +12,6 @@ import {
   deploySuiteFixture,
   drawJury,
   E18,
-  lastHeader,
   mineToReveal,
   mineUntilClosed,
   revealVote,
