@@ -22,13 +22,13 @@ import {
   storageConfigOf,
   type DatasetSource,
   type JobInput,
-  type LedgerHandle,
 } from "../../employer";
 import { announcePeerWith, type Announcement } from "../../miner/announce";
 import { formatReport, verifyJob, type Sample } from "../../verify";
 import type { FeatureEncoding, OptimizerConfig } from "../../ml";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { handleOf, parseIntOption } from "../args";
 
 /** cli-progress (untyped): the part we use. */
 interface Bar {
@@ -59,28 +59,6 @@ function parseJobId(text: string): bigint {
       "Give the number pot job create printed (job 0 is the dummy job)",
     );
   return BigInt(text);
-}
-
-function parseIntOption(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isSafeInteger(v) || v < min)
-    throw new CliUsageError(`Invalid --${name} "${text}"`, `Give an integer >= ${min}`);
-  return v;
-}
-
-function handleOf(session: PotSession): LedgerHandle {
-  if (session.contracts.ledger === undefined) {
-    throw new CliUsageError(
-      `The deployment ${session.contracts.deployment.path} has no PoTLedger`,
-      "Deploy the ledger with pot deploy",
-    );
-  }
-  return {
-    client: session.publicClient,
-    ledger: session.contracts.ledger,
-    fromBlock: session.contracts.deployment.deployBlock ?? 0n,
-  };
 }
 
 /**
