@@ -199,16 +199,17 @@ export async function readPeerRegistry(
 }
 
 /**
- * A watcher over every ledger log from `fromBlock`: each `poll()` returns the logs not delivered before, so a
- * long-running reader (the explorer) follows the chain without re-reading it.
+ * A watcher over every ledger log from `fromBlock`, `confirmations` blocks deep (default 0): each `poll()`
+ * returns the logs not delivered before, so a long-running reader (the explorer) follows the chain without
+ * re-reading it.
  */
-export function ledgerLogWatcher(h: LedgerHandle): EventWatcher {
+export function ledgerLogWatcher(h: LedgerHandle, confirmations = 0): EventWatcher {
   return new EventWatcher({
     client: h.client,
     address: h.ledger.address,
     abi: h.ledger.abi,
     fromBlock: h.fromBlock ?? 0n,
-    confirmations: 0,
+    confirmations,
     maxBlockRange: 10_000,
   });
 }

@@ -44,6 +44,11 @@ export interface StakerView {
 export interface ChainReaderOptions {
   readonly handle: LedgerHandle;
   readonly staking: ContractRef;
+  /**
+   * Blocks a ledger event must be buried under before it is shown (default 0). The explorer keeps what it
+   * was shown, so on a chain that reorganizes, set this above the deepest expected reorg.
+   */
+  readonly confirmations?: number;
   /** Most stakers listed (default 500). */
   readonly maxStakers?: number;
 }
@@ -55,7 +60,7 @@ export class ChainReader {
   private readonly client: PublicClient;
 
   constructor(private readonly options: ChainReaderOptions) {
-    this.watcher = ledgerLogWatcher(options.handle);
+    this.watcher = ledgerLogWatcher(options.handle, options.confirmations ?? 0);
     this.client = options.handle.client;
   }
 

@@ -36,6 +36,7 @@ export function registerExplorerCommand(program: Command, context: () => CliCont
           handle,
           staking: session.contracts.staking,
           chainId: ctx.config.chainId,
+          confirmations: ctx.config.confirmations,
           store,
           port,
           host: o.host,
