@@ -48,11 +48,7 @@ describe("pot explorer in a headless browser", function () {
   it("shows a running job's stages, who trained, built and attested, stakes and the loss curve", async () => {
     const t0 = Date.now();
     devnet = await startDevnet({ keep: process.env.POT_DEVNET_KEEP !== undefined });
-    const miners = await devnet.startMiners(2);
-    const employer = await startEmployer(devnet, 10);
-    const job = await employer.createJob(await irisJobInput({ stages: 2, c: 2, k: 1 }));
-
-    // The explorer, through the real command line, on a free port.
+    // The explorer, through the real command line, on a free port; it starts while the miners do.
     const explorer = new ManagedProcess({
       name: "pot-explorer",
       command: process.execPath,
@@ -66,13 +62,18 @@ describe("pot explorer in a headless browser", function () {
       logFile: join(devnet.logsDir, "pot-explorer.log"),
     });
     devnet.processes.push(explorer);
+    const miners = await devnet.startMiners(2);
+    const employer = await startEmployer(devnet, 10);
+    const job = await employer.createJob(await irisJobInput({ stages: 2, c: 2, k: 1 }));
+
     const url = await devnet.waitFor(
       "pot explorer to print its URL",
       async () => /"url":\s*"(http:\/\/127\.0\.0\.1:\d+\/)"/.exec(explorer.tail(50).join("\n"))?.[1],
       60_000,
     );
 
-    // Wait until the job is finished and its curve (S_0, S_1, S_2) evaluated, as the JSON API says.
+    // The job was created after the explorer started: it must appear and follow the chain live, until it is
+    // finished and its curve (S_0, S_1, S_2) evaluated, as the JSON API says.
     const state = await devnet.waitFor(
       "the explorer to show the finished job with its loss curve",
       async () => {
