@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from "commander";
 import { CliContext, type GlobalFlags } from "./context";
 import { formatCliError } from "./errors";
 import { registerDeployCommand, deployScriptPresent } from "./commands/deploy";
+import { registerExplorerCommand } from "./commands/explorer";
 import { registerJobCommands } from "./commands/job";
 import { registerMinerCommands } from "./commands/miner";
 import { registerRewardCommands } from "./commands/rewards";
@@ -68,6 +69,7 @@ export function buildProgram(env: Record<string, string | undefined> = process.e
   registerJobCommands(program, getContext);
   registerMinerCommands(program, getContext);
   registerRewardCommands(program, getContext);
+  registerExplorerCommand(program, getContext);
   return program;
 }
 

@@ -1,6 +1,6 @@
 /** Figures read from the devnet's chain: gas spent, a job's stages and rewards, the escrow invariant. */
 import type { Address, PublicClient } from "viem";
-import { readJob, readJobEvents, REWARD_ROLE, type LedgerHandle } from "../employer/ledger";
+import { readJob, readJobEvents, rewardTotals, type LedgerHandle } from "../chain/job-events";
 
 /** Gas of every transaction in blocks `[from, to]`. */
 export interface GasSpent {
@@ -64,16 +64,7 @@ export async function jobSummary(h: LedgerHandle, jobId: bigint): Promise<JobSum
     h.client.getBalance({ address: h.ledger.address, blockNumber: at }),
   ]);
   const wrapped = events.stages.filter((s) => s.wrapped !== undefined);
-  const byKey = new Map<string, { account: Address; role: string; amount: bigint }>();
-  for (const s of events.stages)
-    for (const r of s.rewards) {
-      const role = REWARD_ROLE[r.role as keyof typeof REWARD_ROLE] ?? String(r.role);
-      const key = `${r.account.toLowerCase()}:${role}`;
-      const e = byKey.get(key) ?? { account: r.account, role, amount: 0n };
-      e.amount += r.amount;
-      byKey.set(key, e);
-    }
-  const rewards = [...byKey.values()];
+  const rewards = rewardTotals([events]);
   return {
     jobId,
     status: job.statusName,

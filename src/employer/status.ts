@@ -4,44 +4,21 @@
  * does not record losses, so each wrapped S is fetched by CID (hash-checked) and evaluated on the job's
  * held-out test set.
  */
-import { formatEther, type Address, type Hex } from "viem";
+import { formatEther, type Address } from "viem";
 import { decodeBatch, evaluate, type Batch } from "../ml";
-import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
+import type { ContentStore, FetchOptions } from "../storage";
+import { readJob, readJobLimits, readStakerCounts, type LedgerHandle, type StakerCounts } from "./ledger";
 import {
-  readJob,
-  readJobLimits,
-  readStakerCounts,
-  REWARD_ROLE,
-  wrappedHeader,
-  type LedgerHandle,
-  type StakerCounts,
-} from "./ledger";
-import { fetchState, loadJobRecord, stateRef, type JobRecord } from "./job-data";
+  fetchState,
+  loadJobRecord,
+  stageStatuses,
+  stateRef,
+  type JobRecord,
+  type LossPoint,
+  type StageStatus,
+} from "./job-data";
 
-/** One point of the loss curve: S_stage evaluated on the test set. */
-export interface LossPoint {
-  stage: number;
-  loss: number;
-  accuracy: number;
-  samples: number;
-}
-
-/** One stage as the chain recorded it. */
-export interface StageStatus {
-  stage: number;
-  phase: "waiting" | "open" | "closed" | "disputed" | "headered" | "wrapped";
-  parentHash?: Hex;
-  declarants: Address[];
-  resultHash?: Hex;
-  builder?: Address;
-  opened?: Address[];
-  resultCid?: string;
-  attesters?: Address[];
-  wrapper?: Address;
-  blockIndex?: bigint;
-  rewards: { account: Address; role: string; amount: bigint }[];
-  loss?: LossPoint;
-}
+export { stageStatuses, type LossPoint, type StageStatus };
 
 /** A job's status. */
 export interface JobStatus {
@@ -124,42 +101,6 @@ export interface StatusOptions extends FetchOptions {
   onEvaluated?: (point: LossPoint, done: number, total: number) => void;
 }
 
-/** Per-stage status from the events (pure). */
-export function stageStatuses(record: JobRecord): StageStatus[] {
-  return record.events.stages.map((s) => {
-    const header = wrappedHeader(s) ?? s.headers.filter((h) => !s.voidedHeaders.includes(h.headerHash)).pop();
-    const phase: StageStatus["phase"] = s.wrapped
-      ? "wrapped"
-      : header
-        ? "headered"
-        : s.closed?.disputed
-          ? "disputed"
-          : s.closed
-            ? "closed"
-            : s.opened
-              ? "open"
-              : "waiting";
-    return {
-      stage: s.stage,
-      phase,
-      parentHash: s.opened?.parentHash,
-      declarants: s.declarations.map((d) => d.declarer),
-      resultHash: header?.resultHash ?? s.closed?.leadResult,
-      builder: header?.builder,
-      opened: header?.opened,
-      resultCid: header ? cidFromBytesHex(header.resultCid) : undefined,
-      attesters: s.wrapped?.attesters,
-      wrapper: s.wrapped?.wrapper,
-      blockIndex: s.wrapped?.index,
-      rewards: s.rewards.map((r) => ({
-        account: r.account,
-        role: REWARD_ROLE[r.role as keyof typeof REWARD_ROLE] ?? `role ${r.role}`,
-        amount: r.amount,
-      })),
-    };
-  });
-}
-
 /** Evaluates S_0 and every wrapped S of the job on `test`. */
 export async function lossCurve(
   record: JobRecord,
@@ -194,7 +135,7 @@ export async function jobStatus(
     readJobLimits(h),
   ]);
   const stakers = await readStakerCounts(h, limits.minStake);
-  const stages = stageStatuses(record);
+  const stages = stageStatuses(record.events);
   let curve: LossPoint[] = [];
   if (options.evaluate === true && record.document.testSetCid !== undefined) {
     const test = decodeBatch(await store.get(record.document.testSetCid, options));

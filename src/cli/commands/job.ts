@@ -19,6 +19,7 @@ import { employer, minerAnnounce, storage, verifier, viem } from "../lazy";
 import { silentProgress, terminalProgress, type Progress } from "../progress";
 import { clock } from "../../miner/log";
 import { serveEventLine, serveInputsLine } from "../serve-report";
+import { handleOf, parseIntOption } from "../args";
 
 function parseJobId(text: string): bigint {
   if (!/^\d+$/.test(text) || text === "0")
@@ -27,28 +28,6 @@ function parseJobId(text: string): bigint {
       "Give the number pot job create printed (job 0 is the dummy job)",
     );
   return BigInt(text);
-}
-
-function parseIntOption(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const v = Number(text);
-  if (!Number.isSafeInteger(v) || v < min)
-    throw new CliUsageError(`Invalid --${name} "${text}"`, `Give an integer >= ${min}`);
-  return v;
-}
-
-function handleOf(session: PotSession): LedgerHandle {
-  if (session.contracts.ledger === undefined) {
-    throw new CliUsageError(
-      `The deployment ${session.contracts.deployment.path} has no PoTLedger`,
-      "Deploy the ledger with pot deploy",
-    );
-  }
-  return {
-    client: session.publicClient,
-    ledger: session.contracts.ledger,
-    fromBlock: session.contracts.deployment.deployBlock ?? 0n,
-  };
 }
 
 /**

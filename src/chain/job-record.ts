@@ -1,0 +1,159 @@
+/**
+ * A job as the chain and IPFS describe it: its events, its job document (fetched by the on-chain spec
+ * CID), the states of its stages and each stage's status (who declared, built, attested, was rewarded).
+ * Shared by the employer (status, fetch-model, serve), the verifier and the explorer; moved here from
+ * src/employer (job-data.ts, status.ts), which re-exports it.
+ */
+import type { Address, Hex } from "viem";
+import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
+import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
+import { readJobEvents, REWARD_ROLE, wrappedHeader, type JobEvents, type LedgerHandle } from "./job-events";
+
+/** A job's events and its job document. */
+export interface JobRecord {
+  readonly events: JobEvents;
+  readonly document: JobDocument;
+  /** CID string of the job document (from the on-chain specCid). */
+  readonly specCid: string;
+}
+
+/** The stored state S_s of a stage: its CID and the hash the chain recorded. */
+export interface StateRef {
+  readonly stage: number;
+  readonly cid: string;
+  readonly expectedHash: Hex;
+}
+
+/** Fetched bytes do not hash to what the chain recorded. */
+export class StateHashMismatchError extends Error {
+  constructor(
+    readonly stage: number,
+    readonly cid: string,
+    readonly expected: Hex,
+    readonly actual: Hex,
+  ) {
+    super(
+      `S_${stage} fetched by CID ${cid} hashes to ${actual}, but the chain recorded H(S_${stage}) = ${expected}: ` +
+        "the content under that CID is not the state the miners declared",
+    );
+    this.name = "StateHashMismatchError";
+  }
+}
+
+/** Reads a job's events and fetches its job document by the on-chain spec CID. */
+export async function loadJobRecord(
+  h: LedgerHandle,
+  store: ContentStore,
+  jobId: bigint,
+  options: FetchOptions = {},
+): Promise<JobRecord> {
+  return jobRecordOf(await readJobEvents(h, jobId), store, options);
+}
+
+/** A job's record from events already read: fetches its job document by the on-chain spec CID. */
+export async function jobRecordOf(
+  events: JobEvents,
+  store: ContentStore,
+  options: FetchOptions = {},
+): Promise<JobRecord> {
+  const specCid = cidFromBytesHex(events.created.specCid);
+  const bytes = await store.get(specCid, { ...options, maxBytes: 16 * 1024 * 1024 });
+  return { events, document: parseJobDocument(bytes), specCid };
+}
+
+/** S_s of a job: S_0 from the job document, else the wrapped header's result. Undefined if not wrapped. */
+export function stateRef(record: JobRecord, stage: number): StateRef | undefined {
+  if (stage === 0) {
+    return {
+      stage: 0,
+      cid: record.document.initialStateCid,
+      expectedHash: record.events.created.initialStateHash,
+    };
+  }
+  const s = record.events.stages[stage - 1];
+  const header = s === undefined ? undefined : wrappedHeader(s);
+  if (header === undefined) return undefined;
+  return { stage, cid: cidFromBytesHex(header.resultCid), expectedHash: header.resultHash };
+}
+
+/** The last wrapped stage (0 when none is). */
+export function lastWrappedStage(record: JobRecord): number {
+  let last = 0;
+  for (const s of record.events.stages) if (s.wrapped !== undefined) last = Math.max(last, s.stage);
+  return last;
+}
+
+/** Fetches S_s by CID and checks it against the hash the chain recorded (StateHashMismatchError). */
+export async function fetchState(
+  store: ContentStore,
+  ref: StateRef,
+  options: FetchOptions = {},
+): Promise<Uint8Array> {
+  const bytes = await store.get(ref.cid, options);
+  const actual = stateHash(bytes);
+  if (actual.toLowerCase() !== ref.expectedHash.toLowerCase()) {
+    throw new StateHashMismatchError(ref.stage, ref.cid, ref.expectedHash, actual);
+  }
+  return bytes;
+}
+
+/** One point of the loss curve: S_stage evaluated on the test set. */
+export interface LossPoint {
+  stage: number;
+  loss: number;
+  accuracy: number;
+  samples: number;
+}
+
+/** One stage as the chain recorded it. */
+export interface StageStatus {
+  stage: number;
+  phase: "waiting" | "open" | "closed" | "disputed" | "headered" | "wrapped";
+  parentHash?: Hex;
+  declarants: Address[];
+  resultHash?: Hex;
+  builder?: Address;
+  opened?: Address[];
+  resultCid?: string;
+  attesters?: Address[];
+  wrapper?: Address;
+  blockIndex?: bigint;
+  rewards: { account: Address; role: string; amount: bigint }[];
+  loss?: LossPoint;
+}
+
+/** Per-stage status from a job's events (pure). */
+export function stageStatuses(events: JobEvents): StageStatus[] {
+  return events.stages.map((s) => {
+    const header = wrappedHeader(s) ?? s.headers.filter((h) => !s.voidedHeaders.includes(h.headerHash)).pop();
+    const phase: StageStatus["phase"] = s.wrapped
+      ? "wrapped"
+      : header
+        ? "headered"
+        : s.closed?.disputed
+          ? "disputed"
+          : s.closed
+            ? "closed"
+            : s.opened
+              ? "open"
+              : "waiting";
+    return {
+      stage: s.stage,
+      phase,
+      parentHash: s.opened?.parentHash,
+      declarants: s.declarations.map((d) => d.declarer),
+      resultHash: header?.resultHash ?? s.closed?.leadResult,
+      builder: header?.builder,
+      opened: header?.opened,
+      resultCid: header ? cidFromBytesHex(header.resultCid) : undefined,
+      attesters: s.wrapped?.attesters,
+      wrapper: s.wrapped?.wrapper,
+      blockIndex: s.wrapped?.index,
+      rewards: s.rewards.map((r) => ({
+        account: r.account,
+        role: REWARD_ROLE[r.role as keyof typeof REWARD_ROLE] ?? `role ${r.role}`,
+        amount: r.amount,
+      })),
+    };
+  });
+}

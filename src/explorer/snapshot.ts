@@ -1,0 +1,181 @@
+/**
+ * What the explorer page shows, as one JSON document (wei and token amounts as decimal strings): the jobs
+ * with their stages and curves, the chain of wrapped blocks with who trained, built and attested each, the
+ * stakers, the rewards per account and role, and the slashes.
+ */
+import type { Address } from "viem";
+import { rewardTotals, type JobEvents } from "../chain/job-events";
+import { stageStatuses, type LossPoint } from "../chain/job-record";
+import type { ChainReader } from "./chain-reader";
+import type { JobCurve } from "./loss-evaluator";
+
+/** One stage of a job on the page. */
+export interface StageRow {
+  readonly stage: number;
+  readonly phase: string;
+  readonly declarants: Address[];
+  readonly builder?: Address;
+  readonly attesters: Address[];
+  readonly wrapper?: Address;
+  readonly block?: string;
+  readonly resultCid?: string;
+  readonly loss?: LossPoint;
+}
+
+/** One job on the page. */
+export interface JobRow {
+  readonly id: string;
+  readonly name?: string;
+  readonly employer: Address;
+  readonly status: string;
+  readonly numStages: number;
+  readonly wrappedStages: number;
+  readonly fee: string;
+  readonly escrowLeft: string;
+  readonly c: number;
+  readonly k: number;
+  readonly createdBlock: string;
+  readonly stages: StageRow[];
+  /** S_0 and the wrapped states evaluated so far on the job's test set. */
+  readonly curve: LossPoint[];
+  readonly curvePending: number;
+  readonly curveNote?: string;
+}
+
+/** One wrapped block of the global PoT chain. */
+export interface BlockRow {
+  readonly index: string;
+  readonly jobId: string;
+  readonly stage: number;
+  readonly hash: string;
+  readonly evmBlock: string;
+  readonly timestamp: string;
+  readonly declarants: Address[];
+  readonly builder?: Address;
+  readonly attesters: Address[];
+  readonly wrapper: Address;
+}
+
+/** The whole page. */
+export interface Snapshot {
+  readonly chainId: number;
+  readonly ledger: Address;
+  readonly head: { readonly number: string; readonly timestamp: string };
+  readonly updatedAt: string;
+  readonly jobs: JobRow[];
+  /** Newest first. */
+  readonly blocks: BlockRow[];
+  readonly stakers: {
+    readonly address: Address;
+    readonly stake: string;
+    readonly drawWeight: string;
+    readonly coinAge: string;
+    readonly peer: string;
+  }[];
+  readonly totalStake: string;
+  readonly totalDrawWeight: string;
+  /** Credited rewards summed per account and role. */
+  readonly rewards: { readonly account: Address; readonly role: string; readonly amount: string }[];
+  readonly slashes: {
+    readonly jobId: string;
+    readonly stage: number;
+    readonly staker: Address;
+    readonly fault: string;
+    readonly amount: string;
+    readonly reporter: Address;
+    readonly evmBlock: string;
+  }[];
+}
+
+const FAULT = { 1: "declaration", 2: "juror" } as const;
+
+/** Builds the page's document from the chain and the curves evaluated so far. */
+export async function buildSnapshot(
+  chain: ChainReader,
+  curveOf: (events: JobEvents) => JobCurve,
+  identity: { chainId: number; ledger: Address },
+): Promise<Snapshot> {
+  const head = await chain.head();
+  const jobEvents = chain.jobs();
+  const [onChain, stakers] = await Promise.all([
+    Promise.all(jobEvents.map((e) => chain.job(e.jobId))),
+    chain.stakers(head.number),
+  ]);
+  const jobs = jobEvents.map((events, i) => jobRow(events, onChain[i], curveOf(events)));
+  return {
+    ...identity,
+    head: { number: String(head.number), timestamp: String(head.timestamp) },
+    updatedAt: new Date().toISOString(),
+    jobs: jobs.reverse(),
+    blocks: chain
+      .wrappedBlocks()
+      .reverse()
+      .map((w) => ({
+        index: String(w.index),
+        jobId: String(w.jobId),
+        stage: w.stage,
+        hash: w.blockHash,
+        evmBlock: String(w.blockNumber),
+        timestamp: String(w.timestamp),
+        declarants: w.declarants,
+        builder: w.builder,
+        attesters: w.attesters,
+        wrapper: w.wrapper,
+      })),
+    stakers: stakers.map((s) => ({
+      address: s.address,
+      stake: String(s.stake),
+      drawWeight: String(s.drawWeight),
+      coinAge: String(s.coinAge),
+      peer: s.peer,
+    })),
+    totalStake: String(stakers.reduce((a, s) => a + s.stake, 0n)),
+    totalDrawWeight: String(stakers.reduce((a, s) => a + s.drawWeight, 0n)),
+    rewards: rewardTotals(jobEvents).map((r) => ({ ...r, amount: String(r.amount) })),
+    slashes: chain.slashes().map((s) => ({
+      jobId: String(s.jobId),
+      stage: s.stage,
+      staker: s.staker,
+      fault: FAULT[s.fault as keyof typeof FAULT] ?? `fault ${s.fault}`,
+      amount: String(s.amount),
+      reporter: s.reporter,
+      evmBlock: String(s.blockNumber),
+    })),
+  };
+}
+
+function jobRow(
+  events: JobEvents,
+  job: { statusName: string; wrappedStages: number; escrow: bigint },
+  curve: JobCurve,
+): JobRow {
+  const c = events.created;
+  const byStage = new Map(curve.points.map((p) => [p.stage, p]));
+  return {
+    id: String(events.jobId),
+    name: curve.name,
+    employer: c.employer,
+    status: job.statusName,
+    numStages: c.numStages,
+    wrappedStages: job.wrappedStages,
+    fee: String(c.fee),
+    escrowLeft: String(job.escrow),
+    c: c.c,
+    k: c.k,
+    createdBlock: String(c.blockNumber),
+    stages: stageStatuses(events).map((s) => ({
+      stage: s.stage,
+      phase: s.phase,
+      declarants: s.declarants,
+      builder: s.builder,
+      attesters: s.attesters ?? [],
+      wrapper: s.wrapper,
+      block: s.blockIndex === undefined ? undefined : String(s.blockIndex),
+      resultCid: s.resultCid,
+      loss: byStage.get(s.stage),
+    })),
+    curve: curve.points,
+    curvePending: curve.pending,
+    curveNote: curve.note,
+  };
+}
