@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import type { Address } from "viem";
 import type { PotSession } from "../../chain/contracts";
 import type { ContentStore } from "../../storage";
-import type { DatasetSource, JobInput, LedgerHandle, PreflightIssue, ServeEvent } from "../../employer";
+import type { DatasetSource, JobInput, PreflightIssue, ServeEvent } from "../../employer";
 import type { Announcement } from "../../miner/announce";
 import type { Sample } from "../../verify";
 import type { FeatureEncoding, OptimizerConfig } from "../../ml";
