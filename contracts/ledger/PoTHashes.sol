@@ -175,7 +175,9 @@ library PoTHashes {
         uint64 timestamp
     ) internal pure returns (bytes32) {
         return
-            keccak256(abi.encode(SEEDED_KERNEL_TYPEHASH, domain, kind, staker, jobId, stage, stageSeed, timestamp));
+            keccak256(
+                abi.encode(SEEDED_KERNEL_TYPEHASH, domain, kind, staker, jobId, stage, stageSeed, timestamp)
+            );
     }
 
     /// @notice posTarget of pos.ts: weight * targetPerCoinSecond, saturating at 2^256-1.
