@@ -46,6 +46,7 @@ import { createLogger, type Logger } from "./log";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
 import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
 import { TrainerPool } from "./trainer-pool";
+import { acquireMinerLock, type MinerLock } from "./liveness";
 import { cidFromBytesHex, cidToBytesHex } from "../storage";
 import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
 import { nextDrawEpochStart } from "../protocol/follow-the-coin";
@@ -155,7 +156,12 @@ const BOOKKEEPING_MAX_DEFER_MS = 15_000;
 /** Starts a miner; resolves once it is staked, registered and watching. */
 export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
   const agent = new MinerAgent(options);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    agent.releaseLock();
+    throw error;
+  }
   return agent;
 }
 
@@ -196,6 +202,8 @@ class MinerAgent implements MinerHandle {
   private loop: Promise<void> | undefined;
   private lastError: string | undefined;
   private addresses: string[] = [];
+  private lock: MinerLock | undefined;
+  private readonly startedAt = new Date().toISOString();
   address!: Address;
 
   constructor(private readonly o: MinerOptions) {
@@ -209,6 +217,13 @@ class MinerAgent implements MinerHandle {
   }
 
   async start(): Promise<void> {
+    // One miner per data directory: two would send the same declarations from diverging state files.
+    this.lock = acquireMinerLock(this.cfg.dataDir);
+    if (this.lock.tookOverFrom !== undefined)
+      this.log.warn("took over a stale miner lock", {
+        dataDir: this.cfg.dataDir,
+        deadPid: this.lock.tookOverFrom < 0 ? "unreadable" : this.lock.tookOverFrom,
+      });
     const account = this.o.account ?? (await loadAccount(this.cfg.wallet));
     this.address = account.address;
     this.log = this.log.child({ miner: account.address });
@@ -312,7 +327,14 @@ class MinerAgent implements MinerHandle {
     this.pool?.dispose();
     await this.store.flush();
     await this.ipfs?.close();
+    this.writeStatus(true);
+    this.releaseLock();
     this.log.info("miner stopped");
+  }
+
+  /** Removes this miner's lock of the data directory (idempotent). */
+  releaseLock(): void {
+    this.lock?.release();
   }
 
   private async run(): Promise<void> {
@@ -472,17 +494,21 @@ class MinerAgent implements MinerHandle {
    * fsynced: a tick comes every polling interval, and rewriting the file each time cost the miner's
    * thread ~1% of its time in rename alone.
    */
-  private writeStatus(): void {
+  private writeStatus(force = false): void {
     const status = this.status();
     // The head block alone changing (every block) does not force a write; the heartbeat carries it.
     const body = JSON.stringify({ ...status, block: undefined });
     const now = Date.now();
-    if (body === this.lastStatus.body && now - this.lastStatus.at < STATUS_HEARTBEAT_MS) return;
+    if (!force && body === this.lastStatus.body && now - this.lastStatus.at < STATUS_HEARTBEAT_MS) return;
     this.lastStatus = { body, at: now };
     try {
       writeFileAtomic(
         minerStatusPath(this.cfg.dataDir),
-        JSON.stringify({ ...status, at: new Date(now).toISOString() }, null, 1),
+        JSON.stringify(
+          { ...status, pid: process.pid, startedAt: this.startedAt, at: new Date(now).toISOString() },
+          null,
+          1,
+        ),
         { durable: false },
       );
     } catch {

@@ -16,6 +16,7 @@ import {
   jobStatus,
   loadDataset,
   presetModel,
+  readJob,
   readPeerRegistry,
   refundJob,
   serveJob,
@@ -24,6 +25,7 @@ import {
   type JobInput,
   type LedgerHandle,
 } from "../../employer";
+import { DEFAULT_MIN_STAGES } from "../../employer/plan";
 import { announcePeerWith, type Announcement } from "../../miner/announce";
 import { formatReport, verifyJob, type Sample } from "../../verify";
 import type { FeatureEncoding, OptimizerConfig } from "../../ml";
@@ -85,19 +87,30 @@ function handleOf(session: PotSession): LedgerHandle {
 
 /**
  * Runs `fn` with the configured content store open; with a session, first dials the IPFS nodes announced in
- * the staking contract's peer registry (the miners hold the stage results and the data they fetched).
+ * the staking contract's peer registry (the miners hold the stage results and the data they fetched) and,
+ * with `jobId`, the node of the job's employer (`pot job serve --announce`: the test set is only there).
  */
 async function withStore<T>(
   ctx: CliContext,
   fn: (store: ContentStore) => Promise<T>,
   session?: PotSession,
+  jobId?: bigint,
 ): Promise<T> {
   const store = await openContentStore(storageConfigOf(ctx.config));
   try {
     if (session !== undefined) {
-      const peers = await readPeerRegistry(session.publicClient, session.contracts.staking).catch(
-        () => [] as string[],
-      );
+      const employer =
+        jobId === undefined || session.contracts.ledger === undefined
+          ? undefined
+          : await readJob(handleOf(session), jobId)
+              .then((j) => j.employer)
+              .catch(() => undefined);
+      const peers = await readPeerRegistry(
+        session.publicClient,
+        session.contracts.staking,
+        500,
+        employer === undefined ? [] : [employer],
+      ).catch(() => [] as string[]);
       if (peers.length > 0)
         await store
           .dial(peers)
@@ -192,6 +205,33 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
   };
 }
 
+/**
+ * Polls the job until it is no longer open (finished, or expired by a call of expireJob) or its deadline
+ * passed, noting each newly wrapped stage on stderr.
+ */
+async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): Promise<void> {
+  let wrapped = -1;
+  for (;;) {
+    const job = await readJob(h, jobId);
+    if (job.status === 0)
+      throw new CliUsageError(
+        `Job ${jobId} does not exist on this ledger`,
+        "Check the job id and the network",
+      );
+    if (job.wrappedStages !== wrapped) {
+      wrapped = job.wrappedStages;
+      ctx.out.note(`job ${jobId}: ${job.statusName}, ${wrapped}/${job.numStages} stages wrapped`);
+    }
+    if (job.statusName !== "open") return;
+    const head = await h.client.getBlock({ blockTag: "latest" });
+    if (head.timestamp > job.deadline) {
+      ctx.out.note(`job ${jobId}: its deadline passed unfinished (pot job refund ${jobId} returns the fee)`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(ctx.config.pollingIntervalMs, 1_000)));
+  }
+}
+
 /** Registers `pot job ...` and `pot verify`. */
 export function registerJobCommands(program: Command, context: () => CliContext): void {
   const job = program
@@ -248,6 +288,11 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       };
       const planLines = () => [
         `Plan: ${plan.numStages} stages x ${plan.stepsPerStage} steps of ${plan.batchSize} samples (${plan.samplesUsed} samples, ${plan.droppedSteps} steps dropped)`,
+        ...(plan.targetStepsPerStage !== undefined
+          ? [
+              `  (--stage-target ${o.stageTarget} s would take ${plan.targetStepsPerStage} steps per stage, more than the data holds: capped so it fills ${DEFAULT_MIN_STAGES} stages; --steps-per-stage sets it)`,
+            ]
+          : []),
         `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
         `Expected time: ~${Math.ceil(plan.expectedSeconds)} s`,
         `Fee: ${o.fee} ETH; per stage ${plan.fee.perStage} wei (builder ${plan.fee.builder}, each of ${input.k} attesters ${plan.fee.attester}, each of ${input.c} declarants ${plan.fee.declarant}, dust ${plan.fee.dust})`,
@@ -370,10 +415,12 @@ export function registerJobCommands(program: Command, context: () => CliContext)
     )
     .argument("<jobId>", "job id")
     .option("--loss", "evaluate S_0 and every wrapped stage on the job's test set")
-    .action(async (jobIdText: string, o: { loss?: boolean }) => {
+    .option("--wait", "first wait until the job is finished or expired, noting each wrapped stage")
+    .action(async (jobIdText: string, o: { loss?: boolean; wait?: boolean }) => {
       const ctx = context();
       const jobId = parseJobId(jobIdText);
       const session = await ctx.readSession();
+      if (o.wait === true) await waitForJobEnd(ctx, handleOf(session), jobId);
       const bar = progressBar(!ctx.config.json && o.loss === true, "evaluate");
       const status = await withStore(
         ctx,
@@ -387,6 +434,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             },
           }),
         session,
+        jobId,
       );
       ctx.out.result(status as unknown as Record<string, unknown>, () => formatStatus(status));
     });
@@ -410,6 +458,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             stage: parseIntOption("stage", o.stage, 0),
           }),
         session,
+        jobId,
       );
       ctx.out.result(fetched as unknown as Record<string, unknown>, () => [
         `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId}${fetched.final ? " (final)" : ""}, ${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
@@ -467,6 +516,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
               },
             }),
           session,
+          jobId,
         );
         ctx.out.result(report as unknown as Record<string, unknown>, () => formatReport(report));
         if (!report.ok) process.exitCode = 1;
