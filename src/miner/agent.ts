@@ -44,7 +44,7 @@ import {
 import { announcePeer } from "./announce";
 import { createLogger, type Logger } from "./log";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
-import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
+import { MinerStateError, MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
 import { TrainerPool } from "./trainer-pool";
 import { acquireMinerLock, type MinerLock } from "./liveness";
 import { cidFromBytesHex, cidToBytesHex } from "../storage";
@@ -159,7 +159,7 @@ export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
   try {
     await agent.start();
   } catch (error) {
-    agent.releaseLock();
+    await agent.closeAfterFailedStart();
     throw error;
   }
   return agent;
@@ -235,11 +235,24 @@ class MinerAgent implements MinerHandle {
     const params = await this.chain.ledgerParams();
     this.poaExpiryBlocks = params.poaMaxRounds * params.poaWindowBlocks;
     this.store = new MinerStore(this.cfg.dataDir);
-    this.state = this.store.load({
-      chainId: this.cfg.chainId,
-      ledger: this.chain.ledger.address,
-      account: account.address,
-    });
+    const expect = { chainId: this.cfg.chainId, ledger: this.chain.ledger.address, account: account.address };
+    this.state = this.store.load(expect);
+    const deployBlockHash = (await session.publicClient.getBlock({ blockNumber: this.chain.deployBlock }))
+      .hash;
+    if (this.state.deployBlockHash !== undefined && this.state.deployBlockHash !== deployBlockHash) {
+      // Same chain id and ledger address, another chain: a restarted local node redeployed the contracts.
+      if (!this.cfg.isLocal)
+        throw new MinerStateError(
+          this.store.statePath,
+          `it belongs to a deployment whose block hash was ${this.state.deployBlockHash}, not ${deployBlockHash}; use another --data-dir`,
+        );
+      const movedTo = this.store.archive();
+      this.log.warn("miner state of a forgotten chain moved aside (the local node was restarted)", {
+        movedTo,
+      });
+      this.state = this.store.load(expect);
+    }
+    this.state.deployBlockHash = deployBlockHash;
     const pending = Object.values(this.state.declarations).filter((d) => d.status !== "confirmed").length;
     this.log.info("miner state loaded", {
       dataDir: this.cfg.dataDir,
@@ -330,6 +343,14 @@ class MinerAgent implements MinerHandle {
     this.writeStatus(true);
     this.releaseLock();
     this.log.info("miner stopped");
+  }
+
+  /** Releases what a failed `start()` opened (IPFS node, trainer pool, lock), so the process can exit. */
+  async closeAfterFailedStart(): Promise<void> {
+    this.stopped = true;
+    this.pool?.dispose();
+    await this.ipfs?.close().catch(() => undefined);
+    this.releaseLock();
   }
 
   /** Removes this miner's lock of the data directory (idempotent). */
