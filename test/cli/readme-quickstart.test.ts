@@ -57,7 +57,7 @@ function applyExport(exportLine: string, env: NodeJS.ProcessEnv, cwd: string): N
 }
 
 describe("README quickstart, run as written", function () {
-  this.timeout(420_000);
+  this.timeout(900_000);
   const readme = readFileSync(join(PROJECT_ROOT, "README.md"), "utf8");
   const terminals = readmeSectionCommands(readme, "## Quickstart");
   const dir = mkdtempSync(join(tmpdir(), "pot-readme-"));
