@@ -6,7 +6,7 @@ import type { Abi, Account, Address, PublicClient, WalletClient } from "viem";
 import type { PotConfig } from "../config/types";
 import { errorsAbi, loadArtifact, loadPoTArtifact, type PoTContractName } from "./artifacts";
 import { assertChainId, createPotPublicClient, createPotWalletClient } from "./clients";
-import { readDeployment, requireAddress, type Deployment } from "./deployments";
+import { assertDeploymentLive, readDeployment, requireAddress, type Deployment } from "./deployments";
 import { TxSender } from "./tx-sender";
 
 /** A deployed contract: its address and ABI (spread it into viem's readContract / TxSender.send). */
@@ -72,6 +72,7 @@ export async function connectPot(config: PotConfig, account?: Account): Promise<
   const contracts = loadPotContracts(config);
   const publicClient = createPotPublicClient(config);
   await assertChainId(publicClient, config);
+  await assertDeploymentLive(publicClient, contracts.deployment);
   if (account === undefined) return { config, publicClient, contracts };
   const walletClient = createPotWalletClient(config, account);
   const sender = new TxSender({

@@ -5,9 +5,9 @@
  * `contracts`; `chainId` may be a number or a decimal string.
  */
 import { readFileSync } from "node:fs";
-import { getAddress, isAddress, type Address } from "viem";
+import { getAddress, isAddress, type Address, type PublicClient } from "viem";
 import type { PoTContractName } from "./artifacts";
-import { DeploymentNotFoundError } from "./errors";
+import { DeploymentNotFoundError, StaleDeploymentError } from "./errors";
 
 /** Addresses of a PoT deployment; contracts not deployed (yet) are absent. */
 export interface Deployment {
@@ -86,4 +86,30 @@ export function requireAddress(deployment: Deployment, name: PoTContractName): A
   const address = deployment.contracts[name];
   if (address === undefined) throw new DeploymentNotFoundError(deployment.path, `it has no ${name} address`);
   return address;
+}
+
+/**
+ * Checks that the chain behind `client` holds the deployment: code at every address and the deploy block
+ * at or below the head. Throws `StaleDeploymentError` ("npx pot deploy") otherwise, e.g. after a restart
+ * of the local node, instead of the misleading reverts and empty reads a forgotten deployment gives later.
+ */
+export async function assertDeploymentLive(client: PublicClient, deployment: Deployment): Promise<void> {
+  const reason = await staleReason(client, deployment);
+  if (reason !== undefined) throw new StaleDeploymentError(deployment.path, reason);
+}
+
+/** Why the chain does not hold the deployment, or undefined when it does. */
+export async function staleReason(client: PublicClient, deployment: Deployment): Promise<string | undefined> {
+  const entries = Object.entries(deployment.contracts) as [PoTContractName, Address][];
+  const [head, ...codes] = await Promise.all([
+    client.getBlockNumber({ cacheTime: 0 }),
+    ...entries.map(([, address]) => client.getCode({ address })),
+  ]);
+  const missing = entries
+    .filter((_, i) => codes[i] === undefined || codes[i] === "0x")
+    .map(([n, a]) => `${n} ${a}`);
+  if (missing.length > 0) return `no contract code at ${missing.join(", ")}`;
+  if (deployment.deployBlock !== undefined && deployment.deployBlock > head)
+    return `it was deployed at block ${deployment.deployBlock} but the chain's head is block ${head}`;
+  return undefined;
 }

@@ -42,6 +42,22 @@ export class DeploymentNotFoundError extends ChainError {
   }
 }
 
+/**
+ * The deployments file names contracts the chain does not hold (no code at an address, or a deploy block
+ * above the head): typically the local node was restarted, which forgets every deployment.
+ */
+export class StaleDeploymentError extends ChainError {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
+    super(
+      `The deployment ${path} is not on this chain: ${reason} (was the node restarted?)`,
+      "Deploy again: npx pot deploy",
+    );
+  }
+}
+
 /** The node at the RPC URL reports a different chain id than the configuration expects. */
 export class ChainIdMismatchError extends ChainError {
   constructor(

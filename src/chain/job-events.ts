@@ -179,19 +179,25 @@ export function readNextJobId(h: LedgerHandle): Promise<bigint> {
   return read<bigint>(h, "nextJobId");
 }
 
-/** Multiaddrs announced in the staking contract's peer registry by current stakers. */
+/**
+ * Multiaddrs announced in the staking contract's peer registry by current stakers, and by the accounts in
+ * `also` (e.g. a job's employer, whose `pot job serve --announce` node holds the job's data but who is not
+ * a staker).
+ */
 export async function readPeerRegistry(
   client: PublicClient,
   staking: ContractRef,
   limit = 500,
+  also: readonly Address[] = [],
 ): Promise<string[]> {
   const [stakers] = (await client.readContract({
     ...staking,
     functionName: "stakersPage",
     args: [0n, BigInt(limit)],
   } as never)) as readonly [Address[], bigint[]];
+  const accounts = [...new Set([...stakers, ...also].map((a) => a.toLowerCase() as Address))];
   const peers = await Promise.all(
-    stakers.map(
+    accounts.map(
       (s) =>
         client.readContract({ ...staking, functionName: "peerOf", args: [s] } as never) as Promise<string>,
     ),

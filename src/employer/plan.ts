@@ -12,6 +12,13 @@ import { estimateModelCost, planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } fro
  */
 export const REFERENCE_FLOPS_PER_SECOND = 1e10;
 
+/**
+ * When the steps per stage come from the stage target (Delta) and the data is too small for that many
+ * steps, a stage gets fewer steps so that the data still fills this many stages (MNIST's 8,000 samples
+ * give 125 steps of 64, while Delta for 60 s of the 784-64-10 MLP is ~30,000 steps).
+ */
+export const DEFAULT_MIN_STAGES = 10;
+
 /** Gas figures of docs/bench/gas-ledger.md (solc 0.8.28, viaIR, C=3..10, K=3, signatures in the wrap). */
 export const GAS = {
   createJob: 178_636,
@@ -41,6 +48,11 @@ export interface PlanInput {
   /** T: target time of one stage on the reference machine (default 60 s). */
   targetStageSeconds?: number;
   referenceFlopsPerSecond?: number;
+  /**
+   * With the steps per stage derived from the target: at most total steps / minStages per stage, so small
+   * data still makes this many stages (default DEFAULT_MIN_STAGES; never below MIN_STEPS_PER_STAGE).
+   */
+  minStages?: number;
   /** Largest number of stages (the rest of the data is dropped; default unbounded). */
   maxStages?: number;
   /** Fee in wei, escrowed at creation. */
@@ -76,6 +88,8 @@ export interface FeeSplit {
 export interface JobPlanEstimate {
   numStages: number;
   stepsPerStage: number;
+  /** Delta for the stage target, when the data was too small and the steps per stage were capped. */
+  targetStepsPerStage?: number;
   batchSize: number;
   samplesPerStage: number;
   /** Samples the stages consume (over all epochs). */
@@ -157,20 +171,26 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
   );
   const cost = estimateModelCost(input.model);
   const reference = input.referenceFlopsPerSecond ?? REFERENCE_FLOPS_PER_SECOND;
-  const stepsPerStage =
-    input.stepsPerStage ??
-    planStage({
-      trainFlopsPerSample: cost.trainFlopsPerSample,
-      batchSize: input.batchSize,
-      targetStageSeconds: input.targetStageSeconds ?? 60,
-      referenceFlopsPerSecond: reference,
-    }).stepsPerStage;
+  const batchesPerEpoch = Math.floor(input.samples / input.batchSize);
+  const totalSteps = batchesPerEpoch * input.epochs;
+  const targetSteps =
+    input.stepsPerStage === undefined
+      ? planStage({
+          trainFlopsPerSample: cost.trainFlopsPerSample,
+          batchSize: input.batchSize,
+          targetStageSeconds: input.targetStageSeconds ?? 60,
+          referenceFlopsPerSecond: reference,
+        }).stepsPerStage
+      : undefined;
+  const dataCap = Math.max(
+    MIN_STEPS_PER_STAGE,
+    Math.floor(totalSteps / Math.max(1, input.minStages ?? DEFAULT_MIN_STAGES)),
+  );
+  const stepsPerStage = input.stepsPerStage ?? Math.min(targetSteps!, dataCap);
   check(
     Number.isSafeInteger(stepsPerStage) && stepsPerStage >= MIN_STEPS_PER_STAGE,
     `stepsPerStage must be >= ${MIN_STEPS_PER_STAGE}`,
   );
-  const batchesPerEpoch = Math.floor(input.samples / input.batchSize);
-  const totalSteps = batchesPerEpoch * input.epochs;
   let numStages = Math.floor(totalSteps / stepsPerStage);
   if (input.maxStages !== undefined) numStages = Math.min(numStages, input.maxStages);
   if (numStages < 1) {
@@ -199,6 +219,7 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
   return {
     numStages,
     stepsPerStage,
+    targetStepsPerStage: targetSteps !== undefined && targetSteps > stepsPerStage ? targetSteps : undefined,
     batchSize: input.batchSize,
     samplesPerStage,
     samplesUsed: numStages * samplesPerStage,

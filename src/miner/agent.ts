@@ -45,8 +45,9 @@ import { announcePeer } from "./announce";
 import { createLogger, ethAmount, potAmount, type Logger } from "./log";
 import { DEFAULT_SPECULATION_DEPTH, minerStatusPath } from "./settings";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
-import { MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
+import { MinerStateError, MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
 import { TrainerPool } from "./trainer-pool";
+import { acquireMinerLock, type MinerLock } from "./liveness";
 import { cidFromBytesHex, cidToBytesHex } from "../storage";
 import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
 import { nextDrawEpochStart } from "../protocol/follow-the-coin";
@@ -148,7 +149,12 @@ const BOOKKEEPING_MAX_DEFER_MS = 15_000;
 /** Starts a miner; resolves once it is staked, registered and watching. */
 export async function startMiner(options: MinerOptions): Promise<MinerHandle> {
   const agent = new MinerAgent(options);
-  await agent.start();
+  try {
+    await agent.start();
+  } catch (error) {
+    await agent.closeAfterFailedStart();
+    throw error;
+  }
   return agent;
 }
 
@@ -189,6 +195,8 @@ class MinerAgent implements MinerHandle {
   private loop: Promise<void> | undefined;
   private lastError: string | undefined;
   private addresses: string[] = [];
+  private lock: MinerLock | undefined;
+  private readonly startedAt = new Date().toISOString();
   address!: Address;
 
   constructor(private readonly o: MinerOptions) {
@@ -202,6 +210,13 @@ class MinerAgent implements MinerHandle {
   }
 
   async start(): Promise<void> {
+    // One miner per data directory: two would send the same declarations from diverging state files.
+    this.lock = acquireMinerLock(this.cfg.dataDir);
+    if (this.lock.tookOverFrom !== undefined)
+      this.log.warn("took over a stale miner lock", {
+        dataDir: this.cfg.dataDir,
+        deadPid: this.lock.tookOverFrom < 0 ? "unreadable" : this.lock.tookOverFrom,
+      });
     const account = this.o.account ?? (await loadAccount(this.cfg.wallet));
     this.address = account.address;
     this.log = this.log.child({ miner: account.address });
@@ -213,11 +228,24 @@ class MinerAgent implements MinerHandle {
     const params = await this.chain.ledgerParams();
     this.poaExpiryBlocks = params.poaMaxRounds * params.poaWindowBlocks;
     this.store = new MinerStore(this.cfg.dataDir);
-    this.state = this.store.load({
-      chainId: this.cfg.chainId,
-      ledger: this.chain.ledger.address,
-      account: account.address,
-    });
+    const expect = { chainId: this.cfg.chainId, ledger: this.chain.ledger.address, account: account.address };
+    this.state = this.store.load(expect);
+    const deployBlockHash = (await session.publicClient.getBlock({ blockNumber: this.chain.deployBlock }))
+      .hash;
+    if (this.state.deployBlockHash !== undefined && this.state.deployBlockHash !== deployBlockHash) {
+      // Same chain id and ledger address, another chain: a restarted local node redeployed the contracts.
+      if (!this.cfg.isLocal)
+        throw new MinerStateError(
+          this.store.statePath,
+          `it belongs to a deployment whose block hash was ${this.state.deployBlockHash}, not ${deployBlockHash}; use another --data-dir`,
+        );
+      const movedTo = this.store.archive();
+      this.log.warn("miner state of a forgotten chain moved aside (the local node was restarted)", {
+        movedTo,
+      });
+      this.state = this.store.load(expect);
+    }
+    this.state.deployBlockHash = deployBlockHash;
     const pending = Object.values(this.state.declarations).filter((d) => d.status !== "confirmed").length;
     this.log.info("miner state loaded", {
       dataDir: this.cfg.dataDir,
@@ -305,7 +333,22 @@ class MinerAgent implements MinerHandle {
     this.pool?.dispose();
     await this.store.flush();
     await this.ipfs?.close();
+    this.writeStatus(true);
+    this.releaseLock();
     this.log.info("miner stopped");
+  }
+
+  /** Releases what a failed `start()` opened (IPFS node, trainer pool, lock), so the process can exit. */
+  async closeAfterFailedStart(): Promise<void> {
+    this.stopped = true;
+    this.pool?.dispose();
+    await this.ipfs?.close().catch(() => undefined);
+    this.releaseLock();
+  }
+
+  /** Removes this miner's lock of the data directory (idempotent). */
+  releaseLock(): void {
+    this.lock?.release();
   }
 
   private async run(): Promise<void> {
@@ -465,17 +508,21 @@ class MinerAgent implements MinerHandle {
    * fsynced: a tick comes every polling interval, and rewriting the file each time cost the miner's
    * thread ~1% of its time in rename alone.
    */
-  private writeStatus(): void {
+  private writeStatus(force = false): void {
     const status = this.status();
     // The head block alone changing (every block) does not force a write; the heartbeat carries it.
     const body = JSON.stringify({ ...status, block: undefined });
     const now = Date.now();
-    if (body === this.lastStatus.body && now - this.lastStatus.at < STATUS_HEARTBEAT_MS) return;
+    if (!force && body === this.lastStatus.body && now - this.lastStatus.at < STATUS_HEARTBEAT_MS) return;
     this.lastStatus = { body, at: now };
     try {
       writeFileAtomic(
         minerStatusPath(this.cfg.dataDir),
-        JSON.stringify({ ...status, at: new Date(now).toISOString() }, null, 1),
+        JSON.stringify(
+          { ...status, pid: process.pid, startedAt: this.startedAt, at: new Date(now).toISOString() },
+          null,
+          1,
+        ),
         { durable: false },
       );
     } catch {

@@ -82,6 +82,11 @@ export interface MinerState {
   readonly chainId: number;
   readonly ledger: Address;
   readonly account: Address;
+  /**
+   * Hash of the deployment's block: tells this chain from a restarted local node that redeployed the same
+   * contracts at the same addresses (absent in files written before it was recorded).
+   */
+  deployBlockHash?: Hex;
   /** Key `${jobId}:${stage}:${parentHash}`. */
   results: Record<string, ResultRecord>;
   /** Key `${jobId}:${stage}`. */
@@ -260,6 +265,19 @@ export class MinerStore {
   load(expect: { chainId: number; ledger: Address; account: Address }): MinerState {
     if (!existsSync(this.statePath)) return emptyState(expect.chainId, expect.ledger, expect.account);
     return decodeMinerState(readFileSync(this.statePath, "utf8"), this.statePath, expect);
+  }
+
+  /**
+   * Moves the state file aside (`miner-state.forgotten-<time>.json`, kept: it holds secrets) and returns the
+   * path it moved to; the next `load` starts afresh.
+   */
+  archive(): string {
+    const to = join(
+      this.dataDir,
+      `miner-state.forgotten-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+    );
+    renameSync(this.statePath, to);
+    return to;
   }
 
   /** The snapshot waiting to be written after the write in flight, and who waits for it. */

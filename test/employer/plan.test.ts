@@ -1,6 +1,6 @@
 /** Planning is pure: stages, steps, fee split, gas and time from the dataset size and the model. */
 import { expect } from "chai";
-import { planJobCreation, splitFee, stageGas, GAS } from "../../src/employer/plan";
+import { DEFAULT_MIN_STAGES, planJobCreation, splitFee, stageGas, GAS } from "../../src/employer/plan";
 import { detectionProbability, sampleSize } from "../../src/verify/report";
 
 const dense = (units: number, activation: string, input?: number[]) => ({
@@ -50,6 +50,23 @@ describe("employer plan (pure)", () => {
     });
     expect(q.numStages).to.equal(3);
     expect(q.droppedSteps).to.equal(5);
+  });
+
+  it("caps Delta so that data too small for the stage target still fills DEFAULT_MIN_STAGES stages", () => {
+    const base = { model: mlp, batchSize: 64, epochs: 1, fee: 10n ** 17n, c: 2, k: 2, stageSeconds: 600 };
+    // MNIST's 8,000 samples: 125 steps, while Delta for 60 s is thousands of steps.
+    const capped = planJobCreation({ ...base, samples: 8000 });
+    expect(capped.targetStepsPerStage).to.be.greaterThan(125);
+    expect(capped.stepsPerStage).to.equal(Math.floor(125 / DEFAULT_MIN_STAGES));
+    expect(capped.numStages).to.equal(DEFAULT_MIN_STAGES);
+    // An explicit --steps-per-stage is never capped, and a big enough dataset keeps Delta.
+    expect(planJobCreation({ ...base, samples: 8000, stepsPerStage: 40 })).to.include({
+      stepsPerStage: 40,
+      numStages: 3,
+      targetStepsPerStage: undefined,
+    });
+    const big = planJobCreation({ ...base, samples: 8000, targetStageSeconds: 0.001 });
+    expect(big.targetStepsPerStage).to.equal(undefined);
   });
 
   it("picks steps per stage with Delta when none is given, longer stages for a longer target", () => {

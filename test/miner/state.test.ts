@@ -43,6 +43,21 @@ describe("miner state persistence", () => {
     expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).to.deep.equal([]);
   });
 
+  it("keeps the deployment's block hash, and archive() moves a forgotten chain's state aside", async () => {
+    const store = new MinerStore(dir);
+    const s = store.load(expectIds);
+    s.deployBlockHash = `0x${"ab".repeat(32)}` as Hex;
+    s.done["wrap:0:1"] = "0x01";
+    await store.save(s);
+    expect(new MinerStore(dir).load(expectIds).deployBlockHash).to.equal(s.deployBlockHash);
+    const movedTo = store.archive();
+    expect(movedTo).to.match(/miner-state\.forgotten-.*\.json$/);
+    expect(JSON.parse(readFileSync(movedTo, "utf8")).body.done).to.deep.equal({ "wrap:0:1": "0x01" });
+    const fresh = store.load(expectIds);
+    expect(fresh.deployBlockHash).to.equal(undefined);
+    expect(fresh.done).to.deep.equal({});
+  });
+
   it("refuses a truncated file with a clear error", async () => {
     const store = new MinerStore(dir);
     await store.save(emptyState(31337, LEDGER, ME));

@@ -2,11 +2,16 @@
  * `pot deploy`: deploys token, staking and ledger with `deployPoT` of deploy/deploy.ts and writes the
  * deployments file the other commands read.
  */
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadPoTArtifact } from "../../chain/artifacts";
+import { readDeployment, staleReason } from "../../chain/deployments";
+import { ContractsNotCompiledError } from "../../chain/errors";
 import { PROJECT_ROOT } from "../../config/load";
+import type { PotConfig } from "../../config/types";
+import type { Output } from "../output";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 import { chainClients } from "../lazy";
@@ -29,16 +34,22 @@ export function registerDeployCommand(program: Command, context: () => CliContex
           "Give a whole number of POT, e.g. 1000000",
         );
       }
-      if (existsSync(config.deploymentsFile) && !opts.force) {
-        throw new CliUsageError(
-          `${config.deploymentsFile} already exists`,
-          "Pass --force to deploy again and overwrite it (the old contracts stay on-chain but are forgotten)",
-        );
-      }
-      for (const name of ["PoTToken", "PoTStaking", "PoTLedger"] as const)
-        loadPoTArtifact(config.artifactsDir, name);
       const { assertChainId, createPotPublicClient } = chainClients();
-      await assertChainId(createPotPublicClient(config), config);
+      const client = createPotPublicClient(config);
+      await assertChainId(client, config);
+      if (existsSync(config.deploymentsFile) && !opts.force) {
+        // A file whose contracts the chain does not hold (the local node was restarted) is replaced.
+        const stale = await staleReason(client, readDeployment(config.deploymentsFile, config.chainId)).catch(
+          () => undefined,
+        );
+        if (stale === undefined)
+          throw new CliUsageError(
+            `${config.deploymentsFile} already exists and its contracts are on this chain`,
+            "Pass --force to deploy again and overwrite it (the old contracts stay on-chain but are forgotten)",
+          );
+        ctx.out.note(`Replacing ${config.deploymentsFile}: ${stale}`);
+      }
+      ensureCompiled(config, ctx.out);
 
       // deploy/deploy.ts imports the Hardhat runtime, which loads hardhat.config.ts from the project root
       // and, when "testnet" appears in argv, insists on POT_DEPLOYER_KEY. Our signer is the pot wallet, so
@@ -116,6 +127,36 @@ export function registerDeployCommand(program: Command, context: () => CliContex
         ],
       );
     });
+}
+
+/**
+ * Loads the artifacts of the deployed contracts; when they are missing from the project's own artifacts
+ * folder (a fresh clone), compiles first with `hardhat compile` (solc-js, no download; ~30 s on 2 cores).
+ */
+function ensureCompiled(config: PotConfig, out: Output): void {
+  const names = ["PoTToken", "PoTStaking", "PoTLedger"] as const;
+  try {
+    for (const name of names) loadPoTArtifact(config.artifactsDir, name);
+    return;
+  } catch (error) {
+    const own = resolve(config.artifactsDir) === resolve(PROJECT_ROOT, "artifacts");
+    if (!(error instanceof ContractsNotCompiledError) || !own) throw error;
+  }
+  out.note("The contracts are not compiled yet: compiling them (npx hardhat compile)...");
+  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
+  const env = { ...process.env };
+  delete env.HARDHAT_NETWORK;
+  const r = spawnSync(process.execPath, [cli, "compile", "--quiet"], {
+    cwd: PROJECT_ROOT,
+    env,
+    stdio: ["ignore", 2, 2], // stdout stays one JSON document with --json
+  });
+  if (r.status !== 0)
+    throw new CliUsageError(
+      `Compiling the contracts failed (exit ${r.status ?? r.signal})`,
+      "Run npx hardhat compile in the project folder and fix what it reports",
+    );
+  for (const name of names) loadPoTArtifact(config.artifactsDir, name);
 }
 
 /** Whether deploy/deploy.ts is present (the command is registered only then). */

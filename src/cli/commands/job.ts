@@ -8,7 +8,7 @@ import type { Command } from "commander";
 import type { Address } from "viem";
 import type { PotSession } from "../../chain/contracts";
 import type { ContentStore } from "../../storage";
-import type { DatasetSource, JobInput, PreflightIssue, ServeEvent } from "../../employer";
+import type { DatasetSource, JobInput, LedgerHandle, PreflightIssue, ServeEvent } from "../../employer";
 import type { Announcement } from "../../miner/announce";
 import type { Sample } from "../../verify";
 import type { FeatureEncoding, OptimizerConfig } from "../../ml";
@@ -32,23 +32,35 @@ function parseJobId(text: string): bigint {
 
 /**
  * Runs `fn` with the configured content store open; with a session, first dials the IPFS nodes announced in
- * the staking contract's peer registry (the miners hold the stage results and the data they fetched).
+ * the staking contract's peer registry (the miners hold the stage results and the data they fetched) and,
+ * with `jobId`, the node of the job's employer (`pot job serve --announce`: the test set is only there).
  */
 async function withStore<T>(
   ctx: CliContext,
   fn: (store: ContentStore) => Promise<T>,
   session?: PotSession,
   progress: Progress = silentProgress,
+  jobId?: bigint,
 ): Promise<T> {
-  const { readPeerRegistry, storageConfigOf } = employer();
+  const { storageConfigOf } = employer();
   progress.step("opening the IPFS node");
   const store = await storage().openContentStore(storageConfigOf(ctx.config));
   try {
     if (session !== undefined) {
       progress.step("dialing the miners' IPFS nodes");
-      const peers = await readPeerRegistry(session.publicClient, session.contracts.staking).catch(
-        () => [] as string[],
-      );
+      const { readJob, readPeerRegistry } = employer();
+      const jobEmployer =
+        jobId === undefined || session.contracts.ledger === undefined
+          ? undefined
+          : await readJob(handleOf(session), jobId)
+              .then((j) => j.employer)
+              .catch(() => undefined);
+      const peers = await readPeerRegistry(
+        session.publicClient,
+        session.contracts.staking,
+        500,
+        jobEmployer === undefined ? [] : [jobEmployer],
+      ).catch(() => [] as string[]);
       if (peers.length > 0)
         await store
           .dial(peers)
@@ -177,6 +189,33 @@ function preflightLines(issues: readonly PreflightIssue[], force: boolean): stri
   });
 }
 
+/**
+ * Polls the job until it is no longer open (finished, or expired by a call of expireJob) or its deadline
+ * passed, noting each newly wrapped stage on stderr.
+ */
+async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): Promise<void> {
+  let wrapped = -1;
+  for (;;) {
+    const job = await employer().readJob(h, jobId);
+    if (job.status === 0)
+      throw new CliUsageError(
+        `Job ${jobId} does not exist on this ledger`,
+        "Check the job id and the network",
+      );
+    if (job.wrappedStages !== wrapped) {
+      wrapped = job.wrappedStages;
+      ctx.out.note(`job ${jobId}: ${job.statusName}, ${wrapped}/${job.numStages} stages wrapped`);
+    }
+    if (job.statusName !== "open") return;
+    const head = await h.client.getBlock({ blockTag: "latest" });
+    if (head.timestamp > job.deadline) {
+      ctx.out.note(`job ${jobId}: its deadline passed unfinished (pot job refund ${jobId} returns the fee)`);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(ctx.config.pollingIntervalMs, 1_000)));
+  }
+}
+
 /** Registers `pot job ...` and `pot verify`. */
 export function registerJobCommands(program: Command, context: () => CliContext): void {
   const job = program
@@ -238,6 +277,11 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       };
       const planLines = () => [
         `Plan: ${plan.numStages} stages x ${plan.stepsPerStage} steps of ${plan.batchSize} samples (${plan.samplesUsed} samples, ${plan.droppedSteps} steps dropped)`,
+        ...(plan.targetStepsPerStage !== undefined
+          ? [
+              `  (--stage-target ${o.stageTarget} s would take ${plan.targetStepsPerStage} steps per stage, more than the data holds: capped so it fills ${employer().DEFAULT_MIN_STAGES} stages; --steps-per-stage sets it)`,
+            ]
+          : []),
         `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
         `Expected time: ~${Math.ceil(plan.expectedSeconds)} s`,
         `Fee: ${formatEth(input.fee)}; per stage ${formatEth(plan.fee.perStage)} (builder ${formatEth(plan.fee.builder)}, each of ${input.k} attesters ${formatEth(plan.fee.attester)}, each of ${input.c} declarants ${formatEth(plan.fee.declarant)}, dust ${formatEth(plan.fee.dust)})`,
@@ -390,11 +434,13 @@ export function registerJobCommands(program: Command, context: () => CliContext)
     )
     .argument("<jobId>", "job id")
     .option("--loss", "evaluate S_0 and every wrapped stage on the job's test set")
-    .action(async (jobIdText: string, o: { loss?: boolean }) => {
+    .option("--wait", "first wait until the job is finished or expired, noting each wrapped stage")
+    .action(async (jobIdText: string, o: { loss?: boolean; wait?: boolean }) => {
       const ctx = context();
       const jobId = parseJobId(jobIdText);
       const session = await ctx.readSession();
       const { formatStatus, jobStatus } = employer();
+      if (o.wait === true) await waitForJobEnd(ctx, handleOf(session), jobId);
       const progress = terminalProgress(!ctx.config.json && o.loss === true);
       const status = await withStore(
         ctx,
@@ -407,6 +453,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         },
         session,
         progress,
+        jobId,
       );
       progress.stop();
       ctx.out.result(status as unknown as Record<string, unknown>, () => formatStatus(status));
@@ -443,6 +490,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           },
           session,
           progress,
+          jobId,
         );
         progress.stop();
         const wrapped = `${fetched.wrappedStages} of ${fetched.numStages} stages wrapped`;
@@ -511,6 +559,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           },
           session,
           progress,
+          jobId,
         );
         progress.stop();
         ctx.out.result(report as unknown as Record<string, unknown>, () => formatReport(report));

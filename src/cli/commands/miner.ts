@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { Option, type Command } from "commander";
 import { createLogger, LOG_FORMATS, type LogFormat } from "../../miner/log";
 import { DEFAULT_SPECULATION_DEPTH, minerStatusPath } from "../../miner/settings";
+import { minerLiveness } from "../../miner/liveness";
 import { parsePotAmount } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
@@ -79,7 +80,9 @@ export function registerMinerCommands(program: Command, context: () => CliContex
 
   miner
     .command("status")
-    .description("print the status a miner with this data directory last wrote")
+    .description(
+      "whether the miner of this data directory is up (pid alive, heartbeat fresh) or exited, and what it last reported",
+    )
     .action(() => {
       const ctx = context();
       const path = minerStatusPath(ctx.config.dataDir);
@@ -89,7 +92,22 @@ export function registerMinerCommands(program: Command, context: () => CliContex
           "Start a miner with this data directory first (pot miner start --data-dir <dir>)",
         );
       }
-      const status = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-      ctx.out.result(status, () => Object.entries(status).map(([k, v]) => `${k}: ${JSON.stringify(v)}`));
+      const written = JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
+      const live = minerLiveness(ctx.config.dataDir, written);
+      // `running` is what the process is doing now, not what it last wrote (a killed miner wrote `true`).
+      const status = {
+        ...written,
+        running: live.running,
+        state: live.state,
+        pid: live.pid,
+        heartbeatAgeSeconds: live.heartbeatAgeSeconds,
+        summary: live.summary,
+      };
+      ctx.out.result(status, () => [
+        live.summary,
+        ...Object.entries(written)
+          .filter(([k]) => !["running", "pid"].includes(k))
+          .map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
+      ]);
     });
 }

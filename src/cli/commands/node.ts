@@ -2,6 +2,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Command } from "commander";
 import { PROJECT_ROOT } from "../../config/load";
+import { LOCAL_RPC_URL } from "../../config/networks";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 
@@ -86,6 +87,53 @@ export function startLocalNode(port: number, onLine?: (line: string) => void): P
   });
 }
 
+/**
+ * Turns on interval mining (a block every `seconds`, like anvil's --block-time) next to automine, so
+ * block-counted phases (declaration close, builder ranks, committee randomness, staking epochs) advance
+ * without transactions. 0 leaves the node mining only on transactions.
+ */
+export async function setBlockTime(url: string, seconds: number): Promise<void> {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "evm_setIntervalMining",
+      params: [seconds * 1000],
+    }),
+  });
+  const body = (await res.json()) as { error?: { message: string } };
+  if (body.error) throw new Error(`evm_setIntervalMining: ${body.error.message}`);
+}
+
+/** The port of the local node: --port, else the port of POT_LOCAL_RPC_URL, else 8545. */
+export function localNodePort(flag: string | undefined, env: Record<string, string | undefined>): number {
+  if (flag !== undefined) {
+    const port = Number(flag);
+    if (!/^\d+$/.test(flag) || port > 65535)
+      throw new CliUsageError(`Invalid port "${flag}"`, "Give a TCP port from 0 to 65535");
+    return port;
+  }
+  const url = env.POT_LOCAL_RPC_URL;
+  if (url === undefined || url === "") return 8545;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new CliUsageError(
+      `POT_LOCAL_RPC_URL "${url}" is not a URL`,
+      "Set it to e.g. http://127.0.0.1:8546",
+    );
+  }
+  if (!["127.0.0.1", "localhost"].includes(parsed.hostname))
+    throw new CliUsageError(
+      `POT_LOCAL_RPC_URL "${url}" is not on this machine`,
+      "pot node listens on 127.0.0.1: set POT_LOCAL_RPC_URL=http://127.0.0.1:<port> or pass --port",
+    );
+  return parsed.port === "" ? 80 : Number(parsed.port);
+}
+
 /** The environment minus HARDHAT_NETWORK (`hardhat node` runs only on the in-process network). */
 function withoutHardhatNetwork(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const copy = { ...env };
@@ -100,26 +148,49 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
     .description(
       "start a local development chain (Hardhat JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it",
     )
-    .option("--port <port>", "TCP port (0 = any free port)", "8545")
+    .option(
+      "--port <port>",
+      "TCP port (0 = any free port; default: the port of POT_LOCAL_RPC_URL, else 8545)",
+    )
+    .option(
+      "--block-time <seconds>",
+      "mine a block every <seconds> besides every transaction (0 = only on transactions)",
+      "1",
+    )
     .option("--show-rpc", "print the node's log of JSON-RPC calls")
-    .action(async (opts: { port: string; showRpc?: boolean }) => {
+    .action(async (opts: { port?: string; blockTime: string; showRpc?: boolean }) => {
       const ctx = context();
-      const port = Number(opts.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) {
-        throw new CliUsageError(`Invalid port "${opts.port}"`, "Give a TCP port from 0 to 65535");
-      }
+      const port = localNodePort(opts.port, ctx.env);
+      const blockTime = Number(opts.blockTime);
+      if (!/^\d+(\.\d+)?$/.test(opts.blockTime) || blockTime > 3600)
+        throw new CliUsageError(
+          `Invalid --block-time "${opts.blockTime}"`,
+          "Give seconds from 0 (mine only on transactions) to 3600, e.g. 1",
+        );
       let ready = false;
       const node = await startLocalNode(port, (line) => {
         if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
       });
       ready = true;
+      if (blockTime > 0) {
+        try {
+          await setBlockTime(node.url, blockTime);
+        } catch (error) {
+          node.child.kill("SIGTERM");
+          throw error;
+        }
+      }
       const stop = () => {
         if (node.child.exitCode === null) node.child.kill("SIGTERM");
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
-      ctx.out.result({ url: node.url, chainId: 31337, accounts: node.accounts }, () => [
-        `Local PoT development chain listening at ${node.url} (chain 31337)`,
+      ctx.out.result({ url: node.url, chainId: 31337, blockTime, accounts: node.accounts }, () => [
+        `Local PoT development chain listening at ${node.url} (chain 31337), ${
+          blockTime > 0
+            ? `a block every ${blockTime} s and on every transaction`
+            : "blocks only on transactions (--block-time 0: miners need traffic to advance)"
+        }`,
         "",
         "Funded development accounts (publicly known keys: for local use only):",
         ...node.accounts
@@ -127,7 +198,7 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
           .map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
         node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
         "",
-        `Next: pot deploy --rpc-url ${node.url} --private-key <a key above>`,
+        `Next, in another terminal: npx pot deploy${node.url === LOCAL_RPC_URL ? "" : ` (with POT_LOCAL_RPC_URL=${node.url})`}`,
         "Press Ctrl-C to stop.",
       ]);
       const code = await node.exited;

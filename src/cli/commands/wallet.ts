@@ -14,11 +14,18 @@ export function registerWalletCommands(program: Command, context: () => CliConte
     .description(
       "create a new account in an encrypted JSON keystore (password: POT_KEYSTORE_PASSWORD or a prompt)",
     )
-    .option("--out <file>", "keystore file to write (default: <data dir>/keystore.json)")
+    .option(
+      "--out <file>",
+      "keystore file to write (default: --keystore / POT_KEYSTORE if set, else <data dir>/keystore.json)",
+    )
     .action(async (opts: { out?: string }) => {
       const ctx = context();
       const { createKeystore, keystorePassword } = chainWallet();
-      const path = opts.out !== undefined ? resolve(opts.out) : join(ctx.config.dataDir, "keystore.json");
+      const configured = ctx.config.wallet.kind === "keystore" ? ctx.config.wallet.path : undefined;
+      const path =
+        opts.out !== undefined
+          ? resolve(opts.out)
+          : (configured ?? join(ctx.config.dataDir, "keystore.json"));
       const password = await keystorePassword("New keystore password: ", { env: ctx.env });
       if (!ctx.env.POT_KEYSTORE_PASSWORD) {
         const again = await keystorePassword("Repeat the password: ", { env: ctx.env });
