@@ -1,7 +1,6 @@
 /**
  * Typed errors of the chain room. Every message says what went wrong and what to do about it.
  */
-import { formatEther } from "viem";
 
 /** Base of every error of src/chain; `hint` is the action for the user. */
 export class ChainError extends Error {
@@ -127,7 +126,7 @@ export class InsufficientFundsForGasError extends ChainError {
   ) {
     super(
       value > 0n
-        ? `${address} has too little ETH for the ${formatEther(value)} ETH this transaction sends plus its gas`
+        ? `${address} has too little ETH for the ${etherOf(value)} ETH this transaction sends plus its gas`
         : `${address} has too little ETH to pay for gas`,
       value > 0n
         ? "Send less (e.g. a lower --fee) or fund the account"
@@ -138,6 +137,12 @@ export class InsufficientFundsForGasError extends ChainError {
 
 /** The wallet (private key or keystore) cannot be used. */
 export class WalletError extends ChainError {}
+
+/** Wei as ETH; viem is loaded only here, on an error path, so `pot --help` never loads it (src/cli/lazy.ts). */
+function etherOf(wei: bigint): string {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require("viem") as typeof import("viem")).formatEther(wei);
+}
 
 /** The first line of an error's message, without viem's multi-line details. */
 export function shortMessage(error: unknown): string {

@@ -82,6 +82,9 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   ERC20InvalidReceiver: () => "Send to a non-zero address",
   ERC20InvalidApprover: () => "Approve from a non-zero address",
   ERC20InvalidSpender: () => "Approve a non-zero spender",
+  StakeBonded: (a) =>
+    `${a[0]} of your declarations are not settled yet (wrapped, slashed or released): your stake stays until they are; ` +
+    "wait for their stages to wrap, or release those of expired jobs",
   FaucetExhausted: (a) =>
     `The faucet has handed out its whole cap (${pot(a[1])}); get POT from the deployer or by mining`,
   // access

@@ -20,3 +20,6 @@ export const employer = () => require("../employer") as typeof import("../employ
 export const verifier = () => require("../verify") as typeof import("../verify");
 export const minerAgent = () => require("../miner/agent") as typeof import("../miner/agent");
 export const minerAnnounce = () => require("../miner/announce") as typeof import("../miner/announce");
+export const explorer = () => require("../explorer") as typeof import("../explorer");
+export const chainDeployments = () =>
+  require("../chain/deployments") as typeof import("../chain/deployments");

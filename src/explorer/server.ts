@@ -15,6 +15,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import type { Address } from "viem";
 import { sleep } from "../chain/retry";
+import { PROJECT_ROOT } from "../config/load";
 import type { ContentStore } from "../storage";
 import { ChainReader, type ChainReaderOptions } from "./chain-reader";
 import { LossEvaluator } from "./loss-evaluator";
@@ -47,7 +48,8 @@ export interface Explorer {
   stop(): Promise<void>;
 }
 
-const PAGE_FILE = join(__dirname, "page.html");
+/** The page's source file (not compiled: served from src/ whether this module runs from src/ or dist/). */
+const PAGE_FILE = join(PROJECT_ROOT, "src", "explorer", "page.html");
 
 /** Starts the server and the polling loop; resolves once it listens and has read the chain once. */
 export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {

@@ -7,14 +7,13 @@ import { existsSync, mkdirSync, renameSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { loadPoTArtifact } from "../../chain/artifacts";
-import { readDeployment, staleReason } from "../../chain/deployments";
 import { ContractsNotCompiledError } from "../../chain/errors";
 import { PROJECT_ROOT } from "../../config/load";
 import type { PotConfig } from "../../config/types";
 import type { Output } from "../output";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
-import { chainClients } from "../lazy";
+import { chainClients, chainDeployments } from "../lazy";
 
 const E18 = 10n ** 18n;
 
@@ -39,6 +38,7 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       await assertChainId(client, config);
       if (existsSync(config.deploymentsFile) && !opts.force) {
         // A file whose contracts the chain does not hold (the local node was restarted) is replaced.
+        const { readDeployment, staleReason } = chainDeployments();
         const stale = await staleReason(client, readDeployment(config.deploymentsFile, config.chainId)).catch(
           () => undefined,
         );

@@ -2,11 +2,10 @@
 import { join } from "node:path";
 import type { Command } from "commander";
 import { storageConfigOf } from "../../employer/storage-config";
-import { startExplorer } from "../../explorer";
-import { openContentStore } from "../../storage";
 import { handleOf, parseIntOption } from "../args";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { explorer as explorerModule, storage } from "../lazy";
 
 /** Registers `pot explorer`. */
 export function registerExplorerCommand(program: Command, context: () => CliContext): void {
@@ -30,24 +29,31 @@ export function registerExplorerCommand(program: Command, context: () => CliCont
       const handle = handleOf(session);
       const dir = join(ctx.config.dataDir, "explorer");
       // Its own IPFS repo: a miner or an employer may use the data directory's at the same time.
-      const store = await openContentStore(storageConfigOf(ctx.config, { repoPath: join(dir, "ipfs") }));
+      const store = await storage().openContentStore(
+        storageConfigOf(ctx.config, { repoPath: join(dir, "ipfs") }),
+      );
       try {
-        const explorer = await startExplorer({
-          handle,
-          staking: session.contracts.staking,
-          chainId: ctx.config.chainId,
-          confirmations: ctx.config.confirmations,
-          store,
-          port,
-          host: o.host,
-          pollMs: ctx.config.isLocal ? 500 : 4_000,
-          lossCacheFile: join(dir, `loss-${ctx.config.chainId}-${handle.ledger.address.toLowerCase()}.json`),
-          onError: (message) => ctx.out.note(`warning: ${message}`),
-        }).catch((error: unknown) => {
-          if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
-            throw new CliUsageError(`Port ${port} on ${o.host} is in use`, "Pick another with --port");
-          throw error;
-        });
+        const explorer = await explorerModule()
+          .startExplorer({
+            handle,
+            staking: session.contracts.staking,
+            chainId: ctx.config.chainId,
+            confirmations: ctx.config.confirmations,
+            store,
+            port,
+            host: o.host,
+            pollMs: ctx.config.isLocal ? 500 : 4_000,
+            lossCacheFile: join(
+              dir,
+              `loss-${ctx.config.chainId}-${handle.ledger.address.toLowerCase()}.json`,
+            ),
+            onError: (message) => ctx.out.note(`warning: ${message}`),
+          })
+          .catch((error: unknown) => {
+            if ((error as NodeJS.ErrnoException).code === "EADDRINUSE")
+              throw new CliUsageError(`Port ${port} on ${o.host} is in use`, "Pick another with --port");
+            throw error;
+          });
         ctx.out.result(
           { url: explorer.url, ledger: handle.ledger.address, chainId: ctx.config.chainId },
           () => [`PoT explorer at ${explorer.url} (read-only; Ctrl-C stops it)`],
