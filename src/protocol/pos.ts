@@ -10,7 +10,15 @@
  *   target = min(targetPerCoinSecond * weight, 2^256 - 1)          (saturating)
  * Coin age resets (stakeSince = now) when a seal it made lands in a wrapped block.
  */
-import { encodeAbiParameters, hexToBigInt, keccak256, toBytes, type Address, type Hex } from "viem";
+import {
+  encodeAbiParameters,
+  hexToBigInt,
+  keccak256,
+  toBytes,
+  type AbiParameter,
+  type Address,
+  type Hex,
+} from "viem";
 import { assertAddress, assertBytes32, assertUint, MAX_UINT256, MAX_UINT32, MAX_UINT64 } from "./bytes";
 import { InvalidArgumentError } from "./errors";
 import { SealKind } from "./messages";
@@ -29,34 +37,42 @@ export interface KernelInput {
 }
 
 export function kernelHash(k: KernelInput): Hex {
+  return kernelOf(KERNEL_TYPEHASH, k);
+}
+
+/**
+ * keccak256(abi.encode(typehash, domain, kind, staker, jobId, stage, [stageSeed,] timestamp)): the shared
+ * encoding of `kernelHash` and `seededKernelHash` (the seed only in the latter).
+ */
+function kernelOf(typehash: Hex, k: KernelInput, stageSeed?: Hex): Hex {
   if (k.kind !== SealKind.Declaration && k.kind !== SealKind.Header) {
     throw new InvalidArgumentError(
       "kernel.kind",
       `expected SealKind.Declaration (1) or Header (2), got ${k.kind}`,
     );
   }
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "bytes32" },
-        { type: "bytes32" },
-        { type: "uint8" },
-        { type: "address" },
-        { type: "uint64" },
-        { type: "uint32" },
-        { type: "uint64" },
-      ],
-      [
-        KERNEL_TYPEHASH,
-        assertBytes32("kernel.domain", k.domain),
-        k.kind,
-        assertAddress("kernel.staker", k.staker),
-        assertUint("kernel.jobId", k.jobId, MAX_UINT64),
-        Number(assertUint("kernel.stage", k.stage, MAX_UINT32)),
-        assertUint("kernel.timestamp", k.timestamp, MAX_UINT64),
-      ],
-    ),
-  );
+  const seed = stageSeed === undefined ? [] : [assertBytes32("kernel.stageSeed", stageSeed)];
+  const types: AbiParameter[] = [
+    { type: "bytes32" },
+    { type: "bytes32" },
+    { type: "uint8" },
+    { type: "address" },
+    { type: "uint64" },
+    { type: "uint32" },
+    ...seed.map(() => ({ type: "bytes32" })),
+    { type: "uint64" },
+  ];
+  const values: unknown[] = [
+    typehash,
+    assertBytes32("kernel.domain", k.domain),
+    k.kind,
+    assertAddress("kernel.staker", k.staker),
+    assertUint("kernel.jobId", k.jobId, MAX_UINT64),
+    Number(assertUint("kernel.stage", k.stage, MAX_UINT32)),
+    ...seed,
+    assertUint("kernel.timestamp", k.timestamp, MAX_UINT64),
+  ];
+  return keccak256(encodeAbiParameters(types, values));
 }
 
 /** Coin age in (token wei x seconds): stake times its age, the age capped at maxAgeSeconds. */
@@ -118,34 +134,5 @@ export const SEEDED_KERNEL_TYPEHASH = keccak256(
  * so a seal that just landed does not lower its staker's next chance.
  */
 export function seededKernelHash(k: KernelInput & { stageSeed: Hex }): Hex {
-  if (k.kind !== SealKind.Declaration && k.kind !== SealKind.Header) {
-    throw new InvalidArgumentError(
-      "kernel.kind",
-      `expected SealKind.Declaration (1) or Header (2), got ${k.kind}`,
-    );
-  }
-  return keccak256(
-    encodeAbiParameters(
-      [
-        { type: "bytes32" },
-        { type: "bytes32" },
-        { type: "uint8" },
-        { type: "address" },
-        { type: "uint64" },
-        { type: "uint32" },
-        { type: "bytes32" },
-        { type: "uint64" },
-      ],
-      [
-        SEEDED_KERNEL_TYPEHASH,
-        assertBytes32("kernel.domain", k.domain),
-        k.kind,
-        assertAddress("kernel.staker", k.staker),
-        assertUint("kernel.jobId", k.jobId, MAX_UINT64),
-        Number(assertUint("kernel.stage", k.stage, MAX_UINT32)),
-        assertBytes32("kernel.stageSeed", k.stageSeed),
-        assertUint("kernel.timestamp", k.timestamp, MAX_UINT64),
-      ],
-    ),
-  );
+  return kernelOf(SEEDED_KERNEL_TYPEHASH, k, k.stageSeed);
 }
