@@ -10,7 +10,15 @@ import {IPoTStaking} from "../interfaces/IPoTStaking.sol";
 import {IPoTSeats} from "../committee/PoTCommittee.sol";
 import {PoTHashes} from "../ledger/PoTHashes.sol";
 import {PoTOpenings} from "../stages/PoTOpenings.sol";
-import {DeclarationData, Suite} from "../types/PoTTypes.sol";
+import {
+    DeclarationData,
+    Suite,
+    JOB_EXPIRED,
+    DECL_DECLARED,
+    DECL_FAULTY,
+    DECL_SLASHED,
+    DECL_RELEASED
+} from "../types/PoTTypes.sol";
 
 /// @notice Parameters of PoTDisputes (immutable after deployment); docs/contracts/suite.md explains each.
 struct DisputesParams {
@@ -34,12 +42,6 @@ contract PoTDisputes is IPoTDisputes {
     uint8 internal constant FAULT_DECLARATION = 1;
     uint8 internal constant FAULT_JUROR_VOTE = 2;
     uint8 internal constant FAULT_JUROR_ABSENT = 3;
-
-    uint8 internal constant DECL_DECLARED = 1;
-    uint8 internal constant DECL_FAULTY = 2;
-    uint8 internal constant DECL_SLASHED = 3;
-    uint8 internal constant DECL_RELEASED = 4;
-    uint8 internal constant JOB_EXPIRED = 3;
 
     struct Jury {
         uint64 randBlock;

@@ -153,16 +153,12 @@ interface IPoTStages {
     error EmptyCid();
     /// @notice The header lists `given` declarations; the stage has `declared`.
     error WrongDeclarationCount(uint256 given, uint256 declared);
-    /// @notice The header's declarations are not sorted by declarer (strictly increasing).
-    error DeclarationsNotSorted();
     /// @notice `declarer` has no unsettled declaration of this stage.
     error NotDeclared(address declarer);
     /// @notice The given data is not `declarer`'s stored declaration.
     error DeclarationMismatch(address declarer);
     /// @notice Fewer declarations open than the header needs.
     error TooFewOpenings(uint256 opened, uint256 needed);
-    /// @notice The builder's own declaration does not open.
-    error BuilderNotOpened();
     /// @notice The result is not the stage's (declared or decided) result.
     error WrongResult();
     /// @notice rho is not the stage's fixed rho.

@@ -2,16 +2,13 @@
 pragma solidity 0.8.28;
 
 import {PoTHashes} from "../ledger/PoTHashes.sol";
-import {DeclarationData, HeaderData} from "../types/PoTTypes.sol";
+import {DeclarationData, HeaderData, DECL_DECLARED} from "../types/PoTTypes.sol";
 
 /// @title Opening declarations against a header (stateless; deployed by PoTStages)
 /// @notice The declaration slot of PoTStages packs stage (32) | status (8) | weight in gwei (64) | the low
 /// 152 bits of keccak256(abi.encode(declarationHash, rand)). These functions check declaration data against
 /// such slots and open commitments; they read no storage, so PoTStages keeps its code small.
 contract PoTOpenings {
-    /// @notice Declaration status of an unsettled declaration.
-    uint8 public constant DECL_DECLARED = 1;
-
     /// @notice `declarer` has no declaration of this stage in the given slot.
     error NotDeclared(address declarer);
     /// @notice The given data is not `declarer`'s stored declaration.

@@ -13,7 +13,18 @@ import {IPoTCommittee} from "../interfaces/IPoTCommittee.sol";
 import {IPoTDisputes} from "../interfaces/IPoTDisputes.sol";
 import {PoTHashes} from "../ledger/PoTHashes.sol";
 import {PoTOpenings} from "./PoTOpenings.sol";
-import {JobTerms, DeclarationData, HeaderData, StagesParams, Suite} from "../types/PoTTypes.sol";
+import {
+    JobTerms,
+    DeclarationData,
+    HeaderData,
+    StagesParams,
+    Suite,
+    JOB_OPEN,
+    JOB_FINISHED,
+    JOB_EXPIRED,
+    DECL_DECLARED,
+    DECL_FAULTY
+} from "../types/PoTTypes.sol";
 
 /// @title The stage state machine of Proof of Training
 /// @notice See IPoTStages. Rules (docs/contracts/suite.md, docs/SECURITY.md):
@@ -33,20 +44,11 @@ contract PoTStages is IPoTStages, EIP712 {
     /// @notice Job id of the built-in dummy job (no fee, coinbase only, never expires).
     uint64 public constant DUMMY_JOB = 0;
 
-    uint8 internal constant JOB_OPEN = 1;
-    uint8 internal constant JOB_FINISHED = 2;
-    uint8 internal constant JOB_EXPIRED = 3;
-
     uint8 internal constant PHASE_OPEN = 1;
     uint8 internal constant PHASE_JURY = 2;
     uint8 internal constant PHASE_DECIDED = 3;
     uint8 internal constant PHASE_HEADERED = 4;
     uint8 internal constant PHASE_WRAPPED = 5;
-
-    uint8 internal constant DECL_DECLARED = 1;
-    uint8 internal constant DECL_FAULTY = 2;
-    uint8 internal constant DECL_SLASHED = 3;
-    uint8 internal constant DECL_RELEASED = 4;
 
     uint8 internal constant JURY_DISPUTED = 1;
     uint8 internal constant JURY_STALLED = 2;

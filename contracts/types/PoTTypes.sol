@@ -4,6 +4,17 @@ pragma solidity 0.8.28;
 /// @title Types shared by the split PoT contracts (escrow, stages, committee, disputes)
 /// @notice docs/contracts/suite.md documents every field.
 
+/// @dev Job status (PoTStages.jobStatus).
+uint8 constant JOB_OPEN = 1;
+uint8 constant JOB_FINISHED = 2;
+uint8 constant JOB_EXPIRED = 3;
+
+/// @dev Declaration status in PoTStages' declaration slot (bits 216..223).
+uint8 constant DECL_DECLARED = 1;
+uint8 constant DECL_FAULTY = 2;
+uint8 constant DECL_SLASHED = 3;
+uint8 constant DECL_RELEASED = 4;
+
 /// @notice What an employer asks for when opening a job (the fee is msg.value of PoTEscrow.createJob).
 struct JobTerms {
     /// CID of the job spec: model, optimizer, seed, engine id.
