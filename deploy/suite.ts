@@ -3,9 +3,10 @@
  * single ledger, by concern: PoTEscrow (job escrow and payments), PoTStages (the stage state machine),
  * PoTCommittee (PoA committees) and PoTDisputes (juries and slashing). Each knows the others from its
  * constructor: the deployer predicts the four addresses from its nonce (CREATE), so every cross-contract
- * address is an immutable. docs/contracts/suite.md explains every parameter.
+ * address is an immutable. docs/contracts/suite.md explains every parameter (deploy/params.ts).
  *
- * The agents still run on PoTLedger (deploy/deploy.ts) until they move to these contracts.
+ * `npx hardhat run deploy/deploy.ts --network <name>` and `pot deploy` deploy with it and write the
+ * deployments file the agents read.
  */
 import type { Signer } from "ethers";
 import { ethers } from "hardhat";
@@ -17,35 +18,9 @@ import type {
   PoTStaking,
   PoTToken,
 } from "../typechain-types";
-import type { StagesParamsStruct } from "../typechain-types/contracts/stages/PoTStages";
-import type { DisputesParamsStruct } from "../typechain-types/contracts/disputes/PoTDisputes";
-import {
-  DUMMY_SPEC,
-  DUMMY_STATE,
-  localParams,
-  testnetParams,
-  type StakingParams,
-  type TokenParams,
-} from "./deploy";
+import type { SuiteParams } from "./params";
 
-const E18 = 10n ** 18n;
-
-export interface EscrowParams {
-  /** Share of a stage's fee for its builder, in basis points. */
-  builderBps: number;
-  /** Share of a stage's fee for its committee, split per seat, in basis points. */
-  attesterBps: number;
-  /** Seconds an ended job's balances stay claimable before `sweep` returns them to the employer. */
-  claimPeriodSeconds: bigint;
-}
-
-export interface SuiteParams {
-  token: TokenParams;
-  staking: StakingParams;
-  stages: StagesParamsStruct;
-  escrow: EscrowParams;
-  disputes: DisputesParamsStruct;
-}
+export * from "./params";
 
 export interface SuiteDeployment {
   token: PoTToken;
@@ -54,90 +29,17 @@ export interface SuiteDeployment {
   stages: PoTStages;
   committee: PoTCommittee;
   disputes: PoTDisputes;
+  /** The six addresses, as the deployments file records them. */
+  addresses: {
+    token: string;
+    staking: string;
+    escrow: string;
+    stages: string;
+    committee: string;
+    disputes: string;
+  };
   chainId: bigint;
   deployBlock: number;
-}
-
-/** Fast parameters for the in-process network and a local node: kernels always pass, faucet on. */
-export function localSuiteParams(genesis: TokenParams["genesis"] = []): SuiteParams {
-  const base = localParams(genesis);
-  return {
-    token: base.token,
-    staking: base.staking,
-    stages: {
-      sealWindowSeconds: 60,
-      closeDelayBlocks: 2,
-      headerTimeoutSeconds: 120,
-      poaWindowBlocks: 20,
-      poaMaxRounds: 3,
-      minStageSeconds: 10,
-      minDeclareSeconds: 0,
-      minJobSeconds: 60,
-      maxJobSeconds: 7 * 24 * 3600,
-      maxC: 16,
-      maxK: 16,
-      maxDeclarations: 32,
-      dummyC: 2,
-      dummyK: 1,
-      dummyStageSeconds: 60,
-      dummyMinDeclareSeconds: 0,
-      targetPerGwei: ethers.MaxUint256,
-      minStake: 1n * E18,
-      declarationSlash: 1n * E18,
-      coinbasePerCoinAge: 1n,
-      coinbaseCap: 10n * E18,
-      dummyInitialStateHash: DUMMY_STATE,
-      dummySpecCid: DUMMY_SPEC,
-    },
-    escrow: { builderBps: 2000, attesterBps: 2000, claimPeriodSeconds: 365n * 24n * 3600n },
-    disputes: {
-      jurySize: 3,
-      commitBlocks: 10,
-      revealBlocks: 10,
-      jurorSlash: 1n * E18,
-      jurorAbsentSlash: E18 / 10n,
-    },
-  };
-}
-
-/** Realistic parameters for a public testnet (12 s blocks): PoS difficulty on, longer windows. */
-export function testnetSuiteParams(genesis: TokenParams["genesis"] = []): SuiteParams {
-  const base = testnetParams(genesis);
-  const p = localSuiteParams(genesis);
-  return {
-    token: base.token,
-    staking: base.staking,
-    stages: {
-      ...p.stages,
-      sealWindowSeconds: 120,
-      closeDelayBlocks: 5,
-      headerTimeoutSeconds: 3600,
-      poaWindowBlocks: 50,
-      poaMaxRounds: 4,
-      minStageSeconds: 300,
-      minDeclareSeconds: 60,
-      minJobSeconds: 3600,
-      maxJobSeconds: 7 * 24 * 3600,
-      dummyC: 3,
-      dummyK: 3,
-      dummyStageSeconds: 600,
-      dummyMinDeclareSeconds: 60,
-      // A staker with 1000 POT (1e12 gwei) passes a kernel with probability ~1e12 * t / 2^256 per second:
-      // t = 2^256 / 1e13 makes that ~10% per second of the seal window.
-      targetPerGwei: ethers.MaxUint256 / 10_000_000_000_000n,
-      minStake: 100n * E18,
-      declarationSlash: 100n * E18,
-      coinbaseCap: 50n * E18,
-    },
-    escrow: { builderBps: 2000, attesterBps: 2000, claimPeriodSeconds: 365n * 24n * 3600n },
-    disputes: {
-      jurySize: 5,
-      commitBlocks: 150,
-      revealBlocks: 150,
-      jurorSlash: 100n * E18,
-      jurorAbsentSlash: 10n * E18,
-    },
-  };
 }
 
 /** The EIP-712 domain separator of PoTStages at `stages` (the protocol domain), as OpenZeppelin's EIP712. */
@@ -223,5 +125,10 @@ export async function deploySuite(signer: Signer, params: SuiteParams): Promise<
   // the slasher first: once the ledger is bound, staking's admin can add nothing
   await (await staking.setSlasher(suite.disputes)).wait();
   await (await staking.setLedger(suite.stages)).wait();
-  return { token, staking, escrow, stages, committee, disputes, chainId, deployBlock };
+  const addresses = {
+    token: await token.getAddress(),
+    staking: await staking.getAddress(),
+    ...suite,
+  };
+  return { token, staking, escrow, stages, committee, disputes, addresses, chainId, deployBlock };
 }

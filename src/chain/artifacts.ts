@@ -15,7 +15,10 @@ export interface ContractArtifact {
 export const POT_CONTRACT_SOURCES = {
   PoTToken: "PoTToken.sol",
   PoTStaking: "PoTStaking.sol",
-  PoTLedger: "PoTLedger.sol",
+  PoTEscrow: "escrow/PoTEscrow.sol",
+  PoTStages: "stages/PoTStages.sol",
+  PoTCommittee: "committee/PoTCommittee.sol",
+  PoTDisputes: "disputes/PoTDisputes.sol",
 } as const;
 
 /** A contract name of a PoT deployment. */

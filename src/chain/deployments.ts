@@ -1,8 +1,9 @@
 /**
  * Reads the deployments file written by `pot deploy` (deploy/deploy.ts): the addresses of the PoT
  * contracts on one chain. The reader accepts `{ chainId, contracts: { PoTToken: { address } | "0x..", ... } }`
- * and the short names `token`, `staking`, `ledger` (what deploy/deploy.ts writes), at the top level or under
- * `contracts`; `chainId` may be a number or a decimal string.
+ * and the short names `token`, `staking`, `escrow`, `stages`, `committee`, `disputes` (what `pot deploy`
+ * writes), at the top level or under `contracts`; `chainId` may be a number or a decimal string. A file of
+ * the single-ledger version (a `ledger` entry) is refused with a hint to redeploy.
  */
 import { readFileSync } from "node:fs";
 import { getAddress, isAddress, type Address, type PublicClient } from "viem";
@@ -24,9 +25,18 @@ const ALIASES: Record<string, PoTContractName> = {
   token: "PoTToken",
   PoTStaking: "PoTStaking",
   staking: "PoTStaking",
-  PoTLedger: "PoTLedger",
-  ledger: "PoTLedger",
+  PoTEscrow: "PoTEscrow",
+  escrow: "PoTEscrow",
+  PoTStages: "PoTStages",
+  stages: "PoTStages",
+  PoTCommittee: "PoTCommittee",
+  committee: "PoTCommittee",
+  PoTDisputes: "PoTDisputes",
+  disputes: "PoTDisputes",
 };
+
+/** Entries of deployments files written before the ledger was split (issue 12). */
+const RETIRED = new Set(["PoTLedger", "ledger"]);
 
 /** Reads and checks the deployments file. Throws `DeploymentNotFoundError` ("run pot deploy first"). */
 export function readDeployment(path: string, expectedChainId?: number): Deployment {
@@ -59,6 +69,11 @@ export function readDeployment(path: string, expectedChainId?: number): Deployme
   ];
   for (const section of sections) {
     for (const [key, value] of Object.entries(section as Record<string, unknown>)) {
+      if (RETIRED.has(key))
+        throw new DeploymentNotFoundError(
+          path,
+          "it is a deployment of the single PoTLedger, which this version no longer speaks to (run pot deploy --force)",
+        );
       const name = ALIASES[key];
       if (name === undefined) continue;
       const address =

@@ -1,27 +1,28 @@
 /**
- * The read side of the PoT ledger that every agent and the explorer share: the job and stage views, the peer
- * registry, and the per-job fold of the ledger's events (decoded by `decodeLedgerLog` in pot-contracts.ts)
- * into stages. Moved here from src/employer/ledger.ts (which re-exports it) so that no agent imports another
- * agent's room to read the chain.
+ * The read side of the protocol that every agent and the explorer share: job and stage views, the peer
+ * registry, and the per-job fold of the protocol's events (decoded by `decodeLedgerLog`,
+ * ledger-events.ts) into stages, with each stage's rewards as the escrow credited them.
  */
-import { parseAbi, type Address, type Hex, type PublicClient } from "viem";
+import type { Address, Hex, PublicClient } from "viem";
 import { DRAW_WEIGHT_UNIT } from "../protocol";
-import type { ContractRef } from "./contracts";
+import type { PotSuite, StakingRef } from "./contracts";
 import { EventWatcher, type WatchedLog } from "./events";
-import { decodeLedgerLog, type LedgerEvent } from "./pot-contracts";
+import { decodeLedgerLog, type LedgerEvent } from "./ledger-events";
+import { suiteWatcher } from "./pot-contracts";
 
-/** Where the ledger is and how to read it. */
+/** Where the protocol's contracts are and how to read them. */
 export interface LedgerHandle {
   readonly client: PublicClient;
-  readonly ledger: ContractRef;
+  readonly suite: PotSuite;
+  readonly staking: StakingRef;
   /** First block to read events from (the deployment block; default 0). */
   readonly fromBlock?: bigint;
 }
 
-/** Job status codes of the ledger. */
-export const JOB_STATUS = { 0: "unknown", 1: "open", 2: "finished", 3: "expired" } as const;
-/** Stage phase codes of the ledger. */
-export const STAGE_PHASE = {
+/** Job status names by PoTStages code. */
+export const JOB_STATUS_NAME = { 0: "unknown", 1: "open", 2: "finished", 3: "expired" } as const;
+/** Stage phase names by PoTStages code. */
+export const STAGE_PHASE_NAME = {
   0: "not open",
   1: "open",
   2: "jury",
@@ -29,15 +30,16 @@ export const STAGE_PHASE = {
   4: "headered",
   5: "wrapped",
 } as const;
-/** Reward roles of `RewardCredited`. */
-export const REWARD_ROLE = { 1: "builder", 2: "declarant", 3: "attester" } as const;
 
-/** A job as `getJob` returns it. */
+/** A job as the chain holds it: its terms (JobCreated), status (PoTStages) and funds (PoTEscrow). */
 export interface OnChainJob {
   readonly employer: Address;
   readonly deadline: bigint;
   readonly stageSeconds: number;
+  readonly minDeclareSeconds: number;
+  /** Fee still escrowed (0 once the job ended and the rest was refunded). */
   readonly escrow: bigint;
+  readonly fee: bigint;
   readonly feePerStage: bigint;
   readonly numStages: number;
   readonly wrappedStages: number;
@@ -46,9 +48,11 @@ export interface OnChainJob {
   readonly status: number;
   readonly statusName: string;
   readonly initialStateHash: Hex;
+  /** Unix seconds the job ended (finished or expired), 0 while it runs. */
+  readonly endedAt: bigint;
 }
 
-/** A stage as `getStage` returns it (the fields the agents use). */
+/** A stage as `getStage` returns it (the fields the agents use); phase 0 once its record was reused. */
 export interface OnChainStage {
   readonly phase: number;
   readonly phaseName: string;
@@ -57,6 +61,7 @@ export interface OnChainStage {
   readonly headerHash: Hex;
   readonly builder: Address;
   readonly deadline: bigint;
+  readonly declarations: number;
 }
 
 interface EventBase {
@@ -64,7 +69,7 @@ interface EventBase {
   readonly txHash: Hex;
 }
 
-/** A decoded ledger event of kind K, with its block and transaction but without the fields in Drop. */
+/** A decoded event of kind K, with its block and transaction but without the fields in Drop. */
 type JobEvent<K extends LedgerEvent["kind"], Drop extends string = never> = Readonly<
   Omit<Extract<LedgerEvent, { kind: K }>, "kind" | "logIndex" | Drop>
 >;
@@ -73,22 +78,36 @@ export type JobCreatedEvent = JobEvent<"JobCreated", "blockHash">;
 export type StageOpenedEvent = JobEvent<"StageOpened", "blockHash" | "jobId">;
 export type DeclaredEvent = JobEvent<"Declared", "blockHash" | "jobId">;
 /** A HeaderSubmitted event; `resultCid` is the binary CID (hex) of S_stage. */
-export type HeaderEvent = JobEvent<"HeaderSubmitted", "blockHash" | "jobId" | "randBlock">;
+export type HeaderEvent = JobEvent<"HeaderSubmitted", "blockHash" | "jobId">;
 /** A BlockWrapped event; `blockHash` is the wrapped block's hash in the PoT chain. */
 export type WrappedEvent = JobEvent<"BlockWrapped", "jobId">;
-export type RewardEvent = JobEvent<"RewardCredited", "blockHash" | "jobId">;
+export type StagePaidEvent = JobEvent<"StagePaid", "blockHash" | "jobId">;
+export type SlashedEvent = JobEvent<"Slashed", "blockHash" | "jobId">;
+
+/** A reward the escrow credited for one stage (REWARD_ROLES). */
+export interface StageReward {
+  readonly account: Address;
+  readonly role: RewardRole;
+  readonly amount: bigint;
+}
+export const REWARD_ROLES = ["builder", "declarant", "attester"] as const;
+export type RewardRole = (typeof REWARD_ROLES)[number];
 
 /** Everything the chain recorded about one stage. */
 export interface StageEvents {
   readonly stage: number;
   opened?: StageOpenedEvent;
   readonly declarations: DeclaredEvent[];
-  closed?: { blockNumber: bigint; closeBlock: bigint; leadResult: Hex; disputed: boolean };
+  /** The C-th declaration set the block declarations close at. */
+  closing?: { blockNumber: bigint; closeBlock: bigint; disputed: boolean };
   /** Every header submitted, voided ones included, in chain order. */
   readonly headers: HeaderEvent[];
   readonly voidedHeaders: Hex[];
+  /** Why the stage went to a jury (JURY_REASON code) and what the jury decided. */
+  jury?: { reason: number; rounds: number; decided?: { resultHash: Hex; rho: Hex } };
   wrapped?: WrappedEvent;
-  readonly rewards: RewardEvent[];
+  paid?: StagePaidEvent;
+  readonly slashes: SlashedEvent[];
 }
 
 /** Everything the chain recorded about one job, by stage (index 0 = stage 1). */
@@ -97,86 +116,119 @@ export interface JobEvents {
   readonly created: JobCreatedEvent;
   readonly stages: StageEvents[];
   finished?: EventBase;
-  expired?: EventBase & { unspent: bigint };
+  expired?: EventBase;
   readonly refunds: (EventBase & { amount: bigint })[];
+  readonly claims: (EventBase & { account: Address; amount: bigint; coinbase: bigint })[];
+  readonly sweeps: (EventBase & { account: Address; amount: bigint })[];
 }
 
-/** The job has no JobCreated event on this ledger. */
+/** The job has no JobCreated event on this deployment. */
 export class UnknownJobError extends Error {
   constructor(readonly jobId: bigint) {
     super(
-      `Job ${jobId} does not exist on this ledger (no JobCreated event). Check the job id and the network`,
+      `Job ${jobId} does not exist on this deployment (no JobCreated event). Check the job id and the network`,
     );
     this.name = "UnknownJobError";
   }
 }
 
-const n = (v: unknown) => Number(v as bigint | number);
-
-async function read<T>(h: LedgerHandle, functionName: string, args: unknown[] = []): Promise<T> {
-  return (await h.client.readContract({ ...h.ledger, functionName, args } as never)) as T;
-}
-
-/** `domainSeparator()`: the domain every protocol hash of this ledger is bound to. */
+/** `domainSeparator()` of PoTStages: the domain every protocol hash of this deployment is bound to. */
 export function readDomain(h: LedgerHandle): Promise<Hex> {
-  return read<Hex>(h, "domainSeparator");
+  return h.client.readContract({ ...h.suite.stages, functionName: "domainSeparator" });
 }
 
-/** `getJob(jobId)`. */
+/** A job's terms, status and funds; UnknownJobError when it never existed. */
 export async function readJob(h: LedgerHandle, jobId: bigint): Promise<OnChainJob> {
-  const j = await read<Record<string, unknown>>(h, "getJob", [jobId]);
-  const status = n(j.status);
+  const [created, [status, wrappedStages], funds] = await Promise.all([
+    readJobCreated(h, jobId),
+    h.client.readContract({ ...h.suite.stages, functionName: "jobStatus", args: [jobId] }),
+    h.client.readContract({ ...h.suite.escrow, functionName: "fundsOf", args: [jobId] }),
+  ]);
+  const spent = BigInt(wrappedStages) * funds.feePerStage;
   return {
-    employer: j.employer as Address,
-    deadline: BigInt(j.deadline as bigint),
-    stageSeconds: n(j.stageSeconds),
-    // v3: getJob's escrow is the fee escrowed at creation (zero once the job ended); the unspent part is
-    // escrow - wrappedStages * feePerStage + dust (docs/contracts/ledger.md, "Changes in v3").
-    escrow:
-      BigInt(j.escrow as bigint) === 0n
-        ? 0n
-        : BigInt(j.escrow as bigint) -
-          BigInt(j.wrappedStages as bigint) * BigInt(j.feePerStage as bigint) +
-          BigInt((j.dust as bigint | undefined) ?? 0n),
-    feePerStage: BigInt(j.feePerStage as bigint),
-    numStages: n(j.numStages),
-    wrappedStages: n(j.wrappedStages),
-    c: n(j.c),
-    k: n(j.k),
+    employer: created.employer,
+    deadline: created.deadline,
+    stageSeconds: created.stageSeconds,
+    minDeclareSeconds: created.minDeclareSeconds,
+    escrow: funds.endedAt === 0n ? funds.fee - spent : 0n,
+    fee: funds.fee,
+    feePerStage: funds.feePerStage,
+    numStages: created.numStages,
+    wrappedStages,
+    c: created.c,
+    k: created.k,
     status,
-    statusName: JOB_STATUS[status as keyof typeof JOB_STATUS] ?? `status ${status}`,
-    initialStateHash: j.initialStateHash as Hex,
+    statusName: JOB_STATUS_NAME[status as keyof typeof JOB_STATUS_NAME] ?? `status ${status}`,
+    initialStateHash: created.initialStateHash,
+    endedAt: funds.endedAt,
   };
 }
 
-/** `getStage(jobId, stage)`. */
+/** The JobCreated event of a job (one indexed log query). */
+export async function readJobCreated(h: LedgerHandle, jobId: bigint): Promise<JobCreatedEvent> {
+  const logs = await h.client.getContractEvents({
+    ...h.suite.stages,
+    eventName: "JobCreated",
+    args: { jobId },
+    fromBlock: h.fromBlock ?? 0n,
+    toBlock: "latest",
+  });
+  for (const log of logs) {
+    const e = decodeLedgerLog(h.suite, log);
+    if (e?.kind === "JobCreated") {
+      const { kind: _k, logIndex: _l, blockHash: _b, ...fields } = e;
+      return fields;
+    }
+  }
+  throw new UnknownJobError(jobId);
+}
+
+/** `getStage(jobId, stage)` of PoTStages. */
 export async function readStage(h: LedgerHandle, jobId: bigint, stage: number): Promise<OnChainStage> {
-  const s = await read<Record<string, unknown>>(h, "getStage", [jobId, stage]);
-  const phase = n(s.phase);
+  const s = await h.client.readContract({
+    ...h.suite.stages,
+    functionName: "getStage",
+    args: [jobId, stage],
+  });
   return {
-    phase,
-    phaseName: STAGE_PHASE[phase as keyof typeof STAGE_PHASE] ?? `phase ${phase}`,
-    result: s.result as Hex,
-    rho: s.rho as Hex,
-    headerHash: s.headerHash as Hex,
-    builder: s.builder as Address,
-    deadline: BigInt(s.deadline as bigint),
+    phase: s.phase,
+    phaseName: STAGE_PHASE_NAME[s.phase as keyof typeof STAGE_PHASE_NAME] ?? `phase ${s.phase}`,
+    result: s.result,
+    rho: s.rho,
+    headerHash: s.headerHash,
+    builder: s.builder,
+    deadline: BigInt(s.deadline),
+    declarations: s.declCount,
   };
 }
 
-/** `claimable(account)`: wei the account can withdraw. */
+/** `claimable(account)`: wei the account can withdraw now. */
 export function readClaimable(h: LedgerHandle, account: Address): Promise<bigint> {
-  return read<bigint>(h, "claimable", [account]);
+  return h.client.readContract({ ...h.suite.escrow, functionName: "claimable", args: [account] });
 }
 
-/** `totalOwed()`. */
+/** `owedOf(jobId, account)`: what the account earned in the job and has not claimed. */
+export async function readOwed(
+  h: LedgerHandle,
+  jobId: bigint,
+  account: Address,
+): Promise<{ amount: bigint; coinbase: bigint }> {
+  const [amount, coinbase] = await h.client.readContract({
+    ...h.suite.escrow,
+    functionName: "owedOf",
+    args: [jobId, account],
+  });
+  return { amount, coinbase };
+}
+
+/** `totalOwed()` of the escrow: every wei it holds for someone. */
 export function readTotalOwed(h: LedgerHandle): Promise<bigint> {
-  return read<bigint>(h, "totalOwed");
+  return h.client.readContract({ ...h.suite.escrow, functionName: "totalOwed" });
 }
 
-/** `nextJobId()`. */
+/** `nextJobId()` of the escrow. */
 export function readNextJobId(h: LedgerHandle): Promise<bigint> {
-  return read<bigint>(h, "nextJobId");
+  return h.client.readContract({ ...h.suite.escrow, functionName: "nextJobId" });
 }
 
 /**
@@ -186,69 +238,53 @@ export function readNextJobId(h: LedgerHandle): Promise<bigint> {
  */
 export async function readPeerRegistry(
   client: PublicClient,
-  staking: ContractRef,
+  staking: StakingRef,
   limit = 500,
   also: readonly Address[] = [],
 ): Promise<string[]> {
-  const [stakers] = (await client.readContract({
+  const [stakers] = await client.readContract({
     ...staking,
     functionName: "stakersPage",
     args: [0n, BigInt(limit)],
-  } as never)) as readonly [Address[], bigint[]];
+  });
   const accounts = [...new Set([...stakers, ...also].map((a) => a.toLowerCase() as Address))];
   const peers = await Promise.all(
-    accounts.map(
-      (s) =>
-        client.readContract({ ...staking, functionName: "peerOf", args: [s] } as never) as Promise<string>,
-    ),
+    accounts.map((s) => client.readContract({ ...staking, functionName: "peerOf", args: [s] })),
   );
   return peers.filter((p) => p.length > 0);
 }
 
 /**
- * A watcher over every ledger log from `fromBlock`, `confirmations` blocks deep (default 0): each `poll()`
- * returns the logs not delivered before, so a long-running reader (the explorer) follows the chain without
- * re-reading it.
+ * A watcher over every protocol log from `fromBlock`, `confirmations` blocks deep (default 0): each
+ * `poll()` returns the logs not delivered before, so a long-running reader (the explorer) follows the chain
+ * without re-reading it.
  */
 export function ledgerLogWatcher(h: LedgerHandle, confirmations = 0): EventWatcher {
-  return new EventWatcher({
-    client: h.client,
-    address: h.ledger.address,
-    abi: h.ledger.abi,
-    fromBlock: h.fromBlock ?? 0n,
-    confirmations,
-    maxBlockRange: 10_000,
-  });
+  return suiteWatcher(h.client, h.suite, { fromBlock: h.fromBlock ?? 0n, confirmations });
 }
 
-/** Reads every ledger log from `fromBlock` to the head through the shared event watcher (one poll). */
+/** Reads every protocol log from `fromBlock` to the head (one poll). */
 export async function readLedgerLogs(h: LedgerHandle): Promise<WatchedLog[]> {
   return ledgerLogWatcher(h).poll();
 }
 
 /** Decodes the logs of one job into a per-stage record. Throws UnknownJobError when it never existed. */
-export function jobEventsFromLogs(jobId: bigint, logs: readonly WatchedLog[]): JobEvents {
+export function jobEventsFromLogs(suite: PotSuite, jobId: bigint, logs: readonly WatchedLog[]): JobEvents {
   let created: JobCreatedEvent | undefined;
   const stages = new Map<number, StageEvents>();
   const stageOf = (stage: number): StageEvents => {
     let s = stages.get(stage);
     if (s === undefined) {
-      s = { stage, declarations: [], headers: [], voidedHeaders: [], rewards: [] };
+      s = { stage, declarations: [], headers: [], voidedHeaders: [], slashes: [] };
       stages.set(stage, s);
     }
     return s;
   };
-  const out = { jobId, refunds: [] as JobEvents["refunds"] } as {
-    finished?: EventBase;
-    expired?: EventBase & { unspent: bigint };
-    refunds: JobEvents["refunds"];
-  };
+  const out: Omit<JobEvents, "jobId" | "created" | "stages"> = { refunds: [], claims: [], sweeps: [] };
   for (const log of logs) {
-    // One decoder for every agent (src/chain/pot-contracts.ts); here only this job's events count.
-    const e = decodeLedgerLog(log);
+    const e = decodeLedgerLog(suite, log);
     if (e === undefined || !("jobId" in e) || e.jobId !== jobId) continue;
-    const { blockNumber, txHash } = e;
-    const base: EventBase = { blockNumber, txHash };
+    const base: EventBase = { blockNumber: e.blockNumber, txHash: e.txHash };
     switch (e.kind) {
       case "JobCreated": {
         const { kind: _k, logIndex: _l, blockHash: _b, ...fields } = e;
@@ -265,40 +301,66 @@ export function jobEventsFromLogs(jobId: bigint, logs: readonly WatchedLog[]): J
         stageOf(e.stage).declarations.push(fields);
         break;
       }
-      case "DeclarationsClosed":
-        stageOf(e.stage).closed = {
-          blockNumber,
+      case "DeclarationsClosing":
+        stageOf(e.stage).closing = {
+          blockNumber: e.blockNumber,
           closeBlock: e.closeBlock,
-          leadResult: e.leadResult,
           disputed: e.disputed,
         };
         break;
       case "HeaderSubmitted": {
-        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, randBlock: _r, ...fields } = e;
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
         stageOf(e.stage).headers.push(fields);
         break;
       }
       case "HeaderVoided":
+      case "HeaderContested":
         stageOf(e.stage).voidedHeaders.push(e.headerHash);
         break;
+      case "StageToJury": {
+        const s = stageOf(e.stage);
+        s.jury = { reason: e.reason, rounds: s.jury?.rounds ?? 0 };
+        break;
+      }
+      case "JuryRequested": {
+        const s = stageOf(e.stage);
+        s.jury = { reason: s.jury?.reason ?? 0, rounds: Math.max(s.jury?.rounds ?? 0, e.round + 1) };
+        break;
+      }
+      case "StageDecided": {
+        const s = stageOf(e.stage);
+        s.jury = { reason: s.jury?.reason ?? 0, rounds: s.jury?.rounds ?? 1, decided: { ...e } };
+        break;
+      }
       case "BlockWrapped": {
         const { kind: _k, logIndex: _l, jobId: _j, ...fields } = e;
         stageOf(e.stage).wrapped = fields;
         break;
       }
-      case "RewardCredited": {
+      case "StagePaid": {
         const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
-        stageOf(e.stage).rewards.push(fields);
+        stageOf(e.stage).paid = fields;
+        break;
+      }
+      case "Slashed": {
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
+        stageOf(e.stage).slashes.push(fields);
         break;
       }
       case "JobFinished":
         out.finished = base;
         break;
       case "JobExpired":
-        out.expired = { ...base, unspent: e.unspent };
+        out.expired = base;
         break;
       case "Refunded":
         out.refunds.push({ ...base, amount: e.amount });
+        break;
+      case "Claimed":
+        out.claims.push({ ...base, account: e.account, amount: e.amount, coinbase: e.coinbase });
+        break;
+      case "Swept":
+        out.sweeps.push({ ...base, account: e.account, amount: e.amount });
         break;
       default:
         break;
@@ -312,7 +374,7 @@ export function jobEventsFromLogs(jobId: bigint, logs: readonly WatchedLog[]): J
 
 /** Reads and decodes every event of one job. */
 export async function readJobEvents(h: LedgerHandle, jobId: bigint): Promise<JobEvents> {
-  return jobEventsFromLogs(jobId, await readLedgerLogs(h));
+  return jobEventsFromLogs(h.suite, jobId, await readLedgerLogs(h));
 }
 
 /** The header a stage's wrapped block finalized (undefined if the stage is not wrapped). */
@@ -322,55 +384,92 @@ export function wrappedHeader(stage: StageEvents): HeaderEvent | undefined {
   return stage.headers.find((h) => h.headerHash.toLowerCase() === hash);
 }
 
-/** Credited rewards of some jobs summed per account and role (role names of REWARD_ROLE), largest first. */
-export function rewardTotals(
-  jobs: readonly JobEvents[],
-): { account: Address; role: string; amount: bigint }[] {
-  const sums = new Map<string, { account: Address; role: string; amount: bigint }>();
+/**
+ * What the escrow credited for a wrapped stage, per account and role, recomputed from StagePaid and the
+ * wrapped header exactly as PoTEscrow.payStage credits it: the builder's part plus the rounding dust, one
+ * part per committee seat, and the declaration pool over the openers in proportion to their weights.
+ */
+export function stageRewards(stage: StageEvents): StageReward[] {
+  const paid = stage.paid;
+  const header = wrappedHeader(stage);
+  if (paid === undefined || header === undefined) return [];
+  const out: StageReward[] = [];
+  const add = (account: Address, role: RewardRole, amount: bigint) => {
+    if (amount === 0n) return;
+    const row = out.find((r) => r.role === role && r.account.toLowerCase() === account.toLowerCase());
+    if (row === undefined) out.push({ account, role, amount });
+    else out[out.indexOf(row)] = { ...row, amount: row.amount + amount };
+  };
+  add(header.builder, "builder", paid.builderPart + paid.dust);
+  const total = header.weights.reduce((a, b) => a + b, 0n);
+  header.openers.forEach((opener, i) => {
+    const share =
+      total === 0n
+        ? paid.declarationPool / BigInt(header.openers.length)
+        : (paid.declarationPool * header.weights[i]) / total;
+    add(opener, "declarant", share);
+  });
+  for (const seat of paid.seats) add(seat, "attester", paid.perSeat);
+  return out;
+}
+
+/** Credited rewards of some jobs summed per account and role, largest first. */
+export function rewardTotals(jobs: readonly JobEvents[]): StageReward[] {
+  const sums = new Map<string, StageReward>();
   for (const events of jobs)
     for (const s of events.stages)
-      for (const r of s.rewards) {
-        const role = REWARD_ROLE[r.role as keyof typeof REWARD_ROLE] ?? `role ${r.role}`;
-        const key = `${r.account.toLowerCase()}:${role}`;
-        const row = sums.get(key) ?? { account: r.account, role, amount: 0n };
-        row.amount += r.amount;
-        sums.set(key, row);
+      for (const r of stageRewards(s)) {
+        const key = `${r.account.toLowerCase()}:${r.role}`;
+        const row = sums.get(key);
+        sums.set(key, { ...r, amount: (row?.amount ?? 0n) + r.amount });
       }
   return [...sums.values()].sort((a, b) => (a.amount === b.amount ? 0 : a.amount > b.amount ? -1 : 1));
 }
 
-/** The ledger's limits on a job request (immutables of PoTLedger; `createJob` reverts outside them). */
+/** The limits on a job request (immutables of PoTStages; `createJob` reverts outside them). */
 export interface JobLimits {
   readonly maxC: number;
   readonly maxK: number;
   readonly minStageSeconds: number;
+  /** A job's minimum declaration window must be at least this (and at most its stage window). */
+  readonly minDeclareSeconds: number;
   /** The deadline must be at least this many seconds after the creating block. */
   readonly minJobSeconds: number;
+  readonly maxJobSeconds: number;
   /** Stake (wei) a staker needs to declare, attest or sit on a jury. */
   readonly minStake: bigint;
+  /** Active stake a staker needs behind each unsettled declaration. */
+  readonly declarationSlash: bigint;
 }
 
-/** `maxC`, `maxK`, `minStageSeconds`, `minJobSeconds` and `minStake` of the ledger. */
+/** The job limits of PoTStages. */
 export async function readJobLimits(h: LedgerHandle): Promise<JobLimits> {
-  const [maxC, maxK, minStageSeconds, minJobSeconds, minStake] = await Promise.all(
-    ["maxC", "maxK", "minStageSeconds", "minJobSeconds", "minStake"].map((f) => read<bigint | number>(h, f)),
-  );
+  const r = h.client;
+  const stages = h.suite.stages;
+  const [maxC, maxK, minStageSeconds, minDeclareSeconds, minJobSeconds, maxJobSeconds, minStake, slash] =
+    await Promise.all([
+      r.readContract({ ...stages, functionName: "maxC" }),
+      r.readContract({ ...stages, functionName: "maxK" }),
+      r.readContract({ ...stages, functionName: "minStageSeconds" }),
+      r.readContract({ ...stages, functionName: "minDeclareSeconds" }),
+      r.readContract({ ...stages, functionName: "minJobSeconds" }),
+      r.readContract({ ...stages, functionName: "maxJobSeconds" }),
+      r.readContract({ ...stages, functionName: "minStake" }),
+      r.readContract({ ...stages, functionName: "declarationSlash" }),
+    ]);
   return {
-    maxC: n(maxC),
-    maxK: n(maxK),
-    minStageSeconds: n(minStageSeconds),
-    minJobSeconds: n(minJobSeconds),
-    minStake: BigInt(minStake),
+    maxC,
+    maxK,
+    minStageSeconds,
+    minDeclareSeconds,
+    minJobSeconds,
+    maxJobSeconds,
+    minStake,
+    declarationSlash: slash,
   };
 }
 
-/** The staking views the employer reads (through the ledger's `staking()` address). */
-const STAKING_VIEWS = parseAbi([
-  "function stakersPage(uint256 offset, uint256 limit) view returns (address[] stakers, uint256[] stakes)",
-  "function drawWeightsPage(uint256 offset, uint256 limit, uint256 randBlock) view returns (address[] stakers, uint256[] weights)",
-]);
-
-/** Who can serve a job now: stakers by draw weight, from the staking contract the ledger uses. */
+/** Who can serve a job now: stakers by draw weight. */
 export interface StakerCounts {
   /** Stakers whose draw weight in the current epoch is at least `minStake` (drawn for committees). */
   readonly drawable: number;
@@ -378,24 +477,16 @@ export interface StakerCounts {
   readonly pending: number;
 }
 
-/** Counts the stakers of the ledger's staking contract holding at least `minStake` (draw weight and active). */
+/** Counts the stakers holding at least `minStake` (draw weight and active). */
 export async function readStakerCounts(
   h: LedgerHandle,
   minStake: bigint,
   limit = 10_000,
 ): Promise<StakerCounts> {
-  const staking = await read<Address>(h, "staking");
   const head = await h.client.getBlockNumber({ cacheTime: 0 });
-  const page = <T>(functionName: "stakersPage" | "drawWeightsPage", args: bigint[]) =>
-    h.client.readContract({
-      address: staking,
-      abi: STAKING_VIEWS,
-      functionName,
-      args,
-    } as never) as Promise<T>;
   const [[, stakes], [, weights]] = await Promise.all([
-    page<readonly [Address[], bigint[]]>("stakersPage", [0n, BigInt(limit)]),
-    page<readonly [Address[], bigint[]]>("drawWeightsPage", [0n, BigInt(limit), head]),
+    h.client.readContract({ ...h.staking, functionName: "stakersPage", args: [0n, BigInt(limit)] }),
+    h.client.readContract({ ...h.staking, functionName: "drawWeightsPage", args: [0n, BigInt(limit), head] }),
   ]);
   let drawable = 0;
   let pending = 0;

@@ -7,7 +7,14 @@
 import type { Address, Hex } from "viem";
 import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
-import { readJobEvents, REWARD_ROLE, wrappedHeader, type JobEvents, type LedgerHandle } from "./job-events";
+import {
+  readJobEvents,
+  stageRewards,
+  wrappedHeader,
+  type JobEvents,
+  type LedgerHandle,
+  type StageReward,
+} from "./job-events";
 
 /** A job's events and its job document. */
 export interface JobRecord {
@@ -73,7 +80,7 @@ export function stateRef(record: JobRecord, stage: number): StateRef | undefined
   const s = record.events.stages[stage - 1];
   const header = s === undefined ? undefined : wrappedHeader(s);
   if (header === undefined) return undefined;
-  return { stage, cid: cidFromBytesHex(header.resultCid), expectedHash: header.resultHash };
+  return { stage, cid: cidFromBytesHex(header.resultCid), expectedHash: header.header.result };
 }
 
 /** The last wrapped stage (0 when none is). */
@@ -108,17 +115,19 @@ export interface LossPoint {
 /** One stage as the chain recorded it. */
 export interface StageStatus {
   stage: number;
-  phase: "waiting" | "open" | "closed" | "disputed" | "headered" | "wrapped";
+  phase: "waiting" | "open" | "closed" | "disputed" | "jury" | "decided" | "headered" | "wrapped";
   parentHash?: Hex;
   declarants: Address[];
   resultHash?: Hex;
   builder?: Address;
+  /** Declarers whose declaration opened against the header (paid), and those that did not (slashable). */
   opened?: Address[];
+  faulty?: Address[];
   resultCid?: string;
   attesters?: Address[];
   wrapper?: Address;
   blockIndex?: bigint;
-  rewards: { account: Address; role: string; amount: bigint }[];
+  rewards: StageReward[];
   loss?: LossPoint;
 }
 
@@ -130,30 +139,33 @@ export function stageStatuses(events: JobEvents): StageStatus[] {
       ? "wrapped"
       : header
         ? "headered"
-        : s.closed?.disputed
-          ? "disputed"
-          : s.closed
-            ? "closed"
-            : s.opened
-              ? "open"
-              : "waiting";
+        : s.jury?.decided
+          ? "decided"
+          : s.jury
+            ? "jury"
+            : s.closing?.disputed
+              ? "disputed"
+              : s.closing
+                ? "closed"
+                : s.opened
+                  ? "open"
+                  : "waiting";
+    const results = new Set(s.declarations.map((d) => d.resultHash.toLowerCase()));
+    const lead = results.size === 1 ? s.declarations[0]?.resultHash : undefined;
     return {
       stage: s.stage,
       phase,
       parentHash: s.opened?.parentHash,
       declarants: s.declarations.map((d) => d.declarer),
-      resultHash: header?.resultHash ?? s.closed?.leadResult,
+      resultHash: header?.header.result ?? s.jury?.decided?.resultHash ?? lead,
       builder: header?.builder,
-      opened: header?.opened,
+      opened: header?.openers,
+      faulty: header?.faulty,
       resultCid: header ? cidFromBytesHex(header.resultCid) : undefined,
       attesters: s.wrapped?.attesters,
       wrapper: s.wrapped?.wrapper,
       blockIndex: s.wrapped?.index,
-      rewards: s.rewards.map((r) => ({
-        account: r.account,
-        role: REWARD_ROLE[r.role as keyof typeof REWARD_ROLE] ?? `role ${r.role}`,
-        amount: r.amount,
-      })),
+      rewards: stageRewards(s),
     };
   });
 }

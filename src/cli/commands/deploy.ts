@@ -1,6 +1,6 @@
 /**
- * `pot deploy`: deploys token, staking and ledger with `deployPoT` of deploy/deploy.ts and writes the
- * deployments file the other commands read.
+ * `pot deploy`: deploys token, staking, escrow, stages, committee and disputes with `deploySuite` of
+ * deploy/suite.ts and writes the deployments file the other commands read.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync } from "node:fs";
@@ -21,7 +21,9 @@ const E18 = 10n ** 18n;
 export function registerDeployCommand(program: Command, context: () => CliContext): void {
   program
     .command("deploy")
-    .description("deploy the PoT contracts (token, staking, ledger) and write the deployments file")
+    .description(
+      "deploy the PoT contracts (token, staking, escrow, stages, committee, disputes) and write the deployments file",
+    )
     .option("--genesis <amount>", "POT of genesis allocation per holder (whole POT)", "1000000")
     .option("--force", "overwrite an existing deployments file")
     .action(async (opts: { genesis: string; force?: boolean }) => {
@@ -103,7 +105,7 @@ export function registerDeployCommand(program: Command, context: () => CliContex
       // local or testnet parameters only (both enable the faucet); any other network throws
       const params = deployModule.paramsForNetwork(config.network, genesis);
       ctx.out.note(`Deploying PoT to ${config.network} (${config.rpcUrl})...`);
-      const deployment = await deployModule.deployPoT(signer, params);
+      const deployment = await deployModule.deploySuite(signer, params);
       mkdirSync(dirname(config.deploymentsFile), { recursive: true });
       const written = resolve(
         deployModule.writeDeployment(config.network, deployment, params, dirname(config.deploymentsFile)),
@@ -121,7 +123,7 @@ export function registerDeployCommand(program: Command, context: () => CliContex
         },
         () => [
           `PoT deployed on ${config.network} (chain ${deployment.chainId}) at block ${deployment.deployBlock}`,
-          ...Object.entries(deployment.addresses).map(([name, address]) => `  ${name.padEnd(8)} ${address}`),
+          ...Object.entries(deployment.addresses).map(([name, address]) => `  ${name.padEnd(9)} ${address}`),
           `Wrote ${config.deploymentsFile}`,
           `Genesis: ${opts.genesis} POT to each of ${genesis.length} holder(s)`,
         ],
@@ -134,7 +136,7 @@ export function registerDeployCommand(program: Command, context: () => CliContex
  * folder (a fresh clone), compiles first with `hardhat compile` (solc-js, no download; ~30 s on 2 cores).
  */
 function ensureCompiled(config: PotConfig, out: Output): void {
-  const names = ["PoTToken", "PoTStaking", "PoTLedger"] as const;
+  const names = ["PoTToken", "PoTStaking", "PoTEscrow", "PoTStages", "PoTCommittee", "PoTDisputes"] as const;
   try {
     for (const name of names) loadPoTArtifact(config.artifactsDir, name);
     return;

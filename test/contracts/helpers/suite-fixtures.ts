@@ -7,7 +7,7 @@ import { ethers } from "hardhat";
 import { mine, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Hex } from "viem";
-import { deploySuite, localSuiteParams, type SuiteDeployment, type SuiteParams } from "../../../deploy/suite";
+import { deploySuite, localParams, type SuiteDeployment, type SuiteParams } from "../../../deploy/suite";
 import { mineToNextEpoch } from "./staking-fixtures";
 import { ATTESTATION_TYPES, commitmentHash, DOMAIN_NAME, juryVoteCommitment } from "../../../src/protocol";
 
@@ -41,7 +41,7 @@ export async function deploySuiteFixture(
 ): Promise<SuiteFixture> {
   const signers = await ethers.getSigners();
   const [deployer, employer, outsider, ...rest] = signers;
-  const params = localSuiteParams(rest.map((s) => ({ holder: s.address, amount: 1_000_000n * E18 })));
+  const params = localParams(rest.map((s) => ({ holder: s.address, amount: 1_000_000n * E18 })));
   tweak(params);
   const d = await deploySuite(deployer, params);
   const miners = rest.slice(0, nMiners);
