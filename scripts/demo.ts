@@ -201,7 +201,7 @@ async function main(): Promise<number> {
       jobGas: { transactions: jobGas.transactions, gasUsed: jobGas.gasUsed },
       gasPerStage: jobGas.gasUsed / BigInt(Math.max(1, summary.wrappedStages.length)),
       rewardsCredited: summary.rewardTotal,
-      escrowBalanced: summary.ledgerBalance === summary.totalOwed,
+      escrowBalanced: summary.escrowBalance === summary.totalOwed,
       wallSeconds: (Date.now() - t0) / 1000,
       dir: args.keep ? devnet.dir : undefined,
       stagesDetail: stageRows,
@@ -221,7 +221,7 @@ async function main(): Promise<number> {
         `  gas, job stages    ${jobGas.gasUsed} in ${jobGas.transactions} transactions after createJob (~${result.gasPerStage} per stage)`,
       );
       console.log(
-        `  rewards credited   ${formatEther(summary.rewardTotal)} ETH; escrow ${result.escrowBalanced ? "balances" : "DOES NOT balance"} (ledger balance ${formatEther(summary.ledgerBalance)} ETH == totalOwed ${formatEther(summary.totalOwed)} ETH)`,
+        `  rewards credited   ${formatEther(summary.rewardTotal)} ETH; escrow ${result.escrowBalanced ? "balances" : "DOES NOT balance"} (escrow balance ${formatEther(summary.escrowBalance)} ETH == totalOwed ${formatEther(summary.totalOwed)} ETH)`,
       );
       console.log(
         `  test accuracy      ${(accuracy * 100).toFixed(2)}% (fetched model, ${test.count} held-out digits)`,

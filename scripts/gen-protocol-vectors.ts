@@ -18,8 +18,8 @@ function losses(step: number, batch: number): Float32Array {
 }
 
 const domainInputs = [
-  { chainId: 31337n, ledger: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address },
-  { chainId: 11155111n, ledger: "0x00000000000000000000000000000000000000Aa" as Address },
+  { chainId: 31337n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" as Address },
+  { chainId: 11155111n, verifyingContract: "0x00000000000000000000000000000000000000Aa" as Address },
 ];
 const domain = p.domainSeparator(domainInputs[0]);
 
@@ -32,7 +32,7 @@ const vectors = {
   description: "PoT protocol test vectors; see docs/PROTOCOL.md. Integers are decimal strings.",
   domain: domainInputs.map((d) => ({
     chainId: d.chainId.toString(),
-    ledger: d.ledger,
+    verifyingContract: d.verifyingContract,
     separator: p.domainSeparator(d),
   })),
   typehashes: {

@@ -1,6 +1,12 @@
 /** Figures read from the devnet's chain: gas spent, a job's stages and rewards, the escrow invariant. */
 import type { Address, PublicClient } from "viem";
-import { readJob, readJobEvents, rewardTotals, type LedgerHandle } from "../chain/job-events";
+import {
+  readJob,
+  readJobEvents,
+  rewardTotals,
+  type LedgerHandle,
+  type StageReward,
+} from "../chain/job-events";
 
 /** Gas of every transaction in blocks `[from, to]`. */
 export interface GasSpent {
@@ -40,12 +46,12 @@ export interface JobSummary {
   /** Block index of each wrapped stage in the global chain of wrapped blocks. */
   readonly wrappedBlocks: bigint[];
   readonly builders: Address[];
-  /** Sum of RewardCredited amounts per account and role. */
-  readonly rewards: { account: Address; role: string; amount: bigint }[];
+  /** What the escrow credited per account and role (stageRewards). */
+  readonly rewards: StageReward[];
   readonly rewardTotal: bigint;
   readonly refunded: bigint;
-  /** The ledger's ETH balance and `totalOwed()`: equal when every wei is accounted for. */
-  readonly ledgerBalance: bigint;
+  /** The escrow's ETH balance and `totalOwed()`: equal when every wei is accounted for. */
+  readonly escrowBalance: bigint;
   readonly totalOwed: bigint;
 }
 
@@ -53,15 +59,11 @@ export interface JobSummary {
 export async function jobSummary(h: LedgerHandle, jobId: bigint): Promise<JobSummary> {
   // Balance and totalOwed at one block: a withdrawal landing between two "latest" reads would skew them.
   const at = await h.client.getBlockNumber();
-  const [events, job, totalOwed, ledgerBalance] = await Promise.all([
+  const [events, job, totalOwed, escrowBalance] = await Promise.all([
     readJobEvents(h, jobId),
     readJob(h, jobId),
-    h.client.readContract({
-      ...h.ledger,
-      functionName: "totalOwed",
-      blockNumber: at,
-    } as never) as Promise<bigint>,
-    h.client.getBalance({ address: h.ledger.address, blockNumber: at }),
+    h.client.readContract({ ...h.suite.escrow, functionName: "totalOwed", blockNumber: at }),
+    h.client.getBalance({ address: h.suite.escrow.address, blockNumber: at }),
   ]);
   const wrapped = events.stages.filter((s) => s.wrapped !== undefined);
   const rewards = rewardTotals([events]);
@@ -78,7 +80,7 @@ export async function jobSummary(h: LedgerHandle, jobId: bigint): Promise<JobSum
     rewards,
     rewardTotal: rewards.reduce((a, r) => a + r.amount, 0n),
     refunded: events.refunds.reduce((a, r) => a + r.amount, 0n),
-    ledgerBalance,
+    escrowBalance,
     totalOwed,
   };
 }

@@ -2,7 +2,8 @@
  * A whole local PoT network made of real processes, for the demo, the end-to-end test and the scenarios:
  *
  *   hardhat node  (child: `hardhat node --hostname 127.0.0.1 --port 0`, interval mining)
- *   pot deploy    (child, runs to completion: token, staking, ledger; writes <dir>/deployments.json)
+ *   pot deploy    (child, runs to completion: token, staking, escrow, stages, committee, disputes;
+ *                 writes <dir>/deployments.json)
  *   N miners      (children: `node bin/pot.js ... miner start`, each with its own data dir and embedded IPFS)
  *   employer      (in this process, src/devnet/employer.ts: embedded IPFS + createJob + serveJob)
  *
@@ -14,13 +15,23 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address } from "viem";
-import { connectPot, type PotSession } from "../chain/contracts";
+import { connectPot, requireSuite, txOf, type PotSession } from "../chain/contracts";
 import { loadConfig, PROJECT_ROOT } from "../config/load";
 import type { PotConfig } from "../config/types";
-import type { LedgerHandle } from "../employer/ledger";
+import type { LedgerHandle } from "../chain/job-events";
 import { ManagedProcess, runToCompletion, type LogRecord } from "./process";
 import { formatTails, waitFor } from "./wait";
 import { nextDrawEpochStart } from "../protocol/follow-the-coin";
+
+/** The addresses `pot deploy` wrote. */
+export interface DevnetContracts {
+  readonly token: Address;
+  readonly staking: Address;
+  readonly escrow: Address;
+  readonly stages: Address;
+  readonly committee: Address;
+  readonly disputes: Address;
+}
 
 /** A funded development account of the node (Hardhat's public test keys). */
 export interface DevAccount {
@@ -89,7 +100,8 @@ export interface Devnet {
   readonly accounts: readonly DevAccount[];
   readonly deploymentsFile: string;
   readonly deployBlock: bigint;
-  readonly contracts: { readonly token: Address; readonly staking: Address; readonly ledger: Address };
+  /** The deployed addresses (token, staking, escrow, stages, committee, disputes). */
+  readonly contracts: DevnetContracts;
   readonly node: ManagedProcess;
   readonly miners: DevnetMiner[];
   /** Every child process started so far (node, miners, helpers). */
@@ -261,19 +273,15 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     note("deploying PoT (pot deploy)...");
     const deployed = (await runPot(["deploy", "--force"], { name: "pot-deploy" })) as {
       deployBlock: number | string;
-      contracts: { token: Address; staking: Address; ledger: Address };
+      contracts: DevnetContracts;
     };
     if (!existsSync(deploymentsFile)) throw new Error(`pot deploy did not write ${deploymentsFile}`);
-    const contracts = {
-      token: deployed.contracts.token,
-      staking: deployed.contracts.staking,
-      ledger: deployed.contracts.ledger,
-    };
+    const contracts = deployed.contracts;
     const deployBlock = BigInt(
       deployed.deployBlock ??
         (JSON.parse(readFileSync(deploymentsFile, "utf8")) as { deployBlock: number }).deployBlock,
     );
-    note(`PoT deployed at block ${deployBlock}: ledger ${contracts.ledger}`);
+    note(`PoT deployed at block ${deployBlock}: stages ${contracts.stages}, escrow ${contracts.escrow}`);
 
     const config = (index: number, dataDirName = `account-${index}`): PotConfig =>
       loadConfig({
@@ -328,7 +336,12 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       session,
       async ledgerHandle() {
         const s = await session();
-        return { client: s.publicClient, ledger: s.contracts.ledger!, fromBlock: deployBlock };
+        return {
+          client: s.publicClient,
+          suite: requireSuite(s.contracts),
+          staking: s.contracts.staking,
+          fromBlock: deployBlock,
+        };
       },
       async startMiners(count, mo = {}) {
         const indices = mo.accounts ?? Array.from({ length: count }, (_, i) => miners.length + i + 1);
@@ -414,11 +427,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     /** Mines (hardhat_mine) to the first block of the next staking draw epoch. */
     async function mineToNextDrawEpoch(): Promise<void> {
       const s = await session(0);
-      const e = (await s.publicClient.readContract({
-        ...s.contracts.staking,
-        functionName: "epochBlocks",
-        args: [],
-      } as never)) as bigint;
+      const e = await s.publicClient.readContract({ ...s.contracts.staking, functionName: "epochBlocks" });
       const head = await s.publicClient.getBlockNumber({ cacheTime: 0 });
       const start = nextDrawEpochStart(head, e);
       await rpc("hardhat_mine", [`0x${(start - head).toString(16)}`]);
@@ -430,13 +439,13 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       for (const index of indices) {
         const s = await session(index);
         const me = accounts[index].address;
-        const balance = (await s.publicClient.readContract({
+        const balance = await s.publicClient.readContract({
           ...s.contracts.token,
           functionName: "balanceOf",
           args: [me],
-        } as never)) as bigint;
+        });
         if (balance >= 1_000n * 10n ** 18n) continue;
-        await s.sender!.send({ ...s.contracts.token, functionName: "faucet", args: [] });
+        await s.sender!.send(txOf(s.contracts.token, "faucet", []));
         note(`funded ${me} from the faucet`);
       }
     }

@@ -1,24 +1,24 @@
 /**
- * The domain that separates every protocol hash: the EIP-712 domain separator of the ledger
- * contract. It binds a hash to one chain and one deployment, so nothing signed or committed on
+ * The domain that separates every protocol hash: the EIP-712 domain separator of the PoTStages
+ * contract (version 2; version 1 was the single PoTLedger's). It binds a hash to one chain and one deployment, so nothing signed or committed on
  * one ledger (or chain) can be replayed on another. Being the standard EIP-712 separator, it is
  * also what OpenZeppelin's `EIP712` computes on-chain and what wallets sign attestations under.
  */
 import { encodeAbiParameters, keccak256, toBytes, type Address, type Hex } from "viem";
 import { assertAddress, assertUint } from "./bytes";
 
-/** EIP-712 domain name and version of the PoT ledger. Changing either is a hard fork. */
+/** EIP-712 domain name and version of PoTStages. Changing either is a hard fork. */
 export const DOMAIN_NAME = "ProofOfTraining";
-export const DOMAIN_VERSION = "1";
+export const DOMAIN_VERSION = "2";
 
 export const EIP712_DOMAIN_TYPEHASH = keccak256(
   toBytes("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"),
 );
 
-/** Where a hash is valid: a chain and the ledger contract on it. */
+/** Where a hash is valid: a chain and the PoTStages contract on it (the verifying contract). */
 export interface Domain {
   chainId: bigint;
-  ledger: Address;
+  verifyingContract: Address;
 }
 
 /** The EIP-712 domain in the shape viem's `signTypedData` expects. */
@@ -27,14 +27,17 @@ export function eip712Domain(domain: Domain) {
     name: DOMAIN_NAME,
     version: DOMAIN_VERSION,
     chainId: domain.chainId,
-    verifyingContract: domain.ledger,
+    verifyingContract: domain.verifyingContract,
   } as const;
 }
 
-/** keccak256(abi.encode(EIP712_DOMAIN_TYPEHASH, keccak256(name), keccak256(version), chainId, ledger)). */
+/**
+ * keccak256(abi.encode(EIP712_DOMAIN_TYPEHASH, keccak256(name), keccak256(version), chainId,
+ * verifyingContract)).
+ */
 export function domainSeparator(domain: Domain): Hex {
   const chainId = assertUint("domain.chainId", domain.chainId);
-  const ledger = assertAddress("domain.ledger", domain.ledger);
+  const verifyingContract = assertAddress("domain.verifyingContract", domain.verifyingContract);
   return keccak256(
     encodeAbiParameters(
       [
@@ -49,7 +52,7 @@ export function domainSeparator(domain: Domain): Hex {
         keccak256(toBytes(DOMAIN_NAME)),
         keccak256(toBytes(DOMAIN_VERSION)),
         chainId,
-        ledger,
+        verifyingContract,
       ],
     ),
   );

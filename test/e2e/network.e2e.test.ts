@@ -68,7 +68,7 @@ describe("devnet end to end: chain + 3 miner processes + employer + verifier", f
     expect(claimable.some((c) => c > 0n) || withdrawn.length > 0, "claimable or withdrawn").to.equal(true);
 
     // Every wei of the escrow is accounted for.
-    expect(summary.ledgerBalance).to.equal(summary.totalOwed);
+    expect(summary.escrowBalance).to.equal(summary.totalOwed);
     console.log(
       `      4-stage Iris job on 3 miner processes: finished and verified in ${Math.round((Date.now() - t0) / 1000)} s (setup included)`,
     );

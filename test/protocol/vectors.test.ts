@@ -33,14 +33,14 @@ describe("protocol vectors (test/vectors/protocol.json)", () => {
 
   it("domain separator equals the EIP-712 domain hash (ethers TypedDataEncoder)", () => {
     for (const d of vectors.domain) {
-      const domain = { chainId: BigInt(d.chainId), ledger: d.ledger as Address };
+      const domain = { chainId: BigInt(d.chainId), verifyingContract: d.verifyingContract as Address };
       expect(p.domainSeparator(domain)).to.equal(d.separator);
       expect(
         TypedDataEncoder.hashDomain({
           name: "ProofOfTraining",
-          version: "1",
+          version: "2",
           chainId: d.chainId,
-          verifyingContract: d.ledger.toLowerCase(),
+          verifyingContract: d.verifyingContract.toLowerCase(),
         }),
       ).to.equal(d.separator);
     }
@@ -172,9 +172,9 @@ describe("protocol vectors (test/vectors/protocol.json)", () => {
       const typed = TypedDataEncoder.hash(
         {
           name: "ProofOfTraining",
-          version: "1",
+          version: "2",
           chainId: d0.chainId,
-          verifyingContract: d0.ledger.toLowerCase(),
+          verifyingContract: d0.verifyingContract.toLowerCase(),
         },
         { Attestation: [...p.ATTESTATION_TYPES.Attestation] },
         { headerHash: v.headerHash, resultHash: v.resultHash, jobId: v.jobId, stage: v.stage },
