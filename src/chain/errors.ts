@@ -1,17 +1,13 @@
 /**
  * Typed errors of the chain room. Every message says what went wrong and what to do about it.
  */
+import { PotError } from "../errors";
 
-/** Base of every error of src/chain; `hint` is the action for the user. */
-export class ChainError extends Error {
-  constructor(
-    message: string,
-    /** What the user should do. */
-    readonly hint: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${message}. ${hint}`, options);
-    this.name = new.target.name;
+/** Base of every error of src/chain; `hint` is the action for the user (also the message's end). */
+export class ChainError extends PotError {
+  declare readonly hint: string;
+  constructor(message: string, hint: string, options?: { cause?: unknown; code?: string }) {
+    super(`${message}. ${hint}`, { hint, cause: options?.cause, code: options?.code });
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Address, Hex, PublicClient } from "viem";
 import { DRAW_WEIGHT_UNIT } from "../protocol";
 import type { PotSuite, StakingRef } from "./contracts";
+import { ChainError } from "./errors";
 import { EventWatcher, type WatchedLog } from "./events";
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events";
 import { suiteWatcher } from "./pot-contracts";
@@ -123,12 +124,12 @@ export interface JobEvents {
 }
 
 /** The job has no JobCreated event on this deployment. */
-export class UnknownJobError extends Error {
+export class UnknownJobError extends ChainError {
   constructor(readonly jobId: bigint) {
     super(
-      `Job ${jobId} does not exist on this deployment (no JobCreated event). Check the job id and the network`,
+      `Job ${jobId} does not exist on this deployment (no JobCreated event)`,
+      "Check the job id and the network (pot explorer lists every job)",
     );
-    this.name = "UnknownJobError";
   }
 }
 

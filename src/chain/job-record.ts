@@ -5,6 +5,7 @@
  * src/employer (job-data.ts, status.ts), which re-exports it.
  */
 import type { Address, Hex } from "viem";
+import { ChainError } from "./errors";
 import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
 import {
@@ -32,7 +33,7 @@ export interface StateRef {
 }
 
 /** Fetched bytes do not hash to what the chain recorded. */
-export class StateHashMismatchError extends Error {
+export class StateHashMismatchError extends ChainError {
   constructor(
     readonly stage: number,
     readonly cid: string,
@@ -42,8 +43,8 @@ export class StateHashMismatchError extends Error {
     super(
       `S_${stage} fetched by CID ${cid} hashes to ${actual}, but the chain recorded H(S_${stage}) = ${expected}: ` +
         "the content under that CID is not the state the miners declared",
+      "Do not use these bytes; fetch again from another peer (the verifier reports who published them)",
     );
-    this.name = "StateHashMismatchError";
   }
 }
 

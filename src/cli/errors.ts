@@ -1,15 +1,12 @@
 /** How the `pot` command reports failures: one line with what went wrong and what to do. */
-import { ConfigError } from "../config/errors";
-import { ChainError, shortMessage } from "../chain/errors";
+import { shortMessage } from "../chain/errors";
+import { PotError } from "../errors";
 
 /** A bad argument of a command; the message says what is expected. */
-export class CliUsageError extends Error {
-  override readonly name = "CliUsageError";
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(`${message}. ${hint}`);
+export class CliUsageError extends PotError {
+  declare readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(`${message}. ${hint}`, { hint, code: "USAGE" });
   }
 }
 
@@ -18,13 +15,15 @@ export class CliUsageError extends Error {
  * line and a pointer to --verbose. With `verbose`, the stack follows.
  */
 export function formatCliError(error: unknown, verbose: boolean): string {
-  // Agents' errors that say what to do carry a `hint` (PreflightError, FetchRefusedError): matched by shape,
-  // so the CLI's error path loads no agent module.
+  // Every error raised on purpose is a PotError: its message says what went wrong and what to do, and its
+  // code is stable. Agents' errors that still predate the base carry a `hint` and are matched by shape.
   const hinted = error instanceof Error && typeof (error as { hint?: unknown }).hint === "string";
-  const known = hinted || error instanceof ConfigError || error instanceof ChainError;
-  const line = known
-    ? (error as Error).message
-    : `${shortMessage(error)}${verbose ? "" : " (run again with --verbose for details)"}`;
+  const line =
+    error instanceof PotError
+      ? `${withHint(error)} [${error.code}]`
+      : hinted
+        ? (error as Error).message
+        : `${shortMessage(error)}${verbose ? "" : " (run again with --verbose for details)"}`;
   const out = `pot: ${line.replace(/\s*\n\s*/g, " ")}`;
   if (!verbose) return out;
   const stack = error instanceof Error && error.stack ? `\n${error.stack}` : "";
@@ -33,4 +32,10 @@ export function formatCliError(error: unknown, verbose: boolean): string {
       ? `\ncaused by: ${String((error.cause as Error)?.stack ?? error.cause)}`
       : "";
   return out + stack + cause;
+}
+
+/** The message, with the hint appended when the message does not already end with it. */
+function withHint(error: PotError): string {
+  if (error.hint === undefined || error.message.includes(error.hint)) return error.message;
+  return `${error.message}. ${error.hint}`;
 }

@@ -3,6 +3,8 @@
  * to do about it, so the employer CLI and the miner can show it as is.
  */
 
+import { PotError } from "../errors";
+
 /** Machine-readable reason, stable across versions. */
 export type MlErrorCode =
   | "INVALID_MODEL_SPEC"
@@ -13,13 +15,11 @@ export type MlErrorCode =
   | "INVALID_DATASET";
 
 /** Base class: `err instanceof MlError` catches every training-engine failure. */
-export class MlError extends Error {
-  readonly code: MlErrorCode;
+export class MlError extends PotError {
+  declare readonly code: MlErrorCode;
 
   constructor(code: MlErrorCode, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
+    super(message, { code });
   }
 }
 

@@ -4,18 +4,18 @@
  * so a caller (or a user reading a CLI error) can act on it.
  */
 
+import { PotError } from "../errors";
+
 /** Machine-readable reason, stable across versions. */
 export type ProtocolErrorCode =
   "INVALID_ARGUMENT" | "NON_FINITE_LOSS" | "HASHER_ORDER" | "NOT_ENOUGH_STAKERS" | "UNSUPPORTED_MODEL";
 
 /** Base class: `err instanceof ProtocolError` catches every protocol-core failure. */
-export class ProtocolError extends Error {
-  readonly code: ProtocolErrorCode;
+export class ProtocolError extends PotError {
+  declare readonly code: ProtocolErrorCode;
 
   constructor(code: ProtocolErrorCode, message: string) {
-    super(message);
-    this.name = new.target.name;
-    this.code = code;
+    super(message, { code });
   }
 }
 

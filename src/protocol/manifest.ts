@@ -17,6 +17,7 @@
  *
  * No I/O here; CIDs enter as their binary form (CIDv1 bytes), so the string base never matters.
  */
+import { PotError } from "../errors";
 import { encodeAbiParameters, isHex, keccak256, stringToBytes, toHex, type Hex } from "viem";
 
 /** keccak256 of the leaf type string; first word of every leaf. */
@@ -39,12 +40,9 @@ export const MANIFEST_ROOT_TYPEHASH: Hex = keccak256(
 );
 
 /** Error thrown for any malformed manifest input, proof or root. */
-export class ManifestEncodingError extends Error {
-  readonly code: string;
+export class ManifestEncodingError extends PotError {
   constructor(code: string, message: string) {
-    super(message);
-    this.name = "ManifestEncodingError";
-    this.code = code;
+    super(message, { code });
   }
 }
 

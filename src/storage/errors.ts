@@ -3,13 +3,12 @@
  * wrong and what to do about it.
  */
 
+import { PotError } from "../errors";
+
 /** Base class of every storage error. */
-export class StorageError extends Error {
-  readonly code: string;
+export class StorageError extends PotError {
   constructor(code: string, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
+    super(message, { code, cause: options?.cause });
   }
 }
 
