@@ -7,13 +7,13 @@ import { randomBytes } from "node:crypto";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { bytesToHex, keccak256, toHex, type Address, type Hex } from "viem";
+import { bytesToHex, encodeAbiParameters, keccak256, toHex, type Address, type Hex } from "viem";
 import {
   decodeLedgerLog,
-  headerFieldsOf,
+  type DeclarationData,
+  type HeaderData,
   type LedgerEvent,
-  type Opening,
-  type PotContractsAdapter,
+  PotContractsAdapter,
 } from "../../src/chain/pot-contracts";
 import type { PotSession } from "../../src/chain/contracts";
 import type { EventWatcher } from "../../src/chain/events";
@@ -53,7 +53,7 @@ export abstract class Adversary {
       const have = await this.chain.stakeOf(this.address);
       if (have < stakeWei) await this.chain.stake(stakeWei - have);
     }
-    this.watcher = await this.chain.watcher({
+    this.watcher = this.chain.watcher({
       fromBlock: this.chain.deployBlock,
       confirmations: 0,
       pollingIntervalMs: 100,
@@ -63,12 +63,13 @@ export abstract class Adversary {
         try {
           const logs = await this.watcher.poll();
           for (const l of logs) {
-            const e = decodeLedgerLog(l);
+            const e = decodeLedgerLog(this.chain.suite, l);
             if (e === undefined) continue;
             this.seen.push(e);
             if ("jobId" in e && e.jobId !== this.jobId) continue;
             await this.onEvent(e).catch((err: unknown) => this.errors.push(String(err)));
           }
+          await this.revealDue().catch((err: unknown) => this.errors.push(String(err)));
           await this.tick().catch((err: unknown) => this.errors.push(String(err)));
         } catch (err) {
           this.errors.push(String(err));
@@ -86,56 +87,75 @@ export abstract class Adversary {
 
   protected abstract onEvent(e: LedgerEvent): Promise<void>;
 
-  /** Juries this adversary sits on (stage:round): the jurors, its commitment's salt, whether revealed. */
-  private readonly juries = new Map<string, { jurors: Address[]; salt: Hex; revealed: boolean }>();
+  /** Juries this adversary sits on (stage:round): the seats, the windows, its salt, whether revealed. */
+  private readonly juries = new Map<
+    string,
+    { stage: number; round: number; seats: Address[]; revealAfter: bigint; salt: Hex; revealed: boolean }
+  >();
+  /** The pair each jury it sits on gets from it, and whether it reveals at all (a staller does not). */
+  private readonly ballots = new Map<string, { resultHash: Hex; rho: Hex; what: string; reveal: boolean }>();
 
   /**
-   * The commit-reveal jury duty for a chosen (result, rho): on JuryDrawn naming it, commits at once; on
-   * JuryCommitted, reveals once more than half the jurors committed (when the ledger opens reveals).
+   * The commit-reveal jury duty for a chosen (result, rho): on JuryDrawn naming it, commits at once (the
+   * commit window is open until commitEnd); reveals from `tick` once the reveal window opened. `reveal`
+   * false: commits and never reveals (a staller).
    */
-  protected async juryVote(e: LedgerEvent, resultHash: Hex, rho: Hex, what: string): Promise<void> {
-    if (
-      e.kind === "JuryDrawn" &&
-      e.jobId === this.jobId &&
-      e.jurors.some((j) => lower(j) === lower(this.address))
-    ) {
-      const salt = keccak256(toHex(`${this.name}-salt/${this.address}/${e.stage}/${e.round}`));
-      this.juries.set(`${e.stage}:${e.round}`, { jurors: e.jurors, salt, revealed: false });
-      await this.chain.commitVote({
+  protected async juryVote(
+    e: LedgerEvent,
+    resultHash: Hex,
+    rho: Hex,
+    what: string,
+    reveal = true,
+  ): Promise<void> {
+    if (e.kind !== "JuryDrawn" || e.jobId !== this.jobId) return;
+    if (!e.seats.some((j) => lower(j) === lower(this.address))) return;
+    const key = `${e.stage}:${e.round}`;
+    if (this.juries.has(key)) return;
+    const salt = keccak256(toHex(`${this.name}-salt/${this.address}/${e.stage}/${e.round}`));
+    this.juries.set(key, {
+      stage: e.stage,
+      round: e.round,
+      seats: e.seats,
+      revealAfter: e.commitEnd,
+      salt,
+      revealed: false,
+    });
+    this.ballots.set(key, { resultHash, rho, what, reveal });
+    await this.chain.commitVote({
+      jobId: this.jobId,
+      stage: e.stage,
+      seats: e.seats,
+      commitment: juryVoteCommitment({
+        domain: await this.chain.domainSeparator(),
         jobId: this.jobId,
         stage: e.stage,
-        jurors: e.jurors,
-        commitment: juryVoteCommitment({
-          domain: await this.chain.domainSeparator(),
-          jobId: this.jobId,
-          stage: e.stage,
-          round: e.round,
-          juror: this.address,
-          resultHash,
-          rho,
-          salt,
-        }),
+        round: e.round,
+        juror: this.address,
+        resultHash,
+        rho,
+        salt,
+      }),
+    });
+    this.actions.push(`committed a vote for stage ${e.stage}`);
+  }
+
+  /** Reveals committed votes whose reveal window opened (called from every poll). */
+  private async revealDue(): Promise<void> {
+    if (this.juries.size === 0) return;
+    const head = await this.chain.blockNumber();
+    for (const [key, jury] of this.juries) {
+      const ballot = this.ballots.get(key)!;
+      if (jury.revealed || !ballot.reveal || head < jury.revealAfter) continue;
+      jury.revealed = true;
+      await this.chain.vote({
+        jobId: this.jobId,
+        stage: jury.stage,
+        seats: jury.seats,
+        resultHash: ballot.resultHash,
+        rho: ballot.rho,
+        salt: jury.salt,
       });
-      this.actions.push(`committed a vote for stage ${e.stage}`);
-    }
-    if (e.kind === "JuryCommitted" && e.jobId === this.jobId) {
-      const jury = this.juries.get(`${e.stage}:${e.round}`);
-      const commits = this.seen.filter(
-        (x) =>
-          x.kind === "JuryCommitted" && x.jobId === this.jobId && x.stage === e.stage && x.round === e.round,
-      ).length;
-      if (jury !== undefined && !jury.revealed && commits * 2 > jury.jurors.length) {
-        jury.revealed = true;
-        await this.chain.vote({
-          jobId: this.jobId,
-          stage: e.stage,
-          jurors: jury.jurors,
-          resultHash,
-          rho,
-          salt: jury.salt,
-        });
-        this.actions.push(`voted stage ${e.stage} for ${what}`);
-      }
+      this.actions.push(`voted stage ${jury.stage} for ${ballot.what}`);
     }
   }
   protected async tick(): Promise<void> {}
@@ -155,14 +175,38 @@ export abstract class Adversary {
     );
   }
 
-  protected parentOf(stage: number): Hex | undefined {
-    const e = this.seen.find((x) => x.kind === "StageOpened" && x.jobId === this.jobId && x.stage === stage);
-    return e?.kind === "StageOpened" ? e.parentHash : undefined;
+  /** The stage's parent and seed (StageOpened), undefined before it opened. */
+  protected openedOf(stage: number): { parentHash: Hex; seed: Hex } | undefined {
+    const e = this.seen.findLast(
+      (x) => x.kind === "StageOpened" && x.jobId === this.jobId && x.stage === stage,
+    );
+    return e?.kind === "StageOpened" ? { parentHash: e.parentHash, seed: e.seed } : undefined;
+  }
+
+  /** The declarations of a stage seen so far, as a header, a slash or a release lists them. */
+  protected declarationsOf(stage: number): DeclarationData[] {
+    return this.seen
+      .filter(
+        (x): x is Extract<LedgerEvent, { kind: "Declared" }> =>
+          x.kind === "Declared" && x.jobId === this.jobId && x.stage === stage,
+      )
+      .map((d) => ({
+        declarer: d.declarer,
+        resultHash: d.resultHash,
+        commitment: d.commitment,
+        rand: d.rand,
+        timestamp: d.timestamp,
+      }));
+  }
+
+  /** Its own declaration of a stage, if any. */
+  protected myDeclaration(stage: number): DeclarationData | undefined {
+    return this.declarationsOf(stage).find((d) => lower(d.declarer) === lower(this.address));
   }
 
   /** Declares (result, commitment to (rho, rand)) for `stage`. */
   protected async declareWith(stage: number, resultHash: Hex, rho: Hex, rand: Hex = rnd()): Promise<void> {
-    const parentHash = this.parentOf(stage)!;
+    const { parentHash, seed } = this.openedOf(stage)!;
     const domain = await this.chain.domainSeparator();
     const commitment = commitmentHash({
       domain,
@@ -176,6 +220,7 @@ export abstract class Adversary {
       jobId: this.jobId,
       stage,
       parentHash,
+      seed,
       resultHash,
       commitment,
       rand,
@@ -208,7 +253,8 @@ export class LazyMiner extends Adversary {
 
 /**
  * Copycat: copies another miner's declaration (result hash, commitment and rand) as its own. The
- * commitment is bound to the original declarer, so it opens for nobody else.
+ * commitment is bound to the original declarer, so it opens for nobody else: the header lists it as faulty
+ * and it is slashed once the stage is wrapped.
  */
 export class CopycatMiner extends Adversary {
   constructor(
@@ -223,11 +269,13 @@ export class CopycatMiner extends Adversary {
     if (e.kind !== "Declared" || !this.stages.includes(e.stage) || lower(e.declarer) === lower(this.address))
       return;
     if (this.actions.some((a) => a.includes(`stage ${e.stage} `))) return;
+    const opened = this.openedOf(e.stage);
+    if (opened === undefined) return;
     this.actions.push(`copying stage ${e.stage} from ${e.declarer}`);
     await this.chain.declare({
       jobId: this.jobId,
       stage: e.stage,
-      parentHash: e.parentHash,
+      ...opened,
       resultHash: e.resultHash,
       commitment: e.commitment,
       rand: e.rand,
@@ -236,30 +284,9 @@ export class CopycatMiner extends Adversary {
     this.actions.push(`declared stage ${e.stage} (copied)`);
   }
 
-  /** Tries to claim a share for its copied declaration (must revert: it does not open). */
-  async tryClaim(stage: number): Promise<boolean> {
-    const settled = this.seen.find(
-      (x) => x.kind === "StageSettled" && x.jobId === this.jobId && x.stage === stage,
-    );
-    const mine = this.seen.find(
-      (x) =>
-        x.kind === "Declared" &&
-        x.jobId === this.jobId &&
-        x.stage === stage &&
-        lower(x.declarer) === lower(this.address),
-    );
-    if (settled?.kind !== "StageSettled" || mine?.kind !== "Declared") return false;
-    try {
-      await this.chain.claimDeclaration(this.jobId, stage, settled.settlement, {
-        declarer: this.address,
-        commitment: mine.commitment,
-        rand: mine.rand,
-        timestamp: mine.timestamp,
-      });
-      return true;
-    } catch {
-      return false;
-    }
+  /** What the escrow owes it in the job (its copies open for nobody: nothing). */
+  async owed(): Promise<bigint> {
+    return (await this.chain.owedOf(this.jobId, this.address)).amount;
   }
 }
 
@@ -297,8 +324,9 @@ export class ForwardOnlyMiner extends Adversary {
       );
       if (mine?.kind !== "Declared") return;
       this.fakeRho.delete(e.stage);
-      await this.chain.contest(this.jobId, e.stage, headerFieldsOf(e), secret.rho, {
+      await this.chain.contest(this.jobId, e.stage, e.header, secret.rho, {
         declarer: this.address,
+        resultHash: mine.resultHash,
         commitment: mine.commitment,
         rand: mine.rand,
         timestamp: mine.timestamp,
@@ -377,7 +405,7 @@ export class WithholdingBuilder extends Adversary {
       if (r.hash !== e.parentHash && e.stage > 1 && (await this.ref.stage(e.stage - 1)).hash !== e.parentHash)
         return;
       await this.declareWith(e.stage, r.hash, r.rho, this.rand(e.stage));
-    } else if (e.kind === "DeclarationsClosed" && this.stages.includes(e.stage)) {
+    } else if (e.kind === "DeclarationsClosing" && this.stages.includes(e.stage)) {
       this.closeBlock.set(e.stage, e.closeBlock);
     }
   }
@@ -413,39 +441,23 @@ export class WithholdingBuilder extends Adversary {
       if (last?.kind === "HeaderVoided" && lower(last.builder) === lower(this.address)) continue; // VoidedBuilder
       if (this.sentAtVoids.get(stage) === voids.length) continue;
       const r = await this.ref.stage(stage);
-      const domain = await this.chain.domainSeparator();
-      const openings = this.seen
-        .filter(
-          (x): x is Extract<LedgerEvent, { kind: "Declared" }> =>
-            x.kind === "Declared" && x.jobId === this.jobId && x.stage === stage && x.resultHash === r.hash,
-        )
-        .filter(
-          (d) =>
-            commitmentHash({
-              domain,
-              rho: r.rho,
-              rand: d.rand,
-              declarer: d.declarer,
-              jobId: this.jobId,
-              stage,
-            }) === d.commitment,
-        )
-        .map((d) => ({
-          declarer: d.declarer,
-          commitment: d.commitment,
-          rand: d.rand,
-          timestamp: d.timestamp,
-        }));
-      // The CID of bytes nobody has: S_{i+1} is withheld.
-      const bogus = CID.create(1, raw.code, await sha256.digest(randomBytes(64)));
+      const opened = this.openedOf(stage)!;
+      // The CID of bytes nobody has: S_{i+1} is withheld. The header lists every declaration.
+      const bogus = bytesToHex(CID.create(1, raw.code, await sha256.digest(randomBytes(64))).bytes);
       await this.chain.submitHeader({
         jobId: this.jobId,
         stage,
-        resultHash: r.hash,
-        rho: r.rho,
-        resultCid: bytesToHex(bogus.bytes),
-        timestamp: await this.sealTime(),
-        openings,
+        header: {
+          builder: this.address,
+          parent: opened.parentHash,
+          seed: opened.seed,
+          result: r.hash,
+          rho: r.rho,
+          resultCidHash: keccak256(bogus),
+          timestamp: await this.sealTime(),
+        },
+        resultCid: bogus,
+        declarations: this.declarationsOf(stage),
       });
       if (!this.rebuild) this.done.add(stage);
       this.sentAtVoids.set(stage, voids.length);
@@ -580,74 +592,191 @@ export class FrontRunner extends Adversary {
 
   private async onPending(c: PendingCall): Promise<void> {
     if (c.functionName !== "submitHeader" || this.victim !== undefined) return;
-    const [jobId, stage, headerResult, rho, resultCid, , openings] = c.args as [
+    const [jobId, stage, header, resultCid, declarations] = c.args as [
       bigint,
       number,
+      HeaderData,
       Hex,
-      Hex,
-      Hex,
-      bigint,
-      readonly Opening[],
+      readonly DeclarationData[],
     ];
     if (jobId !== this.jobId || Number(stage) !== this.stage) return;
     this.victim = c;
     const ts = (await this.chain.latestBlock()).timestamp;
     const domain = await this.chain.domainSeparator();
     const outsider = this.outsider.account!.address;
-    const decl = this.seen.find(
-      (x) =>
-        x.kind === "Declared" &&
-        x.jobId === jobId &&
-        x.stage === this.stage &&
-        lower(x.declarer) === lower(openings[0].declarer),
-    );
-    const resultHash = decl?.kind === "Declared" ? decl.resultHash : rnd();
+    const { parentHash, seed } = this.openedOf(this.stage)!;
     // (1) A declaration committing to the copied rho.
     const rand = rnd();
-    const commitment = commitmentHash({ domain, rho, rand, declarer: outsider, jobId, stage: this.stage });
+    const commitment = commitmentHash({
+      domain,
+      rho: header.rho,
+      rand,
+      declarer: outsider,
+      jobId,
+      stage: this.stage,
+    });
     this.attempts.push({
       what: "declaration with the copied rho (outsider)",
       hash: await sendAhead(
         this.outsider,
         "declare",
-        [jobId, this.stage, this.parentOf(this.stage)!, resultHash, commitment, rand, ts],
+        [jobId, this.stage, parentHash, seed, header.result, commitment, rand, ts],
         c,
       ),
     });
-    // (2) The victim's header, sent by the outsider (it declared nothing).
+    // (2) The victim's header, sent by the outsider as its own (it declared nothing).
     this.attempts.push({
       what: "header with the copied rho (outsider, not a declarant)",
       hash: await sendAhead(
         this.outsider,
         "submitHeader",
-        [jobId, this.stage, headerResult, rho, resultCid, ts, openings],
+        [jobId, this.stage, { ...header, builder: outsider, timestamp: ts }, resultCid, declarations],
         c,
       ),
     });
-    // (3) The victim's header plus its own declaration, sent by the declarant whose commitment is to a
-    //     made-up rho.
-    const mine = this.seen.find(
-      (x) =>
-        x.kind === "Declared" &&
-        x.jobId === jobId &&
-        x.stage === this.stage &&
-        lower(x.declarer) === lower(this.address),
-    );
-    if (mine?.kind === "Declared") {
-      const withMine = [
-        ...openings,
-        { declarer: this.address, commitment: mine.commitment, rand: mine.rand, timestamp: mine.timestamp },
-      ].sort((x, y) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1));
+    // (3) The victim's header as its own, sent by the declarant whose commitment is to a made-up rho.
+    if (this.myDeclaration(this.stage) !== undefined) {
       this.attempts.push({
         what: "header with the copied rho (declarant whose commitment is to another rho)",
         hash: await sendAhead(
           this.declarantSession,
           "submitHeader",
-          [jobId, this.stage, headerResult, rho, resultCid, ts, withMine],
+          [jobId, this.stage, { ...header, builder: this.address, timestamp: ts }, resultCid, declarations],
           c,
         ),
       });
     }
     this.actions.push(`front-ran header ${c.hash} with ${this.attempts.length} transactions`);
+  }
+}
+
+/**
+ * Sybil closer (issue 12, attack 3): `sybils` identities watch the mempool and, when the first declaration
+ * of `stage` is pending, copy its result hash with commitments to made-up rhos ahead of it, so the stage
+ * has C declarations in one block. The job's minimum declaration window keeps the stage open for the honest
+ * miners; the header lists the copies as faulty and they are slashed.
+ */
+export class SybilCloser extends Adversary {
+  private pending: { stop(): Promise<void>; readonly polls: number; readonly errors: string[] } | undefined;
+  readonly sent: Hex[] = [];
+  private fired = false;
+
+  constructor(
+    lead: PotContractsAdapter,
+    private readonly sybils: readonly PotSession[],
+    jobId: bigint,
+    private readonly stage: number,
+  ) {
+    super("sybil-closer", lead, jobId);
+  }
+
+  override async start(stakeWei: bigint = E18): Promise<this> {
+    await super.start(0n);
+    for (const s of this.sybils) await stakeSession(s, stakeWei);
+    this.pending = watchPendingLedgerCalls(this.sybils[0], (c) => this.onPending(c));
+    return this;
+  }
+
+  override async stop(): Promise<void> {
+    await this.pending?.stop();
+    await super.stop();
+  }
+
+  protected async onEvent(): Promise<void> {}
+
+  private async onPending(c: PendingCall): Promise<void> {
+    if (c.functionName !== "declare" || this.fired) return;
+    const [jobId, stage, parentHash, seed, resultHash] = c.args as [bigint, number, Hex, Hex, Hex];
+    if (jobId !== this.jobId || Number(stage) !== this.stage) return;
+    if (this.sybils.some((s) => lower(s.account!.address) === lower(c.from))) return;
+    this.fired = true;
+    const domain = await this.chain.domainSeparator();
+    const ts = (await this.chain.latestBlock()).timestamp;
+    for (const s of this.sybils) {
+      const declarer = s.account!.address;
+      const rand = rnd();
+      const commitment = commitmentHash({ domain, rho: rnd(), rand, declarer, jobId, stage: this.stage });
+      this.sent.push(
+        await sendAhead(
+          s,
+          "declare",
+          [jobId, this.stage, parentHash, seed, resultHash, commitment, rand, ts],
+          c,
+        ),
+      );
+    }
+    this.actions.push(`copied pending declaration ${c.hash} from ${this.sybils.length} identities`);
+  }
+}
+
+/** Stakes `amount` from a session's account (faucet first when short). */
+async function stakeSession(s: PotSession, amount: bigint): Promise<void> {
+  const a = new PotContractsAdapter(s, s.sender!);
+  if ((await a.tokenBalance(a.me)) < amount) await a.faucet();
+  const have = await a.stakeOf(a.me);
+  if (have < amount) await a.stake(amount - have);
+}
+
+/**
+ * Jury staller (issue 12, attack 5): a staker that, drawn on a jury of the job, commits the honest pair
+ * (so its commitment is worth copying) and never reveals: it hopes to leave the round without a majority.
+ * Reveals are accepted only after the commit window closes, so it cannot close commitments early; its seats
+ * are slashed `jurorAbsentSlash` each once the reveal window ends.
+ */
+export class JuryStaller extends Adversary {
+  constructor(
+    chain: PotContractsAdapter,
+    jobId: bigint,
+    private readonly ref: ReferenceTrainer,
+  ) {
+    super("jury-staller", chain, jobId);
+  }
+
+  protected async onEvent(e: LedgerEvent): Promise<void> {
+    if (e.kind !== "JuryDrawn") return;
+    const r = await this.ref.stage(e.stage);
+    await this.juryVote(e, r.hash, r.rho, "the honest pair (never revealed)", false);
+  }
+}
+
+/**
+ * Self-slasher (issue 12, attack 1): declares like the copycat (its copy opens for nobody) and, as soon
+ * as the stage is wrapped and its declaration marked faulty, reports itself with `slashDeclaration` to
+ * collect the bounty before an honest reporter does. It wins the race here by construction; what it keeps
+ * is at most the 10% bounty of its own slash.
+ */
+export class SelfSlasher extends CopycatMiner {
+  readonly selfReports: string[] = [];
+
+  protected override async onEvent(e: LedgerEvent): Promise<void> {
+    await super.onEvent(e);
+    if (e.kind !== "HeaderSubmitted" || e.jobId !== this.jobId) return;
+    if (!e.faulty.some((f) => lower(f) === lower(this.address))) return;
+    const stage = e.stage;
+    const header = e.header;
+    const mine = this.myDeclaration(stage);
+    if (mine === undefined) return;
+    const anchor = keccak256(
+      encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [header.parent, header.seed]),
+    );
+    // The fault is provable once the stage is wrapped: try every poll until then (the wrap lands soon).
+    for (let i = 0; i < 200; i++) {
+      if (this.seen.some((x) => x.kind === "BlockWrapped" && x.jobId === this.jobId && x.stage === stage))
+        break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    try {
+      await this.chain.slashDeclaration({
+        jobId: this.jobId,
+        stage,
+        anchor,
+        declaration: mine,
+        result: header.result,
+        rho: header.rho,
+      });
+      this.selfReports.push(`reported itself on stage ${stage}`);
+    } catch (error) {
+      this.selfReports.push(`self-report of stage ${stage} failed: ${String(error).slice(0, 120)}`);
+    }
   }
 }

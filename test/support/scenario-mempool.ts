@@ -17,12 +17,9 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import type { PotSession } from "../../src/chain/contracts";
-import { PROJECT_ROOT } from "../../src/config/load";
+import { requireSuite, type PotSession } from "../../src/chain/contracts";
 
-/** A pending call to the ledger, decoded. */
+/** A pending call to PoTStages, decoded. */
 export interface PendingCall {
   readonly hash: Hex;
   readonly from: Address;
@@ -42,22 +39,13 @@ interface RpcTx {
   maxPriorityFeePerGas?: Hex;
 }
 
-/** The errors of the ledger's helper contracts (PoTVerifier, PoTJury): the session's errorsAbi lacks them. */
-const helperErrors: Abi = ["PoTVerifier", "PoTJury"].flatMap((name) =>
-  (
-    JSON.parse(
-      readFileSync(join(PROJECT_ROOT, "artifacts/contracts/ledger", `${name}.sol`, `${name}.json`), "utf8"),
-    ) as { abi: Abi }
-  ).abi.filter((x) => x.type === "error"),
-);
-
-/** Ledger ABI with every custom error the ledger's calls can reach (verifier, staking, jury). */
+/** PoTStages' ABI with every custom error a call can reach (staking, openings, escrow, committee). */
 export function ledgerAbiOf(s: PotSession): Abi {
-  return [...s.contracts.ledger!.abi, ...s.contracts.errorsAbi, ...helperErrors] as Abi;
+  return [...requireSuite(s.contracts).stages.abi, ...s.contracts.errorsAbi] as Abi;
 }
 
 /**
- * Polls the pending block every `everyMs` and calls `onCall` once per pending ledger transaction (in
+ * Polls the pending block every `everyMs` and calls `onCall` once per pending PoTStages transaction (in
  * the order the node lists them). Returns a handle to stop it; `polls` counts the reads.
  */
 export function watchPendingLedgerCalls(
@@ -65,7 +53,7 @@ export function watchPendingLedgerCalls(
   onCall: (c: PendingCall) => Promise<void> | void,
   everyMs = 40,
 ): { stop(): Promise<void>; readonly polls: number; readonly errors: string[] } {
-  const ledger = s.contracts.ledger!.address.toLowerCase();
+  const ledger = requireSuite(s.contracts).stages.address.toLowerCase();
   const abi = ledgerAbiOf(s);
   const done = new Set<string>();
   const errors: string[] = [];
@@ -117,7 +105,7 @@ export function watchPendingLedgerCalls(
 }
 
 /**
- * Sends `functionName(args)` to the ledger from `s`'s account with a fixed gas limit (no simulation, so
+ * Sends `functionName(args)` to PoTStages from `s`'s account with a fixed gas limit (no simulation, so
  * a revert is mined and paid for) and fees above `victim`'s, so it is ordered before it. Returns the hash.
  */
 export async function sendAhead(
@@ -133,7 +121,7 @@ export async function sendAhead(
   const request = await s.walletClient!.prepareTransactionRequest({
     account,
     chain: s.walletClient!.chain,
-    to: s.contracts.ledger!.address,
+    to: requireSuite(s.contracts).stages.address,
     data,
     nonce,
     gas: 2_000_000n,
