@@ -5,11 +5,11 @@
  * delivered again with its new position, and nothing is delivered twice. The cursor (the next block to read)
  * is handed to `onCheckpoint` after each batch, so a process can persist it and resume from it.
  */
-import type { Abi, AbiEvent, Address, Log, PublicClient } from "viem";
+import type { Abi, AbiEvent, Address, GetLogsReturnType, PublicClient } from "viem";
 import { sleep } from "./retry";
 
 /** A decoded log as viem returns it for known events. */
-export type WatchedLog = Log<bigint, number, false, AbiEvent, true> & { eventName: string; args: unknown };
+export type WatchedLog = GetLogsReturnType<undefined, AbiEvent[], true>[number];
 
 /** Options of an `EventWatcher`. */
 export interface EventWatcherOptions {
@@ -93,13 +93,13 @@ export class EventWatcher {
     const range = BigInt(this.options.maxBlockRange ?? 2_000);
     for (let start = from; start <= safeHead; start += range) {
       const end = start + range - 1n < safeHead ? start + range - 1n : safeHead;
-      const logs = (await this.options.client.getLogs({
+      const logs: WatchedLog[] = await this.options.client.getLogs({
         address: this.options.address as Address[],
         events: this.events,
         fromBlock: start,
         toBlock: end,
         strict: true,
-      })) as unknown as WatchedLog[];
+      });
       for (const log of logs) {
         const key = `${log.blockHash}:${log.logIndex}`;
         if (this.seen.has(key) || freshKeys.has(key)) continue;

@@ -222,9 +222,9 @@ export async function readOwed(
   return { amount, coinbase };
 }
 
-/** `totalOwed()` of the escrow: every wei it holds for someone. */
-export function readTotalOwed(h: LedgerHandle): Promise<bigint> {
-  return h.client.readContract({ ...h.suite.escrow, functionName: "totalOwed" });
+/** `totalOwed()` of the escrow (at `blockNumber`, default the head): every wei it holds for someone. */
+export function readTotalOwed(h: LedgerHandle, blockNumber?: bigint): Promise<bigint> {
+  return h.client.readContract({ ...h.suite.escrow, functionName: "totalOwed", blockNumber });
 }
 
 /** `nextJobId()` of the escrow. */

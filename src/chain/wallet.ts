@@ -166,14 +166,14 @@ function openTerminal(): Terminal | undefined {
 function promptHidden(question: string, terminal: Terminal): Promise<string> {
   return new Promise((resolve, reject) => {
     const rl = createInterface({ input: terminal.input, output: terminal.output, terminal: true });
-    const out = rl as unknown as { _writeToOutput: (s: string) => void };
     let prompted = false;
-    out._writeToOutput = (s: string) => {
+    // readline echoes through its (undocumented) _writeToOutput: replaced to print the prompt only
+    Reflect.set(rl, "_writeToOutput", (s: string) => {
       if (!prompted) {
         terminal.output.write(s);
         prompted = true;
       }
-    };
+    });
     rl.question(question, (answer) => {
       terminal.output.write("\n");
       rl.close();

@@ -3,6 +3,7 @@ import type { Address, PublicClient } from "viem";
 import {
   readJob,
   readJobEvents,
+  readTotalOwed,
   rewardTotals,
   type LedgerHandle,
   type StageReward,
@@ -62,7 +63,7 @@ export async function jobSummary(h: LedgerHandle, jobId: bigint): Promise<JobSum
   const [events, job, totalOwed, escrowBalance] = await Promise.all([
     readJobEvents(h, jobId),
     readJob(h, jobId),
-    h.client.readContract({ ...h.suite.escrow, functionName: "totalOwed", blockNumber: at }),
+    readTotalOwed(h, at),
     h.client.getBalance({ address: h.suite.escrow.address, blockNumber: at }),
   ]);
   const wrapped = events.stages.filter((s) => s.wrapped !== undefined);

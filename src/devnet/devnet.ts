@@ -15,7 +15,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Address } from "viem";
-import { connectPot, requireSuite, txOf, type PotSession } from "../chain/contracts";
+import { connectPot, requireSuite, type PotSession } from "../chain/contracts";
+import { PotContractsAdapter } from "../chain/pot-contracts";
 import { loadConfig, PROJECT_ROOT } from "../config/load";
 import type { PotConfig } from "../config/types";
 import type { LedgerHandle } from "../chain/job-events";
@@ -427,7 +428,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     /** Mines (hardhat_mine) to the first block of the next staking draw epoch. */
     async function mineToNextDrawEpoch(): Promise<void> {
       const s = await session(0);
-      const e = await s.publicClient.readContract({ ...s.contracts.staking, functionName: "epochBlocks" });
+      const e = await new PotContractsAdapter(s, s.sender!).epochBlocks();
       const head = await s.publicClient.getBlockNumber({ cacheTime: 0 });
       const start = nextDrawEpochStart(head, e);
       await rpc("hardhat_mine", [`0x${(start - head).toString(16)}`]);
@@ -438,14 +439,10 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     async function fundMiners(indices: readonly number[]): Promise<void> {
       for (const index of indices) {
         const s = await session(index);
+        const chain = new PotContractsAdapter(s, s.sender!);
         const me = accounts[index].address;
-        const balance = await s.publicClient.readContract({
-          ...s.contracts.token,
-          functionName: "balanceOf",
-          args: [me],
-        });
-        if (balance >= 1_000n * 10n ** 18n) continue;
-        await s.sender!.send(txOf(s.contracts.token, "faucet", []));
+        if ((await chain.tokenBalance(me)) >= 1_000n * 10n ** 18n) continue;
+        await chain.faucet();
         note(`funded ${me} from the faucet`);
       }
     }

@@ -220,7 +220,7 @@ export async function openHeliaStore(config: EmbeddedStoreConfig): Promise<Helia
     streamMuxers: [yamux()],
     services: { identify: identify() },
   });
-  const helia = withBitswap(withNet) as unknown as HeliaNode;
+  const helia: HeliaNode = withBitswap(withNet);
   try {
     await helia.start();
   } catch (err) {

@@ -8,8 +8,7 @@ interface Resolvers<T> {
   reject: (reason?: unknown) => void;
 }
 
-const P = Promise as unknown as { withResolvers?: <T>() => Resolvers<T> };
-if (typeof P.withResolvers !== "function") {
+if (typeof Reflect.get(Promise, "withResolvers") !== "function") {
   Object.defineProperty(Promise, "withResolvers", {
     configurable: true,
     writable: true,
