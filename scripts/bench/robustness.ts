@@ -29,7 +29,6 @@ import {
   ledgerEvents,
   nextJobId,
   publishJob,
-  rawEvents,
   stakeAdversaries,
   startHonestMiners,
   startScenarioNet,
@@ -102,7 +101,7 @@ async function runCase(c: Case, stages: number, capMs: number): Promise<Row> {
     const ms = finished ? Date.now() - t0 : undefined;
     for (const l of lazies) await l.stop();
     const events = await ledgerEvents(sc, job.jobId);
-    const slashed = (await rawEvents(sc, "Slashed")).filter((e) => e.args.jobId === job.jobId).length;
+    const slashed = events.filter((e) => e.kind === "Slashed").length;
     let stuck: string | undefined;
     if (!finished) {
       const wrapped = events.filter((e) => e.kind === "BlockWrapped").map((e) => e.stage);

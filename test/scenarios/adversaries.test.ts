@@ -12,8 +12,8 @@
 import { expect } from "chai";
 import { keccak256, serializeTransaction, type Address, type Hex } from "viem";
 import { ContractRevertError } from "../../src/chain/errors";
-import type { LedgerEvent, Opening } from "../../src/chain/pot-contracts";
-import { slashNoLongerNeeded } from "../../src/miner/duties";
+import type { DeclarationData, HeaderData, LedgerEvent } from "../../src/chain/pot-contracts";
+import { readJobEvents, stageRewards } from "../../src/chain/job-events";
 import {
   AbsentStaker,
   ColludingGroup,
@@ -38,9 +38,9 @@ import {
   ReferenceTrainer,
   assertNetworkInvariants,
   committeeRounds,
+  anchorOf,
   ledgerEvents,
   publishJob,
-  rawEvents,
   slashProvablyWrong,
   startHonestMiners,
   startScenarioNet,
@@ -56,13 +56,20 @@ import {
 const lower = (a: string) => a.toLowerCase();
 type Declared = Extract<LedgerEvent, { kind: "Declared" }>;
 type Header = Extract<LedgerEvent, { kind: "HeaderSubmitted" }>;
-const openingOf = (d: Declared): Opening => ({
+const dataOf = (d: Declared): DeclarationData => ({
   declarer: d.declarer,
+  resultHash: d.resultHash,
   commitment: d.commitment,
   rand: d.rand,
   timestamp: d.timestamp,
 });
-const byDeclarer = (x: Opening, y: Opening) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1);
+const byDeclarer = (x: DeclarationData, y: DeclarationData) =>
+  BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1;
+/** Accounts the escrow credited for `jobId` (any stage, any role). */
+async function creditedIn(sc: ScenarioNet, jobId: bigint): Promise<Set<string>> {
+  const events = await readJobEvents(await sc.handle(), jobId);
+  return new Set(events.stages.flatMap((s) => stageRewards(s).map((r) => r.account.toLowerCase())));
+}
 /** The custom error a call reverts with in simulation (what the TxSender reports), or "sent". */
 async function revertName(p: Promise<unknown>): Promise<string> {
   try {
@@ -114,7 +121,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     console.log(`      lazy: job finished in ${ms} ms (jury decided stage 2)`);
   });
 
-  it("copycat: a copied (commitment, weights hash) opens for nobody; its claim reverts and it is slashed", async () => {
+  it("copycat: a copied (commitment, weights hash) opens for nobody: the header lists it as faulty, it earns nothing and is slashed", async () => {
     const copycat = await new CopycatMiner(await sc.adapter(6), await nextJobId(sc), [1, 2]).start();
     const job = await publishJob(sc, EMPLOYER, { numStages: 2 });
     const ms = await waitJobFinished(sc, job.jobId, 150_000);
@@ -123,7 +130,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
       copycat.actions.filter((a) => a.startsWith("declared")).length,
       copycat.errors.join("; "),
     ).to.be.greaterThan(0);
-    expect(await copycat.tryClaim(1)).to.equal(false);
+    expect(await copycat.owed()).to.equal(0n);
     const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
     expect(slashed.every((a) => a.toLowerCase() === copycat.address.toLowerCase())).to.equal(true);
     expect(slashed.length).to.be.greaterThan(0);
@@ -281,8 +288,10 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     const stakesBefore = await Promise.all(split.members.map((m) => m.chain.stakeOf(m.address)));
     const job = await publishJob(sc, EMPLOYER, { numStages: 2 });
     // Many identities without enough stake: none, half of the minimum, 1 wei short, none.
-    const opened = (await ledgerEvents(sc, job.jobId)).find((e) => e.kind === "StageOpened" && e.stage === 1);
-    const parentHash = opened!.kind === "StageOpened" ? opened!.parentHash : ("0x" as Hex);
+    const opened = (await ledgerEvents(sc, job.jobId)).find(
+      (e): e is Extract<LedgerEvent, { kind: "StageOpened" }> => e.kind === "StageOpened" && e.stage === 1,
+    )!;
+    const { parentHash, seed } = opened;
     const sybils = [16, 17, 18, 19];
     const reverts: string[] = [];
     for (const i of sybils) {
@@ -293,6 +302,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
             jobId: job.jobId,
             stage: 1,
             parentHash,
+            seed,
             resultHash: `0x${"ab".repeat(32)}`,
             commitment: `0x${"cd".repeat(32)}`,
             rand: `0x${"ef".repeat(32)}`,
@@ -315,6 +325,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
             job.jobId,
             1,
             parentHash,
+            seed,
             `0x${"ab".repeat(32)}`,
             `0x${"cd".repeat(32)}`,
             `0x${"ef".repeat(32)}`,
@@ -337,10 +348,10 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     // What the split achieves: C identities, each accepted as a declarant (the ledger counts identities).
     const splitAddrs = split.members.map((m) => lower(m.address));
     expect(declared.filter((d) => splitAddrs.includes(lower(d.declarer))).length).to.equal(2);
-    const closed = events.find((e) => e.kind === "DeclarationsClosed" && e.stage === 1);
+    const closed = events.find((e) => e.kind === "DeclarationsClosing" && e.stage === 1);
     const firstC = declared.slice(0, 2);
     const closedBySplit = firstC.every((d) => splitAddrs.includes(lower(d.declarer)));
-    if (closedBySplit && closed?.kind === "DeclarationsClosed")
+    if (closedBySplit && closed?.kind === "DeclarationsClosing")
       // ... and on its own they made up the C declarations that started the close.
       expect(closed.closeBlock).to.equal(firstC[1].blockNumber + 6n);
     // What it does not achieve: honest declarants dispute, the stake-weighted jury (its split weight is
@@ -398,8 +409,9 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
         o.blockNumber < victim.blockNumber ||
         (o.blockNumber === victim.blockNumber && o.index < victim.index),
     ).length;
-    // Mined before the honest header, they fail for protocol reasons (after it, with WrongPhase).
-    const expected = ["DeclarationsClosedAt", "BuilderNotOpened", "DoesNotOpen"];
+    // Mined before the honest header, they fail for protocol reasons (after it, with WrongPhase): the
+    // declarations are closed; a builder whose own declaration does not open may not build.
+    const expected = ["DeclarationsClosed", "BuilderNotOpened", "BuilderNotOpened"];
     outcomes.forEach((o, i) => {
       const before =
         o.blockNumber < victim.blockNumber ||
@@ -412,27 +424,27 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
       (e): e is Header => e.kind === "HeaderSubmitted" && e.stage === 1,
     )!;
     expect(lower(header.builder)).to.equal(lower(fr.victim!.from));
-    expect(header.rho).to.equal(fr.victim!.args[3]);
+    expect(header.header.rho).to.equal((fr.victim!.args[2] as { rho: Hex }).rho);
     // The declarant's commitment (to a made-up rho) does not open: slashed after the wrap.
     const slashed = await slashProvablyWrong(sc, job.jobId, WATCHDOG);
     expect(slashed.map(lower)).to.deep.equal([lower(fr.address)]);
-    // Slashing it again reverts in PoTVerifier (called by the ledger): the agents' sender must name that
-    // error, since the agent's "someone else slashed it first, stop" rule (slashNoLongerNeeded) keys on it.
+    // Slashing it again reverts with DeclarationSettled: the agents' "someone else slashed it first, stop"
+    // rule keys on that name, so the sender must decode it.
     const all = await ledgerEvents(sc, job.jobId);
-    const settled = all.find((e) => e.kind === "StageSettled" && e.stage === 1);
     const frDecl = all.find(
       (e): e is Declared => e.kind === "Declared" && e.stage === 1 && lower(e.declarer) === lower(fr.address),
     )!;
     const again = await revertName(
-      (await sc.adapter(WATCHDOG)).slashDeclaration(
-        job.jobId,
-        1,
-        settled!.kind === "StageSettled" ? settled!.settlement : (undefined as never),
-        frDecl.resultHash,
-        openingOf(frDecl),
-      ),
+      (await sc.adapter(WATCHDOG)).slashDeclaration({
+        jobId: job.jobId,
+        stage: 1,
+        anchor: anchorOf(header.header.parent, header.header.seed),
+        declaration: dataOf(frDecl),
+        result: header.header.result,
+        rho: header.header.rho,
+      }),
     );
-    expect(slashNoLongerNeeded(again), `second slash reverted with ${again}`).to.equal(true);
+    expect(again, "second slash").to.equal("DeclarationSettled");
     await assertNetworkInvariants(sc, job, {
       honest,
       slashed: [fr.address],
@@ -462,31 +474,24 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
       const events = await ledgerEvents(sc, job.jobId);
       const stage1 = events
         .filter((e): e is Declared => e.kind === "Declared" && e.stage === 1)
-        .map(openingOf)
+        .map(dataOf)
         .sort(byDeclarer);
-      const [, , res2, rho2, cid2] = c.args as [bigint, number, Hex, Hex, Hex];
+      const [, , h2, cid2] = c.args as [bigint, number, HeaderData, Hex];
+      const mine = { builder: g.address, timestamp: ts };
       // A stage-2 header (its own declaration among them) listing the declarations of stage 1.
       attempts.push({
         what: "stage-2 header naming stage-1 declarations",
-        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, res2, rho2, cid2, ts, stage1], c),
+        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, { ...h2, ...mine }, cid2, stage1], c),
       });
       // The stage-1 header replayed as is (stage 1 is wrapped by now), and replayed onto stage 2.
-      const [, , res1, rho1, cid1, , open1] = stage1Header as [
-        bigint,
-        number,
-        Hex,
-        Hex,
-        Hex,
-        bigint,
-        Opening[],
-      ];
+      const [, , h1, cid1, decls1] = stage1Header as [bigint, number, HeaderData, Hex, DeclarationData[]];
       attempts.push({
         what: "stage-1 header replayed",
-        hash: await sendAhead(gs, "submitHeader", [job.jobId, 1, res1, rho1, cid1, ts, open1], c),
+        hash: await sendAhead(gs, "submitHeader", [job.jobId, 1, { ...h1, ...mine }, cid1, decls1], c),
       });
       attempts.push({
         what: "stage-1 header replayed onto stage 2",
-        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, res1, rho1, cid1, ts, open1], c),
+        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, { ...h1, ...mine }, cid1, decls1], c),
       });
     });
     const ms = await waitJobFinished(sc, job.jobId, 180_000).finally(() =>
@@ -504,24 +509,20 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     expect(outcomes.map((o) => o.status)).to.deep.equal(["reverted", "reverted", "reverted"]);
     const ahead = (o: (typeof outcomes)[number]) =>
       o.blockNumber < v.blockNumber || (o.blockNumber === v.blockNumber && o.index < v.index);
-    expect(reasons[0]).to.equal(ahead(outcomes[0]) ? "DeclarationMismatch" : "WrongPhase");
+    // Stage-1 declarations under a stage-2 header: not the stage's declarations (their count or slots
+    // differ); once the honest header landed, the phase is wrong.
+    const listErrors = ["WrongDeclarationCount", "NotDeclared", "DeclarationMismatch"];
+    expect([...listErrors, "WrongPhase"]).to.include(reasons[0]);
+    if (ahead(outcomes[0])) expect(listErrors).to.include(reasons[0]);
     expect(reasons[1]).to.equal("WrongPhase");
-    // Replayed onto stage 2: the stage-1 result is not stage 2's (WrongResult, ledger v4) or its
-    // declarations do not match; once the honest header landed, the phase is wrong.
-    expect(["DeclarationMismatch", "WrongResult", "WrongPhase"]).to.include(reasons[2]);
-    if (ahead(outcomes[2])) expect(["DeclarationMismatch", "WrongResult"]).to.include(reasons[2]);
+    // Replayed onto stage 2: its parent and seed are stage 1's (WrongParent), or its list is not stage 2's.
+    expect(["WrongParent", ...listErrors, "WrongPhase"]).to.include(reasons[2]);
+    if (ahead(outcomes[2])) expect(["WrongParent", ...listErrors]).to.include(reasons[2]);
 
     // The stage-1 builder's own signed transaction, re-broadcast: the node refuses it (nonce used).
     const events = await ledgerEvents(sc, job.jobId);
     const h1 = events.find((e): e is Header => e.kind === "HeaderSubmitted" && e.stage === 1)!;
-    const logs = await gs.publicClient.getContractEvents({
-      address: gs.contracts.ledger!.address,
-      abi: gs.contracts.ledger!.abi,
-      eventName: "HeaderSubmitted",
-      fromBlock: h1.blockNumber,
-      toBlock: h1.blockNumber,
-    } as never);
-    const tx = await gs.publicClient.getTransaction({ hash: logs[0].transactionHash! });
+    const tx = await gs.publicClient.getTransaction({ hash: h1.txHash });
     const raw = serializeTransaction(
       {
         type: "eip1559",
@@ -589,16 +590,13 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
             [...w.attesters, w.wrapper].map(lower),
             `stage ${w.stage}'s wrapping committee`,
           ).to.not.include(absentee);
-      const credited = (await rawEvents(sc, "RewardCredited")).filter(
-        (e) => e.args.jobId === job.jobId && lower(String(e.args.account)) === absentee,
-      );
-      expect(credited).to.deep.equal([]);
+      expect((await creditedIn(sc, job.jobId)).has(absentee)).to.equal(false);
       // A one-stage job finishes at its only wrap; the agents claim right after it.
       await until(
         "an honest claim",
         async () =>
-          (await rawEvents(sc, "RewardCredited")).some(
-            (e) => e.args.jobId === job.jobId && honest.map(lower).includes(lower(String(e.args.account))),
+          (await ledgerEvents(sc, job.jobId)).some(
+            (e) => e.kind === "Claimed" && honest.map(lower).includes(lower(e.account)),
           ),
         30_000,
       );

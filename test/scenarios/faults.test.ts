@@ -11,7 +11,7 @@
 import { expect } from "chai";
 import type { Address } from "viem";
 import { refundJob } from "../../src/employer/refund";
-import { readJob } from "../../src/employer/ledger";
+import { readJob, readTotalOwed, readJobEvents, stageRewards } from "../../src/chain/job-events";
 import { startRpcProxy, type RpcProxy } from "../support/scenario-proxy";
 import {
   HONEST_STAKE,
@@ -19,7 +19,7 @@ import {
   assertNetworkInvariants,
   ledgerEvents,
   publishJob,
-  rawEvents,
+  slashedDeclarers,
   startHonestMiners,
   stakeAdversaries,
   startScenarioNet,
@@ -30,10 +30,9 @@ import {
 } from "../support/scenario-harness";
 import { connectPot } from "../../src/chain/contracts";
 import { ContractRevertError } from "../../src/chain/errors";
-import type { LedgerEvent } from "../../src/chain/pot-contracts";
+import { STAGE_PHASE, type LedgerEvent } from "../../src/chain/pot-contracts";
 import { startMiner } from "../../src/miner/agent";
 import type { Logger } from "../../src/miner/log";
-import { STAGE_PHASE } from "../../src/miner/duties";
 import { cidFromBytesHex } from "../../src/storage";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { fetchManifest, fetchStageBatches, openHeliaStore, type ContentStore } from "../../src/storage";
@@ -128,9 +127,9 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     await run.exited();
     await assertNetworkInvariants(sc, job, { honest: [...honest, addr] });
     // The restarted miner was paid too (its declarations open: C = 4 needs them all).
-    const credited = (await rawEvents(sc, "RewardCredited")).filter(
-      (e) => e.args.jobId === job.jobId && String(e.args.account).toLowerCase() === addr.toLowerCase(),
-    );
+    const credited = (await readJobEvents(await sc.handle(), job.jobId)).stages
+      .flatMap((st) => stageRewards(st))
+      .filter((r) => r.account.toLowerCase() === addr.toLowerCase());
     expect(credited.length, "the restarted miner credited").to.be.greaterThan(0);
     console.log(
       `      SIGKILL mid-stage: killed ${declaredAtKill === 0 ? "before declaring" : "after declaring"} stage 1 (trained before the kill: ${trainedBeforeKill}); restarted; job finished ${ms} ms after the restart, one declaration per stage`,
@@ -237,24 +236,22 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     );
     const addr = sc.net.node.accounts[employer].address as Address;
     const balance0 = await s.publicClient.getBalance({ address: addr });
-    const onChain = (await sc.net.ledger(0).getJob(job.jobId)) as {
-      escrow: bigint;
-      wrappedStages: bigint;
-      feePerStage: bigint;
-      dust: bigint;
-    };
-    const unspent = onChain.escrow - onChain.wrappedStages * onChain.feePerStage + onChain.dust;
-    expect(onChain.wrappedStages > 0n && onChain.wrappedStages < 3n).to.equal(true);
+    const onChain = await readJob(h, job.jobId);
+    // the fee not spent on wrapped stages, with the remainder of fee / numStages
+    const unspent = onChain.fee - BigInt(onChain.wrappedStages) * onChain.feePerStage;
+    expect(onChain.escrow).to.equal(unspent);
+    expect(onChain.wrappedStages > 0 && onChain.wrappedStages < 3).to.equal(true);
     const r = await refundJob(h, s.sender!, job.jobId);
     const balance1 = await s.publicClient.getBalance({ address: addr });
     expect(r.withdrawn).to.equal(unspent);
     expect(balance1 - balance0).to.equal(unspent - r.gasCost);
-    const expired = (await rawEvents(sc, "JobExpired")).find((e) => e.args.jobId === job.jobId);
-    expect(expired?.args.unspent).to.equal(unspent);
-    // Nothing lost: the ledger's balance is what it owes, read at one block.
-    const at = await sc.net.provider.getBlockNumber();
-    expect(await sc.net.provider.getBalance(sc.net.addresses.ledger, at)).to.equal(
-      await sc.net.ledger(0).totalOwed({ blockTag: at }),
+    const events = await ledgerEvents(sc, job.jobId);
+    expect(events.some((e) => e.kind === "JobExpired")).to.equal(true);
+    expect(events.find((e) => e.kind === "Refunded")).to.deep.include({ amount: unspent });
+    // Nothing lost: the escrow's balance is what it owes, read at one block.
+    const at = await h.client.getBlockNumber();
+    expect(await h.client.getBalance({ address: h.suite.escrow.address, blockNumber: at })).to.equal(
+      await readTotalOwed(h, at),
     );
     console.log(
       `      job expiry: ${onChain.wrappedStages} of 3 stages wrapped; ${unspent} wei unspent refunded, gas ${r.gasCost} wei`,
@@ -299,7 +296,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
       new Set(headers.slice(0, 2).map((h) => h.builder.toLowerCase())).size,
       "two different builders",
     ).to.equal(2);
-    expect(headers.every((h) => h.rho === headers[0].rho)).to.equal(true);
+    expect(headers.every((h) => h.header.rho === headers[0].header.rho)).to.equal(true);
     for (const w of ws) await w.stop();
     await watchdog.stop();
     // An honest miner is around now, but the stage's declarations closed long ago.
@@ -314,6 +311,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
         jobId: job.jobId,
         stage: 1,
         parentHash: opened.parentHash,
+        seed: opened.seed,
         resultHash: r1.hash,
         commitment: r1.hash,
         rand: r1.rho,
@@ -324,7 +322,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
         (e: unknown) => (e instanceof ContractRevertError ? e.errorName : String(e)),
       );
     // The stage is past its declaration phase (decided, rho fixed): WrongPhase.
-    expect(late).to.be.oneOf(["WrongPhase", "DeclarationsClosedAt"]);
+    expect(late).to.be.oneOf(["WrongPhase", "DeclarationsClosed"]);
     await new Promise((r) => setTimeout(r, 3_000));
     const events = await ledgerEvents(sc, job.jobId);
     expect(events.filter((e) => e.kind === "BlockWrapped")).to.deep.equal([]);
@@ -334,7 +332,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     const stage2 = events.filter((e) => e.kind === "Declared" && e.stage === 2).length;
     expect(events.filter((e) => e.kind === "HeaderSubmitted" && e.stage === 2)).to.deep.equal([]);
     // Unavailability is not provable: nobody is slashed.
-    expect((await rawEvents(sc, "Slashed")).filter((e) => e.args.jobId === job.jobId)).to.deep.equal([]);
+    expect(await slashedDeclarers(sc, job.jobId)).to.deep.equal([]);
     for (const m of sc.honest.values()) await m.stop();
     sc.honest.clear();
     // The job expires: every wei of its escrow goes back to the employer.
@@ -346,20 +344,16 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
       privateKeyToAccount(sc.net.node.accounts[employer].privateKey as Hex),
     );
     const addr = sc.net.node.accounts[employer].address as Address;
-    const onChain = (await sc.net.ledger(0).getJob(job.jobId)) as {
-      escrow: bigint;
-      wrappedStages: bigint;
-      dust: bigint;
-    };
-    expect(onChain.wrappedStages).to.equal(0n);
+    const onChain = await readJob(h, job.jobId);
+    expect(onChain.wrappedStages).to.equal(0);
     const balance0 = await s.publicClient.getBalance({ address: addr });
     const r = await refundJob(h, s.sender!, job.jobId);
     const balance1 = await s.publicClient.getBalance({ address: addr });
-    expect(r.withdrawn).to.equal(onChain.escrow + onChain.dust);
+    expect(r.withdrawn).to.equal(onChain.fee);
     expect(balance1 - balance0).to.equal(r.withdrawn - r.gasCost);
-    const at = await sc.net.provider.getBlockNumber();
-    expect(await sc.net.provider.getBalance(sc.net.addresses.ledger, at)).to.equal(
-      await sc.net.ledger(0).totalOwed({ blockTag: at }),
+    const at = await h.client.getBlockNumber();
+    expect(await h.client.getBalance({ address: h.suite.escrow.address, blockNumber: at })).to.equal(
+      await readTotalOwed(h, at),
     );
     await assertNetworkInvariants(sc, job, { honest: [], finished: false });
     console.log(

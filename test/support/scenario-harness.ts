@@ -12,24 +12,29 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import type { Abi, Address, Hex } from "viem";
-import { connectPot, type PotSession } from "../../src/chain/contracts";
+import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+import { connectPot, requireSuite, type PotSession } from "../../src/chain/contracts";
 import {
   PotContractsAdapter,
   decodeLedgerLog,
-  headerFieldsOf,
+  STAGE_PHASE,
+  type DeclarationData,
   type LedgerEvent,
-  type Opening,
-  type Settlement,
 } from "../../src/chain/pot-contracts";
+import {
+  readJobEvents,
+  readNextJobId,
+  readTotalOwed,
+  stageRewards,
+  type LedgerHandle,
+} from "../../src/chain/job-events";
 import type { PotConfig } from "../../src/config/types";
-import type { LedgerHandle } from "../../src/employer/ledger";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
 import { cidFromBytesHex } from "../../src/storage";
 import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
-import { committeeSeed, followTheCoin } from "../../src/protocol/follow-the-coin";
+import { committeeSeed, drawSeats } from "../../src/protocol/follow-the-coin";
 import { commitmentHash } from "../../src/protocol/messages";
 import { stateHash } from "../../src/protocol/rho";
 import { fetchManifest, fetchStageBatches, type ContentStore } from "../../src/storage";
@@ -95,7 +100,12 @@ export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
     },
     async handle() {
       const s = await session(0);
-      return { client: s.publicClient, ledger: s.contracts.ledger!, fromBlock: BigInt(net.deployBlock) };
+      return {
+        client: s.publicClient,
+        suite: requireSuite(s.contracts),
+        staking: s.contracts.staking,
+        fromBlock: BigInt(net.deployBlock),
+      };
     },
     async stop() {
       await Promise.all([...honest.values()].map((m) => m.stop().catch(() => undefined)));
@@ -166,10 +176,10 @@ export async function publishJob(
   return job;
 }
 
-/** Every ledger/jury event of the deployment so far, decoded. */
+/** Every protocol event of the deployment so far, decoded. */
 export async function ledgerEvents(sc: ScenarioNet, jobId?: bigint): Promise<LedgerEvent[]> {
   const a = await sc.adapter(0);
-  const w = await a.watcher({
+  const w = a.watcher({
     fromBlock: BigInt(sc.net.deployBlock),
     confirmations: 0,
     pollingIntervalMs: 100,
@@ -179,26 +189,11 @@ export async function ledgerEvents(sc: ScenarioNet, jobId?: bigint): Promise<Led
     const logs = await w.poll();
     if (logs.length === 0) break;
     for (const l of logs) {
-      const e = decodeLedgerLog(l);
+      const e = decodeLedgerLog(a.suite, l);
       if (e !== undefined && (jobId === undefined || !("jobId" in e) || e.jobId === jobId)) out.push(e);
     }
   }
   return out;
-}
-
-/** Raw events by name from the ledger (those the adapter does not decode: Slashed, Withdrawn, ...). */
-export async function rawEvents(
-  sc: ScenarioNet,
-  eventName: string,
-): Promise<{ args: Record<string, unknown>; blockNumber: bigint }[]> {
-  const a = await sc.adapter(0);
-  const logs = await a.client.getContractEvents({
-    address: a.ledger.address,
-    abi: a.ledger.abi,
-    eventName,
-    fromBlock: BigInt(sc.net.deployBlock),
-  } as never);
-  return logs as unknown as { args: Record<string, unknown>; blockNumber: bigint }[];
 }
 
 /** Polls until `fn` is truthy. */
@@ -219,13 +214,12 @@ export async function until<T>(
 
 /** The job's on-chain status (1 open, 2 finished, 3 expired). */
 export async function jobStatus(sc: ScenarioNet, jobId: bigint): Promise<number> {
-  const job = (await sc.net.ledger(0).getJob(jobId)) as { status: bigint };
-  return Number(job.status);
+  return (await (await sc.adapter(0)).jobStatus(jobId)).status;
 }
 
 /** The id the next createJob gets (adversaries watch for it before the job exists). */
 export async function nextJobId(sc: ScenarioNet): Promise<bigint> {
-  return BigInt((await sc.net.ledger(0).nextJobId()) as bigint);
+  return readNextJobId(await sc.handle());
 }
 
 export async function waitJobFinished(sc: ScenarioNet, jobId: bigint, timeoutMs: number): Promise<number> {
@@ -294,10 +288,46 @@ export class ReferenceTrainer {
 
 // ---------------------------------------------------------------- watchdog (permissionless third party)
 
+/** keccak256(abi.encode(parent, seed)): the stage anchor a declaration hash covers. */
+export function anchorOf(parent: Hex, seed: Hex): Hex {
+  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [parent, seed]));
+}
+
 /**
- * Slashes every declaration of the job's wrapped stages that is provably wrong: another result than the
- * settled one, or a commitment that does not open against the settled rho, unless an honest miner agent
- * (which slashes too) got there first. Returns every declarer slashed on chain for the job, by anyone.
+ * The stages of a job with a final (result, rho) that makes faults provable: a wrapped stage whose header
+ * listed faulty declarations (the wrap records its pair), or a stage a jury decided.
+ */
+function finalPairs(events: readonly LedgerEvent[]): Map<number, { result: Hex; rho: Hex; anchor: Hex }> {
+  const out = new Map<number, { result: Hex; rho: Hex; anchor: Hex }>();
+  for (const e of events) {
+    if (e.kind === "BlockWrapped") {
+      const h = events.findLast(
+        (x): x is Extract<LedgerEvent, { kind: "HeaderSubmitted" }> =>
+          x.kind === "HeaderSubmitted" && x.stage === e.stage && x.headerHash === e.headerHash,
+      );
+      if (h !== undefined && h.faulty.length > 0)
+        out.set(e.stage, {
+          result: h.header.result,
+          rho: h.header.rho,
+          anchor: anchorOf(h.header.parent, h.header.seed),
+        });
+    } else if (e.kind === "StageDecided") {
+      const o = events.findLast(
+        (x): x is Extract<LedgerEvent, { kind: "StageOpened" }> =>
+          x.kind === "StageOpened" && x.stage === e.stage,
+      );
+      if (o !== undefined)
+        out.set(e.stage, { result: e.resultHash, rho: e.rho, anchor: anchorOf(o.parentHash, o.seed) });
+    }
+  }
+  return out;
+}
+
+/**
+ * Slashes every declaration of the job that is provably wrong against its stage's final pair (a wrap
+ * with faulty declarations, or a jury decision): another result, or a commitment that does not open
+ * against the final rho, unless someone (an honest miner agent slashes too) got there first. Returns every
+ * declarer slashed on chain for the job, by anyone.
  */
 export async function slashProvablyWrong(
   sc: ScenarioNet,
@@ -307,69 +337,78 @@ export async function slashProvablyWrong(
   const a = await sc.adapter(reporter);
   const domain = await a.domainSeparator();
   const events = await ledgerEvents(sc, jobId);
-  const settled = new Map<number, Settlement>();
-  for (const e of events) if (e.kind === "StageSettled") settled.set(e.stage, e.settlement);
-  const ledgerAbi = a.ledger.abi as Abi;
-  const s = await connectPot(
-    sc.config(reporter),
-    privateKeyToAccount(sc.net.node.accounts[reporter].privateKey as Hex),
-  );
+  const finals = finalPairs(events);
   for (const e of events) {
     if (e.kind !== "Declared") continue;
-    const st = settled.get(e.stage);
-    if (st === undefined) continue;
+    const fin = finals.get(e.stage);
+    if (fin === undefined) continue;
     const opens =
-      commitmentHash({ domain, rho: st.rho, rand: e.rand, declarer: e.declarer, jobId, stage: e.stage }) ===
+      commitmentHash({ domain, rho: fin.rho, rand: e.rand, declarer: e.declarer, jobId, stage: e.stage }) ===
       e.commitment;
-    if (opens && e.resultHash.toLowerCase() === st.result.toLowerCase()) continue;
-    const [slotStage, status] = (await a.client.readContract({
-      address: a.ledger.address,
-      abi: ledgerAbi,
-      functionName: "declarationSlot",
-      args: [jobId, e.declarer, e.stage],
-    } as never)) as readonly [number, number, bigint];
-    if (Number(slotStage) !== e.stage || Number(status) !== 1) continue; // settled already
-    const o: Opening = {
+    if (opens && e.resultHash.toLowerCase() === fin.result.toLowerCase()) continue;
+    if (
+      (await declarationStatus(a, jobId, e.stage, e.declarer)) !== 2 &&
+      !(await stageDecided(events, e.stage))
+    )
+      continue; // settled already (slashed or released)
+    const declaration: DeclarationData = {
       declarer: e.declarer,
+      resultHash: e.resultHash,
       commitment: e.commitment,
       rand: e.rand,
       timestamp: e.timestamp,
     };
     try {
-      await s.sender!.send({
-        address: a.ledger.address,
-        abi: ledgerAbi,
-        functionName: "slashDeclaration",
-        args: [jobId, e.stage, st, e.resultHash, o],
+      await a.slashDeclaration({
+        jobId,
+        stage: e.stage,
+        anchor: fin.anchor,
+        declaration,
+        result: fin.result,
+        rho: fin.rho,
       });
     } catch (error) {
       // Honest miner agents slash provably wrong declarations too: losing that race is fine.
-      const [, after] = (await a.client.readContract({
-        address: a.ledger.address,
-        abi: ledgerAbi,
-        functionName: "declarationSlot",
-        args: [jobId, e.declarer, e.stage],
-      } as never)) as readonly [number, number, bigint];
-      if (Number(after) === 1) throw error;
+      const after = await declarationStatus(a, jobId, e.stage, e.declarer);
+      if (after === 1 || after === 2) throw error;
     }
   }
   return slashedDeclarers(sc, jobId);
 }
 
+async function stageDecided(events: readonly LedgerEvent[], stage: number): Promise<boolean> {
+  return events.some((x) => x.kind === "StageDecided" && x.stage === stage);
+}
+
+/** The status byte of a declaration's slot (1 declared, 2 faulty, 3 slashed, 4 released; 0 slot reused). */
+export async function declarationStatus(
+  a: PotContractsAdapter,
+  jobId: bigint,
+  stage: number,
+  declarer: Address,
+): Promise<number> {
+  const slot = await a.client.readContract({
+    ...a.suite.stages,
+    functionName: "declarationSlot",
+    args: [jobId, declarer, stage],
+  });
+  if (Number(slot >> 224n) !== stage) return 0;
+  return Number((slot >> 216n) & 0xffn);
+}
+
 /** Every declarer of `jobId` slashed on chain for a declaration fault (by anyone), in event order, once each. */
 export async function slashedDeclarers(sc: ScenarioNet, jobId: bigint): Promise<Address[]> {
   const seen = new Map<string, Address>();
-  for (const e of await rawEvents(sc, "Slashed")) {
-    const args = e.args as { jobId: bigint; staker: Address; fault: number | bigint };
-    if (args.jobId !== jobId || Number(args.fault) !== 1) continue;
-    if (!seen.has(args.staker.toLowerCase())) seen.set(args.staker.toLowerCase(), args.staker);
+  for (const e of await ledgerEvents(sc, jobId)) {
+    if (e.kind !== "Slashed" || e.fault !== 1) continue;
+    if (!seen.has(e.staker.toLowerCase())) seen.set(e.staker.toLowerCase(), e.staker);
   }
   return [...seen.values()];
 }
 
 /**
- * Voids, from account `index`, every header of `jobId` whose PoA rounds all passed without a wrap (the
- * agent does not call voidHeader itself; anyone may). Runs until stopped; returns the voided stages.
+ * Voids, from account `index`, every header of `jobId` whose PoA rounds all passed without a wrap (anyone
+ * may; the agents do it too). Runs until stopped; returns the voided stages.
  */
 export function startVoidWatchdog(
   sc: ScenarioNet,
@@ -383,52 +422,19 @@ export function startVoidWatchdog(
     const p = await a.ledgerParams();
     while (!stopped) {
       try {
-        const job = (await sc.net.ledger(0).getJob(jobId)) as { numStages: bigint; status: bigint };
-        if (Number(job.status) !== 1) break;
+        if ((await a.jobStatus(jobId)).status !== 1) break;
         const head = await a.blockNumber();
-        for (let stage = 1; stage <= Number(job.numStages); stage++) {
-          const st = (await a.client.readContract({
-            address: a.ledger.address,
-            abi: a.ledger.abi,
-            functionName: "getStage",
-            args: [jobId, stage],
-          } as never)) as { phase: number; randBlock: bigint };
-          if (Number(st.phase) !== 4) continue;
-          if (head > BigInt(st.randBlock) + p.poaMaxRounds * p.poaWindowBlocks) {
-            // the ledger keeps only the header's hash: pass its fields from HeaderSubmitted
-            const logs = await a.client.getContractEvents({
-              address: a.ledger.address,
-              abi: a.ledger.abi,
-              eventName: "HeaderSubmitted",
-              args: { jobId, stage },
-              fromBlock: a.deployBlock,
-            } as never);
-            const e = decodeLedgerLog(logs[logs.length - 1] as never);
-            if (e?.kind !== "HeaderSubmitted") continue;
-            const header = headerFieldsOf(e);
-            await a.client.simulateContract({
-              address: a.ledger.address,
-              abi: a.ledger.abi,
-              functionName: "voidHeader",
-              args: [jobId, stage, header],
-              account: a.me,
-            } as never);
-            await (
-              await connectPot(
-                sc.config(index),
-                privateKeyToAccount(sc.net.node.accounts[index].privateKey as Hex),
-              )
-            ).sender!.send({
-              address: a.ledger.address,
-              abi: a.ledger.abi,
-              functionName: "voidHeader",
-              args: [jobId, stage, header],
-            });
-            voided.push(stage);
-          }
+        for (const h of (await ledgerEvents(sc, jobId)).filter(
+          (e): e is Extract<LedgerEvent, { kind: "HeaderSubmitted" }> => e.kind === "HeaderSubmitted",
+        )) {
+          if ((await a.stagePhase(jobId, h.stage)) !== STAGE_PHASE.headered) continue;
+          if (head <= h.randBlock + p.poaMaxRounds * p.poaWindowBlocks) continue;
+          if (voided.includes(h.stage)) continue;
+          await a.voidHeader(jobId, h.stage, h.header);
+          voided.push(h.stage);
         }
       } catch {
-        // a race with the block head (not yet expired in the next block): try again
+        // a race with the block head (not yet expired in the next block), or an older header: try again
       }
       await new Promise((r) => setTimeout(r, 500));
     }
@@ -484,21 +490,19 @@ export async function assertNetworkInvariants(
     );
 
   // 2. Provably wrong declarations slashed.
-  const slashedEvents = (await rawEvents(sc, "Slashed")).filter((e) => e.args.jobId === job.jobId);
-  const slashedWho = new Set(slashedEvents.map((e) => String(e.args.staker ?? e.args.account).toLowerCase()));
+  const slashedWho = new Set((await slashedDeclarers(sc, job.jobId)).map((x) => x.toLowerCase()));
   for (const a of o.slashed ?? []) expect(slashedWho.has(a.toLowerCase()), `${a} slashed`).to.equal(true);
   for (const a of o.honest)
     expect(slashedWho.has(a.toLowerCase()), `honest ${a} not slashed`).to.equal(false);
 
-  // 3. No wei lost: balance == totalOwed at one block.
-  const at = await sc.net.provider.getBlockNumber();
-  const balance = await sc.net.provider.getBalance(sc.net.addresses.ledger, at);
-  const owed = (await sc.net.ledger(0).totalOwed({ blockTag: at })) as bigint;
-  expect(balance, "ledger balance == totalOwed()").to.equal(owed);
+  // 3. No wei lost: the escrow's balance == totalOwed at one block.
+  const at = await h.client.getBlockNumber();
+  const balance = await h.client.getBalance({ address: h.suite.escrow.address, blockNumber: at });
+  expect(balance, "escrow balance == totalOwed()").to.equal(await readTotalOwed(h, at));
 
-  // 4. Honest miners paid for this job (a reward credited to them by a claim of this job).
-  const credited = (await rawEvents(sc, "RewardCredited")).filter((e) => e.args.jobId === job.jobId);
-  const paid = new Set(credited.map((e) => String(e.args.account ?? e.args.to).toLowerCase()));
+  // 4. Honest miners paid for this job (credited by the escrow for some stage's role).
+  const events = await readJobEvents(h, job.jobId);
+  const paid = new Set(events.stages.flatMap((st) => stageRewards(st).map((r) => r.account.toLowerCase())));
   if (o.finished ?? true)
     expect(
       o.honest.filter((a) => paid.has(a.toLowerCase())).length,
@@ -530,19 +534,19 @@ export interface CommitteeRound {
   readonly round: number;
   /** The block whose hash seeds the round (randBlock + round * poaWindowBlocks). */
   readonly roundBlock: bigint;
-  /** `committeeOf` at a block inside the round. */
+  /** `committeeOf` at a block inside the round (seats, with replacement). */
   readonly members: Address[];
   /**
-   * followTheCoin(committeeSeed(domain, headerHash, blockhash(roundBlock), round), weights, K) over the
-   * staking draw weights of roundBlock's epoch (`drawWeightsPage`, read at that block).
+   * drawSeats(committeeSeed(domain, headerHash, blockhash(roundBlock), round), weights, K, builder) over
+   * the staking draw weights of roundBlock's epoch (`drawWeightsPage`, read at that block).
    */
   readonly recomputed: Address[];
 }
 
 /**
  * Every committee round every header of `jobId` went through (until its wrap, void or contest), read from
- * the ledger at a block inside the round, and the same committee recomputed by the test from public
- * values only: the header hash, the hash of a block mined after the header, and the round number.
+ * PoTCommittee at a block inside the round, and the same seats recomputed by the test from public values
+ * only: the header hash, the hash of a block mined after the header, the round number and the builder.
  */
 export async function committeeRounds(sc: ScenarioNet, jobId: bigint, k: number): Promise<CommitteeRound[]> {
   const s = await sc.session(0);
@@ -565,32 +569,33 @@ export async function committeeRounds(sc: ScenarioNet, jobId: bigint, k: number)
       const roundBlock = h.randBlock + BigInt(r) * p.poaWindowBlocks;
       const at = roundBlock + 1n;
       if (at >= end) break;
-      const [round, members] = (await s.publicClient.readContract({
-        address: a.ledger.address,
-        abi: a.ledger.abi,
+      const [round, members] = await s.publicClient.readContract({
+        ...a.suite.committee,
         functionName: "committeeOf",
         args: [jobId, h.stage],
         blockNumber: at,
-      } as never)) as readonly [number, Address[], bigint];
+      });
       const randomness = (await s.publicClient.getBlock({ blockNumber: roundBlock })).hash!;
-      const [stakers, weights] = (await s.publicClient.readContract({
-        address: s.contracts.staking.address,
-        abi: s.contracts.staking.abi,
+      const [stakers, weights] = await s.publicClient.readContract({
+        ...s.contracts.staking,
         functionName: "drawWeightsPage",
         args: [0n, 10_000n, roundBlock],
         blockNumber: at,
-      } as never)) as readonly [Address[], bigint[]];
+      });
       const list = stakers.map((staker, i) => ({ staker, stake: weights[i] }));
-      const recomputed = followTheCoin(committeeSeed(domain, h.headerHash, randomness, r), list, k).map(
-        (i) => list[i].staker,
-      );
+      const recomputed = drawSeats(
+        committeeSeed(domain, h.headerHash, randomness, r),
+        list,
+        k,
+        h.builder,
+      ).map((i) => list[i].staker);
       out.push({
         stage: h.stage,
         headerHash: h.headerHash,
-        round: Number(round),
+        round,
         roundBlock,
         members: [...members],
-        recomputed: [...recomputed],
+        recomputed,
       });
     }
   }
