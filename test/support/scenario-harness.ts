@@ -163,7 +163,15 @@ export async function startHonestMiners(
 export async function publishJob(
   sc: ScenarioNet,
   index: number,
-  o: { numStages: number; c?: number; k?: number; feeWei?: bigint; stageSeconds?: number },
+  o: {
+    numStages: number;
+    c?: number;
+    k?: number;
+    feeWei?: bigint;
+    stageSeconds?: number;
+    /** The job's minimum declaration window (default 0: the local minimum). */
+    minDeclareSeconds?: number;
+  },
 ): Promise<PublishedJob> {
   const job = await publishIrisJob(sc.net, index, {
     numStages: o.numStages,
@@ -171,6 +179,7 @@ export async function publishJob(
     k: o.k ?? 1,
     feeWei: o.feeWei ?? 3_000_000_000_000_003n,
     stageSeconds: o.stageSeconds,
+    minDeclareSeconds: o.minDeclareSeconds,
   });
   sc.jobs.push(job);
   return job;
