@@ -1,7 +1,12 @@
 /**
- * Robustness benchmark (issue 7): job completion time with 5 miners of which 0, 1 or 2 are malicious
- * (lazy: a random result and commitment every stage, so every stage is disputed and goes to the jury)
- * or crash (an honest agent stopped for good right after stage 1 wraps), C = 2, K = 1.
+ * Robustness benchmark (issues 7 and 12): job completion time with 5 miners of which 0, 1 or 2 are
+ * malicious or crash, C = 2, K = 1. Adversaries (test/support/scenario-adversaries.ts): lazy (a random
+ * result and commitment every stage: every stage is disputed and goes to the jury); lazy copy (the public
+ * result with a commitment to a made-up rho); Sybil close (two identities copy the first pending
+ * declaration of every stage from the mempool; the job has an 8 s minimum declaration window); jury
+ * staller (commits, never reveals; a lazy miner makes every stage go to a jury); self-slasher (copies a
+ * declaration and reports itself first); stake splitter (one stake split over two identities declaring one
+ * wrong result). A crash is an honest agent stopped for good right after stage 1 wraps.
  *
  *   node -r ts-node/register/transpile-only scripts/bench/robustness.ts [--stages 3] [--runs 1]
  *        [--cap 150] [--out docs/bench/robustness.md]
@@ -21,7 +26,15 @@
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../src/config/load";
-import { LazyMiner } from "../../test/support/scenario-adversaries";
+import {
+  ColludingGroup,
+  ForwardOnlyMiner,
+  JuryStaller,
+  LazyMiner,
+  SelfSlasher,
+  SybilCloser,
+  type Adversary,
+} from "../../test/support/scenario-adversaries";
 import { writeMarkdown } from "./write-markdown";
 import {
   E18,
@@ -29,26 +42,86 @@ import {
   ledgerEvents,
   nextJobId,
   publishJob,
+  ReferenceTrainer,
   stakeAdversaries,
   startHonestMiners,
   startScenarioNet,
   until,
   waitJobFinished,
+  type ScenarioNet,
 } from "../../test/support/scenario-harness";
+
+type Kind = "lazy" | "lazy-copy" | "sybil-close" | "jury-staller" | "self-slasher" | "stake-splitter";
 
 interface Case {
   readonly name: string;
-  readonly lazy: number;
+  /** Adversary accounts (5 - honest). */
+  readonly bad: number;
+  readonly kind?: Kind;
   readonly crash: number;
 }
 
 const CASES: Case[] = [
-  { name: "5 honest", lazy: 0, crash: 0 },
-  { name: "4 honest + 1 lazy", lazy: 1, crash: 0 },
-  { name: "3 honest + 2 lazy", lazy: 2, crash: 0 },
-  { name: "5 honest, 1 crashes after stage 1", lazy: 0, crash: 1 },
-  { name: "5 honest, 2 crash after stage 1", lazy: 0, crash: 2 },
+  { name: "5 honest", bad: 0, crash: 0 },
+  { name: "4 honest + 1 lazy", bad: 1, kind: "lazy", crash: 0 },
+  { name: "3 honest + 2 lazy", bad: 2, kind: "lazy", crash: 0 },
+  { name: "5 honest, 1 crashes after stage 1", bad: 0, crash: 1 },
+  { name: "5 honest, 2 crash after stage 1", bad: 0, crash: 2 },
+  { name: "4 honest + 1 lazy copy", bad: 1, kind: "lazy-copy", crash: 0 },
+  { name: "3 honest + Sybil close (2 identities)", bad: 2, kind: "sybil-close", crash: 0 },
+  { name: "3 honest + lazy + jury staller", bad: 2, kind: "jury-staller", crash: 0 },
+  { name: "4 honest + 1 self-slasher", bad: 1, kind: "self-slasher", crash: 0 },
+  { name: "3 honest + stake splitter (2 identities)", bad: 2, kind: "stake-splitter", crash: 0 },
 ];
+
+/** Starts the case's adversaries on dev accounts `idx` for job `jobId` (stages `all`). */
+async function startAdversaries(
+  sc: ScenarioNet,
+  c: Case,
+  idx: readonly number[],
+  jobId: bigint,
+  all: readonly number[],
+  ref: () => Promise<ReferenceTrainer>,
+): Promise<{ stop(): Promise<void> }> {
+  const stake = 301n * E18;
+  const started: { stop(): Promise<void> }[] = [];
+  const one = async (a: Adversary, wei = stake) => started.push(await a.start(wei));
+  switch (c.kind) {
+    case undefined:
+      break;
+    case "lazy":
+      for (const i of idx) await one(new LazyMiner(await sc.adapter(i), jobId, all));
+      break;
+    case "lazy-copy":
+      for (const i of idx) await one(new ForwardOnlyMiner(await sc.adapter(i), jobId, all, false));
+      break;
+    case "sybil-close":
+      await one(
+        new SybilCloser(
+          await sc.adapter(idx[0]),
+          await Promise.all(idx.map((i) => sc.session(i))),
+          jobId,
+          all,
+        ),
+        stake,
+      );
+      break;
+    case "jury-staller":
+      await one(new LazyMiner(await sc.adapter(idx[0]), jobId, all));
+      await one(new JuryStaller(await sc.adapter(idx[1]), jobId, ref), 5_000n * E18);
+      break;
+    case "self-slasher":
+      for (const i of idx) await one(new SelfSlasher(await sc.adapter(i), jobId, all));
+      break;
+    case "stake-splitter": {
+      const group = new ColludingGroup(await Promise.all(idx.map((i) => sc.adapter(i))), jobId, all);
+      await group.start(stake / BigInt(idx.length));
+      started.push(group);
+      break;
+    }
+  }
+  return { stop: async () => void (await Promise.all(started.map((a) => a.stop()))) };
+}
 
 interface Row {
   readonly name: string;
@@ -69,17 +142,21 @@ function arg(name: string, dflt: string): string {
 async function runCase(c: Case, stages: number, capMs: number): Promise<Row> {
   const sc = await startScenarioNet(500);
   try {
-    const honestIdx = Array.from({ length: 5 - c.lazy }, (_, i) => i + 1);
-    const lazyIdx = Array.from({ length: c.lazy }, (_, i) => 6 + i);
-    // Stake first: a seal needs coin age.
-    await stakeAdversaries(sc, lazyIdx, 301n * E18);
+    const honestIdx = Array.from({ length: 5 - c.bad }, (_, i) => i + 1);
+    const badIdx = Array.from({ length: c.bad }, (_, i) => 6 + i);
+    // Stake first: drawable from the next epoch.
+    await stakeAdversaries(sc, badIdx, 301n * E18);
     const miners = await startHonestMiners(sc, honestIdx, { stakeWei: 5_000n * E18 });
     const jobId = await nextJobId(sc);
     const all = Array.from({ length: stages }, (_, i) => i + 1);
-    const lazies = await Promise.all(
-      lazyIdx.map(async (i) => new LazyMiner(await sc.adapter(i), jobId, all).start(301n * E18)),
+    let job: Awaited<ReturnType<typeof publishJob>> | undefined;
+    const adversaries = await startAdversaries(sc, c, badIdx, jobId, all, () =>
+      ReferenceTrainer.of(sc, job!),
     );
-    const job = await publishJob(sc, 10, { numStages: stages });
+    const sybil = c.kind === "sybil-close";
+    // The Sybil closer reads the mempool: automine off for its whole job.
+    if (sybil) await sc.net.rpc("evm_setAutomine", [false]);
+    job = await publishJob(sc, 10, { numStages: stages, minDeclareSeconds: sybil ? 8 : undefined });
     const t0 = Date.now();
     if (c.crash > 0) {
       await until(
@@ -99,7 +176,8 @@ async function runCase(c: Case, stages: number, capMs: number): Promise<Row> {
       () => false,
     );
     const ms = finished ? Date.now() - t0 : undefined;
-    for (const l of lazies) await l.stop();
+    if (sybil) await sc.net.rpc("evm_setAutomine", [true]);
+    await adversaries.stop();
     const events = await ledgerEvents(sc, job.jobId);
     const slashed = events.filter((e) => e.kind === "Slashed").length;
     let stuck: string | undefined;
@@ -181,17 +259,22 @@ async function main(): Promise<void> {
   const md = `# Robustness benchmark
 
 Script: \`node -r ts-node/register/transpile-only scripts/bench/robustness.ts --stages ${stages} --runs ${runs} --cap ${capMs / 1000}\`
-(issue 7, "Must show": job completion time with 0, 1 and 2 of 5 miners malicious or crashing, C=2).
+(issues 7 and 12: job completion time with 0, 1 and 2 of 5 miners malicious or crashing, C=2).
 
 Setup (one fresh chain per case, the scenario harness): \`hardhat node\` mining every 500 ms, the real
 miner agents in process (embedded IPFS each), the scenarios' small Iris job (MLP 4-8-3, ${stages} stages of 2
-SGD steps x 8 samples), C=2, K=1, jury D=3, local ledger parameters (\`closeDelayBlocks\` 6,
-\`poaWindowBlocks\` 20). Honest miners stake 5,000 POT; a **lazy** miner (\`LazyMiner\`,
-test/support/scenario-adversaries.ts) stakes 301 POT and declares a random result and commitment for
-every stage as soon as it opens, so every stage is disputed and goes to the jury; a **crash** is an honest
-agent stopped for good right after stage 1 wraps. Job time: createJob receipt -> job finished, wall
-clock. Every run ends with the scenario invariants (every wrapped stage re-executes; ledger balance ==
-totalOwed).
+SGD steps x 8 samples), C=2, K=1, jury of 3 seats, local parameters (deploy/params.ts, with
+\`closeDelayBlocks\` 6). Honest miners stake 5,000 POT; adversaries 301 POT (test/support/scenario-adversaries.ts):
+a **lazy** miner declares a random result and commitment for every stage as soon as it opens (every stage
+is disputed and goes to the jury); a **lazy copy** declares the first honest result with a commitment to a
+made-up rho (it never opens: listed faulty, slashed); a **Sybil close** is two identities copying the first
+pending declaration of every stage from the mempool (automine off; the job has an 8 s minimum declaration
+window, so the honest miners still declare); a **jury staller** (5,000 POT, so it is often seated) commits
+and never reveals, beside a lazy miner that sends every stage to the jury; a **self-slasher** copies a
+declaration and reports itself as soon as the stage wraps; a **stake splitter** is one 301 POT stake split
+over two identities declaring one wrong result. A **crash** is an honest agent stopped for good right after
+stage 1 wraps. Job time: createJob receipt -> job finished, wall clock. Every run ends with the scenario
+invariants (every wrapped stage re-executes; escrow balance == totalOwed).
 
 Machine: ${cpus().length} cores (${cpu}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${process.platform}.
 Run on ${new Date().toISOString().slice(0, 16).replace("T", " ")} UTC. 1-minute load average ${load0.toFixed(1)} at the start,
@@ -205,17 +288,14 @@ Runs that did not finish within the ${capMs / 1000} s cap:
 ${stuckNotes === "" ? "- none" : stuckNotes}
 
 Reading it: training is negligible here (a stage trains in milliseconds); a stage's time is the chain's
-protocol rounds (declare, ${"`closeDelayBlocks`"} blocks to close, header, committee draw after
-\`closeDelayBlocks\` more blocks, attest/wrap). A lazy miner makes every stage disputed: a jury is
-requested, drawn from a later block hash, trains and votes, then the header reveals the jury's rho: that
-is the extra time per stage, whether one or two lazy miners declare (one jury per stage either way). The
-lazy miners are slashed once per stage and never paid. A crash costs little while at least C=2 honest
-miners remain: the remaining agents build (builder ranks wait \`builderGraceBlocks\` = 2 blocks each) and
-sit on committees; a committee round whose drawn member crashed is lost (${"`poaWindowBlocks`"} = 20
-blocks = 10 s) before the next round redraws; if a crashed member is drawn in all \`poaMaxRounds\` = 3
-rounds (K=1, 2 of 5 equal stakes crashed: 0.4^3 = 6.4% per stage) the header is voided and must be
-rebuilt by another declarant (ledger v3 could not rebuild one beyond stage 1 and such runs stuck until
-the deadline; ledger v4 can: docs/SECURITY.md, "Gaps found by the scenarios").
+protocol rounds (declare, \`closeDelayBlocks\` blocks to close, header, committee draw after
+\`closeDelayBlocks\` more blocks, attest/wrap). A disputed stage adds a jury: requested, drawn from a later
+block hash, a commit window and a reveal window of 10 blocks each, then any staker builds with the decided
+pair. A copy that does not open costs the honest miners nothing (listed faulty, it neither counts as an
+opening nor takes a share) unless it made the stage close with fewer than C openings: then the stage waits
+\`headerTimeoutSeconds\` and goes to the jury. A crash costs little while at least C=2 honest miners remain;
+a committee round whose drawn seat crashed is lost (\`poaWindowBlocks\` = 20 blocks = 10 s) before the next
+round redraws, and a header whose every round drew a crashed seat is voided and rebuilt.
 `;
   await writeMarkdown(out, md);
   console.log(`wrote ${out}`);

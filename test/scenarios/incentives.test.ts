@@ -89,7 +89,7 @@ describe("scenarios: issue 12's attacks against three honest agents (one chain)"
       await sc.adapter(6),
       [await sc.session(7), await sc.session(8)],
       jobId,
-      1,
+      [1],
     ).start(E18);
     const { job, ms } = await withMempool(sc, async () => {
       const job = await publishJob(sc, EMPLOYER, { numStages: 2, c: 2, minDeclareSeconds: 8 });

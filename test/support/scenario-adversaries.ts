@@ -659,13 +659,13 @@ export class FrontRunner extends Adversary {
 export class SybilCloser extends Adversary {
   private pending: { stop(): Promise<void>; readonly polls: number; readonly errors: string[] } | undefined;
   readonly sent: Hex[] = [];
-  private fired = false;
+  private readonly fired = new Set<number>();
 
   constructor(
     lead: PotContractsAdapter,
     private readonly sybils: readonly PotSession[],
     jobId: bigint,
-    private readonly stage: number,
+    private readonly stages: readonly number[],
   ) {
     super("sybil-closer", lead, jobId);
   }
@@ -685,27 +685,25 @@ export class SybilCloser extends Adversary {
   protected async onEvent(): Promise<void> {}
 
   private async onPending(c: PendingCall): Promise<void> {
-    if (c.functionName !== "declare" || this.fired) return;
+    if (c.functionName !== "declare") return;
     const [jobId, stage, parentHash, seed, resultHash] = c.args as [bigint, number, Hex, Hex, Hex];
-    if (jobId !== this.jobId || Number(stage) !== this.stage) return;
-    if (this.sybils.some((s) => lower(s.account!.address) === lower(c.from))) return;
-    this.fired = true;
+    const s = Number(stage);
+    if (jobId !== this.jobId || !this.stages.includes(s) || this.fired.has(s)) return;
+    if (this.sybils.some((x) => lower(x.account!.address) === lower(c.from))) return;
+    this.fired.add(s);
     const domain = await this.chain.domainSeparator();
     const ts = (await this.chain.latestBlock()).timestamp;
-    for (const s of this.sybils) {
-      const declarer = s.account!.address;
+    for (const sybil of this.sybils) {
+      const declarer = sybil.account!.address;
       const rand = rnd();
-      const commitment = commitmentHash({ domain, rho: rnd(), rand, declarer, jobId, stage: this.stage });
+      const commitment = commitmentHash({ domain, rho: rnd(), rand, declarer, jobId, stage: s });
       this.sent.push(
-        await sendAhead(
-          s,
-          "declare",
-          [jobId, this.stage, parentHash, seed, resultHash, commitment, rand, ts],
-          c,
-        ),
+        await sendAhead(sybil, "declare", [jobId, s, parentHash, seed, resultHash, commitment, rand, ts], c),
       );
     }
-    this.actions.push(`copied pending declaration ${c.hash} from ${this.sybils.length} identities`);
+    this.actions.push(
+      `copied pending declaration ${c.hash} of stage ${s} from ${this.sybils.length} identities`,
+    );
   }
 }
 
@@ -727,14 +725,16 @@ export class JuryStaller extends Adversary {
   constructor(
     chain: PotContractsAdapter,
     jobId: bigint,
-    private readonly ref: ReferenceTrainer,
+    /** The honest results (or how to get them once the job exists). */
+    private readonly ref: ReferenceTrainer | (() => Promise<ReferenceTrainer>),
   ) {
     super("jury-staller", chain, jobId);
   }
 
   protected async onEvent(e: LedgerEvent): Promise<void> {
     if (e.kind !== "JuryDrawn") return;
-    const r = await this.ref.stage(e.stage);
+    const ref = typeof this.ref === "function" ? await this.ref() : this.ref;
+    const r = await ref.stage(e.stage);
     await this.juryVote(e, r.hash, r.rho, "the honest pair (never revealed)", false);
   }
 }
