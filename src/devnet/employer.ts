@@ -13,7 +13,9 @@
  */
 import { join } from "node:path";
 import type { Address } from "viem";
-import type { PotSession } from "../chain/contracts";
+import { requireSuite, type PotSession } from "../chain/contracts";
+import type { LedgerHandle } from "../chain/job-events";
+import { PotContractsAdapter } from "../chain/pot-contracts";
 import {
   createJob,
   loadDataset,
@@ -23,7 +25,6 @@ import {
   type CreatedJob,
   type JobInput,
   type JobServer,
-  type LedgerHandle,
 } from "../employer";
 import type { OptimizerConfig } from "../ml";
 import { openContentStore, type ContentStore } from "../storage";
@@ -60,10 +61,11 @@ export async function startEmployer(devnet: Devnet, accountIndex: number): Promi
     const addresses = await store.addresses();
     const multiaddr = addresses.find((a) => a.startsWith("/ip4/127.0.0.1/")) ?? addresses[0];
     if (multiaddr === undefined) throw new Error("the employer's IPFS node has no listen address");
-    await session.sender!.send({ ...session.contracts.staking, functionName: "setPeer", args: [multiaddr] });
+    await new PotContractsAdapter(session, session.sender!).setPeer(multiaddr);
     const handle: LedgerHandle = {
       client: session.publicClient,
-      ledger: session.contracts.ledger!,
+      suite: requireSuite(session.contracts),
+      staking: session.contracts.staking,
       fromBlock: devnet.deployBlock,
     };
     return {
@@ -74,7 +76,13 @@ export async function startEmployer(devnet: Devnet, accountIndex: number): Promi
       multiaddr,
       async createJob(input) {
         const created = await createJob(
-          { client: handle.client, ledger: handle.ledger, store, sender: session.sender! },
+          {
+            client: handle.client,
+            suite: handle.suite,
+            staking: handle.staking,
+            store,
+            sender: session.sender!,
+          },
           input,
         );
         servers.push(
