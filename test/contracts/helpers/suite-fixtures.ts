@@ -318,6 +318,33 @@ export async function drawJury(f: SuiteFixture, jobId: bigint, stage: number) {
   };
 }
 
+/** The distinct jurors of a round, fewest seats first. */
+export function jurorsBySeats(seats: string[]): string[] {
+  const n = (j: string) => seats.filter((s) => s === j).length;
+  return [...new Set(seats)].sort((x, y) => n(x) - n(y));
+}
+
+/**
+ * Draws the jury's current round; while `ok(seats)` fails (e.g. one staker holds every seat), lets the round
+ * go stale, redraws and draws again, so a test always gets the seat layout it asserts on. Throws after
+ * `tries` rounds: a test never skips silently.
+ */
+export async function drawJuryWhere(
+  f: SuiteFixture,
+  jobId: bigint,
+  stage: number,
+  ok: (seats: string[]) => boolean,
+  tries = 10,
+) {
+  for (let i = 0; i < tries; i++) {
+    const jury = await drawJury(f, jobId, stage);
+    if (ok(jury.seats)) return jury;
+    await mine(Number(jury.revealEnd) - (await ethers.provider.getBlockNumber()) + 1);
+    await (await f.disputes.redraw(jobId, stage)).wait();
+  }
+  throw new Error(`no jury round of ${jobId}/${stage} in ${tries} draws had the seats the test needs`);
+}
+
 export async function commitVote(
   f: SuiteFixture,
   juror: string,
