@@ -19,10 +19,10 @@ import {
   createJob,
   declare,
   deploySuiteFixture,
-  lastHeader,
   mineUntilClosed,
   submitHeader,
   wrapStage,
+  wrapWithTxAttestations,
   type Decl,
   type SuiteFixture,
 } from "../../test/contracts/helpers/suite-fixtures";
@@ -72,21 +72,7 @@ async function stage(
         (await f.committee.connect(f.byAddress.get(m.toLowerCase())!).attest(jobId, s)).wait(),
       );
     }
-    const lh = await lastHeader(f, jobId, s);
-    wrap = await gasOf(
-      (
-        await f.stages.connect(f.byAddress.get(wrapperAddr.toLowerCase())!).wrap(
-          jobId,
-          s,
-          lh.header,
-          lh.openers,
-          lh.weights,
-          lh.faulty,
-          seats,
-          seats.map(() => "0x"),
-        )
-      ).wait(),
-    );
+    wrap = await gasOf((await wrapWithTxAttestations(f, wrapperAddr, jobId, s, seats)).wait());
   } else {
     wrap = Number((await wrapStage(f, jobId, s)).receipt!.gasUsed);
   }

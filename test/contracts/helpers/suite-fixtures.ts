@@ -277,6 +277,27 @@ export async function wrapStage(
   return { receipt: await tx.wait(), seats, wrapper };
 }
 
+/** Wraps with transaction attestations only (`committee.attest`): an empty signature for every seat. */
+export async function wrapWithTxAttestations(
+  f: SuiteFixture,
+  wrapper: string,
+  jobId: bigint,
+  stage: number,
+  seats: string[],
+) {
+  const lh = await lastHeader(f, jobId, stage);
+  return f.stages.connect(f.byAddress.get(wrapper.toLowerCase())!).wrap(
+    jobId,
+    stage,
+    lh.header,
+    lh.openers,
+    lh.weights,
+    lh.faulty,
+    seats,
+    seats.map(() => "0x"),
+  );
+}
+
 /** One stage end to end: `declarers` declare honestly, the first builds, a committee wraps. */
 export async function runStage(
   f: SuiteFixture,

@@ -20,6 +20,7 @@ import {
   stageOpened,
   stateHashOf,
   submitHeader,
+  wrapWithTxAttestations,
   type Decl,
   type SuiteFixture,
 } from "../helpers/suite-fixtures";
@@ -45,27 +46,6 @@ async function release(
   const { anchor } = await stageOpened(f, jobId, stage);
   const p = pair ?? { result: stateHashOf(jobId, stage), rho: rhoOf(jobId, stage) };
   return f.disputes.connect(who).release(jobId, stage, anchor, d, p.result, p.rho);
-}
-
-/** Wraps with transaction attestations only: an empty signature for every seat. */
-async function wrapWithTxAttestations(
-  f: SuiteFixture,
-  wrapper: string,
-  jobId: bigint,
-  stage: number,
-  seats: string[],
-) {
-  const lh = await lastHeader(f, jobId, stage);
-  return f.stages.connect(f.byAddress.get(wrapper.toLowerCase())!).wrap(
-    jobId,
-    stage,
-    lh.header,
-    lh.openers,
-    lh.weights,
-    lh.faulty,
-    seats,
-    seats.map(() => "0x"),
-  );
 }
 
 describe("split contracts: attacks on release and attest", () => {
