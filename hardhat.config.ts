@@ -63,12 +63,8 @@ const config: HardhatUserConfig = {
         },
       },
     ],
-    // The ledger sits at the 24 KB code limit: fewer optimizer runs trade a little gas for size.
+    // PoTStages sits near its 20 KB size target: fewer optimizer runs trade a little gas for size.
     overrides: {
-      "contracts/PoTLedger.sol": {
-        version: SOLIDITY_VERSION,
-        settings: { optimizer: { enabled: true, runs: 400 }, viaIR: true, evmVersion: "cancun" },
-      },
       "contracts/stages/PoTStages.sol": {
         version: SOLIDITY_VERSION,
         settings: { optimizer: { enabled: true, runs: 50 }, viaIR: true, evmVersion: "cancun" },

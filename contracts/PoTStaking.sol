@@ -15,7 +15,7 @@ import {EpochWeights} from "./lib/EpochWeights.sol";
 import {FenwickTree} from "./lib/FenwickTree.sol";
 import {LedgerGated} from "./lib/LedgerGated.sol";
 
-/// @notice What staking needs from the ledger's copy of the seal weights (PoTLedger implements it).
+/// @notice What staking needs from the ledger's copy of the seal weights (PoTStages implements it).
 interface IPoTSealMirror {
     /// @notice Records `staker`'s active stake and coin-age origin (staking only).
     function syncSeal(address staker, uint256 active, uint64 since) external;
@@ -633,8 +633,8 @@ contract PoTStaking is IPoTStaking, LedgerGated, ReentrancyGuard {
     }
 
     /// @dev Pushes `staker`'s active stake and origin to the ledger's copy (when the ledger is a contract).
-    /// @dev The ledger's count of `staker`'s unsettled declarations (PoTStages' `bondedOf`); 0 for a ledger
-    /// that does not keep one (the single PoTLedger) or an account ledger (tests).
+    /// @dev The ledger's count of `staker`'s unsettled declarations (PoTStages' `bondedOf`); 0 for an
+    /// account ledger (tests).
     function _bondedOf(address staker) private view returns (uint256) {
         if (ledger.code.length == 0) return 0;
         (bool ok, bytes memory ret) = ledger.staticcall(abi.encodeWithSignature("bondedOf(address)", staker));

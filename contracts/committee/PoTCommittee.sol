@@ -8,7 +8,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {IPoTCommittee} from "../interfaces/IPoTCommittee.sol";
 import {IPoTStages} from "../interfaces/IPoTStages.sol";
 import {IPoTStaking} from "../interfaces/IPoTStaking.sol";
-import {PoTHashes} from "../ledger/PoTHashes.sol";
+import {PoTHashes} from "../lib/PoTHashes.sol";
 import {Suite} from "../types/PoTTypes.sol";
 
 /// @notice The seat draws of PoTStaking this contract uses (with replacement, one account excluded).

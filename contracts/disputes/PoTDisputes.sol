@@ -8,7 +8,7 @@ import {IPoTDisputes} from "../interfaces/IPoTDisputes.sol";
 import {IPoTStages} from "../interfaces/IPoTStages.sol";
 import {IPoTStaking} from "../interfaces/IPoTStaking.sol";
 import {IPoTSeats} from "../committee/PoTCommittee.sol";
-import {PoTHashes} from "../ledger/PoTHashes.sol";
+import {PoTHashes} from "../lib/PoTHashes.sol";
 import {PoTOpenings} from "../stages/PoTOpenings.sol";
 import {
     DeclarationData,

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {PoTHashes} from "../ledger/PoTHashes.sol";
+import {PoTHashes} from "../lib/PoTHashes.sol";
 import {DeclarationData, HeaderData, DECL_DECLARED} from "../types/PoTTypes.sol";
 
 /// @title Opening declarations against a header (stateless; deployed by PoTStages)

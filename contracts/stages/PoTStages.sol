@@ -11,7 +11,7 @@ import {IPoTStages} from "../interfaces/IPoTStages.sol";
 import {IPoTEscrow} from "../interfaces/IPoTEscrow.sol";
 import {IPoTCommittee} from "../interfaces/IPoTCommittee.sol";
 import {IPoTDisputes} from "../interfaces/IPoTDisputes.sol";
-import {PoTHashes} from "../ledger/PoTHashes.sol";
+import {PoTHashes} from "../lib/PoTHashes.sol";
 import {PoTOpenings} from "./PoTOpenings.sol";
 import {
     JobTerms,

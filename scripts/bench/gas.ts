@@ -9,7 +9,7 @@
  * share of the claims: every account claims everything it earned in the job (builder, seats, declarations,
  * every stage) in one transaction, so a job of N stages pays its claims once; the figure spreads them over
  * the job's stages (JOB_STAGES below) and the table also shows the one-stage job, where nothing is spread.
- * The single PoTLedger the agents still run on is measured by scripts/bench/gas-ledger.ts.
+ * The retired single PoTLedger's last figures are kept in docs/bench/gas-ledger.md (historical).
  */
 import type { ContractTransactionReceipt } from "ethers";
 import { ethers } from "hardhat";
@@ -19,10 +19,10 @@ import {
   createJob,
   declare,
   deploySuiteFixture,
-  lastHeader,
   mineUntilClosed,
   submitHeader,
   wrapStage,
+  wrapWithTxAttestations,
   type Decl,
   type SuiteFixture,
 } from "../../test/contracts/helpers/suite-fixtures";
@@ -72,21 +72,7 @@ async function stage(
         (await f.committee.connect(f.byAddress.get(m.toLowerCase())!).attest(jobId, s)).wait(),
       );
     }
-    const lh = await lastHeader(f, jobId, s);
-    wrap = await gasOf(
-      (
-        await f.stages.connect(f.byAddress.get(wrapperAddr.toLowerCase())!).wrap(
-          jobId,
-          s,
-          lh.header,
-          lh.openers,
-          lh.weights,
-          lh.faulty,
-          seats,
-          seats.map(() => "0x"),
-        )
-      ).wait(),
-    );
+    wrap = await gasOf((await wrapWithTxAttestations(f, wrapperAddr, jobId, s, seats)).wait());
   } else {
     wrap = Number((await wrapStage(f, jobId, s)).receipt!.gasUsed);
   }
@@ -173,7 +159,7 @@ async function main(): Promise<void> {
       `stage record reused). A stage is C declarations + header + attestation transactions + wrap. Claims: ` +
       `every account claims all it earned in the job (every stage and role, wei and coinbase) in one ` +
       `transaction; "all-in per steady stage" adds the job's claims spread over its stages (the 1-stage job ` +
-      `spreads nothing). The single PoTLedger: docs/bench/gas-ledger.md.\n\n${table}\n\nGoals (issue 12), ` +
+      `spreads nothing). The retired single PoTLedger, for comparison: docs/bench/gas-ledger.md (historical).\n\n${table}\n\nGoals (issue 12), ` +
       `C=3 K=3, signatures, ${JOB_STAGES}-stage job:\n\n${goals.join("\n")}\n`,
   );
   console.log("wrote docs/bench/gas.md");

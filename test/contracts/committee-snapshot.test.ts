@@ -1,10 +1,10 @@
 /**
- * The committee-snapshot attack (docs/contracts/ledger.md, "Committee snapshot: draw weights by epoch"):
- * once a draw's randomness block is mined, anyone can compute its tickets. If the draw read the weights
- * as they are when it is evaluated, a staker could then top up, unstake or trigger a slash to move a
- * ticket onto itself or a colluder. Draws read the weights as of the start of the randomness block's
- * epoch instead: these tests grind exactly such a change, check that it would have moved the draw over
- * the live weights, and that the committee (PoA) and the jury do not move.
+ * The committee-snapshot attack (docs/contracts/suite.md, "Draw weights by epoch"): once a draw's
+ * randomness block is mined, anyone can compute its tickets. If the draw read the weights as they are when
+ * it is evaluated, a staker could then top up, unstake or trigger a slash to move a seat onto itself or a
+ * colluder. Draws read the weights as of the start of the randomness block's epoch instead: these tests
+ * grind exactly such a change, check that it would have moved the draw over the live weights, and that the
+ * PoA committee (PoTCommittee) and the jury (PoTDisputes) do not move.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -12,23 +12,22 @@ import { loadFixture, mine } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { Address, Hex } from "viem";
 import * as P from "../../src/protocol";
-import { localParams } from "../../deploy/deploy";
+import { deploySuite, localParams } from "../../deploy/suite";
 import type { PoTStaking } from "../../typechain-types";
-import type { LedgerParamsStruct } from "../../typechain-types/contracts/PoTLedger";
 import {
   committee,
   createJob,
   declare,
-  deployLedger,
+  deploySuiteFixture,
   E18,
-  ledgerFixture,
+  lastHeader,
   mineUntilClosed,
   rhoOf,
   stateHashOf,
   submitHeader,
   wrapStage,
-  type LedgerFixture,
-} from "./helpers/ledger-fixtures";
+  type SuiteFixture,
+} from "./helpers/suite-fixtures";
 import { EPOCH_BLOCKS, mineToNextEpoch, stakingFixture } from "./helpers/staking-fixtures";
 
 type Weights = { staker: Address; stake: bigint }[];
@@ -49,8 +48,14 @@ async function liveWeights(staking: PoTStaking): Promise<Weights> {
   return stakers.map((s, i) => ({ staker: s as Address, stake: P.drawWeight(stakes[i]) }));
 }
 
+/** K distinct stakers over `weights` (PoTStaking.draw, follow-the-coin). */
 function drawOver(seed: Hex, weights: Weights, k: number): string[] {
   return P.followTheCoin(seed, weights, k).map((i) => weights[i].staker);
+}
+
+/** K seats with replacement over `weights`, `excluded` skipped (PoTStaking.drawSeats). */
+function seatsOver(seed: Hex, weights: Weights, k: number, excluded?: string): string[] {
+  return P.drawSeats(seed, weights, k, excluded as Address | undefined).map((i) => weights[i].staker);
 }
 
 /** `weights` with `who`'s weight changed by `delta` gwei. */
@@ -60,168 +65,167 @@ function withDelta(weights: Weights, who: string, delta: bigint): Weights {
   );
 }
 
-/** A headered stage 1 whose round-0 randomness block is mined; its committee and seed. */
-async function headeredStage(f: LedgerFixture) {
-  const jobId = await createJob(f);
+const K = 3;
+
+async function fixture(): Promise<SuiteFixture> {
+  return deploySuiteFixture(8);
+}
+
+/** A headered stage 1 (builder miners[0]) whose round-0 randomness block is mined; its seats and seed. */
+async function headeredStage(f: SuiteFixture) {
+  const jobId = await createJob(f, { numStages: 1, c: 3, k: K });
   const ds = [];
   for (const m of f.miners.slice(0, 3)) ds.push(await declare(f, m, jobId, 1));
   await mineUntilClosed(f, jobId, 1);
   await submitHeader(f, f.miners[0], jobId, 1, ds);
-  const { members } = await committee(f, jobId, 1);
-  const st = await f.ledger.getStage(jobId, 1);
-  const randomness = (await ethers.provider.getBlock(Number(st.randBlock)))!.hash as Hex;
-  const seed = P.committeeSeed(f.domain, st.headerHash as Hex, randomness, 0);
-  return { jobId, members, seed, randBlock: st.randBlock };
+  const { seats } = await committee(f, jobId, 1);
+  const { headerHash, randBlock } = await lastHeader(f, jobId, 1);
+  const randomness = (await ethers.provider.getBlock(Number(randBlock)))!.hash as Hex;
+  const seed = P.committeeSeed(f.domain, headerHash as Hex, randomness, 0);
+  return { jobId, seats, seed, randBlock, builder: f.miners[0].address };
 }
 
 /**
- * A top-up for `attacker` (a multiple of 250 PoT) that puts it in the draw over the live weights: the
+ * A top-up for `attacker` (a multiple of 250 POT) that puts it in the draw over the live weights: the
  * grinding the epoch rule defeats.
  */
-function grindTopUp(seed: Hex, live: Weights, attacker: string, k: number): bigint {
+function grindTopUp(seed: Hex, live: Weights, attacker: string, k: number, excluded?: string): bigint {
   for (let i = 1n; i <= 400n; i++) {
     const amount = i * 250n * E18;
-    if (drawOver(seed, withDelta(live, attacker, P.drawWeight(amount)), k).includes(attacker)) return amount;
+    const moved = seatsOver(seed, withDelta(live, attacker, P.drawWeight(amount)), k, excluded);
+    if (moved.includes(attacker)) return amount;
   }
   throw new Error("no top-up found");
 }
 
 describe("committee snapshot: draw weights change only at epoch boundaries", () => {
-  describe("PoA committee (ledger)", () => {
+  describe("PoA committee (PoTCommittee)", () => {
     it("(a) a top-up aimed at a known ticket after the randomness block does not change the committee", async () => {
-      const f = await loadFixture(ledgerFixture);
-      const { jobId, members, seed, randBlock } = await headeredStage(f);
-      expect(members).to.deep.equal(drawOver(seed, await epochWeights(f.staking, randBlock), 3));
-      const attacker = f.miners.find((m) => !members.includes(m.address))!;
-      const amount = grindTopUp(seed, await liveWeights(f.staking), attacker.address, 3);
+      const f = await loadFixture(fixture);
+      const { jobId, seats, seed, randBlock, builder } = await headeredStage(f);
+      expect(seats).to.deep.equal(seatsOver(seed, await epochWeights(f.staking, randBlock), K, builder));
+      const attacker = f.miners.find((m) => m.address !== builder && !seats.includes(m.address))!;
+      const amount = grindTopUp(seed, await liveWeights(f.staking), attacker.address, K, builder);
       const before = await f.staking.stakeOf(attacker.address);
-      await f.staking.connect(attacker).stake(amount);
+      await (await f.staking.connect(attacker).stake(amount)).wait();
       // the bond grew at once ...
       expect(await f.staking.stakeOf(attacker.address)).to.equal(before + amount);
       // ... and a draw over the live weights would now pick the attacker ...
-      expect(drawOver(seed, await liveWeights(f.staking), 3)).to.include(attacker.address);
+      expect(seatsOver(seed, await liveWeights(f.staking), K, builder)).to.include(attacker.address);
       // ... but the committee is drawn over the weights of the randomness block's epoch
-      const [, now] = await f.ledger.committeeOf(jobId, 1);
-      expect([...now]).to.deep.equal(members);
-      await expect(f.ledger.connect(attacker).attest(jobId, 1))
-        .to.be.revertedWithCustomError(f.ledger, "NotCommitteeMember")
+      const [, now] = await f.committee.committeeOf(jobId, 1);
+      expect([...now]).to.deep.equal(seats);
+      await expect(f.committee.connect(attacker).attest(jobId, 1))
+        .to.be.revertedWithCustomError(f.committee, "NotCommitteeMember")
         .withArgs(attacker.address);
-      const { members: wrappedBy } = await wrapStage(f, jobId, 1);
-      expect(wrappedBy).to.deep.equal(members);
+      const { seats: wrappedBy } = await wrapStage(f, jobId, 1);
+      expect(wrappedBy).to.deep.equal(seats);
     });
 
     it("(b) an unstake by another staker after the randomness block does not change the committee", async () => {
-      const f = await loadFixture(ledgerFixture);
-      const { jobId, members, seed } = await headeredStage(f);
+      const f = await loadFixture(fixture);
+      const { jobId, seats, seed, builder } = await headeredStage(f);
       const live = await liveWeights(f.staking);
-      // grind: a staker and an amount whose unstake would shift the intervals and change the draw
+      // grind: a staker (not a declarer: nothing bonded) and an amount whose unstake changes the live draw
       let found: { who: HardhatEthersSigner; amount: bigint } | undefined;
-      for (const who of f.miners) {
+      for (const who of f.miners.slice(3)) {
         for (let i = 1n; i <= 10n && !found; i++) {
           const amount = i * 100n * E18;
-          const moved = drawOver(seed, withDelta(live, who.address, -P.drawWeight(amount)), 3);
-          if (moved.join() !== members.join()) found = { who, amount };
+          const moved = seatsOver(seed, withDelta(live, who.address, -P.drawWeight(amount)), K, builder);
+          if (moved.join() !== seats.join()) found = { who, amount };
         }
         if (found) break;
       }
       expect(found, "an unstake that moves the live draw").to.not.equal(undefined);
-      await f.staking.connect(found!.who).requestUnstake(found!.amount);
-      expect(drawOver(seed, await liveWeights(f.staking), 3)).to.not.deep.equal(members);
-      const [, now] = await f.ledger.committeeOf(jobId, 1);
-      expect([...now]).to.deep.equal(members);
-      const { members: wrappedBy } = await wrapStage(f, jobId, 1);
-      expect(wrappedBy).to.deep.equal(members);
+      await (await f.staking.connect(found!.who).requestUnstake(found!.amount)).wait();
+      expect(seatsOver(seed, await liveWeights(f.staking), K, builder)).to.not.deep.equal(seats);
+      const [, now] = await f.committee.committeeOf(jobId, 1);
+      expect([...now]).to.deep.equal(seats);
+      const { seats: wrappedBy } = await wrapStage(f, jobId, 1);
+      expect(wrappedBy).to.deep.equal(seats);
     });
 
     for (const epochBlocks of [32n, 20n]) {
       it(`(d) with ${epochBlocks}-block epochs (PoA window 20) every round's committee stays drawable to its last block`, async () => {
-        const f = await deployLedger(8, (p) => {
+        const f = await deploySuiteFixture(8, (p) => {
           p.staking.epochBlocks = epochBlocks;
         });
         const { jobId } = await headeredStage(f);
-        const { poaWindowBlocks, poaMaxRounds } = f.params.ledger;
+        const { poaWindowBlocks, poaMaxRounds } = f.params.stages;
         expect(await f.staking.epochBlocks()).to.be.gte(BigInt(poaWindowBlocks));
-        for (let r = 0; r < poaMaxRounds; r++) {
+        for (let r = 0; r < Number(poaMaxRounds); r++) {
           const { round, lastBlock } = await committee(f, jobId, 1);
           expect(round).to.equal(BigInt(r));
           // the last block of the round is the farthest from its randomness block (poaWindowBlocks)
           // (calls run at the latest block: mine up to lastBlock itself)
           await mine(Number(lastBlock - (await head())));
-          const [atLast, members] = await f.ledger.committeeOf(jobId, 1);
+          const [atLast, seats] = await f.committee.committeeOf(jobId, 1);
           expect(atLast).to.equal(BigInt(r));
-          expect(members.length).to.equal(3);
+          expect(seats.length).to.equal(K);
           await mine(1);
         }
       });
     }
 
-    it("(d) the ledger refuses a staking contract whose epoch is shorter than the PoA window", async () => {
+    it("(d) PoTStages refuses a staking contract whose epoch is shorter than the PoA window", async () => {
       const p = localParams();
-      const token = await (await ethers.getContractFactory("PoTToken")).deploy([], [], true, 1n, 1n, 1n);
-      const staking = await (
-        await ethers.getContractFactory("PoTStaking")
-      ).deploy(
-        await token.getAddress(),
-        1n,
-        1n,
-        BigInt(p.ledger.poaWindowBlocks - 1),
-        p.staking.slashBountyBps,
-      );
-      const ledgerF = await ethers.getContractFactory("PoTLedger");
-      await expect(
-        ledgerF.deploy(await token.getAddress(), await staking.getAddress(), p.ledger as LedgerParamsStruct),
-      )
-        .to.be.revertedWithCustomError(ledgerF, "InvalidParams")
+      p.staking.epochBlocks = BigInt(Number(p.stages.poaWindowBlocks) - 1);
+      const [deployer] = await ethers.getSigners();
+      await expect(deploySuite(deployer, p))
+        .to.be.revertedWithCustomError(await ethers.getContractFactory("PoTStages"), "InvalidParams")
         .withArgs("epochBlocks");
-      const f = await deployLedger(0, (p) => {
-        p.staking.epochBlocks = BigInt(p.ledger.poaWindowBlocks);
+      const f = await deploySuiteFixture(0, (q) => {
+        q.staking.epochBlocks = BigInt(q.stages.poaWindowBlocks);
       });
-      expect(await f.staking.epochBlocks()).to.equal(BigInt(f.params.ledger.poaWindowBlocks));
+      expect(await f.staking.epochBlocks()).to.equal(BigInt(f.params.stages.poaWindowBlocks));
     });
   });
 
-  describe("jury", () => {
-    async function disputed(f: LedgerFixture) {
-      const jobId = await createJob(f, { c: 3 });
+  describe("jury (PoTDisputes)", () => {
+    async function disputed(f: SuiteFixture) {
+      const jobId = await createJob(f, { numStages: 1, c: 3, k: 1 });
       await declare(f, f.miners[3], jobId, 1);
       for (const c of f.miners.slice(0, 3)) {
         await declare(f, c, jobId, 1, { resultHash: stateHashOf(jobId, 1, "x"), rho: rhoOf(jobId, 1, "x") });
       }
       await mineUntilClosed(f, jobId, 1);
-      await f.ledger.requestJury(jobId, 1);
-      const jury = await f.jury.getJury(jobId, 1);
+      await (await f.stages.requestJury(jobId, 1)).wait();
+      const jury = await f.disputes.juryOf(jobId, 1);
       return { jobId, randBlock: jury.randBlock };
     }
 
     it("(a) a top-up aimed at a juror ticket after the randomness block does not change the jury", async () => {
-      const f = await loadFixture(ledgerFixture);
+      const f = await loadFixture(fixture);
       const { jobId, randBlock } = await disputed(f);
       await mine(1);
       const randomness = (await ethers.provider.getBlock(Number(randBlock)))!.hash as Hex;
       const seed = P.jurySeed(f.domain, jobId, 1, randomness);
-      const expected = drawOver(seed, await epochWeights(f.staking, randBlock), 3);
+      const size = Number(f.params.disputes.jurySize);
+      const expected = seatsOver(seed, await epochWeights(f.staking, randBlock), size);
       const attacker = f.miners.find((m) => !expected.includes(m.address))!;
-      await f.staking
-        .connect(attacker)
-        .stake(grindTopUp(seed, await liveWeights(f.staking), attacker.address, 3));
-      expect(drawOver(seed, await liveWeights(f.staking), 3)).to.include(attacker.address);
-      await f.jury.draw(jobId, 1);
-      const [drawn] = await f.jury.queryFilter(f.jury.filters.JuryDrawn(jobId, 1));
-      expect([...drawn.args.jurors]).to.deep.equal(expected);
+      await (
+        await f.staking
+          .connect(attacker)
+          .stake(grindTopUp(seed, await liveWeights(f.staking), attacker.address, size))
+      ).wait();
+      expect(seatsOver(seed, await liveWeights(f.staking), size)).to.include(attacker.address);
+      await (await f.disputes.draw(jobId, 1)).wait();
+      const [drawn] = await f.disputes.queryFilter(f.disputes.filters.JuryDrawn(jobId, 1));
+      expect([...drawn.args.seats]).to.deep.equal(expected);
     });
 
     it("(d) the jury's draw window is min(256, epochBlocks): later it is RandomnessExpired and can be redrawn", async () => {
-      const f = await loadFixture(ledgerFixture);
+      const f = await loadFixture(fixture);
       const epochBlocks = await f.staking.epochBlocks();
-      expect(await f.jury.drawWindowBlocks()).to.equal(epochBlocks < 256n ? epochBlocks : 256n);
+      expect(await f.disputes.drawWindowBlocks()).to.equal(epochBlocks < 256n ? epochBlocks : 256n);
       const { jobId, randBlock } = await disputed(f);
-      await mine(Number(randBlock + (await f.jury.drawWindowBlocks()) - (await head())) + 1);
-      await expect(f.jury.draw(jobId, 1))
-        .to.be.revertedWithCustomError(f.jury, "RandomnessExpired")
+      await mine(Number(randBlock + (await f.disputes.drawWindowBlocks()) - (await head())) + 1);
+      await expect(f.disputes.draw(jobId, 1))
+        .to.be.revertedWithCustomError(f.disputes, "RandomnessExpired")
         .withArgs(randBlock);
-      await expect(f.jury.redraw(jobId, 1)).to.emit(f.jury, "JuryRequested");
+      await expect(f.disputes.redraw(jobId, 1)).to.emit(f.disputes, "JuryRequested");
       await mine(1);
-      await expect(f.jury.draw(jobId, 1)).to.emit(f.jury, "JuryDrawn");
+      await expect(f.disputes.draw(jobId, 1)).to.emit(f.disputes, "JuryDrawn");
     });
   });
 

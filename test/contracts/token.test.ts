@@ -213,7 +213,7 @@ describe("PoTToken", () => {
       expect(testnet.staking.slashBountyBps).to.equal(1000n);
       // Ten miners funded from the genesis at the default stake (10 x minStake) hold at least twice what
       // every faucet account together can ever get: faucet accounts stay below a third of the stake.
-      const tenMiners = 10n * 10n * testnet.ledger.minStake;
+      const tenMiners = 10n * 10n * BigInt(testnet.stages.minStake);
       expect(testnet.token.faucetCap * 2n).to.be.at.most(tenMiners);
       expect(testnet.token.faucetCap % testnet.token.faucetAmount).to.equal(0n);
       // the shipped sets (both with a faucet) exist for local and test networks only

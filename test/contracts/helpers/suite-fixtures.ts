@@ -277,6 +277,27 @@ export async function wrapStage(
   return { receipt: await tx.wait(), seats, wrapper };
 }
 
+/** Wraps with transaction attestations only (`committee.attest`): an empty signature for every seat. */
+export async function wrapWithTxAttestations(
+  f: SuiteFixture,
+  wrapper: string,
+  jobId: bigint,
+  stage: number,
+  seats: string[],
+) {
+  const lh = await lastHeader(f, jobId, stage);
+  return f.stages.connect(f.byAddress.get(wrapper.toLowerCase())!).wrap(
+    jobId,
+    stage,
+    lh.header,
+    lh.openers,
+    lh.weights,
+    lh.faulty,
+    seats,
+    seats.map(() => "0x"),
+  );
+}
+
 /** One stage end to end: `declarers` declare honestly, the first builds, a committee wraps. */
 export async function runStage(
   f: SuiteFixture,
@@ -316,6 +337,33 @@ export async function drawJury(f: SuiteFixture, jobId: bigint, stage: number) {
     commitEnd: ev.args.commitEnd as bigint,
     revealEnd: ev.args.revealEnd as bigint,
   };
+}
+
+/** The distinct jurors of a round, fewest seats first. */
+export function jurorsBySeats(seats: string[]): string[] {
+  const n = (j: string) => seats.filter((s) => s === j).length;
+  return [...new Set(seats)].sort((x, y) => n(x) - n(y));
+}
+
+/**
+ * Draws the jury's current round; while `ok(seats)` fails (e.g. one staker holds every seat), lets the round
+ * go stale, redraws and draws again, so a test always gets the seat layout it asserts on. Throws after
+ * `tries` rounds: a test never skips silently.
+ */
+export async function drawJuryWhere(
+  f: SuiteFixture,
+  jobId: bigint,
+  stage: number,
+  ok: (seats: string[]) => boolean,
+  tries = 10,
+) {
+  for (let i = 0; i < tries; i++) {
+    const jury = await drawJury(f, jobId, stage);
+    if (ok(jury.seats)) return jury;
+    await mine(Number(jury.revealEnd) - (await ethers.provider.getBlockNumber()) + 1);
+    await (await f.disputes.redraw(jobId, stage)).wait();
+  }
+  throw new Error(`no jury round of ${jobId}/${stage} in ${tries} draws had the seats the test needs`);
 }
 
 export async function commitVote(

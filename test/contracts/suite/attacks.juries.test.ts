@@ -11,6 +11,8 @@ import {
   declare,
   deploySuiteFixture,
   drawJury,
+  drawJuryWhere,
+  jurorsBySeats,
   E18,
   mineToReveal,
   mineUntilClosed,
@@ -49,14 +51,16 @@ async function disputedStage(f: SuiteFixture): Promise<bigint> {
 }
 
 const honestVote = (jobId: bigint) => ({ result: stateHashOf(jobId, 1), rho: rhoOf(jobId, 1) });
+/** At least two distinct jurors: then the one with the fewest seats holds at most floor(D/2) of the odd D
+ * seats, and everyone else a strict majority. */
+const twoJurors = (seats: string[]) => new Set(seats).size >= 2;
 
 describe("split contracts: attacks on juries, committees and seals", () => {
   it("jury staller: reveals open only after a fixed commitment block, so an early reveal closes nothing; the honest majority decides; the absent seat is slashed", async () => {
     const f = await loadFixture(fixture);
     const jobId = await disputedStage(f);
-    const jury = await drawJury(f, jobId, 1);
-    const jurors = [...new Set(jury.seats)];
-    const [staller, ...others] = jurors;
+    const jury = await drawJuryWhere(f, jobId, 1, twoJurors);
+    const [staller, ...others] = jurorsBySeats(jury.seats);
     await (await commitVote(f, staller, jobId, 1, jury, honestVote(jobId))).wait();
     // the old stall: reveal as soon as a bare majority committed, closing the commitments
     await expect(revealVote(f, staller, jobId, 1, jury, honestVote(jobId))).to.be.revertedWithCustomError(
@@ -71,9 +75,8 @@ describe("split contracts: attacks on juries, committees and seals", () => {
       await (await revealVote(f, j, jobId, 1, jury, honestVote(jobId))).wait();
     }
     const seatsOfStaller = jury.seats.filter((s) => s === staller).length;
-    if (jury.seats.length - seatsOfStaller > jury.seats.length / 2) {
-      expect((await f.disputes.juryOf(jobId, 1)).decided).to.equal(true);
-    }
+    expect(seatsOfStaller * 2).to.be.lessThan(jury.seats.length);
+    expect((await f.disputes.juryOf(jobId, 1)).decided).to.equal(true);
     // after the reveal window the staller's seats are slashed for not revealing
     await mine(Number(jury.revealEnd) - (await ethers.provider.getBlockNumber()) + 1);
     const before = await f.staking.stakeOf(staller);
@@ -103,10 +106,8 @@ describe("split contracts: attacks on juries, committees and seals", () => {
   it("copied reveal: a juror cannot commit after reveals open, and cannot reveal a vote it did not commit", async () => {
     const f = await loadFixture(fixture);
     const jobId = await disputedStage(f);
-    const jury = await drawJury(f, jobId, 1);
-    const jurors = [...new Set(jury.seats)];
-    if (jurors.length < 2) return; // one staker holds every seat: nobody to copy
-    const [honest, copier] = jurors;
+    const jury = await drawJuryWhere(f, jobId, 1, twoJurors);
+    const [honest, copier] = [...new Set(jury.seats)];
     await (await commitVote(f, honest, jobId, 1, jury, honestVote(jobId))).wait();
     await mineToReveal(jury);
     await (await revealVote(f, honest, jobId, 1, jury, honestVote(jobId))).wait();
@@ -124,22 +125,33 @@ describe("split contracts: attacks on juries, committees and seals", () => {
   it("a juror who reveals against the decision is slashed per seat; one who voted with it is not", async () => {
     const f = await loadFixture(fixture);
     const jobId = await disputedStage(f);
-    const jury = await drawJury(f, jobId, 1);
-    const jurors = [...new Set(jury.seats)];
+    const jury = await drawJuryWhere(f, jobId, 1, twoJurors);
+    const jurors = jurorsBySeats(jury.seats);
     const wrong = { result: stateHashOf(jobId, 1, "other"), rho: rhoOf(jobId, 1, "other") };
-    const seatsOf = (j: string) => jury.seats.filter((s) => s === j).length;
-    const liar = [...jurors].sort((x, y) => seatsOf(x) - seatsOf(y))[0];
-    if (jurors.length < 2 || seatsOf(liar) * 2 > jury.seats.length) return; // no honest majority to assert
+    const liar = jurors[0]; // the fewest seats: the others hold a majority
     for (const j of jurors)
       await (await commitVote(f, j, jobId, 1, jury, j === liar ? wrong : honestVote(jobId))).wait();
     await mineToReveal(jury);
     for (const j of jurors)
       await (await revealVote(f, j, jobId, 1, jury, j === liar ? wrong : honestVote(jobId))).wait();
     const decided = await f.disputes.juryOf(jobId, 1);
-    if (!decided.decided) return; // the liar held a majority of seats: nothing honest to assert
+    expect(decided.decided).to.equal(true);
+    expect(decided.outcome).to.equal(
+      ethers.keccak256(
+        ethers.AbiCoder.defaultAbiCoder().encode(
+          ["bytes32", "bytes32"],
+          [honestVote(jobId).result, honestVote(jobId).rho],
+        ),
+      ),
+    );
+    const liarSeats = BigInt(jury.seats.filter((s) => s === liar).length);
+    const before = await f.staking.stakeOf(liar);
     await (await f.disputes.slashJuror(jobId, 1, jury.round, jury.seats, liar)).wait();
+    expect(before - (await f.staking.stakeOf(liar))).to.equal(
+      (f.params.disputes.jurorSlash as bigint) * liarSeats,
+    );
     await expect(
-      f.disputes.slashJuror(jobId, 1, jury.round, jury.seats, jurors[0]),
+      f.disputes.slashJuror(jobId, 1, jury.round, jury.seats, jurors[1]),
     ).to.be.revertedWithCustomError(f.disputes, "NotAFault");
   });
 

@@ -3,8 +3,10 @@
  * honest and adversarial actors, with the incentive and liveness properties asserted at every step and at
  * the end. The actor choices come from the seed (printed on failure); the chain's block hashes (committee
  * and jury draws) also depend on hardhat's wall-clock genesis time, so a seed reproduces the choices, not
- * every draw. POT_PROPERTY_RUNS=n runs seeds 1..n instead of the fixed list; POT_PROPERTY_SEED=s runs one
- * seed; POT_PROPERTY_STEPS=n sets the actions per run. docs/contracts/suite.md ("Property test").
+ * every draw. POT_PROPERTY_RUNS=n runs seeds 1..n instead of the fixed list; POT_PROPERTY_SEED=s (or
+ * s1,s2,...) runs those seeds (with fewer than 3 the "every kind of outcome happened" checks are skipped,
+ * saying so; so is the split comparison when other seeds than the fixed ones reach no comparable stage);
+ * POT_PROPERTY_STEPS=n sets the actions per run. docs/contracts/suite.md ("Property test").
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
@@ -37,11 +39,16 @@ import { mulberry32 } from "../../../src/ml/data/shuffle";
 
 const FIXED_SEEDS = [11, 22, 33, 44, 55, 66];
 const SEEDS = process.env.POT_PROPERTY_SEED
-  ? [Number(process.env.POT_PROPERTY_SEED)]
+  ? process.env.POT_PROPERTY_SEED.split(",").map(Number)
   : process.env.POT_PROPERTY_RUNS
     ? Array.from({ length: Number(process.env.POT_PROPERTY_RUNS) }, (_, i) => i + 1)
     : FIXED_SEEDS;
 const STEPS = Number(process.env.POT_PROPERTY_STEPS ?? 60);
+/** Fewer seeds than this replay a failure: the coverage checks (every kind of outcome happened) need more. */
+const COVERAGE_SEEDS = 3;
+const REPLAY = SEEDS.length < COVERAGE_SEEDS;
+/** The fixed seeds are known to reach stages comparable between the whole and the split run. */
+const FIXED = SEEDS === FIXED_SEEDS;
 /** Seeds run twice (stake whole, then split) for the splitting property. */
 const SPLIT_SEEDS = process.env.POT_PROPERTY_SEED ? SEEDS : SEEDS.slice(0, 2);
 const SPLIT_IDS = 4;
@@ -49,12 +56,33 @@ const OFFENDER_STAKE = 100n * E18;
 const LAZY_RHO = ethers.keccak256(ethers.toUtf8Bytes("made-up rho"));
 const DECL_SLASHED_FAULT = 1n;
 
+interface Pair {
+  result: string;
+  rho: string;
+}
 /** keccak256(abi.encode(result, rho)): how disputes and stages store a final pair. */
-function pairHash(p: { result: string; rho: string }): string {
+function pairHash(p: Pair): string {
   return ethers.keccak256(
     ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [p.result, p.rho]),
   );
 }
+/** The (result, rho) pairs the actors declare or vote for a stage: what each role's declaration opens to. */
+function pairsOf(jobId: bigint, s: number): Record<"honest" | "lazy" | "wrong", Pair> {
+  return {
+    honest: { result: stateHashOf(jobId, s), rho: rhoOf(jobId, s) },
+    lazy: { result: stateHashOf(jobId, s), rho: LAZY_RHO },
+    wrong: { result: stateHashOf(jobId, s, "wrong"), rho: rhoOf(jobId, s, "wrong") },
+  };
+}
+/** A stage's final pair (the jury's decision, else the wrap's with faulty declarations). */
+interface Final {
+  pair: Pair;
+  hash: string;
+  byJury: boolean;
+  /** The role whose pair it is ("honest" unless a jury was captured by luck). */
+  winner: "honest" | "lazy" | "wrong";
+}
+
 /** The declaration as the contracts take it (without the test's role tag). */
 function plain(d: Decl): Decl {
   return {
@@ -123,11 +151,14 @@ interface Job {
   deadline: bigint;
   numStages: number;
   c: number;
-  decls: Map<number, (Decl & { role: Role; faulty: boolean })[]>;
+  /** Declarations per stage, each with its role and the (result, rho) pair it opens against. */
+  decls: Map<number, (Decl & { role: Role; pair: Pair })[]>;
 }
 interface Stats {
   attempted: Map<string, number>;
   succeeded: Map<string, number>;
+  /** Stages whose jury an offender's pair won by luck ("seed:job/stage:role"). */
+  captured: string[];
 }
 
 class Run {
@@ -139,6 +170,9 @@ class Run {
   /** Declaration earnings of the splitter per wrapped stage ("job/stage" -> wei), and the stage's openers. */
   readonly splitterPay = new Map<string, { pay: bigint; others: string }>();
   unstakeRequested = false;
+  /** Stages whose jury decided a non-honest pair ("job/stage:winner"), and the roles that won them. */
+  readonly capturedJuries: string[] = [];
+  readonly captors = new Set<Role>();
   readonly actors: { honest: HardhatEthersSigner[]; splitter: HardhatEthersSigner[] };
 
   constructor(
@@ -257,14 +291,10 @@ class Run {
       if (list.some((d) => d.declarer === m.address)) continue;
       // the escaping unstaker (skipped case) copies lazily, then tries to leave before the slash
       const lazy = role === "lazy" || (role === "unstaker" && this.unstakerIgnoresBond);
-      const opts = lazy
-        ? { rho: LAZY_RHO as `0x${string}` }
-        : role === "wrong"
-          ? { resultHash: stateHashOf(j.id, s, "wrong"), rho: rhoOf(j.id, s, "wrong") }
-          : {};
+      const pair = pairsOf(j.id, s)[lazy ? "lazy" : role === "wrong" ? "wrong" : "honest"];
+      const opts = { resultHash: pair.result, rho: pair.rho as `0x${string}` };
       await this.act(`declare:${role}`, async () => {
-        const faulty = lazy || role === "wrong";
-        list.push({ ...(await declare(this.f, m, j.id, s, opts)), role: this.role(m.address)!, faulty });
+        list.push({ ...(await declare(this.f, m, j.id, s, opts)), role: this.role(m.address)!, pair });
       });
     }
   }
@@ -470,28 +500,38 @@ class Run {
     }
   }
 
-  /** Final (result, rho) of a stage if one exists: the wrap's (with faults) or the jury's. */
-  async finalPair(jobId: bigint, s: number): Promise<{ result: string; rho: string } | null> {
-    const honest = { result: stateHashOf(jobId, s), rho: rhoOf(jobId, s) };
+  /**
+   * The actual final (result, rho) of a stage, if any: the jury's decision, else the wrap's (set when the
+   * header had faulty declarations). A 3-seat jury drawn by stake can be won by an offender's pair by luck
+   * (the documented residual risk); a wrap's pair is always its honest builder's.
+   */
+  async finalPair(jobId: bigint, s: number): Promise<Final | null> {
     const outcome = await this.f.disputes.outcomeOf(jobId, s);
     const fin = await this.f.stages.finalOf(jobId, s);
     if (outcome === ethers.ZeroHash && fin === ethers.ZeroHash) return null;
-    // under an honest stake majority the final pair is always the honest one
-    expect([outcome, fin].filter((x) => x !== ethers.ZeroHash)).to.satisfy((xs: string[]) =>
-      xs.every((x) => x === pairHash(honest)),
-    );
-    return honest;
+    const byJury = outcome !== ethers.ZeroHash;
+    const hash = byJury ? outcome : fin;
+    // a stage wrapped after its jury was built with the decided pair
+    if (byJury && fin !== ethers.ZeroHash) expect(fin, `${jobId}/${s}: wrap == jury`).to.equal(outcome);
+    const entry = Object.entries(pairsOf(jobId, s)).find(([, p]) => pairHash(p) === hash);
+    expect(entry, `${jobId}/${s}: the final pair is one an actor declared or voted`).to.not.equal(undefined);
+    const [winner, pair] = entry! as [Final["winner"], Pair];
+    if (!byJury)
+      expect(winner, `${jobId}/${s}: a wrap's final pair is its honest builder's`).to.equal("honest");
+    return { pair, hash, byJury, winner };
   }
 
-  /** Every faulty declaration with a final pair is reported (an offender sometimes reports itself). */
+  /** Every declaration that does not open against its stage's final pair is reported (an offender
+   * sometimes reports itself). */
   async slashDeclarationsAct(p = 1) {
     for (const j of this.jobs) {
       for (const [s, list] of j.decls) {
-        const pair = await this.finalPair(j.id, s);
-        if (pair === null) continue;
+        const fin = await this.finalPair(j.id, s);
+        if (fin === null) continue;
+        const { pair } = fin;
         const { anchor } = await stageOpened(this.f, j.id, s);
         for (const d of list) {
-          if (!d.faulty || !this.rng.chance(p)) continue;
+          if (pairHash(d.pair) === fin.hash || !this.rng.chance(p)) continue;
           const reporter = this.rng.chance(0.3) ? this.signer(d.declarer) : this.f.outsider;
           await this.act("slashDeclaration", async () =>
             (
@@ -514,7 +554,8 @@ class Run {
     }
   }
 
-  /** Releases honest declarations of an expired job's unwrapped stages. */
+  /** Releases the declarations of an expired job's unwrapped stages: against the jury's decision where there
+   * is one (those that do not open against it are slashed instead), else with the declaration's own pair. */
   async releaseAct() {
     for (const j of this.jobs) {
       const [status, wrapped] = await this.f.stages.jobStatus(j.id);
@@ -522,15 +563,16 @@ class Run {
       for (const [s, list] of j.decls) {
         if (s <= Number(wrapped)) continue;
         const { anchor } = await stageOpened(this.f, j.id, s);
-        const decided = (await this.f.disputes.outcomeOf(j.id, s)) !== ethers.ZeroHash;
+        const outcome = await this.f.disputes.outcomeOf(j.id, s);
+        const decided = outcome !== ethers.ZeroHash;
+        const fin = decided ? await this.finalPair(j.id, s) : null;
         for (const d of list) {
-          if (decided && d.faulty) continue;
+          if (decided && pairHash(d.pair) !== outcome) continue;
           const slot = await this.f.stages.declarationSlot(j.id, d.declarer, s);
           if (slot >> 224n !== BigInt(s) || ((slot >> 216n) & 0xffn) !== 1n) continue;
+          const { result, rho } = fin?.pair ?? d.pair;
           await this.act("release", async () =>
-            (
-              await this.f.disputes.release(j.id, s, anchor, plain(d), stateHashOf(j.id, s), rhoOf(j.id, s))
-            ).wait(),
+            (await this.f.disputes.release(j.id, s, anchor, plain(d), result, rho)).wait(),
           );
         }
       }
@@ -753,22 +795,31 @@ class Run {
         0n,
       );
       expect(refunded + claimed, `job ${j.id}: fee == refunds + claims`).to.equal(j.fee);
-      // PROPERTY: every provable fault is slashed at full amount
+      // PROPERTY: every provable fault (a declaration not opening against the ACTUAL final pair) is
+      // slashed at full amount, and no declaration that opens against it is
       for (const [s, list] of j.decls) {
-        if ((await this.finalPair(j.id, s)) === null) continue;
+        const fin = await this.finalPair(j.id, s);
+        if (fin === null) continue;
+        if (fin.winner !== "honest") {
+          this.capturedJuries.push(`${j.id}/${s}:${fin.winner}`);
+          this.captors.add(fin.winner);
+        }
         for (const d of list) {
           const key = `${j.id}/${s}/${d.declarer.toLowerCase()}`;
-          if (d.faulty)
+          if (pairHash(d.pair) !== fin.hash)
             expect(slashedDecl.get(key), `fault ${key} slashed at declarationSlash`).to.equal(
               f.params.stages.declarationSlash,
             );
-          else expect(slashedDecl.has(key), `honest ${key} not slashed`).to.equal(false);
+          else
+            expect(slashedDecl.has(key), `${key} opens against the final pair: not slashed`).to.equal(false);
         }
       }
     }
-    // PROPERTY: no offender ends richer than it started, beyond the bounty on its own slashes
+    // PROPERTY: no offender ends richer than it started, beyond the bounty on its own slashes. Exempt:
+    // a role that won a jury by luck (3 seats drawn by stake; the documented residual risk of jury capture)
     const bounties = await f.staking.queryFilter(f.staking.filters.Slashed());
     for (const a of this.offenders()) {
+      if (this.captors.has(this.role(a)!)) continue;
       let ownSlash = 0n;
       for (const e of bounties)
         if (e.args.staker.toLowerCase() === a) ownSlash += e.args.fromActive + e.args.fromUnbonding;
@@ -791,7 +842,7 @@ class Run {
 }
 
 function newStats(): Stats {
-  return { attempted: new Map(), succeeded: new Map() };
+  return { attempted: new Map(), succeeded: new Map(), captured: [] };
 }
 
 async function runSeed(
@@ -805,6 +856,7 @@ async function runSeed(
   const run = new Run(f, prng(seed), stats, split, escaping);
   try {
     await run.run(STEPS);
+    stats.captured.push(...run.capturedJuries.map((c) => `${seed}:${c}`));
     if (process.env.POT_PROPERTY_VERBOSE) console.log(run.log.join("\n"));
   } catch (e) {
     console.log(
@@ -830,8 +882,17 @@ describe("split contracts: property test over random honest and adversarial inte
     console.log(
       `    property: ${ok}/${tried} actions succeeded: ${[...stats.succeeded].map(([k, v]) => `${k} ${v}/${stats.attempted.get(k)}`).join(", ")}`,
     );
-    // not vacuous: most actions succeed, and every kind of outcome happened
+    console.log(
+      `    property: ${stats.captured.length} stage(s) decided by a jury an offender won by luck${stats.captured.length ? ` (${stats.captured.join(", ")})` : ""}`,
+    );
+    // not vacuous: most actions succeed, and every kind of outcome happened (over enough seeds)
     expect(ok * 2).to.be.greaterThan(tried);
+    if (REPLAY) {
+      console.log(
+        `    property: ${SEEDS.length} seed(s) replayed: outcome coverage needs ${COVERAGE_SEEDS}, not checked`,
+      );
+      return;
+    }
     // (the outcome of the draws varies with hardhat's genesis time, so only outcomes every run reaches)
     for (const k of [
       "createJob",
@@ -859,7 +920,9 @@ describe("split contracts: property test over random honest and adversarial inte
         compared++;
       }
     }
-    expect(compared, "stages comparable across the two runs").to.be.greaterThan(0);
+    if (!FIXED && compared === 0)
+      console.log("    property: no stage comparable for these seeds, not checked");
+    else expect(compared, "stages comparable across the two runs").to.be.greaterThan(0);
   });
 
   // The minimal case is "unstake before the slash" in attacks.declarations.test.ts.

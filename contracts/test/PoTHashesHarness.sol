@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {PoTHashes} from "../ledger/PoTHashes.sol";
+import {PoTHashes} from "../lib/PoTHashes.sol";
 
 /// @title Test-only: exposes PoTHashes so the encoding tests can compare it with the protocol vectors
-contract LedgerHashesHarness {
+contract PoTHashesHarness {
     function typehashes() external pure returns (bytes32[9] memory t) {
         t = [
             PoTHashes.COMMITMENT_TYPEHASH,
@@ -154,6 +154,22 @@ contract LedgerHashesHarness {
         uint64 timestamp
     ) external pure returns (bytes32) {
         return PoTHashes.kernel(domain, kind, staker, jobId, stage, timestamp);
+    }
+
+    function kernelSeeded(
+        bytes32 domain,
+        uint8 kind,
+        address staker,
+        uint64 jobId,
+        uint32 stage,
+        bytes32 stageSeed,
+        uint64 timestamp
+    ) external pure returns (bytes32) {
+        return PoTHashes.kernelSeeded(domain, kind, staker, jobId, stage, stageSeed, timestamp);
+    }
+
+    function seededKernelTypehash() external pure returns (bytes32) {
+        return PoTHashes.SEEDED_KERNEL_TYPEHASH;
     }
 
     function posTarget(uint256 weight, uint256 targetPerCoinSecond) external pure returns (uint256) {

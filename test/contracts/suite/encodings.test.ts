@@ -1,23 +1,36 @@
 /**
- * The ledger's Solidity encodings (contracts/ledger/PoTHashes.sol and the ledger's EIP-712 domain)
- * against the committed protocol vectors (test/vectors/protocol.json) and the TypeScript core.
+ * The protocol's Solidity encodings (contracts/lib/PoTHashes.sol through contracts/test/PoTHashesHarness.sol,
+ * and PoTStages' EIP-712 domain) against the committed protocol vectors (test/vectors/protocol.json) and the
+ * TypeScript core (src/protocol), and the hashes the split contracts store and emit recomputed in TypeScript.
  */
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import vectors from "../vectors/protocol.json";
-import * as P from "../../src/protocol";
-import type { LedgerHashesHarness } from "../../typechain-types";
-import { createJob, ledgerFixture, runStage } from "./helpers/ledger-fixtures";
+import type { Hex } from "viem";
+import vectors from "../../vectors/protocol.json";
+import * as P from "../../../src/protocol";
+import type { PoTHashesHarness } from "../../../typechain-types";
+import { protocolDomain } from "../../../deploy/suite";
+import {
+  createJob,
+  deploySuiteFixture,
+  RESULT_CID,
+  runStage,
+  SUITE_DOMAIN_VERSION,
+  type SuiteFixture,
+} from "../helpers/suite-fixtures";
 
-async function harnessFixture(): Promise<LedgerHashesHarness> {
-  const f = await ethers.getContractFactory("LedgerHashesHarness");
+async function harnessFixture(): Promise<PoTHashesHarness> {
+  const f = await ethers.getContractFactory("PoTHashesHarness");
   const h = await f.deploy();
   await h.waitForDeployment();
-  return h as unknown as LedgerHashesHarness;
+  return h as unknown as PoTHashesHarness;
+}
+async function suiteFixture(): Promise<SuiteFixture> {
+  return deploySuiteFixture(4);
 }
 
-describe("ledger: encodings match the protocol vectors", () => {
+describe("split contracts: encodings match the protocol vectors and src/protocol", () => {
   it("type hashes", async () => {
     const h = await loadFixture(harnessFixture);
     const t = vectors.typehashes;
@@ -31,23 +44,6 @@ describe("ledger: encodings match the protocol vectors", () => {
       t.FTC_TYPEHASH,
       t.COMMITTEE_SEED_TYPEHASH,
       t.JURY_SEED_TYPEHASH,
-    ]);
-  });
-
-  it("domain separator (vectors, and the deployed ledger's OpenZeppelin EIP712)", async () => {
-    const h = await loadFixture(harnessFixture);
-    for (const v of vectors.domain) {
-      expect(await h.domainSeparatorFor(BigInt(v.chainId), v.ledger.toLowerCase())).to.equal(v.separator);
-    }
-    const f = await loadFixture(ledgerFixture);
-    const ledger = (await f.ledger.getAddress()) as `0x${string}`;
-    expect(await f.ledger.domainSeparator()).to.equal(P.domainSeparator({ chainId: f.chainId, ledger }));
-    const d = await f.ledger.eip712Domain();
-    expect([d.name, d.version, d.chainId, d.verifyingContract]).to.deep.equal([
-      P.DOMAIN_NAME,
-      P.DOMAIN_VERSION,
-      f.chainId,
-      ledger,
     ]);
   });
 
@@ -159,38 +155,75 @@ describe("ledger: encodings match the protocol vectors", () => {
     ).to.equal(v.commitment);
   });
 
-  it("the ledger's stored events reproduce with the TypeScript core (declaration, header, block)", async () => {
-    const f = await loadFixture(ledgerFixture);
-    const jobId = await createJob(f);
-    await runStage(f, jobId, 1, 3);
-    const [hdr] = await f.ledger.queryFilter(f.ledger.filters.HeaderSubmitted(jobId, 1));
-    const a = hdr.args;
+  it("seeded PoS kernels (the split contracts' seal) match src/protocol's seededKernelHash", async () => {
+    const h = await loadFixture(harnessFixture);
+    expect(await h.seededKernelTypehash()).to.equal(P.SEEDED_KERNEL_TYPEHASH);
+    for (const [i, v] of vectors.kernel.entries()) {
+      const stageSeed = ethers.id(`stage seed ${i}`) as Hex;
+      const k = { domain: v.domain as Hex, kind: v.kind, staker: v.staker as Hex, jobId: BigInt(v.jobId) };
+      expect(
+        await h.kernelSeeded(k.domain, k.kind, k.staker, k.jobId, v.stage, stageSeed, BigInt(v.timestamp)),
+      ).to.equal(P.seededKernelHash({ ...k, stage: v.stage, stageSeed, timestamp: BigInt(v.timestamp) }));
+    }
+  });
+
+  it("domain separators (vectors)", async () => {
+    const h = await loadFixture(harnessFixture);
+    for (const v of vectors.domain) {
+      expect(await h.domainSeparatorFor(BigInt(v.chainId), v.ledger.toLowerCase())).to.equal(v.separator);
+      expect(P.domainSeparator({ chainId: BigInt(v.chainId), ledger: v.ledger as Hex })).to.equal(
+        v.separator,
+      );
+    }
+  });
+
+  it("PoTStages' domain separator is the protocol domain (OpenZeppelin EIP712, version 2)", async () => {
+    const f = await loadFixture(suiteFixture);
+    const stages = await f.stages.getAddress();
+    expect(await f.stages.domainSeparator()).to.equal(protocolDomain(f.chainId, stages));
+    expect(await f.committee.domain()).to.equal(f.domain);
+    expect(await f.disputes.domain()).to.equal(f.domain);
+    const d = await f.stages.eip712Domain();
+    expect([d.name, d.version, d.chainId, d.verifyingContract]).to.deep.equal([
+      P.DOMAIN_NAME,
+      SUITE_DOMAIN_VERSION,
+      f.chainId,
+      stages,
+    ]);
+  });
+
+  it("the hashes PoTStages emits reproduce with the TypeScript core (header, wrapped block)", async () => {
+    const f = await loadFixture(suiteFixture);
+    const jobId = await createJob(f, { numStages: 1, c: 2, k: 2 });
+    await runStage(f, jobId, 1, f.miners.slice(0, 2));
+    const [hdr] = await f.stages.queryFilter(f.stages.filters.HeaderSubmitted(jobId, 1));
+    const h = hdr.args.header;
     expect(
       P.headerHash(f.domain, {
         jobId,
         stage: 1,
-        parentHash: a.parentHash as `0x${string}`,
-        resultHash: a.resultHash as `0x${string}`,
-        rho: a.rho as `0x${string}`,
-        resultCid: a.resultCid as `0x${string}`,
-        timestamp: a.timestamp,
-        builder: a.builder as `0x${string}`,
+        parentHash: h.parent as Hex,
+        resultHash: h.result as Hex,
+        rho: h.rho as Hex,
+        resultCid: RESULT_CID as Hex,
+        timestamp: h.timestamp,
+        builder: h.builder as Hex,
       }),
-    ).to.equal(a.headerHash);
-    const [blk] = await f.ledger.queryFilter(f.ledger.filters.BlockWrapped());
+    ).to.equal(hdr.args.headerHash);
+    const [blk] = await f.stages.queryFilter(f.stages.filters.BlockWrapped());
     const b = blk.args;
     expect(
       P.blockHash(f.domain, {
         index: b.index,
-        parentBlockHash: b.parentBlockHash as `0x${string}`,
+        parentBlockHash: b.parentBlockHash as Hex,
         jobId: b.jobId,
         stage: Number(b.stage),
-        headerHash: b.headerHash as `0x${string}`,
-        attesters: [...b.attesters] as `0x${string}`[],
-        wrapper: b.wrapper as `0x${string}`,
+        headerHash: b.headerHash as Hex,
+        attesters: [...b.attesters] as Hex[],
+        wrapper: b.wrapper as Hex,
         timestamp: b.timestamp,
       }),
     ).to.equal(b.blockHash);
-    expect(await f.ledger.lastBlockHash()).to.equal(b.blockHash);
+    expect(await f.stages.lastBlockHash()).to.equal(b.blockHash);
   });
 });

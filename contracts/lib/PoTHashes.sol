@@ -4,8 +4,9 @@ pragma solidity 0.8.28;
 /// @title The protocol's hashes, exactly as src/protocol computes them
 /// @notice Mirrors src/protocol/messages.ts, pos.ts and follow-the-coin.ts byte for byte:
 /// keccak256(abi.encode(TYPEHASH, domain, ...fields)), never packed. The `domain` argument is the
-/// ledger's EIP-712 domain separator (src/protocol/domain.ts). test/contracts/ledger.encodings.test.ts
-/// checks every function here against test/vectors/protocol.json.
+/// protocol domain: PoTStages' EIP-712 domain separator (src/protocol/domain.ts).
+/// test/contracts/suite/encodings.test.ts checks every function here against test/vectors/protocol.json
+/// and src/protocol.
 library PoTHashes {
     bytes32 internal constant COMMITMENT_TYPEHASH = keccak256(
         "PoT.Commitment(bytes32 domain,bytes32 rho,bytes32 rand,address declarer,uint64 jobId,uint32 stage)"
