@@ -113,7 +113,7 @@ contract PoTEscrow is IPoTEscrow {
         // nobody's declaration opened pays its pool to the builder, who trained and served it
         uint256 dust = fee - builderPart - perSeat * k - paid;
         _payParts(_owed[jobId], builder, builderPart + dust, seats, perSeat);
-        emit StagePaid(jobId, stage, builderPart, perSeat, pool, dust, seats);
+        emit StagePaid(jobId, stage, builderPart, perSeat, pool, dust);
         if (last) _end(jobId, f, stage);
     }
 

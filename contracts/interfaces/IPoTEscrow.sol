@@ -11,16 +11,16 @@ import {JobTerms} from "../types/PoTTypes.sol";
 interface IPoTEscrow {
     /// @notice The stage was paid: `builderPart` (plus `dust`, the rounding left of the pool and the seats)
     /// to its builder, `perSeat` per committee seat, and `declarationPool` over the openers by weight (to
-    /// the builder when none opened: a juried stage); `seats` the committee seats paid, in draw order (a
-    /// member holding m seats is paid m parts).
+    /// the builder when none opened: a juried stage). The seats paid are the wrap's `seats` argument (a
+    /// member holding m seats is paid m parts): read them from the wrap transaction, not from this event,
+    /// which leaves them out to keep a stage under its gas budget.
     event StagePaid(
         uint64 indexed jobId,
         uint32 indexed stage,
         uint256 builderPart,
         uint256 perSeat,
         uint256 declarationPool,
-        uint256 dust,
-        address[] seats
+        uint256 dust
     );
     /// @notice `account` claimed its balance of `jobId`: `amount` wei (now withdrawable) and `coinbase` POT.
     event Claimed(uint64 indexed jobId, address indexed account, uint256 amount, uint256 coinbase);

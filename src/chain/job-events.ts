@@ -3,7 +3,8 @@
  * registry, and the per-job fold of the protocol's events (decoded by `decodeLedgerLog`,
  * ledger-events.ts) into stages, with each stage's rewards as the escrow credited them.
  */
-import type { Address, Hex, PublicClient } from "viem";
+import { decodeFunctionData, type Address, type Hex, type PublicClient } from "viem";
+import { potStagesAbi } from "./abi";
 import { DRAW_WEIGHT_UNIT } from "../protocol";
 import type { PotSuite, StakingRef } from "./contracts";
 import { ChainError } from "./errors";
@@ -108,6 +109,11 @@ export interface StageEvents {
   jury?: { reason: number; rounds: number; decided?: { resultHash: Hex; rho: Hex } };
   wrapped?: WrappedEvent;
   paid?: StagePaidEvent;
+  /**
+   * The committee seats the wrap paid, in draw order (a member with m seats is paid m parts), read from the
+   * wrap transaction's calldata by `readJobEvents` (`attachWrapSeats`); absent when not read.
+   */
+  seats?: Address[];
   readonly slashes: SlashedEvent[];
 }
 
@@ -373,9 +379,31 @@ export function jobEventsFromLogs(suite: PotSuite, jobId: bigint, logs: readonly
   return { ...out, jobId, created, stages: list };
 }
 
-/** Reads and decodes every event of one job. */
+/** Reads and decodes every event of one job, with the seats of each wrap (`attachWrapSeats`). */
 export async function readJobEvents(h: LedgerHandle, jobId: bigint): Promise<JobEvents> {
-  return jobEventsFromLogs(h.suite, jobId, await readLedgerLogs(h));
+  return attachWrapSeats(h.client, jobEventsFromLogs(h.suite, jobId, await readLedgerLogs(h)));
+}
+
+/**
+ * Fills `seats` of every wrapped stage from its wrap transaction: PoTStages.wrap's `seats` argument is the
+ * committee the escrow paid (StagePaid leaves the list out to save gas). A wrap sent through another
+ * contract (a wallet) cannot be decoded this way: its `seats` stay undefined and `stageRewards` credits
+ * one seat per distinct attester.
+ */
+export async function attachWrapSeats(client: PublicClient, events: JobEvents): Promise<JobEvents> {
+  await Promise.all(
+    events.stages.map(async (s) => {
+      if (s.wrapped === undefined || s.seats !== undefined) return;
+      const tx = await client.getTransaction({ hash: s.wrapped.txHash });
+      try {
+        const call = decodeFunctionData({ abi: potStagesAbi, data: tx.input });
+        if (call.functionName === "wrap") s.seats = [...call.args[6]];
+      } catch {
+        // not a direct wrap call
+      }
+    }),
+  );
+  return events;
 }
 
 /** The header a stage's wrapped block finalized (undefined if the stage is not wrapped). */
@@ -410,7 +438,11 @@ export function stageRewards(stage: StageEvents): StageReward[] {
         : (paid.declarationPool * header.weights[i]) / total;
     add(opener, "declarant", share);
   });
-  for (const seat of paid.seats) add(seat, "attester", paid.perSeat);
+  const seats = stage.seats ?? [
+    ...(stage.wrapped?.attesters ?? []),
+    ...(stage.wrapped ? [stage.wrapped.wrapper] : []),
+  ];
+  for (const seat of seats) add(seat, "attester", paid.perSeat);
   return out;
 }
 

@@ -126,7 +126,6 @@ export type LedgerEvent = Positioned<
       perSeat: bigint;
       declarationPool: bigint;
       dust: bigint;
-      seats: Address[];
     }
   | { kind: "Claimed"; jobId: bigint; account: Address; amount: bigint; coinbase: bigint }
   | { kind: "Swept"; jobId: bigint; account: Address; amount: bigint }
@@ -249,7 +248,7 @@ function escrowEvent(pos: EventPosition, raw: RawData): LedgerEvent | undefined 
   const e = decodeEventLog({ abi: potEscrowAbi, ...raw });
   switch (e.eventName) {
     case "StagePaid":
-      return { ...pos, kind: "StagePaid", ...e.args, seats: [...e.args.seats] };
+      return { ...pos, kind: "StagePaid", ...e.args };
     case "Claimed":
       return { ...pos, kind: "Claimed", ...e.args };
     case "Swept":
