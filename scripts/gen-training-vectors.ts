@@ -1,7 +1,7 @@
 /**
- * Writes test/vectors/training-vectors.json: the training test vectors (test/support/ml-vectors.ts)
- * computed on this machine. Commit the file; test/ml/vectors.test.ts recomputes and compares, so
- * every machine running the tests re-proves bit-for-bit reproducibility.
+ * Writes test/vectors/training-vectors.json: the self-contained training vectors
+ * (test/support/ml-vectors.ts) computed on this machine. Commit the file; test/ml/determinism.test.ts
+ * recomputes them with the engine and `npm run spec:check` with the Python reference.
  *
  *   node -r ts-node/register/transpile-only scripts/gen-training-vectors.ts
  */
@@ -17,7 +17,9 @@ async function main(): Promise<void> {
     file,
     JSON.stringify(
       {
-        description: "PoT training-engine vectors: one stage from S_0 (see test/support/ml-vectors.ts)",
+        description:
+          "PoT training vectors (docs/protocol/training.md, 'Test vectors'): each holds its job spec, the bytes of " +
+          "every batch (base64 POTB), the rho context and the results of consecutive stages from S_0",
         vectors,
       },
       null,
