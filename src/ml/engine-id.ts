@@ -14,7 +14,7 @@ import { EngineMismatchError } from "./errors";
 import { KERNEL_SET } from "./kernels";
 
 /** Revision of our own engine code (losses, optimizer arithmetic, layer execution). Bump on any change of bits. */
-export const ENGINE_REVISION = "pot-ml/1";
+export const ENGINE_REVISION = "pot-ml/2";
 
 export interface EngineDescriptor {
   engine: string;

@@ -125,10 +125,13 @@ function fusedConv(
   pad: "valid" | "same",
   inputIsData: boolean,
 ): tf.Tensor {
+  // 'same' goes to XNNPACK as explicit padding: its own TensorFlow-SAME mode (what tfjs-wasm asks
+  // for) wraps around when (out-1)*stride + k < in and convolves the wrong window.
+  const explicitPad = pad === "same" ? samePadding(x.shape, w.shape, strides) : pad;
   const run = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) =>
     tf.engine().runKernel("FusedConv2D", bb ? { x: xx, filter: ww, bias: bb } : { x: xx, filter: ww }, {
       strides,
-      pad,
+      pad: explicitPad,
       dataFormat: "NHWC",
       dilations: [1, 1],
       activation,
@@ -168,6 +171,28 @@ function fusedConv(
     return out;
   };
   return customOp(run, grads, x, w, b, inputIsData);
+}
+
+/**
+ * TensorFlow's 'same' padding as explicit NHWC padding: out = ceil(in / stride), total =
+ * max(0, (out-1)*stride + k - in), before = floor(total / 2), after = total - before.
+ */
+function samePadding(
+  xShape: number[],
+  wShape: number[],
+  strides: [number, number],
+): [[number, number], [number, number], [number, number], [number, number]] {
+  const [top, bottom, left, right] = [1, 2].flatMap((d) => {
+    const out = Math.ceil(xShape[d] / strides[d - 1]);
+    const total = Math.max(0, (out - 1) * strides[d - 1] + wShape[d - 1] - xShape[d]);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  });
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
 }
 
 /** Wraps a forward kernel and its gradient as a tfjs custom op over (x?, w, b?). */

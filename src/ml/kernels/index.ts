@@ -7,6 +7,7 @@ import { makeBatchMatMul } from "./batch-mat-mul";
 import { makeConv2DBackpropFilter } from "./conv2d-backprop-filter";
 import { makeConv2DBackpropInput } from "./conv2d-backprop-input";
 import { makeMaxPoolGrad } from "./max-pool-grad";
+import { makeSingleChannelConv } from "./conv2d-single-channel";
 import { makeAvgPool, makeAvgPoolGrad } from "./avg-pool";
 import { makeSoftmax, makeUnaryKernel, UNARY_KERNELS } from "./elementwise";
 import type { WasmKernelFunc } from "./wasm-internals";
@@ -15,7 +16,8 @@ import type { WasmKernelFunc } from "./wasm-internals";
 export const KERNEL_SET = [
   "BatchMatMul:transpose-then-xnnpack-pack-smaller@2",
   "Conv2DBackpropFilter:im2col-transpose-xnnpack@2",
-  "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@1",
+  "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@2",
+  "FusedConv2D:xnnpack-or-im2col-fc-for-one-channel@1",
   "MaxPoolGrad:first-max-ts@1",
   "PotConv2DBackpropFilterBias:im2col-ones-row-xnnpack@1",
   "Exp:pot-exp64-poly13@1",
@@ -32,6 +34,7 @@ function ownKernels(): [string, WasmKernelFunc][] {
   return [
     ...UNARY_KERNELS.map(([name, fn]): [string, WasmKernelFunc] => [name, makeUnaryKernel(name, fn)]),
     ["Softmax", makeSoftmax()],
+    ["FusedConv2D", makeSingleChannelConv(stockKernel("FusedConv2D"), stockKernel("_FusedMatMul"))],
     ["AvgPool", makeAvgPool()],
     ["AvgPoolGrad", makeAvgPoolGrad()],
   ];
@@ -88,7 +91,8 @@ export function registerDeterministicKernels(): void {
       kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose, true) as unknown as tf.KernelFunc,
     });
   }
-  const stockConv2D = stockKernel("Conv2D");
+  const stockFusedMatMul = stockKernel("_FusedMatMul");
+  const stockConv2D = makeSingleChannelConv(stockKernel("Conv2D"), stockFusedMatMul);
   tf.unregisterKernel("Conv2DBackpropInput", "wasm");
   tf.registerKernel({
     kernelName: "Conv2DBackpropInput",
