@@ -51,7 +51,9 @@ describe("ml: determinism", function () {
         const want = expected.stages[i];
         expect(stage.batches, `${expected.name} stage ${i + 1}: batches`).to.deep.equal(want.batches);
         for (const field of ["stepLossesSha256", "intermediateStateHash", "stateHash", "rho"] as const) {
-          expect(stage.expect[field], `${expected.name} stage ${i + 1}: ${field}`).to.equal(want.expect[field]);
+          expect(stage.expect[field], `${expected.name} stage ${i + 1}: ${field}`).to.equal(
+            want.expect[field],
+          );
         }
       });
       expect(actual).to.deep.equal(expected);
