@@ -45,6 +45,7 @@ export function randomVectorJob(seed: number): { job: VectorJob; stages: number;
           () => init.constant(pick([-0.1, 0.05, 0.3])),
           () => init.randomNormal(seedOf(), 0, 0.05),
           () => init.randomUniform(seedOf(), -0.1, 0.1),
+          () => init.named(pick(["GlorotUniform", "HeNormal", "LeCunUniform"]), seedOf()),
         ])();
 
   const layers: Json[] = [];

@@ -160,10 +160,15 @@ VARIANCE_SCALING = {
 
 
 def _fans(shape):
+    """tfjs computeFans (channels last): rank 2 [in, out]; rank 3..5 the last two dims times the
+    receptive field; any other rank sqrt(size) for both."""
     if len(shape) == 2:
         return shape[0], shape[1]
-    receptive = int(np.prod(shape[:-2]))
-    return shape[-2] * receptive, shape[-1] * receptive
+    if 3 <= len(shape) <= 5:
+        receptive = int(np.prod(shape[:-2]))
+        return shape[-2] * receptive, shape[-1] * receptive
+    root = math.sqrt(int(np.prod(shape)))
+    return root, root
 
 
 def initialize(init, shape):
