@@ -6,7 +6,7 @@
  * The input gradient of the first layer (the data) is never computed.
  */
 import * as tf from "@tensorflow/tfjs";
-import { CONV2D_BACKPROP_FILTER_BIAS } from "./kernels";
+import { CONV2D_BACKPROP_FILTER_BIAS, SOFTMAX_CROSS_ENTROPY } from "./kernels";
 import type { Activation, CompiledModel, LossName } from "./model-spec";
 
 function activate(x: tf.Tensor, a: Activation): tf.Tensor {
@@ -223,18 +223,21 @@ function customOp(
 }
 
 /**
- * Softmax cross-entropy per sample from logits z and one-hot targets y:
+ * Softmax cross-entropy per sample from logits z and one-hot targets y, in one kernel that also
+ * gives softmax(z) for the gradient (kernels/float-math.ts, softmaxCrossEntropyRows):
  * loss_i = log(sum_j exp(z_ij - max_i)) - sum_j y_ij * (z_ij - max_i); gradient (softmax(z) - y) * dloss.
  */
 const softmaxCrossEntropy = tf.customGrad(((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-  const shifted = tf.sub(z, tf.max(z, 1, true));
-  const value = tf.sub(tf.log(tf.sum(tf.exp(shifted), 1)), tf.sum(tf.mul(y, shifted), 1));
-  save([z, y]);
+  const [value, probs] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, {
+    logits: z,
+    labels: y,
+  }) as unknown as tf.Tensor[];
+  save([probs, y]);
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [zs, ys] = saved;
-      return [tf.mul(tf.sub(tf.softmax(zs), ys), tf.expandDims(dy, 1)), tf.zerosLike(ys)];
+      const [p, ys] = saved;
+      return [tf.mul(tf.sub(p, ys), tf.expandDims(dy, 1)), tf.zerosLike(ys)];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);

@@ -4,7 +4,7 @@
  * document pins down). Float32 in, float32 out; the inputs are small (logits, hidden layers).
  */
 import type { TensorInfo } from "@tensorflow/tfjs";
-import { exp32, log32, sigmoid32, softmaxRows, tanh32 } from "./float-math";
+import { exp32, log32, sigmoid32, softmaxCrossEntropyRows, softmaxRows, tanh32 } from "./float-math";
 import type { WasmKernelFunc } from "./wasm-internals";
 
 /** A unary float32 kernel applying `fn` to every element. */
@@ -43,4 +43,26 @@ export function makeSoftmax(): WasmKernelFunc {
     softmaxRows(xv, backend.typedArrayFromHeap(out), xv.length / width, width);
     return out;
   };
+}
+
+/** Our kernel name: per-sample softmax cross-entropy of logits [B, K] and one-hot labels [B, K]. */
+export const SOFTMAX_CROSS_ENTROPY = "PotSoftmaxCrossEntropy";
+
+/** [losses [B], softmax [B, K]] in one pass (float-math.ts, softmaxCrossEntropyRows). */
+export function makeSoftmaxCrossEntropy(): WasmKernelFunc {
+  return (({ inputs, backend }: Parameters<WasmKernelFunc>[0]): TensorInfo[] => {
+    const { logits, labels } = inputs as { logits: TensorInfo; labels: TensorInfo };
+    const [count, width] = logits.shape;
+    const losses = backend.makeOutput([count], "float32");
+    const probs = backend.makeOutput([count, width], "float32");
+    softmaxCrossEntropyRows(
+      backend.typedArrayFromHeap(logits),
+      backend.typedArrayFromHeap(labels),
+      backend.typedArrayFromHeap(losses),
+      backend.typedArrayFromHeap(probs),
+      count,
+      width,
+    );
+    return [losses, probs];
+  }) as unknown as WasmKernelFunc;
 }

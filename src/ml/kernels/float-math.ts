@@ -26,6 +26,8 @@ const INV_FACTORIAL = (() => {
   }
   return c;
 })();
+// Unrolled below (the hot loops of every softmax): C_k = 1/k!.
+const [C0, C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17] = INV_FACTORIAL;
 
 /** 2^n as binary64 for -1022 <= n <= 1023 (built by exact doublings and halvings). */
 const POW2 = (() => {
@@ -43,16 +45,43 @@ const POW2 = (() => {
 export function exp64(x: number): number {
   const n = Math.floor(x * INV_LN2 + 0.5);
   const r = x - n * LN2_HI - n * LN2_LO;
-  let p = INV_FACTORIAL[13];
-  for (let k = 12; k >= 0; k--) p = p * r + INV_FACTORIAL[k];
+  let p = C13;
+  p = p * r + C12;
+  p = p * r + C11;
+  p = p * r + C10;
+  p = p * r + C9;
+  p = p * r + C8;
+  p = p * r + C7;
+  p = p * r + C6;
+  p = p * r + C5;
+  p = p * r + C4;
+  p = p * r + C3;
+  p = p * r + C2;
+  p = p * r + C1;
+  p = p * r + C0;
   return p * POW2[1022 + n];
 }
 
 /** e^y - 1 in binary64 for 0 <= y <= 700: Horner sum of y^k/k! (k = 17 down to 1) below 1/2. */
 export function expm164(y: number): number {
   if (y >= 0.5) return exp64(y) - 1;
-  let p = INV_FACTORIAL[17];
-  for (let k = 16; k >= 1; k--) p = p * y + INV_FACTORIAL[k];
+  let p = C17;
+  p = p * y + C16;
+  p = p * y + C15;
+  p = p * y + C14;
+  p = p * y + C13;
+  p = p * y + C12;
+  p = p * y + C11;
+  p = p * y + C10;
+  p = p * y + C9;
+  p = p * y + C8;
+  p = p * y + C7;
+  p = p * y + C6;
+  p = p * y + C5;
+  p = p * y + C4;
+  p = p * y + C3;
+  p = p * y + C2;
+  p = p * y + C1;
   return p * y;
 }
 
@@ -139,5 +168,37 @@ export function softmaxRows(x: Float32Array, out: Float32Array, count: number, w
       s = f(s + e);
     }
     for (let j = 0; j < width; j++) out[base + j] = f(out[base + j] / s);
+  }
+}
+
+/**
+ * Softmax cross-entropy of `count` rows of logits `z` against targets `y` (one-hot rows), and the
+ * softmax itself (for the gradient): m = max of the row, d_j = fround(z_j - m),
+ * S = float32 sum of exp32(d_j) in order from +0, Y = float32 sum of fround(y_j * d_j) in order
+ * from +0, loss = fround(log32(S) - Y), probs_j = fround(exp32(d_j) / S).
+ */
+export function softmaxCrossEntropyRows(
+  z: Float32Array,
+  y: Float32Array,
+  losses: Float32Array,
+  probs: Float32Array,
+  count: number,
+  width: number,
+): void {
+  for (let r = 0; r < count; r++) {
+    const base = r * width;
+    let mx = z[base];
+    for (let j = 1; j < width; j++) if (z[base + j] > mx) mx = z[base + j];
+    let s = 0;
+    let t = 0;
+    for (let j = 0; j < width; j++) {
+      const d = f(z[base + j] - mx);
+      const e = exp32(d);
+      probs[base + j] = e;
+      s = f(s + e);
+      t = f(t + f(y[base + j] * d));
+    }
+    losses[r] = f(log32(s) - t);
+    for (let j = 0; j < width; j++) probs[base + j] = f(probs[base + j] / s);
   }
 }

@@ -9,7 +9,15 @@ import { makeConv2DBackpropInput } from "./conv2d-backprop-input";
 import { makeMaxPoolGrad } from "./max-pool-grad";
 import { makeSingleChannelConv } from "./conv2d-single-channel";
 import { makeAvgPool, makeAvgPoolGrad } from "./avg-pool";
-import { makeSoftmax, makeUnaryKernel, UNARY_KERNELS } from "./elementwise";
+import {
+  makeSoftmax,
+  makeSoftmaxCrossEntropy,
+  makeUnaryKernel,
+  SOFTMAX_CROSS_ENTROPY,
+  UNARY_KERNELS,
+} from "./elementwise";
+
+export { SOFTMAX_CROSS_ENTROPY };
 import type { WasmKernelFunc } from "./wasm-internals";
 
 /** Names and revisions of the kernels we register; part of the engine id. */
@@ -25,6 +33,7 @@ export const KERNEL_SET = [
   "Tanh:pot-expm1-ratio@1",
   "Sigmoid:pot-exp64-ratio@1",
   "Softmax:pot-max-exp-sum-div@1",
+  "PotSoftmaxCrossEntropy:pot-max-exp-sum-log@1",
   "AvgPool:pot-ordered-sum-div-count@1",
   "AvgPoolGrad:pot-share-ordered-add@1",
 ] as const;
@@ -34,6 +43,7 @@ function ownKernels(): [string, WasmKernelFunc][] {
   return [
     ...UNARY_KERNELS.map(([name, fn]): [string, WasmKernelFunc] => [name, makeUnaryKernel(name, fn)]),
     ["Softmax", makeSoftmax()],
+    [SOFTMAX_CROSS_ENTROPY, makeSoftmaxCrossEntropy()],
     ["FusedConv2D", makeSingleChannelConv(stockKernel("FusedConv2D"), stockKernel("_FusedMatMul"))],
     ["AvgPool", makeAvgPool()],
     ["AvgPoolGrad", makeAvgPoolGrad()],
