@@ -14,9 +14,10 @@ def ordered_matmul(a, b, init=None):
     """C[i, j] = init[j] (or +0) + sum_k fround(a[i, k] * b[k, j]), added in increasing k."""
     a = np.asarray(a, F32)
     b = np.asarray(b, F32)
-    acc = np.zeros((a.shape[0], b.shape[1]), F32)
-    if init is not None:
-        acc = acc + init  # +0 + b = b exactly (b not -0 matters not: see spec)
+    if init is None:
+        acc = np.zeros((a.shape[0], b.shape[1]), F32)
+    else:
+        acc = np.broadcast_to(np.asarray(init, F32), (a.shape[0], b.shape[1])).copy()
     for k in range(a.shape[1]):
         acc = acc + a[:, k : k + 1] * b[k : k + 1, :]
     return acc
