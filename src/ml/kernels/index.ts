@@ -16,9 +16,9 @@ import {
   SOFTMAX_CROSS_ENTROPY,
   UNARY_KERNELS,
 } from "./elementwise";
+import type { WasmKernelFunc } from "./wasm-internals";
 
 export { SOFTMAX_CROSS_ENTROPY };
-import type { WasmKernelFunc } from "./wasm-internals";
 
 /** Names and revisions of the kernels we register; part of the engine id. */
 export const KERNEL_SET = [
