@@ -3,6 +3,7 @@
  * one thread, with our deterministic kernels registered. Never falls back silently: if the wasm
  * backend cannot be the active backend, initialization throws.
  */
+import { createHash } from "node:crypto";
 import * as path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 // Side-effect import: registers the 'wasm' backend (a type-only use would be elided by TypeScript).
@@ -14,6 +15,58 @@ import { deterministicKernelsRegistered, registerDeterministicKernels } from "./
 export { tf };
 
 let initialization: Promise<void> | undefined;
+let instantiatedWasmSha256: string | undefined;
+
+/**
+ * sha256 (hex) of the WebAssembly binary the backend instantiated (not a file re-read from disk),
+ * for the engine id. Throws BackendUnavailableError before initEngine() has finished.
+ */
+export function instantiatedWasmBinarySha256(): string {
+  if (instantiatedWasmSha256 === undefined) {
+    throw new BackendUnavailableError(
+      "the engine id needs the instantiated wasm binary: await initEngine() first",
+    );
+  }
+  return instantiatedWasmSha256;
+}
+
+/**
+ * Runs `start` while recording the bytes every WebAssembly.instantiate call compiles; returns their
+ * sha256. Throws if the backend instantiated no binary, or more than one, or a precompiled module
+ * whose bytes cannot be seen.
+ */
+async function observingWasmInstantiation(start: () => Promise<void>): Promise<string> {
+  // The global WebAssembly object, typed structurally (the project's lib has no WebAssembly types).
+  type Instantiate = (source: unknown, imports?: unknown) => Promise<unknown>;
+  const wasm = (
+    globalThis as unknown as { WebAssembly: { instantiate: Instantiate; Module: new () => object } }
+  ).WebAssembly;
+  const original = wasm.instantiate;
+  const hashes: string[] = [];
+  let opaque = false;
+  wasm.instantiate = (source, imports) => {
+    if (source instanceof wasm.Module) opaque = true;
+    else {
+      const bytes = ArrayBuffer.isView(source)
+        ? new Uint8Array(source.buffer, source.byteOffset, source.byteLength)
+        : new Uint8Array(source as ArrayBuffer);
+      hashes.push(createHash("sha256").update(bytes).digest("hex"));
+    }
+    return original.call(wasm, source, imports);
+  };
+  try {
+    await start();
+  } finally {
+    wasm.instantiate = original;
+  }
+  if (opaque || hashes.length !== 1) {
+    throw new BackendUnavailableError(
+      `expected the wasm backend to instantiate one binary from its bytes, saw ${hashes.length}` +
+        (opaque ? " and a precompiled module" : ""),
+    );
+  }
+  return hashes[0];
+}
 
 /** Folder holding the package's .wasm binaries (they ship in the npm package; nothing is downloaded). */
 function wasmDistFolder(): string {
@@ -37,14 +90,19 @@ export function initEngine(): Promise<void> {
       );
     }
     setWasmPaths(wasmDistFolder() + path.sep);
-    let ok: boolean;
+    let ok = false;
+    let binarySha256: string;
     try {
-      ok = await tf.setBackend("wasm");
-      await tf.ready();
+      binarySha256 = await observingWasmInstantiation(async () => {
+        ok = await tf.setBackend("wasm");
+        await tf.ready();
+      });
     } catch (err) {
+      if (err instanceof BackendUnavailableError) throw err;
       throw new BackendUnavailableError(`the wasm backend failed to start: ${(err as Error).message}`);
     }
     if (!ok) throw new BackendUnavailableError("tf.setBackend('wasm') returned false");
+    instantiatedWasmSha256 = binarySha256;
     registerDeterministicKernels();
     assertWasmBackend();
   })();

@@ -4,17 +4,17 @@
  *
  * engineId = "0x" + sha256(UTF-8 of the JSON of engineDescriptor()), where the descriptor lists,
  * in this key order: engine revision, tfjs-core / tfjs-layers / tfjs-backend-wasm versions, the
- * wasm binary (simd), its sha256, the thread count, and our kernel set.
+ * wasm binary (simd), the sha256 of the bytes actually instantiated, the thread count, and our kernel set.
  */
 import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
 import * as tf from "@tensorflow/tfjs";
 import { version_wasm } from "@tensorflow/tfjs-backend-wasm";
+import { instantiatedWasmBinarySha256 } from "./backend";
 import { EngineMismatchError } from "./errors";
 import { KERNEL_SET } from "./kernels";
 
 /** Revision of our own engine code (losses, optimizer arithmetic, layer execution). Bump on any change of bits. */
-export const ENGINE_REVISION = "pot-ml/1";
+export const ENGINE_REVISION = "pot-ml/2";
 
 export interface EngineDescriptor {
   engine: string;
@@ -29,17 +29,19 @@ export interface EngineDescriptor {
 
 let cached: EngineDescriptor | undefined;
 
-/** What the engine id hashes (stable key order). */
+/**
+ * What the engine id hashes (stable key order). The binary's hash is that of the bytes the backend
+ * instantiated (backend.ts), so it needs initEngine() first (BackendUnavailableError otherwise).
+ */
 export function engineDescriptor(): EngineDescriptor {
   if (cached) return cached;
-  const wasmFile = require.resolve("@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm");
   cached = {
     engine: ENGINE_REVISION,
     tfjsCore: tf.version_core,
     tfjsLayers: tf.version_layers,
     tfjsBackendWasm: version_wasm,
     wasmBinary: "tfjs-backend-wasm-simd.wasm",
-    wasmBinarySha256: createHash("sha256").update(readFileSync(wasmFile)).digest("hex"),
+    wasmBinarySha256: instantiatedWasmBinarySha256(),
     threads: 1,
     kernels: [...KERNEL_SET],
   };

@@ -12,7 +12,8 @@ export type MlErrorCode =
   | "BACKEND_UNAVAILABLE"
   | "INVALID_STATE_BYTES"
   | "INVALID_BATCH"
-  | "INVALID_DATASET";
+  | "INVALID_DATASET"
+  | "NON_FINITE_WEIGHT";
 
 /** Base class: `err instanceof MlError` catches every training-engine failure. */
 export class MlError extends PotError {
@@ -81,5 +82,24 @@ export class InvalidBatchError extends MlError {
 export class InvalidDatasetError extends MlError {
   constructor(problem: string) {
     super("INVALID_DATASET", `dataset: ${problem}`);
+  }
+}
+
+/**
+ * A weight or optimizer slot became NaN or infinite (training diverged): the state has no
+ * canonical bytes (a NaN's sign and payload bits differ between platforms), so it is never hashed.
+ */
+export class NonFiniteWeightError extends MlError {
+  readonly tensor: string;
+  readonly index: number;
+
+  constructor(tensor: string, index: number, value: number) {
+    super(
+      "NON_FINITE_WEIGHT",
+      `training state ${tensor}[${index}] is ${value}: training diverged and the state cannot be hashed ` +
+        `(lower the learning rate in the job spec)`,
+    );
+    this.tensor = tensor;
+    this.index = index;
   }
 }

@@ -6,7 +6,7 @@
  * The input gradient of the first layer (the data) is never computed.
  */
 import * as tf from "@tensorflow/tfjs";
-import { CONV2D_BACKPROP_FILTER_BIAS } from "./kernels";
+import { CONV2D_BACKPROP_FILTER_BIAS, SOFTMAX_CROSS_ENTROPY } from "./kernels";
 import type { Activation, CompiledModel, LossName } from "./model-spec";
 
 function activate(x: tf.Tensor, a: Activation): tf.Tensor {
@@ -125,10 +125,13 @@ function fusedConv(
   pad: "valid" | "same",
   inputIsData: boolean,
 ): tf.Tensor {
+  // 'same' goes to XNNPACK as explicit padding: its own TensorFlow-SAME mode (what tfjs-wasm asks
+  // for) wraps around when (out-1)*stride + k < in and convolves the wrong window.
+  const explicitPad = pad === "same" ? samePadding(x.shape, w.shape, strides) : pad;
   const run = (xx: tf.Tensor, ww: tf.Tensor, bb?: tf.Tensor) =>
     tf.engine().runKernel("FusedConv2D", bb ? { x: xx, filter: ww, bias: bb } : { x: xx, filter: ww }, {
       strides,
-      pad,
+      pad: explicitPad,
       dataFormat: "NHWC",
       dilations: [1, 1],
       activation,
@@ -170,6 +173,28 @@ function fusedConv(
   return customOp(run, grads, x, w, b, inputIsData);
 }
 
+/**
+ * TensorFlow's 'same' padding as explicit NHWC padding: out = ceil(in / stride), total =
+ * max(0, (out-1)*stride + k - in), before = floor(total / 2), after = total - before.
+ */
+function samePadding(
+  xShape: number[],
+  wShape: number[],
+  strides: [number, number],
+): [[number, number], [number, number], [number, number], [number, number]] {
+  const [top, bottom, left, right] = [1, 2].flatMap((d) => {
+    const out = Math.ceil(xShape[d] / strides[d - 1]);
+    const total = Math.max(0, (out - 1) * strides[d - 1] + wShape[d - 1] - xShape[d]);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  });
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
 /** Wraps a forward kernel and its gradient as a tfjs custom op over (x?, w, b?). */
 function customOp(
   run: (x: tf.Tensor, w: tf.Tensor, b?: tf.Tensor) => tf.Tensor,
@@ -198,18 +223,21 @@ function customOp(
 }
 
 /**
- * Softmax cross-entropy per sample from logits z and one-hot targets y:
+ * Softmax cross-entropy per sample from logits z and one-hot targets y, in one kernel that also
+ * gives softmax(z) for the gradient (kernels/float-math.ts, softmaxCrossEntropyRows):
  * loss_i = log(sum_j exp(z_ij - max_i)) - sum_j y_ij * (z_ij - max_i); gradient (softmax(z) - y) * dloss.
  */
 const softmaxCrossEntropy = tf.customGrad(((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-  const shifted = tf.sub(z, tf.max(z, 1, true));
-  const value = tf.sub(tf.log(tf.sum(tf.exp(shifted), 1)), tf.sum(tf.mul(y, shifted), 1));
-  save([z, y]);
+  const [value, probs] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, {
+    logits: z,
+    labels: y,
+  }) as unknown as tf.Tensor[];
+  save([probs, y]);
   return {
     value,
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-      const [zs, ys] = saved;
-      return [tf.mul(tf.sub(tf.softmax(zs), ys), tf.expandDims(dy, 1)), tf.zerosLike(ys)];
+      const [p, ys] = saved;
+      return [tf.mul(tf.sub(p, ys), tf.expandDims(dy, 1)), tf.zerosLike(ys)];
     },
   };
 }) as unknown as Parameters<typeof tf.customGrad>[0]);

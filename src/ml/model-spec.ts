@@ -210,8 +210,12 @@ function validateTraining(v: unknown): TrainingConfig {
     );
   }
   const seed = v.seed;
-  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    fail("training.seed", `expected a uint32, got ${JSON.stringify(seed)}`);
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 1 || seed > 0xffffffff) {
+    fail(
+      "training.seed",
+      `expected an integer in 1..4294967295, got ${JSON.stringify(seed)}` +
+        (seed === 0 ? ` (${SEED_ZERO})` : ""),
+    );
   }
   return { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed };
 }
@@ -242,6 +246,10 @@ function activationOf(field: string, v: unknown): Activation {
   return a as Activation;
 }
 
+/** Why a seed of 0 is refused. */
+const SEED_ZERO =
+  "TensorFlow.js treats seed 0 as no seed and draws normal initializers from Math.random, so no two miners would agree on S_0";
+
 function checkInitializer(field: string, v: unknown): void {
   if (!isObject(v) || typeof v.class_name !== "string")
     fail(field, "expected an initializer { class_name, config }");
@@ -253,7 +261,8 @@ function checkInitializer(field: string, v: unknown): void {
       `unsupported initializer ${v.class_name}: use a seeded random initializer (e.g. VarianceScaling) or Zeros/Ones/Constant`,
     );
   }
-  if (typeof cfg.seed !== "number" || !Number.isSafeInteger(cfg.seed)) {
+  if (cfg.seed === 0) fail(`${field}.config.seed`, `must not be 0 (${SEED_ZERO}); use 1 or more`);
+  if (typeof cfg.seed !== "number" || !Number.isSafeInteger(cfg.seed) || cfg.seed < 0) {
     fail(
       `${field}.config.seed`,
       `initializer ${v.class_name} has no seed: unseeded initializers use Math.random and no two miners would agree on S_0 ` +
@@ -537,7 +546,8 @@ export function seedInitializers(model: unknown, seed: number): Json {
       const init = cfg[key];
       if (!isObject(init) || !RANDOM_INITIALIZERS.has(init.class_name as string)) continue;
       const c = isObject(init.config) ? init.config : (init.config = {});
-      if (typeof (c as Json).seed !== "number") (c as Json).seed = (seed + k) >>> 0;
+      // (seed + k) mod 2^32, never 0 (which TensorFlow.js treats as "no seed").
+      if (typeof (c as Json).seed !== "number") (c as Json).seed = (seed + k) >>> 0 || 1;
       k++;
     }
   }

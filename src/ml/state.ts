@@ -14,7 +14,7 @@
  *                 then slot 1 of every weight (adam: all m, then all v)
  * Every field is a multiple of 4 bytes, so the value region is 4-byte aligned.
  */
-import { InvalidStateBytesError } from "./errors";
+import { InvalidStateBytesError, NonFiniteWeightError } from "./errors";
 import type { OptimizerConfig, WeightSpec } from "./model-spec";
 
 export const STATE_MAGIC = "POTS";
@@ -78,12 +78,35 @@ function writeHeader(
   }
 }
 
+/**
+ * Throws NonFiniteWeightError unless every value of every weight and slot is finite (checked before
+ * any state is encoded or hashed). `sets` = [weights, ...slots], each in `weights` order.
+ */
+export function assertFiniteState(sets: Float32Array[][], weights: WeightSpec[]): void {
+  sets.forEach((set, s) =>
+    set.forEach((values, i) => {
+      for (let j = 0; j < values.length; j++) {
+        const v = values[j];
+        // v - v is 0 for finite v and NaN for NaN and ±Infinity.
+        if (v - v !== 0) {
+          throw new NonFiniteWeightError(
+            s === 0 ? weights[i].name : `slot ${s - 1} of ${weights[i].name}`,
+            j,
+            v,
+          );
+        }
+      }
+    }),
+  );
+}
+
 /** Serializes a training state to canonical bytes. `weights` gives the shapes, in order. */
 export function encodeState(state: TrainingState, weights: WeightSpec[]): Uint8Array {
   const nSlots = SLOTS_PER_WEIGHT[state.optimizer];
   if (state.weights.length !== weights.length || state.slots.length !== nSlots) {
     throw new InvalidStateBytesError("tensors", `expected ${weights.length} weights and ${nSlots} slot sets`);
   }
+  assertFiniteState([state.weights, ...state.slots], weights);
   const header = headerLength(weights);
   const perSet = weights.reduce((n, w) => n + elements(w.shape), 0);
   const bytes = new Uint8Array(header + 4 * perSet * (1 + nSlots));
@@ -190,5 +213,11 @@ export function decodeState(
   const ws = take();
   const slots: Float32Array[][] = [];
   for (let s = 0; s < nSlots; s++) slots.push(take());
+  try {
+    assertFiniteState([ws, ...slots], weights);
+  } catch (err) {
+    if (!(err instanceof NonFiniteWeightError)) throw err;
+    throw new InvalidStateBytesError("values", `${err.tensor}[${err.index}] is not finite`);
+  }
   return { optimizer, step: Number(step), weights: ws, slots };
 }

@@ -11,7 +11,14 @@ import { InvalidBatchError } from "./errors";
 import { forward, perSampleLoss } from "./forward";
 import type { CompiledModel, JobSpec } from "./model-spec";
 import { FloatOptimizer } from "./optimizer";
-import { decodeState, encodeState, encodeStateHeader, SLOTS_PER_WEIGHT, type TrainingState } from "./state";
+import {
+  assertFiniteState,
+  decodeState,
+  encodeState,
+  encodeStateHeader,
+  SLOTS_PER_WEIGHT,
+  type TrainingState,
+} from "./state";
 import type { Batch } from "./data/batch-format";
 import type { WasmBackendInternals } from "./kernels/wasm-internals";
 
@@ -128,6 +135,7 @@ export class Trainer {
    * building the bytes (the intermediate state of a stage is only hashed).
    */
   stateHash(): Hex {
+    assertFiniteState([this.heapViews(), ...this.slots], this.model.weights);
     const h = createHash("sha256");
     h.update(encodeStateHeader(this.spec.training.optimizer.name, this.stepCount, this.model.weights));
     for (const v of [...this.heapViews(), ...this.slots.flat()]) {

@@ -32,6 +32,7 @@ export const SUPPORTED_LAYERS = [
   "MaxPooling2D",
   "AveragePooling2D",
   "Flatten",
+  "Reshape",
   "Activation",
   "ReLU",
   "Softmax",
@@ -133,6 +134,14 @@ function layerCost(
       return { shape: input, flops: 0, params: 0 };
     case "Flatten":
       return { shape: [elems(input)], flops: 0, params: 0 };
+    case "Reshape": {
+      const target = Array.isArray(cfg.target_shape) ? cfg.target_shape : [];
+      const shape = target.map((d: unknown, k: number) => dim(d, `${where}.target_shape[${k}]`));
+      if (shape.length === 0 || elems(shape) !== elems(input)) {
+        throw new UnsupportedModelError(`${where}.target_shape [${target}] does not hold [${input}]`);
+      }
+      return { shape, flops: 0, params: 0 };
+    }
     case "Activation":
       return { shape: input, flops: activation(input), params: 0 };
     case "ReLU":

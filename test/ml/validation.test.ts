@@ -205,7 +205,22 @@ describe("ml: bad inputs give clear errors", function () {
     st.slots[1][2][5] = 0.25;
     st.step = 123;
     const again = encodeState(st, model.weights);
-    expect(decodeState(again, model.weights, "adam")).to.deep.equal(st);
+    // Compared as bytes (chai's deep equal walks 100k-element typed arrays one element at a time).
+    const back = decodeState(again, model.weights, "adam");
+    const same = (x: Float32Array[], y: Float32Array[]) =>
+      x.length === y.length &&
+      x.every((a, i) =>
+        Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(
+          Buffer.from(y[i].buffer, y[i].byteOffset, y[i].byteLength),
+        ),
+      );
+    expect([back.optimizer, back.step, back.slots.length]).to.deep.equal(["adam", 123, 2]);
+    expect(same(back.weights, st.weights), "weights").to.equal(true);
+    expect(
+      back.slots.every((slot, k) => same(slot, st.slots[k])),
+      "slots",
+    ).to.equal(true);
+    expect(back.slots[1][2][5]).to.equal(0.25);
     expect(Buffer.from(again.subarray(0, 4)).toString()).to.equal("POTS");
     expect(new DataView(again.buffer).getBigUint64(8, true)).to.equal(123n);
   });

@@ -48,6 +48,26 @@ describe("stage planning (tau, Delta)", () => {
     expect(c.params).to.equal(3 * 3 * 8 + 8 + 1352 * 10 + 10);
   });
 
+  it("prices Reshape at 0 FLOPs and tracks its shape (the engine trains it too); refuses a target that does not hold the input", () => {
+    const reshape = (target: number[]) => ({
+      class_name: "Sequential",
+      config: {
+        layers: [
+          dense(12, "relu", [3]),
+          { class_name: "Reshape", config: { target_shape: target } },
+          dense(2, "softmax"),
+        ],
+      },
+    });
+    const c = p.estimateModelCost(reshape([3, 4]));
+    expect(c.layers.map((l) => l.outputShape)).to.deep.equal([[12], [3, 4], [3, 2]]);
+    expect(c.layers[1].forwardFlops).to.equal(0);
+    expect(() => p.estimateModelCost(reshape([5]))).to.throw(
+      p.UnsupportedModelError,
+      /target_shape \[5\] does not hold \[12\]/,
+    );
+  });
+
   it("rejects unsupported layers and settings with the layer named", () => {
     const bad = {
       class_name: "Sequential",

@@ -149,7 +149,7 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
     stepsPerStage: parseIntOption("steps-per-stage", o.stepsPerStage, 2),
     targetStageSeconds: Number(o.stageTarget),
     maxStages: parseIntOption("max-stages", o.maxStages, 1),
-    seed: parseIntOption("seed", o.seed, 0)!,
+    seed: parseIntOption("seed", o.seed, 1)!,
     fee: viem().parseUnits(o.fee, 18),
     c: parseIntOption("c", o.c, 2)!,
     k: parseIntOption("k", o.k, 1)!,

@@ -7,16 +7,48 @@ import { makeBatchMatMul } from "./batch-mat-mul";
 import { makeConv2DBackpropFilter } from "./conv2d-backprop-filter";
 import { makeConv2DBackpropInput } from "./conv2d-backprop-input";
 import { makeMaxPoolGrad } from "./max-pool-grad";
+import { makeSingleChannelConv } from "./conv2d-single-channel";
+import { makeAvgPool, makeAvgPoolGrad } from "./avg-pool";
+import {
+  makeSoftmax,
+  makeSoftmaxCrossEntropy,
+  makeUnaryKernel,
+  SOFTMAX_CROSS_ENTROPY,
+  UNARY_KERNELS,
+} from "./elementwise";
 import type { WasmKernelFunc } from "./wasm-internals";
+
+export { SOFTMAX_CROSS_ENTROPY };
 
 /** Names and revisions of the kernels we register; part of the engine id. */
 export const KERNEL_SET = [
   "BatchMatMul:transpose-then-xnnpack-pack-smaller@2",
   "Conv2DBackpropFilter:im2col-transpose-xnnpack@2",
-  "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@1",
+  "Conv2DBackpropInput:dilate-pad-flip-xnnpack-conv@2",
+  "FusedConv2D:xnnpack-or-im2col-fc-for-one-channel@1",
   "MaxPoolGrad:first-max-ts@1",
   "PotConv2DBackpropFilterBias:im2col-ones-row-xnnpack@1",
+  "Exp:pot-exp64-poly13@1",
+  "Log:pot-log64-atanh-series@1",
+  "Tanh:pot-expm1-ratio@1",
+  "Sigmoid:pot-exp64-ratio@1",
+  "Softmax:pot-max-exp-sum-div@1",
+  "PotSoftmaxCrossEntropy:pot-max-exp-sum-log@1",
+  "AvgPool:pot-ordered-sum-div-count@1",
+  "AvgPoolGrad:pot-share-ordered-add@1",
 ] as const;
+
+/** Stock kernels we replace by plain-TypeScript ones (see each file), by kernel name. */
+function ownKernels(): [string, WasmKernelFunc][] {
+  return [
+    ...UNARY_KERNELS.map(([name, fn]): [string, WasmKernelFunc] => [name, makeUnaryKernel(name, fn)]),
+    ["Softmax", makeSoftmax()],
+    [SOFTMAX_CROSS_ENTROPY, makeSoftmaxCrossEntropy()],
+    ["FusedConv2D", makeSingleChannelConv(stockKernel("FusedConv2D"), stockKernel("_FusedMatMul"))],
+    ["AvgPool", makeAvgPool()],
+    ["AvgPoolGrad", makeAvgPoolGrad()],
+  ];
+}
 
 /** Our own kernel: [dW, db] of a Conv2D with bias in one pass (conv2d-backprop-filter.ts). */
 export const CONV2D_BACKPROP_FILTER_BIAS = "PotConv2DBackpropFilterBias";
@@ -28,6 +60,7 @@ let stock:
       backpropFilter?: tf.KernelConfig;
       backpropInput: tf.KernelConfig;
       maxPoolGrad: tf.KernelConfig;
+      replaced: tf.KernelConfig[];
     }
   | undefined;
 
@@ -45,6 +78,7 @@ export function registerDeterministicKernels(): void {
     backpropFilter: tf.getKernel("Conv2DBackpropFilter", "wasm"),
     backpropInput: tf.getKernel("Conv2DBackpropInput", "wasm")!,
     maxPoolGrad: tf.getKernel("MaxPoolGrad", "wasm")!,
+    replaced: [],
   };
   const stockMatMul = stockKernel("BatchMatMul");
   const stockTranspose = stockKernel("Transpose");
@@ -67,7 +101,8 @@ export function registerDeterministicKernels(): void {
       kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose, true) as unknown as tf.KernelFunc,
     });
   }
-  const stockConv2D = stockKernel("Conv2D");
+  const stockFusedMatMul = stockKernel("_FusedMatMul");
+  const stockConv2D = makeSingleChannelConv(stockKernel("Conv2D"), stockFusedMatMul);
   tf.unregisterKernel("Conv2DBackpropInput", "wasm");
   tf.registerKernel({
     kernelName: "Conv2DBackpropInput",
@@ -80,6 +115,18 @@ export function registerDeterministicKernels(): void {
     backendName: "wasm",
     kernelFunc: makeMaxPoolGrad() as unknown as tf.KernelFunc,
   });
+  for (const [kernelName, kernelFunc] of ownKernels()) {
+    const config = tf.getKernel(kernelName, "wasm");
+    if (config) {
+      stock.replaced.push(config);
+      tf.unregisterKernel(kernelName, "wasm");
+    }
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
   registered = true;
 }
 
@@ -93,7 +140,7 @@ export function restoreStockKernels(): void {
   tf.registerKernel({ ...stock.matMul, setupFunc: undefined });
   tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
   if (stock.backpropFilter) tf.registerKernel(stock.backpropFilter);
-  for (const k of [stock.backpropInput, stock.maxPoolGrad]) {
+  for (const k of [stock.backpropInput, stock.maxPoolGrad, ...stock.replaced]) {
     tf.unregisterKernel(k.kernelName, "wasm");
     tf.registerKernel({ ...k, setupFunc: undefined });
   }
