@@ -20,7 +20,7 @@ contract PoTHashesHarness {
     }
 
     /// @notice The EIP-712 domain separator OpenZeppelin's EIP712 computes for ("ProofOfTraining", "1").
-    function domainSeparatorFor(uint256 chainId, address ledger) external pure returns (bytes32) {
+    function domainSeparatorFor(uint256 chainId, address stages) external pure returns (bytes32) {
         return
             keccak256(
                 abi.encode(
@@ -28,9 +28,9 @@ contract PoTHashesHarness {
                         "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
                     ),
                     keccak256("ProofOfTraining"),
-                    keccak256("1"),
+                    keccak256("2"),
                     chainId,
-                    ledger
+                    stages
                 )
             );
     }
