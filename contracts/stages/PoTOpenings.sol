@@ -2,7 +2,7 @@
 pragma solidity 0.8.28;
 
 import {PoTHashes} from "../lib/PoTHashes.sol";
-import {DeclarationData, HeaderData, DECL_DECLARED} from "../types/PoTTypes.sol";
+import {DeclarationData, HeaderData, DECL_DECLARED, DECL_SLASHED} from "../types/PoTTypes.sol";
 
 /// @title Opening declarations against a header (stateless; deployed by PoTStages)
 /// @notice The declaration slot of PoTStages packs stage (32) | status (8) | weight in gwei (64) | the low
@@ -67,8 +67,11 @@ contract PoTOpenings {
     }
 
     /// @notice Opens every declaration of a stage (sorted by declarer; `slots[i]` is declarer i's slot, which
-    /// must be unsettled): returns those that open against (h.result, h.rho) with their weights, and the
-    /// others (faulty). Unless `juried`, every declaration must name h.result and the builder's must open.
+    /// must be unsettled, or slashed already): returns those that open against (h.result, h.rho) with their
+    /// weights, and the other unsettled ones (faulty). A declaration slashed before the header (against a
+    /// jury's decision) is checked against its slot and left out of both lists: it is settled, and a header
+    /// must still be possible after anyone slashed it. Unless `juried`, every declaration must name h.result
+    /// and the builder's must open.
     function openAll(
         bytes32 domain,
         uint64 jobId,
@@ -91,7 +94,12 @@ contract PoTOpenings {
             DeclarationData calldata d = decls[i];
             if (d.declarer <= prev) revert DeclarationsNotSorted();
             prev = d.declarer;
-            if (uint8(slots[i] >> 216) != DECL_DECLARED) revert NotDeclared(d.declarer);
+            uint8 status = uint8(slots[i] >> 216);
+            if (status == DECL_SLASHED && juried) {
+                verify(domain, jobId, stage, anchor, d, slots[i], h.result, h.rho);
+                continue;
+            }
+            if (status != DECL_DECLARED) revert NotDeclared(d.declarer);
             if (!juried && d.resultHash != h.result) revert StageDisputed();
             if (verify(domain, jobId, stage, anchor, d, slots[i], h.result, h.rho)) {
                 openers[o] = d.declarer;

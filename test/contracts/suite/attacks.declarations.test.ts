@@ -204,8 +204,23 @@ describe("split contracts: attacks on declarations and payments", () => {
     // no wrap needed: both declarations are slashable against the decision
     for (const d of [da, db]) await (await slashDecl(f, f.outsider, jobId, 1, d)).wait();
     expect(await f.stages.bondedOf(a.address)).to.equal(0n);
-    // and a juror may build the decided stage with no opening at all
     expect(wrongA).to.not.equal(stateHashOf(jobId, 1));
+    // Slashing before the header must not freeze the stage: any other staker builds the decided stage
+    // listing the (slashed) declarations, with no opening at all, and a committee wraps it; the slashed
+    // declarations are neither paid nor marked faulty again (they stay slashed, never slashable twice).
+    const builder = f.miners[2];
+    await submitHeader(f, builder, jobId, 1, [da, db], {
+      result: stateHashOf(jobId, 1),
+      rho: rhoOf(jobId, 1),
+    });
+    const h = await lastHeader(f, jobId, 1);
+    expect(h.openers).to.deep.equal([]);
+    expect(h.faulty).to.deep.equal([]);
+    await wrapStage(f, jobId, 1);
+    expect((await f.stages.jobStatus(jobId))[0]).to.equal(2n);
+    for (const m of [a, b])
+      expect(((await f.stages.declarationSlot(jobId, m.address, 1)) >> 216n) & 0xffn).to.equal(3n);
+    await expect(slashDecl(f, f.outsider, jobId, 1, da)).to.be.reverted;
   });
 
   it("employer clawback: lazy Sybils after the C-th honest declaration neither dilute honest shares nor refund the employer", async () => {
