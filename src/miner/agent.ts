@@ -34,6 +34,7 @@ import {
   headerStillWanted,
   juryStepNoLongerNeeded,
   lostHeaderRace,
+  pruneState,
   slashNoLongerNeeded,
   voidNoLongerNeeded,
   STAGE_PHASE,
@@ -453,7 +454,7 @@ class MinerAgent implements MinerHandle {
       const c = await this.chain.committeeOf(st.jobId, st.stage);
       if (c !== undefined) committees.set(skey(st.jobId, st.stage), c);
     }
-    pruneView(this.view);
+    if (pruneView(this.view) > 0) this.pruneState();
     const claimableWei = await this.chain.claimable(this.address);
     const owed = await this.readOwed();
     const duties = computeDuties({
@@ -709,6 +710,14 @@ class MinerAgent implements MinerHandle {
       reason: d.reason,
     });
     this.count("dropped");
+  }
+
+  /** Forgets the records of pruned stages (see `pruneState`) and the bytes no other result uses. */
+  private pruneState(): void {
+    const dropped = pruneState(this.state, this.view);
+    const used = new Set(Object.values(this.state.results).map((r) => r.resultHash.toLowerCase()));
+    for (const hash of dropped) if (!used.has(hash.toLowerCase())) this.store.dropState(hash);
+    this.saveInBackground();
   }
 
   /** Records a once-only duty as done (its tx hash, or `reverted:<error>` when it became moot). */

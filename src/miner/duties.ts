@@ -148,6 +148,29 @@ export const doneKey = {
   claim: (jobId: bigint) => `claim:${jobId}`,
 } as const;
 
+/**
+ * Forgets the persisted records of stages the view pruned (wrapped, faults settled: nothing asks for their
+ * secrets or once-only duties again): declarations, votes, done keys (all but `claim:<job>` name their
+ * stage third) and results. Returns the hashes of the results it removed (the agent drops unused bytes).
+ */
+export function pruneState(state: MinerState, view: ChainView): Hex[] {
+  const gone = (jobId: string, stage: number) => stage < (view.prunedBelow.get(jobId) ?? 0);
+  for (const [key, d] of Object.entries(state.declarations))
+    if (gone(d.jobId, d.stage)) delete state.declarations[key];
+  for (const [key, v] of Object.entries(state.votes)) if (gone(v.jobId, v.stage)) delete state.votes[key];
+  for (const key of Object.keys(state.done)) {
+    const [, jobId, stage] = key.split(":");
+    if (stage !== undefined && gone(jobId, Number(stage))) delete state.done[key];
+  }
+  const dropped: Hex[] = [];
+  for (const [key, r] of Object.entries(state.results))
+    if (gone(r.jobId, r.stage)) {
+      delete state.results[key];
+      dropped.push(r.resultHash);
+    }
+  return dropped;
+}
+
 /** A stable id of a duty, to avoid running it twice concurrently. */
 export function dutyId(d: Duty): string {
   switch (d.kind) {

@@ -17,6 +17,7 @@ import {
   juryStepNoLongerNeeded,
   lostHeaderRace,
   poaExpired,
+  pruneState,
   slashNoLongerNeeded,
   voidNoLongerNeeded,
   STAGE_PHASE,
@@ -930,6 +931,18 @@ describe("miner duties (pure)", () => {
     expect(view.prunedBelow.get("1")).to.equal(4);
     declared(view, 1, D, R1); // a late re-delivery about a pruned stage
     expect(view.stages.has("1:1")).to.equal(false);
+    // The state forgets what it kept for pruned stages, and nothing else.
+    declaration(state, 2, h(101), h(102), "confirmed");
+    declaration(state, 4, h(103), h(104), "confirmed");
+    result(state, 3, h(102), h(103));
+    result(state, 4, h(103), h(104));
+    state.done[doneKey.header(1n, 3)] = "0x1";
+    state.done[doneKey.header(1n, 4)] = "0x2";
+    state.done[doneKey.claim(1n)] = "0x3";
+    expect(pruneState(state, view)).to.deep.equal([h(103)]);
+    expect(Object.keys(state.declarations)).to.deep.equal([stageKey(1n, 4)]);
+    expect(Object.keys(state.results)).to.deep.equal([resultKey(1n, 4, h(103))]);
+    expect(Object.keys(state.done).sort()).to.deep.equal([doneKey.claim(1n), doneKey.header(1n, 4)].sort());
     expect(dutyId({ kind: "claim", jobId: 3n })).to.equal(doneKey.claim(3n));
   });
 });
