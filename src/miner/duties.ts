@@ -293,19 +293,23 @@ export function juryStepNoLongerNeeded(revert: string | undefined): boolean {
   );
 }
 
-/** Whether the stage's declarations are closed for a transaction in the next block (PoTStages._closed). */
+/**
+ * Whether the stage's declarations are closed at block `blockNumber` with timestamp `now`
+ * (PoTStages._closed). Transactions are simulated at the latest block and land in a later one, so a duty
+ * that needs the stage closed asks about the latest block, and a declaration, which needs it open, about
+ * the next one.
+ */
 export function declarationsClosed(st: StageView, blockNumber: bigint, now: bigint): boolean {
-  if (st.closeBlock !== undefined && blockNumber + 1n >= st.closeBlock && now >= (st.notBefore ?? 0n))
-    return true;
+  if (st.closeBlock !== undefined && blockNumber >= st.closeBlock && now >= (st.notBefore ?? 0n)) return true;
   return isDisputed(st) && st.deadline !== undefined && now >= st.deadline;
 }
 
-/** Whether the stage accepts declarations now: opened, in its open phase, not closed. */
+/** Whether the stage still accepts declarations in the next block: opened, in its open phase, not closed. */
 export function acceptsDeclarations(st: StageView, blockNumber: bigint, now: bigint): boolean {
   if (st.parentHash === undefined || st.seed === undefined) return false;
   if (st.header !== undefined || st.wrappedBlock !== undefined) return false;
   if (st.juryReason !== undefined || st.decided !== undefined || st.voided !== undefined) return false;
-  return !declarationsClosed(st, blockNumber, now);
+  return !declarationsClosed(st, blockNumber + 1n, now);
 }
 
 /**
@@ -473,7 +477,8 @@ function juryDuties(input: DutyInput, st: StageView, live: boolean, push: (d: Du
   }
 
   // ---- our seats: commit within the commit window, reveal in the reveal window (also after a decision:
-  // a seat that never reveals is slashed as absent)
+  // a seat that never reveals is slashed as absent). Both windows are checked for the latest block (where
+  // the transaction is simulated) and the next one (where it lands).
   for (const r of st.rounds.values()) {
     if (!live || r.seats === undefined || r.commitEnd === undefined || r.revealEnd === undefined) continue;
     if (!r.seats.some((s) => lower(s) === me)) continue;
@@ -497,7 +502,7 @@ function juryDuties(input: DutyInput, st: StageView, live: boolean, push: (d: Du
           round: r.round,
           resultKey: resultKey(jobId, stage, st.parentHash),
         });
-    } else if (committed && !revealed && blockNumber >= r.commitEnd && blockNumber + 1n <= r.revealEnd) {
+    } else if (committed && !revealed && blockNumber > r.commitEnd && blockNumber + 1n <= r.revealEnd) {
       push({ kind: "reveal-vote", jobId, stage, round: r.round });
     }
   }

@@ -408,7 +408,7 @@ describe("miner duties (pure)", () => {
     closing(view, 1, 8n);
     expect(kinds(duties(view, state, { blockNumber: 5n }))).to.not.include("header:1");
     const rank = builderOrder(1n, 1, [ME, B]).findIndex((a) => a === ME);
-    // Ranked `rank`: may build from closeBlock + rank * grace on (closed for the next block at 7).
+    // Ranked `rank`: may build from closeBlock + rank * grace on.
     const from = 8n + BigInt(rank) * 3n;
     expect(kinds(duties(view, state, { blockNumber: from - 1n }))).to.not.include("header:1");
     expect(ofKind(duties(view, state, { blockNumber: from }), "header")).to.deep.equal([
@@ -543,8 +543,8 @@ describe("miner duties (pure)", () => {
     ]);
     expect(jury(20n)).to.deep.equal([]); // the next block is past commitEnd
     juryCommitted(view, 1, 0, ME);
-    expect(jury(19n)).to.deep.equal([]); // reveals only after commitEnd
-    expect(jury(20n)).to.deep.equal([{ kind: "reveal-vote", jobId: 1n, stage: 1, round: 0 }]);
+    expect(jury(20n)).to.deep.equal([]); // reveals only once the latest block is past commitEnd
+    expect(jury(21n)).to.deep.equal([{ kind: "reveal-vote", jobId: 1n, stage: 1, round: 0 }]);
     expect(jury(30n)).to.deep.equal([]); // the next block is past revealEnd
     // A decision by the others does not excuse our reveal (an unrevealed seat is slashed as absent).
     decided(view, 1, R1);
