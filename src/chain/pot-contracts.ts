@@ -262,6 +262,19 @@ export class PotContractsAdapter {
     return st.phase;
   }
 
+  /**
+   * PoTStages' record of a stage at the latest block: its phase (STAGE_PHASE) and how many declarations
+   * it holds (a header must list them all; an agent's view may lag the latest declaration).
+   */
+  async stageSnapshot(jobId: bigint, stage: number): Promise<{ phase: number; declarations: number }> {
+    const st = await this.client.readContract({
+      ...this.suite.stages,
+      functionName: "getStage",
+      args: [jobId, stage],
+    });
+    return { phase: st.phase, declarations: st.declCount };
+  }
+
   /** A job's status (JOB_STATUS) and its wrapped stages. */
   async jobStatus(jobId: bigint): Promise<{ status: number; wrappedStages: number }> {
     const [status, wrappedStages] = await this.client.readContract({

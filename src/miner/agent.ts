@@ -898,8 +898,18 @@ class MinerAgent implements MinerHandle {
     const timestamp = await this.sealTimestamp(SealKind.Header, d.jobId, d.stage, st.seed);
     if (timestamp === undefined) return;
     // Our view lags the chain by `confirmations` blocks: another builder rank may have headered the stage
-    // already. Ask PoTStages (latest block) right before sending.
-    const phase = await this.chain.stagePhase(d.jobId, d.stage);
+    // already, or a last declaration landed that the header must list too. Ask PoTStages (latest block)
+    // right before sending.
+    const { phase, declarations: onChain } = await this.chain.stageSnapshot(d.jobId, d.stage);
+    if (onChain !== declarations.length) {
+      this.log.debug("header waits: the view has not seen every declaration yet", {
+        jobId: d.jobId,
+        stage: d.stage,
+        seen: declarations.length,
+        onChain,
+      });
+      return 1_000;
+    }
     if (!headerStillWanted(phase)) {
       this.log.info("header not sent: the stage already has one (another builder)", {
         jobId: d.jobId,
