@@ -100,28 +100,17 @@ describe("miner agents resolve a disputed stage through the jury", function () {
     expect(hdr.args.header.result).to.equal(decisions[0].args.resultHash);
     expect(hdr.args.faulty.map((a) => a.toLowerCase())).to.deep.equal([rogueAddr.toLowerCase()]);
     // ... which a miner slashed after the wrap (fault 1), earning the bounty.
-    await waitFor(
-      "the wrong declaration to be slashed",
-      async () =>
-        (await disputes.queryFilter(disputes.filters.Slashed(jobId, 1), net.deployBlock)).some(
-          (e) => e.args.staker.toLowerCase() === rogueAddr.toLowerCase() && Number(e.args.fault) === 1,
-        ),
-      30_000,
-    );
+    const rogueSlashed = (fault: number) => async () =>
+      (await disputes.queryFilter(disputes.filters.Slashed(jobId, 1), net.deployBlock)).some(
+        (e) => e.args.staker.toLowerCase() === rogueAddr.toLowerCase() && Number(e.args.fault) === fault,
+      );
+    await waitFor("the wrong declaration to be slashed", rogueSlashed(1), 30_000);
     // A rogue seat that never committed is slashed as absent (fault 3) once its reveal window ended.
     const drawn = await disputes.queryFilter(disputes.filters.JuryDrawn(jobId, 1), net.deployBlock);
     const rogueSeated = drawn.some((e) =>
       e.args.seats.some((s) => s.toLowerCase() === rogueAddr.toLowerCase()),
     );
-    if (rogueSeated)
-      await waitFor(
-        "the absent juror to be slashed",
-        async () =>
-          (await disputes.queryFilter(disputes.filters.Slashed(jobId, 1), net.deployBlock)).some(
-            (e) => e.args.staker.toLowerCase() === rogueAddr.toLowerCase() && Number(e.args.fault) === 3,
-          ),
-        30_000,
-      );
+    if (rogueSeated) await waitFor("the absent juror to be slashed", rogueSlashed(3), 30_000);
     // Honest jurors are never slashed.
     const slashed = await disputes.queryFilter(disputes.filters.Slashed(), net.deployBlock);
     const minerAddrs = new Set(miners.map((m) => m.address.toLowerCase()));

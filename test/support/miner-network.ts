@@ -19,7 +19,7 @@ import { openHeliaStore, publishDataset, type ContentStore } from "../../src/sto
 import { cidToBytesHex } from "../../src/storage";
 import { startTestNode, type TestNode } from "./chain-node";
 import { nextDrawEpochStart } from "../../src/protocol/follow-the-coin";
-import type { SuiteParams } from "../../deploy/params";
+import type { SuiteDeployment, SuiteParams } from "../../deploy/suite";
 import {
   PoTCommittee__factory,
   PoTDisputes__factory,
@@ -49,14 +49,8 @@ export interface MinerTestNetwork {
   readonly node: TestNode;
   readonly dir: string;
   readonly deploymentsFile: string;
-  readonly addresses: {
-    token: string;
-    staking: string;
-    escrow: string;
-    stages: string;
-    committee: string;
-    disputes: string;
-  };
+  /** The six addresses the deployments file lists. */
+  readonly addresses: SuiteDeployment["addresses"];
   readonly params: SuiteParams;
   readonly provider: JsonRpcProvider;
   readonly deployBlock: number;
