@@ -263,16 +263,20 @@ export class PotContractsAdapter {
   }
 
   /**
-   * PoTStages' record of a stage at the latest block: its phase (STAGE_PHASE) and how many declarations
-   * it holds (a header must list them all; an agent's view may lag the latest declaration).
+   * PoTStages' record of a stage at the latest block: its phase (STAGE_PHASE), how many declarations it
+   * holds (a header must list them all; an agent's view may lag the latest declaration) and its deadline
+   * (of a decided stage: when it was decided or its header voided, which starts the header timeout).
    */
-  async stageSnapshot(jobId: bigint, stage: number): Promise<{ phase: number; declarations: number }> {
+  async stageSnapshot(
+    jobId: bigint,
+    stage: number,
+  ): Promise<{ phase: number; declarations: number; deadline: bigint }> {
     const st = await this.client.readContract({
       ...this.suite.stages,
       functionName: "getStage",
       args: [jobId, stage],
     });
-    return { phase: st.phase, declarations: st.declCount };
+    return { phase: st.phase, declarations: st.declCount, deadline: BigInt(st.deadline) };
   }
 
   /** A job's status (JOB_STATUS) and its wrapped stages. */

@@ -194,6 +194,8 @@ class MinerAgent implements MinerHandle {
   private headerTimeoutSeconds!: bigint;
   private drawWindowBlocks!: bigint;
   private declarationSlash!: bigint;
+  /** When each voided, not rebuilt stage was voided (read once from PoTStages), by `skey`. */
+  private readonly voidedAt = new Map<string, bigint>();
   /** The dummy job's owed balance, and when it was read. */
   private dummyOwed: { owed: Owed; at: number } | undefined;
   private readonly view: ChainView = emptyView();
@@ -454,6 +456,13 @@ class MinerAgent implements MinerHandle {
       const c = await this.chain.committeeOf(st.jobId, st.stage);
       if (c !== undefined) committees.set(skey(st.jobId, st.stage), c);
     }
+    for (const st of this.view.stages.values()) {
+      const key = skey(st.jobId, st.stage);
+      if (st.voided === undefined || st.header !== undefined || st.decided !== undefined) continue;
+      if (st.juryReason !== undefined || this.voidedAt.has(key)) continue;
+      const snap = await this.chain.stageSnapshot(st.jobId, st.stage);
+      if (snap.phase === STAGE_PHASE.decided) this.voidedAt.set(key, snap.deadline);
+    }
     if (pruneView(this.view) > 0) this.pruneState();
     const claimableWei = await this.chain.claimable(this.address);
     const owed = await this.readOwed();
@@ -476,6 +485,7 @@ class MinerAgent implements MinerHandle {
       domain: this.domain,
       poaExpiryBlocks: this.poaExpiryBlocks,
       headerTimeoutSeconds: this.headerTimeoutSeconds,
+      voidedAt: this.voidedAt,
       drawWindowBlocks: this.drawWindowBlocks,
     }).filter((d) => {
       const cd = this.cooldown.get(dutyId(d));

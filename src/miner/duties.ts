@@ -122,6 +122,11 @@ export interface DutyInput {
   readonly poaExpiryBlocks?: bigint;
   /** PoTStages.headerTimeoutSeconds: a closed stage without a header this long after its deadline stalls. */
   readonly headerTimeoutSeconds?: bigint;
+  /**
+   * When each voided, not rebuilt stage was voided (PoTStages' deadline of the decided stage; key
+   * `skey`): nobody rebuilding it within headerTimeoutSeconds stalls it too.
+   */
+  readonly voidedAt?: ReadonlyMap<string, bigint>;
   /** PoTDisputes.drawWindowBlocks: a round undrawn this long after its randomness block is redrawn. */
   readonly drawWindowBlocks?: bigint;
 }
@@ -452,15 +457,12 @@ function juryDuties(input: DutyInput, st: StageView, live: boolean, push: (d: Du
     const closed = declarationsClosed(st, blockNumber, now);
     if (closed && isDisputed(st) && !st.contested && st.declarations.has(me)) {
       push({ kind: "request-jury", jobId, stage, reason: "disputed" });
-    } else if (
-      closed &&
-      !isDisputed(st) &&
-      st.voided === undefined &&
-      input.headerTimeoutSeconds !== undefined &&
-      st.deadline !== undefined &&
-      now >= st.deadline + input.headerTimeoutSeconds
-    ) {
-      push({ kind: "request-jury", jobId, stage, reason: "stalled" });
+    } else if (input.headerTimeoutSeconds !== undefined) {
+      // stalled: no header headerTimeoutSeconds after the deadline, or after the void nobody rebuilt
+      const since = st.voided !== undefined ? input.voidedAt?.get(skey(jobId, stage)) : st.deadline;
+      const stalled = st.voided !== undefined || (closed && !isDisputed(st));
+      if (stalled && since !== undefined && now >= since + input.headerTimeoutSeconds)
+        push({ kind: "request-jury", jobId, stage, reason: "stalled" });
     }
   }
 

@@ -502,6 +502,21 @@ describe("miner duties (pure)", () => {
     expect(at(9_000n, { headerTimeoutSeconds: undefined })).to.deep.equal([]);
     header(view, 1, R1, B);
     expect(at(9_000n)).to.deep.equal([]);
+    // Voided, and nobody rebuilt it within the timeout after the void (voidedAt from PoTStages).
+    applyEvent(view, {
+      ...pos(),
+      kind: "HeaderVoided",
+      jobId: 1n,
+      stage: 1,
+      headerHash: h(4001),
+      builder: B,
+    });
+    expect(at(9_000n)).to.deep.equal([]); // when it was voided is not known yet
+    const voidedAt = new Map([[stageKey(1n, 1), 8_000n]]);
+    expect(at(8_119n, { voidedAt })).to.deep.equal([]);
+    expect(at(8_120n, { voidedAt })).to.deep.equal([
+      { kind: "request-jury", jobId: 1n, stage: 1, reason: "stalled" },
+    ]);
   });
 
   it("draws a requested round after its randomness block, and redraws one undrawn too long or past its reveal window undecided", () => {
