@@ -27,6 +27,7 @@ import { findSealTimestamp } from "../protocol/pos";
 import { stateHash } from "../protocol/rho";
 import { openContentStore, type ContentStore, type StorageConfig } from "../storage";
 import {
+  acceptsDeclarations,
   claimCandidates,
   computeDuties,
   doneKey,
@@ -480,7 +481,7 @@ class MinerAgent implements MinerHandle {
       withdrawMinWei: this.o.withdrawMinWei ?? 1n,
       owed,
       dummyClaimMinCoinbase: this.o.dummyClaimMinCoinbase ?? DEFAULT_DUMMY_CLAIM_COINBASE,
-      bondRoom: await this.bondRoom(),
+      bondRoom: await this.bondRoomIfDeclaring(),
       inFlight: this.inFlight,
       domain: this.domain,
       poaExpiryBlocks: this.poaExpiryBlocks,
@@ -696,7 +697,18 @@ class MinerAgent implements MinerHandle {
     return owed;
   }
 
-  /** How many more declarations this miner's active stake covers (its bond; PoTStages NotEnoughBond). */
+  /**
+   * How many more declarations this miner's active stake covers (its bond; PoTStages NotEnoughBond), read
+   * only while some stage accepts declarations (no declaration duty can come up otherwise).
+   */
+  private async bondRoomIfDeclaring(): Promise<number | undefined> {
+    const { number, timestamp } = this.head;
+    for (const st of this.view.stages.values())
+      if (acceptsDeclarations(st, number, timestamp)) return this.bondRoom();
+    return undefined;
+  }
+
+  /** How many more declarations this miner's active stake covers. */
   private async bondRoom(): Promise<number> {
     const [seal, bonded] = await Promise.all([
       this.chain.sealOf(this.address),
