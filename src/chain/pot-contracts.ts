@@ -35,6 +35,8 @@ export interface LedgerParamsView {
   readonly jurySize: bigint;
   readonly commitBlocks: bigint;
   readonly revealBlocks: bigint;
+  /** Blocks after a jury round's randomness block within which it can be drawn (else it is redrawn). */
+  readonly drawWindowBlocks: bigint;
 }
 
 /** The current PoA committee of a headered stage: seats in draw order (a member may hold several). */
@@ -120,20 +122,33 @@ export class PotContractsAdapter {
       const stages = this.suite.stages;
       const disputes = this.suite.disputes;
       const r = this.client;
-      const [seal, close, timeout, poaWindow, poaRounds, target, minStake, slash, jury, commit, reveal] =
-        await Promise.all([
-          r.readContract({ ...stages, functionName: "sealWindowSeconds" }),
-          r.readContract({ ...stages, functionName: "closeDelayBlocks" }),
-          r.readContract({ ...stages, functionName: "headerTimeoutSeconds" }),
-          r.readContract({ ...stages, functionName: "poaWindowBlocks" }),
-          r.readContract({ ...stages, functionName: "poaMaxRounds" }),
-          r.readContract({ ...stages, functionName: "targetPerGwei" }),
-          r.readContract({ ...stages, functionName: "minStake" }),
-          r.readContract({ ...stages, functionName: "declarationSlash" }),
-          r.readContract({ ...disputes, functionName: "jurySize" }),
-          r.readContract({ ...disputes, functionName: "commitBlocks" }),
-          r.readContract({ ...disputes, functionName: "revealBlocks" }),
-        ]);
+      const [
+        seal,
+        close,
+        timeout,
+        poaWindow,
+        poaRounds,
+        target,
+        minStake,
+        slash,
+        jury,
+        commit,
+        reveal,
+        drawWindow,
+      ] = await Promise.all([
+        r.readContract({ ...stages, functionName: "sealWindowSeconds" }),
+        r.readContract({ ...stages, functionName: "closeDelayBlocks" }),
+        r.readContract({ ...stages, functionName: "headerTimeoutSeconds" }),
+        r.readContract({ ...stages, functionName: "poaWindowBlocks" }),
+        r.readContract({ ...stages, functionName: "poaMaxRounds" }),
+        r.readContract({ ...stages, functionName: "targetPerGwei" }),
+        r.readContract({ ...stages, functionName: "minStake" }),
+        r.readContract({ ...stages, functionName: "declarationSlash" }),
+        r.readContract({ ...disputes, functionName: "jurySize" }),
+        r.readContract({ ...disputes, functionName: "commitBlocks" }),
+        r.readContract({ ...disputes, functionName: "revealBlocks" }),
+        r.readContract({ ...disputes, functionName: "drawWindowBlocks" }),
+      ]);
       this.params = {
         sealWindowSeconds: BigInt(seal),
         closeDelayBlocks: BigInt(close),
@@ -146,6 +161,7 @@ export class PotContractsAdapter {
         jurySize: BigInt(jury),
         commitBlocks: BigInt(commit),
         revealBlocks: BigInt(reveal),
+        drawWindowBlocks: BigInt(drawWindow),
       };
     }
     return this.params;
@@ -244,6 +260,23 @@ export class PotContractsAdapter {
       args: [jobId, stage],
     });
     return st.phase;
+  }
+
+  /**
+   * PoTStages' record of a stage at the latest block: its phase (STAGE_PHASE), how many declarations it
+   * holds (a header must list them all; an agent's view may lag the latest declaration) and its deadline
+   * (of a decided stage: when it was decided or its header voided, which starts the header timeout).
+   */
+  async stageSnapshot(
+    jobId: bigint,
+    stage: number,
+  ): Promise<{ phase: number; declarations: number; deadline: bigint }> {
+    const st = await this.client.readContract({
+      ...this.suite.stages,
+      functionName: "getStage",
+      args: [jobId, stage],
+    });
+    return { phase: st.phase, declarations: st.declCount, deadline: BigInt(st.deadline) };
   }
 
   /** A job's status (JOB_STATUS) and its wrapped stages. */

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
-import { getAddress, toHex, type Address, type Hex } from "viem";
+import { getAddress, keccak256, toHex, type Address, type Hex } from "viem";
 import type { PrivateKeyAccount } from "viem/accounts";
 import type { PotConfig } from "../config/types";
 import { connectPot } from "../chain/contracts";
@@ -16,40 +16,57 @@ import { EventWatcher } from "../chain/events";
 import {
   PotContractsAdapter,
   decodeLedgerLog,
-  headerFieldsOf,
   type Committee,
+  type HeaderData,
   type LedgerEvent,
-  type Opening,
 } from "../chain/pot-contracts";
 import { sleep } from "../chain/retry";
 import { loadAccount } from "../chain/wallet";
-import { commitmentHash, juryVoteCommitment } from "../protocol/messages";
+import { commitmentHash, juryVoteCommitment, stageAnchor, SealKind } from "../protocol/messages";
 import { findSealTimestamp } from "../protocol/pos";
-import { SealKind } from "../protocol/messages";
 import { stateHash } from "../protocol/rho";
 import { openContentStore, type ContentStore, type StorageConfig } from "../storage";
 import {
+  acceptsDeclarations,
+  claimCandidates,
   computeDuties,
+  doneKey,
   dutyId,
   headerStillWanted,
+  juryStepNoLongerNeeded,
   lostHeaderRace,
-  slashDoneKey,
+  pruneState,
   slashNoLongerNeeded,
-  voidDoneKey,
   voidNoLongerNeeded,
-  winningResult,
   STAGE_PHASE,
   type Duty,
+  type Owed,
 } from "./duties";
 import { announcePeer } from "./announce";
 import { createLogger, ethAmount, potAmount, type Logger } from "./log";
 import { DEFAULT_SPECULATION_DEPTH, minerStatusPath } from "./settings";
 import { DEFAULT_POLICY, acceptsJob, type MiningPolicy } from "./policy";
-import { MinerStateError, MinerStore, resultKey, stageKey, writeFileAtomic, type MinerState } from "./state";
+import {
+  MinerStateError,
+  MinerStore,
+  resultKey,
+  stageKey,
+  voteKey,
+  writeFileAtomic,
+  type MinerState,
+} from "./state";
 import { TrainerPool } from "./trainer-pool";
 import { acquireMinerLock, type MinerLock } from "./liveness";
 import { cidFromBytesHex, cidToBytesHex } from "../storage";
-import { applyEvent, emptyView, skey, type ChainView, type JobView } from "./view";
+import {
+  applyEvent,
+  declarationData,
+  emptyView,
+  pruneView,
+  skey,
+  type ChainView,
+  type JobView,
+} from "./view";
 import { nextDrawEpochStart } from "../protocol/follow-the-coin";
 
 /** After losing a header race: do not propose the header again for this long (the view catches up). */
@@ -83,6 +100,8 @@ export interface MinerOptions {
   readonly bookkeepingQuietMs?: number;
   /** Withdraw when at least this much is claimable (default 1 wei). */
   readonly withdrawMinWei?: bigint;
+  /** Claim the dummy job once its owed coinbase reaches this (POT wei; default 10 POT). */
+  readonly dummyClaimMinCoinbase?: bigint;
   /** Content store (default: embedded IPFS in <dataDir>/ipfs, or the configured Kubo). */
   readonly storage?: StorageConfig;
   /** Tick interval, ms (default: the configured polling interval). */
@@ -117,30 +136,33 @@ const STATUS_HEARTBEAT_MS = 5_000;
 const PRIORITY: Record<Duty["kind"], number> = {
   wrap: 0,
   attest: 1,
+  "reveal-vote": 1,
+  "commit-vote": 1,
   header: 2,
-  declare: 3,
-  vote: 4,
-  "request-jury": 5,
-  "draw-jury": 6,
-  claim: 7,
   contest: 2,
   void: 2,
-  slash: 7,
+  declare: 3,
+  "request-jury": 4,
+  "draw-jury": 4,
+  "redraw-jury": 4,
+  // a faulty declaration left unslashed blocks its declarer's stage + 2: slashing is protocol work
+  slash: 5,
+  claim: 7,
+  "slash-juror": 7,
+  release: 7,
   withdraw: 8,
   drop: 9,
   train: 10,
 };
 /** Duties at or above this priority are bookkeeping: they never delay a protocol duty by more than one tx. */
 const BOOKKEEPING_PRIORITY = PRIORITY.claim;
-/**
- * Bookkeeping that may wait for a quiet moment: withdrawals and the builder/committee shares. Slashing
- * does not wait, nor does the declaration share, whose claim frees the slot stage + 2 declares into.
- */
-const deferrable = (d: Duty): boolean =>
-  d.kind === "withdraw" || (d.kind === "claim" && d.share === "rewards");
-/** Queue order: PRIORITY, except that a declaration share is claimed right before declarations. */
-const priorityOf = (d: Duty): number =>
-  d.kind === "claim" && d.share === "declaration" ? PRIORITY.declare - 0.5 : PRIORITY[d.kind];
+/** Bookkeeping that may wait for a quiet moment: claims and withdrawals (what is owed does not shrink). */
+const deferrable = (d: Duty): boolean => d.kind === "withdraw" || d.kind === "claim";
+const priorityOf = (d: Duty): number => PRIORITY[d.kind];
+/** Default coinbase (POT wei) at which the never-ending dummy job is claimed (MinerOptions). */
+export const DEFAULT_DUMMY_CLAIM_COINBASE = 10n ** 19n;
+/** What this miner is owed in the dummy job is read at most this often (ms). */
+const DUMMY_OWED_REFRESH_MS = 10_000;
 /** Default quiet time before rewards claims and withdrawals run (MinerOptions.bookkeepingQuietMs). */
 export const DEFAULT_BOOKKEEPING_QUIET_MS = 1_500;
 /** A rewards claim or withdrawal never waits longer than this, however busy the miner is. */
@@ -170,6 +192,13 @@ class MinerAgent implements MinerHandle {
   private domain!: Hex;
   /** poaMaxRounds * poaWindowBlocks: a header may be voided after its randBlock + this. */
   private poaExpiryBlocks!: bigint;
+  private headerTimeoutSeconds!: bigint;
+  private drawWindowBlocks!: bigint;
+  private declarationSlash!: bigint;
+  /** When each voided, not rebuilt stage was voided (read once from PoTStages), by `skey`. */
+  private readonly voidedAt = new Map<string, bigint>();
+  /** The dummy job's owed balance, and when it was read. */
+  private dummyOwed: { owed: Owed; at: number } | undefined;
   private readonly view: ChainView = emptyView();
   private readonly policy: MiningPolicy;
   private readonly inFlight = new Set<string>();
@@ -227,8 +256,15 @@ class MinerAgent implements MinerHandle {
     this.domain = await this.chain.domainSeparator();
     const params = await this.chain.ledgerParams();
     this.poaExpiryBlocks = params.poaMaxRounds * params.poaWindowBlocks;
+    this.headerTimeoutSeconds = params.headerTimeoutSeconds;
+    this.drawWindowBlocks = params.drawWindowBlocks;
+    this.declarationSlash = params.declarationSlash;
     this.store = new MinerStore(this.cfg.dataDir);
-    const expect = { chainId: this.cfg.chainId, ledger: this.chain.ledger.address, account: account.address };
+    const expect = {
+      chainId: this.cfg.chainId,
+      stages: this.chain.suite.stages.address,
+      account: account.address,
+    };
     this.state = this.store.load(expect);
     const deployBlockHash = (await session.publicClient.getBlock({ blockNumber: this.chain.deployBlock }))
       .hash;
@@ -300,7 +336,7 @@ class MinerAgent implements MinerHandle {
       pollingIntervalMs: this.cfg.pollingIntervalMs,
     });
     this.log.info("miner started", {
-      ledger: this.chain.ledger.address,
+      stages: this.chain.suite.stages.address,
       confirmations: this.cfg.confirmations,
       ipfs: this.addresses,
     });
@@ -385,14 +421,14 @@ class MinerAgent implements MinerHandle {
       }
     }
     if (e.kind === "JuryCommitted" && e.juror.toLowerCase() === me) {
-      const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
+      const rec = this.state.votes[voteKey(e.jobId, e.stage, e.round)];
       if (rec !== undefined && rec.commitStatus !== "confirmed") {
         rec.commitStatus = "confirmed";
         this.saveInBackground();
       }
     }
     if (e.kind === "JuryVoted" && e.juror.toLowerCase() === me) {
-      const rec = this.state.votes[`${stageKey(e.jobId, e.stage)}:${e.round}`];
+      const rec = this.state.votes[voteKey(e.jobId, e.stage, e.round)];
       if (rec !== undefined && rec.status !== "confirmed") {
         rec.status = "confirmed";
         this.saveInBackground();
@@ -406,7 +442,7 @@ class MinerAgent implements MinerHandle {
   private async tick(): Promise<void> {
     await this.watcher.poll((logs) => {
       for (const log of logs) {
-        const e = decodeLedgerLog(log);
+        const e = decodeLedgerLog(this.chain.suite, log);
         if (e !== undefined) this.onEvent(e);
       }
     });
@@ -421,7 +457,16 @@ class MinerAgent implements MinerHandle {
       const c = await this.chain.committeeOf(st.jobId, st.stage);
       if (c !== undefined) committees.set(skey(st.jobId, st.stage), c);
     }
+    for (const st of this.view.stages.values()) {
+      const key = skey(st.jobId, st.stage);
+      if (st.voided === undefined || st.header !== undefined || st.decided !== undefined) continue;
+      if (st.juryReason !== undefined || this.voidedAt.has(key)) continue;
+      const snap = await this.chain.stageSnapshot(st.jobId, st.stage);
+      if (snap.phase === STAGE_PHASE.decided) this.voidedAt.set(key, snap.deadline);
+    }
+    if (pruneView(this.view) > 0) this.pruneState();
     const claimableWei = await this.chain.claimable(this.address);
+    const owed = await this.readOwed();
     const duties = computeDuties({
       view: this.view,
       state: this.state,
@@ -434,9 +479,15 @@ class MinerAgent implements MinerHandle {
       builderGraceBlocks: this.o.builderGraceBlocks ?? 3n,
       claimableWei,
       withdrawMinWei: this.o.withdrawMinWei ?? 1n,
+      owed,
+      dummyClaimMinCoinbase: this.o.dummyClaimMinCoinbase ?? DEFAULT_DUMMY_CLAIM_COINBASE,
+      bondRoom: await this.bondRoomIfDeclaring(),
       inFlight: this.inFlight,
       domain: this.domain,
       poaExpiryBlocks: this.poaExpiryBlocks,
+      headerTimeoutSeconds: this.headerTimeoutSeconds,
+      voidedAt: this.voidedAt,
+      drawWindowBlocks: this.drawWindowBlocks,
     }).filter((d) => {
       const cd = this.cooldown.get(dutyId(d));
       return cd === undefined || cd.until <= Date.now();
@@ -587,22 +638,8 @@ class MinerAgent implements MinerHandle {
     switch (d.kind) {
       case "train":
         return this.doTrain(d);
-      case "drop": {
-        const r = this.state.results[d.key];
-        if (r === undefined) return;
-        delete this.state.results[d.key];
-        await this.store.save(this.state);
-        const used = Object.values(this.state.results).some((x) => x.resultHash === r.resultHash);
-        if (!used) this.store.dropState(r.resultHash);
-        this.log.info("result dropped", {
-          jobId: r.jobId,
-          stage: r.stage,
-          speculative: r.speculative,
-          reason: d.reason,
-        });
-        this.count("dropped");
-        return;
-      }
+      case "drop":
+        return this.doDrop(d);
       case "declare":
         return this.doDeclare(d);
       case "header":
@@ -612,40 +649,21 @@ class MinerAgent implements MinerHandle {
         return this.doPoa(d);
       case "claim":
         return this.doClaim(d);
-      case "contest": {
-        const key = stageKey(d.jobId, d.stage);
-        const mine = this.state.declarations[key];
-        const decl = this.view.stages.get(key)?.declarations.get(this.address.toLowerCase());
-        if (mine === undefined || decl === undefined) return;
-        const header = this.view.stages.get(key)?.header;
-        if (header === undefined) return;
-        const sent = await this.chain.contest(d.jobId, d.stage, headerFieldsOf(header), mine.rho, {
-          declarer: this.address,
-          commitment: decl.commitment,
-          rand: decl.rand,
-          timestamp: decl.timestamp,
-        });
-        this.state.done[`contest:${key}`] = sent.hash;
-        await this.store.save(this.state);
-        this.count("contests");
-        this.log.warn("header contested: its rho is not ours for the same result", {
-          jobId: d.jobId,
-          stage: d.stage,
-        });
-        return;
-      }
+      case "contest":
+        return this.doContest(d);
       case "request-jury":
-        await this.chain.requestJury(d.jobId, d.stage);
-        this.log.info("jury requested", { jobId: d.jobId, stage: d.stage });
-        return;
       case "draw-jury":
-        await this.chain.drawJury(d.jobId, d.stage);
-        this.log.info("jury drawn", { jobId: d.jobId, stage: d.stage });
-        return;
-      case "vote":
-        return this.doVote(d);
+      case "redraw-jury":
+        return this.doJuryStep(d);
+      case "commit-vote":
+        return this.doCommitVote(d);
+      case "reveal-vote":
+        return this.doRevealVote(d);
       case "slash":
-        return this.doSlash(d);
+      case "release":
+        return this.doSettleDeclaration(d);
+      case "slash-juror":
+        return this.doSlashJuror(d);
       case "void":
         return this.doVoid(d);
       case "withdraw": {
@@ -655,6 +673,79 @@ class MinerAgent implements MinerHandle {
         return;
       }
     }
+  }
+
+  /**
+   * What this miner is owed in the jobs `claimCandidates` names: ended jobs once (an ended job owing
+   * nothing is marked done, never read again), the dummy job at most every DUMMY_OWED_REFRESH_MS.
+   */
+  private async readOwed(): Promise<Map<string, Owed>> {
+    const owed = new Map<string, Owed>();
+    for (const jobId of claimCandidates(this.view, this.state, this.address)) {
+      if (jobId === 0n) {
+        if (this.dummyOwed === undefined || Date.now() - this.dummyOwed.at >= DUMMY_OWED_REFRESH_MS)
+          this.dummyOwed = { owed: await this.chain.owedOf(0n, this.address), at: Date.now() };
+        owed.set("0", this.dummyOwed.owed);
+        continue;
+      }
+      const o = await this.chain.owedOf(jobId, this.address);
+      if (o.amount === 0n && o.coinbase === 0n) {
+        this.state.done[doneKey.claim(jobId)] = "nothing-owed";
+        this.saveInBackground();
+      } else owed.set(jobId.toString(), o);
+    }
+    return owed;
+  }
+
+  /**
+   * How many more declarations this miner's active stake covers (its bond; PoTStages NotEnoughBond), read
+   * only while some stage accepts declarations (no declaration duty can come up otherwise).
+   */
+  private async bondRoomIfDeclaring(): Promise<number | undefined> {
+    const { number, timestamp } = this.head;
+    for (const st of this.view.stages.values())
+      if (acceptsDeclarations(st, number, timestamp)) return this.bondRoom();
+    return undefined;
+  }
+
+  /** How many more declarations this miner's active stake covers. */
+  private async bondRoom(): Promise<number> {
+    const [seal, bonded] = await Promise.all([
+      this.chain.sealOf(this.address),
+      this.chain.bondedOf(this.address),
+    ]);
+    const covered = this.declarationSlash > 0n ? seal.active / this.declarationSlash : 1n << 32n;
+    return covered > bonded ? Number(covered - bonded) : 0;
+  }
+
+  private async doDrop(d: Extract<Duty, { kind: "drop" }>): Promise<void> {
+    const r = this.state.results[d.key];
+    if (r === undefined) return;
+    delete this.state.results[d.key];
+    await this.store.save(this.state);
+    const used = Object.values(this.state.results).some((x) => x.resultHash === r.resultHash);
+    if (!used) this.store.dropState(r.resultHash);
+    this.log.info("result dropped", {
+      jobId: r.jobId,
+      stage: r.stage,
+      speculative: r.speculative,
+      reason: d.reason,
+    });
+    this.count("dropped");
+  }
+
+  /** Forgets the records of pruned stages (see `pruneState`) and the bytes no other result uses. */
+  private pruneState(): void {
+    const dropped = pruneState(this.state, this.view);
+    const used = new Set(Object.values(this.state.results).map((r) => r.resultHash.toLowerCase()));
+    for (const hash of dropped) if (!used.has(hash.toLowerCase())) this.store.dropState(hash);
+    this.saveInBackground();
+  }
+
+  /** Records a once-only duty as done (its tx hash, or `reverted:<error>` when it became moot). */
+  private async markDone(key: string, value: string): Promise<void> {
+    this.state.done[key] = value;
+    await this.store.save(this.state);
   }
 
   private async doTrain(d: Extract<Duty, { kind: "train" }>): Promise<void> {
@@ -690,16 +781,22 @@ class MinerAgent implements MinerHandle {
     }
   }
 
-  private async sealTimestamp(kind: SealKind, jobId: bigint, stage: number): Promise<bigint | undefined> {
+  /** A PoS seal timestamp for (kind, jobId, stage) with the stage's seed, or undefined (try next second). */
+  private async sealTimestamp(
+    kind: SealKind,
+    jobId: bigint,
+    stage: number,
+    seed: Hex,
+  ): Promise<bigint | undefined> {
     const params = await this.chain.ledgerParams();
-    const weight = await this.chain.coinAgeOf(this.address);
+    const seal = await this.chain.sealOf(this.address);
     const latest = await this.chain.latestBlock();
     // Leave a margin for the block the transaction lands in (its timestamp is >= the latest one).
     const window = params.sealWindowSeconds > 5n ? params.sealWindowSeconds - 5n : params.sealWindowSeconds;
     return findSealTimestamp(
-      { domain: this.domain, kind, staker: this.address, jobId, stage },
-      weight,
-      params.targetPerCoinSecond,
+      { domain: this.domain, kind, staker: this.address, jobId, stage, stageSeed: seed },
+      seal.active / 10n ** 9n,
+      params.targetPerGwei,
       latest.timestamp,
       window,
     );
@@ -736,6 +833,7 @@ class MinerAgent implements MinerHandle {
         jobId: d.jobId.toString(),
         stage: d.stage,
         parentHash: result.parentHash,
+        seed: d.seed,
         resultHash: result.resultHash,
         rho: result.rho,
         rand,
@@ -746,7 +844,7 @@ class MinerAgent implements MinerHandle {
       this.state.declarations[key] = rec;
       await this.store.save(this.state); // the reveal survives anything from here on
     }
-    const timestamp = await this.sealTimestamp(SealKind.Declaration, d.jobId, d.stage);
+    const timestamp = await this.sealTimestamp(SealKind.Declaration, d.jobId, d.stage, rec.seed);
     if (timestamp === undefined) {
       this.log.debug("declaration kernel above target; trying next tick", { jobId: d.jobId, stage: d.stage });
       return;
@@ -759,6 +857,7 @@ class MinerAgent implements MinerHandle {
         jobId: d.jobId,
         stage: d.stage,
         parentHash: rec.parentHash,
+        seed: rec.seed,
         resultHash: rec.resultHash,
         commitment: rec.commitment,
         rand: rec.rand,
@@ -784,47 +883,55 @@ class MinerAgent implements MinerHandle {
     }
   }
 
+  /**
+   * Builds the header with the duty's pair, listing every declaration of the stage (the contract opens
+   * each: the openers are paid, the others are faulty). Without a jury decision at least C must open
+   * against our rho, ours among them: checked here before any gas is spent.
+   */
   private async doHeader(d: Extract<Duty, { kind: "header" }>): Promise<number | void> {
     const key = stageKey(d.jobId, d.stage);
     const st = this.view.stages.get(key);
     const job = this.view.jobs.get(d.jobId.toString());
-    const mine = this.state.declarations[key];
-    if (st === undefined || job === undefined || mine === undefined) return;
-    const openings: Opening[] = [];
-    for (const decl of st.declarations.values()) {
-      if (decl.resultHash.toLowerCase() !== d.resultHash.toLowerCase()) continue;
-      const c = commitmentHash({
-        domain: this.domain,
-        rho: mine.rho,
-        rand: decl.rand,
-        declarer: decl.declarer,
-        jobId: d.jobId,
-        stage: d.stage,
-      });
-      if (c.toLowerCase() !== decl.commitment.toLowerCase()) {
-        this.log.warn("declaration does not open against our rho; left out of the header", {
+    const result = this.state.results[d.resultKey];
+    if (st?.parentHash === undefined || st.seed === undefined || job === undefined || result === undefined)
+      return;
+    const declarations = [...st.declarations.values()];
+    const opening = declarations.filter(
+      (decl) =>
+        decl.resultHash.toLowerCase() === d.pair.result.toLowerCase() &&
+        commitmentHash({
+          domain: this.domain,
+          rho: d.pair.rho,
+          rand: decl.rand,
+          declarer: decl.declarer,
           jobId: d.jobId,
           stage: d.stage,
-          declarer: decl.declarer,
-        });
-        continue;
-      }
-      openings.push({
-        declarer: getAddress(decl.declarer),
-        commitment: decl.commitment,
-        rand: decl.rand,
-        timestamp: decl.timestamp,
+        }).toLowerCase() === decl.commitment.toLowerCase(),
+    );
+    const juried = st.decided !== undefined;
+    if (!juried && opening.length < job.c)
+      throw new Error(`only ${opening.length} declarations open against our rho, ${job.c} needed`);
+    if (opening.length < declarations.length)
+      this.log.warn("declarations that do not open against our rho are listed as faulty", {
+        jobId: d.jobId,
+        stage: d.stage,
+        faulty: declarations.length - opening.length,
       });
-    }
-    const needed =
-      st.decidedResult !== undefined && winningResult(st) !== undefined && st.jury !== undefined ? 1 : job.c;
-    if (openings.length < needed)
-      throw new Error(`only ${openings.length} declarations open against our rho, ${needed} needed`);
-    const timestamp = await this.sealTimestamp(SealKind.Header, d.jobId, d.stage);
+    const timestamp = await this.sealTimestamp(SealKind.Header, d.jobId, d.stage, st.seed);
     if (timestamp === undefined) return;
     // Our view lags the chain by `confirmations` blocks: another builder rank may have headered the stage
-    // already. Ask the ledger (latest block) right before sending.
-    const phase = await this.chain.stagePhase(d.jobId, d.stage);
+    // already, or a last declaration landed that the header must list too. Ask PoTStages (latest block)
+    // right before sending.
+    const { phase, declarations: onChain } = await this.chain.stageSnapshot(d.jobId, d.stage);
+    if (onChain !== declarations.length) {
+      this.log.debug("header waits: the view has not seen every declaration yet", {
+        jobId: d.jobId,
+        stage: d.stage,
+        seen: declarations.length,
+        onChain,
+      });
+      return 1_000;
+    }
     if (!headerStillWanted(phase)) {
       this.log.info("header not sent: the stage already has one (another builder)", {
         jobId: d.jobId,
@@ -834,16 +941,24 @@ class MinerAgent implements MinerHandle {
       this.count("headersLost");
       return HEADER_LOST_PAUSE_MS;
     }
+    const resultCid = cidToBytesHex(result.resultCid);
+    const header: HeaderData = {
+      builder: this.address,
+      parent: st.parentHash,
+      seed: st.seed,
+      result: d.pair.result,
+      rho: d.pair.rho,
+      resultCidHash: keccak256(resultCid),
+      timestamp,
+    };
     let sent;
     try {
       sent = await this.chain.submitHeader({
         jobId: d.jobId,
         stage: d.stage,
-        resultHash: d.resultHash,
-        rho: mine.rho,
-        resultCid: cidToBytesHex(mine.resultCid),
-        timestamp,
-        openings,
+        header,
+        resultCid,
+        declarations: declarations.map(declarationData),
       });
     } catch (error) {
       const revert = error instanceof ContractRevertError ? error.errorName : undefined;
@@ -861,13 +976,14 @@ class MinerAgent implements MinerHandle {
       }
       throw error;
     }
-    this.state.done[`header:${key}`] = sent.hash;
-    await this.store.save(this.state);
+    await this.markDone(doneKey.header(d.jobId, d.stage), sent.hash);
     this.count("headers");
     this.log.info("header submitted", {
       jobId: d.jobId,
       stage: d.stage,
-      openings: openings.length,
+      declarations: declarations.length,
+      openings: opening.length,
+      juried,
       tx: sent.hash,
     });
   }
@@ -879,177 +995,113 @@ class MinerAgent implements MinerHandle {
     const cid = cidFromBytesHex(st.header.resultCid);
     await this.dialFor(jobId, stage + 1).catch(() => undefined);
     const bytes = await this.ipfs.get(cid, { timeoutMs: 30_000 });
-    if (stateHash(bytes).toLowerCase() !== st.header.resultHash.toLowerCase()) {
+    if (stateHash(bytes).toLowerCase() !== st.header.header.result.toLowerCase()) {
       throw new Error(
-        `S_${stage} at ${cid} hashes to ${stateHash(bytes)}, not the header's ${st.header.resultHash}; not attesting`,
+        `S_${stage} at ${cid} hashes to ${stateHash(bytes)}, not the header's ${st.header.header.result}; not attesting`,
       );
     }
   }
 
   private async doPoa(d: Extract<Duty, { kind: "attest" | "wrap" }>): Promise<void> {
-    const key = stageKey(d.jobId, d.stage);
     await this.checkResult(d.jobId, d.stage);
     if (d.kind === "attest") {
       const sent = await this.chain.attest(d.jobId, d.stage);
-      this.state.done[`attest:${key}:${d.round}`] = sent.hash;
-      await this.store.save(this.state);
+      await this.markDone(doneKey.attest(d.jobId, d.stage, d.round), sent.hash);
       this.count("attested");
       this.log.info("attested", { jobId: d.jobId, stage: d.stage, round: d.round });
       return;
     }
-    const st = this.view.stages.get(key)!;
-    const sent = await this.chain.wrap(
-      d.jobId,
-      d.stage,
-      headerFieldsOf(st.header!),
-      st.header!.opened,
-      d.members,
-    );
-    this.state.done[`wrap:${key}:${d.round}`] = sent.hash;
-    await this.store.save(this.state);
+    const h = this.view.stages.get(skey(d.jobId, d.stage))?.header;
+    if (h === undefined) return;
+    const sent = await this.chain.wrap({
+      jobId: d.jobId,
+      stage: d.stage,
+      header: h.header,
+      openers: h.openers,
+      weights: h.weights,
+      faulty: h.faulty,
+      seats: d.seats,
+    });
+    await this.markDone(doneKey.wrap(d.jobId, d.stage, d.round), sent.hash);
     this.count("wrapped");
     this.log.info("wrapped", { jobId: d.jobId, stage: d.stage, round: d.round, tx: sent.hash });
   }
 
-  /** Claims our shares of a wrapped stage: builder, committee member, declaration (each once). */
+  /** Claims everything this miner earned in a job (every stage and role) with one transaction. */
   private async doClaim(d: Extract<Duty, { kind: "claim" }>): Promise<void> {
-    const key = stageKey(d.jobId, d.stage);
-    const st = this.view.stages.get(key);
-    const s = st?.settlement;
-    if (st === undefined || s === undefined) return;
-    const me = this.address.toLowerCase();
-    if (d.share === "rewards") {
-      if (s.builder.toLowerCase() === me && this.state.done[`claimb:${key}`] === undefined) {
-        const sent = await this.chain.claimBuilder(d.jobId, d.stage, s);
-        this.state.done[`claimb:${key}`] = sent.hash;
-        await this.store.save(this.state);
-        this.log.info("builder share claimed", { jobId: d.jobId, stage: d.stage });
-      }
-      const members = st.wrapMembers;
-      const index = members?.findIndex((a) => a.toLowerCase() === me) ?? -1;
-      if (members !== undefined && index >= 0 && this.state.done[`claima:${key}`] === undefined) {
-        const sent = await this.chain.claimAttester(d.jobId, d.stage, s, members, index);
-        this.state.done[`claima:${key}`] = sent.hash;
-        await this.store.save(this.state);
-        this.log.info("attester share claimed", { jobId: d.jobId, stage: d.stage });
-      }
+    const owed = await this.chain.owedOf(d.jobId, this.address);
+    if (owed.amount === 0n && owed.coinbase === 0n) {
+      if (d.jobId !== 0n) await this.markDone(doneKey.claim(d.jobId), "nothing-owed");
       return;
     }
-    const decl = st.declarations.get(me);
-    const mine = this.state.declarations[key];
-    if (
-      decl !== undefined &&
-      mine !== undefined &&
-      mine.rho.toLowerCase() === s.rho.toLowerCase() &&
-      decl.resultHash.toLowerCase() === s.result.toLowerCase() &&
-      this.state.done[`claim:${key}`] === undefined
-    ) {
-      const sent = await this.chain.claimDeclaration(d.jobId, d.stage, s, {
-        declarer: this.address,
-        commitment: decl.commitment,
-        rand: decl.rand,
-        timestamp: decl.timestamp,
-      });
-      this.state.done[`claim:${key}`] = sent.hash;
-      await this.store.save(this.state);
-      this.count("claims");
-      this.log.info("declaration share claimed", { jobId: d.jobId, stage: d.stage });
-    }
-  }
-
-  /** Slashes a provably wrong declaration of a settled stage; a revert saying it is settled already is benign. */
-  private async doSlash(d: Extract<Duty, { kind: "slash" }>): Promise<void> {
-    const st = this.view.stages.get(stageKey(d.jobId, d.stage));
-    const s = st?.settlement;
-    const decl = st?.declarations.get(d.declarer.toLowerCase());
-    if (s === undefined || decl === undefined) return;
-    const doneKey = slashDoneKey(d.jobId, d.stage, d.declarer);
-    let sent;
-    try {
-      sent = await this.chain.slashDeclaration(d.jobId, d.stage, s, decl.resultHash, {
-        declarer: getAddress(decl.declarer),
-        commitment: decl.commitment,
-        rand: decl.rand,
-        timestamp: decl.timestamp,
-      });
-    } catch (error) {
-      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
-      if (slashNoLongerNeeded(revert)) {
-        // Claimed, or slashed by another reporter first: nothing to do, never again.
-        this.state.done[doneKey] = `reverted:${revert}`;
-        await this.store.save(this.state);
-        this.count("slashesLost");
-        this.log.info("slash not sent: the declaration is already settled or slashed", {
-          jobId: d.jobId,
-          stage: d.stage,
-          declarer: d.declarer,
-          revert,
-        });
-        return;
-      }
-      throw error;
-    }
-    this.state.done[doneKey] = sent.hash;
-    await this.store.save(this.state);
-    this.count("slashed");
-    this.log.info("declaration slashed", {
+    const sent = await this.chain.claim(d.jobId, this.address);
+    if (d.jobId === 0n) this.dummyOwed = undefined;
+    else await this.markDone(doneKey.claim(d.jobId), sent.hash);
+    this.count("claims");
+    this.log.info("job earnings claimed", {
       jobId: d.jobId,
-      stage: d.stage,
-      declarer: d.declarer,
-      resultHash: decl.resultHash,
+      amount: ethAmount(owed.amount),
+      coinbase: potAmount(owed.coinbase),
       tx: sent.hash,
     });
   }
 
-  /** Voids a header whose PoA expired; a revert because another miner voided it first is benign. */
-  private async doVoid(d: Extract<Duty, { kind: "void" }>): Promise<number | void> {
-    const doneKey = voidDoneKey(d.jobId, d.stage, d.headerHash);
-    const benign = async (revert: string | undefined, phase: number) => {
-      this.state.done[doneKey] = `reverted:${revert ?? "phase"}`;
-      await this.store.save(this.state);
-      this.count("voidsLost");
-      this.log.info("header not voided: already voided or wrapped, or the job ended", {
+  private async doContest(d: Extract<Duty, { kind: "contest" }>): Promise<void> {
+    const key = stageKey(d.jobId, d.stage);
+    const mine = this.state.declarations[key];
+    const st = this.view.stages.get(key);
+    const decl = st?.declarations.get(this.address.toLowerCase());
+    if (mine === undefined || decl === undefined || st?.header === undefined) return;
+    const sent = await this.chain.contest(
+      d.jobId,
+      d.stage,
+      st.header.header,
+      mine.rho,
+      declarationData(decl),
+    );
+    await this.markDone(doneKey.contest(d.jobId, d.stage), sent.hash);
+    this.count("contests");
+    this.log.warn("header contested: its rho is not ours for the same result", {
+      jobId: d.jobId,
+      stage: d.stage,
+    });
+  }
+
+  /** Requests, draws or redraws a jury; a revert because another miner did it first is benign. */
+  private async doJuryStep(
+    d: Extract<Duty, { kind: "request-jury" | "draw-jury" | "redraw-jury" }>,
+  ): Promise<number | void> {
+    try {
+      if (d.kind === "request-jury") await this.chain.requestJury(d.jobId, d.stage);
+      else if (d.kind === "draw-jury") await this.chain.drawJury(d.jobId, d.stage);
+      else await this.chain.redrawJury(d.jobId, d.stage);
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      if (!juryStepNoLongerNeeded(revert)) throw error;
+      this.log.info("jury step not needed (another miner was first)", {
+        step: d.kind,
         jobId: d.jobId,
         stage: d.stage,
         revert,
-        phase,
       });
-    };
-    // The view lags by the confirmations: ask the ledger (latest block) first.
-    const phase = await this.chain.stagePhase(d.jobId, d.stage);
-    if (phase !== STAGE_PHASE.headered) return benign(undefined, phase);
-    const header = this.view.stages.get(stageKey(d.jobId, d.stage))?.header;
-    if (header === undefined || header.headerHash.toLowerCase() !== d.headerHash.toLowerCase())
-      return benign(undefined, phase);
-    let sent;
-    try {
-      sent = await this.chain.voidHeader(d.jobId, d.stage, headerFieldsOf(header));
-    } catch (error) {
-      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
-      if (voidNoLongerNeeded(revert)) return benign(revert, -1);
-      if (revert === "PoaNotExpired") return 2_000; // our head was ahead of the block it lands in
-      throw error;
+      return 5_000; // until the view shows what the chain already has
     }
-    this.state.done[doneKey] = sent.hash;
-    await this.store.save(this.state);
-    this.count("voided");
-    this.log.warn("header voided: its PoA expired without a wrap", {
+    this.count(d.kind === "request-jury" ? "juryRequests" : "juryDraws");
+    this.log.info(d.kind === "request-jury" ? "jury requested" : "jury drawn", {
       jobId: d.jobId,
       stage: d.stage,
-      headerHash: d.headerHash,
-      tx: sent.hash,
+      reason: d.kind === "request-jury" ? d.reason : undefined,
     });
   }
 
-  private async doVote(d: Extract<Duty, { kind: "vote" }>): Promise<void> {
-    const key = `${stageKey(d.jobId, d.stage)}:${d.round}`;
-    const st = this.view.stages.get(stageKey(d.jobId, d.stage));
-    const jurors = st?.jury?.jurors;
+  /** Commits our vote for a jury round: the salt is persisted before the commitment is sent. */
+  private async doCommitVote(d: Extract<Duty, { kind: "commit-vote" }>): Promise<void> {
+    const key = voteKey(d.jobId, d.stage, d.round);
+    const seats = this.view.stages.get(skey(d.jobId, d.stage))?.rounds.get(d.round)?.seats;
     const result = this.state.results[d.resultKey];
-    if (jurors === undefined || result === undefined) return;
+    if (seats === undefined || result === undefined) return;
     let rec = this.state.votes[key];
     if (rec === undefined || rec.salt === undefined) {
-      // The salt is persisted before the commitment is sent: a restarted miner can still reveal.
       rec = {
         jobId: d.jobId.toString(),
         stage: d.stage,
@@ -1063,47 +1115,53 @@ class MinerAgent implements MinerHandle {
       this.state.votes[key] = rec;
       await this.store.save(this.state);
     }
-    const me = this.address.toLowerCase();
-    const jury = st!.jury!;
-    if (rec.commitStatus !== "confirmed" && !(jury.commits?.has(me) ?? false)) {
-      // Commit first (commit-reveal): nobody can copy a vote that is not revealed yet.
-      if (jury.votes.size > 0) return; // reveals started: commitments are closed for this round
-      const commitment = juryVoteCommitment({
-        domain: this.domain,
+    const commitment = juryVoteCommitment({
+      domain: this.domain,
+      jobId: d.jobId,
+      stage: d.stage,
+      round: d.round,
+      juror: this.address,
+      resultHash: rec.resultHash,
+      rho: rec.rho,
+      salt: rec.salt!,
+    });
+    rec.commitStatus = "sent";
+    await this.store.save(this.state);
+    let committed;
+    try {
+      committed = await this.chain.commitVote({ jobId: d.jobId, stage: d.stage, seats, commitment });
+    } catch (error) {
+      // a commitment of ours that our view had not seen yet: it is on chain
+      if (!(error instanceof ContractRevertError && error.errorName === "AlreadyCommitted")) throw error;
+    }
+    rec.commitStatus = "confirmed";
+    rec.commitTxHash = committed?.hash;
+    await this.store.save(this.state);
+    this.count("juryCommits");
+    this.log.info("jury vote committed", { jobId: d.jobId, stage: d.stage, round: d.round });
+  }
+
+  /** Reveals our committed vote in the round's reveal window. */
+  private async doRevealVote(d: Extract<Duty, { kind: "reveal-vote" }>): Promise<void> {
+    const rec = this.state.votes[voteKey(d.jobId, d.stage, d.round)];
+    const seats = this.view.stages.get(skey(d.jobId, d.stage))?.rounds.get(d.round)?.seats;
+    if (seats === undefined || rec?.salt === undefined) {
+      this.log.warn("jury vote cannot be revealed: its salt is not in the miner state", {
         jobId: d.jobId,
         stage: d.stage,
         round: d.round,
-        juror: this.address,
-        resultHash: rec.resultHash,
-        rho: rec.rho,
-        salt: rec.salt!,
       });
-      rec.commitStatus = "sent";
-      await this.store.save(this.state);
-      let committed;
-      try {
-        committed = await this.chain.commitVote({ jobId: d.jobId, stage: d.stage, jurors, commitment });
-      } catch (error) {
-        // a commitment of ours that our view had not seen yet: it is on chain
-        if (!(error instanceof ContractRevertError && error.errorName === "AlreadyCommitted")) throw error;
-      }
-      rec.commitStatus = "confirmed";
-      rec.commitTxHash = committed?.hash;
-      await this.store.save(this.state);
-      this.log.info("jury vote committed", { jobId: d.jobId, stage: d.stage, round: d.round });
       return;
     }
-    // Reveal once more than half the jurors committed (the view may lag: the jury re-checks).
-    if ((jury.commits?.size ?? 0) * 2 <= jurors.length) return;
     rec.status = "sent";
     await this.store.save(this.state);
     const sent = await this.chain.vote({
       jobId: d.jobId,
       stage: d.stage,
-      jurors,
+      seats,
       resultHash: rec.resultHash,
       rho: rec.rho,
-      salt: rec.salt!,
+      salt: rec.salt,
     });
     rec.status = "confirmed";
     rec.txHash = sent.hash;
@@ -1117,6 +1175,111 @@ class MinerAgent implements MinerHandle {
     });
   }
 
+  /**
+   * Slashes a declaration that does not open against its stage's final pair, or releases our own bond of
+   * an expired job's unwrapped stage. A revert saying the declaration is settled already is benign.
+   */
+  private async doSettleDeclaration(d: Extract<Duty, { kind: "slash" | "release" }>): Promise<void> {
+    const st = this.view.stages.get(skey(d.jobId, d.stage));
+    const declarer = d.kind === "slash" ? d.declarer : this.address;
+    const decl = st?.declarations.get(declarer.toLowerCase());
+    if (st?.parentHash === undefined || st.seed === undefined || decl === undefined) return;
+    const key =
+      d.kind === "slash" ? doneKey.slash(d.jobId, d.stage, declarer) : doneKey.release(d.jobId, d.stage);
+    const args = {
+      jobId: d.jobId,
+      stage: d.stage,
+      anchor: stageAnchor(st.parentHash, st.seed),
+      declaration: declarationData(decl),
+      result: d.pair.result,
+      rho: d.pair.rho,
+    };
+    let sent;
+    try {
+      sent = d.kind === "slash" ? await this.chain.slashDeclaration(args) : await this.chain.release(args);
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      if (!slashNoLongerNeeded(revert)) throw error;
+      // Settled, slashed or released by someone else first: nothing to do, never again.
+      await this.markDone(key, `reverted:${revert}`);
+      this.count(d.kind === "slash" ? "slashesLost" : "releasesLost");
+      this.log.info(`${d.kind} not sent: the declaration is already settled`, {
+        jobId: d.jobId,
+        stage: d.stage,
+        declarer,
+        revert,
+      });
+      return;
+    }
+    await this.markDone(key, sent.hash);
+    this.count(d.kind === "slash" ? "slashed" : "released");
+    this.log.info(d.kind === "slash" ? "declaration slashed" : "declaration bond released", {
+      jobId: d.jobId,
+      stage: d.stage,
+      declarer,
+      resultHash: decl.resultHash,
+      tx: sent.hash,
+    });
+  }
+
+  /** Slashes a juror seat holder that did not reveal, or revealed against the decision. */
+  private async doSlashJuror(d: Extract<Duty, { kind: "slash-juror" }>): Promise<void> {
+    const seats = this.view.stages.get(skey(d.jobId, d.stage))?.rounds.get(d.round)?.seats;
+    if (seats === undefined) return;
+    const key = doneKey.slashJuror(d.jobId, d.stage, d.round, d.juror);
+    let sent;
+    try {
+      sent = await this.chain.slashJuror(d.jobId, d.stage, d.round, seats, d.juror);
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      if (revert !== "NotAFault") throw error;
+      await this.markDone(key, `reverted:${revert}`);
+      this.count("slashesLost");
+      return;
+    }
+    await this.markDone(key, sent.hash);
+    this.count("jurorsSlashed");
+    this.log.info("juror slashed", { jobId: d.jobId, stage: d.stage, round: d.round, juror: d.juror });
+  }
+
+  /** Voids a header whose PoA expired; a revert because another miner voided it first is benign. */
+  private async doVoid(d: Extract<Duty, { kind: "void" }>): Promise<number | void> {
+    const key = doneKey.void(d.jobId, d.stage, d.headerHash);
+    const benign = async (revert: string | undefined, phase: number) => {
+      await this.markDone(key, `reverted:${revert ?? "phase"}`);
+      this.count("voidsLost");
+      this.log.info("header not voided: already voided or wrapped, or the job ended", {
+        jobId: d.jobId,
+        stage: d.stage,
+        revert,
+        phase,
+      });
+    };
+    // The view lags by the confirmations: ask PoTStages (latest block) first.
+    const phase = await this.chain.stagePhase(d.jobId, d.stage);
+    if (phase !== STAGE_PHASE.headered) return benign(undefined, phase);
+    const header = this.view.stages.get(stageKey(d.jobId, d.stage))?.header;
+    if (header === undefined || header.headerHash.toLowerCase() !== d.headerHash.toLowerCase())
+      return benign(undefined, phase);
+    let sent;
+    try {
+      sent = await this.chain.voidHeader(d.jobId, d.stage, header.header);
+    } catch (error) {
+      const revert = error instanceof ContractRevertError ? error.errorName : undefined;
+      if (voidNoLongerNeeded(revert)) return benign(revert, -1);
+      if (revert === "PoaNotExpired") return 2_000; // our head was ahead of the block it lands in
+      throw error;
+    }
+    await this.markDone(key, sent.hash);
+    this.count("voided");
+    this.log.warn("header voided: its PoA expired without a wrap", {
+      jobId: d.jobId,
+      stage: d.stage,
+      headerHash: d.headerHash,
+      tx: sent.hash,
+    });
+  }
+
   /** Dials the registered IPFS nodes of the job's employer and of the declarants around `stage`. */
   private async dialFor(jobId: bigint, stage: number): Promise<void> {
     const who = new Set<string>();
@@ -1126,7 +1289,7 @@ class MinerAgent implements MinerHandle {
       const st = this.view.stages.get(skey(jobId, s));
       if (st === undefined) continue;
       for (const d of st.declarations.keys()) who.add(d);
-      if (st.header) who.add(st.header.builder.toLowerCase());
+      if (st.header) who.add(st.header.header.builder.toLowerCase());
     }
     who.delete(this.address.toLowerCase());
     const addrs: string[] = [];

@@ -5,7 +5,7 @@
  * file is refused with a clear error instead of silently forgetting a reveal.
  *
  * Layout of the data directory (docs/miner.md):
- *   miner-state.json        this state (format "pot-miner-state", version 1)
+ *   miner-state.json        this state (format "pot-miner-state", version 2)
  *   states/<sha256>.bin     canonical training-state bytes, named by their hash H(S)
  *   ipfs/                   the embedded IPFS repo
  */
@@ -26,7 +26,8 @@ import { dirname, join } from "node:path";
 import type { Address, Hex } from "viem";
 
 export const STATE_FORMAT = "pot-miner-state";
-export const STATE_FILE_VERSION = 1;
+/** 2: the split contracts (the file names the PoTStages address; declarations keep their seed). */
+export const STATE_FILE_VERSION = 2;
 
 /** A training result held locally (S_{i+1} bytes are in states/<resultHash>.bin). */
 export interface ResultRecord {
@@ -50,6 +51,8 @@ export interface DeclarationRecord {
   readonly jobId: string;
   readonly stage: number;
   readonly parentHash: Hex;
+  /** The stage's seed (StageOpened): a declaration names (parent, seed). */
+  readonly seed: Hex;
   readonly resultHash: Hex;
   readonly rho: Hex;
   readonly rand: Hex;
@@ -80,7 +83,8 @@ export interface VoteRecord {
 /** Everything the miner persists. */
 export interface MinerState {
   readonly chainId: number;
-  readonly ledger: Address;
+  /** The deployment's PoTStages address. */
+  readonly stages: Address;
   readonly account: Address;
   /**
    * Hash of the deployment's block: tells this chain from a restarted local node that redeployed the same
@@ -93,7 +97,7 @@ export interface MinerState {
   declarations: Record<string, DeclarationRecord>;
   /** Key `${jobId}:${stage}:${round}`. */
   votes: Record<string, VoteRecord>;
-  /** Duties done once (`header:j:s`, `attest:j:s:r`, `wrap:j:s`, `claim:j:s`) -> tx hash. */
+  /** Duties done once (keys from `doneKey` in duties.ts) -> tx hash, or `reverted:<error>` when moot. */
   done: Record<string, string>;
 }
 
@@ -114,10 +118,12 @@ export class MinerStateError extends Error {
 export const resultKey = (jobId: bigint | string, stage: number, parentHash: Hex): string =>
   `${jobId}:${stage}:${parentHash.toLowerCase()}`;
 export const stageKey = (jobId: bigint | string, stage: number): string => `${jobId}:${stage}`;
+export const voteKey = (jobId: bigint | string, stage: number, round: number): string =>
+  `${jobId}:${stage}:${round}`;
 
 /** A fresh, empty state. */
-export function emptyState(chainId: number, ledger: Address, account: Address): MinerState {
-  return { chainId, ledger, account, results: {}, declarations: {}, votes: {}, done: {} };
+export function emptyState(chainId: number, stages: Address, account: Address): MinerState {
+  return { chainId, stages, account, results: {}, declarations: {}, votes: {}, done: {} };
 }
 
 const sha256 = (bytes: Uint8Array | string): string => createHash("sha256").update(bytes).digest("hex");
@@ -207,7 +213,7 @@ export function encodeMinerState(state: MinerState): string {
 export function decodeMinerState(
   text: string,
   path: string,
-  expect?: { chainId: number; ledger: Address; account: Address },
+  expect?: { chainId: number; stages: Address; account: Address },
 ): MinerState {
   let parsed: unknown;
   try {
@@ -234,10 +240,10 @@ export function decodeMinerState(
       throw new MinerStateError(path, `field ${field} is missing`);
   }
   if (expect !== undefined) {
-    if (body.chainId !== expect.chainId || body.ledger.toLowerCase() !== expect.ledger.toLowerCase()) {
+    if (body.chainId !== expect.chainId || body.stages.toLowerCase() !== expect.stages.toLowerCase()) {
       throw new MinerStateError(
         path,
-        `it belongs to ledger ${body.ledger} on chain ${body.chainId}, not ${expect.ledger} on ${expect.chainId}; use another --data-dir`,
+        `it belongs to the deployment with PoTStages ${body.stages} on chain ${body.chainId}, not ${expect.stages} on ${expect.chainId}; use another --data-dir`,
       );
     }
     if (body.account.toLowerCase() !== expect.account.toLowerCase()) {
@@ -262,8 +268,8 @@ export class MinerStore {
   }
 
   /** Loads the state (or a fresh one when there is no file). Throws `MinerStateError` on a damaged file. */
-  load(expect: { chainId: number; ledger: Address; account: Address }): MinerState {
-    if (!existsSync(this.statePath)) return emptyState(expect.chainId, expect.ledger, expect.account);
+  load(expect: { chainId: number; stages: Address; account: Address }): MinerState {
+    if (!existsSync(this.statePath)) return emptyState(expect.chainId, expect.stages, expect.account);
     return decodeMinerState(readFileSync(this.statePath, "utf8"), this.statePath, expect);
   }
 

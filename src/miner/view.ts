@@ -1,14 +1,17 @@
 /**
- * The miner's view of the chain, folded from the ledger's and jury's events (src/chain/pot-contracts.ts).
- * Applying an event twice (a reorg re-delivers a log at its new position) leaves the view unchanged.
+ * The miner's view of the chain, folded from the protocol's events (escrow, stages, committee, disputes;
+ * src/chain/ledger-events.ts). Applying an event twice (a reorg re-delivers a log at its new position)
+ * leaves the view unchanged. Stages long wrapped are pruned (`pruneView`); their late events are ignored.
  * No I/O here.
  */
 import type { Address, Hex } from "viem";
 import {
-  committeeOfWrap,
+  DECLARATION_STATUS,
+  FAULT,
+  type DeclarationData,
   type EventPosition,
+  type HeaderData,
   type LedgerEvent,
-  type Settlement,
 } from "../chain/pot-contracts";
 
 /** A job as its JobCreated event announced it, and its status since. */
@@ -16,38 +19,41 @@ export type JobView = Readonly<
   Omit<Extract<LedgerEvent, { kind: "JobCreated" }>, "kind" | keyof EventPosition>
 > & { status: "open" | "finished" | "expired" };
 
-export interface DeclarationView {
-  readonly declarer: Address;
-  readonly parentHash: Hex;
-  readonly resultHash: Hex;
-  readonly commitment: Hex;
-  readonly rand: Hex;
-  readonly timestamp: bigint;
+/** A declaration as Declared announced it (the `DeclarationData` a header, slash or release lists). */
+export interface DeclarationView extends DeclarationData {
   readonly blockNumber: bigint;
 }
 
+/** The stage's current header, as HeaderSubmitted carried it. */
 export interface HeaderView {
-  readonly builder: Address;
   readonly headerHash: Hex;
-  readonly parentHash: Hex;
-  readonly timestamp: bigint;
-  readonly resultHash: Hex;
-  readonly rho: Hex;
+  readonly header: HeaderData;
   readonly resultCid: Hex;
-  readonly opened: Address[];
+  readonly openers: Address[];
+  readonly weights: bigint[];
+  readonly faulty: Address[];
   readonly randBlock: bigint;
   readonly blockNumber: bigint;
 }
 
-export interface JuryView {
-  round: number;
-  randBlock: bigint;
-  jurors?: Address[];
-  deadline?: bigint;
-  /** Lower-case juror -> result voted (revealed) this round. */
-  votes: Map<string, Hex>;
-  /** Lower-case jurors who committed their vote this round (commit-reveal). */
-  commits?: Set<string>;
+/** A (result, rho) pair: a jury's decision, a voided header's, a wrapped header's. */
+export interface Pair {
+  readonly result: Hex;
+  readonly rho: Hex;
+}
+
+/** One jury round of a stage (PoTDisputes). */
+export interface JuryRound {
+  readonly round: number;
+  readonly randBlock: bigint;
+  /** The seats as JuryDrawn listed them (with replacement; pass them back exactly). */
+  seats?: Address[];
+  commitEnd?: bigint;
+  revealEnd?: bigint;
+  /** Lower-case jurors who committed this round. */
+  commits: Set<string>;
+  /** Lower-case juror -> the pair revealed this round. */
+  votes: Map<string, Pair>;
 }
 
 export interface StageView {
@@ -55,33 +61,37 @@ export interface StageView {
   readonly stage: number;
   /** Set by StageOpened. */
   parentHash?: Hex;
-  deadline?: bigint;
   seed?: Hex;
+  deadline?: bigint;
+  /** Declarations never close before this timestamp (StageOpened). */
+  notBefore?: bigint;
   openedBlock?: bigint;
   /** Lower-case declarer -> declaration. */
   declarations: Map<string, DeclarationView>;
+  /** Block at which declarations close (DeclarationsClosing, at the C-th declaration). */
   closeBlock?: bigint;
-  leadResult?: Hex;
-  jury?: JuryView;
-  decidedResult?: Hex;
   header?: HeaderView;
-  /** The wrapping committee in draw order (from BlockWrapped and StageSettled). */
-  wrapMembers?: Address[];
-  wrapAttesters?: Address[];
-  wrapper?: Address;
-  /** The stage's settlement (StageSettled): what its claims pass back. */
-  settlement?: Settlement;
-  /** Lower-case builders whose header was voided (they may not build again). */
-  voidedBuilders: Set<string>;
-  /** Lower-case declarers whose declaration of this stage was slashed (Slashed, fault 1). */
-  slashedDeclarers: Set<string>;
+  /** PoTStages sent the stage to the jury (JURY_REASON key); cleared by StageDecided. */
+  juryReason?: number;
+  /** Jury rounds by number (PoTDisputes' JuryRequested .. JuryVoted). */
+  rounds: Map<number, JuryRound>;
+  /** The jury's decision (StageDecided) and the block it landed in. */
+  decided?: Pair;
+  decidedBlock?: bigint;
+  /** The pair of the last voided header (its stage may be rebuilt on it by another builder). */
+  voided?: Pair;
+  voidedBlock?: bigint;
+  /** Lower-case builders whose header was voided (barred from building this stage again). */
+  barredBuilders: Set<string>;
+  /** Lower-case declarers whose declaration left the bond: slashed or released (or settled at a wrap). */
+  settled: Map<string, number>;
   /** Round -> lower-case members who attested by transaction. */
   attested: Map<number, Set<string>>;
+  /** The wrapped header (BlockWrapped): its pair is the stage's final one, its faulty list slashable. */
+  wrapped?: HeaderView;
   wrappedBlock?: bigint;
   /** A declarant contested the header's rho: the stage went to the jury. */
   contested?: boolean;
-  /** The rho a jury fixed. */
-  decidedRho?: Hex;
 }
 
 export interface ChainView {
@@ -89,19 +99,23 @@ export interface ChainView {
   stages: Map<string, StageView>;
   /** Wrapped blocks seen (the global chain's length). */
   wrappedCount: number;
+  /** Lower-case `${jobId}:${account}` pairs that were claimed (Claimed). */
+  claims: Set<string>;
+  /** Job id -> stages below this one were pruned: events about them are ignored. */
+  prunedBelow: Map<string, number>;
 }
-
-/** The ledger's fault code of a slashed declaration (PoTLedger FAULT_DECLARATION). */
-export const FAULT_DECLARATION = 1;
 
 export const skey = (jobId: bigint | string, stage: number): string => `${jobId}:${stage}`;
+export const claimKey = (jobId: bigint | string, account: Address): string =>
+  `${jobId}:${account.toLowerCase()}`;
 
 export function emptyView(): ChainView {
-  return { jobs: new Map(), stages: new Map(), wrappedCount: 0 };
+  return { jobs: new Map(), stages: new Map(), wrappedCount: 0, claims: new Set(), prunedBelow: new Map() };
 }
 
-/** The stage's record, created on first mention. */
-export function stageOf(view: ChainView, jobId: bigint, stage: number): StageView {
+/** The stage's record, created on first mention (undefined for a pruned stage). */
+export function stageOf(view: ChainView, jobId: bigint, stage: number): StageView | undefined {
+  if (stage < (view.prunedBelow.get(jobId.toString()) ?? 0)) return undefined;
   const key = skey(jobId, stage);
   let st = view.stages.get(key);
   if (st === undefined) {
@@ -109,8 +123,9 @@ export function stageOf(view: ChainView, jobId: bigint, stage: number): StageVie
       jobId,
       stage,
       declarations: new Map(),
-      voidedBuilders: new Set(),
-      slashedDeclarers: new Set(),
+      rounds: new Map(),
+      barredBuilders: new Set(),
+      settled: new Map(),
       attested: new Map(),
     };
     view.stages.set(key, st);
@@ -118,46 +133,69 @@ export function stageOf(view: ChainView, jobId: bigint, stage: number): StageVie
   return st;
 }
 
-/** Whether the stage's declarations name more than one result. */
+/** Whether the stage's declarations name more than one result (or a declarant contested the header). */
 export function isDisputed(st: StageView): boolean {
   if (st.contested) return true;
   const results = new Set([...st.declarations.values()].map((d) => d.resultHash.toLowerCase()));
   return results.size > 1;
 }
 
+/** The current (highest) jury round of the stage, if any. */
+export function currentRound(st: StageView): JuryRound | undefined {
+  let top: JuryRound | undefined;
+  for (const r of st.rounds.values()) if (top === undefined || r.round > top.round) top = r;
+  return top;
+}
+
+/** The `DeclarationData` of a declaration view (what the contracts take back). */
+export function declarationData(d: DeclarationView): DeclarationData {
+  return {
+    declarer: d.declarer,
+    resultHash: d.resultHash,
+    commitment: d.commitment,
+    rand: d.rand,
+    timestamp: d.timestamp,
+  };
+}
+
+function headerView(e: Extract<LedgerEvent, { kind: "HeaderSubmitted" }>): HeaderView {
+  return {
+    headerHash: e.headerHash,
+    header: e.header,
+    resultCid: e.resultCid,
+    openers: e.openers,
+    weights: e.weights,
+    faulty: e.faulty,
+    randBlock: e.randBlock,
+    blockNumber: e.blockNumber,
+  };
+}
+
+const sameHex = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+
 /** Folds one event into the view (idempotent). */
 export function applyEvent(view: ChainView, e: LedgerEvent): void {
   switch (e.kind) {
     case "JobCreated":
       if (!view.jobs.has(e.jobId.toString())) {
-        view.jobs.set(e.jobId.toString(), {
-          jobId: e.jobId,
-          employer: e.employer,
-          fee: e.fee,
-          specCid: e.specCid,
-          manifestRoot: e.manifestRoot,
-          initialStateHash: e.initialStateHash,
-          numStages: e.numStages,
-          c: e.c,
-          k: e.k,
-          stageSeconds: e.stageSeconds,
-          deadline: e.deadline,
-          status: "open",
-        });
+        const { kind: _k, blockNumber: _b, logIndex: _l, blockHash: _h, txHash: _t, ...terms } = e;
+        view.jobs.set(e.jobId.toString(), { ...terms, status: "open" });
       }
       return;
     case "StageOpened": {
       const st = stageOf(view, e.jobId, e.stage);
+      if (st === undefined) return;
       st.parentHash = e.parentHash;
-      st.deadline = e.deadline;
       st.seed = e.seed;
+      st.deadline = e.deadline;
+      st.notBefore = e.notBefore;
       st.openedBlock = e.blockNumber;
       return;
     }
     case "Declared":
-      stageOf(view, e.jobId, e.stage).declarations.set(e.declarer.toLowerCase(), {
+      stageOf(view, e.jobId, e.stage)?.declarations.set(e.declarer.toLowerCase(), {
         declarer: e.declarer,
-        parentHash: e.parentHash,
         resultHash: e.resultHash,
         commitment: e.commitment,
         rand: e.rand,
@@ -165,29 +203,22 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
         blockNumber: e.blockNumber,
       });
       return;
-    case "DeclarationsClosed": {
+    case "DeclarationsClosing": {
       const st = stageOf(view, e.jobId, e.stage);
-      if (st.closeBlock === undefined || e.closeBlock < st.closeBlock) st.closeBlock = e.closeBlock;
-      // a jury request closes with a zero lead result (a disputed stage has none)
-      if (BigInt(e.leadResult) !== 0n) st.leadResult ??= e.leadResult;
+      if (st !== undefined && (st.closeBlock === undefined || e.closeBlock < st.closeBlock))
+        st.closeBlock = e.closeBlock;
       return;
     }
-    case "HeaderSubmitted":
-      stageOf(view, e.jobId, e.stage).header = {
-        builder: e.builder,
-        headerHash: e.headerHash,
-        parentHash: e.parentHash,
-        timestamp: e.timestamp,
-        resultHash: e.resultHash,
-        rho: e.rho,
-        resultCid: e.resultCid,
-        opened: e.opened,
-        randBlock: e.randBlock,
-        blockNumber: e.blockNumber,
-      };
+    case "HeaderSubmitted": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st === undefined || st.wrapped !== undefined) return;
+      st.header = headerView(e);
+      st.attested.clear();
       return;
+    }
     case "Attested": {
       const st = stageOf(view, e.jobId, e.stage);
+      if (st === undefined) return;
       let set = st.attested.get(e.round);
       if (set === undefined) st.attested.set(e.round, (set = new Set()));
       set.add(e.member.toLowerCase());
@@ -195,87 +226,125 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
     }
     case "BlockWrapped": {
       const st = stageOf(view, e.jobId, e.stage);
-      if (st.wrappedBlock === undefined) {
-        st.wrappedBlock = e.blockNumber;
-        view.wrappedCount = Math.max(view.wrappedCount, Number(e.index) + 1);
-      }
-      st.wrapAttesters = e.attesters;
-      st.wrapper = e.wrapper;
-      if (st.settlement !== undefined)
-        st.wrapMembers = committeeOfWrap(e.attesters, e.wrapper, st.settlement.committeeHash);
-      return;
-    }
-    case "StageSettled": {
-      const st = stageOf(view, e.jobId, e.stage);
-      st.settlement = e.settlement;
-      if (st.wrapAttesters !== undefined && st.wrapper !== undefined)
-        st.wrapMembers = committeeOfWrap(st.wrapAttesters, st.wrapper, e.settlement.committeeHash);
+      if (st === undefined || st.wrappedBlock !== undefined) return;
+      st.wrappedBlock = e.blockNumber;
+      if (st.header !== undefined && sameHex(st.header.headerHash, e.headerHash)) st.wrapped = st.header;
+      view.wrappedCount = Math.max(view.wrappedCount, Number(e.index) + 1);
       return;
     }
     case "HeaderVoided": {
       const st = stageOf(view, e.jobId, e.stage);
-      st.voidedBuilders.add(e.builder.toLowerCase());
-      if (st.header?.headerHash === e.headerHash) {
-        st.decidedResult ??= st.header.resultHash;
+      if (st === undefined) return;
+      st.barredBuilders.add(e.builder.toLowerCase());
+      if (st.header !== undefined && sameHex(st.header.headerHash, e.headerHash)) {
+        st.voided = { result: st.header.header.result, rho: st.header.header.rho };
+        st.voidedBlock = e.blockNumber;
         st.header = undefined;
         st.attested.clear();
       }
       return;
     }
-    case "Slashed":
-      if (e.fault === FAULT_DECLARATION)
-        stageOf(view, e.jobId, e.stage).slashedDeclarers.add(e.staker.toLowerCase());
-      return;
     case "HeaderContested": {
       const st = stageOf(view, e.jobId, e.stage);
-      if (st.header?.headerHash === e.headerHash) {
+      if (st !== undefined && st.header !== undefined && sameHex(st.header.headerHash, e.headerHash)) {
         st.contested = true;
+        st.barredBuilders.add(st.header.header.builder.toLowerCase());
         st.header = undefined;
         st.attested.clear();
       }
       return;
     }
-    case "JobFinished": {
-      const job = view.jobs.get(e.jobId.toString());
-      if (job) job.status = "finished";
+    case "StageToJury": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st !== undefined && st.decided === undefined) st.juryReason = e.reason;
       return;
     }
+    case "StageDecided": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st === undefined) return;
+      st.decided = { result: e.resultHash, rho: e.rho };
+      st.decidedBlock ??= e.blockNumber;
+      return;
+    }
+    case "DeclarationSettled":
+      stageOf(view, e.jobId, e.stage)?.settled.set(e.declarer.toLowerCase(), e.status);
+      return;
+    case "Slashed":
+      if (e.fault === FAULT.declaration)
+        stageOf(view, e.jobId, e.stage)?.settled.set(e.staker.toLowerCase(), DECLARATION_STATUS.slashed);
+      return;
+    case "JobFinished":
     case "JobExpired": {
       const job = view.jobs.get(e.jobId.toString());
-      if (job) job.status = "expired";
+      if (job) job.status = e.kind === "JobFinished" ? "finished" : "expired";
       return;
     }
+    case "Claimed":
+      view.claims.add(claimKey(e.jobId, e.account));
+      return;
     case "JuryRequested": {
       const st = stageOf(view, e.jobId, e.stage);
-      if (st.jury === undefined || st.jury.round < e.round)
-        st.jury = { round: e.round, randBlock: e.randBlock, votes: new Map() };
+      if (st !== undefined && !st.rounds.has(e.round))
+        st.rounds.set(e.round, {
+          round: e.round,
+          randBlock: e.randBlock,
+          commits: new Set(),
+          votes: new Map(),
+        });
       return;
     }
     case "JuryDrawn": {
-      const st = stageOf(view, e.jobId, e.stage);
-      if (st.jury !== undefined && st.jury.round === e.round) {
-        st.jury.jurors = e.jurors;
-        st.jury.deadline = e.deadline;
+      const r = stageOf(view, e.jobId, e.stage)?.rounds.get(e.round);
+      if (r !== undefined) {
+        r.seats = e.seats;
+        r.commitEnd = e.commitEnd;
+        r.revealEnd = e.revealEnd;
       }
       return;
     }
-    case "JuryCommitted": {
-      const st = stageOf(view, e.jobId, e.stage);
-      if (st.jury !== undefined && st.jury.round === e.round)
-        (st.jury.commits ??= new Set()).add(e.juror.toLowerCase());
+    case "JuryCommitted":
+      stageOf(view, e.jobId, e.stage)?.rounds.get(e.round)?.commits.add(e.juror.toLowerCase());
       return;
-    }
-    case "JuryVoted": {
-      const st = stageOf(view, e.jobId, e.stage);
-      if (st.jury !== undefined && st.jury.round === e.round)
-        st.jury.votes.set(e.juror.toLowerCase(), e.resultHash);
+    case "JuryVoted":
+      stageOf(view, e.jobId, e.stage)
+        ?.rounds.get(e.round)
+        ?.votes.set(e.juror.toLowerCase(), { result: e.resultHash, rho: e.rho });
       return;
-    }
-    case "JuryDecided": {
-      const st = stageOf(view, e.jobId, e.stage);
-      st.decidedResult = e.resultHash;
-      st.decidedRho = e.rho;
+    default:
+      // StagePaid, Refunded, Swept, Withdrawn, JuryDecided (StageDecided carries the decision)
       return;
-    }
   }
+}
+
+/**
+ * Forgets stages that need nothing more from anyone: wrapped, with every faulty declaration settled, and
+ * at least `keep` stages below the job's newest wrapped stage (the dummy job never ends; without this its
+ * view would grow by a stage a minute forever). Returns how many stages it pruned.
+ */
+export function pruneView(view: ChainView, keep = 3): number {
+  const newest = new Map<string, number>();
+  for (const st of view.stages.values()) {
+    if (st.wrappedBlock === undefined) continue;
+    const id = st.jobId.toString();
+    newest.set(id, Math.max(newest.get(id) ?? 0, st.stage));
+  }
+  let pruned = 0;
+  for (const [key, st] of view.stages) {
+    const id = st.jobId.toString();
+    const top = newest.get(id);
+    if (top === undefined || st.stage > top - keep || st.wrappedBlock === undefined) continue;
+    const faultyOpen = (st.wrapped?.faulty ?? []).some(
+      (a) => (st.settled.get(a.toLowerCase()) ?? 0) < DECLARATION_STATUS.slashed,
+    );
+    if (faultyOpen) continue;
+    view.stages.delete(key);
+    pruned++;
+  }
+  // the watermark: below it every stage is pruned (each was wrapped), so late events about them are ignored
+  for (const [id, top] of newest) {
+    let below = Math.max(1, view.prunedBelow.get(id) ?? 1);
+    while (below <= top - keep && !view.stages.has(skey(id, below))) below++;
+    view.prunedBelow.set(id, below);
+  }
+  return pruned;
 }

@@ -78,6 +78,19 @@ export function commitmentHash(c: CommitmentInput): Hex {
 
 // ----- training declaration --------------------------------------------------------------------
 
+/**
+ * A stage's anchor on the split contracts: keccak256(abi.encode(parent, seed)) of its StageOpened event.
+ * A declaration's hash covers it (in its parentHash field); slashes and releases pass it back.
+ */
+export function stageAnchor(parentHash: Hex, seed: Hex): Hex {
+  return keccak256(
+    encodeAbiParameters(
+      [{ type: "bytes32" }, { type: "bytes32" }],
+      [assertBytes32("parentHash", parentHash), assertBytes32("seed", seed)],
+    ),
+  );
+}
+
 /** A training declaration (seed 002, Algorithm 1 step 4); `declarer` is the transaction sender. */
 export interface Declaration {
   jobId: bigint;

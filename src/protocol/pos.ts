@@ -102,21 +102,23 @@ export function kernelPasses(hash: Hex, weight: bigint, targetPerCoinSecond: big
 }
 
 /**
- * Searches the timestamps a ledger would accept now, newest first, for one whose kernel passes.
- * Returns undefined when none does (try again next second). `window` is the ledger's
- * sealWindowSeconds: accepted timestamps are now-window+1 .. now.
+ * Searches the timestamps the stages contract would accept now, newest first, for one whose seeded kernel
+ * (`seededKernelHash`: the stage's seed included) passes `posTarget(weight, targetPerUnit)`. Returns
+ * undefined when none does (try again next second). `window` is sealWindowSeconds: accepted timestamps
+ * are now-window+1 .. now. On the split contracts the weight is the active stake in whole gwei and the
+ * target factor `targetPerGwei`.
  */
 export function findSealTimestamp(
-  base: Omit<KernelInput, "timestamp">,
+  base: Omit<KernelInput, "timestamp"> & { stageSeed: Hex },
   weight: bigint,
-  targetPerCoinSecond: bigint,
+  targetPerUnit: bigint,
   now: bigint,
   window: bigint,
 ): bigint | undefined {
   assertUint("window", window, MAX_UINT32);
-  const target = posTarget(weight, targetPerCoinSecond);
+  const target = posTarget(weight, targetPerUnit);
   for (let t = now; t > now - window && t >= 0n; t--) {
-    if (hexToBigInt(kernelHash({ ...base, timestamp: t })) <= target) return t;
+    if (hexToBigInt(seededKernelHash({ ...base, timestamp: t })) <= target) return t;
   }
   return undefined;
 }

@@ -1,8 +1,8 @@
 /**
- * Three miner agents in one process against a real `hardhat node` (interval mining), each with its own
- * embedded IPFS repo and account: the idle network wraps dummy blocks, then a tiny Iris job (3 stages,
- * C=2, K=2) created directly on the ledger trains to the end; rewards are withdrawn and the escrow
- * invariant holds.
+ * Three miner agents in one process against a real `hardhat node` (interval mining) running the split
+ * contracts, each with its own embedded IPFS repo and account: the idle network wraps dummy blocks, then a
+ * tiny Iris job (3 stages, C=2, K=2) created directly through the escrow trains to the end; every miner
+ * claims the job once, withdraws, and the escrow invariant holds.
  */
 import { expect } from "chai";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -44,60 +44,73 @@ describe("miner agents on a hardhat node", function () {
       miners.push(await startMiner({ config: net.config(i), log: log.child({ i }), builderGraceBlocks: 2n }));
     // the miners' stakes are drawable from the next staking epoch: start it now
     await net.mineToNextDrawEpoch();
-    const ledger = net.ledger(0);
+    const { stages, escrow } = net.suite(0);
 
     // Idle network: the dummy job (C=2, K=1 locally) produces blocks.
-    await waitFor("a wrapped dummy block", async () => (await ledger.blockCount()) >= 1n, 90_000);
+    await waitFor("a wrapped dummy block", async () => (await stages.blockCount()) >= 1n, 90_000);
     const dummyMs = Date.now() - t0;
 
     const t1 = Date.now();
     job = await publishIrisJob(net, 4, { numStages: 3, c: 2, k: 2, feeWei: 3_000_000_000_000_000n });
     await waitFor(
       "the job to finish",
-      async () => Number((await ledger.getJob(job!.jobId)).status) === 2,
+      async () => Number((await stages.jobStatus(job!.jobId)).status) === 2,
       150_000,
     );
     const jobMs = Date.now() - t1;
 
-    // Every stage wrapped (from the events: the ledger keeps only the two latest stages in storage).
-    const wrapped = await ledger.queryFilter(
-      ledger.filters.BlockWrapped(null, null, job.jobId),
+    // Every stage wrapped (from the events: PoTStages keeps only the two latest stages in storage).
+    const wrapped = await stages.queryFilter(
+      stages.filters.BlockWrapped(undefined, undefined, job.jobId),
       net.deployBlock,
     );
-    const stages = (wrapped as unknown as { args: { stage: bigint } }[])
-      .map((e) => Number(e.args.stage))
-      .sort();
-    expect(stages).to.deep.equal(Array.from({ length: job.numStages }, (_, i) => i + 1));
+    const wrappedStages = wrapped.map((e) => Number(e.args.stage)).sort();
+    expect(wrappedStages).to.deep.equal(Array.from({ length: job.numStages }, (_, i) => i + 1));
+    // Every header listed every declaration of its stage; all opened (honest miners), none faulty.
+    const headers = await stages.queryFilter(stages.filters.HeaderSubmitted(job.jobId), net.deployBlock);
+    for (const hdr of headers) {
+      const listed = await stages.queryFilter(
+        stages.filters.Declared(job.jobId, hdr.args.stage),
+        net.deployBlock,
+        hdr.blockNumber,
+      );
+      expect(hdr.args.openers.length, `openers of stage ${hdr.args.stage}`).to.equal(listed.length);
+      expect(hdr.args.faulty).to.deep.equal([]);
+    }
 
     // No miner declared any stage twice (the ledger would refuse; the miner must not even try twice).
-    const declared = await ledger.queryFilter(ledger.filters.Declared(job.jobId), net.deployBlock);
+    const declared = await stages.queryFilter(stages.filters.Declared(job.jobId), net.deployBlock);
     const seen = new Set<string>();
-    for (const e of declared as unknown as { args: { stage: bigint; declarer: string } }[]) {
+    for (const e of declared) {
       const key = `${e.args.stage}:${e.args.declarer}`;
       expect(seen.has(key), `declared twice: ${key}`).to.equal(false);
       seen.add(key);
     }
 
-    // Rewards: every miner withdraws what it was credited.
+    // Rewards: every miner that earned in the job claims it exactly once (one claim per job and account,
+    // every stage and role in it), then withdraws.
     const minerAddrs = miners.map((m) => m.address);
     await waitFor(
-      "miners to withdraw",
+      "miners to claim and withdraw",
       async () => {
-        const left = await Promise.all(minerAddrs.map((a) => ledger.claimable(a) as Promise<bigint>));
-        return left.every((v) => v === 0n);
+        const owed = await Promise.all(minerAddrs.map((a) => escrow.owedOf(job!.jobId, a)));
+        const left = await Promise.all(minerAddrs.map((a) => escrow.claimable(a)));
+        return owed.every((o) => o.amount === 0n) && left.every((v) => v === 0n);
       },
       60_000,
     );
-    const withdrawn = await ledger.queryFilter(ledger.filters.Withdrawn(), net.deployBlock);
-    const who = new Set(
-      (withdrawn as unknown as { args: { account: string } }[]).map((e) => e.args.account.toLowerCase()),
-    );
+    const claimed = await escrow.queryFilter(escrow.filters.Claimed(job.jobId), net.deployBlock);
+    const claimers = claimed.map((e) => e.args.account.toLowerCase());
+    expect(new Set(claimers).size, "one claim per account").to.equal(claimers.length);
+    expect(claimers.length).to.be.greaterThan(0);
+    const withdrawn = await escrow.queryFilter(escrow.filters.Withdrawn(), net.deployBlock);
+    const who = new Set(withdrawn.map((e) => e.args.account.toLowerCase()));
     expect(minerAddrs.filter((a) => who.has(a.toLowerCase())).length).to.be.greaterThan(0);
 
     // Read both at one block: with interval mining a withdrawal may land between two "latest" reads.
     const at = await net.provider.getBlockNumber();
-    const balance = await net.provider.getBalance(net.addresses.ledger, at);
-    expect(balance).to.equal(await ledger.totalOwed({ blockTag: at }));
+    const balance = await net.provider.getBalance(net.addresses.escrow, at);
+    expect(balance).to.equal(await escrow.totalOwed({ blockTag: at }));
     const statuses = miners.map((m) => m.status());
     if (process.env.POT_TEST_LOGS) console.log(JSON.stringify({ dummyMs, jobMs, statuses }, null, 1));
     console.log(

@@ -13,9 +13,9 @@ import {
   writeFileAtomic,
 } from "../../src/miner/state";
 
-const LEDGER = "0x00000000000000000000000000000000000000aa" as Address;
+const STAGES = "0x00000000000000000000000000000000000000aa" as Address;
 const ME = "0x00000000000000000000000000000000000000a1" as Address;
-const expectIds = { chainId: 31337, ledger: LEDGER, account: ME };
+const expectIds = { chainId: 31337, stages: STAGES, account: ME };
 
 describe("miner state persistence", () => {
   let dir: string;
@@ -30,6 +30,7 @@ describe("miner state persistence", () => {
       jobId: "1",
       stage: 2,
       parentHash: "0x01",
+      seed: "0x06",
       resultHash: "0x02",
       rho: "0x03",
       rand: "0x04",
@@ -60,7 +61,7 @@ describe("miner state persistence", () => {
 
   it("refuses a truncated file with a clear error", async () => {
     const store = new MinerStore(dir);
-    await store.save(emptyState(31337, LEDGER, ME));
+    await store.save(emptyState(31337, STAGES, ME));
     const text = readFileSync(store.statePath, "utf8");
     writeFileSync(store.statePath, text.slice(0, text.length / 2));
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /truncated or corrupted/);
@@ -68,7 +69,7 @@ describe("miner state persistence", () => {
 
   it("refuses a file whose content does not match its checksum", async () => {
     const store = new MinerStore(dir);
-    await store.save(emptyState(31337, LEDGER, ME));
+    await store.save(emptyState(31337, STAGES, ME));
     writeFileSync(
       store.statePath,
       readFileSync(store.statePath, "utf8").replace('"done":{}', '"done":{"x":"y"}'),
@@ -76,23 +77,26 @@ describe("miner state persistence", () => {
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /checksum/);
   });
 
-  it("refuses another version, another ledger and another account", async () => {
+  it("refuses another version, another deployment and another account", async () => {
     const store = new MinerStore(dir);
     writeFileSync(
       store.statePath,
-      encodeMinerState(emptyState(31337, LEDGER, ME)).replace('"version":1', '"version":9'),
+      encodeMinerState(emptyState(31337, STAGES, ME)).replace('"version":2', '"version":9'),
     );
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /version 9/);
-    await store.save(emptyState(1, LEDGER, ME));
-    expect(() => store.load(expectIds)).to.throw(MinerStateError, /another --data-dir|belongs to ledger/);
-    await store.save(emptyState(31337, LEDGER, "0x00000000000000000000000000000000000000b2"));
+    await store.save(emptyState(1, STAGES, ME));
+    expect(() => store.load(expectIds)).to.throw(
+      MinerStateError,
+      /another --data-dir|belongs to the deployment/,
+    );
+    await store.save(emptyState(31337, STAGES, "0x00000000000000000000000000000000000000b2"));
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /account/);
   });
 
   it("saves in call order and resolves each save once a snapshot at least as new is on disk", async () => {
     const store = new MinerStore(dir);
     const states = Array.from({ length: 20 }, (_, i) => {
-      const s = emptyState(31337, LEDGER, ME);
+      const s = emptyState(31337, STAGES, ME);
       s.done[`k${i}`] = `v${i}`;
       return s;
     });
@@ -111,7 +115,7 @@ describe("miner state persistence", () => {
     expect(seen).to.have.length(20);
     expect(store.load(expectIds)).to.deep.equal(states[19]);
     // a save serializes the state when called: later mutations do not leak into it
-    const s = emptyState(31337, LEDGER, ME);
+    const s = emptyState(31337, STAGES, ME);
     const saved = store.save(s);
     s.done.later = "x";
     await saved;

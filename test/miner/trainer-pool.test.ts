@@ -91,6 +91,7 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
     c: 2,
     k: 2,
     stageSeconds: 60,
+    minDeclareSeconds: 0,
     deadline: 0n,
     status: "open",
   });

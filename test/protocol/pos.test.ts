@@ -29,15 +29,16 @@ describe("PoS kernel and coin age", () => {
     expect(p.kernelPasses(k, 1n, p.MAX_UINT256)).to.equal(true);
   });
 
-  it("findSealTimestamp searches only the window, newest first, and finds passing timestamps", () => {
+  it("findSealTimestamp searches only the window, newest first, with the stage's seeded kernel", () => {
     // Target 2^255: about half the timestamps pass.
-    const t = p.findSealTimestamp(base, 1n, 2n ** 255n, 10_000n, 16n);
+    const seeded = { ...base, stageSeed: `0x${"5e".repeat(32)}` as const };
+    const kernel = (timestamp: bigint) => p.seededKernelHash({ ...seeded, timestamp });
+    const t = p.findSealTimestamp(seeded, 1n, 2n ** 255n, 10_000n, 16n);
     expect(t === undefined).to.equal(false);
     expect(t! <= 10_000n && t! > 10_000n - 16n).to.equal(true);
-    expect(p.kernelPasses(p.kernelHash({ ...base, timestamp: t! }), 1n, 2n ** 255n)).to.equal(true);
-    for (let s = 10_000n; s > t!; s--)
-      expect(p.kernelPasses(p.kernelHash({ ...base, timestamp: s }), 1n, 2n ** 255n)).to.equal(false);
-    expect(p.findSealTimestamp(base, 0n, 2n ** 255n, 10_000n, 16n)).to.equal(undefined);
+    expect(p.kernelPasses(kernel(t!), 1n, 2n ** 255n)).to.equal(true);
+    for (let s = 10_000n; s > t!; s--) expect(p.kernelPasses(kernel(s), 1n, 2n ** 255n)).to.equal(false);
+    expect(p.findSealTimestamp(seeded, 0n, 2n ** 255n, 10_000n, 16n)).to.equal(undefined);
   });
 
   it("success rate follows the target (the difficulty parameter)", () => {

@@ -1,15 +1,14 @@
 /**
- * Test helpers for the miner: a `hardhat node` child process with interval mining, a full PoT deployment
- * made by deploy/deploy.ts's `deployPoT(localParams())` (with the built-in dummy job's S_0), miner
- * configurations, and an employer that publishes a tiny Iris job through src/storage and creates it on
- * the ledger.
+ * Test helpers for the miner: a `hardhat node` child process with interval mining, a full deployment of
+ * the split contracts made by deploy/suite.ts's `deploySuite(localParams())` (the built-in dummy job's S_0
+ * included), a deployments file with the six addresses, miner configurations, and an employer that
+ * publishes a tiny Iris job through src/storage and creates it through the escrow.
  */
-import { writeFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import type { Hex } from "viem";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
-import { Contract, JsonRpcProvider, NonceManager, Wallet } from "ethers";
-import { loadPoTArtifact } from "../../src/chain/artifacts";
+import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { withGasHeadroom } from "../../src/chain/tx-sender";
 import type { PotConfig } from "../../src/config/types";
 import { PROJECT_ROOT } from "../../src/config/load";
@@ -17,20 +16,47 @@ import { buildJobSpec, encodeBatch, initEngine, initialState, loadIris, takeSamp
 import { encodeJobDocument, JOB_DOCUMENT_FORMAT } from "../../src/protocol/job-document";
 import { stateHash } from "../../src/protocol/rho";
 import { openHeliaStore, publishDataset, type ContentStore } from "../../src/storage";
-import { dummyJob } from "../../src/miner/dummy-job";
 import { cidToBytesHex } from "../../src/storage";
 import { startTestNode, type TestNode } from "./chain-node";
 import { nextDrawEpochStart } from "../../src/protocol/follow-the-coin";
+import type { SuiteDeployment, SuiteParams } from "../../deploy/suite";
+import {
+  PoTCommittee__factory,
+  PoTDisputes__factory,
+  PoTEscrow__factory,
+  PoTStages__factory,
+  PoTStaking__factory,
+  PoTToken__factory,
+  type PoTCommittee,
+  type PoTDisputes,
+  type PoTEscrow,
+  type PoTStages,
+  type PoTStaking,
+  type PoTToken,
+} from "../../typechain-types";
+
+/** The six contracts of a deployment, connected to one dev account. */
+export interface SuiteContracts {
+  readonly token: PoTToken;
+  readonly staking: PoTStaking;
+  readonly escrow: PoTEscrow;
+  readonly stages: PoTStages;
+  readonly committee: PoTCommittee;
+  readonly disputes: PoTDisputes;
+}
 
 export interface MinerTestNetwork {
   readonly node: TestNode;
   readonly dir: string;
   readonly deploymentsFile: string;
-  readonly addresses: { token: string; staking: string; ledger: string; jury: string };
+  /** The six addresses the deployments file lists. */
+  readonly addresses: SuiteDeployment["addresses"];
+  readonly params: SuiteParams;
   readonly provider: JsonRpcProvider;
   readonly deployBlock: number;
   config(index: number, overrides?: Partial<PotConfig>): PotConfig;
-  ledger(index?: number): Contract;
+  /** The contracts, connected to dev account `index` (default 0). */
+  suite(index?: number): SuiteContracts;
   rpc(method: string, params?: unknown[]): Promise<unknown>;
   /**
    * Mines (hardhat_mine) to the first block of the next staking draw epoch: draw weights change only at
@@ -40,11 +66,14 @@ export interface MinerTestNetwork {
   stop(): Promise<void>;
 }
 
-/** Starts a node (interval mining `intervalMs`), deploys PoT, writes the deployments file into `dir`. */
+/**
+ * Starts a node (interval mining `intervalMs`), deploys the split contracts with `localParams()` (changed
+ * by `tweak`), writes the deployments file into `dir`.
+ */
 export async function startMinerNetwork(
   dir: string,
   intervalMs = 500,
-  ledgerOverrides: Partial<ReturnType<typeof import("../../deploy/deploy").localParams>["ledger"]> = {},
+  tweak: (params: SuiteParams) => void = () => {},
 ): Promise<MinerTestNetwork> {
   const node = await startTestNode();
   const provider = new JsonRpcProvider(node.url, 31337, {
@@ -54,31 +83,23 @@ export async function startMinerNetwork(
   });
   const rpc = (method: string, params: unknown[] = []) => provider.send(method, params);
   await rpc("evm_setIntervalMining", [intervalMs]);
-  // deploy/deploy.ts uses the Hardhat runtime's ethers factories; a signer on the node's provider sends there.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { deployPoT, localParams } = require("../../deploy/deploy") as typeof import("../../deploy/deploy");
+  // deploy/suite.ts uses the Hardhat runtime's ethers factories; a signer on the node's provider sends there.
+  const { deploySuite, localParams, writeDeployment } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require("../../deploy/deploy") as typeof import("../../deploy/deploy");
   const deployer = new NonceManager(new Wallet(node.accounts[0].privateKey, provider));
   const params = localParams();
-  params.ledger = { ...params.ledger, ...ledgerOverrides };
-  params.ledger.dummyInitialStateHash = (await dummyJob()).s0Hash;
-  const d = await deployPoT(deployer as never, params);
-  const addresses = {
-    token: d.addresses.token,
-    staking: d.addresses.staking,
-    ledger: d.addresses.ledger,
-    jury: d.addresses.jury,
-  };
-  const deploymentsFile = join(dir, "deployments.json");
-  writeFileSync(
-    deploymentsFile,
-    JSON.stringify({ chainId: 31337, deployBlock: d.deployBlock, contracts: addresses }, null, 1),
-  );
-  const ledgerAbi = loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTLedger").abi;
+  tweak(params);
+  const d = await deploySuite(deployer as never, params);
+  const addresses = { ...d.addresses };
+  const deploymentsFile = writeDeployment("localhost", d, params, dir);
+  const signer = (index: number) => new NonceManager(new Wallet(node.accounts[index].privateKey, provider));
   return {
     node,
     dir,
     deploymentsFile,
     addresses,
+    params,
     provider,
     deployBlock: d.deployBlock,
     rpc,
@@ -109,12 +130,16 @@ export async function startMinerNetwork(
         ...overrides,
       };
     },
-    ledger(index = 0) {
-      return new Contract(
-        addresses.ledger,
-        ledgerAbi as never,
-        new NonceManager(new Wallet(node.accounts[index].privateKey, provider)),
-      );
+    suite(index = 0) {
+      const s = signer(index);
+      return {
+        token: PoTToken__factory.connect(addresses.token, s),
+        staking: PoTStaking__factory.connect(addresses.staking, s),
+        escrow: PoTEscrow__factory.connect(addresses.escrow, s),
+        stages: PoTStages__factory.connect(addresses.stages, s),
+        committee: PoTCommittee__factory.connect(addresses.committee, s),
+        disputes: PoTDisputes__factory.connect(addresses.disputes, s),
+      };
     },
     async stop() {
       provider.destroy();
@@ -213,37 +238,46 @@ export async function publishIrisJobData(store: ContentStore, numStages: number)
 export async function publishIrisJob(
   net: MinerTestNetwork,
   index: number,
-  opts: { numStages: number; c: number; k: number; feeWei: bigint; stageSeconds?: number },
+  opts: {
+    numStages: number;
+    c: number;
+    k: number;
+    feeWei: bigint;
+    stageSeconds?: number;
+    minDeclareSeconds?: number;
+  },
 ): Promise<PublishedJob> {
   const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
   const data = await publishIrisJobData(store, opts.numStages);
-  const signer = new NonceManager(new Wallet(net.node.accounts[index].privateKey, net.provider));
-  const stakingAbi = loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTStaking").abi;
-  const staking = new Contract(net.addresses.staking, stakingAbi as never, signer);
+  const { staking, escrow, stages } = net.suite(index);
   await (await staking.setPeer((await store.addresses())[0])).wait();
-  const ledger = new Contract(
-    net.addresses.ledger,
-    loadPoTArtifact(join(PROJECT_ROOT, "artifacts"), "PoTLedger").abi as never,
-    signer,
-  );
   const block = await net.provider.getBlock("latest");
-  const request = {
+  const stageSeconds = opts.stageSeconds ?? 60;
+  const terms = {
     specCid: cidToBytesHex(data.docCid),
     manifestRoot: data.manifestRoot,
     initialStateHash: data.s0Hash,
     numStages: opts.numStages,
     c: opts.c,
     k: opts.k,
-    stageSeconds: opts.stageSeconds ?? 60,
+    stageSeconds,
+    minDeclareSeconds: opts.minDeclareSeconds ?? 0,
     deadline: BigInt(block!.timestamp) + 3600n,
   };
   // Same headroom as src/chain's sender: the estimate can fall short if another job finishes first.
-  const estimate = await ledger.createJob.estimateGas(request, { value: opts.feeWei });
-  const tx = await ledger.createJob(request, { value: opts.feeWei, gasLimit: withGasHeadroom(estimate) });
+  const estimate = await escrow.createJob.estimateGas(terms, { value: opts.feeWei });
+  const tx = await escrow.createJob(terms, { value: opts.feeWei, gasLimit: withGasHeadroom(estimate) });
   const receipt = await tx.wait();
+  // JobCreated is emitted by PoTStages (the escrow opens the job there)
   const created = receipt!.logs
-    .map((l: { topics: readonly string[]; data: string }) => ledger.interface.parseLog(l))
-    .find((p: { name: string } | null) => p?.name === "JobCreated");
+    .map((l) => {
+      try {
+        return stages.interface.parseLog(l);
+      } catch {
+        return null;
+      }
+    })
+    .find((p) => p?.name === "JobCreated");
   return { store, jobId: BigInt(created!.args.jobId), numStages: opts.numStages };
 }
 
