@@ -70,7 +70,12 @@ export async function startScenarioNet(intervalMs = 500): Promise<ScenarioNet> {
   // Declarations close 6 blocks (3 s) after the C-th one instead of 2: an adversary that reacts to an
   // honest declaration (a copycat) gets its transaction in, so the test exercises the attack itself
   // rather than a race it loses by timing. Public networks use 5 (testnetParams).
-  const net = await startMinerNetwork(dir, intervalMs, { closeDelayBlocks: 6 });
+  // A stage that closed with fewer than C openings goes to the jury headerTimeoutSeconds after its deadline:
+  // 20 s here (120 s locally, an hour on the testnet) so the lazy-copy scenarios take seconds, not minutes.
+  const net = await startMinerNetwork(dir, intervalMs, (p) => {
+    p.stages.closeDelayBlocks = 6;
+    p.stages.headerTimeoutSeconds = 20;
+  });
   const honest = new Map<number, MinerHandle>();
   const jobs: PublishedJob[] = [];
   const cache = new Map<string, Promise<PotSession>>();
