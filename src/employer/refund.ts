@@ -46,7 +46,7 @@ export async function refundJob(h: LedgerHandle, sender: TxSender, jobId: bigint
       );
     }
     unspent = job.escrow;
-    const sent = await sendExpireJob(sender, h.ledger, jobId);
+    const sent = await sendExpireJob(sender, h.suite, jobId);
     expireTx = sent.hash;
     gasCost += sent.receipt.gasUsed * sent.receipt.effectiveGasPrice;
   }
@@ -57,7 +57,7 @@ export async function refundJob(h: LedgerHandle, sender: TxSender, jobId: bigint
       `Job ${jobId} is ${job.statusName} and ${sender.address} has nothing to withdraw (already withdrawn?)`,
     );
   }
-  const sent = await sendWithdraw(sender, h.ledger);
+  const sent = await sendWithdraw(sender, h.suite);
   gasCost += sent.receipt.gasUsed * sent.receipt.effectiveGasPrice;
   return { jobId, unspent, withdrawn: claimable, expireTx, withdrawTx: sent.hash, gasCost };
 }
