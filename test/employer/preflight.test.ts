@@ -158,7 +158,7 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     try {
       await sendCreateJob(
         net.employer.session.sender,
-        net.handle.ledger,
+        net.handle.suite,
         {
           specCid: "0x01",
           manifestRoot: `0x${"11".repeat(32)}` as Hex,
@@ -167,6 +167,7 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
           c: 2,
           k: 1,
           stageSeconds: 60,
+          minDeclareSeconds: 0,
           deadline: head.timestamp + 30n,
         },
         1000n,
@@ -175,7 +176,7 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     } catch (error) {
       expect(error).to.be.instanceOf(ContractRevertError);
       expect((error as Error).message).to.match(
-        /createJob reverted: InvalidJob\("deadline"\)\. The deadline is closer than the ledger's minJobSeconds/,
+        /createJob reverted: InvalidJob\("deadline"\)\. The deadline is closer than the network's minJobSeconds/,
       );
     }
     expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(
