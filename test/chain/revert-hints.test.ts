@@ -5,7 +5,8 @@
  * through that ABI carries the hint.
  */
 import { expect } from "chai";
-import { BaseError, ContractFunctionRevertedError, encodeErrorResult, type AbiError } from "viem";
+import type { AbiError } from "abitype";
+import { BaseError, ContractFunctionRevertedError, encodeErrorResult } from "viem";
 import { POT_ERRORS_ABI } from "../../src/chain/contracts";
 import { decodeRevert, ERROR_HINTS } from "../../src/chain/revert";
 

@@ -118,6 +118,9 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(onChain.numStages).to.equal(3);
     expect(onChain.employer).to.equal(net.employer.account.address);
     expect(onChain.initialStateHash).to.equal(job.initialStateHash);
+    // the minimum declaration window is the stage's estimated training time (within [0, stageSeconds] here)
+    expect(onChain.minDeclareSeconds).to.equal(job.minDeclareSeconds);
+    expect(job.minDeclareSeconds).to.equal(Math.min(600, Math.ceil(job.plan.stageTrainingSeconds)));
     expect(stateHash(await net.store.get(job.initialStateCid))).to.equal(onChain.initialStateHash);
     const events = await readJobEvents(net.handle, job.jobId);
     expect(events.created.manifestRoot).to.equal(job.manifestRoot);
