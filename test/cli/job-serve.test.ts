@@ -117,10 +117,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
       fetchTimeoutMs: 5_000,
     });
     const input = await smallJobInput({ maxStages: 2, fee: 2_000_000_000_000_000n });
-    const job = await createJob(
-      { ...net.handle, store, sender: net.employer.session.sender },
-      input,
-    );
+    const job = await createJob({ ...net.handle, store, sender: net.employer.session.sender }, input);
     const claims: StageClaim[] = [];
     for (const stage of [1, 2]) {
       const bytes = new TextEncoder().encode(`S_${stage} of job ${job.jobId}`);

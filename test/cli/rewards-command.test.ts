@@ -10,9 +10,24 @@ import { expect } from "chai";
 import { keccak256, toHex } from "viem";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { readOwed, sendCreateJob, sendExpireJob } from "../../src/employer/ledger";
-import { finalizeStage, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+import { employerPotEnv, finalizeStage, startEmployerNet, type EmployerNet } from "../support/employer-chain";
 
 const run = promisify(execFile);
+
+/** Job terms of a job nobody trains (the tests only move its money). */
+function testTerms(numStages: number, deadline: bigint) {
+  return {
+    specCid: toHex("pot-test-spec"),
+    manifestRoot: keccak256(toHex("manifest")),
+    initialStateHash: keccak256(toHex("S0")),
+    numStages,
+    c: 2,
+    k: 1,
+    stageSeconds: 60,
+    minDeclareSeconds: 0,
+    deadline,
+  };
+}
 
 describe("cli: pot rewards and pot withdraw", function () {
   this.timeout(120_000);
@@ -20,16 +35,7 @@ describe("cli: pot rewards and pot withdraw", function () {
   /** `pot ...args` as the employer (account 1), or as the account of `privateKey`. */
   const pot = async (...args: string[]) => potAs(net.node.accounts[1].privateKey, ...args);
   const potAs = async (privateKey: string, ...args: string[]) => {
-    const env = {
-      PATH: process.env.PATH ?? "",
-      HOME: net.dir,
-      POT_NETWORK: "localhost",
-      POT_RPC_URL: net.node.url,
-      POT_CHAIN_ID: "31337",
-      POT_DEPLOYMENTS: net.deploymentsFile,
-      POT_DATA_DIR: join(net.dir, "cli"),
-      POT_PRIVATE_KEY: privateKey,
-    };
+    const env = { ...employerPotEnv(net, join(net.dir, "cli")), POT_PRIVATE_KEY: privateKey };
     try {
       const r = await run(process.execPath, [join(PROJECT_ROOT, "bin", "pot.js"), ...args], { env });
       return { code: 0, stdout: r.stdout, stderr: r.stderr };
@@ -50,22 +56,7 @@ describe("cli: pot rewards and pot withdraw", function () {
     const { session } = net.employer;
     const now = (await session.publicClient.getBlock()).timestamp;
     const fee = 123_456_789n;
-    const { jobId } = await sendCreateJob(
-      session.sender,
-      net.handle.suite,
-      {
-        specCid: toHex("pot-test-spec"),
-        manifestRoot: keccak256(toHex("manifest")),
-        initialStateHash: keccak256(toHex("S0")),
-        numStages: 2,
-        c: 2,
-        k: 1,
-        stageSeconds: 60,
-        minDeclareSeconds: 0,
-        deadline: now + 600n,
-      },
-      fee,
-    );
+    const { jobId } = await sendCreateJob(session.sender, net.handle.suite, testTerms(2, now + 600n), fee);
     await net.testClient.increaseTime({ seconds: 700 });
     await net.testClient.mine({ blocks: 1 });
     await sendExpireJob(session.sender, net.handle.suite, jobId);
@@ -95,17 +86,7 @@ describe("cli: pot rewards and pot withdraw", function () {
     const { jobId } = await sendCreateJob(
       session.sender,
       net.handle.suite,
-      {
-        specCid: toHex("pot-test-spec"),
-        manifestRoot: keccak256(toHex("manifest")),
-        initialStateHash: keccak256(toHex("S0")),
-        numStages: 1,
-        c: 2,
-        k: 1,
-        stageSeconds: 60,
-        minDeclareSeconds: 0,
-        deadline: now + 3600n,
-      },
+      testTerms(1, now + 3600n),
       10n ** 15n,
     );
     const cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";

@@ -7,17 +7,18 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { decodeBatch, evaluate, runStage } from "../../src/ml";
+import { decodeBatch, evaluate } from "../../src/ml";
 import { stateHash } from "../../src/protocol";
-import { fetchManifest, fetchStageBatches } from "../../src/storage";
+import { fetchManifest } from "../../src/storage";
 import { createJob, estimateJob, type CreatedJob } from "../../src/employer/create-job";
-import { readDomain, readJob, readJobEvents, readTotalOwed } from "../../src/employer/ledger";
+import { readJob, readJobEvents, readTotalOwed } from "../../src/employer/ledger";
 import { fetchModel, registerFileScheme } from "../../src/employer/fetch-model";
 import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
 import { jobStatus, formatStatus } from "../../src/employer/status";
 import {
   employerContext,
   finalizeStage,
+  trainStages,
   runPot,
   smallJobInput,
   startEmployerNet,
@@ -132,24 +133,8 @@ describe("employer against a hardhat node and embedded IPFS", function () {
   });
 
   it("finalizes every stage with real training, shows status and the loss curve", async () => {
-    const events = await readJobEvents(net.handle, job.jobId);
-    const manifest = await fetchManifest(net.store, job.manifestCid, events.created.manifestRoot);
-    const domain = await readDomain(net.handle);
-    const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
-    let state = await net.store.get(job.initialStateCid);
-    for (let stage = 1; stage <= 3; stage++) {
-      const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
-        decodeBatch(b.bytes),
-      );
-      const r = await runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
-        domain,
-        jobId: job.jobId,
-        stage,
-      });
-      const cid = await net.store.put(r.state, { pin: true });
-      await finalizeStage(net, job.jobId, stage, { rho: r.rho, resultHash: r.stateHash, resultCid: cid });
-      state = r.state;
-    }
+    const claims = await trainStages(net, job, 3);
+    for (const [i, claim] of claims.entries()) await finalizeStage(net, job.jobId, i + 1, claim);
     const status = await jobStatus(net.handle, net.store, job.jobId, { evaluate: true });
     expect(status.status).to.equal("finished");
     expect(status.wrappedStages).to.equal(3);

@@ -14,12 +14,10 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { keccak256, toHex } from "viem";
-import { readDomain, readJobEvents, wrappedHeader } from "../../src/chain/job-events";
+import { readJobEvents, wrappedHeader } from "../../src/chain/job-events";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { createJob } from "../../src/employer/create-job";
 import type { Snapshot } from "../../src/explorer";
-import { decodeBatch, runStage } from "../../src/ml";
-import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { dumpDom, findChromium, screenshot } from "../support/headless-chromium";
 import {
   employerContext,
@@ -28,6 +26,7 @@ import {
   finalizeStageByJury,
   smallJobInput,
   startEmployerNet,
+  trainStages,
   type EmployerNet,
 } from "../support/employer-chain";
 
@@ -78,29 +77,10 @@ describe("pot explorer in a headless browser", function () {
       employerContext(net),
       await smallJobInput({ name: "explorer-mnist", maxStages: 2 }),
     );
-    const events0 = await readJobEvents(net.handle, job.jobId);
-    const manifest = await fetchManifest(net.store, job.manifestCid, events0.created.manifestRoot);
-    const domain = await readDomain(net.handle);
-    const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
-    let state = await net.store.get(job.initialStateCid);
-    for (const stage of [1, 2]) {
-      const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
-        decodeBatch(b.bytes),
-      );
-      const r = await runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
-        domain,
-        jobId: job.jobId,
-        stage,
-      });
-      const claim = {
-        rho: r.rho,
-        resultHash: r.stateHash,
-        resultCid: await net.store.put(r.state, { pin: true }),
-      };
-      if (stage === 1) await finalizeStage(net, job.jobId, stage, claim);
-      else await finalizeStageByJury(net, job.jobId, stage, claim, keccak256(toHex("a wrong S_2")));
-      state = r.state;
-    }
+    const [s1, s2] = await trainStages(net, job, 2);
+    await finalizeStage(net, job.jobId, 1, s1);
+    // stage 2: the second miner declares a wrong result; the stage closes disputed and a jury decides
+    await finalizeStageByJury(net, job.jobId, 2, s2, keccak256(toHex("a wrong S_2")));
     // The explorer finds the states, the job document and the test set through the peer registry.
     await net.miners[0].adapter.setPeer((await net.store.addresses())[0]);
 

@@ -31,11 +31,13 @@ import {
   type HeaderData,
   type LedgerEvent,
 } from "../../src/chain/pot-contracts";
-import { readJobEvents, type LedgerHandle } from "../../src/chain/job-events";
+import { readDomain, readJobEvents, type LedgerHandle } from "../../src/chain/job-events";
+import { decodeBatch, runStage } from "../../src/ml";
+import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { commitmentHash, juryVoteCommitment } from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
 import { cidToBytesHex } from "../../src/storage";
-import type { EmployerContext, JobInput } from "../../src/employer/create-job";
+import type { CreatedJob, EmployerContext, JobInput } from "../../src/employer/create-job";
 import { buildProgram } from "../../src/cli/main";
 import { loadDataset, presetModel } from "../../src/employer/dataset";
 import { startTestNode, type TestNode } from "./chain-node";
@@ -381,6 +383,35 @@ export async function finalizeStageByJury(
   }
   const header = await buildHeader(net, honest, jobId, stage, claim, declarations);
   await attestAndWrap(net, jobId, stage, header);
+}
+
+/**
+ * Trains stages 1..`stages` of a created job for real (runStage from S_0 on each stage's batches, as a miner
+ * would), puts every S_s in the network's store and returns what honest declarants of each stage claim.
+ */
+export async function trainStages(net: EmployerNet, job: CreatedJob, stages: number): Promise<StageClaim[]> {
+  const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
+  const domain = await readDomain(net.handle);
+  const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+  let state = await net.store.get(job.initialStateCid);
+  const claims: StageClaim[] = [];
+  for (let stage = 1; stage <= stages; stage++) {
+    const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
+      decodeBatch(b.bytes),
+    );
+    const r = await runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
+      domain,
+      jobId: job.jobId,
+      stage,
+    });
+    claims.push({
+      rho: r.rho,
+      resultHash: r.stateHash,
+      resultCid: await net.store.put(r.state, { pin: true }),
+    });
+    state = r.state;
+  }
+  return claims;
 }
 
 /** A small MNIST job: MLP 784-16-10, batch 10, 4 steps per stage, 3 stages, C=2, K=1. */
