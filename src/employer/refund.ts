@@ -1,6 +1,7 @@
 /**
- * Reclaiming the fee of a job that expired unfinished: `expireJob` (credits the unspent escrow to the
- * employer) and `withdraw` (pays out everything credited to the account).
+ * Reclaiming the fee of a job that expired unfinished: `stages.expireJob` (the escrow refunds the unspent
+ * fee into the employer's claimable balance, `Refunded`) and `escrow.withdraw` (pays out everything
+ * claimable by the account).
  */
 import type { Hex } from "viem";
 import type { TxSender } from "../chain/tx-sender";

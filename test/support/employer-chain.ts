@@ -364,7 +364,8 @@ export async function finalizeStageByJury(
     await j.adapter.commitVote({ jobId, stage, seats: event.seats, commitment });
   }
   const now = await net.handle.client.getBlockNumber({ cacheTime: 0 });
-  if (now <= event.commitEnd) await net.testClient.mine({ blocks: Number(event.commitEnd - now) });
+  // reveals are accepted in (commitEnd, revealEnd]; the simulation runs at the head block, so pass commitEnd
+  if (now <= event.commitEnd) await net.testClient.mine({ blocks: Number(event.commitEnd - now) + 1 });
   for (const j of jurors) {
     const state = await net.handle.client.readContract({
       ...disputes,

@@ -192,7 +192,7 @@ async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): P
     const job = await employer().readJob(h, jobId);
     if (job.status === 0)
       throw new CliUsageError(
-        `Job ${jobId} does not exist on this ledger`,
+        `Job ${jobId} does not exist on this deployment`,
         "Check the job id and the network",
       );
     if (job.wrappedStages !== wrapped) {
