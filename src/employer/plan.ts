@@ -83,7 +83,7 @@ export interface FeeSplit {
   attester: bigint;
   /** Per declaration, if exactly C declare (more declarations each get less). */
   declarant: bigint;
-  /** Rounding dust per stage, returned to the employer. */
+  /** Rounding dust per stage (the escrow pays it to the builder). */
   dust: bigint;
   /** fee - perStage x numStages, returned to the employer at the last wrap. */
   remainder: bigint;
