@@ -21,6 +21,9 @@ export interface LedgerHandle {
   readonly fromBlock?: bigint;
 }
 
+/** Job id of the built-in dummy job of PoTStages (coinbase only, endless; trained when the network is idle). */
+export const DUMMY_JOB_ID = 0n;
+
 /** Job status names by PoTStages code. */
 export const JOB_STATUS_NAME = { 0: "unknown", 1: "open", 2: "finished", 3: "expired" } as const;
 /** Stage phase names by PoTStages code. */
@@ -95,6 +98,17 @@ export interface StageReward {
 export const REWARD_ROLES = ["builder", "declarant", "attester"] as const;
 export type RewardRole = (typeof REWARD_ROLES)[number];
 
+/** A stage's jury: why it sat, the seats of its last drawn round, the revealed votes, the decision. */
+export interface StageJury {
+  reason: number;
+  rounds: number;
+  /** Seats of the last drawn round, as JuryDrawn listed them (with replacement: a juror may hold several). */
+  seats?: Address[];
+  /** Revealed votes of every round (JuryVoted), in chain order. */
+  votes?: { juror: Address; round: number; resultHash: Hex; rho: Hex; seats: number }[];
+  decided?: { resultHash: Hex; rho: Hex };
+}
+
 /** Everything the chain recorded about one stage. */
 export interface StageEvents {
   readonly stage: number;
@@ -105,8 +119,8 @@ export interface StageEvents {
   /** Every header submitted, voided ones included, in chain order. */
   readonly headers: HeaderEvent[];
   readonly voidedHeaders: Hex[];
-  /** Why the stage went to a jury (JURY_REASON code) and what the jury decided. */
-  jury?: { reason: number; rounds: number; decided?: { resultHash: Hex; rho: Hex } };
+  /** Why the stage went to a jury (JURY_REASON code), its rounds, seats and votes, and what it decided. */
+  jury?: StageJury;
   wrapped?: WrappedEvent;
   paid?: StagePaidEvent;
   /**
@@ -326,17 +340,42 @@ export function jobEventsFromLogs(suite: PotSuite, jobId: bigint, logs: readonly
         break;
       case "StageToJury": {
         const s = stageOf(e.stage);
-        s.jury = { reason: e.reason, rounds: s.jury?.rounds ?? 0 };
+        s.jury = { ...s.jury, reason: e.reason, rounds: s.jury?.rounds ?? 0 };
         break;
       }
       case "JuryRequested": {
         const s = stageOf(e.stage);
-        s.jury = { reason: s.jury?.reason ?? 0, rounds: Math.max(s.jury?.rounds ?? 0, e.round + 1) };
+        s.jury = {
+          ...s.jury,
+          reason: s.jury?.reason ?? 0,
+          rounds: Math.max(s.jury?.rounds ?? 0, e.round + 1),
+        };
+        break;
+      }
+      case "JuryDrawn": {
+        const s = stageOf(e.stage);
+        s.jury = { ...s.jury, reason: s.jury?.reason ?? 0, rounds: s.jury?.rounds ?? 1, seats: e.seats };
+        break;
+      }
+      case "JuryVoted": {
+        const s = stageOf(e.stage);
+        const vote = { juror: e.juror, round: e.round, resultHash: e.resultHash, rho: e.rho, seats: e.seats };
+        s.jury = {
+          ...s.jury,
+          reason: s.jury?.reason ?? 0,
+          rounds: s.jury?.rounds ?? 1,
+          votes: [...(s.jury?.votes ?? []), vote],
+        };
         break;
       }
       case "StageDecided": {
         const s = stageOf(e.stage);
-        s.jury = { reason: s.jury?.reason ?? 0, rounds: s.jury?.rounds ?? 1, decided: { ...e } };
+        s.jury = {
+          ...s.jury,
+          reason: s.jury?.reason ?? 0,
+          rounds: s.jury?.rounds ?? 1,
+          decided: { resultHash: e.resultHash, rho: e.rho },
+        };
         break;
       }
       case "BlockWrapped": {
@@ -374,8 +413,10 @@ export function jobEventsFromLogs(suite: PotSuite, jobId: bigint, logs: readonly
     }
   }
   if (created === undefined) throw new UnknownJobError(jobId);
+  // The dummy job is endless (numStages 2^32 - 1): list its stages up to the last one with an event.
+  const shown = jobId === DUMMY_JOB_ID ? Math.max(0, ...stages.keys()) : created.numStages;
   const list: StageEvents[] = [];
-  for (let s = 1; s <= created.numStages; s++) list.push(stageOf(s));
+  for (let s = 1; s <= shown; s++) list.push(stageOf(s));
   return { ...out, jobId, created, stages: list };
 }
 

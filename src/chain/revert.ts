@@ -25,18 +25,20 @@ const JOB_FIELD_HINTS: Record<string, string> = {
   specCid: "The job document CID is empty: upload the job with pot job create",
   initialStateHash: "H(S_0) is zero: build the job with pot job create",
   numStages: "The job has no stage: give more data or epochs, or fewer steps per stage",
-  c: "C (agreeing declarations) must be at least 2 and at most the ledger's maxC",
-  k: "K (committee size) must be at least 1 and at most the ledger's maxK",
-  stageSeconds: "--stage-seconds is below the ledger's minStageSeconds: give a longer stage window",
+  c: "C (agreeing declarations) must be at least 2 and at most the network's maxC",
+  k: "K (committee size) must be at least 1 and at most the network's maxK",
+  stageSeconds: "--stage-seconds is below the network's minStageSeconds: give a longer stage window",
+  minDeclareSeconds:
+    "--min-declare-seconds must be at least the network's minDeclareSeconds and at most --stage-seconds",
   deadline:
-    "The deadline is closer than the ledger's minJobSeconds: give a later --deadline (or drop it for 4x the expected time)",
+    "The deadline is closer than the network's minJobSeconds or beyond its maxJobSeconds: give another --deadline (or drop it for 4x the expected time)",
   fee: "The fee must give at least 1 wei per stage and fit in 128 bits",
 };
 
 /**
- * What to do about each custom error of the PoT contracts (ledger, verifier, jury, staking, token, their
- * libraries) and OpenZeppelin's ERC20 errors; `fn` is the called function. test/chain/revert.test.ts
- * checks that every error of the compiled contracts has one.
+ * What to do about each custom error of the PoT contracts (escrow, stages, committee, disputes, staking,
+ * token, their libraries) and OpenZeppelin's ERC20 errors; `fn` is the called function.
+ * test/chain/revert-hints.test.ts checks that every error of POT_ERRORS_ABI has one.
  */
 export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) => string> = {
   // staking
@@ -48,7 +50,7 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   NothingToWithdraw: (_a, fn) =>
     fn === "withdrawUnstaked"
       ? "Nothing is unbonding: request an unstake first (pot unstake <amount>)"
-      : "Nothing is credited to this account on the ledger: rewards and refunds appear once a stage is claimed or a job expired (pot rewards, pot job refund)",
+      : "Nothing is claimable for this account: rewards become withdrawable once claimed (pot rewards claim <jobId>), refunds once a job expired (pot job refund)",
   UnbondingNotFinished: (a) => `Unbonding stake is locked until ${at(a[0])}; retry after that`,
   NotEnoughStakers: (a) =>
     `A draw of ${a[0]} needs ${a[0]} stakers but only ${a[1]} held draw weight when its epoch began; ` +
@@ -88,10 +90,11 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   FaucetExhausted: (a) =>
     `The faucet has handed out its whole cap (${pot(a[1])}); get POT from the deployer or by mining`,
   // access
-  NotSlasher: () => "Only the PoT ledger or the slashing contract may slash",
+  NotSlasher: () => "Only the PoT disputes contract may slash",
   NotAdmin: () => "Only the deployer may do this",
-  NotLedger: () => "Only the PoT ledger contract may do this",
-  LedgerAlreadySet: () => "The ledger is already set and cannot change",
+  NotLedger: () =>
+    "Only the PoT protocol contract bound at deployment (escrow for the token, stages for staking) may do this",
+  LedgerAlreadySet: () => "The protocol contract is already bound and cannot change",
   ZeroAddress: () => "Pass a non-zero address",
   SafeCastOverflowedUintDowncast: (a) =>
     `A value does not fit in ${a[0]} bits: use a smaller amount, fee or time (see pot job create --dry-run)`,
@@ -100,19 +103,20 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   InvalidShortString: () => "A deployment name or version string is malformed: redeploy",
   StringTooLong: () =>
     "A deployment name or version string is longer than 31 bytes: redeploy with a shorter one",
-  ReentrancyGuardReentrantCall: () => "A contract called back into the ledger or staking: call it directly",
-  // job creation (PoTVerifier.checkJobRequest) and jobs
+  ReentrancyGuardReentrantCall: () => "A contract called back into the escrow or staking: call it directly",
+  // job creation (PoTStages checks the JobTerms) and jobs
   InvalidParams: (a) =>
     `Deployment parameter ${formatArg(a[0])} is out of range: fix it in deploy/ and redeploy`,
   ZeroFee: () => "Send a fee above zero (--fee)",
   InvalidJob: (a) =>
     JOB_FIELD_HINTS[String(a[0])] ??
     `Job parameter ${formatArg(a[0])} is out of range (pot job create --dry-run checks them)`,
-  UnknownJob: (a) => `Job ${a[0]} does not exist on this ledger: check the job id and the network`,
+  UnknownJob: (a) => `Job ${a[0]} does not exist on this deployment: check the job id and the network`,
   JobNotOpen: (a) => `Job ${a[0]} is finished or expired: see pot job status ${a[0]}`,
   JobNotExpired: (a) => `The job is open until its deadline ${at(a[0])}; pot job refund works after that`,
   // stages
-  WrongPhase: (a) => `The stage is in phase ${a[0]}, not the one this call needs: see pot job status`,
+  WrongPhase: (a) =>
+    `The stage is in phase ${a[0]} (0 none, 1 open, 2 jury, 3 decided, 4 headered, 5 wrapped), not the one this call needs: see pot job status`,
   WrongParent: (a) =>
     `The stage's parent is ${a[0]}${a.length > 1 ? `, not ${a[1]}` : ""}: train from the last wrapped state`,
   DeclarationsClosedAt: (a) => `Declarations of this stage closed at block ${a[0]}: declare the next stage`,
@@ -121,60 +125,69 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   NotDisputed: () => "The stage is not disputed: no jury is needed",
   AlreadyDeclared: () => "This account already declared this stage",
   UnsettledDeclaration: (a) =>
-    `Your declaration of stage ${a[0]} is not settled yet: claim or let it settle before declaring here`,
+    `Your declaration of stage ${a[0]} was faulty and is not slashed yet: it must be settled (slashDeclaration, anyone may) before you declare two stages later`,
   ZeroHash: () => "Pass a non-zero hash",
   SealTimestampOutOfWindow: (a) =>
     `The seal's timestamp ${a[0]} is outside the window below block time ${a[1]}: seal with a recent block's timestamp`,
-  NotEnoughStake: (a) => `You have ${pot(a[0])} staked but ${pot(a[1])} is needed: pot stake more`,
+  NotEnoughStake: (a) => `You have ${pot(a[0])} active stake but ${pot(a[1])} is needed: pot stake more`,
   KernelAboveTarget: () => "The PoS kernel missed the target: wait for more coin age and retry",
-  PreviousStageNotWrapped: () => "The previous stage is not wrapped yet: wait for it",
+  PreviousStageNotWrapped: () => "The previous stage is not wrapped yet: wait for it (pot job status)",
   EmptyCid: () => "Pass the CID of the stage result",
   TooFewOpenings: (a) =>
-    `The header opens ${a[0]} declarations but ${a[1]} are needed: wait for more declarations`,
+    `The header opens ${a[0]} declarations but ${a[1]} are needed: if they cannot open, the stage goes to the jury (requestJury after the header timeout)`,
   WrongRho: () => "The rho does not match the declarations' commitments",
-  WrongResult: () => "The result hash differs from what the stage decided",
+  WrongResult: () =>
+    "The result differs from the declarations' (or the jury's decided one): build the stage's agreed result",
   HeaderMismatch: () =>
     "The header fields differ from the stored header: pass them as HeaderSubmitted logged them",
   VoidedBuilder: () => "This account's header was voided for this stage: another declarant must build it",
   RandomnessNotReady: (a) => `The randomness block ${a[0]} is not mined yet: wait for it`,
-  RandomnessExpired: (a) => `The randomness block ${a[0]} is older than 256 blocks: redraw`,
+  RandomnessExpired: (a) =>
+    `The randomness block ${a[0]} is older than 256 blocks: a new committee round (or jury redraw) is needed`,
   PoaExpired: () => "The PoA window of this committee passed: a new committee is drawn",
   PoaNotExpired: () => "The PoA window is still open: wait for it to pass",
-  NotCommitteeMember: (a) => `${a[0]} is not on this stage's committee`,
+  NotCommitteeMember: (a) =>
+    `${a[0]} holds no seat of this stage's current committee (PoTCommittee.committeeOf lists the seats)`,
   AlreadyAttested: () => "This member already attested",
   BadSignatureCount: (a) => `${a[0]} signatures given but the committee has K = ${a[1]}`,
-  WrongCommitteeSize: (a) => `${a[0]} members given but K = ${a[1]}`,
+  WrongCommitteeSize: (a) =>
+    `${a[0]} seats given but K = ${a[1]}: pass the seats as committeeOf returns them`,
   OpenedListMismatch: () => "The opened declarations differ from the header's: pass them in header order",
-  NotAFault: () => "That declaration opens against the final rho: there is nothing to slash",
-  DoesNotOpen: (a) => `The declaration of ${a[0]} does not open against this rho`,
+  NotAFault: () => "That juror voted with the decision and revealed: there is nothing to slash",
+  DoesNotOpen: (a) =>
+    `The declaration of ${a[0]} does not open against this (result, rho): list it as faulty, or build the agreed result`,
   NotJury: (a) => `${a[0]} is not the jury contract`,
   NotStaking: (a) => `${a[0]} is not the staking contract`,
   SameRho: () => "The contest names the same rho as the header: nothing to contest",
   NotSettled: () => "The stage is not settled yet: wait for its wrap",
   SettlementMismatch: () => "The settlement differs from StageSettled's: pass it as logged",
-  ContestTooLate: () => "The contest window of this header closed",
+  ContestTooLate: () => "The header is already wrapped or voided: it can no longer be contested",
   AlreadyClaimed: () => "This share was already claimed",
   TransferFailed: () => "The recipient refused the ETH: withdraw to an account that accepts it",
   OpeningsNotSorted: () => "Sort the openings by declarer address, ascending",
   BuilderNotOpened: () => "The builder's own declaration must be among the openings",
-  NotDeclared: (a) => `${a[0]} has no unsettled declaration for this stage`,
+  NotDeclared: (a) => `${a[0]} has no declaration of this stage (its slot holds another stage's or none)`,
   DeclarationMismatch: (a) => `The opening of ${a[0]} differs from its stored declaration`,
-  MissingAttestation: (a) => `Attestation ${a[0]} is missing or not signed by its member`,
+  MissingAttestation: (a) =>
+    `Seat ${a[0]} has neither attested by transaction nor signed the attestation: wait for every other seat holder`,
   // jury
-  NoJury: () => "This stage has no jury",
+  NoJury: () => "This stage has no jury: requestJury sends a disputed or stalled stage to one",
   JuryAlreadyOpen: () => "The jury of this stage is already open",
-  JuryNotStale: () => "The jury is still within its window: wait for it",
+  JuryNotStale: () =>
+    "The jury round can still decide (its randomness is fresh or votes are pending): redraw after its reveal window",
   JuryAlreadyDrawn: () => "The jury is already drawn",
-  JuryNotDrawn: () => "The jury is not drawn yet: wait for its randomness block",
+  JuryNotDrawn: () => "The jury is not drawn yet: draw it after its randomness block (anyone may)",
   JuryClosed: () => "The jury's window closed",
   JuryDecidedAlready: () => "The jury has decided already",
-  NotJuror: (a) => `${a[0]} is not on this jury`,
+  NotJuror: (a) => `${a[0]} holds no seat of this jury round (JuryDrawn lists the seats)`,
   AlreadyVoted: () => "This juror already voted",
   AlreadyCommitted: () => "This juror already committed",
-  CommitmentsClosed: () => "The jury's commit phase closed",
-  RevealNotOpen: (a) => `Reveals open after ${a[1]} commitments (${a[0]} so far)`,
-  NotCommitted: () => "Commit before revealing",
-  CommitmentMismatch: () => "The reveal does not match the commitment",
+  CommitmentsClosed: () => "The round's commit window (until commitEnd) closed: reveal, or wait for a redraw",
+  RevealNotOpen: (a) =>
+    `Reveals are accepted after block ${a[0]} up to block ${a[1]}: wait, or it is too late`,
+  NotCommitted: () => "This juror committed no vote in this round: only committed votes can be revealed",
+  CommitmentMismatch: () =>
+    "The reveal does not match the commitment: reveal the same (result, rho, salt) that was committed in this round",
   // the split contracts (escrow, stages, committee, disputes)
   InvalidFaucetCap: (a) => `Deploy with a faucet cap (${pot(a[0])}) of at least one drip (${pot(a[1])})`,
   InvalidSlashBountyBps: (a) => `Deploy with a slash bounty of at most 10000 bps (got ${a[0]})`,
@@ -182,7 +195,12 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   InvalidFee: (a) =>
     `The fee ${a[0]} wei must be above zero, at least 1 wei per stage and below 2^128 (--fee)`,
   Unauthorized: (a) => `${a[0]} may not call this: only the PoT stages contract may`,
-  NothingOwed: () => "Nothing to claim, sweep or withdraw for this account",
+  NothingOwed: (_a, fn) =>
+    fn === "claim"
+      ? "The account earned nothing unclaimed in this job: pot rewards lists what is owed per job"
+      : fn === "withdraw"
+        ? "Nothing is claimable: claim a job's rewards first (pot rewards claim <jobId>)"
+        : "Nothing to claim, sweep or withdraw for this account",
   NotSweepable: (a) => `The job has not ended or its claim period runs until ${at(a[0])}; retry after that`,
   DeclarationsClosed: () => "Declarations of this stage are closed: declare the next stage",
   TooManyDeclarations: () => "The stage has its maximum number of declarations already",

@@ -2,6 +2,7 @@
 import type { LedgerHandle } from "../chain/job-events";
 import type { PotSession } from "../chain/contracts";
 import { CliUsageError } from "./errors";
+import { chainContracts } from "./lazy";
 
 /** An integer option of at least `min`, or a usage error; undefined when not given. */
 export function parseIntOption(name: string, text: string | undefined, min: number): number | undefined {
@@ -12,17 +13,27 @@ export function parseIntOption(name: string, text: string | undefined, min: numb
   return v;
 }
 
-/** The ledger handle of a session, or a usage error when the deployment has no ledger. */
+/**
+ * The read handle of a session's protocol contracts; `DeploymentNotFoundError` (saying to run pot deploy)
+ * when the deployment has only the token and staking contracts.
+ */
 export function handleOf(session: PotSession): LedgerHandle {
-  if (session.contracts.ledger === undefined) {
-    throw new CliUsageError(
-      `The deployment ${session.contracts.deployment.path} has no PoTLedger`,
-      "Deploy the ledger with pot deploy",
-    );
-  }
   return {
     client: session.publicClient,
-    ledger: session.contracts.ledger,
+    suite: chainContracts().requireSuite(session.contracts),
+    staking: session.contracts.staking,
     fromBlock: session.contracts.deployment.deployBlock ?? 0n,
   };
+}
+
+/** A job id argument; job 0 (the dummy job) only with `allowDummy` (it has rewards but no employer). */
+export function parseJobId(text: string, allowDummy = false): bigint {
+  if (!/^\d+$/.test(text) || (text === "0" && !allowDummy))
+    throw new CliUsageError(
+      `Invalid job id "${text}"`,
+      allowDummy
+        ? "Give a job id such as 1 (0 is the dummy job)"
+        : "Give the number pot job create printed (job 0 is the dummy job)",
+    );
+  return BigInt(text);
 }

@@ -17,6 +17,8 @@ export const followTheCoin = () =>
   require("../protocol/follow-the-coin") as typeof import("../protocol/follow-the-coin");
 export const storage = () => require("../storage") as typeof import("../storage");
 export const employer = () => require("../employer") as typeof import("../employer");
+/** The employer's transactions and the shared read side only (no storage, no ML). */
+export const employerLedger = () => require("../employer/ledger") as typeof import("../employer/ledger");
 export const verifier = () => require("../verify") as typeof import("../verify");
 export const minerAgent = () => require("../miner/agent") as typeof import("../miner/agent");
 export const minerAnnounce = () => require("../miner/announce") as typeof import("../miner/announce");

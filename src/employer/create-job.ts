@@ -4,7 +4,7 @@
  * the job on the ledger with its fee. `estimateJob` is the dry run: the same plan, nothing uploaded or sent.
  */
 import type { Address, Hex, PublicClient } from "viem";
-import type { ContractRef } from "../chain/contracts";
+import type { PotSuite, StakingRef } from "../chain/contracts";
 import type { TxSender } from "../chain/tx-sender";
 import {
   buildJobSpec,
@@ -21,13 +21,14 @@ import { encodeJobDocument, JOB_DOCUMENT_FORMAT, stateHash, type JobDocument } f
 import { publishDataset, type ContentStore } from "../storage";
 import type { LoadedDataset } from "./dataset";
 import { stageBatches } from "./dataset";
-import { sendCreateJob } from "./ledger";
+import { sendCreateJob, type LedgerHandle } from "./ledger";
 import { cidToBytesHex } from "../storage";
 import { planJobCreation, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 import {
   assertPreflight,
   checkAgainstNetwork,
   checkJobOffline,
+  jobMinDeclareSeconds,
   readNetworkFacts,
   type NetworkFacts,
   type PreflightIssue,
@@ -59,6 +60,11 @@ export interface JobInput {
   c: number;
   k: number;
   stageSeconds: number;
+  /**
+   * Declarations of a stage close no sooner than this after it opened (default: the stage's estimated
+   * training time, at least the network's minimum, at most `stageSeconds`; `jobMinDeclareSeconds`).
+   */
+  minDeclareSeconds?: number;
   /** Seconds from now to the job deadline (default: 4x the expected time, at least an hour). */
   deadlineSeconds?: number;
   gasPrice?: bigint;
@@ -76,7 +82,8 @@ export type CreateProgress =
 /** Where a job is created. */
 export interface EmployerContext {
   readonly client: PublicClient;
-  readonly ledger: ContractRef;
+  readonly suite: PotSuite;
+  readonly staking: StakingRef;
   readonly store: ContentStore;
   readonly sender: TxSender;
 }
@@ -99,6 +106,8 @@ export interface CreatedJob {
   manifestRoot: Hex;
   initialStateHash: Hex;
   deadline: bigint;
+  /** The job term minDeclareSeconds sent. */
+  minDeclareSeconds: number;
   plan: JobPlanEstimate;
   /** Preflight warnings the job was created despite (with `force`). */
   warnings: PreflightIssue[];
@@ -128,6 +137,7 @@ export function estimateJob(input: JobInput): JobPlanEstimate {
     c: input.c,
     k: input.k,
     stageSeconds: input.stageSeconds,
+    minDeclareSeconds: input.minDeclareSeconds,
     gasPrice: input.gasPrice,
   });
 }
@@ -171,7 +181,7 @@ export interface PreflightReport {
  */
 export async function preflightJob(
   input: JobInput,
-  network?: { client: PublicClient; ledger: ContractRef; employer?: Address },
+  network?: LedgerHandle & { employer?: Address },
 ): Promise<PreflightReport> {
   const plan = estimateJob(input);
   let spec: JobSpec | undefined;
@@ -184,7 +194,7 @@ export async function preflightJob(
   const issues = checkJobOffline(input, plan, modelProblem);
   let facts: NetworkFacts | undefined;
   if (network !== undefined) {
-    facts = await readNetworkFacts(network.client, network.ledger, network.employer);
+    facts = await readNetworkFacts(network, network.employer);
     issues.push(...checkAgainstNetwork(input, plan, facts));
   }
   return { plan, spec, issues, facts };
@@ -217,12 +227,15 @@ export async function createJob(
     plan,
     spec: checked,
     issues,
+    facts,
   } = await preflightJob(input, {
     client: ctx.client,
-    ledger: ctx.ledger,
+    suite: ctx.suite,
+    staking: ctx.staking,
     employer: ctx.sender.address,
   });
   assertPreflight(issues, options.force);
+  const minDeclareSeconds = jobMinDeclareSeconds(input, plan, facts?.limits);
   const spec = checked!;
   const s0 = await initialState(spec);
   const batchesPerStage = batchesPerStageFor(plan, input.dataset.train);
@@ -279,7 +292,7 @@ export async function createJob(
   const initialStateHash = stateHash(s0);
   const { jobId, tx } = await sendCreateJob(
     ctx.sender,
-    ctx.ledger,
+    ctx.suite,
     {
       specCid: cidToBytesHex(specCid),
       manifestRoot: published.root,
@@ -288,6 +301,7 @@ export async function createJob(
       c: input.c,
       k: input.k,
       stageSeconds: input.stageSeconds,
+      minDeclareSeconds,
       deadline,
     },
     input.fee,
@@ -303,6 +317,7 @@ export async function createJob(
     manifestRoot: published.root,
     initialStateHash,
     deadline,
+    minDeclareSeconds,
     plan,
     warnings: issues,
     cids: [

@@ -1,15 +1,17 @@
 /**
- * The employer's transactions on the PoT ledger: create a job, expire it, withdraw. The read side (job and
- * stage views, the per-job fold of the ledger's events) lives in src/chain/job-events.ts, shared with the
- * verifier and the explorer, and is re-exported here for the employer's callers.
+ * The employer's transactions on the protocol's contracts: create a job (escrow), expire it (stages),
+ * claim and withdraw (escrow). The read side (job and stage views, the per-job fold of the protocol's
+ * events) lives in src/chain/job-events.ts, shared with the verifier and the explorer, and is re-exported
+ * here for the employer's callers.
  */
-import { parseEventLogs, type Address, type Hex } from "viem";
-import type { ContractRef } from "../chain/contracts";
+import type { Address, Hex } from "viem";
+import { txOf, type PotSuite } from "../chain/contracts";
+import { decodeLedgerLog } from "../chain/ledger-events";
 import type { SentTx, TxSender } from "../chain/tx-sender";
 
 export * from "../chain/job-events";
 
-/** What an employer asks for (the ledger's `JobRequest`; the fee is sent as value). */
+/** What an employer asks for (the escrow's `JobTerms`; the fee is sent as value). */
 export interface JobRequest {
   /** Binary CID (hex) of the job document. */
   readonly specCid: Hex;
@@ -19,52 +21,62 @@ export interface JobRequest {
   readonly c: number;
   readonly k: number;
   readonly stageSeconds: number;
+  /** Declarations of a stage never close sooner than this after it opened (at most `stageSeconds`). */
+  readonly minDeclareSeconds: number;
   /** Unix seconds. */
   readonly deadline: bigint;
 }
 
-/** Sends `createJob(request)` with `fee` and returns the new job id (from its JobCreated event). */
+/** Sends `escrow.createJob(terms)` with `fee`; the job id is PoTStages' JobCreated in the receipt. */
 export async function sendCreateJob(
   sender: TxSender,
-  ledger: ContractRef,
+  suite: PotSuite,
   request: JobRequest,
   fee: bigint,
 ): Promise<{ jobId: bigint; tx: SentTx }> {
-  const tx = await sender.send({
-    ...ledger,
-    functionName: "createJob",
-    args: [
-      {
-        specCid: request.specCid,
-        manifestRoot: request.manifestRoot,
-        initialStateHash: request.initialStateHash,
-        numStages: request.numStages,
-        c: request.c,
-        k: request.k,
-        stageSeconds: request.stageSeconds,
-        deadline: request.deadline,
-      },
-    ],
-    value: fee,
-  });
-  const logs = parseEventLogs({ abi: ledger.abi, logs: tx.receipt.logs }) as unknown as {
-    address: Address;
-    eventName: string;
-    args: unknown;
-  }[];
-  const created = logs.find(
-    (l) => l.eventName === "JobCreated" && l.address.toLowerCase() === ledger.address.toLowerCase(),
+  const tx = await sender.send(
+    txOf(
+      suite.escrow,
+      "createJob",
+      [
+        {
+          specCid: request.specCid,
+          manifestRoot: request.manifestRoot,
+          initialStateHash: request.initialStateHash,
+          numStages: request.numStages,
+          c: request.c,
+          k: request.k,
+          stageSeconds: request.stageSeconds,
+          minDeclareSeconds: request.minDeclareSeconds,
+          deadline: request.deadline,
+        },
+      ],
+      fee,
+    ),
   );
-  if (created === undefined) throw new Error(`createJob ${tx.hash} emitted no JobCreated event`);
-  return { jobId: BigInt((created.args as { jobId: bigint }).jobId), tx };
+  for (const log of tx.receipt.logs) {
+    const e = decodeLedgerLog(suite, log);
+    if (e?.kind === "JobCreated") return { jobId: e.jobId, tx };
+  }
+  throw new Error(`createJob ${tx.hash} emitted no JobCreated event`);
 }
 
-/** Sends `expireJob(jobId)`. */
-export function sendExpireJob(sender: TxSender, ledger: ContractRef, jobId: bigint): Promise<SentTx> {
-  return sender.send({ ...ledger, functionName: "expireJob", args: [jobId] });
+/** Sends `stages.expireJob(jobId)`: the escrow refunds the unspent fee into the employer's claimable. */
+export function sendExpireJob(sender: TxSender, suite: PotSuite, jobId: bigint): Promise<SentTx> {
+  return sender.send(txOf(suite.stages, "expireJob", [jobId]));
 }
 
-/** Sends `withdraw()`. */
-export function sendWithdraw(sender: TxSender, ledger: ContractRef): Promise<SentTx> {
-  return sender.send({ ...ledger, functionName: "withdraw" });
+/** Sends `escrow.claim(jobId, account)`: credits what `account` earned in the job to its claimable. */
+export function sendClaim(
+  sender: TxSender,
+  suite: PotSuite,
+  jobId: bigint,
+  account: Address,
+): Promise<SentTx> {
+  return sender.send(txOf(suite.escrow, "claim", [jobId, account]));
+}
+
+/** Sends `escrow.withdraw()`: pays the sender's claimable. */
+export function sendWithdraw(sender: TxSender, suite: PotSuite): Promise<SentTx> {
+  return sender.send(txOf(suite.escrow, "withdraw", []));
 }

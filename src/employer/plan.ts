@@ -63,6 +63,11 @@ export interface PlanInput {
   k: number;
   /** Seconds a stage's declarations stay open at least (the job's stageSeconds). */
   stageSeconds: number;
+  /**
+   * Seconds a stage's declarations stay open at least (the job term minDeclareSeconds); default:
+   * `plannedMinDeclareSeconds` of the stage's training time.
+   */
+  minDeclareSeconds?: number;
   /** Seconds from training done to wrap: close delay, header, PoA (default 30). */
   confirmationSeconds?: number;
   /** Gas price in wei for the cost estimate (default: no price, gas only). */
@@ -78,7 +83,7 @@ export interface FeeSplit {
   attester: bigint;
   /** Per declaration, if exactly C declare (more declarations each get less). */
   declarant: bigint;
-  /** Rounding dust per stage, returned to the employer. */
+  /** Rounding dust per stage (the escrow pays it to the builder). */
   dust: bigint;
   /** fee - perStage x numStages, returned to the employer at the last wrap. */
   remainder: bigint;
@@ -102,6 +107,11 @@ export interface JobPlanEstimate {
   flopsPerStage: number;
   /** Training time of one stage on the reference machine. */
   stageTrainingSeconds: number;
+  /**
+   * The job's minimum declaration window: declarations of a stage close no sooner than this after it
+   * opened, so that honest miners have trained before a fast copier can close the stage.
+   */
+  minDeclareSeconds: number;
   /** Expected wall time of the job: stages x max(training + confirmation, stageSeconds... see docs). */
   expectedSeconds: number;
   fee: FeeSplit;
@@ -228,6 +238,8 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
     params: cost.params,
     flopsPerStage,
     stageTrainingSeconds,
+    minDeclareSeconds:
+      input.minDeclareSeconds ?? plannedMinDeclareSeconds(stageTrainingSeconds, input.stageSeconds),
     // Miners pipeline: a stage's training overlaps the previous stage's confirmation, so a stage costs
     // about max(training, confirmation); the first stage pays both.
     expectedSeconds:
@@ -235,6 +247,18 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
     fee,
     gas,
   };
+}
+
+/**
+ * The minimum declaration window planned for a stage: its training time on the reference machine (rounded
+ * up), at least `floor` (the contracts' minDeclareSeconds) and at most the stage window `stageSeconds`.
+ */
+export function plannedMinDeclareSeconds(
+  stageTrainingSeconds: number,
+  stageSeconds: number,
+  floor = 0,
+): number {
+  return Math.min(stageSeconds, Math.max(floor, Math.ceil(stageTrainingSeconds)));
 }
 
 /** A deadline that leaves the job `slack` times its expected time (at least `minSeconds`). */

@@ -7,13 +7,18 @@
  * the data, model and plan (the dry run), `checkAgainstNetwork` on what the chain allows and holds, and
  * `preflightJob` runs them all.
  */
-import { formatEther, type Address, type PublicClient } from "viem";
-import type { ContractRef } from "../chain/contracts";
+import { formatEther, type Address } from "viem";
 import { withGasHeadroom } from "../chain/tx-sender";
-import { GAS, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
+import { GAS, plannedMinDeclareSeconds, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 import type { LoadedDataset } from "./dataset";
 import type { JobInput } from "./create-job";
-import { readJobLimits, readStakerCounts, type JobLimits, type StakerCounts } from "./ledger";
+import {
+  readJobLimits,
+  readStakerCounts,
+  type JobLimits,
+  type LedgerHandle,
+  type StakerCounts,
+} from "./ledger";
 
 /** One finding. An `error` can never work; a `warning` stops the job unless forced (`--force`). */
 export interface PreflightIssue {
@@ -186,6 +191,19 @@ export function checkJobOffline(
       ),
     );
   }
+  const declare = input.minDeclareSeconds;
+  if (
+    declare !== undefined &&
+    (!Number.isSafeInteger(declare) || declare < 0 || declare > input.stageSeconds)
+  ) {
+    issues.push(
+      error(
+        "min-declare-seconds",
+        `--min-declare-seconds ${declare} is not a whole number of seconds from 0 to the stage window (--stage-seconds ${input.stageSeconds})`,
+        `Use --min-declare-seconds ${plannedMinDeclareSeconds(plan.stageTrainingSeconds, input.stageSeconds)} (the stage's training time) or drop it`,
+      ),
+    );
+  }
   const deadline = input.deadlineSeconds ?? suggestedDeadlineSeconds(plan);
   if (deadline < plan.expectedSeconds) {
     issues.push(
@@ -208,13 +226,25 @@ export interface NetworkFacts {
   readonly gasPrice: bigint;
 }
 
-/** Reads the ledger's limits, the stakers who can serve a job, and the employer's balance. */
-export async function readNetworkFacts(
-  client: PublicClient,
-  ledger: ContractRef,
-  employer?: Address,
-): Promise<NetworkFacts> {
-  const h = { client, ledger };
+/**
+ * The job's minimum declaration window (JobTerms.minDeclareSeconds): `--min-declare-seconds` when given,
+ * else the stage's training time on the reference machine, at least the contracts' minimum (`limits`,
+ * when known) and at most the stage window.
+ */
+export function jobMinDeclareSeconds(
+  input: Pick<JobInput, "minDeclareSeconds" | "stageSeconds">,
+  plan: Pick<JobPlanEstimate, "stageTrainingSeconds">,
+  limits?: Pick<JobLimits, "minDeclareSeconds">,
+): number {
+  return (
+    input.minDeclareSeconds ??
+    plannedMinDeclareSeconds(plan.stageTrainingSeconds, input.stageSeconds, limits?.minDeclareSeconds)
+  );
+}
+
+/** Reads the contracts' job limits, the stakers who can serve a job, and the employer's balance. */
+export async function readNetworkFacts(h: LedgerHandle, employer?: Address): Promise<NetworkFacts> {
+  const client = h.client;
   const limits = await readJobLimits(h);
   const [stakers, balance, gasPrice] = await Promise.all([
     readStakerCounts(h, limits.minStake),
@@ -256,7 +286,32 @@ export function checkAgainstNetwork(
         `Use --stage-seconds ${limits.minStageSeconds} or more`,
       ),
     );
+  const declare = jobMinDeclareSeconds(input, plan, limits);
+  if (declare < limits.minDeclareSeconds)
+    issues.push(
+      error(
+        "min-declare-seconds",
+        `The minimum declaration window (${declare} s) is below this network's minimum of ${limits.minDeclareSeconds} s`,
+        `Use --min-declare-seconds ${limits.minDeclareSeconds} or more (and --stage-seconds at least that)`,
+      ),
+    );
+  else if (declare > input.stageSeconds)
+    issues.push(
+      error(
+        "min-declare-seconds",
+        `The minimum declaration window (${declare} s) is longer than the stage window (--stage-seconds ${input.stageSeconds})`,
+        `Use --stage-seconds ${declare} or more`,
+      ),
+    );
   const deadline = input.deadlineSeconds ?? suggestedDeadlineSeconds(plan);
+  if (deadline > limits.maxJobSeconds)
+    issues.push(
+      error(
+        "deadline",
+        `The deadline (${deadline} s from now) is beyond this network's maximum job length of ${limits.maxJobSeconds} s`,
+        `Use --deadline ${limits.maxJobSeconds} or less (fewer stages or a smaller model if the job needs longer)`,
+      ),
+    );
   if (deadline < limits.minJobSeconds)
     issues.push(
       error(

@@ -1,6 +1,7 @@
 /**
- * Reclaiming the fee of a job that expired unfinished: `expireJob` (credits the unspent escrow to the
- * employer) and `withdraw` (pays out everything credited to the account).
+ * Reclaiming the fee of a job that expired unfinished: `stages.expireJob` (the escrow refunds the unspent
+ * fee into the employer's claimable balance, `Refunded`) and `escrow.withdraw` (pays out everything
+ * claimable by the account).
  */
 import type { Hex } from "viem";
 import type { TxSender } from "../chain/tx-sender";
@@ -46,7 +47,7 @@ export async function refundJob(h: LedgerHandle, sender: TxSender, jobId: bigint
       );
     }
     unspent = job.escrow;
-    const sent = await sendExpireJob(sender, h.ledger, jobId);
+    const sent = await sendExpireJob(sender, h.suite, jobId);
     expireTx = sent.hash;
     gasCost += sent.receipt.gasUsed * sent.receipt.effectiveGasPrice;
   }
@@ -57,7 +58,7 @@ export async function refundJob(h: LedgerHandle, sender: TxSender, jobId: bigint
       `Job ${jobId} is ${job.statusName} and ${sender.address} has nothing to withdraw (already withdrawn?)`,
     );
   }
-  const sent = await sendWithdraw(sender, h.ledger);
+  const sent = await sendWithdraw(sender, h.suite);
   gasCost += sent.receipt.gasUsed * sent.receipt.effectiveGasPrice;
   return { jobId, unspent, withdrawn: claimable, expireTx, withdrawTx: sent.hash, gasCost };
 }

@@ -5,9 +5,9 @@
  * what it does through `onProgress` (inputs pinned, each stage wrapped, the job finished or expired) and
  * keeps serving after the job ends (auditors re-execute stages from this data) until stopped.
  */
-import type { PublicClient } from "viem";
-import type { ContractRef } from "../chain/contracts";
-import { EventWatcher } from "../chain/events";
+import type { StakingRef } from "../chain/contracts";
+import type { WatchedLog } from "../chain/events";
+import { suiteWatcher } from "../chain/pot-contracts";
 import { cidFromBytesHex, fetchManifest, type ContentStore } from "../storage";
 import { jobEventsFromLogs, readPeerRegistry, wrappedHeader, type LedgerHandle } from "./ledger";
 import { loadJobRecord } from "./job-data";
@@ -39,7 +39,7 @@ export type ServeEvent =
 /** Options of `serveJob`. */
 export interface ServeOptions {
   /** Staking contract, for the peer registry (skip dialing without it). */
-  readonly staking?: ContractRef;
+  readonly staking?: StakingRef;
   /** Poll interval of chain events and peer refreshes, ms (default 2000). */
   readonly pollingIntervalMs?: number;
   readonly onPinned?: (cid: string, what: string) => void;
@@ -59,7 +59,7 @@ export interface JobServer {
 
 /** Pins the job's inputs, dials registry peers, and pins new stage results until stopped. */
 export async function serveJob(
-  h: LedgerHandle & { client: PublicClient },
+  h: LedgerHandle,
   store: ContentStore,
   jobId: bigint,
   options: ServeOptions = {},
@@ -99,12 +99,8 @@ export async function serveJob(
   await dialPeers();
 
   // Results of the stages: pin what every header names (others serve it too; we keep a copy).
-  const logs: Parameters<typeof jobEventsFromLogs>[1][number][] = [];
-  const watcher = new EventWatcher({
-    client: h.client,
-    address: h.ledger.address,
-    abi: h.ledger.abi,
-    eventNames: ["JobCreated", "HeaderSubmitted", "BlockWrapped", "JobFinished", "JobExpired"],
+  const logs: WatchedLog[] = [];
+  const watcher = suiteWatcher(h.client, h.suite, {
     fromBlock: h.fromBlock ?? 0n,
     confirmations: 0,
     pollingIntervalMs: options.pollingIntervalMs ?? 2000,
@@ -115,7 +111,7 @@ export async function serveJob(
   watcher.start({
     onLogs: async (fresh) => {
       logs.push(...fresh);
-      const events = jobEventsFromLogs(jobId, logs);
+      const events = jobEventsFromLogs(h.suite, jobId, logs);
       for (const s of events.stages) {
         for (const header of s.headers) {
           await pin(cidFromBytesHex(header.resultCid), `S_${s.stage}`).catch((error: unknown) =>

@@ -4,10 +4,19 @@
  * does not record losses, so each wrapped S is fetched by CID (hash-checked) and evaluated on the job's
  * held-out test set.
  */
-import { formatEther, type Address } from "viem";
+import { formatEther, type Address, type Hex } from "viem";
+import { FAULT, JURY_REASON } from "../chain/ledger-events";
 import { decodeBatch, evaluate, type Batch } from "../ml";
 import type { ContentStore, FetchOptions } from "../storage";
-import { readJob, readJobLimits, readStakerCounts, type LedgerHandle, type StakerCounts } from "./ledger";
+import {
+  readJob,
+  readJobLimits,
+  readStakerCounts,
+  rewardTotals,
+  type LedgerHandle,
+  type StageReward,
+  type StakerCounts,
+} from "./ledger";
 import {
   fetchState,
   loadJobRecord,
@@ -33,8 +42,26 @@ export interface JobStatus {
   deadline: bigint;
   c: number;
   k: number;
+  /** Declarations of a stage close no sooner than this after it opened (job term). */
+  minDeclareSeconds: number;
   specCid: string;
   stages: StageStatus[];
+  /** Stages that went to a jury: why, its rounds, revealed votes and the decision. */
+  juries: {
+    stage: number;
+    reason: string;
+    rounds: number;
+    votes: number;
+    decided?: { resultHash: Hex; rho: Hex };
+  }[];
+  /** Stakes slashed in the job (faulty declarations, jurors). */
+  slashes: { stage: number; staker: Address; fault: string; amount: bigint }[];
+  /** Rewards credited by the wrapped stages, summed per account and role. */
+  rewards: StageReward[];
+  /** `escrow.claim`s made: what each account moved to its claimable balance. */
+  claims: { account: Address; amount: bigint; coinbase: bigint }[];
+  /** Unspent fee refunded to the employer's claimable balance (wei). */
+  refunded: bigint;
   /** S_0 and every wrapped stage evaluated on the test set (empty unless asked and a test set exists). */
   lossCurve: LossPoint[];
   /** Why an unfinished job is stuck or expired, and what to do (empty for a job that is progressing). */
@@ -143,6 +170,11 @@ export async function jobStatus(
     for (const p of curve) if (p.stage > 0) stages[p.stage - 1].loss = p;
   }
   const c = record.events.created;
+  const events = record.events;
+  const faultName = (f: number) =>
+    (Object.entries(FAULT).find(([, v]) => v === f)?.[0] ?? `fault ${f}`)
+      .replace(/([A-Z])/g, " $1")
+      .toLowerCase();
   return {
     jobId,
     name: record.document.name,
@@ -155,8 +187,33 @@ export async function jobStatus(
     deadline: c.deadline,
     c: c.c,
     k: c.k,
+    minDeclareSeconds: c.minDeclareSeconds,
     specCid: record.specCid,
     stages,
+    juries: events.stages.flatMap((st) =>
+      st.jury === undefined
+        ? []
+        : [
+            {
+              stage: st.stage,
+              reason: JURY_REASON[st.jury.reason as keyof typeof JURY_REASON] ?? `reason ${st.jury.reason}`,
+              rounds: st.jury.rounds,
+              votes: st.jury.votes?.length ?? 0,
+              decided: st.jury.decided,
+            },
+          ],
+    ),
+    slashes: events.stages.flatMap((st) =>
+      st.slashes.map((x) => ({
+        stage: st.stage,
+        staker: x.staker,
+        fault: faultName(x.fault),
+        amount: x.amount,
+      })),
+    ),
+    rewards: rewardTotals([events]),
+    claims: events.claims.map((x) => ({ account: x.account, amount: x.amount, coinbase: x.coinbase })),
+    refunded: events.refunds.reduce((a, r) => a + r.amount, 0n),
     lossCurve: curve,
     advice: jobAdvice({
       jobId,
@@ -179,11 +236,11 @@ export function formatStatus(s: JobStatus): string[] {
   const short = (a?: string) => (a === undefined ? "-" : `${a.slice(0, 6)}..${a.slice(-4)}`);
   const lines = [
     `Job ${s.jobId} "${s.name}": ${s.status}, ${s.wrappedStages}/${s.numStages} stages wrapped`,
-    `Employer ${s.employer}; fee ${formatEther(s.fee)} ETH, escrow left ${formatEther(s.escrow)} ETH; C=${s.c} K=${s.k}; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
+    `Employer ${s.employer}; fee ${formatEther(s.fee)} ETH, escrow left ${formatEther(s.escrow)} ETH; C=${s.c} K=${s.k}; declarations open >= ${s.minDeclareSeconds} s; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
     `Job document ${s.specCid}`,
     ...s.advice,
     "",
-    "stage  phase      declarants  builder         opened  wrapper         loss      accuracy",
+    "stage  phase      declarants  builder         opened  faulty  wrapper         loss      accuracy",
   ];
   for (const st of s.stages) {
     lines.push(
@@ -193,12 +250,29 @@ export function formatStatus(s: JobStatus): string[] {
         String(st.declarants.length).padEnd(11),
         short(st.builder).padEnd(15),
         String(st.opened?.length ?? "-").padEnd(7),
+        String(st.faulty?.length ?? "-").padEnd(7),
         short(st.wrapper).padEnd(15),
         (st.loss ? st.loss.loss.toFixed(4) : "-").padEnd(9),
         st.loss && !Number.isNaN(st.loss.accuracy) ? `${(st.loss.accuracy * 100).toFixed(1)}%` : "-",
       ].join(" "),
     );
   }
+  for (const j of s.juries)
+    lines.push(
+      `Stage ${j.stage} went to a jury (${j.reason}): ${j.rounds} round(s), ${j.votes} vote(s) revealed, ` +
+        (j.decided ? `decided result ${j.decided.resultHash}` : "not decided yet"),
+    );
+  for (const x of s.slashes)
+    lines.push(`Stage ${x.stage}: ${x.staker} slashed ${formatEther(x.amount)} POT (${x.fault})`);
+  if (s.rewards.length > 0) {
+    lines.push("", "Rewards credited (account, role, ETH):");
+    for (const r of s.rewards) lines.push(`  ${r.account}  ${r.role.padEnd(9)} ${formatEther(r.amount)}`);
+  }
+  for (const x of s.claims)
+    lines.push(
+      `Claimed by ${x.account}: ${formatEther(x.amount)} ETH, ${formatEther(x.coinbase)} POT coinbase`,
+    );
+  if (s.refunded > 0n) lines.push(`Refunded to the employer: ${formatEther(s.refunded)} ETH (pot withdraw)`);
   if (s.lossCurve.length > 0) {
     lines.push("", "Loss curve (test set):");
     const max = Math.max(...s.lossCurve.map((p) => p.loss));

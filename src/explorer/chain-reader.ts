@@ -1,11 +1,10 @@
 /**
- * Everything the explorer reads from the chain, and nothing else of the explorer touches it: the ledger's
- * logs (followed incrementally, decoded by src/chain), the per-job fold of those logs, the job views, the
- * staking views (stakes, draw weights, coin age, peers) and the head block. When the ledger contracts are
- * split, re-point this module only.
+ * Everything the explorer reads from the chain, and nothing else of the explorer touches it: the protocol's
+ * logs (escrow, stages, committee, disputes; followed incrementally, decoded by src/chain), the per-job
+ * fold of those logs (the dummy job 0 included), the job views, the staking views (stakes, draw weights,
+ * coin age, peers) and the head block.
  */
 import { getAddress, type Address, type PublicClient } from "viem";
-import type { ContractRef } from "../chain/contracts";
 import type { EventWatcher, WatchedLog } from "../chain/events";
 import {
   jobEventsFromLogs,
@@ -17,15 +16,12 @@ import {
 } from "../chain/job-events";
 import { decodeLedgerLog, type LedgerEvent } from "../chain/pot-contracts";
 
-/** Job id of the ledger's built-in dummy job (trained when the network is idle; it never ends). */
-const DUMMY_JOB = 0n;
-
 type WrappedEvent = Extract<LedgerEvent, { kind: "BlockWrapped" }>;
 
 /** A wrapped block with the declarants of its stage and the builder of its header. */
 export type WrappedBlock = WrappedEvent & { readonly declarants: Address[]; readonly builder?: Address };
 
-/** A `Slashed` event of the ledger. */
+/** A `Slashed` event of PoTDisputes. */
 export type SlashEvent = Extract<LedgerEvent, { kind: "Slashed" }>;
 
 /** One staker as the staking contract reports it. */
@@ -43,9 +39,8 @@ export interface StakerView {
 /** Where to read. */
 export interface ChainReaderOptions {
   readonly handle: LedgerHandle;
-  readonly staking: ContractRef;
   /**
-   * Blocks a ledger event must be buried under before it is shown (default 0). The explorer keeps what it
+   * Blocks a protocol event must be buried under before it is shown (default 0). The explorer keeps what it
    * was shown, so on a chain that reorganizes, set this above the deepest expected reorg.
    */
   readonly confirmations?: number;
@@ -53,7 +48,7 @@ export interface ChainReaderOptions {
   readonly maxStakers?: number;
 }
 
-/** Follows one deployment's ledger and reads its views for the explorer. */
+/** Follows one deployment's protocol contracts and reads their views for the explorer. */
 export class ChainReader {
   private readonly watcher: EventWatcher;
   private readonly logs: WatchedLog[] = [];
@@ -64,7 +59,7 @@ export class ChainReader {
     this.client = options.handle.client;
   }
 
-  /** Reads the ledger logs that arrived since the last call; resolves to how many arrived. */
+  /** Reads the protocol logs that arrived since the last call; resolves to how many arrived. */
   async follow(): Promise<number> {
     const fresh = await this.watcher.poll();
     this.logs.push(...fresh);
@@ -78,14 +73,15 @@ export class ChainReader {
   }
 
   /**
-   * Every employer job created so far, with its events folded by stage (oldest job first). The built-in
-   * dummy job (id 0, endless) is left out: its blocks are in `wrappedBlocks()`.
+   * Every job created so far, the built-in dummy job (id 0, endless: its stages up to the last one with an
+   * event) first, with its events folded by stage (oldest job first).
    */
   jobs(): JobEvents[] {
+    const suite = this.options.handle.suite;
     const byJob = new Map<bigint, WatchedLog[]>();
     for (const log of this.logs) {
       const jobId = (log.args as { jobId?: bigint } | undefined)?.jobId;
-      if (typeof jobId !== "bigint" || jobId === DUMMY_JOB) continue;
+      if (typeof jobId !== "bigint") continue;
       let list = byJob.get(jobId);
       if (list === undefined) byJob.set(jobId, (list = []));
       list.push(log);
@@ -93,12 +89,13 @@ export class ChainReader {
     return [...byJob.entries()]
       .filter(([, logs]) => logs.some((l) => l.eventName === "JobCreated"))
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([jobId, logs]) => jobEventsFromLogs(jobId, logs));
+      .map(([jobId, logs]) => jobEventsFromLogs(suite, jobId, logs));
   }
 
   /** Every wrapped block of the global chain (dummy job included), in chain order, with who made it. */
   wrappedBlocks(): WrappedBlock[] {
-    const events = this.logs.map(decodeLedgerLog);
+    const suite = this.options.handle.suite;
+    const events = this.logs.map((log) => decodeLedgerLog(suite, log));
     const key = (jobId: bigint, stage: number) => `${jobId}:${stage}`;
     const declarants = new Map<string, Address[]>();
     const builders = new Map<string, Address>();
@@ -119,13 +116,14 @@ export class ChainReader {
 
   /** Every stake slashed so far, in chain order. */
   slashes(): SlashEvent[] {
+    const suite = this.options.handle.suite;
     return this.logs
       .filter((l) => l.eventName === "Slashed")
-      .map(decodeLedgerLog)
+      .map((log) => decodeLedgerLog(suite, log))
       .filter((e): e is SlashEvent => e?.kind === "Slashed");
   }
 
-  /** The ledger's view of a job (status, escrow left, wrapped stages). */
+  /** The contracts' view of a job (status, escrow left, wrapped stages). */
   job(jobId: bigint): Promise<OnChainJob> {
     return readJob(this.options.handle, jobId);
   }
@@ -133,27 +131,29 @@ export class ChainReader {
   /** The IPFS multiaddr `account` announced in the staking contract's registry ("" when none). */
   peerOf(account: Address): Promise<string> {
     return this.client.readContract({
-      ...this.options.staking,
+      ...this.options.handle.staking,
       functionName: "peerOf",
       args: [account],
-    } as never) as Promise<string>;
+    });
   }
 
   /** The stakers, largest stake first, with draw weights as of `atBlock` (default: the head). */
   async stakers(atBlock?: bigint): Promise<StakerView[]> {
-    const staking = this.options.staking;
-    const read = <T>(functionName: string, args: unknown[]) =>
-      this.client.readContract({ ...staking, functionName, args } as never) as Promise<T>;
+    const staking = this.options.handle.staking;
     const block = atBlock ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
-    const [addresses, stakes] = await read<readonly [readonly Address[], readonly bigint[]]>("stakersPage", [
-      0n,
-      BigInt(this.options.maxStakers ?? 500),
-    ]);
+    const [addresses, stakes] = await this.client.readContract({
+      ...staking,
+      functionName: "stakersPage",
+      args: [0n, BigInt(this.options.maxStakers ?? 500)],
+    });
     const views = await Promise.all(
       addresses.map(async (a, i) => {
         const [drawWeight, coinAge, peer] = await Promise.all([
-          read<bigint>("drawWeightOf", [a, block]).catch(() => 0n),
-          read<bigint>("coinAgeOf", [a]),
+          this.client
+            .readContract({ ...staking, functionName: "drawWeightOf", args: [a, block] })
+            .then(BigInt)
+            .catch(() => 0n),
+          this.client.readContract({ ...staking, functionName: "coinAgeOf", args: [a] }).then(BigInt),
           this.peerOf(a),
         ]);
         return { address: getAddress(a), stake: BigInt(stakes[i]), drawWeight, coinAge, peer };

@@ -13,12 +13,12 @@ import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import type { Address } from "viem";
 import { sleep } from "../chain/retry";
 import { PROJECT_ROOT } from "../config/load";
 import type { ContentStore } from "../storage";
 import { ChainReader, type ChainReaderOptions } from "./chain-reader";
-import { LossEvaluator } from "./loss-evaluator";
+import { DUMMY_JOB_ID } from "../chain/job-events";
+import { LossEvaluator, type JobCurve } from "./loss-evaluator";
 import { buildSnapshot, type Snapshot } from "./snapshot";
 
 /** Options of `startExplorer`. */
@@ -48,6 +48,9 @@ export interface Explorer {
   stop(): Promise<void>;
 }
 
+/** The dummy job has no job document nor test set: no curve. */
+const DUMMY_CURVE: JobCurve = { points: [], pending: 0, note: "the dummy job has no test set" };
+
 /** The page's source file (not compiled: served from src/ whether this module runs from src/ or dist/). */
 const PAGE_FILE = join(PROJECT_ROOT, "src", "explorer", "page.html");
 
@@ -71,10 +74,14 @@ export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {
     const head = await chain.head();
     if (fresh === 0 && !dirty && current?.head.number === String(head.number)) return;
     dirty = false;
-    const next = await buildSnapshot(chain, (e) => evaluator.curve(e), {
-      chainId: o.chainId,
-      ledger: o.handle.ledger.address as Address,
-    });
+    const next = await buildSnapshot(
+      chain,
+      (e) => (e.jobId === DUMMY_JOB_ID ? DUMMY_CURVE : evaluator.curve(e)),
+      {
+        chainId: o.chainId,
+        stages: o.handle.suite.stages.address,
+      },
+    );
     // The miners hold the states, the employers the job documents, S_0 and the test sets: dial every IPFS
     // node they announced in the staking contract's registry, once.
     const employers = [...new Set(next.jobs.map((j) => j.employer))].filter((e) => !asked.has(e));
@@ -87,7 +94,7 @@ export async function startExplorer(o: ExplorerOptions): Promise<Explorer> {
       peers.forEach((p) => dialed.add(p));
       void o.store.dial(peers).catch((error: unknown) => o.onError?.(`dial: ${(error as Error).message}`));
     }
-    evaluator.update(chain.jobs());
+    evaluator.update(chain.jobs().filter((e) => e.jobId !== DUMMY_JOB_ID));
     current = next;
     currentJson = JSON.stringify(next);
   };

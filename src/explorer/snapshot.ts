@@ -1,10 +1,12 @@
 /**
  * What the explorer page shows, as one JSON document (wei and token amounts as decimal strings): the jobs
- * with their stages and curves, the chain of wrapped blocks with who trained, built and attested each, the
- * stakers, the rewards per account and role, and the slashes.
+ * (the dummy job 0 included) with their stages, faulty declarations, juries and curves, the chain of
+ * wrapped blocks with who trained, built and attested each, the stakers, the rewards per account and role,
+ * and the slashes.
  */
-import type { Address } from "viem";
-import { rewardTotals, type JobEvents } from "../chain/job-events";
+import type { Address, Hex } from "viem";
+import { DUMMY_JOB_ID, rewardTotals, type JobEvents, type StageEvents } from "../chain/job-events";
+import { FAULT, JURY_REASON } from "../chain/ledger-events";
 import { stageStatuses, type LossPoint } from "../chain/job-record";
 import type { ChainReader } from "./chain-reader";
 import type { JobCurve } from "./loss-evaluator";
@@ -14,17 +16,41 @@ export interface StageRow {
   readonly stage: number;
   readonly phase: string;
   readonly declarants: Address[];
+  /** Declarations the header marked faulty (they did not open against the stage's result and rho). */
+  readonly faulty: Address[];
   readonly builder?: Address;
   readonly attesters: Address[];
   readonly wrapper?: Address;
   readonly block?: string;
   readonly resultCid?: string;
   readonly loss?: LossPoint;
+  /** The jury, for a stage that went to one. */
+  readonly jury?: JuryRow;
+}
+
+/** A stage's jury on the page. */
+export interface JuryRow {
+  /** Why it sat: disputed, stalled or contested. */
+  readonly reason: string;
+  readonly rounds: number;
+  /** Seats of the last drawn round (a juror may hold several). */
+  readonly seats: Address[];
+  /** Revealed votes. */
+  readonly votes: {
+    readonly juror: Address;
+    readonly round: number;
+    readonly resultHash: Hex;
+    readonly seats: number;
+  }[];
+  /** The decided (result, rho), once decided. */
+  readonly decided?: { readonly resultHash: Hex; readonly rho: Hex };
 }
 
 /** One job on the page. */
 export interface JobRow {
   readonly id: string;
+  /** The built-in dummy job 0 (coinbase only, endless; trained when the network is idle). */
+  readonly dummy: boolean;
   readonly name?: string;
   readonly employer: Address;
   readonly status: string;
@@ -59,7 +85,8 @@ export interface BlockRow {
 /** The whole page. */
 export interface Snapshot {
   readonly chainId: number;
-  readonly ledger: Address;
+  /** PoTStages, the contract the PoT chain of wrapped blocks lives in. */
+  readonly stages: Address;
   readonly head: { readonly number: string; readonly timestamp: string };
   readonly updatedAt: string;
   readonly jobs: JobRow[];
@@ -87,13 +114,35 @@ export interface Snapshot {
   }[];
 }
 
-const FAULT = { 1: "declaration", 2: "juror" } as const;
+const FAULT_NAME: Record<number, string> = {
+  [FAULT.declaration]: "declaration",
+  [FAULT.jurorVote]: "juror vote",
+  [FAULT.jurorAbsent]: "juror absent",
+};
+
+/** The jury of a stage, as the page shows it. */
+function juryRow(s: StageEvents): JuryRow | undefined {
+  const j = s.jury;
+  if (j === undefined) return undefined;
+  return {
+    reason: JURY_REASON[j.reason as keyof typeof JURY_REASON] ?? `reason ${j.reason}`,
+    rounds: j.rounds,
+    seats: j.seats ?? [],
+    votes: (j.votes ?? []).map((v) => ({
+      juror: v.juror,
+      round: v.round,
+      resultHash: v.resultHash,
+      seats: v.seats,
+    })),
+    decided: j.decided,
+  };
+}
 
 /** Builds the page's document from the chain and the curves evaluated so far. */
 export async function buildSnapshot(
   chain: ChainReader,
   curveOf: (events: JobEvents) => JobCurve,
-  identity: { chainId: number; ledger: Address },
+  identity: { chainId: number; stages: Address },
 ): Promise<Snapshot> {
   const head = await chain.head();
   const jobEvents = chain.jobs();
@@ -136,7 +185,7 @@ export async function buildSnapshot(
       jobId: String(s.jobId),
       stage: s.stage,
       staker: s.staker,
-      fault: FAULT[s.fault as keyof typeof FAULT] ?? `fault ${s.fault}`,
+      fault: FAULT_NAME[s.fault] ?? `fault ${s.fault}`,
       amount: String(s.amount),
       reporter: s.reporter,
       evmBlock: String(s.blockNumber),
@@ -151,9 +200,11 @@ function jobRow(
 ): JobRow {
   const c = events.created;
   const byStage = new Map(curve.points.map((p) => [p.stage, p]));
+  const dummy = events.jobId === DUMMY_JOB_ID;
   return {
     id: String(events.jobId),
-    name: curve.name,
+    dummy,
+    name: dummy ? "dummy job (coinbase only)" : curve.name,
     employer: c.employer,
     status: job.statusName,
     numStages: c.numStages,
@@ -163,16 +214,18 @@ function jobRow(
     c: c.c,
     k: c.k,
     createdBlock: String(c.blockNumber),
-    stages: stageStatuses(events).map((s) => ({
+    stages: stageStatuses(events).map((s, i) => ({
       stage: s.stage,
       phase: s.phase,
       declarants: s.declarants,
+      faulty: s.faulty ?? [],
       builder: s.builder,
       attesters: s.attesters ?? [],
       wrapper: s.wrapper,
       block: s.blockIndex === undefined ? undefined : String(s.blockIndex),
       resultCid: s.resultCid,
       loss: byStage.get(s.stage),
+      jury: juryRow(events.stages[i]),
     })),
     curve: curve.points,
     curvePending: curve.pending,

@@ -5,8 +5,8 @@
  */
 import { randomInt } from "node:crypto";
 import type { ContentStore, FetchOptions } from "../storage";
-import { readDomain, type LedgerHandle } from "../employer/ledger";
-import { loadJobRecord } from "../employer/job-data";
+import { readDomain, type LedgerHandle } from "../chain/job-events";
+import { loadJobRecord } from "../chain/job-record";
 import { checkLineage } from "./lineage";
 import { chooseSample, reexecuteStages } from "./reexecute";
 import { detectionProbability, sampleSize, type Check, type Sample, type VerifyReport } from "./report";

@@ -2,10 +2,11 @@
  * Lineage checks of a job from the chain's events and IPFS, without training anything:
  *  - the job document names a manifest whose root is the on-chain manifestRoot, and S_0 whose hash is the
  *    on-chain initialStateHash;
- *  - every stage trains from the previous stage's result (StageOpened, the header and every declaration
- *    name it as parent);
- *  - every header's hash recomputes, and every declaration it opened opens against its rho (the commitment
- *    recomputes from rho, rand, declarer, job and stage) and names the header's parent and result;
+ *  - every stage trains from the previous stage's result (StageOpened and the header name it as parent,
+ *    and the header names the stage's seed);
+ *  - every header's hash recomputes; it lists every declaration of the stage, as an opener or as faulty;
+ *    every opener opens against its rho (the commitment recomputes from rho, rand, declarer, job and stage)
+ *    and names its result, every faulty one does not; a stage a jury decided carries the decided pair;
  *  - every wrapped block's hash recomputes and names the header;
  *  - the S fetched by each header's CID hashes to the recorded result.
  */
@@ -13,8 +14,8 @@ import type { Hex } from "viem";
 import { blockHash, commitmentHash, headerHash, stateHash } from "../protocol";
 import { fetchManifest, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
 import { validateJobSpec } from "../ml";
-import { wrappedHeader } from "../employer/ledger";
-import { stateRef, type JobRecord } from "../employer/job-data";
+import { wrappedHeader } from "../chain/job-events";
+import { stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
 
 /** What the lineage pass learned, for re-execution. */
@@ -108,14 +109,24 @@ export async function checkLineage(
       break;
     }
     wrapped.push(stage);
+    const h = header.header;
     if (s.opened !== undefined) {
+      const fromParent = eq(s.opened.parentHash, parent);
       add(
         "stage-parent",
         stage,
-        eq(s.opened.parentHash, parent),
-        eq(s.opened.parentHash, parent)
+        fromParent,
+        fromParent
           ? `stage ${stage} opened from H(S_${stage - 1})`
           : `stage ${stage} opened from ${s.opened.parentHash}, but H(S_${stage - 1}) is ${parent}`,
+      );
+      add(
+        "header-seed",
+        stage,
+        eq(h.seed, s.opened.seed),
+        eq(h.seed, s.opened.seed)
+          ? `the header of stage ${stage} names the stage's seed`
+          : `the header of stage ${stage} names seed ${h.seed}, but the stage opened with ${s.opened.seed}`,
       );
     } else {
       add("stage-parent", stage, false, `no StageOpened event for stage ${stage}`);
@@ -123,20 +134,20 @@ export async function checkLineage(
     add(
       "header-parent",
       stage,
-      eq(header.parentHash, parent),
-      eq(header.parentHash, parent)
+      eq(h.parent, parent),
+      eq(h.parent, parent)
         ? `the header of stage ${stage} chains to H(S_${stage - 1})`
-        : `the header of stage ${stage} names parent ${header.parentHash}, but the previous stage's result is ${parent}`,
+        : `the header of stage ${stage} names parent ${h.parent}, but the previous stage's result is ${parent}`,
     );
     const recomputed = headerHash(domain, {
       jobId,
       stage,
-      parentHash: header.parentHash,
-      resultHash: header.resultHash,
-      rho: header.rho,
+      parentHash: h.parent,
+      resultHash: h.result,
+      rho: h.rho,
       resultCid: header.resultCid,
-      timestamp: header.timestamp,
-      builder: header.builder,
+      timestamp: h.timestamp,
+      builder: h.builder,
     });
     add(
       "header-hash",
@@ -147,44 +158,68 @@ export async function checkLineage(
         : `header of stage ${stage} hashes to ${recomputed}, the chain recorded ${header.headerHash}`,
     );
 
-    // Every opened declaration opens against rho.
-    const needed = s.closed?.disputed ? 1 : created.c;
+    // A jury's decision replaces the openings: the header must carry the decided pair.
+    const decided = s.jury?.decided;
+    if (decided !== undefined) {
+      const same = eq(decided.resultHash, h.result) && eq(decided.rho, h.rho);
+      add(
+        "jury-decision",
+        stage,
+        same,
+        same
+          ? `the header of stage ${stage} carries the jury's decision`
+          : `the jury decided result ${decided.resultHash} / rho ${decided.rho} for stage ${stage}, the header ${h.result} / ${h.rho}`,
+      );
+    }
+    const needed = decided !== undefined ? 0 : created.c;
     add(
       "openings-count",
       stage,
-      header.opened.length >= needed,
-      `the header of stage ${stage} opened ${header.opened.length} declaration(s)${header.opened.length >= needed ? "" : `, fewer than the ${needed} required`}`,
+      header.openers.length >= needed,
+      `the header of stage ${stage} opened ${header.openers.length} declaration(s)${header.openers.length >= needed ? "" : `, fewer than the ${needed} required`}`,
     );
-    for (const declarer of header.opened) {
+    const listed = [...header.openers, ...header.faulty];
+    const unlisted = s.declarations.filter((d) => !listed.some((a) => eq(a, d.declarer)));
+    add(
+      "declarations-listed",
+      stage,
+      unlisted.length === 0,
+      unlisted.length === 0
+        ? `the header of stage ${stage} lists all ${s.declarations.length} declaration(s)`
+        : `the header of stage ${stage} leaves out the declaration(s) of ${unlisted.map((d) => d.declarer).join(", ")}`,
+    );
+    for (const declarer of listed) {
+      const isOpener = header.openers.some((a) => eq(a, declarer));
       const d = [...s.declarations].reverse().find((x) => eq(x.declarer, declarer));
       if (d === undefined) {
         add(
           "commitment-opens",
           stage,
           false,
-          `the header of stage ${stage} opened ${declarer}, who has no Declared event for it`,
+          `the header of stage ${stage} lists ${declarer}, who has no Declared event for it`,
         );
         continue;
       }
       const commitment = commitmentHash({
         domain,
-        rho: header.rho,
+        rho: h.rho,
         rand: d.rand,
         declarer: d.declarer,
         jobId,
         stage,
       });
-      const opens = eq(commitment, d.commitment);
-      const agrees = eq(d.parentHash, header.parentHash) && eq(d.resultHash, header.resultHash);
+      const opens = eq(commitment, d.commitment) && eq(d.resultHash, h.result);
       add(
         "commitment-opens",
         stage,
-        opens && agrees,
-        !opens
-          ? `the declaration of ${declarer} in stage ${stage} does not open against the revealed rho ${header.rho}: commitment ${d.commitment}, recomputed ${commitment}`
-          : !agrees
-            ? `the declaration of ${declarer} in stage ${stage} names parent ${d.parentHash} / result ${d.resultHash}, the header ${header.parentHash} / ${header.resultHash}`
-            : `declaration of ${declarer} in stage ${stage} opens against rho`,
+        opens === isOpener,
+        isOpener
+          ? opens
+            ? `declaration of ${declarer} in stage ${stage} opens against rho`
+            : `the header of stage ${stage} counts ${declarer} as an opener, but its declaration (result ${d.resultHash}, commitment ${d.commitment}) does not open against ${h.result} / rho ${h.rho}`
+          : opens
+            ? `the header of stage ${stage} marks ${declarer} faulty, but its declaration opens against rho`
+            : `declaration of ${declarer} in stage ${stage} is faulty (does not open against rho), as the header says`,
       );
     }
 
@@ -211,14 +246,14 @@ export async function checkLineage(
     const ref = stateRef(record, stage)!;
     try {
       const bytes = await store.get(ref.cid, options);
-      const h = stateHash(bytes);
+      const got = stateHash(bytes);
       add(
         "state-hash",
         stage,
-        eq(h, header.resultHash),
-        eq(h, header.resultHash)
+        eq(got, h.result),
+        eq(got, h.result)
           ? `S_${stage} (${ref.cid}) hashes to the recorded result`
-          : `S_${stage} fetched by the header's CID ${ref.cid} hashes to ${h}, but the header and its declarations recorded H(S_${stage}) = ${header.resultHash}`,
+          : `S_${stage} fetched by the header's CID ${ref.cid} hashes to ${got}, but the header recorded H(S_${stage}) = ${h.result}`,
       );
     } catch (error) {
       add(
@@ -228,7 +263,7 @@ export async function checkLineage(
         `S_${stage} could not be fetched by CID ${ref.cid}: ${(error as Error).message}`,
       );
     }
-    parent = header.resultHash;
+    parent = h.result;
   }
   return { checks, manifest, wrapped };
 }

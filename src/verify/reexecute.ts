@@ -6,8 +6,8 @@
 import type { Hex } from "viem";
 import { decodeBatch, prepareJob, runStageWith, Trainer } from "../ml";
 import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
-import { wrappedHeader } from "../employer/ledger";
-import { fetchState, stateRef, type JobRecord } from "../employer/job-data";
+import { wrappedHeader } from "../chain/job-events";
+import { fetchState, stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
 
 /** Chooses `m` of `stages` uniformly at random (seeded, reproducible), returned in increasing order. */
@@ -81,15 +81,15 @@ export async function reexecuteStages(
         options.onStage?.(stage, ++done, stages.length);
         continue;
       }
-      const rhoOk = result.rho.toLowerCase() === header.rho.toLowerCase();
-      const hashOk = result.stateHash.toLowerCase() === header.resultHash.toLowerCase();
+      const rhoOk = result.rho.toLowerCase() === header.header.rho.toLowerCase();
+      const hashOk = result.stateHash.toLowerCase() === header.header.result.toLowerCase();
       checks.push({
         id: "reexec-rho",
         stage,
         ok: rhoOk,
         message: rhoOk
           ? `stage ${stage} re-executed: rho matches`
-          : `stage ${stage} re-executed from S_${stage - 1} gives rho ${result.rho}, but the header revealed ${header.rho}: the declared training did not happen as declared`,
+          : `stage ${stage} re-executed from S_${stage - 1} gives rho ${result.rho}, but the header revealed ${header.header.rho}: the declared training did not happen as declared`,
       });
       checks.push({
         id: "reexec-state",
@@ -97,7 +97,7 @@ export async function reexecuteStages(
         ok: hashOk,
         message: hashOk
           ? `stage ${stage} re-executed: H(S_${stage}) matches`
-          : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the chain recorded ${header.resultHash}`,
+          : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the chain recorded ${header.header.result}`,
       });
       options.onStage?.(stage, ++done, stages.length);
     }

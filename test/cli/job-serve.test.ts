@@ -56,7 +56,8 @@ describe("cli: pot job serve --announce as a separate process", function () {
     const job = await createJob(
       {
         client: net.handle.client,
-        ledger: net.handle.ledger,
+        suite: net.handle.suite,
+        staking: net.handle.staking,
         store: net.store,
         sender: net.employer.session.sender,
       },
@@ -69,12 +70,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
     await net.store.close();
     const staking = net.employer.session.contracts.staking;
     const me = net.employer.account.address as Address;
-    const peerOf = () =>
-      net.handle.client.readContract({
-        ...staking,
-        functionName: "peerOf",
-        args: [me],
-      } as never) as Promise<string>;
+    const peerOf = () => net.handle.client.readContract({ ...staking, functionName: "peerOf", args: [me] });
     expect(await peerOf()).to.equal("");
 
     const out = spawnPot([
@@ -121,10 +117,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
       fetchTimeoutMs: 5_000,
     });
     const input = await smallJobInput({ maxStages: 2, fee: 2_000_000_000_000_000n });
-    const job = await createJob(
-      { client: net.handle.client, ledger: net.handle.ledger, store, sender: net.employer.session.sender },
-      input,
-    );
+    const job = await createJob({ ...net.handle, store, sender: net.employer.session.sender }, input);
     const claims: StageClaim[] = [];
     for (const stage of [1, 2]) {
       const bytes = new TextEncoder().encode(`S_${stage} of job ${job.jobId}`);

@@ -7,17 +7,21 @@ import { expect } from "chai";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import * as tf from "@tensorflow/tfjs";
-import { decodeBatch, evaluate, runStage } from "../../src/ml";
+import { keccak256, toHex } from "viem";
+import { decodeBatch, evaluate } from "../../src/ml";
 import { stateHash } from "../../src/protocol";
-import { fetchManifest, fetchStageBatches } from "../../src/storage";
+import { fetchManifest } from "../../src/storage";
 import { createJob, estimateJob, type CreatedJob } from "../../src/employer/create-job";
-import { readDomain, readJob, readJobEvents, readTotalOwed } from "../../src/employer/ledger";
+import { readJob, readJobEvents, readOwed, readTotalOwed, sendClaim } from "../../src/employer/ledger";
 import { fetchModel, registerFileScheme } from "../../src/employer/fetch-model";
 import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
 import { jobStatus, formatStatus } from "../../src/employer/status";
 import {
   employerContext,
   finalizeStage,
+  finalizeStageByJury,
+  stageAnchor,
+  trainStages,
   runPot,
   smallJobInput,
   startEmployerNet,
@@ -118,6 +122,9 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(onChain.numStages).to.equal(3);
     expect(onChain.employer).to.equal(net.employer.account.address);
     expect(onChain.initialStateHash).to.equal(job.initialStateHash);
+    // the minimum declaration window is the stage's estimated training time (within [0, stageSeconds] here)
+    expect(onChain.minDeclareSeconds).to.equal(job.minDeclareSeconds);
+    expect(job.minDeclareSeconds).to.equal(Math.min(600, Math.ceil(job.plan.stageTrainingSeconds)));
     expect(stateHash(await net.store.get(job.initialStateCid))).to.equal(onChain.initialStateHash);
     const events = await readJobEvents(net.handle, job.jobId);
     expect(events.created.manifestRoot).to.equal(job.manifestRoot);
@@ -129,24 +136,8 @@ describe("employer against a hardhat node and embedded IPFS", function () {
   });
 
   it("finalizes every stage with real training, shows status and the loss curve", async () => {
-    const events = await readJobEvents(net.handle, job.jobId);
-    const manifest = await fetchManifest(net.store, job.manifestCid, events.created.manifestRoot);
-    const domain = await readDomain(net.handle);
-    const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
-    let state = await net.store.get(job.initialStateCid);
-    for (let stage = 1; stage <= 3; stage++) {
-      const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
-        decodeBatch(b.bytes),
-      );
-      const r = await runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
-        domain,
-        jobId: job.jobId,
-        stage,
-      });
-      const cid = await net.store.put(r.state, { pin: true });
-      await finalizeStage(net, job.jobId, stage, { rho: r.rho, resultHash: r.stateHash, resultCid: cid });
-      state = r.state;
-    }
+    const claims = await trainStages(net, job, 3);
+    for (const [i, claim] of claims.entries()) await finalizeStage(net, job.jobId, i + 1, claim);
     const status = await jobStatus(net.handle, net.store, job.jobId, { evaluate: true });
     expect(status.status).to.equal("finished");
     expect(status.wrappedStages).to.equal(3);
@@ -217,5 +208,63 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(r.withdrawn).to.equal(input.fee);
     expect(after - before + r.gasCost).to.equal(input.fee);
     expect((await readJob(net.handle, created.jobId)).statusName).to.equal("expired");
+  });
+
+  it("job status shows a stage's jury, the faulty declaration, its slash, rewards per role and a claim", async () => {
+    const juried = await createJob(ctx(), await smallJobInput({ name: "juried", maxStages: 1 }));
+    const [claim] = await trainStages(net, juried, 1);
+    await finalizeStageByJury(net, juried.jobId, 1, claim, keccak256(toHex("a wrong S_1")));
+    // anyone slashes the faulty declaration against the stage's final (result, rho)
+    const wrong = net.miners[1];
+    const events = await readJobEvents(net.handle, juried.jobId);
+    const d = events.stages[0].declarations.find((x) => x.declarer === wrong.account.address)!;
+    await net.miners[2].adapter.slashDeclaration({
+      jobId: juried.jobId,
+      stage: 1,
+      anchor: (await stageAnchor(net, juried.jobId, 1)).anchor,
+      declaration: {
+        declarer: d.declarer,
+        resultHash: d.resultHash,
+        commitment: d.commitment,
+        rand: d.rand,
+        timestamp: d.timestamp,
+      },
+      result: claim.resultHash,
+      rho: claim.rho,
+    });
+    // the builder's rewards, claimed by hand for it (anyone may claim for anyone)
+    const builder = net.miners[0].account.address;
+    const owed = await readOwed(net.handle, juried.jobId, builder);
+    await sendClaim(net.employer.session.sender, net.handle.suite, juried.jobId, builder);
+
+    const status = await jobStatus(net.handle, net.store, juried.jobId);
+    expect(status.status).to.equal("finished");
+    expect(status.minDeclareSeconds).to.equal(juried.minDeclareSeconds);
+    expect(status.stages[0].phase).to.equal("wrapped");
+    expect(status.stages[0].faulty).to.deep.equal([wrong.account.address]);
+    expect(status.stages[0].opened).to.deep.equal([builder]);
+    expect(status.juries).to.have.length(1);
+    expect(status.juries[0]).to.deep.include({ stage: 1, reason: "disputed", rounds: 1 });
+    expect(status.juries[0].decided).to.deep.equal({ resultHash: claim.resultHash, rho: claim.rho });
+    expect(status.juries[0].votes).to.be.greaterThan(0);
+    expect(status.slashes).to.have.length(1);
+    expect(status.slashes[0]).to.deep.include({
+      stage: 1,
+      staker: wrong.account.address,
+      fault: "declaration",
+    });
+    expect(status.rewards.map((r) => r.role)).to.include.members(["builder", "declarant", "attester"]);
+    expect(
+      status.rewards.some((r) => r.account === wrong.account.address && r.role === "declarant"),
+    ).to.equal(false);
+    expect(status.claims).to.deep.equal([{ account: builder, amount: owed.amount, coinbase: owed.coinbase }]);
+    const text = formatStatus(status).join("\n");
+    expect(text).to.match(
+      /Stage 1 went to a jury \(disputed\): 1 round\(s\), \d+ vote\(s\) revealed, decided result 0x/,
+    );
+    expect(text).to.match(
+      new RegExp(`Stage 1: ${wrong.account.address} slashed [\\d.]+ POT \\(declaration\\)`),
+    );
+    expect(text).to.match(new RegExp(`Claimed by ${builder}`));
   });
 });

@@ -1,6 +1,13 @@
 /** Planning is pure: stages, steps, fee split, gas and time from the dataset size and the model. */
 import { expect } from "chai";
-import { DEFAULT_MIN_STAGES, planJobCreation, splitFee, stageGas, GAS } from "../../src/employer/plan";
+import {
+  DEFAULT_MIN_STAGES,
+  planJobCreation,
+  plannedMinDeclareSeconds,
+  splitFee,
+  stageGas,
+  GAS,
+} from "../../src/employer/plan";
 import { detectionProbability, sampleSize } from "../../src/verify/report";
 
 const dense = (units: number, activation: string, input?: number[]) => ({
@@ -126,6 +133,13 @@ describe("employer plan (pure)", () => {
     expect(p.gas.createJob).to.equal(GAS.createJob);
     expect(p.gas.stages).to.equal(883_193 + 771_105);
     expect(p.gas.createJobWei).to.equal(BigInt(GAS.createJob) * 10n);
+  });
+
+  it("plans the minimum declaration window from a stage's training time, within the network's bounds", () => {
+    expect(plannedMinDeclareSeconds(12.3, 600)).to.equal(13);
+    expect(plannedMinDeclareSeconds(12.3, 600, 60)).to.equal(60);
+    expect(plannedMinDeclareSeconds(700, 600)).to.equal(600);
+    expect(plannedMinDeclareSeconds(0, 600)).to.equal(0);
   });
 
   it("refuses plans no job could use, saying why", () => {

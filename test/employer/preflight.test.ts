@@ -11,7 +11,7 @@ import type { Hex } from "viem";
 import { ContractRevertError } from "../../src/chain/errors";
 import { createJob, preflightJob, type JobInput } from "../../src/employer/create-job";
 import { readNextJobId, sendCreateJob } from "../../src/employer/ledger";
-import { PreflightError } from "../../src/employer/preflight";
+import { checkAgainstNetwork, jobMinDeclareSeconds, PreflightError } from "../../src/employer/preflight";
 import { jobStatus, formatStatus } from "../../src/employer/status";
 import { fetchModel, FetchRefusedError, loadModelSnippet } from "../../src/employer/fetch-model";
 import { presetModel } from "../../src/employer/dataset";
@@ -86,6 +86,36 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
       /The deadline \(61 s\) is shorter than the \d+ s the plan expects/,
     );
     await refused(() => create({ stageSeconds: 5 }), "stage-seconds", /below this ledger's minimum 10/);
+    await refused(
+      () => create({ deadlineSeconds: 8 * 24 * 3600 }),
+      "deadline",
+      /beyond this network's maximum job length of 604800 s.*--deadline 604800 or less/,
+    );
+  });
+
+  it("a minimum declaration window outside [the network's minimum, --stage-seconds]", async () => {
+    await refused(
+      () => create({ minDeclareSeconds: 601, stageSeconds: 600 }),
+      "min-declare-seconds",
+      /--min-declare-seconds 601 is not a whole number of seconds from 0 to the stage window \(--stage-seconds 600\)/,
+    );
+    // a network whose minimum is 60 s (local parameters have 0): the planned window is raised to it, an
+    // explicit shorter one is refused, and a stage window shorter than the minimum cannot hold it
+    const input = await smallJobInput();
+    const { plan, facts } = await preflightJob(input, { ...net.handle });
+    const strict = { ...facts!, limits: { ...facts!.limits, minDeclareSeconds: 60 } };
+    expect(jobMinDeclareSeconds(input, plan, strict.limits)).to.equal(60);
+    expect(checkAgainstNetwork(input, plan, strict).map((i) => i.check)).to.not.include(
+      "min-declare-seconds",
+    );
+    const tooShort = checkAgainstNetwork({ ...input, minDeclareSeconds: 30 }, plan, strict);
+    expect(tooShort.find((i) => i.check === "min-declare-seconds")?.message).to.match(
+      /\(30 s\) is below this network's minimum of 60 s/,
+    );
+    const narrow = checkAgainstNetwork({ ...input, stageSeconds: 40 }, plan, strict);
+    const issue = narrow.find((i) => i.check === "min-declare-seconds");
+    expect(issue?.message).to.match(/\(40 s\) is below this network's minimum of 60 s/);
+    expect(issue?.hint).to.match(/--stage-seconds at least that/);
   });
 
   it("a test set shaped unlike the training set, and a model whose input does not match the data", async () => {
@@ -158,7 +188,7 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     try {
       await sendCreateJob(
         net.employer.session.sender,
-        net.handle.ledger,
+        net.handle.suite,
         {
           specCid: "0x01",
           manifestRoot: `0x${"11".repeat(32)}` as Hex,
@@ -167,6 +197,7 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
           c: 2,
           k: 1,
           stageSeconds: 60,
+          minDeclareSeconds: 0,
           deadline: head.timestamp + 30n,
         },
         1000n,
@@ -175,7 +206,7 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
     } catch (error) {
       expect(error).to.be.instanceOf(ContractRevertError);
       expect((error as Error).message).to.match(
-        /createJob reverted: InvalidJob\("deadline"\)\. The deadline is closer than the ledger's minJobSeconds/,
+        /createJob reverted: InvalidJob\("deadline"\)\. The deadline is closer than the network's minJobSeconds/,
       );
     }
     expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(

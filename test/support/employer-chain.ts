@@ -1,35 +1,43 @@
 /**
- * A real PoT network for the employer and verifier tests: a `hardhat node` child on 127.0.0.1, the full
- * deployment of deploy/deploy.ts (local parameters: kernels always pass), staked miner accounts, an
- * embedded IPFS node in a temp dir, and a driver that finalizes stages through the contracts (declare,
- * close, header, committee, wrap) with the shared adapter src/chain/pot-contracts.ts, as miners would.
+ * A real PoT network for the employer and verifier tests: a `hardhat node` child on 127.0.0.1, the split
+ * contracts of deploy/suite.ts (`deploySuite`, local parameters: seals always pass), staked miner
+ * accounts, an embedded IPFS node in a temp dir, and drivers that finalize stages through the contracts
+ * (declare, close, header, committee, wrap; or a disputed stage through the jury) with the shared adapter
+ * src/chain/pot-contracts.ts, as miners would.
  */
 import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
+import { JsonRpcProvider, Wallet } from "ethers";
 import {
   createTestClient,
+  encodeAbiParameters,
   http,
-  parseEventLogs,
   keccak256,
   toHex,
   type Address,
   type Hex,
-  type PublicClient,
   type TestClient,
 } from "viem";
 import { privateKeyToAccount, type PrivateKeyAccount } from "viem/accounts";
 import { loadConfig, PROJECT_ROOT } from "../../src/config/load";
 import type { PotConfig } from "../../src/config/types";
-import { connectPot, type PotSession } from "../../src/chain/contracts";
-import { PotContractsAdapter, type Opening, type Settlement } from "../../src/chain/pot-contracts";
-import { commitmentHash } from "../../src/protocol";
+import { connectPot, requireSuite, type PotSession } from "../../src/chain/contracts";
+import {
+  decodeLedgerLog,
+  PotContractsAdapter,
+  type DeclarationData,
+  type HeaderData,
+  type LedgerEvent,
+} from "../../src/chain/pot-contracts";
+import { readDomain, readJobEvents, type LedgerHandle } from "../../src/chain/job-events";
+import { decodeBatch, runStage } from "../../src/ml";
+import { fetchManifest, fetchStageBatches } from "../../src/storage";
+import { commitmentHash, juryVoteCommitment } from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
-import type { LedgerHandle } from "../../src/employer/ledger";
 import { cidToBytesHex } from "../../src/storage";
-import type { EmployerContext, JobInput } from "../../src/employer/create-job";
+import type { CreatedJob, EmployerContext, JobInput } from "../../src/employer/create-job";
 import { buildProgram } from "../../src/cli/main";
 import { loadDataset, presetModel } from "../../src/employer/dataset";
 import { startTestNode, type TestNode } from "./chain-node";
@@ -85,7 +93,7 @@ export function netConfig(
   });
 }
 
-/** Starts the node, deploys, stakes `nMiners` miners (accounts 2..) and opens an embedded store. */
+/** Starts the node, deploys the suite, stakes `nMiners` miners (accounts 2..) and opens an embedded store. */
 export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
   const dir = mkdtempSync(join(tmpdir(), "pot-employer-"));
   const node = await startTestNode();
@@ -93,18 +101,19 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
     // deploy/deploy.ts loads the Hardhat runtime (its in-process network, unused here); our signer is a
     // wallet on the child node.
     process.env.HARDHAT_NETWORK = "hardhat";
-    const { deployPoT, localParams, writeDeployment } =
+    const { deploySuite, localParams, writeDeployment } =
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require("../../deploy/deploy") as typeof import("../../deploy/deploy");
     const provider = new JsonRpcProvider(node.url, 31337, { cacheTimeout: -1, staticNetwork: true });
-    const deployer = new NonceManager(new Wallet(node.accounts[0].privateKey, provider));
+    const deployer = new Wallet(node.accounts[0].privateKey, provider);
     const minerKeys = node.accounts.slice(2, 2 + nMiners).map((a) => a.privateKey as Hex);
     const genesis = minerKeys.map((k) => ({
       holder: privateKeyToAccount(k).address,
       amount: 1_000_000n * E18,
     }));
     const params = localParams(genesis);
-    const d = await deployPoT(deployer as never, params);
+    const d = await deploySuite(deployer, params);
+    // the six addresses under `contracts`, as pot deploy writes them
     const written = writeDeployment("localhost", d, params, dir);
     provider.destroy();
 
@@ -132,7 +141,8 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
     });
     const handle: LedgerHandle = {
       client: session.publicClient,
-      ledger: session.contracts.ledger!,
+      suite: requireSuite(session.contracts),
+      staking: session.contracts.staking,
       fromBlock: session.contracts.deployment.deployBlock ?? 0n,
     };
     return {
@@ -165,10 +175,128 @@ export interface StageClaim {
   resultCid: string;
 }
 
+type Miner = EmployerNet["miners"][number];
+
+/** The stage's (parent, seed) from its StageOpened event, and its anchor keccak256(abi.encode(parent, seed)). */
+export async function stageAnchor(
+  net: EmployerNet,
+  jobId: bigint,
+  stage: number,
+): Promise<{ parent: Hex; seed: Hex; anchor: Hex }> {
+  const events = await readJobEvents(net.handle, jobId);
+  const opened = events.stages[stage - 1]?.opened;
+  if (opened === undefined) throw new Error(`stage ${jobId}/${stage} is not open`);
+  const anchor = keccak256(
+    encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [opened.parentHash, opened.seed]),
+  );
+  return { parent: opened.parentHash, seed: opened.seed, anchor };
+}
+
+/** `m` declares `claim` for (jobId, stage); returns the declaration as a header lists it. */
+async function declareAs(
+  net: EmployerNet,
+  m: Miner,
+  jobId: bigint,
+  stage: number,
+  claim: Pick<StageClaim, "rho" | "resultHash">,
+): Promise<DeclarationData> {
+  const { parent, seed } = await stageAnchor(net, jobId, stage);
+  const domain = await m.adapter.domainSeparator();
+  const { timestamp } = await m.adapter.latestBlock();
+  const rand = keccak256(toHex(`rand/${m.account.address}/${jobId}/${stage}`));
+  const declarer = m.account.address;
+  const commitment = commitmentHash({ domain, rho: claim.rho, rand, declarer, jobId, stage });
+  await m.adapter.declare({
+    jobId,
+    stage,
+    parentHash: parent,
+    seed,
+    resultHash: claim.resultHash,
+    commitment,
+    rand,
+    timestamp,
+  });
+  return { declarer, resultHash: claim.resultHash, commitment, rand, timestamp };
+}
+
+/** Mines (letting a few seconds pass per block, for the minimum declaration window) until declarations close. */
+async function mineUntilClosed(net: EmployerNet, jobId: bigint, stage: number): Promise<void> {
+  const stages = net.handle.suite.stages;
+  for (let i = 0; i < 100; i++) {
+    const closed = await net.handle.client.readContract({
+      ...stages,
+      functionName: "declarationsClosed",
+      args: [jobId, stage],
+    });
+    if (closed) return;
+    await net.testClient.increaseTime({ seconds: 5 });
+    await net.testClient.mine({ blocks: 1 });
+  }
+  throw new Error(`declarations of ${jobId}/${stage} did not close`);
+}
+
+/** The builder submits the header of `claim` listing every declaration; resolves with its HeaderSubmitted. */
+async function buildHeader(
+  net: EmployerNet,
+  builder: Miner,
+  jobId: bigint,
+  stage: number,
+  claim: StageClaim,
+  declarations: DeclarationData[],
+) {
+  const { parent, seed } = await stageAnchor(net, jobId, stage);
+  const { timestamp } = await builder.adapter.latestBlock();
+  const resultCid = cidToBytesHex(claim.resultCid);
+  const header: HeaderData = {
+    builder: builder.account.address,
+    parent,
+    seed,
+    result: claim.resultHash,
+    rho: claim.rho,
+    resultCidHash: keccak256(resultCid),
+    timestamp,
+  };
+  const sent = await builder.adapter.submitHeader({ jobId, stage, header, resultCid, declarations });
+  const event = sent.receipt.logs
+    .map((log) => decodeLedgerLog(net.handle.suite, log))
+    .find((e) => e?.kind === "HeaderSubmitted");
+  if (event?.kind !== "HeaderSubmitted") throw new Error("submitHeader emitted no HeaderSubmitted");
+  return event;
+}
+
+/** The committee of the stage's header attests (every seat holder but the last by transaction) and wraps. */
+async function attestAndWrap(
+  net: EmployerNet,
+  jobId: bigint,
+  stage: number,
+  h: Extract<LedgerEvent, { kind: "HeaderSubmitted" }>,
+): Promise<void> {
+  const head = await net.handle.client.getBlockNumber({ cacheTime: 0 });
+  if (head <= h.randBlock) await net.testClient.mine({ blocks: Number(h.randBlock - head) + 1 });
+  const committee = await net.miners[0].adapter.committeeOf(jobId, stage);
+  if (committee === undefined) throw new Error(`no committee for job ${jobId} stage ${stage}`);
+  const holders = [...new Set(committee.members.map((a) => a.toLowerCase()))].map((a) => {
+    const m = net.miners.find((x) => x.account.address.toLowerCase() === a);
+    if (m === undefined) throw new Error("a committee seat holder is not one of the test miners");
+    return m;
+  });
+  const wrapper = holders[holders.length - 1];
+  for (const m of holders.slice(0, -1)) await m.adapter.attest(jobId, stage);
+  await wrapper.adapter.wrap({
+    jobId,
+    stage,
+    header: h.header,
+    openers: h.openers,
+    weights: h.weights,
+    faulty: h.faulty,
+    seats: committee.members,
+  });
+}
+
 /**
  * Finalizes one stage through the contracts: every given miner declares `claim`, declarations close, the
- * first miner submits the header opening all of them, and the committee (K = 1 in these tests, or members
- * who attest by transaction) wraps.
+ * first miner submits the header listing all of them, and the committee (K = 1 in these tests, or members
+ * who attest by transaction) wraps. Nothing is claimed: the rewards stay owed in the escrow.
  */
 export async function finalizeStage(
   net: EmployerNet,
@@ -177,103 +305,114 @@ export async function finalizeStage(
   claim: StageClaim,
   declarers: EmployerNet["miners"] = net.miners.slice(0, 2),
 ): Promise<void> {
-  const first = declarers[0].adapter;
-  const domain = await first.domainSeparator();
-  const client: PublicClient = first.client;
-  const parentHash = (await client.readContract({
-    ...first.ledger,
-    functionName: "parentOf",
+  const declarations: DeclarationData[] = [];
+  for (const m of declarers) declarations.push(await declareAs(net, m, jobId, stage, claim));
+  await mineUntilClosed(net, jobId, stage);
+  const header = await buildHeader(net, declarers[0], jobId, stage, claim, declarations);
+  await attestAndWrap(net, jobId, stage, header);
+}
+
+/**
+ * A disputed stage (issue 14's jury on the explorer): the first declarer declares `claim`, the second a
+ * wrong result; the stage closes disputed, goes to the jury, every test miner sits and votes for `claim`,
+ * then the first declarer builds the decided pair (the wrong declaration listed as faulty) and the
+ * committee wraps.
+ */
+export async function finalizeStageByJury(
+  net: EmployerNet,
+  jobId: bigint,
+  stage: number,
+  claim: StageClaim,
+  wrongResult: Hex,
+): Promise<void> {
+  const [honest, wrong] = net.miners;
+  const declarations = [
+    await declareAs(net, honest, jobId, stage, claim),
+    await declareAs(net, wrong, jobId, stage, { rho: claim.rho, resultHash: wrongResult }),
+  ];
+  await mineUntilClosed(net, jobId, stage);
+  await honest.adapter.requestJury(jobId, stage);
+  const disputes = net.handle.suite.disputes;
+  const jury = await net.handle.client.readContract({
+    ...disputes,
+    functionName: "juryOf",
     args: [jobId, stage],
-  } as never)) as Hex;
-  // Coin age resets when a seal lands in a wrapped block: let some of it accrue again (kernels always pass
-  // with local parameters, but a zero coin age gives a zero target).
-  await net.testClient.increaseTime({ seconds: 30 });
-  await net.testClient.mine({ blocks: 1 });
-  const openings: Opening[] = [];
-  for (const m of declarers) {
-    const { timestamp } = await m.adapter.latestBlock();
-    const rand = keccak256(toHex(`rand/${m.account.address}/${jobId}/${stage}`));
-    const commitment = commitmentHash({
-      domain,
-      rho: claim.rho,
-      rand,
-      declarer: m.account.address,
-      jobId,
-      stage,
-    });
-    await m.adapter.declare({
-      jobId,
-      stage,
-      parentHash,
-      resultHash: claim.resultHash,
-      commitment,
-      rand,
-      timestamp,
-    });
-    openings.push({ declarer: m.account.address, commitment, rand, timestamp });
-  }
-  for (let i = 0; i < 50; i++) {
-    const closed = (await client.readContract({
-      ...first.ledger,
-      functionName: "declarationsClosed",
-      args: [jobId, stage],
-    } as never)) as boolean;
-    if (closed) break;
-    await net.testClient.mine({ blocks: 1 });
-  }
-  const { timestamp } = await first.latestBlock();
-  await first.submitHeader({
-    jobId,
-    stage,
-    resultHash: claim.resultHash,
-    rho: claim.rho,
-    resultCid: cidToBytesHex(claim.resultCid),
-    timestamp,
-    openings,
   });
-  const opened = [...openings]
-    .map((o) => o.declarer)
-    .sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)) as Address[];
-  for (let i = 0; i < 300; i++) {
-    const committee = await first.committeeOf(jobId, stage);
-    if (committee !== undefined) {
-      const byAddress = new Map(net.miners.map((m) => [m.account.address.toLowerCase(), m]));
-      const members = committee.members.map((a) => byAddress.get(a.toLowerCase()));
-      if (members.some((m) => m === undefined))
-        throw new Error("a committee member is not one of the test miners");
-      for (const m of members.slice(0, -1)) await m!.adapter.attest(jobId, stage);
-      const header = {
-        builder: first.me,
-        parent: parentHash,
-        result: claim.resultHash,
-        rho: claim.rho,
-        resultCidHash: keccak256(cidToBytesHex(claim.resultCid)),
-        timestamp,
-      };
-      const wrapped = await members[members.length - 1]!.adapter.wrap(
-        jobId,
-        stage,
-        header,
-        opened,
-        committee.members,
-      );
-      // Pull payments: everyone claims its share from the stage's settlement (a declarant must, before
-      // its slot of the same parity is reused two stages later).
-      const [settled] = parseEventLogs({
-        abi: first.ledger.abi,
-        logs: wrapped.receipt.logs,
-        eventName: "StageSettled",
-      }) as unknown as { args: { settlement: Settlement } }[];
-      const settlement = settled.args.settlement;
-      await first.claimBuilder(jobId, stage, settlement);
-      for (let j = 0; j < committee.members.length; j++)
-        await first.claimAttester(jobId, stage, settlement, committee.members, j);
-      for (const o of openings) await first.claimDeclaration(jobId, stage, settlement, o);
-      return;
-    }
-    await net.testClient.mine({ blocks: 1 });
+  const head = await net.handle.client.getBlockNumber({ cacheTime: 0 });
+  if (head <= jury.randBlock) await net.testClient.mine({ blocks: Number(jury.randBlock - head) + 1 });
+  const drawn = await honest.adapter.drawJury(jobId, stage);
+  const event = drawn.receipt.logs
+    .map((log) => decodeLedgerLog(net.handle.suite, log))
+    .find((e) => e?.kind === "JuryDrawn");
+  if (event?.kind !== "JuryDrawn") throw new Error("draw emitted no JuryDrawn");
+  const domain = await honest.adapter.domainSeparator();
+  const jurors = [...new Set(event.seats.map((a) => a.toLowerCase()))].map((a) =>
+    net.miners.find((m) => m.account.address.toLowerCase() === a)!,
+  );
+  const saltOf = (juror: Address) => keccak256(toHex(`salt/${juror}/${jobId}/${stage}`));
+  for (const j of jurors) {
+    const commitment = juryVoteCommitment({
+      domain,
+      jobId,
+      stage,
+      round: event.round,
+      juror: j.account.address,
+      resultHash: claim.resultHash,
+      rho: claim.rho,
+      salt: saltOf(j.account.address),
+    });
+    await j.adapter.commitVote({ jobId, stage, seats: event.seats, commitment });
   }
-  throw new Error(`no committee for job ${jobId} stage ${stage}`);
+  const now = await net.handle.client.getBlockNumber({ cacheTime: 0 });
+  // reveals are accepted in (commitEnd, revealEnd]; the simulation runs at the head block, so pass commitEnd
+  if (now <= event.commitEnd) await net.testClient.mine({ blocks: Number(event.commitEnd - now) + 1 });
+  for (const j of jurors) {
+    const state = await net.handle.client.readContract({
+      ...disputes,
+      functionName: "juryOf",
+      args: [jobId, stage],
+    });
+    if (state.decided) break;
+    await j.adapter.vote({
+      jobId,
+      stage,
+      seats: event.seats,
+      resultHash: claim.resultHash,
+      rho: claim.rho,
+      salt: saltOf(j.account.address),
+    });
+  }
+  const header = await buildHeader(net, honest, jobId, stage, claim, declarations);
+  await attestAndWrap(net, jobId, stage, header);
+}
+
+/**
+ * Trains stages 1..`stages` of a created job for real (runStage from S_0 on each stage's batches, as a miner
+ * would), puts every S_s in the network's store and returns what honest declarants of each stage claim.
+ */
+export async function trainStages(net: EmployerNet, job: CreatedJob, stages: number): Promise<StageClaim[]> {
+  const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
+  const domain = await readDomain(net.handle);
+  const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+  let state = await net.store.get(job.initialStateCid);
+  const claims: StageClaim[] = [];
+  for (let stage = 1; stage <= stages; stage++) {
+    const batches = (await fetchStageBatches(net.store, manifest, job.manifestRoot, stage)).map((b) =>
+      decodeBatch(b.bytes),
+    );
+    const r = await runStage(spec, state, batches.length === 1 ? batches[0] : batches, {
+      domain,
+      jobId: job.jobId,
+      stage,
+    });
+    claims.push({
+      rho: r.rho,
+      resultHash: r.stateHash,
+      resultCid: await net.store.put(r.state, { pin: true }),
+    });
+    state = r.state;
+  }
+  return claims;
 }
 
 /** A small MNIST job: MLP 784-16-10, batch 10, 4 steps per stage, 3 stages, C=2, K=1. */
@@ -302,7 +441,8 @@ export async function smallJobInput(overrides: Partial<JobInput> = {}): Promise<
 export function employerContext(net: EmployerNet): EmployerContext {
   return {
     client: net.handle.client,
-    ledger: net.handle.ledger,
+    suite: net.handle.suite,
+    staking: net.handle.staking,
     store: net.store,
     sender: net.employer.session.sender,
   };

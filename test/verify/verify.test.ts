@@ -2,7 +2,8 @@
  * The verifier on real lineages: stages trained with runStage and finalized through the contracts by staked
  * test miners. An honest job passes with every stage re-executed; a job whose stage 1 header reveals a rho
  * that training does not give, and whose stage 2 header names a CID of other bytes, fails with messages
- * that name the stage and both values.
+ * that name the stage and both values. A stage a jury decided (a wrong declaration listed as faulty) passes
+ * the lineage checks of the new header shape.
  */
 import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
@@ -14,8 +15,10 @@ import { verifyJob, formatReport } from "../../src/verify";
 import {
   employerContext,
   finalizeStage,
+  finalizeStageByJury,
   smallJobInput,
   startEmployerNet,
+  trainStages,
   type EmployerNet,
 } from "../support/employer-chain";
 
@@ -126,5 +129,20 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     expect(rho.message).to.contain(`gives rho ${r1.rho}`);
     expect(rho.message).to.contain(`the header revealed ${fakeRho}`);
     expect(formatReport(report).join("\n")).to.match(/FAILED/);
+  });
+
+  it("passes a stage a jury decided: the header carries the decision, the wrong declaration is listed as faulty", async () => {
+    const job = await createJob(ctx(), await smallJobInput({ name: "juried", maxStages: 1 }));
+    const [claim] = await trainStages(net, job, 1);
+    await finalizeStageByJury(net, job.jobId, 1, claim, keccak256(toHex("a wrong S_1")));
+    const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
+    expect(report.failures, formatReport(report).join("\n")).to.deep.equal([]);
+    const passed = report.checks.filter((c) => c.ok).map((c) => `${c.stage}:${c.id}`);
+    expect(passed).to.include.members(["1:jury-decision", "1:declarations-listed", "1:reexec-state"]);
+    const faulty = report.checks.find(
+      (c) => c.id === "commitment-opens" && c.message.includes(net.miners[1].account.address),
+    );
+    expect(faulty?.ok).to.equal(true);
+    expect(faulty?.message).to.match(/is faulty \(does not open against rho\), as the header says/);
   });
 });

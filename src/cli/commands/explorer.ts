@@ -36,7 +36,6 @@ export function registerExplorerCommand(program: Command, context: () => CliCont
         const explorer = await explorerModule()
           .startExplorer({
             handle,
-            staking: session.contracts.staking,
             chainId: ctx.config.chainId,
             confirmations: ctx.config.confirmations,
             store,
@@ -45,7 +44,7 @@ export function registerExplorerCommand(program: Command, context: () => CliCont
             pollMs: ctx.config.isLocal ? 500 : 4_000,
             lossCacheFile: join(
               dir,
-              `loss-${ctx.config.chainId}-${handle.ledger.address.toLowerCase()}.json`,
+              `loss-${ctx.config.chainId}-${handle.suite.stages.address.toLowerCase()}.json`,
             ),
             onError: (message) => ctx.out.note(`warning: ${message}`),
           })
@@ -55,7 +54,7 @@ export function registerExplorerCommand(program: Command, context: () => CliCont
             throw error;
           });
         ctx.out.result(
-          { url: explorer.url, ledger: handle.ledger.address, chainId: ctx.config.chainId },
+          { url: explorer.url, stages: handle.suite.stages.address, chainId: ctx.config.chainId },
           () => [`PoT explorer at ${explorer.url} (read-only; Ctrl-C stops it)`],
         );
         await new Promise<void>((done) => {

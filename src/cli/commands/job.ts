@@ -19,16 +19,7 @@ import { employer, minerAnnounce, storage, verifier, viem } from "../lazy";
 import { silentProgress, terminalProgress, type Progress } from "../progress";
 import { clock } from "../../miner/log";
 import { serveEventLine, serveInputsLine } from "../serve-report";
-import { handleOf, parseIntOption } from "../args";
-
-function parseJobId(text: string): bigint {
-  if (!/^\d+$/.test(text) || text === "0")
-    throw new CliUsageError(
-      `Invalid job id "${text}"`,
-      "Give the number pot job create printed (job 0 is the dummy job)",
-    );
-  return BigInt(text);
-}
+import { handleOf, parseIntOption, parseJobId } from "../args";
 
 /**
  * Runs `fn` with the configured content store open; with a session, first dials the IPFS nodes announced in
@@ -50,7 +41,7 @@ async function withStore<T>(
       progress.step("dialing the miners' IPFS nodes");
       const { readJob, readPeerRegistry } = employer();
       const jobEmployer =
-        jobId === undefined || session.contracts.ledger === undefined
+        jobId === undefined || session.contracts.suite === undefined
           ? undefined
           : await readJob(handleOf(session), jobId)
               .then((j) => j.employer)
@@ -91,6 +82,7 @@ interface CreateOptions {
   c: string;
   k: string;
   stageSeconds: string;
+  minDeclareSeconds?: string;
   deadline?: string;
   featureEncoding: string;
   dryRun?: boolean;
@@ -154,6 +146,7 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
     c: parseIntOption("c", o.c, 2)!,
     k: parseIntOption("k", o.k, 1)!,
     stageSeconds: parseIntOption("stage-seconds", o.stageSeconds, 1)!,
+    minDeclareSeconds: parseIntOption("min-declare-seconds", o.minDeclareSeconds, 0),
     deadlineSeconds: parseIntOption("deadline", o.deadline, 1),
     featureEncoding: o.featureEncoding as FeatureEncoding,
   };
@@ -177,7 +170,7 @@ async function dryRunPreflight(ctx: CliContext, input: JobInput) {
   } catch {
     payer = undefined; // an unreadable keystore: the balance check is skipped, the rest still runs
   }
-  return employer().preflightJob(input, { client: h.client, ledger: h.ledger, employer: payer });
+  return employer().preflightJob(input, { ...h, employer: payer });
 }
 
 /** Text lines of preflight findings. */
@@ -199,7 +192,7 @@ async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): P
     const job = await employer().readJob(h, jobId);
     if (job.status === 0)
       throw new CliUsageError(
-        `Job ${jobId} does not exist on this ledger`,
+        `Job ${jobId} does not exist on this deployment`,
         "Check the job id and the network",
       );
     if (job.wrappedStages !== wrapped) {
@@ -247,6 +240,10 @@ export function registerJobCommands(program: Command, context: () => CliContext)
     .option("--c <n>", "agreeing declarations per stage (>= 2)", "3")
     .option("--k <n>", "PoA committee size (>= 1)", "3")
     .option("--stage-seconds <n>", "seconds each stage's declarations stay open at least", "600")
+    .option(
+      "--min-declare-seconds <n>",
+      "declarations of a stage close no sooner than this after it opened (default: the stage's estimated training time, at least the network's minimum, at most --stage-seconds)",
+    )
     .option("--deadline <seconds>", "job deadline, seconds from now (default: 4x the expected time, >= 1 h)")
     .option(
       "--feature-encoding <auto|palette|float32>",
@@ -270,6 +267,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         samplesUsed: plan.samplesUsed,
         trainFlopsPerSample: plan.trainFlopsPerSample,
         stageTrainingSeconds: plan.stageTrainingSeconds,
+        minDeclareSeconds: plan.minDeclareSeconds,
         expectedSeconds: plan.expectedSeconds,
         fee: input.fee,
         feePerStage: plan.fee,
@@ -283,6 +281,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             ]
           : []),
         `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
+        `Declarations close no sooner than ${plan.minDeclareSeconds} s after a stage opens (--min-declare-seconds; raised to the network's minimum when lower)`,
         `Expected time: ~${Math.ceil(plan.expectedSeconds)} s`,
         `Fee: ${formatEth(input.fee)}; per stage ${formatEth(plan.fee.perStage)} (builder ${formatEth(plan.fee.builder)}, each of ${input.k} attesters ${formatEth(plan.fee.attester)}, each of ${input.c} declarants ${formatEth(plan.fee.declarant)}, dust ${formatEth(plan.fee.dust)})`,
         `Gas: createJob ~${plan.gas.createJob} (yours); stages ~${plan.gas.stages} (paid by miners); refund ~${plan.gas.refund} if the job expires`,
@@ -305,7 +304,13 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         ctx,
         (store) =>
           employer().createJob(
-            { client: handle.client, ledger: handle.ledger, store, sender: session.sender },
+            {
+              client: handle.client,
+              suite: handle.suite,
+              staking: handle.staking,
+              store,
+              sender: session.sender,
+            },
             input,
             (p) => {
               if (p.phase === "spec") progress.step("encoding the batches and S_0");
@@ -321,7 +326,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       ctx.out.result({ ...created, plan: summary }, () => [
         ...planLines(),
         ...preflightLines(created.warnings, force),
-        `Created job ${created.jobId} (tx ${created.txHash})`,
+        `Created job ${created.jobId} (tx ${created.txHash}); declarations close no sooner than ${created.minDeclareSeconds} s after a stage opens`,
         `Job document ${created.specCid}; manifest ${created.manifestCid}; S_0 ${created.initialStateCid}`,
         `Keep the data available while it trains: pot job serve ${created.jobId}`,
       ]);

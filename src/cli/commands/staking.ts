@@ -4,7 +4,7 @@ import { formatPot, parsePotAmount } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 import { resolveAddress } from "./token";
-import { followTheCoin } from "../lazy";
+import { chainContracts, followTheCoin } from "../lazy";
 
 const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
 
@@ -20,30 +20,33 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const session = await ctx.signingSession();
       const { token, staking } = session.contracts;
       const me = session.sender.address;
-      const read = (c: typeof token, functionName: string, args: unknown[]) =>
-        session.publicClient.readContract({ ...c, functionName, args }) as Promise<bigint>;
-      const balance = await read(token, "balanceOf", [me]);
+      const client = session.publicClient;
+      const balance = await client.readContract({ ...token, functionName: "balanceOf", args: [me] });
       if (balance < amount) {
         throw new CliUsageError(
           `Cannot stake ${formatPot(amount)}: ${me} holds ${formatPot(balance)}`,
           ctx.config.isLocal ? "Get POT with pot faucet, or stake less" : "Get more POT, or stake less",
         );
       }
-      const allowance = await read(token, "allowance", [me, staking.address]);
+      const allowance = await client.readContract({
+        ...token,
+        functionName: "allowance",
+        args: [me, staking.address],
+      });
       let approveTx: string | undefined;
       if (allowance < amount) {
         ctx.out.note(`Approving the staking contract for ${formatPot(amount)}...`);
         approveTx = (
-          await session.sender.send({ ...token, functionName: "approve", args: [staking.address, amount] })
+          await session.sender.send(chainContracts().txOf(token, "approve", [staking.address, amount]))
         ).hash;
       }
-      const sent = await session.sender.send({ ...staking, functionName: "stake", args: [amount] });
-      const active = await read(staking, "stakeOf", [me]);
+      const sent = await session.sender.send(chainContracts().txOf(staking, "stake", [amount]));
+      const active = await client.readContract({ ...staking, functionName: "stakeOf", args: [me] });
       // draw weights change only at staking epoch boundaries: the stake counts for committee and jury
       // draws from the next epoch (coin age and the bond at once)
       const drawableFromBlock = followTheCoin().nextDrawEpochStart(
-        await session.publicClient.getBlockNumber({ cacheTime: 0 }),
-        await read(staking, "epochBlocks", []),
+        await client.getBlockNumber({ cacheTime: 0 }),
+        await client.readContract({ ...staking, functionName: "epochBlocks" }),
       );
       ctx.out.result(
         { address: me, amount, stake: active, drawableFromBlock, tx: sent.hash, approveTx },
@@ -67,12 +70,12 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const session = await ctx.signingSession();
       const { staking } = session.contracts;
       const me = session.sender.address;
-      const sent = await session.sender.send({ ...staking, functionName: "requestUnstake", args: [amount] });
-      const [unbonding, releaseAt] = (await session.publicClient.readContract({
+      const sent = await session.sender.send(chainContracts().txOf(staking, "requestUnstake", [amount]));
+      const [unbonding, releaseAt] = await session.publicClient.readContract({
         ...staking,
         functionName: "unbondingOf",
         args: [me],
-      })) as readonly [bigint, bigint];
+      });
       ctx.out.result({ address: me, amount, unbonding, releaseAt, tx: sent.hash }, () => [
         `Requested unstake of ${formatPot(amount)}; ${formatPot(unbonding)} unbonding`,
         `Withdraw it with pot withdraw-unstaked from ${iso(releaseAt)}`,
@@ -87,12 +90,12 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const session = await ctx.signingSession();
       const { staking } = session.contracts;
       const me = session.sender.address;
-      const [amount] = (await session.publicClient.readContract({
+      const [amount] = await session.publicClient.readContract({
         ...staking,
         functionName: "unbondingOf",
         args: [me],
-      })) as readonly [bigint, bigint];
-      const sent = await session.sender.send({ ...staking, functionName: "withdrawUnstaked" });
+      });
+      const sent = await session.sender.send(chainContracts().txOf(staking, "withdrawUnstaked", []));
       ctx.out.result({ address: me, amount, tx: sent.hash }, () => [`Withdrew ${formatPot(amount)}`]);
     });
 
@@ -110,11 +113,9 @@ export function registerStakingCommands(program: Command, context: () => CliCont
         );
       }
       const session = await ctx.signingSession();
-      const sent = await session.sender.send({
-        ...session.contracts.staking,
-        functionName: "setPeer",
-        args: [multiaddr],
-      });
+      const sent = await session.sender.send(
+        chainContracts().txOf(session.contracts.staking, "setPeer", [multiaddr]),
+      );
       ctx.out.result({ address: session.sender.address, peer: multiaddr, tx: sent.hash }, () => [
         `Announced ${multiaddr} for ${session.sender.address}`,
       ]);
@@ -125,7 +126,9 @@ export function registerStakingCommands(program: Command, context: () => CliCont
     .action(async () => {
       const ctx = context();
       const session = await ctx.signingSession();
-      const sent = await session.sender.send({ ...session.contracts.staking, functionName: "clearPeer" });
+      const sent = await session.sender.send(
+        chainContracts().txOf(session.contracts.staking, "clearPeer", []),
+      );
       ctx.out.result({ address: session.sender.address, peer: "", tx: sent.hash }, () => ["Peer removed"]);
     });
 
@@ -140,18 +143,17 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const who = resolveAddress(ctx, addressArg);
       const session = await ctx.readSession();
       const { staking } = session.contracts;
-      const read = (functionName: string, args: unknown[] = []) =>
-        session.publicClient.readContract({ ...staking, functionName, args });
+      const client = session.publicClient;
       const [stake, coinAge, since, unbondingOf, peerAddr, unbondingDelay, maxCoinAge, block] =
         await Promise.all([
-          read("stakeOf", [who]) as Promise<bigint>,
-          read("coinAgeOf", [who]) as Promise<bigint>,
-          read("stakeSinceOf", [who]) as Promise<bigint>,
-          read("unbondingOf", [who]) as Promise<readonly [bigint, bigint]>,
-          read("peerOf", [who]) as Promise<string>,
-          read("unbondingDelay") as Promise<bigint>,
-          read("maxCoinAgeSeconds") as Promise<bigint>,
-          session.publicClient.getBlock({ blockTag: "latest" }),
+          client.readContract({ ...staking, functionName: "stakeOf", args: [who] }),
+          client.readContract({ ...staking, functionName: "coinAgeOf", args: [who] }),
+          client.readContract({ ...staking, functionName: "stakeSinceOf", args: [who] }),
+          client.readContract({ ...staking, functionName: "unbondingOf", args: [who] }),
+          client.readContract({ ...staking, functionName: "peerOf", args: [who] }),
+          client.readContract({ ...staking, functionName: "unbondingDelay" }),
+          client.readContract({ ...staking, functionName: "maxCoinAgeSeconds" }),
+          client.getBlock({ blockTag: "latest" }),
         ]);
       const [unbonding, releaseAt] = unbondingOf;
       const withdrawable = unbonding > 0n && block.timestamp >= releaseAt;

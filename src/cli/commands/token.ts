@@ -4,6 +4,7 @@ import type { Address } from "viem";
 import { formatEth, formatPot, parseAddress } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { chainContracts } from "../lazy";
 
 /** Below this much ETH, `pot faucet` on a local node tops the account up for gas. */
 const LOCAL_GAS_MIN = 10n ** 17n;
@@ -19,10 +20,7 @@ export function registerTokenCommands(program: Command, context: () => CliContex
       const session = await ctx.signingSession();
       const { token } = session.contracts;
       const me = session.sender.address;
-      const enabled = (await session.publicClient.readContract({
-        ...token,
-        functionName: "faucetEnabled",
-      })) as boolean;
+      const enabled = await session.publicClient.readContract({ ...token, functionName: "faucetEnabled" });
       if (!enabled) {
         throw new CliUsageError(
           `The ${ctx.config.network} deployment has no faucet`,
@@ -38,11 +36,11 @@ export function registerTokenCommands(program: Command, context: () => CliContex
         } as never);
         gasTopUp = true;
       }
-      const sent = await session.sender.send({ ...token, functionName: "faucet" });
-      const [amount, balance] = (await Promise.all([
+      const sent = await session.sender.send(chainContracts().txOf(token, "faucet", []));
+      const [amount, balance] = await Promise.all([
         session.publicClient.readContract({ ...token, functionName: "faucetAmount" }),
         session.publicClient.readContract({ ...token, functionName: "balanceOf", args: [me] }),
-      ])) as [bigint, bigint];
+      ]);
       ctx.out.result({ address: me, amount, balance, gasTopUp, tx: sent.hash }, () => [
         `Faucet sent ${formatPot(amount)} to ${me}`,
         ...(gasTopUp ? [`Gas: the local node funded ${me} with ${LOCAL_GAS_TOP_UP / 10n ** 18n} ETH`] : []),
@@ -59,13 +57,12 @@ export function registerTokenCommands(program: Command, context: () => CliContex
       const who = resolveAddress(ctx, addressArg);
       const session = await ctx.readSession();
       const { token, staking } = session.contracts;
-      const read = (c: typeof token, functionName: string, args: unknown[]) =>
-        session.publicClient.readContract({ ...c, functionName, args });
+      const client = session.publicClient;
       const [pot, eth, staked, unbonding] = await Promise.all([
-        read(token, "balanceOf", [who]) as Promise<bigint>,
-        session.publicClient.getBalance({ address: who }),
-        read(staking, "stakeOf", [who]) as Promise<bigint>,
-        read(staking, "unbondingOf", [who]) as Promise<readonly [bigint, bigint]>,
+        client.readContract({ ...token, functionName: "balanceOf", args: [who] }),
+        client.getBalance({ address: who }),
+        client.readContract({ ...staking, functionName: "stakeOf", args: [who] }),
+        client.readContract({ ...staking, functionName: "unbondingOf", args: [who] }),
       ]);
       ctx.out.result({ address: who, balance: pot, eth, stake: staked, unbonding: unbonding[0] }, () => [
         `Address:   ${who}`,
