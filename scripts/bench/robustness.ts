@@ -149,14 +149,22 @@ async function runCase(c: Case, stages: number, capMs: number): Promise<Row> {
     const miners = await startHonestMiners(sc, honestIdx, { stakeWei: 5_000n * E18 });
     const jobId = await nextJobId(sc);
     const all = Array.from({ length: stages }, (_, i) => i + 1);
-    let job: Awaited<ReturnType<typeof publishJob>> | undefined;
-    const adversaries = await startAdversaries(sc, c, badIdx, jobId, all, () =>
-      ReferenceTrainer.of(sc, job!),
+    // The jury staller needs the honest results of a job that does not exist yet: it asks on its first jury.
+    const published: { job?: Awaited<ReturnType<typeof publishJob>> } = {};
+    let ref: Promise<ReferenceTrainer> | undefined;
+    const adversaries = await startAdversaries(
+      sc,
+      c,
+      badIdx,
+      jobId,
+      all,
+      () => (ref ??= ReferenceTrainer.of(sc, published.job!)),
     );
     const sybil = c.kind === "sybil-close";
     // The Sybil closer reads the mempool: automine off for its whole job.
     if (sybil) await sc.net.rpc("evm_setAutomine", [false]);
-    job = await publishJob(sc, 10, { numStages: stages, minDeclareSeconds: sybil ? 8 : undefined });
+    const job = await publishJob(sc, 10, { numStages: stages, minDeclareSeconds: sybil ? 8 : undefined });
+    published.job = job;
     const t0 = Date.now();
     if (c.crash > 0) {
       await until(

@@ -5,7 +5,10 @@ import * as p from "../../src/protocol";
 const h = (s: string) => keccak256(toBytes(s));
 const alice = "0x00000000000000000000000000000000000a11ce" as Address;
 const bob = "0x0000000000000000000000000000000000000b0b" as Address;
-const domain = p.domainSeparator({ chainId: 31337n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" });
+const domain = p.domainSeparator({
+  chainId: 31337n,
+  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+});
 
 describe("protocol messages", () => {
   it("a copied commitment opens only for its maker", () => {
@@ -16,7 +19,10 @@ describe("protocol messages", () => {
   });
 
   it("the domain separates chains and deployments", () => {
-    const other = p.domainSeparator({ chainId: 1n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" });
+    const other = p.domainSeparator({
+      chainId: 1n,
+      verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    });
     const c = { domain, rho: h("rho"), rand: h("rand"), declarer: alice, jobId: 1n, stage: 2 };
     expect(p.commitmentHash({ ...c, domain: other })).to.not.equal(p.commitmentHash(c));
   });

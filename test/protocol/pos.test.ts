@@ -2,7 +2,10 @@ import { expect } from "chai";
 import { hexToBigInt, type Address } from "viem";
 import * as p from "../../src/protocol";
 
-const domain = p.domainSeparator({ chainId: 31337n, verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3" });
+const domain = p.domainSeparator({
+  chainId: 31337n,
+  verifyingContract: "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+});
 const staker = "0x00000000000000000000000000000000000a11ce" as Address;
 const base = { domain, kind: p.SealKind.Declaration, staker, jobId: 1n, stage: 1 };
 
