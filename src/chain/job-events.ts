@@ -5,7 +5,7 @@
  */
 import { decodeFunctionData, type Address, type Hex, type PublicClient } from "viem";
 import { potStagesAbi } from "./abi";
-import { DRAW_WEIGHT_UNIT } from "../protocol";
+import { DRAW_WEIGHT_UNIT, nextDrawEpochStart } from "../protocol";
 import type { PotSuite, StakingRef } from "./contracts";
 import { ChainError } from "./errors";
 import { EventWatcher, type WatchedLog } from "./events";
@@ -549,6 +549,9 @@ export interface StakerCounts {
   readonly drawable: number;
   /** Stakers with at least `minStake` active whose stake counts for draws only from the next epoch. */
   readonly pending: number;
+  /** The head block when counted, and the first block of the next draw epoch (when `pending` count). */
+  readonly head: bigint;
+  readonly nextEpochStart: bigint;
 }
 
 /** Counts the stakers holding at least `minStake` (draw weight and active). */
@@ -558,9 +561,10 @@ export async function readStakerCounts(
   limit = 10_000,
 ): Promise<StakerCounts> {
   const head = await h.client.getBlockNumber({ cacheTime: 0 });
-  const [[, stakes], [, weights]] = await Promise.all([
+  const [[, stakes], [, weights], epochBlocks] = await Promise.all([
     h.client.readContract({ ...h.staking, functionName: "stakersPage", args: [0n, BigInt(limit)] }),
     h.client.readContract({ ...h.staking, functionName: "drawWeightsPage", args: [0n, BigInt(limit), head] }),
+    h.client.readContract({ ...h.staking, functionName: "epochBlocks" }),
   ]);
   let drawable = 0;
   let pending = 0;
@@ -568,5 +572,5 @@ export async function readStakerCounts(
     if (weights[i] > 0n && weights[i] * DRAW_WEIGHT_UNIT >= minStake) drawable++;
     else if (stake > 0n && stake >= minStake) pending++;
   });
-  return { drawable, pending };
+  return { drawable, pending, head, nextEpochStart: nextDrawEpochStart(head, epochBlocks) };
 }

@@ -21,7 +21,13 @@ import { encodeJobDocument, JOB_DOCUMENT_FORMAT, stateHash, type JobDocument } f
 import { publishDataset, type ContentStore } from "../storage";
 import type { LoadedDataset } from "./dataset";
 import { stageBatches } from "./dataset";
-import { sendCreateJob, type LedgerHandle } from "./ledger";
+import {
+  readJobLimits,
+  readStakerCounts,
+  sendCreateJob,
+  type LedgerHandle,
+  type StakerCounts,
+} from "./ledger";
 import { cidToBytesHex } from "../storage";
 import { planJobCreation, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 import {
@@ -29,7 +35,10 @@ import {
   checkAgainstNetwork,
   checkJobOffline,
   jobMinDeclareSeconds,
+  PreflightError,
   readNetworkFacts,
+  stakersNeeded,
+  stakersPendingForJob,
   type NetworkFacts,
   type PreflightIssue,
 } from "./preflight";
@@ -77,7 +86,11 @@ export interface JobInput {
 
 /** Progress of a job creation, for progress bars. */
 export type CreateProgress =
-  { phase: "spec" } | { phase: "upload"; done: number; total: number } | { phase: "transaction" };
+  | { phase: "spec" }
+  /** Enough miners are staked but drawable only from block `untilBlock` (the next draw epoch): waiting. */
+  | { phase: "stakers"; head: bigint; untilBlock: bigint }
+  | { phase: "upload"; done: number; total: number }
+  | { phase: "transaction" };
 
 /** Where a job is created. */
 export interface EmployerContext {
@@ -92,6 +105,40 @@ export interface EmployerContext {
 export interface CreateOptions {
   /** Go ahead despite preflight warnings (never despite errors). */
   force?: boolean;
+  /** Longest wait for staked miners to become drawable at the next draw epoch (default 10 min). */
+  stakerWaitMs?: number;
+}
+
+/**
+ * Waits until the job's C and K stakers are drawable: miners that staked in this draw epoch count from the
+ * next one (a local chain with 1 s blocks and 32-block epochs: at most about half a minute). Throws
+ * PreflightError when they are not drawable within `timeoutMs` (nothing uploaded or sent yet).
+ */
+async function waitForDrawableStakers(
+  ctx: EmployerContext,
+  input: JobInput,
+  counted: StakerCounts,
+  onProgress: (p: CreateProgress) => void,
+  timeoutMs: number,
+): Promise<void> {
+  const h = { client: ctx.client, suite: ctx.suite, staking: ctx.staking };
+  const limits = await readJobLimits(h);
+  const end = Date.now() + timeoutMs;
+  let stakers = counted;
+  while (stakersNeeded(input) > stakers.drawable) {
+    if (Date.now() > end || !stakersPendingForJob(input, stakers))
+      throw new PreflightError([
+        {
+          check: "stakers",
+          level: "error",
+          message: `The job needs ${stakersNeeded(input)} drawable stakers; ${stakers.drawable} are, ${stakers.pending} more from the next draw epoch (block ${stakers.nextEpochStart}, head ${stakers.head})`,
+          hint: "Wait for the miners' stakes to count (pot miner status), or lower --c/--k",
+        },
+      ]);
+    onProgress({ phase: "stakers", head: stakers.head, untilBlock: stakers.nextEpochStart });
+    await new Promise((r) => setTimeout(r, 1_000));
+    stakers = await readStakerCounts(h, limits.minStake);
+  }
 }
 
 /** A job that was opened. */
@@ -235,6 +282,8 @@ export async function createJob(
     employer: ctx.sender.address,
   });
   assertPreflight(issues, options.force);
+  if (facts !== undefined && stakersPendingForJob(input, facts.stakers))
+    await waitForDrawableStakers(ctx, input, facts.stakers, onProgress, options.stakerWaitMs ?? 600_000);
   const minDeclareSeconds = jobMinDeclareSeconds(input, plan, facts?.limits);
   const spec = checked!;
   const s0 = await initialState(spec);

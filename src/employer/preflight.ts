@@ -242,6 +242,20 @@ export function jobMinDeclareSeconds(
   );
 }
 
+/** Stakers a job needs drawable: C declarants, or a committee of K. */
+export function stakersNeeded(input: Pick<JobInput, "c" | "k">): number {
+  return Math.max(input.c, input.k);
+}
+
+/**
+ * Whether enough stakers for the job are staked but drawable only from the next draw epoch (a miner that
+ * just started): then `createJob` waits for that epoch's first block instead of refusing the job.
+ */
+export function stakersPendingForJob(input: Pick<JobInput, "c" | "k">, stakers: StakerCounts): boolean {
+  const need = stakersNeeded(input);
+  return need > stakers.drawable && need <= stakers.drawable + stakers.pending;
+}
+
 /** Reads the contracts' job limits, the stakers who can serve a job, and the employer's balance. */
 export async function readNetworkFacts(h: LedgerHandle, employer?: Address): Promise<NetworkFacts> {
   const client = h.client;
@@ -320,8 +334,8 @@ export function checkAgainstNetwork(
         `Use --deadline ${Math.max(limits.minJobSeconds, suggestedDeadlineSeconds(plan))} or drop it (default: 4x the expected time, at least an hour)`,
       ),
     );
-  const need = Math.max(input.c, input.k);
-  if (need > stakers.drawable) {
+  const need = stakersNeeded(input);
+  if (need > stakers.drawable + stakers.pending) {
     const which =
       input.c >= input.k ? `C = ${input.c} agreeing declarations` : `a committee of K = ${input.k}`;
     issues.push(

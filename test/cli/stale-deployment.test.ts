@@ -79,7 +79,7 @@ describe("stale deployments: detected when loaded", function () {
     expect(stale.code).to.equal(1);
     expect(stale.stderr.trim()).to.equal(
       `pot: The deployment ${file} is not on this chain: no contract code at PoTToken ${d.token}, ` +
-        `PoTStaking ${d.staking} (was the node restarted?). Deploy again: npx pot deploy`,
+        `PoTStaking ${d.staking} (was the node restarted?). Deploy again: npx pot deploy [STALE_DEPLOYMENT]`,
     );
   });
 });

@@ -63,9 +63,16 @@ describe("devnet end to end: chain + 3 miner processes + employer + verifier", f
         summary.rewards.some((r) => r.role === role),
         `a ${role} reward`,
       ).to.equal(true);
-    const claimable = await Promise.all(miners.map((m) => readClaimable(h, m.account.address)));
-    const withdrawn = miners.flatMap((m) => m.records().filter((r) => r.msg === "rewards withdrawn"));
-    expect(claimable.some((c) => c > 0n) || withdrawn.length > 0, "claimable or withdrawn").to.equal(true);
+    // The miners claim the ended job (one escrow.claim each) and withdraw: wait for it.
+    await devnet.waitFor(
+      "the miners' claims of the job (claimable or withdrawn)",
+      async () => {
+        const claimable = await Promise.all(miners.map((m) => readClaimable(h, m.account.address)));
+        const withdrawn = miners.flatMap((m) => m.records().filter((r) => r.msg === "rewards withdrawn"));
+        return claimable.some((c) => c > 0n) || withdrawn.length > 0;
+      },
+      60_000,
+    );
 
     // Every wei of the escrow is accounted for.
     expect(summary.escrowBalance).to.equal(summary.totalOwed);

@@ -17,6 +17,7 @@ import { fetchModel, FetchRefusedError, loadModelSnippet } from "../../src/emplo
 import { presetModel } from "../../src/employer/dataset";
 import {
   employerContext,
+  netConfig,
   runPot,
   runPotProcess,
   smallJobInput,
@@ -24,6 +25,10 @@ import {
   type EmployerNet,
 } from "../support/employer-chain";
 import type { Batch } from "../../src/ml";
+import { privateKeyToAccount } from "viem/accounts";
+import { connectPot } from "../../src/chain/contracts";
+import { PotContractsAdapter } from "../../src/chain/pot-contracts";
+import type { CreateProgress } from "../../src/employer/create-job";
 
 const E18 = 10n ** 18n;
 
@@ -282,5 +287,35 @@ describe("employer preflight: refused before any wei is spent (hardhat node, 2 s
   it("the dry run works offline from the chain: the model/data checks need no node", async () => {
     const { issues } = await preflightJob(await smallJobInput({ deadlineSeconds: 61 }));
     expect(issues.map((i) => i.check)).to.deep.equal(["deadline"]);
+  });
+
+  // Last: it stakes a third miner, which later checks here would count.
+  it("a miner that staked in this draw epoch counts from the next: createJob waits for that block, then creates", async () => {
+    const key = net.node.accounts[9].privateKey as Hex;
+    const account = privateKeyToAccount(key);
+    const s = await connectPot(netConfig(net.node.url, net.deploymentsFile, net.dir, key), account);
+    const third = new PotContractsAdapter(s, s.sender!);
+    await third.faucet();
+    await third.stake(1_000n * E18);
+    const dry = (await preflightJob(await smallJobInput({ c: 3 }), { ...net.handle })).issues;
+    expect(
+      dry.map((i) => i.check),
+      "pending stakers are not a warning",
+    ).to.not.include("stakers");
+    const seen: CreateProgress[] = [];
+    // The test chain mines on transactions only: mine a block a second so the next epoch comes.
+    const miner = setInterval(() => void net.testClient.mine({ blocks: 1 }).catch(() => undefined), 100);
+    try {
+      const job = await createJob(ctx(), await smallJobInput({ c: 3 }), (p) => seen.push(p));
+      expect(job.warnings.map((w) => w.check)).to.deep.equal([]);
+      const waits = seen.filter(
+        (p): p is Extract<CreateProgress, { phase: "stakers" }> => p.phase === "stakers",
+      );
+      expect(waits.length, "createJob reported its wait").to.be.greaterThan(0);
+      const created = await net.handle.client.getBlockNumber();
+      expect(created >= waits[0].untilBlock, "created at or after the next draw epoch").to.equal(true);
+    } finally {
+      clearInterval(miner);
+    }
   });
 });

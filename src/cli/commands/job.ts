@@ -257,7 +257,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const input = await jobInput(o);
       const force = o.force === true;
       // Without --dry-run, the network checks run in createJob, right before anything is uploaded or sent.
-      const { plan, issues } = o.dryRun
+      const { plan, issues, facts } = o.dryRun
         ? await dryRunPreflight(ctx, input)
         : await employer().preflightJob(input);
       const summary = {
@@ -288,8 +288,15 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       ];
       if (o.dryRun) {
         const blocked = issues.some((i) => i.level === "error" || !force);
-        ctx.out.result({ dryRun: true, ...summary, preflight: issues }, () => [
+        const pending =
+          facts !== undefined && employer().stakersPendingForJob(input, facts.stakers)
+            ? [
+                `Stakers: ${facts.stakers.drawable} drawable now, ${facts.stakers.pending} more from block ${facts.stakers.nextEpochStart} (the next draw epoch; head ${facts.stakers.head}): pot job create waits for it`,
+              ]
+            : [];
+        ctx.out.result({ dryRun: true, ...summary, preflight: issues, stakers: facts?.stakers }, () => [
           ...planLines(),
+          ...pending,
           ...preflightLines(issues, force),
           "Dry run: nothing uploaded, nothing sent.",
         ]);
@@ -314,6 +321,10 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             input,
             (p) => {
               if (p.phase === "spec") progress.step("encoding the batches and S_0");
+              else if (p.phase === "stakers")
+                progress.step(
+                  `waiting for block ${p.untilBlock} (head ${p.head}): the miners' stakes are drawable from the next draw epoch`,
+                );
               else if (p.phase === "upload") progress.count("upload", p.done, p.total, "objects");
               else if (p.phase === "transaction") progress.step("sending createJob");
             },
