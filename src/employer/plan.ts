@@ -1,7 +1,7 @@
 /**
  * Job planning, pure: from the dataset size and the model spec to stages, steps per stage (tau, Delta of
  * src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
- * costs (figures of docs/bench/gas-ledger.md). No I/O: `pot job create --dry-run` prints exactly this.
+ * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
 import { estimateModelCost, planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
 
@@ -19,20 +19,23 @@ export const REFERENCE_FLOPS_PER_SECOND = 1e10;
  */
 export const DEFAULT_MIN_STAGES = 10;
 
-/** Gas figures of docs/bench/gas-ledger.md (solc 0.8.28, viaIR, C=3..10, K=3, signatures in the wrap). */
+/**
+ * Gas figures of the split contracts (docs/bench/gas.md: solc 0.8.28, viaIR, C=3..10, K=3, signatures in
+ * the wrap; steady = the mean of a job's stages 3..N; createJob measured for a first job of an employer).
+ */
 export const GAS = {
-  createJob: 178_636,
+  createJob: 179_952,
   expireJob: 60_000,
   withdraw: 35_000,
   /** Whole stage (C declarations + header + wrap) by C, first stage and steady state. */
   stageByC: [
-    { c: 3, first: 883_193, steady: 771_105 },
-    { c: 5, first: 1_207_802, steady: 1_025_738 },
-    { c: 10, first: 2_018_360, steady: 1_694_652 },
+    { c: 3, first: 670_311, steady: 434_023 },
+    { c: 5, first: 895_901, steady: 586_439 },
+    { c: 10, first: 1_434_069, steady: 940_987 },
   ],
 } as const;
 
-/** Basis points of the ledger's fee split (local and testnet parameters, docs/contracts/ledger.md). */
+/** Basis points of the escrow's fee split (local and testnet parameters, deploy/params.ts). */
 export const DEFAULT_SHARES = { builderBps: 2000, attesterBps: 2000 } as const;
 
 /** What planning needs. */

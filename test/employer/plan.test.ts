@@ -114,9 +114,9 @@ describe("employer plan (pure)", () => {
   });
 
   it("estimates gas from docs/bench/gas-ledger.md and prices it", () => {
-    expect(stageGas(3, false)).to.equal(771_105);
-    expect(stageGas(5, true)).to.equal(1_207_802);
-    expect(stageGas(4, false)).to.be.within(771_105, 1_025_738);
+    expect(stageGas(3, false)).to.equal(434_023);
+    expect(stageGas(5, true)).to.equal(895_901);
+    expect(stageGas(4, false)).to.be.within(434_023, 586_439);
     const p = planJobCreation({
       model: mlp,
       samples: 6400,
@@ -131,7 +131,7 @@ describe("employer plan (pure)", () => {
     });
     expect(p.numStages).to.equal(2);
     expect(p.gas.createJob).to.equal(GAS.createJob);
-    expect(p.gas.stages).to.equal(883_193 + 771_105);
+    expect(p.gas.stages).to.equal(670_311 + 434_023);
     expect(p.gas.createJobWei).to.equal(BigInt(GAS.createJob) * 10n);
   });
 
