@@ -113,7 +113,8 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
     `Job parameter ${formatArg(a[0])} is out of range (pot job create --dry-run checks them)`,
   UnknownJob: (a) => `Job ${a[0]} does not exist on this deployment: check the job id and the network`,
   JobNotOpen: (a) => `Job ${a[0]} is finished or expired: see pot job status ${a[0]}`,
-  JobNotExpired: (a) => `The job is open until its deadline ${at(a[0])}; pot job refund works after that`,
+  JobNotExpired: (a) =>
+    `Job ${a[0]} has not expired: its deadline has not passed, or a stage headered before it is still in its PoA window (the committee may still wrap it); pot job status ${a[0]} shows which, and pot job refund works after that`,
   // stages
   WrongPhase: (a) =>
     `The stage is in phase ${a[0]} (0 none, 1 open, 2 jury, 3 decided, 4 headered, 5 wrapped), not the one this call needs: see pot job status`,

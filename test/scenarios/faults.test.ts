@@ -228,7 +228,24 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     const before = await readJob(h, job.jobId);
     expect(before.statusName).to.equal("open");
     await sc.net.rpc("evm_increaseTime", [3_700]);
-    await sc.net.rpc("evm_mine", []);
+    // A stage headered before the deadline keeps its PoA window (poaMaxRounds x poaWindowBlocks blocks):
+    // mine past it.
+    const a0 = await sc.adapter(0);
+    const p = await a0.ledgerParams();
+    const window = p.closeDelayBlocks + p.poaMaxRounds * p.poaWindowBlocks + 2n; // randBlock is closeDelayBlocks after the header
+    await sc.net.rpc("hardhat_mine", [`0x${window.toString(16)}`]);
+    const next = (await readJob(h, job.jobId)).wrappedStages + 1;
+    const st = await a0.client.readContract({
+      ...h.suite.stages,
+      functionName: "getStage",
+      args: [job.jobId, next],
+    });
+    const head = await a0.latestBlock();
+    expect(
+      st.phase !== STAGE_PHASE.headered ||
+        head.number > BigInt(st.closeOrRandBlock) + p.poaMaxRounds * p.poaWindowBlocks,
+      `stage ${next} phase ${st.phase} randBlock ${st.closeOrRandBlock}, head ${head.number} at ${head.timestamp}, deadline ${before.deadline}`,
+    ).to.equal(true);
 
     const s = await connectPot(
       sc.config(employer),
@@ -283,7 +300,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
         );
       });
       // Nobody can fetch S_1 under the header's CID: no committee attests in any round. Skip the rounds.
-      await sc.net.rpc("hardhat_mine", [`0x${(expiry + 2n).toString(16)}`]);
+      await sc.net.rpc("hardhat_mine", [`0x${(expiry + p.closeDelayBlocks + 2n).toString(16)}`]);
       await until(`header ${n} voided`, async () => (await voidsOf()).length >= n, 60_000);
       // The stage reopens (phase decided, rho fixed) for another declarant's header.
       expect(await (await sc.adapter(0)).stagePhase(job.jobId, 1)).to.be.oneOf([
@@ -335,9 +352,9 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     expect(await slashedDeclarers(sc, job.jobId)).to.deep.equal([]);
     for (const m of sc.honest.values()) await m.stop();
     sc.honest.clear();
-    // The job expires: every wei of its escrow goes back to the employer.
+    // The job expires (after any header's PoA window): every wei of its escrow goes back to the employer.
     await sc.net.rpc("evm_increaseTime", [3_700]);
-    await sc.net.rpc("evm_mine", []);
+    await sc.net.rpc("hardhat_mine", [`0x${(expiry + p.closeDelayBlocks + 2n).toString(16)}`]);
     const h = await sc.handle();
     const s = await connectPot(
       sc.config(employer),

@@ -431,6 +431,7 @@ export function startVoidWatchdog(
 ): { stop(): Promise<number[]> } {
   let stopped = false;
   const voided: number[] = [];
+  const done = new Set<string>();
   const loop = (async () => {
     const a = await sc.adapter(index);
     const p = await a.ledgerParams();
@@ -443,8 +444,9 @@ export function startVoidWatchdog(
         )) {
           if ((await a.stagePhase(jobId, h.stage)) !== STAGE_PHASE.headered) continue;
           if (head <= h.randBlock + p.poaMaxRounds * p.poaWindowBlocks) continue;
-          if (voided.includes(h.stage)) continue;
+          if (done.has(h.headerHash)) continue;
           await a.voidHeader(jobId, h.stage, h.header);
+          done.add(h.headerHash);
           voided.push(h.stage);
         }
       } catch {
