@@ -791,13 +791,17 @@ class MinerAgent implements MinerHandle {
     const params = await this.chain.ledgerParams();
     const seal = await this.chain.sealOf(this.address);
     const latest = await this.chain.latestBlock();
-    // Leave a margin for the block the transaction lands in (its timestamp is >= the latest one).
-    const window = params.sealWindowSeconds > 5n ? params.sealWindowSeconds - 5n : params.sealWindowSeconds;
+    // Leave a margin for the block the transaction lands in (its timestamp is >= the latest one), and start
+    // a second below the latest block's time: a node's pending block (where gas is estimated) can carry a
+    // timestamp below the latest block's (hardhat with interval mining after evm_increaseTime), which would
+    // refuse a seal of exactly the latest time (SealTimestampOutOfWindow).
+    const window = params.sealWindowSeconds > 6n ? params.sealWindowSeconds - 6n : params.sealWindowSeconds;
+    const now = latest.timestamp > 0n ? latest.timestamp - 1n : 0n;
     return findSealTimestamp(
       { domain: this.domain, kind, staker: this.address, jobId, stage, stageSeed: seed },
       seal.active / 10n ** 9n,
       params.targetPerGwei,
-      latest.timestamp,
+      now,
       window,
     );
   }

@@ -202,7 +202,8 @@ async function declareAs(
 ): Promise<DeclarationData> {
   const { parent, seed } = await stageAnchor(net, jobId, stage);
   const domain = await m.adapter.domainSeparator();
-  const { timestamp } = await m.adapter.latestBlock();
+  // a second below the latest block: the node's pending block can carry a lower timestamp (see the miner)
+  const timestamp = (await m.adapter.latestBlock()).timestamp - 1n;
   const rand = keccak256(toHex(`rand/${m.account.address}/${jobId}/${stage}`));
   const declarer = m.account.address;
   const commitment = commitmentHash({ domain, rho: claim.rho, rand, declarer, jobId, stage });
@@ -245,7 +246,7 @@ async function buildHeader(
   declarations: DeclarationData[],
 ) {
   const { parent, seed } = await stageAnchor(net, jobId, stage);
-  const { timestamp } = await builder.adapter.latestBlock();
+  const timestamp = (await builder.adapter.latestBlock()).timestamp - 1n;
   const resultCid = cidToBytesHex(claim.resultCid);
   const header: HeaderData = {
     builder: builder.account.address,

@@ -162,7 +162,8 @@ export abstract class Adversary {
 
   /** A seal timestamp (the local ledger's target passes every kernel). */
   protected async sealTime(): Promise<bigint> {
-    return (await this.chain.latestBlock()).timestamp;
+    // a second below the latest block: the node's pending block can carry a lower timestamp (see the miner)
+    return (await this.chain.latestBlock()).timestamp - 1n;
   }
 
   protected declaredBy(stage: number, who: Address): boolean {
