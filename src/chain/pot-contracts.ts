@@ -74,6 +74,19 @@ export function sortedDeclarations<T extends { declarer: Address }>(decls: reado
   return [...decls].sort((x, y) => (BigInt(x.declarer) < BigInt(y.declarer) ? -1 : 1));
 }
 
+/**
+ * A declaration judged against a stage's final (result, rho): what `slashDeclaration` and `release` pass.
+ * `anchor` is the stage's keccak256(abi.encode(parent, seed)) (`stageAnchor` of src/protocol).
+ */
+export interface DeclarationAgainstPair {
+  readonly jobId: bigint;
+  readonly stage: number;
+  readonly anchor: Hex;
+  readonly declaration: DeclarationData;
+  readonly result: Hex;
+  readonly rho: Hex;
+}
+
 /** Typed access to the protocol's contracts of one deployment, for one signing account. */
 export class PotContractsAdapter {
   readonly suite: PotSuite;
@@ -425,14 +438,7 @@ export class PotContractsAdapter {
    * jury's (anyone; the reporter gets the bounty, the rest is burned). `anchor` is the stage's
    * keccak256(abi.encode(parent, seed)).
    */
-  async slashDeclaration(s: {
-    jobId: bigint;
-    stage: number;
-    anchor: Hex;
-    declaration: DeclarationData;
-    result: Hex;
-    rho: Hex;
-  }): Promise<SentTx> {
+  async slashDeclaration(s: DeclarationAgainstPair): Promise<SentTx> {
     return this.sender.send(
       txOf(this.suite.disputes, "slashDeclaration", [
         s.jobId,
@@ -446,14 +452,7 @@ export class PotContractsAdapter {
   }
 
   /** Releases the bond of a declaration of an expired job's unwrapped stage (anyone). */
-  async release(s: {
-    jobId: bigint;
-    stage: number;
-    anchor: Hex;
-    declaration: DeclarationData;
-    result: Hex;
-    rho: Hex;
-  }): Promise<SentTx> {
+  async release(s: DeclarationAgainstPair): Promise<SentTx> {
     return this.sender.send(
       txOf(this.suite.disputes, "release", [s.jobId, s.stage, s.anchor, s.declaration, s.result, s.rho]),
     );

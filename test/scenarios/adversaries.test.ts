@@ -14,6 +14,7 @@ import { keccak256, serializeTransaction, type Address, type Hex } from "viem";
 import { ContractRevertError } from "../../src/chain/errors";
 import type { DeclarationData, HeaderData, LedgerEvent } from "../../src/chain/pot-contracts";
 import { readJobEvents, stageRewards } from "../../src/chain/job-events";
+import { stageAnchor } from "../../src/protocol/messages";
 import {
   AbsentStaker,
   ColludingGroup,
@@ -38,7 +39,6 @@ import {
   ReferenceTrainer,
   assertNetworkInvariants,
   committeeRounds,
-  anchorOf,
   ledgerEvents,
   publishJob,
   slashProvablyWrong,
@@ -438,7 +438,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
       (await sc.adapter(WATCHDOG)).slashDeclaration({
         jobId: job.jobId,
         stage: 1,
-        anchor: anchorOf(header.header.parent, header.header.seed),
+        anchor: stageAnchor(header.header.parent, header.header.seed),
         declaration: dataOf(frDecl),
         result: header.header.result,
         rho: header.header.rho,

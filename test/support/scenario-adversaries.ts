@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { CID } from "multiformats/cid";
 import * as raw from "multiformats/codecs/raw";
 import { sha256 } from "multiformats/hashes/sha2";
-import { bytesToHex, encodeAbiParameters, keccak256, toHex, type Address, type Hex } from "viem";
+import { bytesToHex, keccak256, toHex, type Address, type Hex } from "viem";
 import {
   decodeLedgerLog,
   type DeclarationData,
@@ -18,7 +18,7 @@ import {
 import type { PotSession } from "../../src/chain/contracts";
 import type { EventWatcher } from "../../src/chain/events";
 import type { Batch } from "../../src/ml";
-import { commitmentHash, juryVoteCommitment } from "../../src/protocol/messages";
+import { commitmentHash, juryVoteCommitment, stageAnchor } from "../../src/protocol/messages";
 import { E18, type ReferenceTrainer } from "./scenario-harness";
 import { sendAhead, watchPendingLedgerCalls, type PendingCall } from "./scenario-mempool";
 
@@ -757,9 +757,7 @@ export class SelfSlasher extends CopycatMiner {
     const header = e.header;
     const mine = this.myDeclaration(stage);
     if (mine === undefined) return;
-    const anchor = keccak256(
-      encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [header.parent, header.seed]),
-    );
+    const anchor = stageAnchor(header.parent, header.seed);
     // The fault is provable once the stage is wrapped: try every poll until then (the wrap lands soon).
     for (let i = 0; i < 200; i++) {
       if (this.seen.some((x) => x.kind === "BlockWrapped" && x.jobId === this.jobId && x.stage === stage))

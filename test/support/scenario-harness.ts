@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
-import { encodeAbiParameters, keccak256, type Address, type Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { connectPot, requireSuite, type PotSession } from "../../src/chain/contracts";
 import {
   PotContractsAdapter,
@@ -35,7 +35,7 @@ import { cidFromBytesHex } from "../../src/storage";
 import { decodeBatch, runStage, type Batch } from "../../src/ml";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { committeeSeed, drawSeats } from "../../src/protocol/follow-the-coin";
-import { commitmentHash } from "../../src/protocol/messages";
+import { commitmentHash, stageAnchor } from "../../src/protocol/messages";
 import { stateHash } from "../../src/protocol/rho";
 import { fetchManifest, fetchStageBatches, type ContentStore } from "../../src/storage";
 import { verifyJob } from "../../src/verify";
@@ -302,11 +302,6 @@ export class ReferenceTrainer {
 
 // ---------------------------------------------------------------- watchdog (permissionless third party)
 
-/** keccak256(abi.encode(parent, seed)): the stage anchor a declaration hash covers. */
-export function anchorOf(parent: Hex, seed: Hex): Hex {
-  return keccak256(encodeAbiParameters([{ type: "bytes32" }, { type: "bytes32" }], [parent, seed]));
-}
-
 /**
  * The stages of a job with a final (result, rho) that makes faults provable: a wrapped stage whose header
  * listed faulty declarations (the wrap records its pair), or a stage a jury decided.
@@ -323,7 +318,7 @@ function finalPairs(events: readonly LedgerEvent[]): Map<number, { result: Hex; 
         out.set(e.stage, {
           result: h.header.result,
           rho: h.header.rho,
-          anchor: anchorOf(h.header.parent, h.header.seed),
+          anchor: stageAnchor(h.header.parent, h.header.seed),
         });
     } else if (e.kind === "StageDecided") {
       const o = events.findLast(
@@ -331,7 +326,7 @@ function finalPairs(events: readonly LedgerEvent[]): Map<number, { result: Hex; 
           x.kind === "StageOpened" && x.stage === e.stage,
       );
       if (o !== undefined)
-        out.set(e.stage, { result: e.resultHash, rho: e.rho, anchor: anchorOf(o.parentHash, o.seed) });
+        out.set(e.stage, { result: e.resultHash, rho: e.rho, anchor: stageAnchor(o.parentHash, o.seed) });
     }
   }
   return out;
