@@ -8,6 +8,9 @@
  */
 import { mkdirSync, openSync, readFileSync, rmSync, writeSync, closeSync } from "node:fs";
 import { join } from "node:path";
+import { MinerLockedError } from "./errors";
+
+export { MinerLockedError };
 
 /** Where the lock of a data directory lives. */
 export function minerLockPath(dataDir: string): string {
@@ -16,21 +19,6 @@ export function minerLockPath(dataDir: string): string {
 
 /** A heartbeat older than this (ms) means the miner is not responding (it writes one every 5 s). */
 export const HEARTBEAT_STALE_MS = 20_000;
-
-/** Another live process holds the data directory. */
-export class MinerLockedError extends Error {
-  constructor(
-    readonly dataDir: string,
-    readonly pid: number,
-  ) {
-    super(
-      `Another miner (pid ${pid}) is running with the data directory ${dataDir}. ` +
-        `Stop it first (Ctrl-C in its terminal, or kill ${pid}), or give this miner its own data directory ` +
-        "(--data-dir or POT_DATA_DIR)",
-    );
-    this.name = "MinerLockedError";
-  }
-}
 
 /** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
 export function pidAlive(pid: number): boolean {

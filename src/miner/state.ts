@@ -24,6 +24,9 @@ import {
 import { mkdir, open, rename, unlink } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Address, Hex } from "viem";
+import { MinerStateError } from "./errors";
+
+export { MinerStateError };
 
 export const STATE_FORMAT = "pot-miner-state";
 /** 2: the split contracts (the file names the PoTStages address; declarations keep their seed). */
@@ -99,20 +102,6 @@ export interface MinerState {
   votes: Record<string, VoteRecord>;
   /** Duties done once (keys from `doneKey` in duties.ts) -> tx hash, or `reverted:<error>` when moot. */
   done: Record<string, string>;
-}
-
-/** The state file is damaged, of another format/version, or of another chain/ledger/account. */
-export class MinerStateError extends Error {
-  constructor(
-    readonly path: string,
-    reason: string,
-  ) {
-    super(
-      `Miner state ${path} is unusable: ${reason}. It holds the secrets of pending declarations: restore it from a backup, ` +
-        `or move it away to start afresh (declarations it prepared may then be slashed unopened)`,
-    );
-    this.name = "MinerStateError";
-  }
 }
 
 export const resultKey = (jobId: bigint | string, stage: number, parentHash: Hex): string =>

@@ -23,19 +23,10 @@ import {
 } from "../storage";
 import type { ManifestCommitment } from "../protocol/manifest";
 import { DUMMY_JOB_ID, dummyJob, dummyStageBatch, isBuiltinDummySpec } from "./dummy-job";
+import { DummyJobUnsupportedError } from "./errors";
 import type { Logger } from "./log";
 import type { MinerStore, ResultRecord } from "./state";
 import type { JobView } from "./view";
-
-/** The dummy job cannot be trained on this ledger (its spec or S_0 is not the built-in one). */
-export class DummyJobUnsupportedError extends Error {
-  constructor(reason: string) {
-    super(
-      `The ledger's dummy job is not the built-in dummy job v1 (${reason}); this miner will not train it. See docs/protocol/dummy-job.md`,
-    );
-    this.name = "DummyJobUnsupportedError";
-  }
-}
 
 interface JobContext {
   readonly spec: JobSpec;

@@ -13,11 +13,12 @@ import {
   type HeaderData,
   type LedgerEvent,
 } from "../chain/pot-contracts";
+import { claimKey, stageKey } from "./duties/keys";
 
 /** A job as its JobCreated event announced it, and its status since. */
 export type JobView = Readonly<
   Omit<Extract<LedgerEvent, { kind: "JobCreated" }>, "kind" | keyof EventPosition>
-> & { status: "open" | "finished" | "expired" };
+> & { status: "open" | "finished" | "expired"; endedBlock?: bigint };
 
 /** A declaration as Declared announced it (the `DeclarationData` a header, slash or release lists). */
 export interface DeclarationView extends DeclarationData {
@@ -105,9 +106,9 @@ export interface ChainView {
   prunedBelow: Map<string, number>;
 }
 
-export const skey = (jobId: bigint | string, stage: number): string => `${jobId}:${stage}`;
-export const claimKey = (jobId: bigint | string, account: Address): string =>
-  `${jobId}:${account.toLowerCase()}`;
+/** The key of `view.stages` (duties/keys.ts `stageKey`). */
+export const skey = stageKey;
+export { claimKey };
 
 export function emptyView(): ChainView {
   return { jobs: new Map(), stages: new Map(), wrappedCount: 0, claims: new Set(), prunedBelow: new Map() };
@@ -276,7 +277,10 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
     case "JobFinished":
     case "JobExpired": {
       const job = view.jobs.get(e.jobId.toString());
-      if (job) job.status = e.kind === "JobFinished" ? "finished" : "expired";
+      if (job) {
+        job.status = e.kind === "JobFinished" ? "finished" : "expired";
+        job.endedBlock ??= e.blockNumber;
+      }
       return;
     }
     case "Claimed":
@@ -316,19 +320,23 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
   }
 }
 
+/** Stages kept below a job's newest wrapped stage before older wrapped, settled ones are pruned. */
+export const RETAINED_WRAPPED_STAGES = 3;
+
 /**
  * Forgets stages that need nothing more from anyone: wrapped, with every faulty declaration settled, and
  * at least `keep` stages below the job's newest wrapped stage (the dummy job never ends; without this its
- * view would grow by a stage a minute forever). Returns how many stages it pruned.
+ * view would grow by a stage a minute forever). Returns how many stages it pruned; their keys are appended
+ * to `pruned` (the state forgets their records: `pruneState`).
  */
-export function pruneView(view: ChainView, keep = 3): number {
+export function pruneView(view: ChainView, keep = RETAINED_WRAPPED_STAGES, pruned: string[] = []): number {
   const newest = new Map<string, number>();
   for (const st of view.stages.values()) {
     if (st.wrappedBlock === undefined) continue;
     const id = st.jobId.toString();
     newest.set(id, Math.max(newest.get(id) ?? 0, st.stage));
   }
-  let pruned = 0;
+  const before = pruned.length;
   for (const [key, st] of view.stages) {
     const id = st.jobId.toString();
     const top = newest.get(id);
@@ -338,7 +346,7 @@ export function pruneView(view: ChainView, keep = 3): number {
     );
     if (faultyOpen) continue;
     view.stages.delete(key);
-    pruned++;
+    pruned.push(key);
   }
   // the watermark: below it every stage is pruned (each was wrapped), so late events about them are ignored
   for (const [id, top] of newest) {
@@ -346,5 +354,18 @@ export function pruneView(view: ChainView, keep = 3): number {
     while (below <= top - keep && !view.stages.has(skey(id, below))) below++;
     view.prunedBelow.set(id, below);
   }
-  return pruned;
+  return pruned.length - before;
+}
+
+/**
+ * Forgets every stage of an ended job (the agent calls it once the job owes this miner nothing more and no
+ * duty of it is left); late events about it are ignored. Appends the pruned keys to `pruned`.
+ */
+export function pruneJob(view: ChainView, jobId: string, pruned: string[] = []): void {
+  for (const [key, st] of view.stages)
+    if (st.jobId.toString() === jobId) {
+      view.stages.delete(key);
+      pruned.push(key);
+    }
+  view.prunedBelow.set(jobId, Number.MAX_SAFE_INTEGER);
 }

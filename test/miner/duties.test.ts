@@ -17,7 +17,6 @@ import {
   juryStepNoLongerNeeded,
   lostHeaderRace,
   poaExpired,
-  pruneState,
   slashNoLongerNeeded,
   voidNoLongerNeeded,
   STAGE_PHASE,
@@ -25,6 +24,7 @@ import {
   type DutyInput,
   type Owed,
 } from "../../src/miner/duties";
+import { pruneState } from "../../src/miner/bookkeeping";
 import { emptyState, resultKey, stageKey, voteKey, type MinerState } from "../../src/miner/state";
 import { applyEvent, emptyView, pruneView, type ChainView } from "../../src/miner/view";
 
@@ -757,13 +757,14 @@ describe("miner duties (pure)", () => {
       expect(slashNoLongerNeeded(undefined)).to.equal(false);
     });
 
-    it("slashes declarations that do not open against a jury's decision once the job expired without wrapping the stage", () => {
+    it("slashes declarations that do not open against a jury's decision at once, before the header", () => {
+      expect(slashes(view, state)).to.deep.equal([]); // no decision yet
       decided(view, 1, R1);
-      // Before the header a slashed declaration could not be listed any more: wait.
-      expect(slashes(view, state)).to.deep.equal([]);
-      applyEvent(view, { ...pos(), kind: "JobExpired", jobId: 1n });
+      // PoTOpenings lets the decided stage be headered listing slashed declarations: no need to wait.
       expect(slashes(view, state)).to.deep.equal([C, D]);
       expect(slashes(view, state, { domain: undefined })).to.deep.equal([]);
+      applyEvent(view, { ...pos(), kind: "JobExpired", jobId: 1n });
+      expect(slashes(view, state)).to.deep.equal([C, D]);
     });
 
     it("releases its own bonded declaration of an expired job's unwrapped stage, unless the jury decided against it", () => {
