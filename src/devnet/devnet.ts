@@ -68,7 +68,7 @@ export interface MinerOptions {
   readonly speculationDepth?: number;
   /** Train the built-in dummy job when idle (default false: the devnet deployment has no built-in dummy S_0). */
   readonly dummy?: boolean;
-  /** Extra environment (e.g. POT_MINER_STAKE). */
+  /** Extra environment of the miner processes (e.g. POT_RETRY_ATTEMPTS). */
   readonly env?: Readonly<Record<string, string>>;
   /** Extra Node.js flags of the miner processes (e.g. `--cpu-prof`, which NODE_OPTIONS does not allow). */
   readonly nodeArgs?: readonly string[];

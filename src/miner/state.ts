@@ -272,12 +272,15 @@ export class MinerStore {
       `miner-state.forgotten-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
     );
     renameSync(this.statePath, to);
+    this.written = undefined;
     return to;
   }
 
   /** The snapshot waiting to be written after the write in flight, and who waits for it. */
   private next:
     { text: string; waiters: { resolve: () => void; reject: (e: unknown) => void }[] } | undefined;
+  /** The text the state file holds (written by this store), to skip writing it again unchanged. */
+  private written: string | undefined;
   /** The write loop while it runs (it ends when no snapshot waits). */
   private writing: Promise<void> | undefined;
 
@@ -286,10 +289,13 @@ export class MinerStore {
    * event loop: the state is serialized now, written by the thread pool, and the promise resolves once it
    * is on disk. Callers await it before sending the transaction that depends on it. Writes happen in call
    * order; saves made while a write is in flight are coalesced into one write of the newest snapshot (on
-   * this machine an fsync can take 100 ms, during which training would otherwise stand still).
+   * this machine an fsync can take 100 ms, during which training would otherwise stand still). A save of
+   * a state equal to the one on disk writes nothing.
    */
   save(state: MinerState): Promise<void> {
     const text = encodeMinerState(state);
+    // Nothing changed since the last write and none is pending: the file already holds this state.
+    if (this.next === undefined && this.writing === undefined && text === this.written) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       if (this.next === undefined) this.next = { text, waiters: [] };
       this.next.text = text;
@@ -309,7 +315,8 @@ export class MinerStore {
         const { text, waiters } = this.next;
         this.next = undefined;
         try {
-          await writeFileAtomicAsync(this.statePath, text);
+          if (text !== this.written) await writeFileAtomicAsync(this.statePath, text);
+          this.written = text;
           for (const w of waiters) w.resolve();
         } catch (error) {
           for (const w of waiters) w.reject(error);

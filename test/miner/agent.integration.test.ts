@@ -5,43 +5,19 @@
  * claims the job once, withdraws, and the escrow invariant holds.
  */
 import { expect } from "chai";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { minerStatusPath, startMiner, type MinerHandle } from "../../src/miner/agent";
-import { createLogger, silentLogger } from "../../src/miner/log";
-import {
-  publishIrisJob,
-  startMinerNetwork,
-  waitFor,
-  type MinerTestNetwork,
-  type PublishedJob,
-} from "../support/miner-network";
+import { readFileSync } from "node:fs";
+import { minerStatusPath } from "../../src/miner/agent";
+import { useMinerNetwork } from "../support/miner-fixture";
+import { publishIrisJob, waitFor } from "../support/miner-network";
 
 describe("miner agents on a hardhat node", function () {
   this.timeout(240_000);
-  let dir: string;
-  let net: MinerTestNetwork;
-  let job: PublishedJob | undefined;
-  const miners: MinerHandle[] = [];
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "pot-miner-it-"));
-    net = await startMinerNetwork(dir, 500);
-  });
-
-  after(async () => {
-    await Promise.all(miners.map((m) => m.stop()));
-    await job?.store.close();
-    await net?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const fx = useMinerNetwork("miner-it");
 
   it("idle miners wrap dummy blocks, then finish an employer job and withdraw their rewards", async () => {
-    const log = process.env.POT_TEST_LOGS ? createLogger("info") : silentLogger;
+    const { net, miners } = fx;
     const t0 = Date.now();
-    for (const i of [1, 2, 3])
-      miners.push(await startMiner({ config: net.config(i), log: log.child({ i }), builderGraceBlocks: 2n }));
+    await fx.startMiners([1, 2, 3], { builderGraceBlocks: 2n });
     // the miners' stakes are drawable from the next staking epoch: start it now
     await net.mineToNextDrawEpoch();
     const { stages, escrow } = net.suite(0);
@@ -51,10 +27,15 @@ describe("miner agents on a hardhat node", function () {
     const dummyMs = Date.now() - t0;
 
     const t1 = Date.now();
-    job = await publishIrisJob(net, 4, { numStages: 3, c: 2, k: 2, feeWei: 3_000_000_000_000_000n });
+    const job = (fx.job = await publishIrisJob(net, 4, {
+      numStages: 3,
+      c: 2,
+      k: 2,
+      feeWei: 3_000_000_000_000_000n,
+    }));
     await waitFor(
       "the job to finish",
-      async () => Number((await stages.jobStatus(job!.jobId)).status) === 2,
+      async () => Number((await stages.jobStatus(job.jobId)).status) === 2,
       150_000,
     );
     const jobMs = Date.now() - t1;
@@ -93,7 +74,7 @@ describe("miner agents on a hardhat node", function () {
     await waitFor(
       "miners to claim and withdraw",
       async () => {
-        const owed = await Promise.all(minerAddrs.map((a) => escrow.owedOf(job!.jobId, a)));
+        const owed = await Promise.all(minerAddrs.map((a) => escrow.owedOf(job.jobId, a)));
         const left = await Promise.all(minerAddrs.map((a) => escrow.claimable(a)));
         return owed.every((o) => o.amount === 0n) && left.every((v) => v === 0n);
       },

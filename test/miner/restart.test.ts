@@ -1,64 +1,45 @@
 /**
- * Restart safety: a miner running as its own process (src/miner/main.ts) is killed with SIGKILL right
+ * Restart safety: a miner running as its own process (`pot miner start`) is killed with SIGKILL right
  * after its first declaration lands, restarted on the same data directory, and still completes the job
  * (C = 3: every stage needs its declaration too) without ever declaring a stage twice.
  */
 import { expect } from "chai";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { startMiner, type MinerHandle } from "../../src/miner/agent";
-import { silentLogger } from "../../src/miner/log";
-import {
-  publishIrisJob,
-  startMinerNetwork,
-  waitFor,
-  type MinerTestNetwork,
-  type PublishedJob,
-} from "../support/miner-network";
+import { useMinerNetwork } from "../support/miner-fixture";
+import { publishIrisJob, waitFor } from "../support/miner-network";
 import { spawnMinerProcess, type MinerProcess } from "../support/miner-process";
 
 describe("miner restart (SIGKILL after declaring)", function () {
   this.timeout(240_000);
-  let dir: string;
-  let net: MinerTestNetwork;
-  let job: PublishedJob | undefined;
-  const miners: MinerHandle[] = [];
   let proc: MinerProcess | undefined;
-
-  before(async () => {
-    dir = mkdtempSync(join(tmpdir(), "pot-miner-restart-"));
-    net = await startMinerNetwork(dir, 500);
-  });
-
-  after(async () => {
-    if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
-      proc.child.kill("SIGTERM");
-      await proc.exited();
-    }
-    await Promise.all(miners.map((m) => m.stop()));
-    await job?.store.close();
-    await net?.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const fx = useMinerNetwork("miner-restart", {
+    beforeStop: async () => {
+      if (proc && proc.child.exitCode === null && proc.child.signalCode === null) {
+        proc.child.kill("SIGTERM");
+        await proc.exited();
+      }
+    },
   });
 
   it("a killed and restarted miner neither loses its reveal nor declares twice", async () => {
+    const { net } = fx;
     const { stages, escrow } = net.suite(0);
     const childAddr = net.node.accounts[3].address;
-    for (const i of [1, 2])
-      miners.push(
-        await startMiner({ config: net.config(i), log: silentLogger, policy: { idleDummy: false } }),
-      );
+    await fx.startMiners([1, 2], { policy: { idleDummy: false } });
     let run = spawnMinerProcess(net, 3);
     proc = run;
     await waitFor(
       "the child miner to start",
-      async () => run.lines.some((l) => l.includes('"ready":true')),
+      async () => run.lines.some((l) => /"ready": ?true/.test(l)),
       90_000,
       200,
     );
 
-    job = await publishIrisJob(net, 4, { numStages: 3, c: 3, k: 2, feeWei: 3_000_000_000_000_000n });
+    const job = (fx.job = await publishIrisJob(net, 4, {
+      numStages: 3,
+      c: 3,
+      k: 2,
+      feeWei: 3_000_000_000_000_000n,
+    }));
     const jobId = job.jobId;
     await waitFor(
       "the child's first declaration",

@@ -1,6 +1,7 @@
 /**
- * A miner as its own OS process (src/miner/main.ts, the code behind `pot miner start`), so a test can
- * SIGKILL it mid-stage and start it again on the same data directory. Its JSON log lines are collected.
+ * A miner as its own OS process (`pot miner start --json`, bin/pot.js: run `npm run build:cli` after
+ * changing src), so a test can SIGKILL it mid-stage and start it again on the same data directory. Its
+ * JSON log lines are collected.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
@@ -22,7 +23,7 @@ export function spawnMinerProcess(net: MinerTestNetwork, index: number, rpcUrl?:
   const cfg = net.config(index, rpcUrl === undefined ? {} : { rpcUrl });
   const child = spawn(
     process.execPath,
-    ["-r", "ts-node/register/transpile-only", join(PROJECT_ROOT, "src/miner/main.ts"), "start"],
+    [join(PROJECT_ROOT, "bin", "pot.js"), "--json", "miner", "start", "--no-dummy"],
     {
       cwd: PROJECT_ROOT,
       env: {
@@ -37,7 +38,6 @@ export function spawnMinerProcess(net: MinerTestNetwork, index: number, rpcUrl?:
         POT_CONFIRMATIONS: "1",
         POT_POLLING_INTERVAL_MS: "200",
         POT_LOG_LEVEL: "info",
-        POT_MINER_IDLE_DUMMY: "0",
       },
       stdio: ["ignore", "pipe", "pipe"],
     },
