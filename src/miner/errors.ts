@@ -4,10 +4,10 @@
  */
 import { PotError, type PotErrorOptions } from "../errors";
 
-/** Base of the miner's errors. */
+/** Base of the miner's errors: the message ends with the hint (also for callers that print only it). */
 export class MinerError extends PotError {
-  constructor(message: string, options: PotErrorOptions = {}) {
-    super(message, options);
+  constructor(message: string, options: PotErrorOptions & { readonly hint: string }) {
+    super(`${message}. ${options.hint}`, options);
   }
 }
 

@@ -100,15 +100,12 @@ export interface MinerState {
   declarations: Record<string, DeclarationRecord>;
   /** Key `${jobId}:${stage}:${round}`. */
   votes: Record<string, VoteRecord>;
-  /** Duties done once (keys from `doneKey` in duties.ts) -> tx hash, or `reverted:<error>` when moot. */
+  /** Duties done once (keys from `doneKey` in duties/keys.ts) -> tx hash, or `reverted:<error>` when moot. */
   done: Record<string, string>;
 }
 
-export const resultKey = (jobId: bigint | string, stage: number, parentHash: Hex): string =>
-  `${jobId}:${stage}:${parentHash.toLowerCase()}`;
-export const stageKey = (jobId: bigint | string, stage: number): string => `${jobId}:${stage}`;
-export const voteKey = (jobId: bigint | string, stage: number, round: number): string =>
-  `${jobId}:${stage}:${round}`;
+/** The record keys (one place for every key: duties/keys.ts). */
+export { resultKey, stageKey, voteKey } from "./duties/keys";
 
 /** A fresh, empty state. */
 export function emptyState(chainId: number, stages: Address, account: Address): MinerState {
@@ -295,7 +292,8 @@ export class MinerStore {
   save(state: MinerState): Promise<void> {
     const text = encodeMinerState(state);
     // Nothing changed since the last write and none is pending: the file already holds this state.
-    if (this.next === undefined && this.writing === undefined && text === this.written) return Promise.resolve();
+    if (this.next === undefined && this.writing === undefined && text === this.written)
+      return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       if (this.next === undefined) this.next = { text, waiters: [] };
       this.next.text = text;

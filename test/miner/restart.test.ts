@@ -84,9 +84,10 @@ describe("miner restart (SIGKILL after declaring)", function () {
       await escrow.totalOwed({ blockTag: at }),
     );
     expect(before).to.be.greaterThan(0);
-    // The restarted process found the declaration it made before the kill in its data directory.
+    // The restarted process found the declaration it made before the kill in its data directory (its log
+    // lines are one JSON object each; the `ready` result on stdout spans several lines).
     const loaded = run.lines
-      .map((l) => (l.startsWith("{") ? JSON.parse(l) : {}))
+      .map((l) => (l.startsWith("{") && l.endsWith("}") ? JSON.parse(l) : {}))
       .find((r) => r.msg === "miner state loaded");
     expect(loaded, "restart log").to.not.equal(undefined);
     expect(loaded.declarations).to.be.greaterThanOrEqual(1);
