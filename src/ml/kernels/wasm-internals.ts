@@ -53,7 +53,8 @@ export function toKernelFunc<Out extends TensorInfo | TensorInfo[]>(fn: WasmKern
 export function fromKernelFunc(name: string, fn: KernelFunc): WasmKernelFunc {
   return ({ inputs, backend, attrs }) => {
     const out = fn({ inputs, backend, attrs: attrs === undefined ? undefined : attrMap(attrs) });
-    if (Array.isArray(out)) throw new BackendUnavailableError(`the stock ${name} kernel gave several outputs`);
+    if (Array.isArray(out))
+      throw new BackendUnavailableError(`the stock ${name} kernel gave several outputs`);
     return out;
   };
 }
@@ -76,8 +77,6 @@ function isAttribute(value: unknown): value is NamedAttrMap[string] {
   if (typeof value === "number" || typeof value === "boolean" || typeof value === "string") return true;
   if (Array.isArray(value)) return value.every(isAttribute);
   return (
-    typeof value === "object" &&
-    value !== null &&
-    Object.values(value).every((v: unknown) => isAttribute(v))
+    typeof value === "object" && value !== null && Object.values(value).every((v: unknown) => isAttribute(v))
   );
 }
