@@ -11,6 +11,9 @@
 export const viem = () => require("viem") as typeof import("viem");
 export const viemAccounts = () => require("viem/accounts") as typeof import("viem/accounts");
 export const chainContracts = () => require("../chain/contracts") as typeof import("../chain/contracts");
+/** Reads and transactions of one account on the token and staking contracts. */
+export const chainStaking = () =>
+  require("../chain/staking-calls") as typeof import("../chain/staking-calls");
 export const chainClients = () => require("../chain/clients") as typeof import("../chain/clients");
 export const chainWallet = () => require("../chain/wallet") as typeof import("../chain/wallet");
 export const followTheCoin = () =>

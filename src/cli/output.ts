@@ -4,8 +4,8 @@
 export interface Output {
   /** `--json` was given. */
   readonly json: boolean;
-  /** Prints `data` as JSON with --json, else the text lines. */
-  result(data: Record<string, unknown>, text: () => string[]): void;
+  /** Prints `data` (any plain object or interface value: a status, a report) as JSON with --json, else the text lines. */
+  result(data: object, text: () => string[]): void;
   /** A progress note on stderr (never with --json on stdout). */
   note(message: string): void;
 }

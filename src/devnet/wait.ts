@@ -1,15 +1,17 @@
 /** Waiting with a timeout; on timeout the error carries the tails of the logs that explain why. */
+import { PotError } from "../errors";
 import type { ManagedProcess } from "./process";
 
 /** A wait timed out. `message` names what was awaited and ends with the relevant log tails. */
-export class DevnetTimeoutError extends Error {
+export class DevnetTimeoutError extends PotError {
   constructor(
     readonly what: string,
     readonly timeoutMs: number,
     readonly logs: string,
   ) {
-    super(`timed out after ${timeoutMs} ms waiting for ${what}${logs === "" ? "" : `\n${logs}`}`);
-    this.name = "DevnetTimeoutError";
+    super(`timed out after ${timeoutMs} ms waiting for ${what}${logs === "" ? "" : `\n${logs}`}`, {
+      hint: "The log tails above say why; the full logs are in the devnet folder",
+    });
   }
 }
 

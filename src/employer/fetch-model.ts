@@ -8,6 +8,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import type { Hex } from "viem";
+import { PotError } from "../errors";
 import { decodeState, validateJobSpec } from "../ml";
 import type { ContentStore, FetchOptions } from "../storage";
 import type { LedgerHandle } from "./ledger";
@@ -100,40 +101,45 @@ let fileSchemeRegistered = false;
 export function registerFileScheme(): void {
   if (fileSchemeRegistered) return;
   fileSchemeRegistered = true;
-  tf.io.registerLoadRouter(((url: string | string[]) => {
-    if (typeof url !== "string" || !url.startsWith("file://")) return null;
-    const path = fileURLToPath(url);
-    return {
-      async load(): Promise<tf.io.ModelArtifacts> {
-        const json = JSON.parse(readFileSync(path, "utf8")) as tf.io.ModelJSON;
-        const specs: tf.io.WeightsManifestEntry[] = [];
-        const buffers: Buffer[] = [];
-        for (const group of json.weightsManifest ?? []) {
-          specs.push(...group.weights);
-          for (const p of group.paths) buffers.push(readFileSync(resolve(dirname(path), p)));
-        }
-        const all = Buffer.concat(buffers);
-        return {
-          modelTopology: json.modelTopology,
-          format: json.format,
-          generatedBy: json.generatedBy,
-          convertedBy: json.convertedBy,
-          weightSpecs: specs,
-          weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
-        };
-      },
-    };
-  }) as unknown as Parameters<typeof tf.io.registerLoadRouter>[0]);
+  tf.io.registerLoadRouter(fileRouter);
+}
+
+/**
+ * The `file://` load router. tfjs's `IORouter` type says a router returns a handler, but its registry skips
+ * routers that return `null` (its own http and indexeddb routers do so for URLs they do not serve): the
+ * overload states the registry's contract, the implementation says what really comes back.
+ */
+function fileRouter(url: string | string[]): tf.io.IOHandler;
+function fileRouter(url: string | string[]): tf.io.IOHandler | null {
+  if (typeof url !== "string" || !url.startsWith("file://")) return null;
+  const path = fileURLToPath(url);
+  return {
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const json = JSON.parse(readFileSync(path, "utf8")) as tf.io.ModelJSON;
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: Buffer[] = [];
+      for (const group of json.weightsManifest ?? []) {
+        specs.push(...group.weights);
+        for (const p of group.paths) buffers.push(readFileSync(resolve(dirname(path), p)));
+      }
+      const all = Buffer.concat(buffers);
+      return {
+        modelTopology: json.modelTopology,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        weightSpecs: specs,
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+      };
+    },
+  };
 }
 
 /** `fetchModel` refused: nothing trained to fetch, or the output folder would be overwritten. */
-export class FetchRefusedError extends Error {
-  override readonly name = "FetchRefusedError";
-  constructor(
-    message: string,
-    readonly hint: string,
-  ) {
-    super(`${message}. ${hint}`);
+export class FetchRefusedError extends PotError {
+  declare readonly hint: string;
+  constructor(message: string, hint: string) {
+    super(`${message}. ${hint}`, { hint });
   }
 }
 

@@ -3,7 +3,8 @@
  * src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
  * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
-import { estimateModelCost, planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
+import { estimateModelCost } from "../ml/model-cost";
+import { planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
 
 /**
  * Sustained training FLOP/s of the reference machine, counted as tau counts them (3x the forward FLOPs):

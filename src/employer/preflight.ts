@@ -9,6 +9,7 @@
  */
 import { formatEther, type Address } from "viem";
 import { withGasHeadroom } from "../chain/tx-sender";
+import { PotError } from "../errors";
 import { GAS, plannedMinDeclareSeconds, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 import type { LoadedDataset } from "./dataset";
 import type { JobInput } from "./create-job";
@@ -31,13 +32,13 @@ export interface PreflightIssue {
 }
 
 /** The job was refused before anything was uploaded or sent. */
-export class PreflightError extends Error {
-  override readonly name = "PreflightError";
-  /** Where to see every check (the message carries each finding's own hint). */
-  readonly hint = "pot job create --dry-run shows every check";
+export class PreflightError extends PotError {
+  declare readonly hint: string;
   constructor(readonly issues: readonly PreflightIssue[]) {
     super(
       `Job refused before anything was spent: ${issues.map((i) => `${i.message}. ${i.hint}`).join("; ")}`,
+      // Where to see every check (the message carries each finding's own hint).
+      { hint: "pot job create --dry-run shows every check" },
     );
   }
 }

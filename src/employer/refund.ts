@@ -4,16 +4,12 @@
  * claimable by the account).
  */
 import type { Hex } from "viem";
+import { PotError } from "../errors";
 import type { TxSender } from "../chain/tx-sender";
 import { readClaimable, readJob, sendExpireJob, sendWithdraw, type LedgerHandle } from "./ledger";
 
 /** The job cannot be refunded (yet); the message says why and when. */
-export class RefundNotPossibleError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "RefundNotPossibleError";
-  }
-}
+export class RefundNotPossibleError extends PotError {}
 
 /** What `refundJob` did. */
 export interface RefundResult {

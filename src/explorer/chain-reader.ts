@@ -4,7 +4,7 @@
  * fold of those logs (the dummy job 0 included), the job views, the staking views (stakes, draw weights,
  * coin age, peers) and the head block.
  */
-import { getAddress, type Address, type PublicClient } from "viem";
+import type { Address, PublicClient } from "viem";
 import type { EventWatcher, WatchedLog } from "../chain/events";
 import {
   jobEventsFromLogs,
@@ -15,6 +15,7 @@ import {
   type OnChainJob,
 } from "../chain/job-events";
 import { decodeLedgerLog, type LedgerEvent } from "../chain/pot-contracts";
+import { readPeer, readStakers, type StakerView } from "../chain/staking-calls";
 
 type WrappedEvent = Extract<LedgerEvent, { kind: "BlockWrapped" }>;
 
@@ -24,17 +25,7 @@ export type WrappedBlock = WrappedEvent & { readonly declarants: Address[]; read
 /** A `Slashed` event of PoTDisputes. */
 export type SlashEvent = Extract<LedgerEvent, { kind: "Slashed" }>;
 
-/** One staker as the staking contract reports it. */
-export interface StakerView {
-  readonly address: Address;
-  /** Active stake (token wei). */
-  readonly stake: bigint;
-  /** Weight in committee and jury draws seeded at the head block (gwei of stake as of its epoch's start). */
-  readonly drawWeight: bigint;
-  readonly coinAge: bigint;
-  /** IPFS multiaddr it announced ("" when none). */
-  readonly peer: string;
-}
+export type { StakerView };
 
 /** Where to read. */
 export interface ChainReaderOptions {
@@ -130,35 +121,12 @@ export class ChainReader {
 
   /** The IPFS multiaddr `account` announced in the staking contract's registry ("" when none). */
   peerOf(account: Address): Promise<string> {
-    return this.client.readContract({
-      ...this.options.handle.staking,
-      functionName: "peerOf",
-      args: [account],
-    });
+    return readPeer(this.client, this.options.handle.staking, account);
   }
 
   /** The stakers, largest stake first, with draw weights as of `atBlock` (default: the head). */
   async stakers(atBlock?: bigint): Promise<StakerView[]> {
-    const staking = this.options.handle.staking;
     const block = atBlock ?? (await this.client.getBlockNumber({ cacheTime: 0 }));
-    const [addresses, stakes] = await this.client.readContract({
-      ...staking,
-      functionName: "stakersPage",
-      args: [0n, BigInt(this.options.maxStakers ?? 500)],
-    });
-    const views = await Promise.all(
-      addresses.map(async (a, i) => {
-        const [drawWeight, coinAge, peer] = await Promise.all([
-          this.client
-            .readContract({ ...staking, functionName: "drawWeightOf", args: [a, block] })
-            .then(BigInt)
-            .catch(() => 0n),
-          this.client.readContract({ ...staking, functionName: "coinAgeOf", args: [a] }).then(BigInt),
-          this.peerOf(a),
-        ]);
-        return { address: getAddress(a), stake: BigInt(stakes[i]), drawWeight, coinAge, peer };
-      }),
-    );
-    return views.sort((x, y) => (x.stake === y.stake ? 0 : x.stake > y.stake ? -1 : 1));
+    return readStakers(this.client, this.options.handle.staking, block, this.options.maxStakers ?? 500);
   }
 }

@@ -5,12 +5,12 @@
  * --loss` does. Points are cached by (job document CID, state hash) in memory and, with `cacheFile`, on
  * disk, so a restart does not evaluate again and a reorged stage never shows a stale point.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { dirname } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
 import type { JobEvents } from "../chain/job-events";
 import { fetchState, jobRecordOf, stateRef, type JobRecord, type LossPoint } from "../chain/job-record";
 import { decodeBatch, evaluate, type Batch } from "../ml";
 import type { ContentStore } from "../storage";
+import { writeFileAtomic } from "../storage/atomic-file";
 
 /** What is known of one job's curve. */
 export interface JobCurve {
@@ -152,8 +152,7 @@ export class LossEvaluator {
   private save(): void {
     const file = this.options.cacheFile;
     if (file === undefined) return;
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(`${file}.tmp`, JSON.stringify(Object.fromEntries(this.cache)));
-    renameSync(`${file}.tmp`, file);
+    // A cache: readers must never see a torn file, but losing the last write to a power cut is fine.
+    writeFileAtomic(file, JSON.stringify(Object.fromEntries(this.cache)), { durable: false });
   }
 }

@@ -35,12 +35,27 @@ export function instantiatedWasmBinarySha256(): string {
  * sha256. Throws if the backend instantiated no binary, or more than one, or a precompiled module
  * whose bytes cannot be seen.
  */
+/** The global WebAssembly object, typed structurally (the project's lib has no WebAssembly types). */
+interface WebAssemblyGlobal {
+  instantiate: (source: unknown, imports?: unknown) => Promise<unknown>;
+  Module: new () => object;
+}
+
+function webAssemblyGlobal(): WebAssemblyGlobal {
+  const wasm: unknown = Reflect.get(globalThis, "WebAssembly");
+  const isWebAssembly = (v: unknown): v is WebAssemblyGlobal =>
+    typeof v === "object" &&
+    v !== null &&
+    "instantiate" in v &&
+    typeof v.instantiate === "function" &&
+    "Module" in v &&
+    typeof v.Module === "function";
+  if (!isWebAssembly(wasm)) throw new BackendUnavailableError("this JavaScript runtime has no WebAssembly");
+  return wasm;
+}
+
 async function observingWasmInstantiation(start: () => Promise<void>): Promise<string> {
-  // The global WebAssembly object, typed structurally (the project's lib has no WebAssembly types).
-  type Instantiate = (source: unknown, imports?: unknown) => Promise<unknown>;
-  const wasm = (
-    globalThis as unknown as { WebAssembly: { instantiate: Instantiate; Module: new () => object } }
-  ).WebAssembly;
+  const wasm = webAssemblyGlobal();
   const original = wasm.instantiate;
   const hashes: string[] = [];
   let opaque = false;

@@ -141,13 +141,11 @@ function fusedConv(
     const conv = { strides, pad, dataFormat: "NHWC" };
     // [dW, db] in one pass when there is a bias (kernels/conv2d-backprop-filter.ts).
     const out = b
-      ? (tf
-          .engine()
-          .runKernel(
-            CONV2D_BACKPROP_FILTER_BIAS,
-            { x: xx, dy: dz },
-            { ...conv, filterShape: ww.shape },
-          ) as unknown as tf.Tensor[])
+      ? outputs(
+          tf
+            .engine()
+            .runKernel(CONV2D_BACKPROP_FILTER_BIAS, { x: xx, dy: dz }, { ...conv, filterShape: ww.shape }),
+        )
       : [
           tf
             .engine()
@@ -206,9 +204,8 @@ function customOp(
 ): tf.Tensor {
   // Only tensors that need a gradient are inputs of the op; the data input is captured.
   const inputs = [...(inputIsData ? [] : [x]), w, ...(b ? [b] : [])];
-  const op = tf.customGrad(((...args: unknown[]) => {
-    const save = args.pop() as tf.GradSaveFunc;
-    const ins = args as tf.Tensor[];
+  const op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const { tensors: ins, save } = customGradArgs(args);
     const xx = inputIsData ? x : ins[0];
     const ww = ins[inputIsData ? 0 : 1];
     const bb = b ? ins[inputIsData ? 1 : 2] : undefined;
@@ -218,8 +215,27 @@ function customOp(
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => grads(dy, saved[2], saved[1], saved[0]),
     };
-  }) as unknown as Parameters<typeof tf.customGrad>[0]);
-  return (op as (...t: tf.Tensor[]) => tf.Tensor)(...inputs);
+  });
+  return op(...inputs);
+}
+
+/** The arguments tfjs passes to a custom-gradient function: the input tensors, then the save function. */
+function customGradArgs(args: Array<tf.Tensor | tf.GradSaveFunc>): {
+  tensors: tf.Tensor[];
+  save: tf.GradSaveFunc;
+} {
+  const save = args[args.length - 1];
+  const tensors = args.slice(0, -1).filter((a): a is tf.Tensor => a instanceof tf.Tensor);
+  if (typeof save !== "function" || tensors.length !== args.length - 1) {
+    throw new Error("tf.customGrad passed something other than tensors and a save function");
+  }
+  return { tensors, save };
+}
+
+/** The outputs of a kernel that returns several tensors. */
+function outputs(result: tf.Tensor | tf.Tensor[]): tf.Tensor[] {
+  if (!Array.isArray(result)) throw new Error("a multi-output kernel returned one tensor");
+  return result;
 }
 
 /**
@@ -227,11 +243,12 @@ function customOp(
  * gives softmax(z) for the gradient (kernels/float-math.ts, softmaxCrossEntropyRows):
  * loss_i = log(sum_j exp(z_ij - max_i)) - sum_j y_ij * (z_ij - max_i); gradient (softmax(z) - y) * dloss.
  */
-const softmaxCrossEntropy = tf.customGrad(((z: tf.Tensor, y: tf.Tensor, save: tf.GradSaveFunc) => {
-  const [value, probs] = tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, {
-    logits: z,
-    labels: y,
-  }) as unknown as tf.Tensor[];
+const softmaxCrossEntropy = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const {
+    tensors: [z, y],
+    save,
+  } = customGradArgs(args);
+  const [value, probs] = outputs(tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits: z, labels: y }));
   save([probs, y]);
   return {
     value,
@@ -240,7 +257,7 @@ const softmaxCrossEntropy = tf.customGrad(((z: tf.Tensor, y: tf.Tensor, save: tf
       return [tf.mul(tf.sub(p, ys), tf.expandDims(dy, 1)), tf.zerosLike(ys)];
     },
   };
-}) as unknown as Parameters<typeof tf.customGrad>[0]);
+});
 
 /** Per-sample losses [batch] of the model output (logits for cross-entropy) against targets. */
 export function perSampleLoss(loss: LossName, output: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {

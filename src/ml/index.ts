@@ -14,6 +14,7 @@ export {
   JOB_SPEC_FORMAT,
   validateJobSpec,
   compileModel,
+  compileLayers,
   seedInitializers,
   type JobSpec,
   type TrainingConfig,
@@ -23,10 +24,12 @@ export {
   type LabelSpec,
   type CompiledModel,
   type CompiledLayer,
+  type CompiledLayers,
   type WeightSpec,
   type ValidatedJobSpec,
 } from "./model-spec";
 export { buildJobSpec } from "./job-spec";
+export { estimateModelCost, compiledModelCost } from "./model-cost";
 export { encodeState, decodeState, STATE_MAGIC, STATE_VERSION, type TrainingState } from "./state";
 export {
   runStage,

@@ -7,6 +7,13 @@
  * shape of one sample and its label. `validateJobSpec` turns it into a CompiledModel (the layer
  * list the engine executes) or throws InvalidModelSpecError naming the field at fault.
  */
+import {
+  SUPPORTED_LAYERS,
+  windowOutputSize,
+  type Activation,
+  type ModelLayer,
+  type Padding,
+} from "../protocol/model-layers";
 import { MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol/rho";
 import { InvalidModelSpecError } from "./errors";
 
@@ -49,32 +56,10 @@ export interface JobSpec {
   data: DataSpec;
 }
 
-export type Activation = "linear" | "relu" | "tanh" | "sigmoid" | "softmax";
-export type Padding = "valid" | "same";
+export type { Activation, Padding };
 
-export type CompiledLayer =
-  | { kind: "dense"; name: string; units: number; activation: Activation; useBias: boolean }
-  | {
-      kind: "conv2d";
-      name: string;
-      filters: number;
-      kernelSize: [number, number];
-      strides: [number, number];
-      padding: Padding;
-      activation: Activation;
-      useBias: boolean;
-    }
-  | {
-      kind: "pool";
-      name: string;
-      op: "max" | "avg";
-      poolSize: [number, number];
-      strides: [number, number];
-      padding: Padding;
-    }
-  | { kind: "flatten"; name: string }
-  | { kind: "reshape"; name: string; targetShape: number[] }
-  | { kind: "activation"; name: string; activation: Activation };
+/** A validated layer: the protocol's layer shapes (src/protocol/model-layers.ts), which tau prices. */
+export type CompiledLayer = ModelLayer;
 
 export interface WeightSpec {
   /** "<layer name>/kernel" or "<layer name>/bias", in getWeights() order. */
@@ -106,16 +91,6 @@ const RANDOM_INITIALIZERS = new Set([
 ]);
 const CONSTANT_INITIALIZERS = new Set(["Zeros", "Ones", "Constant"]);
 const ACTIVATIONS = new Set<Activation>(["linear", "relu", "tanh", "sigmoid", "softmax"]);
-const SUPPORTED_LAYERS = [
-  "InputLayer",
-  "Dense",
-  "Conv2D",
-  "MaxPooling2D",
-  "AveragePooling2D",
-  "Flatten",
-  "Reshape",
-  "Activation",
-];
 
 type Json = Record<string, unknown>;
 
@@ -309,21 +284,30 @@ function modelLayers(model: unknown): Json[] {
   return layers as Json[];
 }
 
+/** A model's layers validated on their own: shapes, layers and weights (no data or loss checks). */
+export interface CompiledLayers {
+  inputShape: number[];
+  outputShape: number[];
+  layers: CompiledLayer[];
+  weights: WeightSpec[];
+}
+
 /**
- * Validates the model topology against the data shapes and the loss, and compiles it into the
- * layer list the engine executes. Throws InvalidModelSpecError naming the field at fault.
+ * Validates the layers of a model topology and infers their shapes from the declared input shape (which
+ * must equal `featureShape` when given). Throws InvalidModelSpecError naming the field at fault.
  */
-export function compileModel(model: unknown, data: DataSpec, loss: LossName): CompiledModel {
+export function compileLayers(model: unknown, featureShape?: number[]): CompiledLayers {
   const raw = modelLayers(model);
   const layers: CompiledLayer[] = [];
   const weights: WeightSpec[] = [];
   let shape: number[] | undefined;
+  let inputShape: number[] | undefined;
   raw.forEach((layer, i) => {
     const f = `model.config.layers[${i}]`;
     if (!isObject(layer) || !isObject(layer.config)) fail(f, "expected { class_name, config }");
     const cfg = layer.config;
     const cls = layer.class_name;
-    if (typeof cls !== "string" || !SUPPORTED_LAYERS.includes(cls)) {
+    if (!isSupportedLayer(cls)) {
       fail(
         `${f}.class_name`,
         `unsupported layer ${JSON.stringify(cls)}: supported layers are ${SUPPORTED_LAYERS.join(", ")}`,
@@ -338,12 +322,13 @@ export function compileModel(model: unknown, data: DataSpec, loss: LossName): Co
       const s = shapeOf(`${f}.config.batch_input_shape`, declared.slice(1));
       if (shape !== undefined && !sameShape(shape, s))
         fail(`${f}.config.batch_input_shape`, `${s} does not match ${shape}`);
-      if (shape === undefined && !sameShape(s, data.featureShape)) {
+      if (shape === undefined && featureShape !== undefined && !sameShape(s, featureShape)) {
         fail(
           `${f}.config.batch_input_shape`,
-          `model input [${s}] does not match data.featureShape [${data.featureShape}]`,
+          `model input [${s}] does not match data.featureShape [${featureShape}]`,
         );
       }
+      inputShape ??= s;
       shape ??= s;
     }
     if (shape === undefined)
@@ -445,7 +430,19 @@ export function compileModel(model: unknown, data: DataSpec, loss: LossName): Co
         break;
     }
   });
-  const outputShape = shape as number[];
+  return { inputShape: inputShape as number[], outputShape: shape as number[], layers, weights };
+}
+
+function isSupportedLayer(cls: unknown): cls is (typeof SUPPORTED_LAYERS)[number] {
+  return SUPPORTED_LAYERS.some((supported) => supported === cls);
+}
+
+/**
+ * Validates the model topology against the data shapes and the loss, and compiles it into the
+ * layer list the engine executes. Throws InvalidModelSpecError naming the field at fault.
+ */
+export function compileModel(model: unknown, data: DataSpec, loss: LossName): CompiledModel {
+  const { outputShape, layers, weights } = compileLayers(model, data.featureShape);
   if (weights.length === 0) fail("model.config.layers", "the model has no trainable weights");
   const softmaxIndex = layers.findIndex((l) => "activation" in l && l.activation === "softmax");
   const last = layers[layers.length - 1];
@@ -492,7 +489,7 @@ function paddingOf(field: string, v: unknown): Padding {
 }
 
 function outSize(field: string, inSize: number, k: number, stride: number, padding: Padding): number {
-  const out = padding === "same" ? Math.ceil(inSize / stride) : Math.floor((inSize - k) / stride) + 1;
+  const out = windowOutputSize(inSize, k, stride, padding);
   if (out < 1) fail(field, `window ${k} does not fit an input of size ${inSize}`);
   return out;
 }

@@ -20,7 +20,7 @@ import {
   type TrainingState,
 } from "./state";
 import type { Batch } from "./data/batch-format";
-import type { WasmBackendInternals } from "./kernels/wasm-internals";
+import { wasmInternals } from "./kernels/wasm-internals";
 
 function prod(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -155,7 +155,7 @@ export class Trainer {
   }
 
   private heapViews(): Float32Array[] {
-    const backend = tf.backend() as unknown as WasmBackendInternals;
+    const backend = wasmInternals(tf.backend());
     return this.params.map((p) => backend.typedArrayFromHeap(p));
   }
 
@@ -197,7 +197,7 @@ export class Trainer {
   }
 
   private applyGradients(grads: tf.Tensor[]): void {
-    const backend = tf.backend() as unknown as WasmBackendInternals;
+    const backend = wasmInternals(tf.backend());
     const t = this.stepCount + 1;
     const [p1, p2] = this.optimizer.powers(t);
     const next: tf.Tensor[] = [];

@@ -10,5 +10,6 @@ export * from "./rho";
 export * from "./pos";
 export * from "./follow-the-coin";
 export * from "./planning";
+export * from "./model-layers";
 export * from "./job-document";
 export * from "./manifest";

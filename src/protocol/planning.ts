@@ -10,52 +10,16 @@
  */
 import { assertCount, assertPositive } from "./bytes";
 import { InvalidArgumentError, UnsupportedModelError } from "./errors";
+import { ACTIVATION_FLOPS, SUPPORTED_LAYERS, type ModelCost } from "./model-layers";
 import { MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "./rho";
-
-/** Per-sample cost of a model. */
-export interface ModelCost {
-  /** Trainable parameters. */
-  params: number;
-  /** FLOPs of one forward pass of one sample. */
-  forwardFlopsPerSample: number;
-  /** FLOPs of one training step per sample: forward + backward (3x forward). */
-  trainFlopsPerSample: number;
-  /** Per layer, in order: name, class, output shape (without batch), forward FLOPs, params. */
-  layers: { className: string; outputShape: number[]; forwardFlops: number; params: number }[];
-}
-
-/** Layers tau understands, and so the only ones a job may use. */
-export const SUPPORTED_LAYERS = [
-  "InputLayer",
-  "Dense",
-  "Conv2D",
-  "MaxPooling2D",
-  "AveragePooling2D",
-  "Flatten",
-  "Reshape",
-  "Activation",
-  "ReLU",
-  "Softmax",
-] as const;
-
-/** FLOPs per element of each activation (comparisons, exp, division; rough but fixed). */
-const ACTIVATION_FLOPS: Record<string, number> = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  sigmoid: 4,
-  tanh: 4,
-  softmax: 5,
-  elu: 4,
-  selu: 5,
-  softplus: 4,
-};
 
 type LayerJson = { class_name: string; config: Record<string, unknown> };
 
 /**
- * tau: the cost of a TensorFlow.js LayersModel JSON (what `model.toJSON(null, false)` returns, a
- * string of it, or a converter `model.json` with `modelTopology`). Sequential models only.
+ * tau of a TensorFlow.js LayersModel JSON read without the engine's validation.
+ * @deprecated Use `estimateModelCost` of src/ml/model-cost.ts (the engine's validated layers, priced by
+ * `modelCost` of ./model-layers.ts): this reader stays only for src/miner/trainer-pool.ts until it prices
+ * its compiled model. It accepts only the layers of SUPPORTED_LAYERS, at the same cost.
  * Throws UnsupportedModelError naming the layer and field it cannot handle.
  */
 export function estimateModelCost(modelJson: unknown): ModelCost {
@@ -124,9 +88,10 @@ function layerCost(
   const cfg = layer.config ?? {};
   const elems = (s: number[]) => s.reduce((a, b) => a * b, 1);
   const activation = (s: number[]) => {
-    const name = (cfg.activation ?? "linear") as string;
-    const per = ACTIVATION_FLOPS[name];
-    if (per === undefined) throw new UnsupportedModelError(`${where}.activation "${name}" is not supported`);
+    const name = cfg.activation ?? "linear";
+    const per = Object.entries(ACTIVATION_FLOPS).find(([a]) => a === name)?.[1];
+    if (per === undefined)
+      throw new UnsupportedModelError(`${where}.activation "${String(name)}" is not supported`);
     return per * elems(s);
   };
   switch (layer.class_name) {
@@ -144,10 +109,6 @@ function layerCost(
     }
     case "Activation":
       return { shape: input, flops: activation(input), params: 0 };
-    case "ReLU":
-      return { shape: input, flops: elems(input), params: 0 };
-    case "Softmax":
-      return { shape: input, flops: 5 * elems(input), params: 0 };
     case "Dense": {
       const units = dim(cfg.units, `${where}.units`);
       const inDim = input[input.length - 1];

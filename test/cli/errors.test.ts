@@ -9,6 +9,10 @@ import { InvalidArgumentError } from "../../src/protocol/errors";
 import { InvalidModelSpecError } from "../../src/ml/errors";
 import { ContentNotFoundError } from "../../src/storage/errors";
 import { CliUsageError, formatCliError } from "../../src/cli/errors";
+import { PreflightError } from "../../src/employer/preflight";
+import { RefundNotPossibleError } from "../../src/employer/refund";
+import { FetchRefusedError } from "../../src/employer/fetch-model";
+import { DevnetTimeoutError } from "../../src/devnet/wait";
 
 describe("errors: one base with a stable code and a hint", () => {
   it("derives codes from class names", () => {
@@ -25,6 +29,10 @@ describe("errors: one base with a stable code and a hint", () => {
       new InvalidModelSpecError("layers", "empty"),
       new ContentNotFoundError("bafy", "no peer"),
       new CliUsageError("Invalid --fee", "Give ETH"),
+      new PreflightError([{ check: "balance", level: "error", message: "Too poor", hint: "Fund it" }]),
+      new RefundNotPossibleError("Job 3 does not exist"),
+      new FetchRefusedError("Nothing trained yet", "Pass --allow-unfinished"),
+      new DevnetTimeoutError("the miners", 1000, ""),
     ];
     for (const e of errors) {
       expect(e, e.name).to.be.instanceOf(PotError);
@@ -37,7 +45,27 @@ describe("errors: one base with a stable code and a hint", () => {
       "INVALID_MODEL_SPEC",
       "CONTENT_NOT_FOUND",
       "USAGE",
+      "PREFLIGHT",
+      "REFUND_NOT_POSSIBLE",
+      "FETCH_REFUSED",
+      "DEVNET_TIMEOUT",
     ]);
+  });
+
+  it("the agents' errors print with their hint and code", () => {
+    const preflight = new PreflightError([
+      { check: "balance", level: "error", message: "Too poor", hint: "Fund the account" },
+    ]);
+    expect(formatCliError(preflight, false)).to.equal(
+      "pot: Job refused before anything was spent: Too poor. Fund the account. " +
+        "pot job create --dry-run shows every check [PREFLIGHT]",
+    );
+    expect(formatCliError(new FetchRefusedError("No stage wrapped", "Wait"), false)).to.equal(
+      "pot: No stage wrapped. Wait [FETCH_REFUSED]",
+    );
+    expect(formatCliError(new RefundNotPossibleError("Job 3 does not exist"), false)).to.equal(
+      "pot: Job 3 does not exist [REFUND_NOT_POSSIBLE]",
+    );
   });
 
   it("the CLI prints message, hint and code on one line; unknown errors point to --verbose", () => {
@@ -61,18 +89,21 @@ describe("errors: one base with a stable code and a hint", () => {
     );
   });
 
-  it("outside src/errors.ts, no class in the shared layers extends Error directly", () => {
+  it("outside src/errors.ts, no class in src extends Error directly", () => {
     const offenders: string[] = [];
+    const src = join(__dirname, "..", "..", "src");
+    // src/miner is being split into duties (issue 13); its three errors move onto the base with that split.
+    const pending = [join(src, "miner")];
     const walk = (dir: string) => {
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
+        if (path === join(src, "errors.ts") || pending.includes(path)) continue;
         if (statSync(path).isDirectory()) walk(path);
         else if (path.endsWith(".ts") && /class \w+ extends Error\b/.test(readFileSync(path, "utf8")))
           offenders.push(path);
       }
     };
-    const src = join(__dirname, "..", "..", "src");
-    for (const room of ["chain", "config", "protocol", "ml", "storage", "cli"]) walk(join(src, room));
+    walk(src);
     expect(offenders).to.deep.equal([]);
   });
 });

@@ -472,7 +472,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         jobId,
       );
       progress.stop();
-      ctx.out.result(status as unknown as Record<string, unknown>, () => formatStatus(status));
+      ctx.out.result(status, () => formatStatus(status));
     });
 
   job
@@ -510,7 +510,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         );
         progress.stop();
         const wrapped = `${fetched.wrappedStages} of ${fetched.numStages} stages wrapped`;
-        ctx.out.result(fetched as unknown as Record<string, unknown>, () => [
+        ctx.out.result(fetched, () => [
           `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId} ` +
             `(${wrapped}${fetched.final ? ", final" : fetched.stage === 0 ? ", UNTRAINED" : ", unfinished"}), ` +
             `${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
@@ -528,7 +528,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const jobId = parseJobId(jobIdText);
       const session = await ctx.signingSession();
       const r = await employer().refundJob(handleOf(session), session.sender, jobId);
-      ctx.out.result(r as unknown as Record<string, unknown>, () => [
+      ctx.out.result(r, () => [
         `Job ${jobId}: ${formatEth(r.unspent)} unspent escrow credited; withdrew ${formatEth(r.withdrawn)} to ${session.sender.address as Address}`,
       ]);
     });
@@ -578,7 +578,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           jobId,
         );
         progress.stop();
-        ctx.out.result(report as unknown as Record<string, unknown>, () => formatReport(report));
+        ctx.out.result(report, () => formatReport(report));
         const code = verifier().verifyExitCode(report, o.allowUnfinished === true);
         if (code !== 0) process.exitCode = code;
       },

@@ -4,7 +4,7 @@ import { formatPot, parsePotAmount } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
 import { resolveAddress } from "./token";
-import { chainContracts, followTheCoin } from "../lazy";
+import { chainStaking, followTheCoin } from "../lazy";
 
 const iso = (seconds: bigint) => new Date(Number(seconds) * 1000).toISOString();
 
@@ -21,32 +21,27 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const { token, staking } = session.contracts;
       const me = session.sender.address;
       const client = session.publicClient;
-      const balance = await client.readContract({ ...token, functionName: "balanceOf", args: [me] });
+      const calls = chainStaking();
+      const balance = await calls.readTokenBalance(client, token, me);
       if (balance < amount) {
         throw new CliUsageError(
           `Cannot stake ${formatPot(amount)}: ${me} holds ${formatPot(balance)}`,
           ctx.config.isLocal ? "Get POT with pot faucet, or stake less" : "Get more POT, or stake less",
         );
       }
-      const allowance = await client.readContract({
-        ...token,
-        functionName: "allowance",
-        args: [me, staking.address],
-      });
+      const allowance = await calls.readAllowance(client, token, me, staking.address);
       let approveTx: string | undefined;
       if (allowance < amount) {
         ctx.out.note(`Approving the staking contract for ${formatPot(amount)}...`);
-        approveTx = (
-          await session.sender.send(chainContracts().txOf(token, "approve", [staking.address, amount]))
-        ).hash;
+        approveTx = (await session.sender.send(calls.stakingTx.approve(token, staking.address, amount))).hash;
       }
-      const sent = await session.sender.send(chainContracts().txOf(staking, "stake", [amount]));
-      const active = await client.readContract({ ...staking, functionName: "stakeOf", args: [me] });
+      const sent = await session.sender.send(calls.stakingTx.stake(staking, amount));
+      const active = await calls.readStake(client, staking, me);
       // draw weights change only at staking epoch boundaries: the stake counts for committee and jury
       // draws from the next epoch (coin age and the bond at once)
       const drawableFromBlock = followTheCoin().nextDrawEpochStart(
         await client.getBlockNumber({ cacheTime: 0 }),
-        await client.readContract({ ...staking, functionName: "epochBlocks" }),
+        await calls.readEpochBlocks(client, staking),
       );
       ctx.out.result(
         { address: me, amount, stake: active, drawableFromBlock, tx: sent.hash, approveTx },
@@ -70,12 +65,9 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const session = await ctx.signingSession();
       const { staking } = session.contracts;
       const me = session.sender.address;
-      const sent = await session.sender.send(chainContracts().txOf(staking, "requestUnstake", [amount]));
-      const [unbonding, releaseAt] = await session.publicClient.readContract({
-        ...staking,
-        functionName: "unbondingOf",
-        args: [me],
-      });
+      const calls = chainStaking();
+      const sent = await session.sender.send(calls.stakingTx.requestUnstake(staking, amount));
+      const { amount: unbonding, releaseAt } = await calls.readUnbonding(session.publicClient, staking, me);
       ctx.out.result({ address: me, amount, unbonding, releaseAt, tx: sent.hash }, () => [
         `Requested unstake of ${formatPot(amount)}; ${formatPot(unbonding)} unbonding`,
         `Withdraw it with pot withdraw-unstaked from ${iso(releaseAt)}`,
@@ -90,12 +82,9 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const session = await ctx.signingSession();
       const { staking } = session.contracts;
       const me = session.sender.address;
-      const [amount] = await session.publicClient.readContract({
-        ...staking,
-        functionName: "unbondingOf",
-        args: [me],
-      });
-      const sent = await session.sender.send(chainContracts().txOf(staking, "withdrawUnstaked", []));
+      const calls = chainStaking();
+      const { amount } = await calls.readUnbonding(session.publicClient, staking, me);
+      const sent = await session.sender.send(calls.stakingTx.withdrawUnstaked(staking));
       ctx.out.result({ address: me, amount, tx: sent.hash }, () => [`Withdrew ${formatPot(amount)}`]);
     });
 
@@ -114,7 +103,7 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       }
       const session = await ctx.signingSession();
       const sent = await session.sender.send(
-        chainContracts().txOf(session.contracts.staking, "setPeer", [multiaddr]),
+        chainStaking().stakingTx.setPeer(session.contracts.staking, multiaddr),
       );
       ctx.out.result({ address: session.sender.address, peer: multiaddr, tx: sent.hash }, () => [
         `Announced ${multiaddr} for ${session.sender.address}`,
@@ -126,9 +115,7 @@ export function registerStakingCommands(program: Command, context: () => CliCont
     .action(async () => {
       const ctx = context();
       const session = await ctx.signingSession();
-      const sent = await session.sender.send(
-        chainContracts().txOf(session.contracts.staking, "clearPeer", []),
-      );
+      const sent = await session.sender.send(chainStaking().stakingTx.clearPeer(session.contracts.staking));
       ctx.out.result({ address: session.sender.address, peer: "", tx: sent.hash }, () => ["Peer removed"]);
     });
 
@@ -144,18 +131,15 @@ export function registerStakingCommands(program: Command, context: () => CliCont
       const session = await ctx.readSession();
       const { staking } = session.contracts;
       const client = session.publicClient;
-      const [stake, coinAge, since, unbondingOf, peerAddr, unbondingDelay, maxCoinAge, block] =
-        await Promise.all([
-          client.readContract({ ...staking, functionName: "stakeOf", args: [who] }),
-          client.readContract({ ...staking, functionName: "coinAgeOf", args: [who] }),
-          client.readContract({ ...staking, functionName: "stakeSinceOf", args: [who] }),
-          client.readContract({ ...staking, functionName: "unbondingOf", args: [who] }),
-          client.readContract({ ...staking, functionName: "peerOf", args: [who] }),
-          client.readContract({ ...staking, functionName: "unbondingDelay" }),
-          client.readContract({ ...staking, functionName: "maxCoinAgeSeconds" }),
-          client.getBlock({ blockTag: "latest" }),
-        ]);
-      const [unbonding, releaseAt] = unbondingOf;
+      const calls = chainStaking();
+      const [position, terms, block] = await Promise.all([
+        calls.readStakerPosition(client, staking, who),
+        calls.readStakingTerms(client, staking),
+        client.getBlock({ blockTag: "latest" }),
+      ]);
+      const { stake, coinAge, stakeSince: since, peer: peerAddr } = position;
+      const { amount: unbonding, releaseAt } = position.unbonding;
+      const { unbondingDelay, maxCoinAgeSeconds: maxCoinAge } = terms;
       const withdrawable = unbonding > 0n && block.timestamp >= releaseAt;
       const data = {
         address: who,

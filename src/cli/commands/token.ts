@@ -4,7 +4,7 @@ import type { Address } from "viem";
 import { formatEth, formatPot, parseAddress } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
-import { chainContracts } from "../lazy";
+import { chainStaking } from "../lazy";
 
 /** Below this much ETH, `pot faucet` on a local node tops the account up for gas. */
 const LOCAL_GAS_MIN = 10n ** 17n;
@@ -20,8 +20,9 @@ export function registerTokenCommands(program: Command, context: () => CliContex
       const session = await ctx.signingSession();
       const { token } = session.contracts;
       const me = session.sender.address;
-      const enabled = await session.publicClient.readContract({ ...token, functionName: "faucetEnabled" });
-      if (!enabled) {
+      const calls = chainStaking();
+      const faucet = await calls.readFaucet(session.publicClient, token);
+      if (!faucet.enabled) {
         throw new CliUsageError(
           `The ${ctx.config.network} deployment has no faucet`,
           "Get POT from the deployer (genesis holder) or by mining",
@@ -36,11 +37,9 @@ export function registerTokenCommands(program: Command, context: () => CliContex
         } as never);
         gasTopUp = true;
       }
-      const sent = await session.sender.send(chainContracts().txOf(token, "faucet", []));
-      const [amount, balance] = await Promise.all([
-        session.publicClient.readContract({ ...token, functionName: "faucetAmount" }),
-        session.publicClient.readContract({ ...token, functionName: "balanceOf", args: [me] }),
-      ]);
+      const sent = await session.sender.send(calls.stakingTx.faucet(token));
+      const amount = faucet.amount;
+      const balance = await calls.readTokenBalance(session.publicClient, token, me);
       ctx.out.result({ address: me, amount, balance, gasTopUp, tx: sent.hash }, () => [
         `Faucet sent ${formatPot(amount)} to ${me}`,
         ...(gasTopUp ? [`Gas: the local node funded ${me} with ${LOCAL_GAS_TOP_UP / 10n ** 18n} ETH`] : []),
@@ -58,17 +57,18 @@ export function registerTokenCommands(program: Command, context: () => CliContex
       const session = await ctx.readSession();
       const { token, staking } = session.contracts;
       const client = session.publicClient;
+      const calls = chainStaking();
       const [pot, eth, staked, unbonding] = await Promise.all([
-        client.readContract({ ...token, functionName: "balanceOf", args: [who] }),
+        calls.readTokenBalance(client, token, who),
         client.getBalance({ address: who }),
-        client.readContract({ ...staking, functionName: "stakeOf", args: [who] }),
-        client.readContract({ ...staking, functionName: "unbondingOf", args: [who] }),
+        calls.readStake(client, staking, who),
+        calls.readUnbonding(client, staking, who),
       ]);
-      ctx.out.result({ address: who, balance: pot, eth, stake: staked, unbonding: unbonding[0] }, () => [
+      ctx.out.result({ address: who, balance: pot, eth, stake: staked, unbonding: unbonding.amount }, () => [
         `Address:   ${who}`,
         `Balance:   ${formatPot(pot)}`,
         `Staked:    ${formatPot(staked)}`,
-        `Unbonding: ${formatPot(unbonding[0])}`,
+        `Unbonding: ${formatPot(unbonding.amount)}`,
         `Gas:       ${formatEth(eth)}`,
       ]);
     });

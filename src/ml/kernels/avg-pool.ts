@@ -17,6 +17,24 @@ interface PoolAttrs {
   dimRoundingMode?: "floor" | "round" | "ceil";
 }
 
+/** The pooling attributes tfjs passes to AvgPool and AvgPoolGrad, checked. */
+function poolAttrs(attrs: Record<string, unknown> | undefined): PoolAttrs {
+  const { filterSize, strides, pad, dimRoundingMode } = attrs ?? {};
+  const size = (v: unknown): v is number | [number, number] =>
+    typeof v === "number" || (Array.isArray(v) && v.length === 2 && v.every((d) => typeof d === "number"));
+  const rounding = (v: unknown): v is PoolAttrs["dimRoundingMode"] =>
+    v === undefined || v === "floor" || v === "round" || v === "ceil";
+  if (
+    !size(filterSize) ||
+    !size(strides) ||
+    !(pad === "valid" || pad === "same" || typeof pad === "number") ||
+    !rounding(dimRoundingMode)
+  ) {
+    throw new Error(`AvgPool (deterministic wasm kernel): unexpected attributes ${JSON.stringify(attrs)}`);
+  }
+  return { filterSize, strides, pad, dimRoundingMode };
+}
+
 function poolGeometry(shape: number[], a: PoolAttrs) {
   const info = backend_util.computePool2DInfo(
     shape as [number, number, number, number],
@@ -64,7 +82,7 @@ function forEachWindow(
 export function makeAvgPool(): WasmKernelFunc {
   return ({ inputs, backend, attrs }) => {
     const x = inputs.x as TensorInfo;
-    const g = poolGeometry(x.shape, attrs as unknown as PoolAttrs);
+    const g = poolGeometry(x.shape, poolAttrs(attrs));
     const out = backend.makeOutput([g.n, g.oh, g.ow, g.c], "float32");
     const xv = backend.typedArrayFromHeap(x);
     const ov = backend.typedArrayFromHeap(out);
@@ -86,7 +104,7 @@ export function makeAvgPool(): WasmKernelFunc {
 export function makeAvgPoolGrad(): WasmKernelFunc {
   return ({ inputs, backend, attrs }) => {
     const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
-    const g = poolGeometry(input.shape, attrs as unknown as PoolAttrs);
+    const g = poolGeometry(input.shape, poolAttrs(attrs));
     const dx = backend.makeOutput([...input.shape], "float32");
     const dxv = backend.typedArrayFromHeap(dx);
     const dyv = backend.typedArrayFromHeap(dy);

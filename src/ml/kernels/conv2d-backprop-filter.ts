@@ -18,8 +18,8 @@ export function makeConv2DBackpropFilter(
   stockMatMul: WasmKernelFunc,
   stockTranspose: WasmKernelFunc,
   withBias = false,
-): WasmKernelFunc {
-  return (({ inputs, backend, attrs }: Parameters<WasmKernelFunc>[0]): TensorInfo | TensorInfo[] => {
+): WasmKernelFunc<TensorInfo | TensorInfo[]> {
+  return ({ inputs, backend, attrs }) => {
     const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
     const a = attrs as {
       strides: number | [number, number];
@@ -162,5 +162,5 @@ export function makeConv2DBackpropFilter(
     backend.typedArrayFromHeap(db).set(outv.subarray(k * outC, kk * outC));
     backend.disposeData(out.dataId);
     return [dW, db];
-  }) as unknown as WasmKernelFunc;
+  };
 }

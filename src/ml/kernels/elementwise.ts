@@ -49,8 +49,8 @@ export function makeSoftmax(): WasmKernelFunc {
 export const SOFTMAX_CROSS_ENTROPY = "PotSoftmaxCrossEntropy";
 
 /** [losses [B], softmax [B, K]] in one pass (float-math.ts, softmaxCrossEntropyRows). */
-export function makeSoftmaxCrossEntropy(): WasmKernelFunc {
-  return (({ inputs, backend }: Parameters<WasmKernelFunc>[0]): TensorInfo[] => {
+export function makeSoftmaxCrossEntropy(): WasmKernelFunc<TensorInfo[]> {
+  return ({ inputs, backend }) => {
     const { logits, labels } = inputs as { logits: TensorInfo; labels: TensorInfo };
     const [count, width] = logits.shape;
     const losses = backend.makeOutput([count], "float32");
@@ -64,5 +64,5 @@ export function makeSoftmaxCrossEntropy(): WasmKernelFunc {
       width,
     );
     return [losses, probs];
-  }) as unknown as WasmKernelFunc;
+  };
 }

@@ -3,6 +3,7 @@
  * Any change to what a kernel computes must bump KERNEL_SET, which feeds the engine id.
  */
 import * as tf from "@tensorflow/tfjs";
+import type { TensorInfo } from "@tensorflow/tfjs";
 import { makeBatchMatMul } from "./batch-mat-mul";
 import { makeConv2DBackpropFilter } from "./conv2d-backprop-filter";
 import { makeConv2DBackpropInput } from "./conv2d-backprop-input";
@@ -16,7 +17,7 @@ import {
   SOFTMAX_CROSS_ENTROPY,
   UNARY_KERNELS,
 } from "./elementwise";
-import type { WasmKernelFunc } from "./wasm-internals";
+import { fromKernelFunc, toKernelFunc, type WasmKernelFunc } from "./wasm-internals";
 
 export { SOFTMAX_CROSS_ENTROPY };
 
@@ -39,7 +40,7 @@ export const KERNEL_SET = [
 ] as const;
 
 /** Stock kernels we replace by plain-TypeScript ones (see each file), by kernel name. */
-function ownKernels(): [string, WasmKernelFunc][] {
+function ownKernels(): [string, WasmKernelFunc<TensorInfo | TensorInfo[]>][] {
   return [
     ...UNARY_KERNELS.map(([name, fn]): [string, WasmKernelFunc] => [name, makeUnaryKernel(name, fn)]),
     ["Softmax", makeSoftmax()],
@@ -67,7 +68,7 @@ let stock:
 function stockKernel(name: string): WasmKernelFunc {
   const config = tf.getKernel(name, "wasm");
   if (!config) throw new Error(`tfjs-backend-wasm has no stock ${name} kernel`);
-  return config.kernelFunc as unknown as WasmKernelFunc;
+  return fromKernelFunc(name, config.kernelFunc);
 }
 
 /** Registers our kernels on the wasm backend (idempotent). Call after the backend is initialized. */
@@ -86,19 +87,19 @@ export function registerDeterministicKernels(): void {
   tf.registerKernel({
     kernelName: "BatchMatMul",
     backendName: "wasm",
-    kernelFunc: makeBatchMatMul(stockMatMul, stockTranspose) as unknown as tf.KernelFunc,
+    kernelFunc: toKernelFunc(makeBatchMatMul(stockMatMul, stockTranspose)),
   });
   if (tf.getKernel("Conv2DBackpropFilter", "wasm")) tf.unregisterKernel("Conv2DBackpropFilter", "wasm");
   tf.registerKernel({
     kernelName: "Conv2DBackpropFilter",
     backendName: "wasm",
-    kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose) as unknown as tf.KernelFunc,
+    kernelFunc: toKernelFunc(makeConv2DBackpropFilter(stockMatMul, stockTranspose)),
   });
   if (!tf.getKernel(CONV2D_BACKPROP_FILTER_BIAS, "wasm")) {
     tf.registerKernel({
       kernelName: CONV2D_BACKPROP_FILTER_BIAS,
       backendName: "wasm",
-      kernelFunc: makeConv2DBackpropFilter(stockMatMul, stockTranspose, true) as unknown as tf.KernelFunc,
+      kernelFunc: toKernelFunc(makeConv2DBackpropFilter(stockMatMul, stockTranspose, true)),
     });
   }
   const stockFusedMatMul = stockKernel("_FusedMatMul");
@@ -107,13 +108,13 @@ export function registerDeterministicKernels(): void {
   tf.registerKernel({
     kernelName: "Conv2DBackpropInput",
     backendName: "wasm",
-    kernelFunc: makeConv2DBackpropInput(stockConv2D) as unknown as tf.KernelFunc,
+    kernelFunc: toKernelFunc(makeConv2DBackpropInput(stockConv2D)),
   });
   tf.unregisterKernel("MaxPoolGrad", "wasm");
   tf.registerKernel({
     kernelName: "MaxPoolGrad",
     backendName: "wasm",
-    kernelFunc: makeMaxPoolGrad() as unknown as tf.KernelFunc,
+    kernelFunc: toKernelFunc(makeMaxPoolGrad()),
   });
   for (const [kernelName, kernelFunc] of ownKernels()) {
     const config = tf.getKernel(kernelName, "wasm");
@@ -124,7 +125,7 @@ export function registerDeterministicKernels(): void {
     tf.registerKernel({
       kernelName,
       backendName: "wasm",
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+      kernelFunc: toKernelFunc(kernelFunc),
     });
   }
   registered = true;
