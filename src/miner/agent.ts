@@ -13,6 +13,7 @@ import type { PotConfig } from "../config/types";
 import { connectPot } from "../chain/contracts";
 import { ContractRevertError } from "../chain/errors";
 import { EventWatcher } from "../chain/events";
+import { ChainNudger } from "../chain/on-demand-mining";
 import {
   PotContractsAdapter,
   decodeLedgerLog,
@@ -213,6 +214,7 @@ class MinerAgent implements MinerHandle {
   private readonly unsupported = new Set<string>();
   private readonly counters: Record<string, number> = {};
   private head = { number: 0n, timestamp: 0n };
+  private nudger?: ChainNudger;
   private txBusy = false;
   private lastProtocolDutyAt = 0;
   /** When each deferred bookkeeping duty (by dutyId) was first proposed. */
@@ -253,6 +255,11 @@ class MinerAgent implements MinerHandle {
     // Stage transactions need only their receipt: the duties follow confirmed events and re-send a
     // declaration or header a reorg removed (see PotContractsOptions.stageTxConfirmations).
     this.chain = new PotContractsAdapter(session, session.sender!, { stageTxConfirmations: 0 });
+    this.nudger = new ChainNudger({
+      client: session.publicClient,
+      isLocal: this.cfg.isLocal,
+      notice: (m) => this.log.info(m),
+    });
     this.domain = await this.chain.domainSeparator();
     const params = await this.chain.ledgerParams();
     this.poaExpiryBlocks = params.poaMaxRounds * params.poaWindowBlocks;
@@ -447,6 +454,9 @@ class MinerAgent implements MinerHandle {
       }
     });
     this.head = await this.chain.latestBlock();
+    // An open job waits on block-counted phases: keep an on-demand development chain moving.
+    if ([...this.view.jobs.values()].some((j) => j.status === "open"))
+      await this.nudger?.waiting(this.head.number);
     this.cancelStaleSpeculation();
 
     const committees = new Map<string, Committee>();

@@ -15,6 +15,7 @@ import type { FeatureEncoding, OptimizerConfig } from "../../ml";
 import { formatEth } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import { ChainNudger } from "../../chain/on-demand-mining";
 import { employer, minerAnnounce, storage, verifier, viem } from "../lazy";
 import { silentProgress, terminalProgress, type Progress } from "../progress";
 import { clock } from "../../miner/log";
@@ -188,6 +189,11 @@ function preflightLines(issues: readonly PreflightIssue[], force: boolean): stri
  */
 async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): Promise<void> {
   let wrapped = -1;
+  const nudger = new ChainNudger({
+    client: h.client,
+    isLocal: ctx.config.isLocal,
+    notice: (message) => ctx.out.note(`note: ${message}`),
+  });
   for (;;) {
     const job = await employer().readJob(h, jobId);
     if (job.status === 0)
@@ -205,6 +211,7 @@ async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): P
       ctx.out.note(`job ${jobId}: its deadline passed unfinished (pot job refund ${jobId} returns the fee)`);
       return;
     }
+    await nudger.waiting(head.number);
     await new Promise((r) => setTimeout(r, Math.max(ctx.config.pollingIntervalMs, 1_000)));
   }
 }
@@ -327,8 +334,9 @@ export function registerJobCommands(program: Command, context: () => CliContext)
                 );
               else if (p.phase === "upload") progress.count("upload", p.done, p.total, "objects");
               else if (p.phase === "transaction") progress.step("sending createJob");
+              else if (p.phase === "chain") progress.log(`note: ${p.message}`);
             },
-            { force },
+            { force, isLocal: ctx.config.isLocal },
           ),
         undefined,
         progress,
@@ -415,6 +423,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             if (event.kind === "finished" || event.kind === "expired") ended();
           },
           onError: (error) => progress.log(`${clock()} warning: ${(error as Error).message}`),
+          isLocal: ctx.config.isLocal,
+          onNotice: (message) => progress.log(`${clock()} note: ${message}`),
         });
         progress.stop();
         ctx.out.note(`${clock()} ${serveInputsLine(jobId, server.pinned.size, inputs)}`);
