@@ -22,6 +22,10 @@ export const storage = () => require("../storage") as typeof import("../storage"
 export const employer = () => require("../employer") as typeof import("../employer");
 /** The employer's transactions and the shared read side only (no storage, no ML). */
 export const employerLedger = () => require("../employer/ledger") as typeof import("../employer/ledger");
+/** `pot job status` without --loss: the status fold and its formatting (no ML, no storage backends). */
+export const employerStatus = () => require("../employer/status") as typeof import("../employer/status");
+export const storageConfig = () =>
+  require("../employer/storage-config") as typeof import("../employer/storage-config");
 export const verifier = () => require("../verify") as typeof import("../verify");
 export const minerAgent = () => require("../miner/agent") as typeof import("../miner/agent");
 export const minerAnnounce = () => require("../miner/announce") as typeof import("../miner/announce");

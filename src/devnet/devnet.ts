@@ -46,7 +46,10 @@ export interface DevnetOptions {
   readonly dir?: string;
   /** Keep `dir` (logs, data dirs) after `stop()` (default false; a given `dir` is always kept). */
   readonly keep?: boolean;
-  /** Interval mining period of the node in ms (default 500; the miners need blocks to advance). */
+  /**
+   * Interval mining period of the node in ms (default 500); 0 mines only on transactions, like
+   * `pot node --block-time 0` (the agents then mine empty blocks when they wait on a standing chain).
+   */
   readonly blockIntervalMs?: number;
   /** Called with progress notes ("node listening at ..."). */
   readonly onNote?: (message: string) => void;
@@ -228,7 +231,7 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     };
     // Automine stays on (a transaction is mined at once); interval mining adds a block every period so
     // block-counted phases (declaration close, builder ranks, committee randomness) advance when idle.
-    await rpc("evm_setIntervalMining", [options.blockIntervalMs ?? 500]);
+    if (options.blockIntervalMs !== 0) await rpc("evm_setIntervalMining", [options.blockIntervalMs ?? 500]);
 
     // 2. The contracts, with `pot deploy` (it loads the Hardhat runtime in its own process).
     const deploymentsFile = join(dir, "deployments.json");

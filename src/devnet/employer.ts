@@ -84,12 +84,15 @@ export async function startEmployer(devnet: Devnet, accountIndex: number): Promi
             sender: session.sender!,
           },
           input,
+          undefined,
+          { isLocal: config.isLocal },
         );
         servers.push(
           await serveJob({ ...handle, client: session.publicClient }, store, created.jobId, {
             staking: session.contracts.staking,
             pollingIntervalMs: 1_000,
             onError: () => undefined,
+            isLocal: config.isLocal,
           }),
         );
         return created;

@@ -6,6 +6,7 @@
 import type { Address, Hex, PublicClient } from "viem";
 import type { PotSuite, StakingRef } from "../chain/contracts";
 import type { TxSender } from "../chain/tx-sender";
+import { ChainNudger } from "../chain/on-demand-mining";
 import {
   buildJobSpec,
   encodeBatch,
@@ -90,7 +91,9 @@ export type CreateProgress =
   /** Enough miners are staked but drawable only from block `untilBlock` (the next draw epoch): waiting. */
   | { phase: "stakers"; head: bigint; untilBlock: bigint }
   | { phase: "upload"; done: number; total: number }
-  | { phase: "transaction" };
+  | { phase: "transaction" }
+  /** A note about the chain (e.g. that it mines only on demand and the employer mines empty blocks). */
+  | { phase: "chain"; message: string };
 
 /** Where a job is created. */
 export interface EmployerContext {
@@ -107,6 +110,12 @@ export interface CreateOptions {
   force?: boolean;
   /** Longest wait for staked miners to become drawable at the next draw epoch (default 10 min). */
   stakerWaitMs?: number;
+  /**
+   * The network is a local development network: while waiting for the next draw epoch on a chain that
+   * mines only on demand, mine to it (also done on a node that says it is Hardhat or anvil; see
+   * src/chain/on-demand-mining.ts).
+   */
+  isLocal?: boolean;
 }
 
 /**
@@ -120,8 +129,14 @@ async function waitForDrawableStakers(
   counted: StakerCounts,
   onProgress: (p: CreateProgress) => void,
   timeoutMs: number,
+  isLocal: boolean,
 ): Promise<void> {
   const h = { client: ctx.client, suite: ctx.suite, staking: ctx.staking };
+  const nudger = new ChainNudger({
+    client: ctx.client,
+    isLocal,
+    notice: (message) => onProgress({ phase: "chain", message }),
+  });
   const limits = await readJobLimits(h);
   const end = Date.now() + timeoutMs;
   let stakers = counted;
@@ -136,6 +151,7 @@ async function waitForDrawableStakers(
         },
       ]);
     onProgress({ phase: "stakers", head: stakers.head, untilBlock: stakers.nextEpochStart });
+    await nudger.waiting(stakers.head, stakers.nextEpochStart);
     await new Promise((r) => setTimeout(r, 1_000));
     stakers = await readStakerCounts(h, limits.minStake);
   }
@@ -283,7 +299,14 @@ export async function createJob(
   });
   assertPreflight(issues, options.force);
   if (facts !== undefined && stakersPendingForJob(input, facts.stakers))
-    await waitForDrawableStakers(ctx, input, facts.stakers, onProgress, options.stakerWaitMs ?? 600_000);
+    await waitForDrawableStakers(
+      ctx,
+      input,
+      facts.stakers,
+      onProgress,
+      options.stakerWaitMs ?? 600_000,
+      options.isLocal ?? false,
+    );
   const minDeclareSeconds = jobMinDeclareSeconds(input, plan, facts?.limits);
   const spec = checked!;
   const s0 = await initialState(spec);

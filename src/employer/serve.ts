@@ -7,6 +7,7 @@
  */
 import type { StakingRef } from "../chain/contracts";
 import type { WatchedLog } from "../chain/events";
+import { ChainNudger } from "../chain/on-demand-mining";
 import { suiteWatcher } from "../chain/pot-contracts";
 import { cidFromBytesHex, fetchManifest, type ContentStore } from "../storage";
 import { jobEventsFromLogs, readPeerRegistry, wrappedHeader, type LedgerHandle } from "./ledger";
@@ -46,6 +47,14 @@ export interface ServeOptions {
   readonly onProgress?: (event: ServeEvent) => void;
   readonly onPeers?: (peers: string[]) => void;
   readonly onError?: (error: unknown) => void;
+  /**
+   * The network is a local development network: while the job is open on a chain that mines only on
+   * demand, mine an empty block when it stands still (also on a node that says it is Hardhat or anvil;
+   * see src/chain/on-demand-mining.ts).
+   */
+  readonly isLocal?: boolean;
+  /** Receives the one-time note that the chain mines only on demand. */
+  readonly onNotice?: (message: string) => void;
 }
 
 /** A running server; `stop()` stops watching (the store stays open: the caller closes it). */
@@ -105,6 +114,11 @@ export async function serveJob(
     confirmations: 0,
     pollingIntervalMs: options.pollingIntervalMs ?? 2000,
   });
+  const nudger = new ChainNudger({
+    client: h.client,
+    isLocal: options.isLocal ?? false,
+    notice: options.onNotice,
+  });
   let polls = 0;
   const reportedStages = new Set<number>();
   let ended = false;
@@ -139,7 +153,8 @@ export async function serveJob(
         options.onProgress?.({ kind: "expired", wrappedStages: reportedStages.size, numStages });
       }
     },
-    onCheckpoint: async () => {
+    onCheckpoint: async (nextBlock) => {
+      if (!ended) await nudger.waiting(nextBlock);
       if (++polls % 15 === 0) await dialPeers().catch((error: unknown) => options.onError?.(error));
     },
     onError: options.onError,

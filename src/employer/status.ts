@@ -6,7 +6,7 @@
  */
 import { formatEther, type Address, type Hex } from "viem";
 import { FAULT, JURY_REASON } from "../chain/ledger-events";
-import { decodeBatch, evaluate, type Batch } from "../ml";
+import type { Batch } from "../ml";
 import type { ContentStore, FetchOptions } from "../storage";
 import {
   readJob,
@@ -28,6 +28,10 @@ import {
 } from "./job-data";
 
 export { stageStatuses, type LossPoint, type StageStatus };
+
+/** TensorFlow.js, loaded only to evaluate (`pot job status` without --loss never needs it). */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const ml = () => require("../ml") as typeof import("../ml");
 
 /** A job's status. */
 export interface JobStatus {
@@ -135,6 +139,7 @@ export async function lossCurve(
   test: Batch,
   options: StatusOptions = {},
 ): Promise<LossPoint[]> {
+  const { evaluate } = ml();
   const stages = [0, ...record.events.stages.filter((s) => s.wrapped).map((s) => s.stage)];
   const out: LossPoint[] = [];
   for (const stage of stages) {
@@ -165,7 +170,7 @@ export async function jobStatus(
   const stages = stageStatuses(record.events);
   let curve: LossPoint[] = [];
   if (options.evaluate === true && record.document.testSetCid !== undefined) {
-    const test = decodeBatch(await store.get(record.document.testSetCid, options));
+    const test = ml().decodeBatch(await store.get(record.document.testSetCid, options));
     curve = await lossCurve(record, store, test, options);
     for (const p of curve) if (p.stage > 0) stages[p.stage - 1].loss = p;
   }

@@ -18,3 +18,8 @@ export function storageConfigOf(
     fetchTimeoutMs: overrides.fetchTimeoutMs,
   };
 }
+
+/** Where the verified cache of small documents lives: `<dataDir>/cache/objects` (see src/storage/object-cache.ts). */
+export function objectCacheDirOf(config: Pick<PotConfig, "dataDir">): string {
+  return join(config.dataDir, "cache", "objects");
+}

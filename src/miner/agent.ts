@@ -14,6 +14,7 @@ import type { PotConfig } from "../config/types";
 import { connectPot } from "../chain/contracts";
 import { EventWatcher } from "../chain/events";
 import { PotContractsAdapter, decodeLedgerLog, type Committee } from "../chain/pot-contracts";
+import { ChainNudger } from "../chain/on-demand-mining";
 import { sleep } from "../chain/retry";
 import { loadAccount } from "../chain/wallet";
 import { openContentStore, type ContentStore, type StorageConfig } from "../storage";
@@ -155,6 +156,7 @@ class MinerAgent implements MinerHandle {
   private readonly training: TrainingRegistry = { speculative: new Map(), unsupported: new Set() };
   private readonly counters: Record<string, number> = {};
   private head = { number: 0n, timestamp: 0n };
+  private nudger?: ChainNudger;
   private txBusy = false;
   private trainBusy = false;
   /** Ended jobs for which the last tick proposed nothing (pruned after their retention window). */
@@ -194,6 +196,11 @@ class MinerAgent implements MinerHandle {
     // Stage transactions need only their receipt: the duties follow confirmed events and re-send a
     // declaration or header a reorg removed (see PotContractsOptions.stageTxConfirmations).
     this.chain = new PotContractsAdapter(session, session.sender!, { stageTxConfirmations: 0 });
+    this.nudger = new ChainNudger({
+      client: session.publicClient,
+      isLocal: this.cfg.isLocal,
+      notice: (m) => this.log.info(m),
+    });
     const params = await this.chain.ledgerParams();
     this.facts = {
       domain: await this.chain.domainSeparator(),
@@ -379,6 +386,9 @@ class MinerAgent implements MinerHandle {
       }
     });
     this.head = await this.chain.latestBlock();
+    // An open job waits on block-counted phases: keep an on-demand development chain moving.
+    if ([...this.view.jobs.values()].some((j) => j.status === "open"))
+      await this.nudger?.waiting(this.head.number);
     this.cancelStaleSpeculation();
     const committees = await this.readCommittees();
     await this.readVoidTimes();

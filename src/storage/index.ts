@@ -27,6 +27,8 @@ export {
   type EmbeddedStoreConfig,
 } from "./helia-store";
 export { openKuboStore, KuboContentStore, type KuboStoreConfig } from "./kubo-store";
+export { ObjectCache, DEFAULT_OBJECT_CACHE_MAX_BYTES, type ObjectCacheOptions } from "./object-cache";
+export { CachedContentStore } from "./cached-store";
 export * from "./dataset";
 
 /** Storage configuration: the embedded node (default) or a Kubo RPC API. */

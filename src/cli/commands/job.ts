@@ -15,17 +15,56 @@ import type { FeatureEncoding, OptimizerConfig } from "../../ml";
 import { formatEth } from "../amounts";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
-import { employer, minerAnnounce, storage, verifier, viem } from "../lazy";
+import { ChainNudger } from "../../chain/on-demand-mining";
+import {
+  employer,
+  employerLedger,
+  employerStatus,
+  minerAnnounce,
+  storage,
+  storageConfig,
+  verifier,
+  viem,
+} from "../lazy";
 import { silentProgress, terminalProgress, type Progress } from "../progress";
 import { clock } from "../../miner/log";
 import { serveEventLine, serveInputsLine } from "../serve-report";
 import { handleOf, parseIntOption, parseJobId } from "../args";
 
 /**
- * Runs `fn` with the configured content store open; with a session, first dials the IPFS nodes announced in
- * the staking contract's peer registry (the miners hold the stage results and the data they fetched) and,
- * with `jobId`, the node of the job's employer (`pot job serve --announce`: the test set is only there).
+ * Opens the configured content store; with a session, first dials the IPFS nodes announced in the staking
+ * contract's peer registry (the miners hold the stage results and the data they fetched) and, with `jobId`,
+ * the node of the job's employer (`pot job serve --announce`: the test set is only there).
  */
+async function openDialedStore(
+  ctx: CliContext,
+  session: PotSession | undefined,
+  progress: Progress,
+  jobId: bigint | undefined,
+): Promise<ContentStore> {
+  progress.step("opening the IPFS node");
+  const store = await storage().openContentStore(storageConfig().storageConfigOf(ctx.config));
+  if (session === undefined) return store;
+  progress.step("dialing the miners' IPFS nodes");
+  const { readJob, readPeerRegistry } = employerLedger();
+  const jobEmployer =
+    jobId === undefined || session.contracts.suite === undefined
+      ? undefined
+      : await readJob(handleOf(session), jobId)
+          .then((j) => j.employer)
+          .catch(() => undefined);
+  const peers = await readPeerRegistry(
+    session.publicClient,
+    session.contracts.staking,
+    500,
+    jobEmployer === undefined ? [] : [jobEmployer],
+  ).catch(() => [] as string[]);
+  if (peers.length > 0)
+    await store.dial(peers).catch((error: unknown) => progress.log(`warning: ${(error as Error).message}`));
+  return store;
+}
+
+/** Runs `fn` with the configured content store open (see `openDialedStore`), and closes it. */
 async function withStore<T>(
   ctx: CliContext,
   fn: (store: ContentStore) => Promise<T>,
@@ -33,30 +72,35 @@ async function withStore<T>(
   progress: Progress = silentProgress,
   jobId?: bigint,
 ): Promise<T> {
-  const { storageConfigOf } = employer();
-  progress.step("opening the IPFS node");
-  const store = await storage().openContentStore(storageConfigOf(ctx.config));
+  const store = await openDialedStore(ctx, session, progress, jobId);
   try {
-    if (session !== undefined) {
-      progress.step("dialing the miners' IPFS nodes");
-      const { readJob, readPeerRegistry } = employer();
-      const jobEmployer =
-        jobId === undefined || session.contracts.suite === undefined
-          ? undefined
-          : await readJob(handleOf(session), jobId)
-              .then((j) => j.employer)
-              .catch(() => undefined);
-      const peers = await readPeerRegistry(
-        session.publicClient,
-        session.contracts.staking,
-        500,
-        jobEmployer === undefined ? [] : [jobEmployer],
-      ).catch(() => [] as string[]);
-      if (peers.length > 0)
-        await store
-          .dial(peers)
-          .catch((error: unknown) => progress.log(`warning: ${(error as Error).message}`));
-    }
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/**
+ * Like `withStore`, but small documents read before come from the verified cache under the data directory
+ * and the IPFS node is opened (and the peers dialed) only on a miss: `pot job status` of a job whose
+ * document is cached starts no IPFS node.
+ */
+async function withCachedStore<T>(
+  ctx: CliContext,
+  fn: (store: ContentStore) => Promise<T>,
+  session: PotSession,
+  progress: Progress,
+  jobId: bigint,
+): Promise<T> {
+  const { CachedContentStore, ObjectCache, DEFAULT_FETCH_TIMEOUT_MS } = storage();
+  const config = storageConfig().storageConfigOf(ctx.config);
+  const store = new CachedContentStore(
+    new ObjectCache(storageConfig().objectCacheDirOf(ctx.config)),
+    () => openDialedStore(ctx, session, progress, jobId),
+    config.kind,
+    config.fetchTimeoutMs ?? DEFAULT_FETCH_TIMEOUT_MS,
+  );
+  try {
     return await fn(store);
   } finally {
     await store.close();
@@ -188,6 +232,11 @@ function preflightLines(issues: readonly PreflightIssue[], force: boolean): stri
  */
 async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): Promise<void> {
   let wrapped = -1;
+  const nudger = new ChainNudger({
+    client: h.client,
+    isLocal: ctx.config.isLocal,
+    notice: (message) => ctx.out.note(`note: ${message}`),
+  });
   for (;;) {
     const job = await employer().readJob(h, jobId);
     if (job.status === 0)
@@ -205,6 +254,7 @@ async function waitForJobEnd(ctx: CliContext, h: LedgerHandle, jobId: bigint): P
       ctx.out.note(`job ${jobId}: its deadline passed unfinished (pot job refund ${jobId} returns the fee)`);
       return;
     }
+    await nudger.waiting(head.number);
     await new Promise((r) => setTimeout(r, Math.max(ctx.config.pollingIntervalMs, 1_000)));
   }
 }
@@ -309,8 +359,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const progress = terminalProgress(!ctx.config.json);
       const created = await withStore(
         ctx,
-        (store) =>
-          employer().createJob(
+        async (store) => {
+          const job = await employer().createJob(
             {
               client: handle.client,
               suite: handle.suite,
@@ -327,9 +377,15 @@ export function registerJobCommands(program: Command, context: () => CliContext)
                 );
               else if (p.phase === "upload") progress.count("upload", p.done, p.total, "objects");
               else if (p.phase === "transaction") progress.step("sending createJob");
+              else if (p.phase === "chain") progress.log(`note: ${p.message}`);
             },
-            { force },
-          ),
+            { force, isLocal: ctx.config.isLocal },
+          );
+          // `pot job status` of this job then reads its document without starting an IPFS node.
+          const cache = new (storage().ObjectCache)(storageConfig().objectCacheDirOf(ctx.config));
+          await cache.put(job.specCid, await store.get(job.specCid)).catch(() => false);
+          return job;
+        },
         undefined,
         progress,
       );
@@ -415,6 +471,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             if (event.kind === "finished" || event.kind === "expired") ended();
           },
           onError: (error) => progress.log(`${clock()} warning: ${(error as Error).message}`),
+          isLocal: ctx.config.isLocal,
+          onNotice: (message) => progress.log(`${clock()} note: ${message}`),
         });
         progress.stop();
         ctx.out.note(`${clock()} ${serveInputsLine(jobId, server.pinned.size, inputs)}`);
@@ -455,10 +513,10 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       const ctx = context();
       const jobId = parseJobId(jobIdText);
       const session = await ctx.readSession();
-      const { formatStatus, jobStatus } = employer();
+      const { formatStatus, jobStatus } = employerStatus();
       if (o.wait === true) await waitForJobEnd(ctx, handleOf(session), jobId);
       const progress = terminalProgress(!ctx.config.json && o.loss === true);
-      const status = await withStore(
+      const status = await withCachedStore(
         ctx,
         (store) => {
           progress.step("reading the job from the chain and IPFS");
