@@ -126,7 +126,9 @@ export class TxSender {
       }
     } catch (error) {
       if (isInsufficientFunds(error)) throw new InsufficientFundsForGasError(account.address, tx.value ?? 0n);
-      throw decodeRevert(error, tx.functionName) ?? error;
+      // The estimate runs without the ABI: its revert data is decoded here (the state may have changed
+      // since the simulation, e.g. the declarations closed in between).
+      throw decodeRevert(error, tx.functionName, abi) ?? error;
     }
     const receipt = await publicClient.waitForTransactionReceipt({
       hash,
