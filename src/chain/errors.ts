@@ -112,6 +112,22 @@ export class TransactionRevertedError extends ChainError {
 }
 
 /**
+ * A sent transaction is on the chain no more and not in the node's pool either: a chain reorganization
+ * dropped it. Nothing of it happened; the state it was sent for may have changed, so check and send again.
+ */
+export class TransactionDroppedError extends ChainError {
+  constructor(
+    readonly functionName: string,
+    readonly hash: `0x${string}`,
+  ) {
+    super(
+      `Transaction ${functionName} (${hash}) was dropped by a chain reorganization`,
+      "Nothing of it took effect: check the state and send it again",
+    );
+  }
+}
+
+/**
  * The sending account has too little native coin (ETH) for the transaction: its gas, plus the value it
  * sends (a job's fee) when `value` is above zero.
  */

@@ -2,7 +2,15 @@
  * Turns a viem revert into a `ContractRevertError` named by the custom error, e.g. `NotEnoughStakers(3, 2)`,
  * with a hint saying what to do.
  */
-import { BaseError, ContractFunctionRevertedError, formatUnits } from "viem";
+import {
+  BaseError,
+  ContractFunctionRevertedError,
+  decodeErrorResult,
+  formatUnits,
+  type Abi,
+  type DecodeErrorResultReturnType,
+  type Hex,
+} from "viem";
 import { ContractRevertError } from "./errors";
 
 /** Formats one decoded error argument for a message. */
@@ -226,22 +234,25 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
 /**
  * If `error` (from simulate/write/read of `functionName`) is a contract revert, returns it as a
  * `ContractRevertError`; otherwise returns `undefined`. The ABI used for the call must contain the custom
- * errors (see `errorsAbi`) for them to be decoded by name.
+ * errors (see `errorsAbi`) for them to be decoded by name. A revert without an ABI to decode it (a raw
+ * `eth_estimateGas` or `eth_sendRawTransaction`) carries only the node's revert data: with `abi` it is
+ * decoded too. Nodes differ there: Hardhat's message names the error itself, anvil's says only
+ * "custom error 0xe4c4577d", so without decoding the name would be lost on anvil.
  */
-export function decodeRevert(error: unknown, functionName: string): ContractRevertError | undefined {
+export function decodeRevert(
+  error: unknown,
+  functionName: string,
+  abi?: Abi,
+): ContractRevertError | undefined {
   if (!(error instanceof BaseError)) return undefined;
   const reverted = error.walk((e) => e instanceof ContractFunctionRevertedError);
-  if (!(reverted instanceof ContractFunctionRevertedError)) return undefined;
-  const name = reverted.data?.errorName;
-  if (name !== undefined && name !== "Error" && name !== "Panic") {
-    const args = reverted.data?.args ?? [];
-    const hint =
-      ERROR_HINTS[name]?.(args, functionName) ??
-      "Check the contract's documentation of this error (docs/contracts/)";
-    return new ContractRevertError(functionName, name, args, formatErrorSignature(name, args), hint, {
-      cause: error,
-    });
+  if (!(reverted instanceof ContractFunctionRevertedError)) {
+    const raw = abi === undefined ? undefined : decodeRawRevertData(error, abi);
+    return raw === undefined ? undefined : namedRevert(functionName, raw.errorName, raw.args ?? [], error);
   }
+  const name = reverted.data?.errorName;
+  if (name !== undefined && name !== "Error" && name !== "Panic")
+    return namedRevert(functionName, name, reverted.data?.args ?? [], error);
   const reason =
     reverted.reason ??
     (reverted.signature ? `unknown custom error ${reverted.signature}` : "no reason given");
@@ -253,4 +264,36 @@ export function decodeRevert(error: unknown, functionName: string): ContractReve
     "Check the arguments and the contract state (are the artifacts up to date? npx hardhat compile)",
     { cause: error },
   );
+}
+
+/** A `ContractRevertError` for the custom error `name(args)` with its hint. */
+function namedRevert(
+  functionName: string,
+  name: string,
+  args: readonly unknown[],
+  cause: unknown,
+): ContractRevertError {
+  const hint =
+    ERROR_HINTS[name]?.(args, functionName) ??
+    "Check the contract's documentation of this error (docs/contracts/)";
+  return new ContractRevertError(functionName, name, args, formatErrorSignature(name, args), hint, { cause });
+}
+
+/**
+ * The custom error (not `Error(string)` / `Panic`) in the JSON-RPC error data somewhere in `error`'s cause
+ * chain (`{ data: "0x<selector><args>" }`, or nested once more), decoded with `abi`; undefined otherwise.
+ */
+function decodeRawRevertData(error: BaseError, abi: Abi): DecodeErrorResultReturnType | undefined {
+  for (let e: unknown = error, i = 0; e instanceof Error && i < 16; e = e.cause, i++) {
+    const field = (e as { data?: unknown }).data;
+    const data = typeof field === "object" && field !== null ? (field as { data?: unknown }).data : field;
+    if (typeof data !== "string" || !/^0x[0-9a-fA-F]{8}/.test(data)) continue;
+    try {
+      const decoded = decodeErrorResult({ abi, data: data as Hex });
+      if (decoded.errorName !== "Error" && decoded.errorName !== "Panic") return decoded;
+    } catch {
+      // not one of this ABI's errors: look further down the chain
+    }
+  }
+  return undefined;
 }

@@ -1,6 +1,7 @@
 /**
  * Nonce-safe transaction sending: one in-flight transaction per account (a queue), nonces read from the
- * node's pending state right before signing, local signing, a receipt wait, and reverts surfaced as
+ * node's pending state right before signing, local signing, a receipt wait that notices reorgs
+ * (src/chain/receipts.ts), and reverts surfaced as
  * `ContractRevertError` named by the custom error (simulated first, so nothing is paid for a revert).
  */
 import {
@@ -15,6 +16,7 @@ import {
   type WalletClient,
 } from "viem";
 import { InsufficientFundsForGasError, TransactionRevertedError } from "./errors";
+import { waitForCanonicalReceipt } from "./receipts";
 import { decodeRevert } from "./revert";
 
 /** One contract call to send as a transaction. */
@@ -126,12 +128,15 @@ export class TxSender {
       }
     } catch (error) {
       if (isInsufficientFunds(error)) throw new InsufficientFundsForGasError(account.address, tx.value ?? 0n);
-      throw decodeRevert(error, tx.functionName) ?? error;
+      // The estimate runs without the ABI: its revert data is decoded here (the state may have changed
+      // since the simulation, e.g. the declarations closed in between).
+      throw decodeRevert(error, tx.functionName, abi) ?? error;
     }
-    const receipt = await publicClient.waitForTransactionReceipt({
-      hash,
-      confirmations: Math.max(1, (options.confirmations ?? this.options.confirmations ?? 0) + 1),
-      timeout: this.options.receiptTimeoutMs ?? 120_000,
+    // Re-read on every poll (not viem's waitForTransactionReceipt, which misses a reorg): throws
+    // TransactionDroppedError when a reorg dropped the transaction, so the caller checks and sends again.
+    const receipt = await waitForCanonicalReceipt(publicClient, hash, tx.functionName, {
+      depth: Math.max(1, (options.confirmations ?? this.options.confirmations ?? 0) + 1),
+      timeoutMs: this.options.receiptTimeoutMs ?? 120_000,
     });
     if (receipt.status !== "success") throw new TransactionRevertedError(tx.functionName, hash);
     return { hash, receipt };

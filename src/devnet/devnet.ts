@@ -1,7 +1,8 @@
 /**
  * A whole local PoT network made of real processes, for the demo, the end-to-end test and the scenarios:
  *
- *   hardhat node  (child: `hardhat node --hostname 127.0.0.1 --port 0`, interval mining)
+ *   chain node    (child: `hardhat node --hostname 127.0.0.1 --port 0` or anvil (option `impl`,
+ *                 POT_NODE_IMPL), interval mining next to automine; src/devnet/node-impl.ts)
  *   pot deploy    (child, runs to completion: token, staking, escrow, stages, committee, disputes;
  *                 writes <dir>/deployments.json)
  *   N miners      (children: `node bin/pot.js ... miner start`, each with its own data dir and embedded IPFS)
@@ -23,6 +24,15 @@ import type { LedgerHandle } from "../chain/job-events";
 import { ManagedProcess, runToCompletion, type LogRecord } from "./process";
 import { formatTails, waitFor } from "./wait";
 import { nextDrawEpochStart } from "../protocol/follow-the-coin";
+import {
+  LOCAL_CHAIN_ID,
+  nodeImplFromEnv,
+  nodeLaunch,
+  nodeRpc,
+  parseNodeBanner,
+  setIntervalMining,
+  type NodeImpl,
+} from "./node-impl";
 
 /** The addresses `pot deploy` wrote. */
 export interface DevnetContracts {
@@ -34,7 +44,7 @@ export interface DevnetContracts {
   readonly disputes: Address;
 }
 
-/** A funded development account of the node (Hardhat's public test keys). */
+/** A funded development account of the node (the public test keys of both implementations). */
 export interface DevAccount {
   readonly address: Address;
   readonly privateKey: `0x${string}`;
@@ -46,6 +56,8 @@ export interface DevnetOptions {
   readonly dir?: string;
   /** Keep `dir` (logs, data dirs) after `stop()` (default false; a given `dir` is always kept). */
   readonly keep?: boolean;
+  /** The node implementation (default: POT_NODE_IMPL, else hardhat; src/devnet/node-impl.ts). */
+  readonly impl?: NodeImpl;
   /**
    * Interval mining period of the node in ms (default 500); 0 mines only on transactions, like
    * `pot node --block-time 0` (the agents then mine empty blocks when they wait on a standing chain).
@@ -100,6 +112,8 @@ export interface Devnet {
   readonly dir: string;
   readonly logsDir: string;
   readonly url: string;
+  /** Which node runs the chain. */
+  readonly impl: NodeImpl;
   readonly chainId: number;
   readonly accounts: readonly DevAccount[];
   readonly deploymentsFile: string;
@@ -143,7 +157,7 @@ export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
-/** Starts a hardhat node child, deploys PoT with `pot deploy`, and returns the devnet (no miners yet). */
+/** Starts a node child (Hardhat's or anvil), deploys PoT with `pot deploy`, and returns the devnet (no miners yet). */
 export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "pot-devnet-"));
   const removeDir = options.dir === undefined && options.keep !== true;
@@ -167,46 +181,27 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
     })());
 
   // 1. The chain.
-  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
+  const impl = options.impl ?? nodeImplFromEnv();
+  const blockSeconds = (options.blockIntervalMs ?? 500) / 1000;
+  const launch = nodeLaunch(impl, 0, blockSeconds);
   const node: ManagedProcess = new ManagedProcess({
-    name: "hardhat-node",
-    command: process.execPath,
-    args: [cli, "node", "--hostname", "127.0.0.1", "--port", "0"],
+    name: `${impl}-node`,
+    command: launch.command,
+    args: launch.args,
     cwd: PROJECT_ROOT,
     env: childEnv(),
-    logFile: join(logsDir, "hardhat-node.log"),
+    logFile: join(logsDir, `${impl}-node.log`),
     tailLines: 200,
     // The node logs every JSON-RPC call (tens of thousands of lines per run), with synchronous writes when
     // its stdout is a pipe: it writes straight into its log file so that it never waits on this process.
     direct: true,
   });
   processes.push(node);
-  const accounts: DevAccount[] = [];
-  let url: string | undefined;
   try {
-    // Parse the start-up banner from the log file: URL, then accounts and keys, then a warning.
-    await waitFor(
-      "the hardhat node to listen",
-      async () => {
-        const lines = node.tail(400);
-        // Hardhat repeats its warning after the account list: the list is complete and the node listens.
-        const lastKey = lines.findLastIndex((l) => /Private Key:/.test(l));
-        if (lastKey < 0 || !lines.slice(lastKey + 1).some((l) => /WARNING|never send/i.test(l))) return false;
-        let pending: Address | undefined;
-        accounts.length = 0;
-        for (const line of lines) {
-          const started = /JSON-RPC server at (http:\/\/[^\s/]+)\/?/.exec(line);
-          if (started) url = started[1];
-          const account = /Account #\d+: (0x[0-9a-fA-F]{40})/.exec(line);
-          if (account) pending = account[1] as Address;
-          const key = /Private Key: (0x[0-9a-fA-F]{64})/.exec(line);
-          if (key && pending) {
-            accounts.push({ address: pending, privateKey: key[1] as `0x${string}` });
-            pending = undefined;
-          }
-        }
-        return url !== undefined && accounts.length > 0;
-      },
+    // The start-up banner in the log file: URL, then accounts and keys (src/devnet/node-impl.ts).
+    const banner = await waitFor(
+      `the ${impl} node to listen`,
+      async () => parseNodeBanner(impl, node.tail(400)),
       {
         timeoutMs: timeout,
         everyMs: 100,
@@ -214,24 +209,19 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
         mustStayUp: [node],
       },
     );
-    const rpcUrl = url!;
+    const rpcUrl = banner.url;
+    const accounts: DevAccount[] = banner.accounts.map((a) => ({
+      address: a.address,
+      privateKey: a.privateKey,
+    }));
     if (!/^http:\/\/127\.0\.0\.1:\d+$/.test(rpcUrl))
       throw new Error(`the node is not on loopback: ${rpcUrl}`);
-    note(`hardhat node listening at ${rpcUrl} (${accounts.length} dev accounts); log ${node.logFile}`);
+    note(`${impl} node listening at ${rpcUrl} (${accounts.length} dev accounts); log ${node.logFile}`);
 
-    const rpc = async (method: string, params: unknown[] = []) => {
-      const res = await fetch(rpcUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-      });
-      const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-      if (body.error) throw new Error(`${method}: ${body.error.message}`);
-      return body.result;
-    };
+    const rpc = (method: string, params: unknown[] = []) => nodeRpc(rpcUrl, method, params);
     // Automine stays on (a transaction is mined at once); interval mining adds a block every period so
     // block-counted phases (declaration close, builder ranks, committee randomness) advance when idle.
-    if (options.blockIntervalMs !== 0) await rpc("evm_setIntervalMining", [options.blockIntervalMs ?? 500]);
+    await setIntervalMining(impl, rpcUrl, blockSeconds);
 
     // 2. The contracts, with `pot deploy` (it loads the Hardhat runtime in its own process).
     const deploymentsFile = join(dir, "deployments.json");
@@ -328,7 +318,8 @@ export async function startDevnet(options: DevnetOptions = {}): Promise<Devnet> 
       dir,
       logsDir,
       url: rpcUrl,
-      chainId: 31337,
+      impl,
+      chainId: LOCAL_CHAIN_ID,
       accounts,
       deploymentsFile,
       deployBlock,

@@ -1,12 +1,23 @@
-/** `pot node`: a local Hardhat JSON-RPC chain on 127.0.0.1 for development. */
+/** `pot node`: a local JSON-RPC chain (Hardhat's node or anvil) on 127.0.0.1 for development. */
 import { spawn, type ChildProcess } from "node:child_process";
 import type { Command } from "commander";
 import { PROJECT_ROOT } from "../../config/load";
 import { LOCAL_RPC_URL } from "../../config/networks";
 import type { CliContext } from "../context";
 import { CliUsageError } from "../errors";
+import {
+  LOCAL_CHAIN_ID,
+  NODE_IMPLS,
+  nodeImplFromEnv,
+  nodeLaunch,
+  parseNodeBanner,
+  parseNodeImpl,
+  setIntervalMining,
+  type NodeBanner,
+  type NodeImpl,
+} from "../../devnet/node-impl";
 
-/** A funded development account of the local node (Hardhat's well-known test keys: never use them for real). */
+/** A funded development account of the local node (the well-known test keys: never use them for real). */
 export interface DevAccount {
   readonly address: string;
   readonly privateKey: string;
@@ -22,41 +33,56 @@ export interface LocalNode {
   readonly exited: Promise<number | null>;
 }
 
+/** How `startLocalNode` starts the node. */
+export interface LocalNodeOptions {
+  /** The implementation (default hardhat). */
+  readonly impl?: NodeImpl;
+  /** A block every that many seconds besides every transaction's (default 0: only on transactions). */
+  readonly blockTimeSeconds?: number;
+}
+
 /**
- * Spawns `hardhat node --hostname 127.0.0.1 --port <port>` (no compilation happens) from the project root
- * and resolves once it listens, with its URL and funded accounts. `onLine` sees every output line.
+ * Spawns the node (`hardhat node` or anvil, see src/devnet/node-impl.ts; no compilation happens) on
+ * 127.0.0.1:`port` from the project root and resolves once it listens (and mines on its interval), with its
+ * URL and funded accounts. `onLine` sees every output line.
  */
-export function startLocalNode(port: number, onLine?: (line: string) => void): Promise<LocalNode> {
-  const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
-  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+export function startLocalNode(
+  port: number,
+  onLine?: (line: string) => void,
+  options: LocalNodeOptions = {},
+): Promise<LocalNode> {
+  const impl = options.impl ?? "hardhat";
+  const blockTime = options.blockTimeSeconds ?? 0;
+  const launch = nodeLaunch(impl, port, blockTime);
+  const child = spawn(launch.command, launch.args, {
     cwd: PROJECT_ROOT,
     env: withoutHardhatNetwork(process.env),
     stdio: ["ignore", "pipe", "pipe"],
   });
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return new Promise((resolve, reject) => {
-    let url: string | undefined;
-    const accounts: DevAccount[] = [];
-    let pending: { address: string; balance: string } | undefined;
+    const banner: string[] = [];
     let tail = "";
     let buffer = "";
     let settled = false;
+    const ready = async (found: NodeBanner) => {
+      try {
+        await setIntervalMining(impl, found.url, blockTime);
+        resolve({ url: found.url, accounts: found.accounts, child, exited });
+      } catch (error) {
+        child.kill("SIGTERM");
+        reject(error as Error);
+      }
+    };
     const handle = (line: string) => {
       onLine?.(line);
       tail = (tail + line + "\n").slice(-2000);
-      const started = /JSON-RPC server at (http:\/\/[^\s/]+)\/?/.exec(line);
-      if (started) url = started[1];
-      const account = /Account #\d+: (0x[0-9a-fA-F]{40}) \(([^)]*)\)/.exec(line);
-      if (account) pending = { address: account[1], balance: account[2] };
-      const key = /Private Key: (0x[0-9a-fA-F]{64})/.exec(line);
-      if (key && pending) {
-        accounts.push({ ...pending, privateKey: key[1] });
-        pending = undefined;
-      }
-      // Hardhat prints a warning after the account list: the node is ready.
-      if (!settled && url !== undefined && accounts.length > 0 && /WARNING|never send/i.test(line)) {
+      if (settled) return;
+      banner.push(line);
+      const found = parseNodeBanner(impl, banner);
+      if (found !== undefined) {
         settled = true;
-        resolve({ url, accounts, child, exited });
+        void ready(found);
       }
     };
     child.stdout!.on("data", (chunk: Buffer) => {
@@ -71,13 +97,16 @@ export function startLocalNode(port: number, onLine?: (line: string) => void): P
       tail = (tail + chunk.toString()).slice(-2000);
       onLine?.(chunk.toString().trimEnd());
     });
+    child.once("error", (error) => {
+      tail += `could not start ${launch.command}: ${error.message}`;
+    });
     void exited.then((code) => {
       if (settled) return;
       settled = true;
-      const inUse = /EADDRINUSE/.test(tail);
+      const inUse = /EADDRINUSE|Address already in use/i.test(tail);
       reject(
         new CliUsageError(
-          `The local node exited (code ${code}) before it started${inUse ? `: port ${port} is in use` : ""}`,
+          `The local node (${impl}) exited (code ${code}) before it started${inUse ? `: port ${port} is in use` : ""}`,
           inUse
             ? "Stop the other node or pass --port <another port>"
             : `Its output ended with: ${tail.trim().split("\n").slice(-3).join(" | ")}`,
@@ -85,26 +114,6 @@ export function startLocalNode(port: number, onLine?: (line: string) => void): P
       );
     });
   });
-}
-
-/**
- * Turns on interval mining (a block every `seconds`, like anvil's --block-time) next to automine, so
- * block-counted phases (declaration close, builder ranks, committee randomness, staking epochs) advance
- * without transactions. 0 leaves the node mining only on transactions.
- */
-export async function setBlockTime(url: string, seconds: number): Promise<void> {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "evm_setIntervalMining",
-      params: [seconds * 1000],
-    }),
-  });
-  const body = (await res.json()) as { error?: { message: string } };
-  if (body.error) throw new Error(`evm_setIntervalMining: ${body.error.message}`);
 }
 
 /** The port of the local node: --port, else the port of POT_LOCAL_RPC_URL, else 8545. */
@@ -146,7 +155,7 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
   program
     .command("node")
     .description(
-      "start a local development chain (Hardhat JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it",
+      "start a local development chain (Hardhat's node or anvil, JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it",
     )
     .option(
       "--port <port>",
@@ -158,8 +167,13 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
       "1",
     )
     .option("--show-rpc", "print the node's log of JSON-RPC calls")
-    .action(async (opts: { port?: string; blockTime: string; showRpc?: boolean }) => {
+    .option(
+      "--impl <implementation>",
+      `node implementation: ${NODE_IMPLS.join(" or ")} (default: POT_NODE_IMPL, else hardhat)`,
+    )
+    .action(async (opts: { port?: string; blockTime: string; showRpc?: boolean; impl?: string }) => {
       const ctx = context();
+      const impl = opts.impl === undefined ? nodeImplFromEnv(ctx.env) : parseNodeImpl(opts.impl, "--impl");
       const port = localNodePort(opts.port, ctx.env);
       const blockTime = Number(opts.blockTime);
       if (!/^\d+(\.\d+)?$/.test(opts.blockTime) || blockTime > 3600)
@@ -168,39 +182,38 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
           "Give seconds from 0 (mine only on transactions) to 3600, e.g. 1",
         );
       let ready = false;
-      const node = await startLocalNode(port, (line) => {
-        if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
-      });
+      const node = await startLocalNode(
+        port,
+        (line) => {
+          if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
+        },
+        { impl, blockTimeSeconds: blockTime },
+      );
       ready = true;
-      if (blockTime > 0) {
-        try {
-          await setBlockTime(node.url, blockTime);
-        } catch (error) {
-          node.child.kill("SIGTERM");
-          throw error;
-        }
-      }
       const stop = () => {
         if (node.child.exitCode === null) node.child.kill("SIGTERM");
       };
       process.once("SIGINT", stop);
       process.once("SIGTERM", stop);
-      ctx.out.result({ url: node.url, chainId: 31337, blockTime, accounts: node.accounts }, () => [
-        `Local PoT development chain listening at ${node.url} (chain 31337), ${
-          blockTime > 0
-            ? `a block every ${blockTime} s and on every transaction`
-            : "blocks only on transactions (--block-time 0: miners need traffic to advance)"
-        }`,
-        "",
-        "Funded development accounts (publicly known keys: for local use only):",
-        ...node.accounts
-          .slice(0, 10)
-          .map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
-        node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
-        "",
-        `Next, in another terminal: npx pot deploy${node.url === LOCAL_RPC_URL ? "" : ` (with POT_LOCAL_RPC_URL=${node.url})`}`,
-        "Press Ctrl-C to stop.",
-      ]);
+      ctx.out.result(
+        { url: node.url, chainId: LOCAL_CHAIN_ID, impl, blockTime, accounts: node.accounts },
+        () => [
+          `Local PoT development chain (${impl}) listening at ${node.url} (chain ${LOCAL_CHAIN_ID}), ${
+            blockTime > 0
+              ? `a block every ${blockTime} s and on every transaction`
+              : "blocks only on transactions (--block-time 0: miners need traffic to advance)"
+          }`,
+          "",
+          "Funded development accounts (publicly known keys: for local use only):",
+          ...node.accounts
+            .slice(0, 10)
+            .map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
+          node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
+          "",
+          `Next, in another terminal: npx pot deploy${node.url === LOCAL_RPC_URL ? "" : ` (with POT_LOCAL_RPC_URL=${node.url})`}`,
+          "Press Ctrl-C to stop.",
+        ],
+      );
       const code = await node.exited;
       process.removeListener("SIGINT", stop);
       process.removeListener("SIGTERM", stop);
