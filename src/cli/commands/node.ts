@@ -1,5 +1,6 @@
-/** `pot node`: a local Hardhat JSON-RPC chain on 127.0.0.1 for development. */
+/** `pot node`: a local Hardhat JSON-RPC chain for development, on 127.0.0.1 unless --host says otherwise. */
 import { spawn, type ChildProcess } from "node:child_process";
+import { isIP } from "node:net";
 import type { Command } from "commander";
 import { PROJECT_ROOT } from "../../config/load";
 import { LOCAL_RPC_URL } from "../../config/networks";
@@ -23,12 +24,16 @@ export interface LocalNode {
 }
 
 /**
- * Spawns `hardhat node --hostname 127.0.0.1 --port <port>` (no compilation happens) from the project root
+ * Spawns `hardhat node --hostname <host> --port <port>` (no compilation happens) from the project root
  * and resolves once it listens, with its URL and funded accounts. `onLine` sees every output line.
  */
-export function startLocalNode(port: number, onLine?: (line: string) => void): Promise<LocalNode> {
+export function startLocalNode(
+  port: number,
+  onLine?: (line: string) => void,
+  host = "127.0.0.1",
+): Promise<LocalNode> {
   const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
-  const child = spawn(process.execPath, [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)], {
+  const child = spawn(process.execPath, [cli, "node", "--hostname", host, "--port", String(port)], {
     cwd: PROJECT_ROOT,
     env: withoutHardhatNetwork(process.env),
     stdio: ["ignore", "pipe", "pipe"],
@@ -107,8 +112,15 @@ export async function setBlockTime(url: string, seconds: number): Promise<void> 
   if (body.error) throw new Error(`evm_setIntervalMining: ${body.error.message}`);
 }
 
-/** The port of the local node: --port, else the port of POT_LOCAL_RPC_URL, else 8545. */
-export function localNodePort(flag: string | undefined, env: Record<string, string | undefined>): number {
+/**
+ * The port of the local node: --port, else the port of POT_LOCAL_RPC_URL (which must name this machine:
+ * 127.0.0.1, localhost or the --host the node listens on), else 8545.
+ */
+export function localNodePort(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+  host = "127.0.0.1",
+): number {
   if (flag !== undefined) {
     const port = Number(flag);
     if (!/^\d+$/.test(flag) || port > 65535)
@@ -126,10 +138,10 @@ export function localNodePort(flag: string | undefined, env: Record<string, stri
       "Set it to e.g. http://127.0.0.1:8546",
     );
   }
-  if (!["127.0.0.1", "localhost"].includes(parsed.hostname))
+  if (!["127.0.0.1", "localhost", host].includes(parsed.hostname))
     throw new CliUsageError(
       `POT_LOCAL_RPC_URL "${url}" is not on this machine`,
-      "pot node listens on 127.0.0.1: set POT_LOCAL_RPC_URL=http://127.0.0.1:<port> or pass --port",
+      `pot node listens on ${host}: set POT_LOCAL_RPC_URL=http://${host}:<port>, pass --port, or --host ${parsed.hostname} if that is an address of this machine`,
     );
   return parsed.port === "" ? 80 : Number(parsed.port);
 }
@@ -149,6 +161,11 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
       "start a local development chain (Hardhat JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it",
     )
     .option(
+      "--host <address>",
+      "IP address to listen on (e.g. this host's address on a private network; 0.0.0.0 = every interface)",
+      "127.0.0.1",
+    )
+    .option(
       "--port <port>",
       "TCP port (0 = any free port; default: the port of POT_LOCAL_RPC_URL, else 8545)",
     )
@@ -158,9 +175,11 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
       "1",
     )
     .option("--show-rpc", "print the node's log of JSON-RPC calls")
-    .action(async (opts: { port?: string; blockTime: string; showRpc?: boolean }) => {
+    .action(async (opts: { host: string; port?: string; blockTime: string; showRpc?: boolean }) => {
       const ctx = context();
-      const port = localNodePort(opts.port, ctx.env);
+      if (isIP(opts.host) === 0)
+        throw new CliUsageError(`Invalid --host "${opts.host}"`, "Give an IP address, e.g. 10.77.0.1");
+      const port = localNodePort(opts.port, ctx.env, opts.host);
       const blockTime = Number(opts.blockTime);
       if (!/^\d+(\.\d+)?$/.test(opts.blockTime) || blockTime > 3600)
         throw new CliUsageError(
@@ -168,9 +187,13 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
           "Give seconds from 0 (mine only on transactions) to 3600, e.g. 1",
         );
       let ready = false;
-      const node = await startLocalNode(port, (line) => {
-        if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
-      });
+      const node = await startLocalNode(
+        port,
+        (line) => {
+          if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
+        },
+        opts.host,
+      );
       ready = true;
       if (blockTime > 0) {
         try {
