@@ -109,7 +109,8 @@ export function setLink(host: NetnsHost, up: boolean): void {
 export function routesOf(host: NetnsHost): string[] {
   return ip(["-n", host.netns, "route", "show"])
     .split("\n")
-    .filter((l) => l.trim() !== "");
+    .map((l) => l.trim())
+    .filter((l) => l !== "");
 }
 
 /** `ip netns exec <netns>`: the command and arguments that run `argv` inside the host's namespace. */
