@@ -5,7 +5,8 @@ import type { StorageConfig } from "../storage";
 
 /**
  * Storage configuration from a PotConfig (embedded repo at `<dataDir>/ipfs` unless `repoPath` is given;
- * listening on `listen`, else on the configured POT_IPFS_LISTEN, else on a random loopback port).
+ * listening on `listen`, else on the configured POT_IPFS_LISTEN, else on a random loopback port; announcing
+ * POT_IPFS_ANNOUNCE when set).
  */
 export function storageConfigOf(
   config: Pick<PotConfig, "ipfs" | "dataDir">,
@@ -17,6 +18,7 @@ export function storageConfigOf(
     kind: "embedded",
     repoPath: overrides.repoPath ?? join(config.dataDir, "ipfs"),
     listen: overrides.listen ?? (config.ipfs.listen && [...config.ipfs.listen]),
+    announce: config.ipfs.announce && [...config.ipfs.announce],
     peers: overrides.peers,
     fetchTimeoutMs: overrides.fetchTimeoutMs,
   };

@@ -298,6 +298,7 @@ class MinerAgent implements MinerHandle {
             kind: "embedded",
             repoPath: join(this.cfg.dataDir, "ipfs"),
             listen: this.cfg.ipfs.listen && [...this.cfg.ipfs.listen],
+            announce: this.cfg.ipfs.announce && [...this.cfg.ipfs.announce],
           });
     this.ipfs = await openContentStore(storage);
     this.addresses = await this.ipfs.addresses();
