@@ -42,6 +42,16 @@ export const POT_ENV_VARIABLES: readonly EnvVariable[] = [
   { name: "POT_RETRY_MAX_DELAY_MS", description: "largest retry delay in ms (default 5000)" },
   { name: "POT_IPFS_MODE", description: "embedded (default) or kubo" },
   { name: "POT_IPFS_URL", description: "Kubo RPC API URL, required when POT_IPFS_MODE=kubo" },
+  {
+    name: "POT_IPFS_LISTEN",
+    description:
+      "listen multiaddrs of the embedded IPFS node, comma-separated (default a random loopback port)",
+  },
+  {
+    name: "POT_IPFS_ANNOUNCE",
+    description:
+      "multiaddrs the embedded IPFS node announces instead of its listen addresses (e.g. behind NAT)",
+  },
   { name: "POT_LOG_LEVEL", description: "error, warn, info (default) or debug" },
   { name: "POT_JSON", description: "1/true: print JSON instead of text (same as --json)" },
   { name: "POT_PRIVATE_KEY", description: "0x-prefixed private key of the account (same as --private-key)" },

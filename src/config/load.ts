@@ -208,7 +208,13 @@ export function loadConfig(options: LoadConfigOptions = {}): PotConfig {
   const modeC = pick(undefined, "", "POT_IPFS_MODE", fileIpfs?.mode, "ipfs.mode");
   const mode =
     modeC === undefined ? "embedded" : parseEnum("ipfs.mode", modeC, ["embedded", "kubo"] as const);
-  let ipfs: IpfsConfig = { mode: "embedded" };
+  const listenC = pick(undefined, "", "POT_IPFS_LISTEN", fileIpfs?.listen, "ipfs.listen");
+  const announceC = pick(undefined, "", "POT_IPFS_ANNOUNCE", fileIpfs?.announce, "ipfs.announce");
+  let ipfs: IpfsConfig = {
+    mode: "embedded",
+    ...(listenC === undefined ? {} : { listen: parseMultiaddrs("ipfs.listen", listenC) }),
+    ...(announceC === undefined ? {} : { announce: parseMultiaddrs("ipfs.announce", announceC) }),
+  };
   if (mode === "kubo") {
     const urlC = pick(undefined, "", "POT_IPFS_URL", fileIpfs?.url, "ipfs.url");
     if (urlC === undefined) {
@@ -354,6 +360,18 @@ function parseUrl(field: string, c: Candidate): string {
     }
   }
   throw invalid(field, c, "an http:// or https:// URL");
+}
+
+/** A comma-separated string (or a JSON array) of multiaddrs, e.g. "/ip4/0.0.0.0/tcp/4001". */
+function parseMultiaddrs(field: string, c: Candidate): string[] {
+  const items = typeof c.value === "string" ? c.value.split(",").map((s) => s.trim()) : c.value;
+  if (
+    !Array.isArray(items) ||
+    items.length === 0 ||
+    !items.every((a) => typeof a === "string" && /^\/\S+$/.test(a))
+  )
+    throw invalid(field, c, 'multiaddrs separated by commas, e.g. "/ip4/0.0.0.0/tcp/4001"');
+  return items as string[];
 }
 
 function parseInteger(field: string, c: Candidate, min: number, max: number): number {

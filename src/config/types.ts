@@ -11,7 +11,14 @@ export interface RetryPolicy {
 }
 
 /** The content store: embedded Helia (default) or a Kubo daemon over its RPC API. */
-export type IpfsConfig = { readonly mode: "embedded" } | { readonly mode: "kubo"; readonly url: string };
+/**
+ * The content store: the embedded node (listening on `listen`, default a random loopback TCP port; telling
+ * peers `announce` instead of its listen addresses when set, e.g. a public address behind NAT) or a Kubo
+ * daemon at `url`.
+ */
+export type IpfsConfig =
+  | { readonly mode: "embedded"; readonly listen?: readonly string[]; readonly announce?: readonly string[] }
+  | { readonly mode: "kubo"; readonly url: string };
 
 /** Log verbosity, lowest to highest. */
 export type LogLevel = "error" | "warn" | "info" | "debug";

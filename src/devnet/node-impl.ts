@@ -63,22 +63,14 @@ export function nodeLaunch(impl: NodeImpl, port: number, blockTimeSeconds: numbe
     const interval = blockTimeSeconds > 0 ? ["--block-time", String(blockTimeSeconds), "--mixed-mining"] : [];
     return {
       command: anvilBinary(),
-      args: [
-        "--host",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--accounts",
-        String(DEV_ACCOUNT_COUNT),
-        ...interval,
-      ],
+      args: ["--host", host, "--port", String(port), "--accounts", String(DEV_ACCOUNT_COUNT), ...interval],
       intervalFromStart: true,
     };
   }
   const cli = require.resolve("hardhat/internal/cli/cli.js", { paths: [PROJECT_ROOT] });
   return {
     command: process.execPath,
-    args: [cli, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    args: [cli, "node", "--hostname", host, "--port", String(port)],
     intervalFromStart: false,
   };
 }
@@ -146,7 +138,7 @@ function parseHardhatBanner(lines: readonly string[]): NodeBanner | undefined {
 }
 
 function parseAnvilBanner(lines: readonly string[]): NodeBanner | undefined {
-  const listening = lines.map((l) => /Listening on (127\.0\.0\.1:\d+)/.exec(l)).find((m) => m !== null);
+  const listening = lines.map((l) => /Listening on ([\d.]+:\d+)/.exec(l)).find((m) => m !== null);
   if (!listening) return undefined;
   const addresses = new Map<number, { address: `0x${string}`; balance: string }>();
   const accounts: BannerAccount[] = [];

@@ -3,7 +3,11 @@ import { join } from "node:path";
 import type { PotConfig } from "../config/types";
 import type { StorageConfig } from "../storage";
 
-/** Storage configuration from a PotConfig (embedded repo at `<dataDir>/ipfs` unless `repoPath` is given). */
+/**
+ * Storage configuration from a PotConfig (embedded repo at `<dataDir>/ipfs` unless `repoPath` is given;
+ * listening on `listen`, else on the configured POT_IPFS_LISTEN, else on a random loopback port; announcing
+ * POT_IPFS_ANNOUNCE when set).
+ */
 export function storageConfigOf(
   config: Pick<PotConfig, "ipfs" | "dataDir">,
   overrides: { repoPath?: string; listen?: string[]; peers?: string[]; fetchTimeoutMs?: number } = {},
@@ -13,7 +17,8 @@ export function storageConfigOf(
   return {
     kind: "embedded",
     repoPath: overrides.repoPath ?? join(config.dataDir, "ipfs"),
-    listen: overrides.listen,
+    listen: overrides.listen ?? (config.ipfs.listen && [...config.ipfs.listen]),
+    announce: config.ipfs.announce && [...config.ipfs.announce],
     peers: overrides.peers,
     fetchTimeoutMs: overrides.fetchTimeoutMs,
   };

@@ -218,7 +218,12 @@ class MinerAgent implements MinerHandle {
       this.o.storage ??
       (this.cfg.ipfs.mode === "kubo"
         ? { kind: "kubo", url: this.cfg.ipfs.url }
-        : { kind: "embedded", repoPath: join(this.cfg.dataDir, "ipfs") });
+        : {
+            kind: "embedded",
+            repoPath: join(this.cfg.dataDir, "ipfs"),
+            listen: this.cfg.ipfs.listen && [...this.cfg.ipfs.listen],
+            announce: this.cfg.ipfs.announce && [...this.cfg.ipfs.announce],
+          });
     this.ipfs = await openContentStore(storage);
     this.addresses = await this.ipfs.addresses();
     await establishIdentity({

@@ -7,12 +7,21 @@ import type { Address } from "viem";
 import { PotContractsAdapter } from "../chain/pot-contracts";
 import type { PotSession } from "../chain/contracts";
 
-/** The first address another node can dial: a concrete IP (not 0.0.0.0 / ::) with the /p2p/<peer id> part. */
+/** A loopback multiaddr (127.0.0.0/8 or ::1): dialable only from the same host. */
+function isLoopback(address: string): boolean {
+  return address.startsWith("/ip4/127.") || address.startsWith("/ip6/::1/");
+}
+
+/**
+ * The first address another node can dial: a concrete IP (not 0.0.0.0 / ::) with the /p2p/<peer id> part,
+ * a network address before a loopback one (a node listening on 0.0.0.0 lists 127.0.0.1 first, which no
+ * other host can reach); loopback only when the node has nothing else (everything on one machine).
+ */
 export function firstDialableAddress(addresses: readonly string[]): string | undefined {
   const dialable = addresses.filter(
     (a) => !a.startsWith("/ip4/0.0.0.0/") && !a.startsWith("/ip6/::/") && a.includes("/p2p/"),
   );
-  return dialable[0] ?? addresses[0];
+  return dialable.find((a) => !isLoopback(a)) ?? dialable[0] ?? addresses[0];
 }
 
 /** What `announcePeer` did. */

@@ -12,5 +12,9 @@ describe("pot node: which port", () => {
     expect(() => localNodePort(undefined, { POT_LOCAL_RPC_URL: "http://10.0.0.5:8545" })).to.throw(
       /not on this machine/,
     );
+    // pot node --host 10.0.0.5: a URL naming that address is this machine's.
+    expect(localNodePort(undefined, { POT_LOCAL_RPC_URL: "http://10.0.0.5:8546" }, "10.0.0.5")).to.equal(
+      8546,
+    );
   });
 });

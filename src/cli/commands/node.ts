@@ -1,5 +1,9 @@
-/** `pot node`: a local JSON-RPC chain (Hardhat's node or anvil) on 127.0.0.1 for development. */
+/**
+ * `pot node`: a local JSON-RPC chain (Hardhat's node or anvil) for development, on 127.0.0.1 unless --host
+ * says otherwise.
+ */
 import { spawn, type ChildProcess } from "node:child_process";
+import { isIP } from "node:net";
 import type { Command } from "commander";
 import { PROJECT_ROOT } from "../../config/load";
 import { LOCAL_RPC_URL } from "../../config/networks";
@@ -39,11 +43,13 @@ export interface LocalNodeOptions {
   readonly impl?: NodeImpl;
   /** A block every that many seconds besides every transaction's (default 0: only on transactions). */
   readonly blockTimeSeconds?: number;
+  /** The IP address to listen on (default 127.0.0.1). */
+  readonly host?: string;
 }
 
 /**
  * Spawns the node (`hardhat node` or anvil, see src/devnet/node-impl.ts; no compilation happens) on
- * 127.0.0.1:`port` from the project root and resolves once it listens (and mines on its interval), with its
+ * `options.host` (default 127.0.0.1):`port` from the project root and resolves once it listens (and mines on its interval), with its
  * URL and funded accounts. `onLine` sees every output line.
  */
 export function startLocalNode(
@@ -53,7 +59,7 @@ export function startLocalNode(
 ): Promise<LocalNode> {
   const impl = options.impl ?? "hardhat";
   const blockTime = options.blockTimeSeconds ?? 0;
-  const launch = nodeLaunch(impl, port, blockTime);
+  const launch = nodeLaunch(impl, port, blockTime, options.host);
   const child = spawn(launch.command, launch.args, {
     cwd: PROJECT_ROOT,
     env: withoutHardhatNetwork(process.env),
@@ -116,8 +122,15 @@ export function startLocalNode(
   });
 }
 
-/** The port of the local node: --port, else the port of POT_LOCAL_RPC_URL, else 8545. */
-export function localNodePort(flag: string | undefined, env: Record<string, string | undefined>): number {
+/**
+ * The port of the local node: --port, else the port of POT_LOCAL_RPC_URL (which must name this machine:
+ * 127.0.0.1, localhost or the --host the node listens on), else 8545.
+ */
+export function localNodePort(
+  flag: string | undefined,
+  env: Record<string, string | undefined>,
+  host = "127.0.0.1",
+): number {
   if (flag !== undefined) {
     const port = Number(flag);
     if (!/^\d+$/.test(flag) || port > 65535)
@@ -135,10 +148,10 @@ export function localNodePort(flag: string | undefined, env: Record<string, stri
       "Set it to e.g. http://127.0.0.1:8546",
     );
   }
-  if (!["127.0.0.1", "localhost"].includes(parsed.hostname))
+  if (!["127.0.0.1", "localhost", host].includes(parsed.hostname))
     throw new CliUsageError(
       `POT_LOCAL_RPC_URL "${url}" is not on this machine`,
-      "pot node listens on 127.0.0.1: set POT_LOCAL_RPC_URL=http://127.0.0.1:<port> or pass --port",
+      `pot node listens on ${host}: set POT_LOCAL_RPC_URL=http://${host}:<port>, pass --port, or --host ${parsed.hostname} if that is an address of this machine`,
     );
   return parsed.port === "" ? 80 : Number(parsed.port);
 }
@@ -158,6 +171,11 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
       "start a local development chain (Hardhat's node or anvil, JSON-RPC on 127.0.0.1) with funded accounts; Ctrl-C stops it",
     )
     .option(
+      "--host <address>",
+      "IP address to listen on (e.g. this host's address on a private network; 0.0.0.0 = every interface)",
+      "127.0.0.1",
+    )
+    .option(
       "--port <port>",
       "TCP port (0 = any free port; default: the port of POT_LOCAL_RPC_URL, else 8545)",
     )
@@ -171,58 +189,62 @@ export function registerNodeCommand(program: Command, context: () => CliContext)
       "--impl <implementation>",
       `node implementation: ${NODE_IMPLS.join(" or ")} (default: POT_NODE_IMPL, else hardhat)`,
     )
-    .action(async (opts: { port?: string; blockTime: string; showRpc?: boolean; impl?: string }) => {
-      const ctx = context();
-      const impl = opts.impl === undefined ? nodeImplFromEnv(ctx.env) : parseNodeImpl(opts.impl, "--impl");
-      const port = localNodePort(opts.port, ctx.env);
-      const blockTime = Number(opts.blockTime);
-      if (!/^\d+(\.\d+)?$/.test(opts.blockTime) || blockTime > 3600)
-        throw new CliUsageError(
-          `Invalid --block-time "${opts.blockTime}"`,
-          "Give seconds from 0 (mine only on transactions) to 3600, e.g. 1",
+    .action(
+      async (opts: { host: string; port?: string; blockTime: string; showRpc?: boolean; impl?: string }) => {
+        const ctx = context();
+        const impl = opts.impl === undefined ? nodeImplFromEnv(ctx.env) : parseNodeImpl(opts.impl, "--impl");
+        if (isIP(opts.host) === 0)
+          throw new CliUsageError(`Invalid --host "${opts.host}"`, "Give an IP address, e.g. 10.77.0.1");
+        const port = localNodePort(opts.port, ctx.env, opts.host);
+        const blockTime = Number(opts.blockTime);
+        if (!/^\d+(\.\d+)?$/.test(opts.blockTime) || blockTime > 3600)
+          throw new CliUsageError(
+            `Invalid --block-time "${opts.blockTime}"`,
+            "Give seconds from 0 (mine only on transactions) to 3600, e.g. 1",
+          );
+        let ready = false;
+        const node = await startLocalNode(
+          port,
+          (line) => {
+            if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
+          },
+          { impl, blockTimeSeconds: blockTime, host: opts.host },
         );
-      let ready = false;
-      const node = await startLocalNode(
-        port,
-        (line) => {
-          if (ready && opts.showRpc) process.stderr.write(`${line}\n`);
-        },
-        { impl, blockTimeSeconds: blockTime },
-      );
-      ready = true;
-      const stop = () => {
-        if (node.child.exitCode === null) node.child.kill("SIGTERM");
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-      ctx.out.result(
-        { url: node.url, chainId: LOCAL_CHAIN_ID, impl, blockTime, accounts: node.accounts },
-        () => [
-          `Local PoT development chain (${impl}) listening at ${node.url} (chain ${LOCAL_CHAIN_ID}), ${
-            blockTime > 0
-              ? `a block every ${blockTime} s and on every transaction`
-              : "blocks only on transactions (--block-time 0: miners need traffic to advance)"
-          }`,
-          "",
-          "Funded development accounts (publicly known keys: for local use only):",
-          ...node.accounts
-            .slice(0, 10)
-            .map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
-          node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
-          "",
-          `Next, in another terminal: npx pot deploy${node.url === LOCAL_RPC_URL ? "" : ` (with POT_LOCAL_RPC_URL=${node.url})`}`,
-          "Press Ctrl-C to stop.",
-        ],
-      );
-      const code = await node.exited;
-      process.removeListener("SIGINT", stop);
-      process.removeListener("SIGTERM", stop);
-      if (code !== 0 && code !== null && node.child.signalCode === null && !node.child.killed) {
-        throw new CliUsageError(
-          `The local node stopped with code ${code}`,
-          "Run pot node --show-rpc to see its log",
+        ready = true;
+        const stop = () => {
+          if (node.child.exitCode === null) node.child.kill("SIGTERM");
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        ctx.out.result(
+          { url: node.url, chainId: LOCAL_CHAIN_ID, impl, blockTime, accounts: node.accounts },
+          () => [
+            `Local PoT development chain (${impl}) listening at ${node.url} (chain ${LOCAL_CHAIN_ID}), ${
+              blockTime > 0
+                ? `a block every ${blockTime} s and on every transaction`
+                : "blocks only on transactions (--block-time 0: miners need traffic to advance)"
+            }`,
+            "",
+            "Funded development accounts (publicly known keys: for local use only):",
+            ...node.accounts
+              .slice(0, 10)
+              .map((a, i) => `  #${i} ${a.address} (${a.balance})\n      key ${a.privateKey}`),
+            node.accounts.length > 10 ? `  ... and ${node.accounts.length - 10} more (--json lists all)` : "",
+            "",
+            `Next, in another terminal: npx pot deploy${node.url === LOCAL_RPC_URL ? "" : ` (with POT_LOCAL_RPC_URL=${node.url})`}`,
+            "Press Ctrl-C to stop.",
+          ],
         );
-      }
-      ctx.out.note("Local node stopped.");
-    });
+        const code = await node.exited;
+        process.removeListener("SIGINT", stop);
+        process.removeListener("SIGTERM", stop);
+        if (code !== 0 && code !== null && node.child.signalCode === null && !node.child.killed) {
+          throw new CliUsageError(
+            `The local node stopped with code ${code}`,
+            "Run pot node --show-rpc to see its log",
+          );
+        }
+        ctx.out.note("Local node stopped.");
+      },
+    );
 }
