@@ -26,6 +26,8 @@ describe("fine-tuning from a finished job (--from-job)", function () {
 
   before(async () => {
     net = await startEmployerNet(3);
+    // the CLI opens its own IPFS node and finds the data through the peer registry, as a remote user would
+    await net.miners[0].adapter.setPeer((await net.store.addresses())[0]);
   });
   after(async () => {
     await net?.stop();

@@ -353,7 +353,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
             },
             { force },
           ),
-        undefined,
+        // a fine-tuning job fetches its parent's final state from the miners that hold it
+        input.fromJob !== undefined ? session : undefined,
         progress,
       );
       progress.stop();
