@@ -75,7 +75,17 @@ contract PoTEscrow is IPoTEscrow {
     }
 
     /// @inheritdoc IPoTEscrow
-    function createJob(JobTerms calldata terms) external payable returns (uint64 jobId) {
+    function createJob(JobTerms calldata terms) external payable returns (uint64) {
+        return _create(terms, 0);
+    }
+
+    /// @inheritdoc IPoTEscrow
+    function createJobFrom(uint64 parentJobId, JobTerms calldata terms) external payable returns (uint64) {
+        return _create(terms, parentJobId);
+    }
+
+    /// @dev Escrows msg.value and has PoTStages open the job (and check its parent, if any).
+    function _create(JobTerms calldata terms, uint64 parentJobId) internal returns (uint64 jobId) {
         if (
             msg.value == 0 ||
             msg.value < terms.numStages ||
@@ -88,7 +98,7 @@ contract PoTEscrow is IPoTEscrow {
         f.fee = uint128(msg.value);
         f.feePerStage = uint128(msg.value / terms.numStages);
         totalEscrow += msg.value;
-        stages.openJob(jobId, msg.sender, msg.value, terms);
+        stages.openJob(jobId, msg.sender, msg.value, terms, parentJobId);
     }
 
     /// @inheritdoc IPoTEscrow

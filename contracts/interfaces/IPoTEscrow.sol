@@ -48,6 +48,15 @@ interface IPoTEscrow {
     /// @return jobId the new job's id (job 0 is the built-in dummy job)
     function createJob(JobTerms calldata terms) external payable returns (uint64 jobId);
 
+    /// @notice Opens a job that fine-tunes finished job `parentJobId`: `terms.initialStateHash` must be the
+    /// parent's final state hash (PoTStages.finalStateOf). Reverts ParentNotFinished or ParentStateMismatch
+    /// (PoTStages) otherwise; escrows the fee like createJob.
+    /// @return jobId the new job's id
+    function createJobFrom(
+        uint64 parentJobId,
+        JobTerms calldata terms
+    ) external payable returns (uint64 jobId);
+
     /// @notice Pays a wrapped stage into per-job balances (PoTStages only). `seats` may repeat an account
     /// (one part per seat); `coinbases[i]` is opener i's coinbase (minted when it claims). Every stage
     /// spends exactly the fee per stage; on the last one the fee's remainder over the stages is refunded.

@@ -102,6 +102,9 @@ interface IPoTStages {
         address indexed declarer,
         uint8 status
     );
+    /// @notice Job `jobId` fine-tunes finished job `parentJobId`: its S_0 is the parent's final state, whose
+    /// hash `parentFinalHash` is the job's initialStateHash (docs/PROTOCOL.md section 4b).
+    event JobDerived(uint64 indexed jobId, uint64 indexed parentJobId, bytes32 parentFinalHash);
     /// @notice The job finished (its last stage wrapped).
     event JobFinished(uint64 indexed jobId);
     /// @notice The job expired unfinished.
@@ -181,14 +184,27 @@ interface IPoTStages {
     error DoesNotOpen(address declarer);
     /// @notice The stage may not go to the jury yet.
     error JuryNotDue();
+    /// @notice A fine-tuning job's parent does not exist or has not finished (status 0 unknown, 1 open,
+    /// 3 expired).
+    error ParentNotFinished(uint64 parentJobId, uint8 status);
+    /// @notice A fine-tuning job's initialStateHash is not its parent's final state hash.
+    error ParentStateMismatch(bytes32 parentFinalHash, bytes32 initialStateHash);
 
     // ------------------------------------------------------------------ jobs
 
-    /// @notice Opens job `jobId` with `terms` (PoTEscrow only, from createJob). Reverts InvalidJob.
+    /// @notice Opens job `jobId` with `terms` (PoTEscrow only, from createJob or createJobFrom). Reverts
+    /// InvalidJob; with a parent, ParentNotFinished or ParentStateMismatch.
     /// @param jobId the id PoTEscrow allocated
     /// @param employer who pays
     /// @param fee the escrowed fee (for the event)
-    function openJob(uint64 jobId, address employer, uint256 fee, JobTerms calldata terms) external;
+    /// @param parentJobId the finished job whose final state is S_0 (0: none, S_0 from the spec)
+    function openJob(
+        uint64 jobId,
+        address employer,
+        uint256 fee,
+        JobTerms calldata terms,
+        uint64 parentJobId
+    ) external;
 
     /// @notice Ends a job whose deadline passed unfinished (anyone); PoTEscrow refunds its unspent fee.
     /// A stage headered before the deadline keeps its PoA window: the job expires after it.
@@ -316,4 +332,10 @@ interface IPoTStages {
 
     /// @notice keccak256(abi.encode(result, rho)) of a wrapped stage that had faulty declarations (else 0).
     function finalOf(uint64 jobId, uint32 stage) external view returns (bytes32);
+
+    /// @notice H(S_n) of a finished job: its last wrapped stage's result (0 while it runs or if it expired).
+    function finalStateOf(uint64 jobId) external view returns (bytes32);
+
+    /// @notice The job a fine-tuning job was derived from (0: none).
+    function parentOf(uint64 jobId) external view returns (uint64);
 }

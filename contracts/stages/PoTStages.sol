@@ -144,6 +144,10 @@ contract PoTStages is IPoTStages, EIP712 {
     /// @dev keccak256(abi.encode(result, rho)) of wrapped stages that had faulty declarations.
     mapping(uint64 jobId => mapping(uint32 stage => bytes32)) internal _finals;
     mapping(address staker => Seal) internal _seals;
+    /// @inheritdoc IPoTStages
+    mapping(uint64 jobId => bytes32) public finalStateOf;
+    /// @inheritdoc IPoTStages
+    mapping(uint64 jobId => uint64) public parentOf;
 
     /// @notice Number of wrapped blocks; the next block's index.
     uint64 public blockCount;
@@ -238,7 +242,8 @@ contract PoTStages is IPoTStages, EIP712 {
         uint64 jobId,
         address employer,
         uint256 fee,
-        JobTerms calldata t
+        JobTerms calldata t,
+        uint64 parentJobId
     ) external only(address(escrow)) {
         if (t.specCid.length == 0) revert InvalidJob("specCid");
         if (t.initialStateHash == bytes32(0)) revert InvalidJob("initialStateHash");
@@ -272,7 +277,19 @@ contract PoTStages is IPoTStages, EIP712 {
             t.minDeclareSeconds,
             t.deadline
         );
+        if (parentJobId != 0) _derive(jobId, parentJobId, t.initialStateHash);
         _openStage(jobId, 1, job, t.initialStateHash);
+    }
+
+    /// @dev Records a fine-tuning job's parent: it must have finished, and S_0 must be its final state (the
+    /// optimizer state is carried over, not reset: the only hash the ledger can compare without the bytes).
+    function _derive(uint64 jobId, uint64 parentJobId, bytes32 initialStateHash) internal {
+        uint8 status = _jobs[parentJobId].status;
+        if (status != JOB_FINISHED) revert ParentNotFinished(parentJobId, status);
+        bytes32 parentFinal = finalStateOf[parentJobId];
+        if (parentFinal != initialStateHash) revert ParentStateMismatch(parentFinal, initialStateHash);
+        parentOf[jobId] = parentJobId;
+        emit JobDerived(jobId, parentJobId, parentFinal);
     }
 
     /// @inheritdoc IPoTStages
@@ -562,7 +579,10 @@ contract PoTStages is IPoTStages, EIP712 {
         st.phase = PHASE_WRAPPED;
         job.wrappedStages = stage;
         bool last = stage == job.numStages;
-        if (last) job.status = JOB_FINISHED;
+        if (last) {
+            job.status = JOB_FINISHED;
+            finalStateOf[jobId] = h.result;
+        }
         emit BlockWrapped(
             index,
             blockHash,

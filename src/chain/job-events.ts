@@ -55,6 +55,10 @@ export interface OnChainJob {
   readonly initialStateHash: Hex;
   /** Unix seconds the job ended (finished or expired), 0 while it runs. */
   readonly endedAt: bigint;
+  /** The finished job this one fine-tunes (its S_0 is that job's final state); 0 when trained from its spec. */
+  readonly parentJobId: bigint;
+  /** H(S_n) once the job finished (PoTStages.finalStateOf), else the zero hash. */
+  readonly finalStateHash: Hex;
 }
 
 /** A stage as `getStage` returns it (the fields the agents use); phase 0 once its record was reused. */
@@ -136,6 +140,8 @@ export interface JobEvents {
   readonly jobId: bigint;
   readonly created: JobCreatedEvent;
   readonly stages: StageEvents[];
+  /** JobDerived: the finished job whose final state (hash `parentFinalHash`) is this job's S_0. */
+  derived?: EventBase & { parentJobId: bigint; parentFinalHash: Hex };
   finished?: EventBase;
   expired?: EventBase;
   readonly refunds: (EventBase & { amount: bigint })[];
@@ -160,10 +166,12 @@ export function readDomain(h: LedgerHandle): Promise<Hex> {
 
 /** A job's terms, status and funds; UnknownJobError when it never existed. */
 export async function readJob(h: LedgerHandle, jobId: bigint): Promise<OnChainJob> {
-  const [created, [status, wrappedStages], funds] = await Promise.all([
+  const [created, [status, wrappedStages], funds, parentJobId, finalStateHash] = await Promise.all([
     readJobCreated(h, jobId),
     h.client.readContract({ ...h.suite.stages, functionName: "jobStatus", args: [jobId] }),
     h.client.readContract({ ...h.suite.escrow, functionName: "fundsOf", args: [jobId] }),
+    h.client.readContract({ ...h.suite.stages, functionName: "parentOf", args: [jobId] }),
+    h.client.readContract({ ...h.suite.stages, functionName: "finalStateOf", args: [jobId] }),
   ]);
   const spent = BigInt(wrappedStages) * funds.feePerStage;
   return {
@@ -182,7 +190,39 @@ export async function readJob(h: LedgerHandle, jobId: bigint): Promise<OnChainJo
     statusName: JOB_STATUS_NAME[status as keyof typeof JOB_STATUS_NAME] ?? `status ${status}`,
     initialStateHash: created.initialStateHash,
     endedAt: funds.endedAt,
+    parentJobId,
+    finalStateHash,
   };
+}
+
+/** One job of a lineage: its id, status and hashes (readAncestry). */
+export interface AncestorJob {
+  readonly jobId: bigint;
+  readonly statusName: string;
+  readonly initialStateHash: Hex;
+  readonly finalStateHash: Hex;
+  readonly parentJobId: bigint;
+}
+
+/**
+ * The lineage of a job, from the job itself back to the job trained from its own spec's S_0: each entry's
+ * `parentJobId` is the next entry's id (PoTStages.parentOf). At most `maxDepth` jobs (default 64).
+ */
+export async function readAncestry(h: LedgerHandle, jobId: bigint, maxDepth = 64): Promise<AncestorJob[]> {
+  const out: AncestorJob[] = [];
+  for (let id = jobId; out.length < maxDepth;) {
+    const job = await readJob(h, id);
+    out.push({
+      jobId: id,
+      statusName: job.statusName,
+      initialStateHash: job.initialStateHash,
+      finalStateHash: job.finalStateHash,
+      parentJobId: job.parentJobId,
+    });
+    if (job.parentJobId === 0n) break;
+    id = job.parentJobId;
+  }
+  return out;
 }
 
 /** The JobCreated event of a job (one indexed log query). */
@@ -393,6 +433,9 @@ export function jobEventsFromLogs(suite: PotSuite, jobId: bigint, logs: readonly
         stageOf(e.stage).slashes.push(fields);
         break;
       }
+      case "JobDerived":
+        out.derived = { ...base, parentJobId: e.parentJobId, parentFinalHash: e.parentFinalHash };
+        break;
       case "JobFinished":
         out.finished = base;
         break;

@@ -22,34 +22,38 @@ export interface JobRequest {
   readonly minDeclareSeconds: number;
   /** Unix seconds. */
   readonly deadline: bigint;
+  /**
+   * The finished job this one fine-tunes (`createJobFrom`): `initialStateHash` must be its final state hash.
+   * Absent: a job trained from its spec's S_0 (`createJob`).
+   */
+  readonly parentJobId?: bigint;
 }
 
-/** Sends `escrow.createJob(terms)` with `fee`; the job id is PoTStages' JobCreated in the receipt. */
+/**
+ * Sends `escrow.createJob(terms)` (or `createJobFrom(parentJobId, terms)` when the request names a parent)
+ * with `fee`; the job id is PoTStages' JobCreated in the receipt.
+ */
 export async function sendCreateJob(
   sender: TxSender,
   suite: PotSuite,
   request: JobRequest,
   fee: bigint,
 ): Promise<{ jobId: bigint; tx: SentTx }> {
+  const terms = {
+    specCid: request.specCid,
+    manifestRoot: request.manifestRoot,
+    initialStateHash: request.initialStateHash,
+    numStages: request.numStages,
+    c: request.c,
+    k: request.k,
+    stageSeconds: request.stageSeconds,
+    minDeclareSeconds: request.minDeclareSeconds,
+    deadline: request.deadline,
+  };
   const tx = await sender.send(
-    txOf(
-      suite.escrow,
-      "createJob",
-      [
-        {
-          specCid: request.specCid,
-          manifestRoot: request.manifestRoot,
-          initialStateHash: request.initialStateHash,
-          numStages: request.numStages,
-          c: request.c,
-          k: request.k,
-          stageSeconds: request.stageSeconds,
-          minDeclareSeconds: request.minDeclareSeconds,
-          deadline: request.deadline,
-        },
-      ],
-      fee,
-    ),
+    request.parentJobId === undefined
+      ? txOf(suite.escrow, "createJob", [terms], fee)
+      : txOf(suite.escrow, "createJobFrom", [request.parentJobId, terms], fee),
   );
   for (const log of tx.receipt.logs) {
     const e = decodeLedgerLog(suite, log);

@@ -116,6 +116,7 @@ export type LedgerEvent = Positioned<
       timestamp: bigint;
     }
   | { kind: "DeclarationSettled"; jobId: bigint; stage: number; declarer: Address; status: number }
+  | { kind: "JobDerived"; jobId: bigint; parentJobId: bigint; parentFinalHash: Hex }
   | { kind: "JobFinished"; jobId: bigint }
   | { kind: "JobExpired"; jobId: bigint }
   | {
@@ -235,6 +236,8 @@ function stagesEvent(pos: EventPosition, raw: RawData): LedgerEvent | undefined 
       return { ...pos, kind: "BlockWrapped", ...e.args, attesters: [...e.args.attesters] };
     case "DeclarationSettled":
       return { ...pos, kind: "DeclarationSettled", ...e.args };
+    case "JobDerived":
+      return { ...pos, kind: "JobDerived", ...e.args };
     case "JobFinished":
       return { ...pos, kind: "JobFinished", ...e.args };
     case "JobExpired":

@@ -30,6 +30,7 @@ import {
   type StakerCounts,
 } from "./ledger";
 import { cidToBytesHex } from "../storage";
+import { checkParent, fetchParentFinalState, readParentJob, type ParentJob } from "./parent";
 import { planJobCreation, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 import {
   assertPreflight,
@@ -83,6 +84,11 @@ export interface JobInput {
    * most 256 distinct feature values, as MNIST does; float32 otherwise). Training is bit-identical either way.
    */
   featureEncoding?: FeatureEncoding;
+  /**
+   * Fine-tune finished job `fromJob`: S_0 is its final state (weights and optimizer state), `model` must have
+   * its topology and `optimizer` its optimizer (the preflight refuses otherwise; docs/PROTOCOL.md 4b).
+   */
+  fromJob?: bigint;
 }
 
 /** Progress of a job creation, for progress bars. */
@@ -168,6 +174,8 @@ export interface CreatedJob {
   testSetCid?: string;
   manifestRoot: Hex;
   initialStateHash: Hex;
+  /** The finished job this one fine-tunes (its S_0 is that job's final state). */
+  parentJobId?: bigint;
   deadline: bigint;
   /** The job term minDeclareSeconds sent. */
   minDeclareSeconds: number;
@@ -235,6 +243,8 @@ export interface PreflightReport {
   issues: PreflightIssue[];
   /** What the chain said, when a network was given. */
   facts?: NetworkFacts;
+  /** The parent job of a fine-tuning job (`input.fromJob`), when the network and store were given. */
+  parent?: ParentJob;
 }
 
 /**
@@ -244,7 +254,7 @@ export interface PreflightReport {
  */
 export async function preflightJob(
   input: JobInput,
-  network?: LedgerHandle & { employer?: Address },
+  network?: LedgerHandle & { employer?: Address; store?: ContentStore },
 ): Promise<PreflightReport> {
   const plan = estimateJob(input);
   let spec: JobSpec | undefined;
@@ -260,7 +270,21 @@ export async function preflightJob(
     facts = await readNetworkFacts(network, network.employer);
     issues.push(...checkAgainstNetwork(input, plan, facts));
   }
-  return { plan, spec, issues, facts };
+  let parent: ParentJob | undefined;
+  if (input.fromJob !== undefined) {
+    if (network?.store === undefined)
+      issues.push({
+        check: "parent-finished",
+        level: "error",
+        message: `Fine-tuning job ${input.fromJob} cannot be checked without the chain and IPFS`,
+        hint: "Run against a network (pot node) with its IPFS node",
+      });
+    else {
+      parent = await readParentJob(network, network.store, input.fromJob);
+      issues.push(...checkParent(parent, spec));
+    }
+  }
+  return { plan, spec, issues, facts, parent };
 }
 
 /** Batches per stage: one object per stage, or one per step when a stage would exceed MAX_STAGE_OBJECT_BYTES. */
@@ -291,11 +315,13 @@ export async function createJob(
     spec: checked,
     issues,
     facts,
+    parent,
   } = await preflightJob(input, {
     client: ctx.client,
     suite: ctx.suite,
     staking: ctx.staking,
     employer: ctx.sender.address,
+    store: ctx.store,
   });
   assertPreflight(issues, options.force);
   if (facts !== undefined && stakersPendingForJob(input, facts.stakers))
@@ -309,7 +335,8 @@ export async function createJob(
     );
   const minDeclareSeconds = jobMinDeclareSeconds(input, plan, facts?.limits);
   const spec = checked!;
-  const s0 = await initialState(spec);
+  // A fine-tuning job starts from its parent's final state (checked against H(S_n) as it is fetched).
+  const s0 = parent === undefined ? await initialState(spec) : await fetchParentFinalState(ctx.store, parent);
   const batchesPerStage = batchesPerStageFor(plan, input.dataset.train);
   const stages = stageBatches(input.dataset.train, {
     numStages: plan.numStages,
@@ -375,6 +402,7 @@ export async function createJob(
       stageSeconds: input.stageSeconds,
       minDeclareSeconds,
       deadline,
+      parentJobId: parent?.jobId,
     },
     input.fee,
   );
@@ -388,6 +416,7 @@ export async function createJob(
     testSetCid,
     manifestRoot: published.root,
     initialStateHash,
+    ...(parent !== undefined ? { parentJobId: parent.jobId } : {}),
     deadline,
     minDeclareSeconds,
     plan,

@@ -12,5 +12,6 @@ export * from "./status";
 export * from "./fetch-model";
 export * from "./refund";
 export * from "./preflight";
+export * from "./parent";
 export * from "./serve";
 export * from "./storage-config";

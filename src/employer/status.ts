@@ -9,10 +9,12 @@ import { FAULT, JURY_REASON } from "../chain/ledger-events";
 import type { Batch } from "../ml";
 import type { ContentStore, FetchOptions } from "../storage";
 import {
+  readAncestry,
   readJob,
   readJobLimits,
   readStakerCounts,
   rewardTotals,
+  type AncestorJob,
   type LedgerHandle,
   type StageReward,
   type StakerCounts,
@@ -70,6 +72,11 @@ export interface JobStatus {
   lossCurve: LossPoint[];
   /** Why an unfinished job is stuck or expired, and what to do (empty for a job that is progressing). */
   advice: string[];
+  /**
+   * A fine-tuning job's ancestors, parent first, back to the job trained from its own spec's S_0 (empty for
+   * such a job): each one's S_0 is the final state of the next.
+   */
+  ancestry: AncestorJob[];
 }
 
 /** What `jobAdvice` looks at. */
@@ -167,6 +174,7 @@ export async function jobStatus(
     readJobLimits(h),
   ]);
   const stakers = await readStakerCounts(h, limits.minStake);
+  const ancestry = job.parentJobId === 0n ? [] : await readAncestry(h, job.parentJobId);
   const stages = stageStatuses(record.events);
   let curve: LossPoint[] = [];
   if (options.evaluate === true && record.document.testSetCid !== undefined) {
@@ -220,6 +228,7 @@ export async function jobStatus(
     claims: events.claims.map((x) => ({ account: x.account, amount: x.amount, coinbase: x.coinbase })),
     refunded: events.refunds.reduce((a, r) => a + r.amount, 0n),
     lossCurve: curve,
+    ancestry,
     advice: jobAdvice({
       jobId,
       status: job.statusName,
@@ -243,6 +252,11 @@ export function formatStatus(s: JobStatus): string[] {
     `Job ${s.jobId} "${s.name}": ${s.status}, ${s.wrappedStages}/${s.numStages} stages wrapped`,
     `Employer ${s.employer}; fee ${formatEther(s.fee)} ETH, escrow left ${formatEther(s.escrow)} ETH; C=${s.c} K=${s.k}; declarations open >= ${s.minDeclareSeconds} s; deadline ${new Date(Number(s.deadline) * 1000).toISOString()}`,
     `Job document ${s.specCid}`,
+    ...(s.ancestry.length === 0
+      ? []
+      : [
+          `Fine-tuned from: ${s.ancestry.map((a) => `job ${a.jobId} (${a.statusName})`).join(" <- ")}; S_0 = final state ${s.ancestry[0].finalStateHash} of job ${s.ancestry[0].jobId}`,
+        ]),
     ...s.advice,
     "",
     "stage  phase      declarants  builder         opened  faulty  wrapper         loss      accuracy",

@@ -7,12 +7,13 @@ import { randomInt } from "node:crypto";
 import type { ContentStore, FetchOptions } from "../storage";
 import { readDomain, type LedgerHandle } from "../chain/job-events";
 import { loadJobRecord } from "../chain/job-record";
-import { checkLineage } from "./lineage";
+import { checkLineage, checkParentLink } from "./lineage";
+import type { JobRecord } from "../chain/job-record";
 import { chooseSample, reexecuteStages } from "./reexecute";
 import { detectionProbability, sampleSize, type Check, type Sample, type VerifyReport } from "./report";
 
 export * from "./report";
-export { checkLineage, type LineageResult } from "./lineage";
+export { checkLineage, checkParentLink, type LineageResult } from "./lineage";
 export { chooseSample, reexecuteStages } from "./reexecute";
 
 /** Options of `verifyJob`. */
@@ -29,13 +30,74 @@ export interface VerifyOptions extends FetchOptions {
   ) => void;
 }
 
-/** Verifies job `jobId`; never throws for a failed check (see `report.failures`). */
+/** Longest lineage `verifyJob` follows (a longer one fails the `parent-depth` check). */
+export const MAX_LINEAGE_DEPTH = 64;
+
+/**
+ * Verifies job `jobId` and, for a fine-tuning job, its lineage: the link to its parent (`checkParentLink`)
+ * and every ancestor in turn, back to a job trained from its own spec's S_0 (`report.ancestors`). Never
+ * throws for a failed check (see `report.failures`).
+ */
 export async function verifyJob(
   h: LedgerHandle,
   store: ContentStore,
   jobId: bigint,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  const jobs = [await verifyOneJob(h, store, jobId, options)];
+  for (;;) {
+    const derived = jobs[jobs.length - 1].record?.events.derived;
+    if (derived === undefined) break;
+    const parentId = derived.parentJobId;
+    if (jobs.length > MAX_LINEAGE_DEPTH || jobs.some((j) => j.report.jobId === parentId)) {
+      const message = `the lineage is longer than ${MAX_LINEAGE_DEPTH} jobs or loops back to job ${parentId}`;
+      jobs.push({ report: failedReport(parentId, "parent-depth", message) });
+      break;
+    }
+    jobs.push(await verifyOneJob(h, store, parentId, options));
+  }
+  // each job's link to its parent: the parent finished, and its final state is the job's S_0
+  const reports = jobs.map((j, i) => {
+    const parent = jobs[i + 1]?.record;
+    return j.record !== undefined && parent !== undefined
+      ? withChecks(j.report, checkParentLink(j.record, parent))
+      : j.report;
+  });
+  const [own, ...ancestors] = reports;
+  if (ancestors.length === 0) return own;
+  return { ...own, ok: reports.every((r) => r.ok), ancestors };
+}
+
+/** A report whose only check failed (a lineage that cannot be followed). */
+function failedReport(jobId: bigint, id: string, message: string): VerifyReport {
+  const check: Check = { id, stage: 0, ok: false, message };
+  return {
+    jobId,
+    ok: false,
+    numStages: 0,
+    wrappedStages: 0,
+    checks: [check],
+    failures: [check],
+    reexecuted: [],
+    detection: { total: 0, sampled: 0, singleWrongStage: 1 },
+    seed: 0,
+  };
+}
+
+/** The report with more checks (stage 0 first). */
+function withChecks(report: VerifyReport, extra: Check[]): VerifyReport {
+  const checks = [...extra, ...report.checks].sort((a, b) => a.stage - b.stage);
+  const failures = checks.filter((c) => !c.ok);
+  return { ...report, checks, failures, ok: failures.length === 0 };
+}
+
+/** Verifies one job (its own lineage of stages and the re-execution sample). */
+async function verifyOneJob(
+  h: LedgerHandle,
+  store: ContentStore,
+  jobId: bigint,
+  options: VerifyOptions,
+): Promise<{ report: VerifyReport; record?: JobRecord }> {
   const [record, domain] = await Promise.all([loadJobRecord(h, store, jobId, options), readDomain(h)]);
   const lineage = await checkLineage(record, domain, store, {
     ...options,
@@ -62,7 +124,7 @@ export async function verifyJob(
   }
   const checks = [...lineage.checks, ...reexec].sort((a, b) => a.stage - b.stage);
   const failures = checks.filter((c) => !c.ok);
-  return {
+  const report: VerifyReport = {
     jobId,
     ok: failures.length === 0,
     numStages: record.events.created.numStages,
@@ -77,4 +139,5 @@ export async function verifyJob(
     },
     seed,
   };
+  return { report, record };
 }

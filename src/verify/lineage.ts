@@ -267,3 +267,36 @@ export async function checkLineage(
   }
   return { checks, manifest, wrapped };
 }
+
+/**
+ * The link of a fine-tuning job to its parent (JobDerived): the parent finished, its last stage's wrapped
+ * result is the final state the ledger recorded, and that hash is the child's S_0 hash (the child's S_0
+ * bytes are checked against it by `checkLineage`'s `state-hash` of stage 0).
+ */
+export function checkParentLink(child: JobRecord, parent: JobRecord): Check[] {
+  const derived = child.events.derived;
+  if (derived === undefined) return [];
+  const checks: Check[] = [];
+  const add = (id: string, ok: boolean, message: string) => checks.push({ id, stage: 0, ok, message });
+  const p = parent.events;
+  const finished = p.finished !== undefined;
+  add(
+    "parent-finished",
+    finished,
+    finished
+      ? `parent job ${p.jobId} finished`
+      : `parent job ${p.jobId} has no JobFinished event: an unfinished job cannot be a parent`,
+  );
+  const last = p.stages[p.created.numStages - 1];
+  const header = last === undefined ? undefined : wrappedHeader(last);
+  const final = header?.header.result;
+  const ok = eq(final, derived.parentFinalHash) && eq(final, child.events.created.initialStateHash);
+  add(
+    "parent-final-state",
+    ok,
+    ok
+      ? `S_0 of job ${child.events.jobId} is the final state S_${p.created.numStages} of job ${p.jobId}`
+      : `job ${child.events.jobId} starts from ${child.events.created.initialStateHash} (JobDerived: ${derived.parentFinalHash}), but job ${p.jobId}'s last wrapped result is ${final ?? "missing"}`,
+  );
+  return checks;
+}

@@ -45,6 +45,11 @@ export interface VerifyReport {
   readonly detection: Detection;
   /** The seed that chose the sample (reproduce it with --seed). */
   readonly seed: number;
+  /**
+   * A fine-tuning job's ancestors, parent first, back to the job trained from its own spec's S_0: each is
+   * verified like the job itself (same sample rule). `ok` holds only if every ancestor's report is ok.
+   */
+  readonly ancestors?: VerifyReport[];
 }
 
 /** Stages of a sample of `total`: all, a count (clamped) or ceil(fraction x total). */
@@ -88,12 +93,24 @@ export function detectionProbability(total: number, sampled: number, wrong = 1):
  * verified) unless `allowUnfinished`; 0 otherwise (a partly wrapped job verifies its wrapped stages).
  */
 export function verifyExitCode(r: VerifyReport, allowUnfinished = false): number {
-  if (!r.ok) return 1;
+  if (!r.ok || (r.ancestors ?? []).some((a) => !a.ok)) return 1;
   return r.wrappedStages === 0 && !allowUnfinished ? 1 : 0;
 }
 
-/** Text lines of a report (for the CLI). */
+/** Text lines of a report and of its ancestors' (for the CLI). */
 export function formatReport(r: VerifyReport): string[] {
+  const ancestors = r.ancestors ?? [];
+  if (ancestors.length === 0) return formatJobReport(r);
+  const chain = [r.jobId, ...ancestors.map((a) => a.jobId)].join(" <- ");
+  return [
+    `Lineage: job ${chain} (each job's S_0 is its parent's final state)`,
+    ...formatJobReport(r),
+    ...ancestors.flatMap((a) => formatJobReport(a)),
+  ];
+}
+
+/** Text lines of one job's report. */
+function formatJobReport(r: VerifyReport): string[] {
   const passed = `${r.checks.length - r.failures.length}/${r.checks.length} checks passed`;
   const wrapped = `${r.wrappedStages} of ${r.numStages} stages wrapped`;
   const verdict = !r.ok

@@ -131,6 +131,7 @@ interface CreateOptions {
   featureEncoding: string;
   dryRun?: boolean;
   force?: boolean;
+  fromJob?: string;
 }
 
 async function jobInput(o: CreateOptions): Promise<JobInput> {
@@ -196,6 +197,22 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
   };
 }
 
+/**
+ * `--from-job N`: the job fine-tunes finished job N. Its model is N's (unless a model file is given: the
+ * preflight then checks its topology against N's); the preflight refuses a parent that did not finish.
+ */
+async function fineTuneInput(ctx: CliContext, o: CreateOptions, input: JobInput): Promise<JobInput> {
+  if (o.fromJob === undefined) return input;
+  const fromJob = parseJobId(o.fromJob);
+  const session = await ctx.readSession();
+  const parent = await withStore(
+    ctx,
+    (store) => employer().readParentJob(handleOf(session), store, fromJob),
+    session,
+  );
+  return { ...input, fromJob, model: o.model.endsWith(".json") ? input.model : parent.spec.model };
+}
+
 /** The dry run's preflight: the offline checks, and the network's when a node answers. */
 async function dryRunPreflight(ctx: CliContext, input: JobInput) {
   let session: PotSession;
@@ -214,7 +231,8 @@ async function dryRunPreflight(ctx: CliContext, input: JobInput) {
   } catch {
     payer = undefined; // an unreadable keystore: the balance check is skipped, the rest still runs
   }
-  return employer().preflightJob(input, { ...h, employer: payer });
+  if (input.fromJob === undefined) return employer().preflightJob(input, { ...h, employer: payer });
+  return withStore(ctx, (store) => employer().preflightJob(input, { ...h, employer: payer, store }), session);
 }
 
 /** Text lines of preflight findings. */
@@ -300,16 +318,21 @@ export function registerJobCommands(program: Command, context: () => CliContext)
       "how batches store features: palette = uint8 indices into <= 256 float32 values (4x smaller, lossless)",
       "auto",
     )
+    .option(
+      "--from-job <id>",
+      "fine-tune finished job <id>: S_0 is its final state (weights and optimizer state), its model and optimizer are kept",
+    )
     .option("--dry-run", "print the plan, cost estimate and preflight checks; upload and send nothing")
     .option("--force", "create the job despite preflight warnings (never despite errors)")
     .action(async (o: CreateOptions) => {
       const ctx = context();
-      const input = await jobInput(o);
+      const input = await fineTuneInput(ctx, o, await jobInput(o));
       const force = o.force === true;
-      // Without --dry-run, the network checks run in createJob, right before anything is uploaded or sent.
+      // Without --dry-run, the network checks run in createJob, right before anything is uploaded or sent
+      // (the offline ones here; a fine-tuning job's parent needs the network, createJob checks it).
       const { plan, issues, facts } = o.dryRun
         ? await dryRunPreflight(ctx, input)
-        : await employer().preflightJob(input);
+        : await employer().preflightJob({ ...input, fromJob: undefined });
       const summary = {
         numStages: plan.numStages,
         stepsPerStage: plan.stepsPerStage,
@@ -386,7 +409,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           await cache.put(job.specCid, await store.get(job.specCid)).catch(() => false);
           return job;
         },
-        undefined,
+        // a fine-tuning job fetches its parent's final state from the miners that hold it
+        input.fromJob !== undefined ? session : undefined,
         progress,
       );
       progress.stop();
@@ -394,7 +418,8 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         ...planLines(),
         ...preflightLines(created.warnings, force),
         `Created job ${created.jobId} (tx ${created.txHash}); declarations close no sooner than ${created.minDeclareSeconds} s after a stage opens`,
-        `Job document ${created.specCid}; manifest ${created.manifestCid}; S_0 ${created.initialStateCid}`,
+        `Job document ${created.specCid}; manifest ${created.manifestCid}; S_0 ${created.initialStateCid}` +
+          (created.parentJobId !== undefined ? ` (the final state of job ${created.parentJobId})` : ""),
         `Keep the data available while it trains: pot job serve ${created.jobId}`,
       ]);
     });
