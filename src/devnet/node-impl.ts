@@ -46,7 +46,7 @@ export function nodeImplFromEnv(env: Record<string, string | undefined> = proces
   return parseNodeImpl(env.POT_NODE_IMPL, "POT_NODE_IMPL");
 }
 
-/** The command line of a node listening on 127.0.0.1:`port` (0 = a free port). */
+/** The command line of a node listening on `host`:`port` (0 = a free port). */
 export interface NodeLaunch {
   readonly command: string;
   readonly args: string[];
@@ -55,10 +55,15 @@ export interface NodeLaunch {
 }
 
 /**
- * How to start `impl` on `port`. Anvil gets its interval (`blockTimeSeconds` > 0) on the command line, with
+ * How to start `impl` on `host` (default 127.0.0.1) and `port`. Anvil gets its interval (`blockTimeSeconds` > 0) on the command line, with
  * mixed mining so that transactions are still mined at once; Hardhat's interval is set after it starts.
  */
-export function nodeLaunch(impl: NodeImpl, port: number, blockTimeSeconds: number): NodeLaunch {
+export function nodeLaunch(
+  impl: NodeImpl,
+  port: number,
+  blockTimeSeconds: number,
+  host = "127.0.0.1",
+): NodeLaunch {
   if (impl === "anvil") {
     const interval = blockTimeSeconds > 0 ? ["--block-time", String(blockTimeSeconds), "--mixed-mining"] : [];
     return {

@@ -150,7 +150,12 @@ export function modelCost(inputShape: readonly number[], layers: readonly ModelL
   const out: ModelCost["layers"] = layers.map((layer) => {
     const r = layerCost(layer, shape);
     shape = r.shape;
-    return { className: layerClassName(layer), outputShape: r.shape, forwardFlops: r.flops, params: r.params };
+    return {
+      className: layerClassName(layer),
+      outputShape: r.shape,
+      forwardFlops: r.flops,
+      params: r.params,
+    };
   });
   const forward = out.reduce((s, l) => s + l.forwardFlops, 0);
   return {
