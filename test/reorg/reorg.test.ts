@@ -1,8 +1,8 @@
 /**
  * Reorgs under running miners, on anvil (`anvil_reorg`): three `pot miner start` children with
- * POT_CONFIRMATIONS=3 and an in-process employer run a 2-stage Iris job while this test watches every new
+ * POT_CONFIRMATIONS=4 and an in-process employer run a 2-stage Iris job while this test watches every new
  * block and, the first time a declaration, a header and a wrap of the job appear, replaces the blocks from
- * that one to the head by empty ones (depth 1 or 2: deeper than zero, shallower than the confirmations).
+ * that one to the head by empty ones (depth 1 to 3: deeper than zero, shallower than the confirmations).
  * The job still finishes, and on the final chain nothing is declared twice, and every header opens only
  * declarations on the chain, confirmed before it (no rho revealed for a declaration a reorg dropped).
  * Logs: POT_DEVNET_KEEP=1 keeps the devnet directory (printed) with logs/<process>.log.
@@ -14,7 +14,7 @@ import { decodeLedgerLog, type LedgerEvent } from "../../src/chain/ledger-events
 import type { LedgerHandle } from "../../src/chain/job-events";
 import { nodeRpc } from "../../src/devnet/node-impl";
 
-const CONFIRMATIONS = 3;
+const CONFIRMATIONS = 4;
 const TARGETS = ["Declared", "HeaderSubmitted", "BlockWrapped"] as const;
 type Target = (typeof TARGETS)[number];
 
