@@ -69,7 +69,9 @@ export class TxSender {
   /**
    * Simulates, signs and sends `tx`, and waits for its receipt. Calls from the same account are queued, so
    * the next one starts only after the previous one is mined. Throws `ContractRevertError` (decoded custom
-   * error and a hint) when the call would revert, `TransactionRevertedError` when it reverted on-chain.
+   * error and a hint) when the call would revert, `TransactionRevertedError` when it reverted on-chain,
+   * `TransactionDroppedError` when a reorg dropped it before it was `confirmations` deep (nothing of it
+   * happened: check the state and send again; the account's next send reuses its nonce).
    */
   send(tx: ContractTx, options: SendOptions = {}): Promise<SentTx> {
     const chainId = this.options.publicClient.chain?.id ?? 0;

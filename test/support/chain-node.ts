@@ -8,17 +8,18 @@ import { loadPoTArtifact } from "../../src/chain/artifacts";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { startLocalNode, type DevAccount } from "../../src/cli/commands/node";
 import { join } from "node:path";
+import type { NodeImpl } from "../../src/devnet/node-impl";
 
-/** A running hardhat node. */
+/** A running local node (hardhat or anvil). */
 export interface TestNode {
   readonly url: string;
   readonly accounts: DevAccount[];
   stop(): Promise<void>;
 }
 
-/** Starts `hardhat node --hostname 127.0.0.1 --port 0`; call `stop()` in `after`. */
-export async function startTestNode(): Promise<TestNode> {
-  const node = await startLocalNode(0);
+/** Starts `hardhat node --hostname 127.0.0.1 --port 0` (or anvil); call `stop()` in `after`. */
+export async function startTestNode(impl: NodeImpl = "hardhat"): Promise<TestNode> {
+  const node = await startLocalNode(0, undefined, { impl });
   return {
     url: node.url,
     accounts: node.accounts,

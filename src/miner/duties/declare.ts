@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import { toHex } from "viem";
 import { commitmentHash, SealKind } from "../../protocol/messages";
-import { ContractRevertError } from "../../chain/errors";
+import { ContractRevertError, TransactionDroppedError } from "../../chain/errors";
 import { stageKey, resultKey } from "./keys";
 import { acceptsDeclarations, heldResult, unsettled } from "./stages";
 import type { DutyContext } from "./context";
@@ -62,13 +62,11 @@ export async function performDeclare(ctx: DutyContext, d: DutyOf<"declare">): Pr
   const key = stageKey(d.jobId, d.stage);
   let rec = state.declarations[key];
   if (rec !== undefined && rec.status === "confirmed") return;
-  if (rec !== undefined && rec.status === "sent" && (await chain.hasDeclared(d.jobId, d.stage, address))) {
-    // A send whose receipt was lost (crash, restart): the chain has it; never send it again.
-    rec.status = "confirmed";
-    await book.save();
-    ctx.log.info("declaration found on-chain after restart", { jobId: d.jobId, stage: d.stage });
+  // Sent and on the chain now (mined, or a receipt lost in a crash): never send it again. It turns
+  // "confirmed" only with its confirmed Declared event (Bookkeeping.onEvent); until then a reorg may drop
+  // it, and then hasDeclared is false and the same opening is sent again.
+  if (rec !== undefined && rec.status === "sent" && (await chain.hasDeclared(d.jobId, d.stage, address)))
     return;
-  }
   if (rec === undefined) {
     const result = state.results[d.resultKey];
     if (result === undefined) return;
@@ -122,15 +120,19 @@ export async function performDeclare(ctx: DutyContext, d: DutyOf<"declare">): Pr
       timestamp,
     });
     ctx.seal.invalidate(); // one more bond
-    rec.txHash = sent.hash;
-    rec.status = "confirmed";
+    rec.txHash = sent.hash; // still "sent": confirmed by its confirmed event (see above)
     await book.save();
     ctx.count("declared");
     ctx.log.info("declared", { jobId: d.jobId, stage: d.stage, resultHash: rec.resultHash, tx: sent.hash });
   } catch (error) {
-    if (error instanceof ContractRevertError && error.errorName === "AlreadyDeclared") {
-      rec.status = "confirmed";
-      await book.save();
+    if (error instanceof ContractRevertError && error.errorName === "AlreadyDeclared") return;
+    if (error instanceof TransactionDroppedError) {
+      ctx.log.warn("declaration dropped by a chain reorganization; sending it again", {
+        jobId: d.jobId,
+        stage: d.stage,
+        tx: error.hash,
+      });
+      ctx.count("declaration-dropped");
       return;
     }
     throw error;
