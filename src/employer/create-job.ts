@@ -196,7 +196,8 @@ function lossOf(input: JobInput): LossName {
 /** The plan of a job (pure; the dry run prints it). */
 export function estimateJob(input: JobInput): JobPlanEstimate {
   return planJobCreation({
-    model: input.model,
+    // seeded as the spec will be: the model's validation refuses unseeded random initializers
+    model: seedInitializers(input.model, input.seed),
     samples: input.dataset.train.count,
     batchSize: input.batchSize,
     epochs: input.epochs,
