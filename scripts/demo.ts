@@ -253,7 +253,9 @@ async function main(): Promise<number> {
     const gas = await gasSpent(h.client);
     // Gas of the job alone: every transaction after createJob's block (miners' stake and peer set-up excluded).
     const created = await h.client.getTransactionReceipt({ hash: job.txHash });
-    const jobGas = await gasSpent(h.client, created.blockNumber + 1n);
+    // (up to the block before the fine-tuning job's createJob: its transactions are not the first job's)
+    const fineCreated = await h.client.getTransactionReceipt({ hash: fine.txHash });
+    const jobGas = await gasSpent(h.client, created.blockNumber + 1n, fineCreated.blockNumber - 1n);
     const result = {
       jobId: job.jobId,
       miners: args.miners,
