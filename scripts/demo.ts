@@ -222,7 +222,13 @@ async function main(): Promise<number> {
 
     // Fine-tuning: a short job whose S_0 is job 1's final model, on the same training digits in another
     // order (other batches; the held-out digits stay unseen), then its certificate checked.
-    const fineInput = await mnistJobInput({ stages: args.fineTuneStages, c: 2, k: 2 });
+    // the parent's optimizer (its momentum is part of the state), at a fifth of the learning rate
+    const fineInput = await mnistJobInput({
+      stages: args.fineTuneStages,
+      c: 2,
+      k: 2,
+      optimizer: { name: "momentum", learningRate: 0.01, momentum: 0.9 },
+    });
     const fine = await employer.createJob({
       ...fineInput,
       name: "devnet-mnist-finetune",
@@ -230,7 +236,7 @@ async function main(): Promise<number> {
       fromJob: job.jobId,
     });
     say(
-      `job ${fine.jobId} opened: fine-tunes job ${job.jobId}'s final model (--from-job), ${fine.plan.numStages} stages on other batches`,
+      `job ${fine.jobId} opened: fine-tunes job ${job.jobId}'s final model (--from-job), ${fine.plan.numStages} stages on other batches, learning rate 0.01`,
     );
     const fineFollowed = await followJob(fine.jobId, fine.plan.numStages);
     // In this process (the employer's IPFS node and chain connection), as `pot job fetch` and
