@@ -9,10 +9,14 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import type { Hex } from "viem";
 import { PotError } from "../errors";
-import { decodeState, validateJobSpec } from "../ml";
+import { decodeState, validateJobSpec, type OptimizerConfig } from "../ml";
+import { encodeStateHeader } from "../ml/state";
 import type { ContentStore, FetchOptions } from "../storage";
 import type { LedgerHandle } from "./ledger";
 import { fetchState, lastWrappedStage, loadJobRecord, stateRef } from "./job-data";
+
+/** The optimizer slots of S (momentum, adam) beside weights.bin: H(S) covers them, a layers model has none. */
+export const OPTIMIZER_SLOTS_FILE = "optimizer-slots.bin";
 
 /** Files written by `writeModelFiles`. */
 export interface ModelFiles {
@@ -22,6 +26,9 @@ export interface ModelFiles {
   /** SGD steps the state had applied. */
   readonly step: number;
   readonly weights: { name: string; shape: number[] }[];
+  /** The optimizer's slots of S (momentum, adam: part of H(S), not of a layers model), if any. */
+  readonly optimizerSlots?: string;
+  readonly optimizer: OptimizerConfig["name"];
 }
 
 /** The layers-model topology inside a spec's `model` (object, string, or `{ modelTopology }`). */
@@ -60,7 +67,23 @@ export function writeModelFiles(spec: unknown, stateBytes: Uint8Array, dir: stri
   const binPath = join(dir, "weights.bin");
   writeFileSync(jsonPath, JSON.stringify(modelJson));
   writeFileSync(binPath, new Uint8Array(data.buffer));
-  return { dir, modelJson: jsonPath, weightsBin: binPath, step: state.step, weights };
+  // the canonical bytes after the header and the weights are the optimizer slots (src/ml/state.ts)
+  const optimizer = valid.training.optimizer.name;
+  const slotsAt = encodeStateHeader(optimizer, state.step, model.weights).length + data.byteLength;
+  let optimizerSlots: string | undefined;
+  if (stateBytes.length > slotsAt) {
+    optimizerSlots = join(dir, OPTIMIZER_SLOTS_FILE);
+    writeFileSync(optimizerSlots, stateBytes.subarray(slotsAt));
+  }
+  return {
+    dir,
+    modelJson: jsonPath,
+    weightsBin: binPath,
+    step: state.step,
+    weights,
+    optimizerSlots,
+    optimizer,
+  };
 }
 
 /**

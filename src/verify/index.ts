@@ -15,6 +15,7 @@ import { detectionProbability, sampleSize, type Check, type Sample, type VerifyR
 export * from "./report";
 export { checkLineage, checkParentLink, type LineageResult } from "./lineage";
 export { chooseSample, reexecuteStages } from "./reexecute";
+export * from "./certificate";
 
 /** Options of `verifyJob`. */
 export interface VerifyOptions extends FetchOptions {

@@ -579,13 +579,16 @@ export function registerJobCommands(program: Command, context: () => CliContext)
         const progress = terminalProgress(!ctx.config.json);
         const fetched = await withStore(
           ctx,
-          (store) => {
+          async (store) => {
             progress.step(`downloading ${o.stage === undefined ? "the last wrapped state" : `S_${o.stage}`}`);
-            return employer().fetchModel(handleOf(session), store, jobId, resolve(o.out), {
+            const model = await employer().fetchModel(handleOf(session), store, jobId, resolve(o.out), {
               stage: parseIntOption("stage", o.stage, 0),
               allowUnfinished: o.allowUnfinished === true,
               overwrite: o.force === true,
             });
+            progress.step("writing certificate.json (the stages, headers and committee attestations)");
+            const { path, certificate } = await verifier().certifyModel(handleOf(session), store, model);
+            return { ...model, certificate: path, metric: certificate.metric };
           },
           session,
           progress,
@@ -597,6 +600,7 @@ export function registerJobCommands(program: Command, context: () => CliContext)
           `Wrote ${fetched.modelJson} and ${fetched.weightsBin}: S_${fetched.stage} of job ${jobId} ` +
             `(${wrapped}${fetched.final ? ", final" : fetched.stage === 0 ? ", UNTRAINED" : ", unfinished"}), ` +
             `${fetched.step} steps, H(S) ${fetched.stateHash} checked`,
+          `Wrote ${fetched.certificate}${fetched.metric === null ? "" : ` (test accuracy ${(fetched.metric.accuracy * 100).toFixed(2)}% on ${fetched.metric.samples} samples)`}: check it with pot verify --certificate ${fetched.dir}`,
           ...employer().loadModelHint(fetched.dir),
         ]);
       },
@@ -618,19 +622,56 @@ export function registerJobCommands(program: Command, context: () => CliContext)
 
   program
     .command("verify")
-    .description("audit a job's lineage from the chain and IPFS and re-execute stages bit for bit")
-    .argument("<jobId>", "job id")
+    .description(
+      "audit a job's lineage from the chain and IPFS and re-execute stages bit for bit, or check a model certificate (--certificate)",
+    )
+    .argument("[jobId]", "job id (not with --certificate)")
     .option("--all", "re-execute every wrapped stage (default)")
     .option("--sample <n>", "re-execute n stages chosen uniformly at random")
     .option("--fraction <f>", "re-execute a fraction f of the stages")
     .option("--seed <n>", "seed of the sample (default random; printed)")
     .option("--allow-unfinished", "exit 0 for a job with no wrapped stage (nothing trained to verify)")
+    .option(
+      "--certificate <dir>",
+      "check the certificate.json and model files pot job fetch wrote in <dir>: offline, then against the chain",
+    )
+    .option("--offline", "with --certificate: no chain check (signatures, hash chain and weights only)")
     .action(
       async (
-        jobIdText: string,
-        o: { all?: boolean; sample?: string; fraction?: string; seed?: string; allowUnfinished?: boolean },
+        jobIdText: string | undefined,
+        o: {
+          all?: boolean;
+          sample?: string;
+          fraction?: string;
+          seed?: string;
+          allowUnfinished?: boolean;
+          certificate?: string;
+          offline?: boolean;
+        },
       ) => {
         const ctx = context();
+        if (o.certificate !== undefined) {
+          if (jobIdText !== undefined)
+            throw new CliUsageError(
+              "Give a job id or --certificate, not both",
+              "pot verify --certificate <dir>",
+            );
+          const dir = resolve(o.certificate);
+          const { checkCertificate, checkCertificateOnChain, formatCertificateSummary, readCertificate } =
+            verifier();
+          let summary = await checkCertificate(dir);
+          if (o.offline !== true) {
+            await checkCertificateOnChain(handleOf(await ctx.readSession()), readCertificate(dir));
+            summary = { ...summary, onChain: true };
+          }
+          ctx.out.result(summary, () => formatCertificateSummary(dir, summary));
+          return;
+        }
+        if (jobIdText === undefined)
+          throw new CliUsageError(
+            "Give a job id, or --certificate <dir>",
+            "pot verify 3, or pot verify --certificate model",
+          );
         const jobId = parseJobId(jobIdText);
         let sample: Sample = { kind: "all" };
         if (o.sample !== undefined) sample = { kind: "count", count: parseIntOption("sample", o.sample, 0)! };
