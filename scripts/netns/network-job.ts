@@ -91,6 +91,8 @@ export interface NetworkJobResult {
   /** The `pot verify --all` verdict line. */
   readonly verdict: string;
   readonly seconds: number;
+  /** Namespaces of an earlier run (`potnet-*`) found and removed before this one started. */
+  readonly removedAtStart: string[];
   /** The work folder (gone unless `keep`). */
   readonly dir: string;
 }
@@ -318,7 +320,8 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
     if (!/finished/.test(finished)) throw new Error(`job ${jobId} did not finish:\n${finished}`);
     await cutDone;
     note(`job ${jobId} finished`);
-    // The peer registry as the chain holds it, read from the employer's host while the model is fetched.
+    // At once: the peer registry as the chain holds it, the model fetched, the job verified (each command
+    // from the employer's host, fetch and verify each from a data directory of its own).
     const owners = {
       employer: accounts[1],
       ...Object.fromEntries(miners.map((m, i) => [m.name, accounts[2 + i]])),
@@ -329,12 +332,15 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
         return [name, String((JSON.parse(out.join("\n")) as { peer: unknown }).peer)] as const;
       }),
     );
-    const verifierEnv = { POT_DATA_DIR: join(dir, "verifier") };
-    await run(employer, "fetch", ["job", "fetch", String(jobId), "--out", join(dir, "model")], verifierEnv);
-    const registry = Object.fromEntries(await registryRead);
-    const verify = (await run(employer, "verify", ["verify", String(jobId), "--all"], verifierEnv)).join(
-      "\n",
-    );
+    const fetched = run(employer, "fetch", ["job", "fetch", String(jobId), "--out", join(dir, "model")], {
+      POT_DATA_DIR: join(dir, "fetcher"),
+    });
+    const verified = run(employer, "verify", ["verify", String(jobId), "--all"], {
+      POT_DATA_DIR: join(dir, "verifier"),
+    });
+    const [registryPairs, , verifyLines] = await Promise.all([registryRead, fetched, verified]);
+    const registry = Object.fromEntries(registryPairs);
+    const verify = verifyLines.join("\n");
     const verdict = new RegExp(`^Job ${jobId}: \\S+.*$`, "m").exec(verify)?.[0] ?? verify;
     if (!/: VERIFIED/.test(verdict)) throw new Error(`pot verify ${jobId} --all: ${verify}`);
     const stopped = running.filter((p) => !p.running);
@@ -362,12 +368,13 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
       finished: finished.split("\n").find((l) => /finished/.test(l)) ?? finished,
       verdict,
       seconds: Math.round((Date.now() - t0) / 1000),
+      removedAtStart: leftovers,
       dir,
     };
   } finally {
     clearInterval(sampler);
     stopWaits.abort();
-    for (const p of [...running].reverse()) await p.stop(5_000).catch(() => undefined);
+    await Promise.all(running.map((p) => p.stop(5_000).catch(() => undefined)));
     removeLeftovers();
     if (o.keep === true) note(`kept ${dir} (logs in ${logs})`);
     else rmSync(dir, { recursive: true, force: true });

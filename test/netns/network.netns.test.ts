@@ -11,7 +11,12 @@
  */
 import { expect } from "chai";
 import { runNetworkJob } from "../../scripts/netns/network-job";
-import { existingNamespaces, netnsUnavailableReason } from "../../scripts/netns/topology";
+import {
+  existingNamespaces,
+  ip,
+  netnsUnavailableReason,
+  removeLeftovers,
+} from "../../scripts/netns/topology";
 
 describe("multi-host network in Linux network namespaces", function () {
   this.timeout(600_000);
@@ -25,7 +30,13 @@ describe("multi-host network in Linux network namespaces", function () {
     }
   });
 
+  // Should the run outlive the test (a timeout), its namespaces and every process in them go now.
+  after(() => {
+    if (netnsUnavailableReason() === undefined) removeLeftovers();
+  });
+
   it("a job across 5 hosts finishes and verifies although a miner's link was cut mid-stage", async function () {
+    ip(["netns", "add", "potnet-stale"]); // as an aborted run would leave it
     const result = await runNetworkJob({ cutSeconds: 8, keep: process.env.POT_NETNS_KEEP !== undefined });
     // Each host announced its own address on the subnet, never loopback or 0.0.0.0, and the chain holds it.
     const octets: Record<string, number> = { employer: 2, miner1: 11, miner2: 12, miner3: 13 };
@@ -62,7 +73,8 @@ describe("multi-host network in Linux network namespaces", function () {
     expect(result.linkCut?.actedAfter, "miner3's transactions after its link came back").not.to.be.empty;
     expect(result.finished).to.match(new RegExp(`Job ${result.jobId} .*finished`));
     expect(result.verdict).to.match(new RegExp(`^Job ${result.jobId}: VERIFIED .*2 of 2 stages wrapped`));
-    // Tear-down removed every namespace.
+    // The stale namespace went before the run, the run's own (with the bridge and veths) at its end.
+    expect(result.removedAtStart).to.deep.equal(["potnet-stale"]);
     expect(existingNamespaces()).to.deep.equal([]);
     console.log(
       `      netns job: ${result.seconds} s (namespaces, chain, deploy, 3 miners, job, fetch, verify)`,
