@@ -238,12 +238,15 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
     await run(employer, "employer-deploy", ["deploy"]);
     note("contracts deployed");
 
-    // Miners: own data directory and key, embedded IPFS on every interface; each announces its address.
+    // Miners: own data directory and key, embedded IPFS on every interface; each registers its address in
+    // the peer registry: the first miner the one its node picks, the others the one POT_IPFS_ANNOUNCE names
+    // (as behind NAT, where the listen address is not the one others dial).
     const minerProcs = miners.map((m, i) =>
       start(m, m.name, ["--json", "miner", "start", "--no-dummy"], {
         POT_DATA_DIR: join(dir, m.name),
         POT_PRIVATE_KEY: accounts[2 + i].privateKey,
         POT_IPFS_LISTEN: `/ip4/0.0.0.0/tcp/${IPFS_PORT}`,
+        ...(i === 0 ? {} : { POT_IPFS_ANNOUNCE: `/ip4/${m.address}/tcp/${IPFS_PORT}` }),
       }),
     );
     await Promise.all(minerProcs.map((p) => ready(p, /"ready":\s*true/)));
