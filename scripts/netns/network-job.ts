@@ -170,7 +170,14 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
             connections.get(h.name)!.add(`${socket.local} -> ${socket.peer}`);
         }
     };
-    sampler = setInterval(sampleSockets, SOCKET_SAMPLE_MS);
+    // A sample can fail while the namespaces go (Ctrl-C); the last sample, after the job, must not.
+    sampler = setInterval(() => {
+      try {
+        sampleSockets();
+      } catch {
+        // skipped sample
+      }
+    }, SOCKET_SAMPLE_MS);
 
     const rpcUrl = `http://${chain.address}:${RPC_PORT}`;
     const baseEnv = childEnv({
