@@ -60,6 +60,12 @@ async function main(): Promise<number> {
   });
   try {
     const result = await Promise.race([run, interrupted]);
+    const connections = Object.entries(result.connections).flatMap(([host, list]) =>
+      list.map((c) => `${host}: ${c}`),
+    );
+    const offSubnet = connections.filter((c) => !/: 10\.77\.0\.\d+:\d+ -> 10\.77\.0\.\d+:\d+$/.test(c));
+    if (offSubnet.length > 0) throw new Error(`connections off 10.77.0.0/24:\n  ${offSubnet.join("\n  ")}`);
+    note(`${connections.length} TCP connections seen, every one between 10.77.0.x addresses`);
     note(
       `job ${result.jobId} finished, fetched and verified across ${Object.keys(result.routes).length} namespaces in ${result.seconds} s` +
         (result.linkCut !== undefined

@@ -6,12 +6,17 @@
  * `pot` CLI (bin/pot.js) run with `ip netns exec`, configured by `POT_*` variables as a user would. Miners
  * listen on 0.0.0.0 and find the employer's node and each other only through the peer registry on chain.
  *
+ * What the run records for the checks (test/netns/network.netns.test.ts): the peer registry as read on
+ * chain at the end, and every TCP connection and listening socket of every host, sampled every 2 s
+ * (`ss` in each namespace): peer traffic must run between 10.77.0.x addresses, never over loopback.
+ *
  * The fault (optional): when the last miner has trained stage 1, its link goes down for some seconds
- * (`ip link set eth0 down`, then up); the job must still finish and verify.
+ * (`ip link set eth0 down`, then up); the job must still finish and verify, and the miner must act on
+ * chain again after its link is back.
  *
  * Tear-down always runs: processes stopped, namespaces deleted, the work folder removed (unless `keep`).
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "../../src/config/load";
@@ -26,12 +31,24 @@ import {
   routesOf,
   setLink,
   SUBNET_PREFIX,
+  tcpSockets,
   type NetnsHost,
 } from "./topology";
 
 const BIN = join(PROJECT_ROOT, "bin", "pot.js");
 const RPC_PORT = 8545;
 const IPFS_PORT = 4001;
+/** How often every host's TCP sockets are sampled (ms). */
+const SOCKET_SAMPLE_MS = 2_000;
+/** Miner log messages that mean a transaction of its own went through (acting on chain). */
+const ON_CHAIN_ACTIONS = new Set([
+  "declared",
+  "header submitted",
+  "attested",
+  "wrapped",
+  "job earnings claimed",
+  "rewards withdrawn",
+]);
 
 /** Options of `runNetworkJob`. */
 export interface NetworkJobOptions {
@@ -54,17 +71,43 @@ export interface NetworkJobResult {
   readonly jobId: number;
   /** Host name -> the multiaddr it announced in the peer registry. */
   readonly announced: Record<string, string>;
+  /** Host name -> its multiaddr in the peer registry, read on chain (`pot staking status`) after the job. */
+  readonly registry: Record<string, string>;
   /** Host name -> its routes (only the private subnet). */
   readonly routes: Record<string, string[]>;
-  /** The link cut, when one was asked for. */
-  readonly linkCut?: { readonly host: string; readonly downSeconds: number; readonly atStage: number };
+  /** Host name -> every TCP connection it had while sampled ("local -> peer", e.g. "10.77.0.11:4001 -> 10.77.0.2:53142"). */
+  readonly connections: Record<string, string[]>;
+  /** Host name -> every address:port it listened on while sampled, with the command, e.g. "10.77.0.1:8545 (pot node ...)". */
+  readonly listeners: Record<string, string[]>;
+  /** The link cut, when one was asked for, and the on-chain actions (log messages) the miner took after it. */
+  readonly linkCut?: {
+    readonly host: string;
+    readonly downSeconds: number;
+    readonly atStage: number;
+    readonly actedAfter: string[];
+  };
   /** The `pot job status --wait` line saying the job finished. */
   readonly finished: string;
   /** The `pot verify --all` verdict line. */
   readonly verdict: string;
   readonly seconds: number;
+  /** Namespaces of an earlier run (`potnet-*`) found and removed before this one started. */
+  readonly removedAtStart: string[];
   /** The work folder (gone unless `keep`). */
   readonly dir: string;
+}
+
+/** "pot job serve 1 --announce" for a process of this run (from /proc), else "pid N". */
+function potCommandOf(pid: number): string {
+  try {
+    const argv = readFileSync(`/proc/${pid}/cmdline`, "utf8")
+      .split("\0")
+      .filter((a) => a !== "");
+    const bin = argv.indexOf(BIN);
+    return bin < 0 ? argv.join(" ") : ["pot", ...argv.slice(bin + 1)].join(" ");
+  } catch {
+    return `pid ${pid}`; // exited since ss listed it
+  }
 }
 
 /** A dev account of `pot node` (as it prints them). */
@@ -99,6 +142,7 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
   mkdirSync(logs);
   const running: ManagedProcess[] = [];
   const stopWaits = new AbortController();
+  let sampler: NodeJS.Timeout | undefined;
   try {
     const [chain, employer, ...miners] = createNetwork([
       { name: "chain", octet: 1 },
@@ -115,6 +159,25 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
     );
     if (outside.length > 0)
       throw new Error(`a host has a route out of the subnet: ${JSON.stringify(outside)}`);
+    const connections = new Map(hosts.map((h) => [h.name, new Set<string>()]));
+    const listeners = new Map(hosts.map((h) => [h.name, new Set<string>()]));
+    const sampleSockets = () => {
+      for (const h of hosts)
+        for (const socket of tcpSockets(h)) {
+          if (socket.state === "LISTEN")
+            listeners.get(h.name)!.add(`${socket.local} (${socket.pids.map(potCommandOf).join(", ")})`);
+          else if (socket.state === "ESTAB")
+            connections.get(h.name)!.add(`${socket.local} -> ${socket.peer}`);
+        }
+    };
+    // A sample can fail while the namespaces go (Ctrl-C); the last sample, after the job, must not.
+    sampler = setInterval(() => {
+      try {
+        sampleSockets();
+      } catch {
+        // skipped sample
+      }
+    }, SOCKET_SAMPLE_MS);
 
     const rpcUrl = `http://${chain.address}:${RPC_PORT}`;
     const baseEnv = childEnv({
@@ -135,7 +198,9 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
         command,
         args,
         cwd: dir,
-        env: { ...baseEnv, ...env },
+        // A command's embedded IPFS node listens on its host's address (any port) unless `env` says otherwise:
+        // never on loopback, where a node's default port would be.
+        env: { ...baseEnv, POT_IPFS_LISTEN: `/ip4/${host.address}/tcp/0`, ...env },
         logFile: join(logs, `${name}.log`),
       };
     };
@@ -180,12 +245,15 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
     await run(employer, "employer-deploy", ["deploy"]);
     note("contracts deployed");
 
-    // Miners: own data directory and key, embedded IPFS on every interface; each announces its address.
+    // Miners: own data directory and key, embedded IPFS on every interface; each registers its address in
+    // the peer registry: the first miner the one its node picks, the others the one POT_IPFS_ANNOUNCE names
+    // (as behind NAT, where the listen address is not the one others dial).
     const minerProcs = miners.map((m, i) =>
       start(m, m.name, ["--json", "miner", "start", "--no-dummy"], {
         POT_DATA_DIR: join(dir, m.name),
         POT_PRIVATE_KEY: accounts[2 + i].privateKey,
         POT_IPFS_LISTEN: `/ip4/0.0.0.0/tcp/${IPFS_PORT}`,
+        ...(i === 0 ? {} : { POT_IPFS_ANNOUNCE: `/ip4/${m.address}/tcp/${IPFS_PORT}` }),
       }),
     );
     await Promise.all(minerProcs.map((p) => ready(p, /"ready":\s*true/)));
@@ -222,11 +290,11 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
     note(`job ${jobId} created and served (${announced.employer})`);
 
     // The fault: the last miner's link down for cutSeconds once it has trained stage 1.
-    let linkCut: NetworkJobResult["linkCut"];
+    const victim = miners[miners.length - 1];
+    const victimProc = minerProcs[minerProcs.length - 1];
+    let cut: { readonly atStage: number; readonly upAt: string } | undefined;
     let cutDone: Promise<void> = Promise.resolve();
     if (cutSeconds > 0) {
-      const victim = miners[miners.length - 1];
-      const victimProc = minerProcs[minerProcs.length - 1];
       const trained = (r: LogRecord) => r.msg === "stage trained" && Number(r.jobId) === jobId;
       cutDone = waitFor(
         `${victim.name} to train a stage of job ${jobId}`,
@@ -242,8 +310,9 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
         note(`link of ${victim.name} DOWN after it trained stage ${String(r.stage)}`);
         await new Promise((resolve) => setTimeout(resolve, cutSeconds * 1000));
         setLink(victim, true);
+        const upAt = new Date().toISOString();
         note(`link of ${victim.name} up again after ${cutSeconds} s`);
-        linkCut = { host: victim.name, downSeconds: cutSeconds, atStage: Number(r.stage) };
+        cut = { atStage: Number(r.stage), upAt };
       });
       cutDone.catch(() => undefined); // awaited after the job; a failure before that must not go unhandled
     }
@@ -261,29 +330,61 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
     if (!/finished/.test(finished)) throw new Error(`job ${jobId} did not finish:\n${finished}`);
     await cutDone;
     note(`job ${jobId} finished`);
-    const verifierEnv = { POT_DATA_DIR: join(dir, "verifier") };
-    await run(employer, "fetch", ["job", "fetch", String(jobId), "--out", join(dir, "model")], verifierEnv);
-    const verify = (await run(employer, "verify", ["verify", String(jobId), "--all"], verifierEnv)).join(
-      "\n",
+    // At once: the peer registry as the chain holds it, the model fetched, the job verified (each command
+    // from the employer's host, fetch and verify each from a data directory of its own).
+    const owners = {
+      employer: accounts[1],
+      ...Object.fromEntries(miners.map((m, i) => [m.name, accounts[2 + i]])),
+    };
+    const registryRead = Promise.all(
+      Object.entries(owners).map(async ([name, account]) => {
+        const out = await run(employer, `registry-${name}`, ["--json", "staking", "status", account.address]);
+        return [name, String((JSON.parse(out.join("\n")) as { peer: unknown }).peer)] as const;
+      }),
     );
+    const fetched = run(employer, "fetch", ["job", "fetch", String(jobId), "--out", join(dir, "model")], {
+      POT_DATA_DIR: join(dir, "fetcher"),
+    });
+    const verified = run(employer, "verify", ["verify", String(jobId), "--all"], {
+      POT_DATA_DIR: join(dir, "verifier"),
+    });
+    const [registryPairs, , verifyLines] = await Promise.all([registryRead, fetched, verified]);
+    const registry = Object.fromEntries(registryPairs);
+    const verify = verifyLines.join("\n");
     const verdict = new RegExp(`^Job ${jobId}: \\S+.*$`, "m").exec(verify)?.[0] ?? verify;
     if (!/: VERIFIED/.test(verdict)) throw new Error(`pot verify ${jobId} --all: ${verify}`);
     const stopped = running.filter((p) => !p.running);
     if (stopped.length > 0) throw new Error(`stopped early:\n${formatTails(stopped, 30)}`);
     note(verdict);
+    sampleSockets();
+    const listOf = (m: Map<string, Set<string>>) =>
+      Object.fromEntries([...m].map(([name, set]) => [name, [...set].sort()]));
     return {
       jobId,
       announced,
+      registry,
       routes,
-      linkCut,
+      connections: listOf(connections),
+      listeners: listOf(listeners),
+      linkCut: cut && {
+        host: victim.name,
+        downSeconds: cutSeconds,
+        atStage: cut.atStage,
+        actedAfter: victimProc
+          .records()
+          .filter((r) => String(r.ts) > cut!.upAt && ON_CHAIN_ACTIONS.has(String(r.msg)))
+          .map((r) => String(r.msg)),
+      },
       finished: finished.split("\n").find((l) => /finished/.test(l)) ?? finished,
       verdict,
       seconds: Math.round((Date.now() - t0) / 1000),
+      removedAtStart: leftovers,
       dir,
     };
   } finally {
+    clearInterval(sampler);
     stopWaits.abort();
-    for (const p of [...running].reverse()) await p.stop(5_000).catch(() => undefined);
+    await Promise.all(running.map((p) => p.stop(5_000).catch(() => undefined)));
     removeLeftovers();
     if (o.keep === true) note(`kept ${dir} (logs in ${logs})`);
     else rmSync(dir, { recursive: true, force: true });

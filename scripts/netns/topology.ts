@@ -113,12 +113,43 @@ export function routesOf(host: NetnsHost): string[] {
     .filter((l) => l !== "");
 }
 
+/** One TCP socket of a host as `ss` lists it. */
+export interface TcpSocket {
+  /** `ss`'s state: "ESTAB" (a connection), "LISTEN" (a server), "TIME-WAIT", ... */
+  readonly state: string;
+  /** Its own end, e.g. "10.77.0.11:4001" (IPv4-mapped IPv6 written as IPv4, IPv6 in brackets). */
+  readonly local: string;
+  /** The other end, e.g. "10.77.0.2:53142"; "0.0.0.0:*" for a listening socket. */
+  readonly peer: string;
+  /** The processes holding it. */
+  readonly pids: number[];
+}
+
+/** `[::ffff:10.77.0.2]:4001` -> `10.77.0.2:4001`; other addresses as `ss` prints them. */
+function plainEndpoint(endpoint: string): string {
+  return endpoint.replace(/^\[::ffff:([0-9.]+)\]:/, "$1:");
+}
+
+/** Every TCP socket of a host (`ss -Htanp`: State Recv-Q Send-Q Local:Port Peer:Port users:(("node",pid=N,fd=M))). */
+export function tcpSockets(host: NetnsHost): TcpSocket[] {
+  return runIn(host, ["ss", "-Htanp"])
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter((fields) => fields.length >= 5)
+    .map((f) => ({
+      state: f[0],
+      local: plainEndpoint(f[3]),
+      peer: plainEndpoint(f[4]),
+      pids: [...(f[5] ?? "").matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])),
+    }));
+}
+
 /** `ip netns exec <netns>`: the command and arguments that run `argv` inside the host's namespace. */
 export function inNamespace(host: NetnsHost, argv: readonly string[]): { command: string; args: string[] } {
   return { command: "ip", args: ["netns", "exec", host.netns, ...argv] };
 }
 
-/** Whether `execFileSync` can be used for a quick probe inside a host (e.g. reaching another's port). */
+/** Runs a short command inside a host and returns its stdout (throws when it fails or times out). */
 export function runIn(host: NetnsHost, argv: readonly string[], timeoutMs = 10_000): string {
   return execFileSync("ip", ["netns", "exec", host.netns, ...argv], { encoding: "utf8", timeout: timeoutMs });
 }

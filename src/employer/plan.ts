@@ -4,6 +4,7 @@
  * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
 import { estimateModelCost } from "../ml/model-cost";
+import { seedInitializers } from "../ml/model-spec";
 import { planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
 
 /**
@@ -183,7 +184,8 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
     Number.isSafeInteger(input.stageSeconds) && input.stageSeconds > 0,
     "stageSeconds must be a positive integer",
   );
-  const cost = estimateModelCost(input.model);
+  // The cost does not depend on the seeds; the employer seeds the initializers only later (buildSpec).
+  const cost = estimateModelCost(seedInitializers(input.model, 1));
   const reference = input.referenceFlopsPerSecond ?? REFERENCE_FLOPS_PER_SECOND;
   const batchesPerEpoch = Math.floor(input.samples / input.batchSize);
   const totalSteps = batchesPerEpoch * input.epochs;

@@ -1,7 +1,8 @@
 /**
  * What a host announces and listens on, for networks beyond one machine: the peer registry gets a network
  * address before a loopback one (a node on 0.0.0.0 lists 127.0.0.1 first); POT_IPFS_LISTEN sets the
- * embedded node's listen addresses for every command (miners, `pot job serve`).
+ * embedded node's listen addresses for every command (miners, `pot job serve`), POT_IPFS_ANNOUNCE the
+ * addresses it announces instead (behind NAT).
  */
 import { tmpdir } from "node:os";
 import { expect } from "chai";
@@ -24,7 +25,7 @@ describe("announced and listen addresses", () => {
     expect(firstDialableAddress([])).to.equal(undefined);
   });
 
-  it("POT_IPFS_LISTEN sets the embedded node's listen addresses; a --listen flag still wins", () => {
+  it("POT_IPFS_LISTEN / POT_IPFS_ANNOUNCE set the embedded node's listen and announced addresses; a --listen flag still wins", () => {
     const base = { cwd: tmpdir(), homeDir: tmpdir(), projectRoot: "/proj" };
     const config = loadConfig({
       ...base,
@@ -41,6 +42,18 @@ describe("announced and listen addresses", () => {
       listen: ["/ip4/10.77.0.2/tcp/4001"],
     });
     expect(loadConfig({ ...base, env: {} }).ipfs).to.deep.equal({ mode: "embedded" });
+    const behindNat = loadConfig({
+      ...base,
+      env: { POT_IPFS_LISTEN: "/ip4/0.0.0.0/tcp/4001", POT_IPFS_ANNOUNCE: "/ip4/203.0.113.7/tcp/4001" },
+    });
+    expect(storageConfigOf(behindNat)).to.deep.include({
+      listen: ["/ip4/0.0.0.0/tcp/4001"],
+      announce: ["/ip4/203.0.113.7/tcp/4001"],
+    });
+    expect(() => loadConfig({ ...base, env: { POT_IPFS_ANNOUNCE: "203.0.113.7" } }))
+      .to.throw(ConfigError)
+      .with.property("message")
+      .that.matches(/Invalid ipfs.announce "203.0.113.7" \(from POT_IPFS_ANNOUNCE\)/);
     expect(() => loadConfig({ ...base, env: { POT_IPFS_LISTEN: "0.0.0.0:4001" } }))
       .to.throw(ConfigError)
       .with.property("message")
