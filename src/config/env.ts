@@ -52,6 +52,10 @@ export const POT_ENV_VARIABLES: readonly EnvVariable[] = [
     description:
       "multiaddrs the embedded IPFS node announces instead of its listen addresses (e.g. behind NAT)",
   },
+  {
+    name: "POT_NODE_IMPL",
+    description: "pot node's and the devnet's node implementation: hardhat (default) or anvil",
+  },
   { name: "POT_LOG_LEVEL", description: "error, warn, info (default) or debug" },
   { name: "POT_JSON", description: "1/true: print JSON instead of text (same as --json)" },
   { name: "POT_PRIVATE_KEY", description: "0x-prefixed private key of the account (same as --private-key)" },

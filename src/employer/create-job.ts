@@ -196,8 +196,7 @@ function lossOf(input: JobInput): LossName {
 /** The plan of a job (pure; the dry run prints it). */
 export function estimateJob(input: JobInput): JobPlanEstimate {
   return planJobCreation({
-    // priced as the miners will train it: with the initializers seeded as buildSpec seeds them
-    model: seedInitializers(input.model, input.seed),
+    model: input.model,
     samples: input.dataset.train.count,
     batchSize: input.batchSize,
     epochs: input.epochs,

@@ -169,8 +169,8 @@ describe("config: loadConfig", () => {
 
   it("docs/cli.md documents every POT_* variable the code reads", () => {
     const docs = readFileSync(join(__dirname, "..", "..", "docs", "cli.md"), "utf8");
-    const sources = ["config/load.ts", "config/networks.ts", "chain/wallet.ts"].map((f) =>
-      readFileSync(join(__dirname, "..", "..", "src", f), "utf8"),
+    const sources = ["config/load.ts", "config/networks.ts", "chain/wallet.ts", "devnet/node-impl.ts"].map(
+      (f) => readFileSync(join(__dirname, "..", "..", "src", f), "utf8"),
     );
     const used = new Set(sources.flatMap((s) => s.match(/POT_[A-Z_]+/g) ?? []));
     const listed = new Set(POT_ENV_VARIABLES.map((v) => v.name));
