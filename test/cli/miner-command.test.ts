@@ -28,4 +28,25 @@ describe("pot miner", () => {
     expect(r.status, r.stderr).to.equal(0);
     expect(JSON.parse(r.stdout)).to.deep.include({ ...written, running: false, state: "exited" });
   });
+
+  it("status for people: one line per field, words instead of JSON", function () {
+    this.timeout(60_000);
+    const dir = mkdtempSync(join(tmpdir(), "pot-miner-cli-"));
+    writeFileSync(
+      minerStatusPath(dir),
+      JSON.stringify({
+        address: "0x00000000000000000000000000000000000a11ce",
+        wrappedBlocks: 7,
+        ipfs: ["/ip4/10.0.0.2/tcp/4001"],
+        counters: { trained: 3, declared: 2 },
+      }),
+    );
+    const r = pot(["miner", "status", "--data-dir", dir]);
+    expect(r.status, r.stderr).to.equal(0);
+    expect(r.stdout).to.match(/^Exited\b/);
+    expect(r.stdout).to.match(/^ {2}wrapped blocks +7$/m);
+    expect(r.stdout).to.match(/^ {2}ipfs +\/ip4\/10\.0\.0\.2\/tcp\/4001$/m);
+    expect(r.stdout).to.match(/^ {2}counters +trained 3, declared 2$/m);
+    expect(r.stdout).to.not.match(/[{"]/);
+  });
 });

@@ -103,11 +103,23 @@ export function registerMinerCommands(program: Command, context: () => CliContex
         heartbeatAgeSeconds: live.heartbeatAgeSeconds,
         summary: live.summary,
       };
-      ctx.out.result(status, () => [
-        live.summary,
-        ...Object.entries(written)
-          .filter(([k]) => !["running", "pid"].includes(k))
-          .map(([k, v]) => `${k}: ${JSON.stringify(v)}`),
-      ]);
+      ctx.out.result(status, () => [live.summary, ...statusLines(written)]);
     });
+}
+
+/** The miner's last report for people: one `name  value` line per field, words instead of JSON. */
+export function statusLines(written: Record<string, unknown>): string[] {
+  const entries = Object.entries(written).filter(([k]) => !["running", "pid"].includes(k));
+  const names = entries.map(([k]) => k.replace(/([a-z])([A-Z])/g, "$1 $2").toLowerCase());
+  const width = Math.max(0, ...names.map((n) => n.length));
+  return entries.map(([, v], i) => `  ${names[i].padEnd(width)}  ${humanValue(v)}`);
+}
+
+function humanValue(v: unknown): string {
+  if (Array.isArray(v)) return v.length === 0 ? "none" : v.map(humanValue).join(", ");
+  if (v !== null && typeof v === "object")
+    return Object.entries(v)
+      .map(([k, x]) => `${k} ${humanValue(x)}`)
+      .join(", ");
+  return String(v);
 }
