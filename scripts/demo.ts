@@ -14,6 +14,7 @@
  * summary (stages, wrapped blocks, gas of every transaction, accuracy, wall time) and stops every process
  * (also on Ctrl-C and on failure). docs/devnet.md explains the processes and where the logs go.
  */
+import { rmSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { formatEther, type Address } from "viem";
@@ -201,7 +202,10 @@ async function main(): Promise<number> {
     // Fetch the final model as any employer would, and test it with plain TensorFlow.js.
     await initEngine();
     registerFileScheme();
-    const fetched = await fetchModelFiles(job.jobId, join(devnet.dir, "model"));
+    // The models and their certificates outlive the demo's devnet: ./demo-output, replaced on every run.
+    const outputDir = join(process.cwd(), "demo-output");
+    rmSync(outputDir, { recursive: true, force: true });
+    const fetched = await fetchModelFiles(job.jobId, join(outputDir, "model"));
     const accuracy = await accuracyOf(fetched.modelJson);
     say(
       `test accuracy of the fetched model on ${test.count} held-out MNIST digits: ${(accuracy * 100).toFixed(2)}%`,
@@ -241,7 +245,7 @@ async function main(): Promise<number> {
     const fineFollowed = await followJob(fine.jobId, fine.plan.numStages);
     // In this process (the employer's IPFS node and chain connection), as `pot job fetch` and
     // `pot verify --certificate` do it: a new process would add ~10 s of start-up on 2 busy cores.
-    const fineFetched = await fetchModel(h, employer.store, fine.jobId, join(devnet.dir, "model-finetuned"));
+    const fineFetched = await fetchModel(h, employer.store, fine.jobId, join(outputDir, "model-finetuned"));
     const fineCertificate = await certifyModel(h, employer.store, fineFetched);
     const fineAccuracy = await accuracyOf(fineFetched.modelJson);
     say(
