@@ -14,7 +14,7 @@ import type { Hex } from "viem";
 import { blockHash, commitmentHash, headerHash, stateHash } from "../protocol";
 import { fetchManifest, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
 import { validateJobSpec } from "../ml";
-import { wrappedHeader } from "../chain/job-events";
+import { wrappedHeader } from "../chain/stage-rewards";
 import { stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
 

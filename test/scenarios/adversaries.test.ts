@@ -13,7 +13,8 @@ import { expect } from "chai";
 import { keccak256, serializeTransaction, type Address, type Hex } from "viem";
 import { ContractRevertError } from "../../src/chain/errors";
 import type { DeclarationData, HeaderData, LedgerEvent } from "../../src/chain/pot-contracts";
-import { readJobEvents, stageRewards } from "../../src/chain/job-events";
+import { readJobEvents } from "../../src/chain/job-events";
+import { stageRewards } from "../../src/chain/stage-rewards";
 import { stageAnchor } from "../../src/protocol/messages";
 import {
   AbsentStaker,

@@ -31,7 +31,8 @@ import {
   type HeaderData,
   type LedgerEvent,
 } from "../../src/chain/pot-contracts";
-import { readDomain, readJobEvents, type LedgerHandle } from "../../src/chain/job-events";
+import { readJobEvents } from "../../src/chain/job-events";
+import { readDomain, type LedgerHandle } from "../../src/chain/ledger-reads";
 import { decodeBatch, runStage } from "../../src/ml";
 import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { commitmentHash, juryVoteCommitment } from "../../src/protocol";

@@ -21,13 +21,9 @@ import {
   type DeclarationData,
   type LedgerEvent,
 } from "../../src/chain/pot-contracts";
-import {
-  readJobEvents,
-  readNextJobId,
-  readTotalOwed,
-  stageRewards,
-  type LedgerHandle,
-} from "../../src/chain/job-events";
+import { readJobEvents } from "../../src/chain/job-events";
+import { readNextJobId, readTotalOwed, type LedgerHandle } from "../../src/chain/ledger-reads";
+import { stageRewards } from "../../src/chain/stage-rewards";
 import type { PotConfig } from "../../src/config/types";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
