@@ -9,6 +9,7 @@ import type { PotSuite } from "./contracts";
 import type { EventWatcher, WatchedLog } from "./events";
 import { DUMMY_JOB_ID, UnknownJobError, type LedgerHandle } from "./ledger-reads";
 import { decodeLedgerLog, type LedgerEvent } from "./ledger-events";
+import { LruMap } from "./lru-map";
 import { suiteWatcher } from "./pot-contracts";
 
 interface EventBase {
@@ -229,24 +230,47 @@ export async function readJobEvents(h: LedgerHandle, jobId: bigint): Promise<Job
   return attachWrapSeats(h.client, jobEventsFromLogs(h.suite, jobId, await readLedgerLogs(h)));
 }
 
+/** Wrap transactions whose seats a client remembers (bounded: the least recently read are forgotten). */
+export const WRAP_SEAT_CACHE_SIZE = 4096;
+/** Per client, the seats of each wrap transaction by hash (null: not a direct wrap call). */
+const wrapSeatCaches = new WeakMap<PublicClient, LruMap<Hex, readonly Address[] | null>>();
+
 /**
  * Fills `seats` of every wrapped stage from its wrap transaction: PoTStages.wrap's `seats` argument is the
  * committee the escrow paid (StagePaid leaves the list out to save gas). A wrap sent through another
  * contract (a wallet) cannot be decoded this way: its `seats` stay undefined and `stageRewards` credits
- * one seat per distinct attester.
+ * one seat per distinct attester. A transaction's input is fixed by its hash, so the seats are read once
+ * per client and hash (an LRU of WRAP_SEAT_CACHE_SIZE): a reader that folds a job again (the explorer, the
+ * devnet, `pot job status --wait`) fetches only the wraps it has not seen.
  */
 export async function attachWrapSeats(client: PublicClient, events: JobEvents): Promise<JobEvents> {
+  let cache = wrapSeatCaches.get(client);
+  if (cache === undefined) {
+    cache = new LruMap(WRAP_SEAT_CACHE_SIZE);
+    wrapSeatCaches.set(client, cache);
+  }
+  const known = cache;
   await Promise.all(
     events.stages.map(async (s) => {
       if (s.wrapped === undefined || s.seats !== undefined) return;
-      const tx = await client.getTransaction({ hash: s.wrapped.txHash });
-      try {
-        const call = decodeFunctionData({ abi: potStagesAbi, data: tx.input });
-        if (call.functionName === "wrap") s.seats = [...call.args[6]];
-      } catch {
-        // not a direct wrap call
+      const hash = s.wrapped.txHash.toLowerCase() as Hex;
+      let seats = known.get(hash);
+      if (seats === undefined) {
+        seats = wrapSeatsOf((await client.getTransaction({ hash })).input);
+        known.set(hash, seats);
       }
+      if (seats !== null) s.seats = [...seats];
     }),
   );
   return events;
+}
+
+/** The `seats` argument of a direct PoTStages.wrap call, or null for any other calldata. */
+function wrapSeatsOf(input: Hex): readonly Address[] | null {
+  try {
+    const call = decodeFunctionData({ abi: potStagesAbi, data: input });
+    return call.functionName === "wrap" ? [...call.args[6]] : null;
+  } catch {
+    return null; // not a direct wrap call
+  }
 }

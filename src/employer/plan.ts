@@ -1,6 +1,6 @@
 /**
- * Job planning, pure: from the dataset size and the model spec to stages, steps per stage (tau, Delta of
- * src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
+ * Job planning, pure: from the dataset size and the model spec to stages, steps per stage (tau of
+ * src/ml/model-cost.ts, Delta of src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
  * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
 import { estimateModelCost } from "../ml/model-cost";

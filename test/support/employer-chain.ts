@@ -168,6 +168,21 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
   }
 }
 
+/** Terms of a job nobody trains (its stages are finalized with `finalizeStage`; the tests move its money). */
+export function untrainedJobTerms(numStages: number, deadline: bigint) {
+  return {
+    specCid: toHex("pot-test-spec"),
+    manifestRoot: keccak256(toHex("manifest")),
+    initialStateHash: keccak256(toHex("S0")),
+    numStages,
+    c: 2,
+    k: 1,
+    stageSeconds: 60,
+    minDeclareSeconds: 0,
+    deadline,
+  };
+}
+
 /** What the declarants of a stage claim. */
 export interface StageClaim {
   rho: Hex;
