@@ -8,6 +8,7 @@
  * list the engine executes) or throws InvalidModelSpecError naming the field at fault.
  */
 import {
+  ACTIVATIONS,
   SUPPORTED_LAYERS,
   windowOutputSize,
   type Activation,
@@ -90,7 +91,6 @@ const RANDOM_INITIALIZERS = new Set([
   "LeCunNormal",
 ]);
 const CONSTANT_INITIALIZERS = new Set(["Zeros", "Ones", "Constant"]);
-const ACTIVATIONS = new Set<Activation>(["linear", "relu", "tanh", "sigmoid", "softmax"]);
 
 type Json = Record<string, unknown>;
 
@@ -215,10 +215,10 @@ function validateData(v: unknown): DataSpec {
 
 function activationOf(field: string, v: unknown): Activation {
   const a = v === undefined || v === null ? "linear" : v;
-  if (!ACTIVATIONS.has(a as Activation)) {
-    fail(field, `unsupported activation ${JSON.stringify(a)}: use one of ${[...ACTIVATIONS].join(", ")}`);
-  }
-  return a as Activation;
+  const known = ACTIVATIONS.find((activation) => activation === a);
+  if (known === undefined)
+    fail(field, `unsupported activation ${JSON.stringify(a)}: use one of ${ACTIVATIONS.join(", ")}`);
+  return known;
 }
 
 /** Why a seed of 0 is refused. */
