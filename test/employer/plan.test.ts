@@ -17,6 +17,8 @@ const dense = (units: number, activation: string, input?: number[]) => ({
     units,
     activation,
     use_bias: true,
+    kernel_initializer: { class_name: "GlorotUniform", config: { seed: 1 } },
+    bias_initializer: { class_name: "Zeros", config: {} },
     ...(input ? { batch_input_shape: [null, ...input] } : {}),
   },
 });

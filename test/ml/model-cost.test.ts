@@ -97,6 +97,19 @@ describe("one list of supported layers: the engine trains what tau prices", func
     }
   });
 
+  it("prices a model before its initializers are seeded (an employer's preset): seeds cost nothing", async function () {
+    const spec = await buildVectorJob(job(reshapeThenPool));
+    const unseeded = structuredClone(spec.model) as {
+      config: { layers: { config: { kernel_initializer?: { config: Record<string, unknown> } } }[] };
+    };
+    delete unseeded.config.layers[0].config.kernel_initializer!.config.seed;
+    expect(() => validateJobSpec({ ...spec, model: unseeded })).to.throw(
+      InvalidModelSpecError,
+      /has no seed/,
+    );
+    expect(estimateModelCost(unseeded)).to.deep.equal(estimateModelCost(spec.model));
+  });
+
   it("tau refuses what the engine refuses: a Reshape that does not hold its input, an unknown activation", async function () {
     const spec = await buildVectorJob(job(reshapeThenPool));
     const bad = structuredClone(spec.model) as { config: { layers: { config: Record<string, unknown> }[] } };
