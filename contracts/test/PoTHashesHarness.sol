@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {PoTHashes} from "../lib/PoTHashes.sol";
 
 /// @title Test-only: exposes PoTHashes so the encoding tests can compare it with the protocol vectors
-contract PoTHashesHarness {
+/// @notice Encodes nothing itself: the domain separator and the typed-data digest come from OpenZeppelin's
+/// EIP712 and MessageHashUtils, as PoTStages gets them, under PoTStages' domain name and version.
+contract PoTHashesHarness is EIP712("ProofOfTraining", "2") {
     function typehashes() external pure returns (bytes32[9] memory t) {
         t = [
             PoTHashes.COMMITMENT_TYPEHASH,
@@ -19,20 +23,9 @@ contract PoTHashesHarness {
         ];
     }
 
-    /// @notice The EIP-712 domain separator OpenZeppelin's EIP712 computes for ("ProofOfTraining", "1").
-    function domainSeparatorFor(uint256 chainId, address stages) external pure returns (bytes32) {
-        return
-            keccak256(
-                abi.encode(
-                    keccak256(
-                        "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-                    ),
-                    keccak256("ProofOfTraining"),
-                    keccak256("2"),
-                    chainId,
-                    stages
-                )
-            );
+    /// @notice OpenZeppelin's EIP-712 domain separator of this contract (this chain, this address).
+    function domainSeparator() external view returns (bytes32) {
+        return _domainSeparatorV4();
     }
 
     function commitment(
@@ -111,12 +104,9 @@ contract PoTHashesHarness {
         uint32 stage
     ) external pure returns (bytes32) {
         return
-            keccak256(
-                abi.encodePacked(
-                    "\x19\x01",
-                    domain,
-                    PoTHashes.attestation(headerHash, resultHash, jobId, stage)
-                )
+            MessageHashUtils.toTypedDataHash(
+                domain,
+                PoTHashes.attestation(headerHash, resultHash, jobId, stage)
             );
     }
 

@@ -3,7 +3,7 @@
  * (GFLOP/s): a measurement of this engine's kernels, not a protocol quantity. Counts
  * multiply-adds of Dense and Conv2D as 2 FLOPs: forward 2*MACs, backward 2*MACs for the weight
  * gradient plus 2*MACs for the input gradient of every layer but the first. Elementwise work is
- * ignored. (The protocol's estimate of a job's work, tau, is `estimateModelCost` in src/protocol/planning.ts;
+ * ignored. (The protocol's estimate of a job's work, tau, is `modelCost` in src/protocol/model-layers.ts;
  * jobs are planned and priced with it.)
  */
 import type { CompiledModel } from "../../src/ml";

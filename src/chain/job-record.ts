@@ -8,14 +8,9 @@ import type { Address, Hex } from "viem";
 import { ChainError } from "./errors";
 import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
-import {
-  readJobEvents,
-  stageRewards,
-  wrappedHeader,
-  type JobEvents,
-  type LedgerHandle,
-  type StageReward,
-} from "./job-events";
+import { readJobEvents, type JobEvents } from "./job-events";
+import { type LedgerHandle } from "./ledger-reads";
+import { stageRewards, wrappedHeader, type StageReward } from "./stage-rewards";
 
 /** A job's events and its job document. */
 export interface JobRecord {

@@ -123,6 +123,10 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   JobNotOpen: (a) => `Job ${a[0]} is finished or expired: see pot job status ${a[0]}`,
   JobNotExpired: (a) =>
     `Job ${a[0]} has not expired: its deadline has not passed, or a stage headered before it is still in its PoA window (the committee may still wrap it); pot job status ${a[0]} shows which, and pot job refund works after that`,
+  ParentNotFinished: (a) =>
+    `Job ${a[0]} has not finished (status ${a[1]}): only a finished job can be fine-tuned; pot job status ${a[0]} shows where it is`,
+  ParentStateMismatch: () =>
+    "The job's S_0 is not the parent job's final state: pot job create --from-job fetches and uses the parent's final state",
   // stages
   WrongPhase: (a) =>
     `The stage is in phase ${a[0]} (0 none, 1 open, 2 jury, 3 decided, 4 headered, 5 wrapped), not the one this call needs: see pot job status`,

@@ -17,7 +17,8 @@ import {
 import { potCommitteeAbi, potStagesAbi } from "./abi";
 import type { HeaderData } from "./ledger-events";
 import { ChainError } from "./errors";
-import type { LedgerHandle, StageEvents } from "./job-events";
+import type { StageEvents } from "./job-events";
+import type { LedgerHandle } from "./ledger-reads";
 
 /** A signed transaction, serialized as it was sent (its keccak256 is the transaction hash). */
 export type RawSignedTx = Hex;

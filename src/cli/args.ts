@@ -1,5 +1,5 @@
 /** Argument parsing and session helpers shared by the `pot` commands. */
-import type { LedgerHandle } from "../chain/job-events";
+import type { LedgerHandle } from "../chain/ledger-reads";
 import type { PotSession } from "../chain/contracts";
 import { CliUsageError } from "./errors";
 import { chainContracts } from "./lazy";

@@ -1,13 +1,8 @@
 /** Figures read from the devnet's chain: gas spent, a job's stages and rewards, the escrow invariant. */
 import type { Address, PublicClient } from "viem";
-import {
-  readJob,
-  readJobEvents,
-  readTotalOwed,
-  rewardTotals,
-  type LedgerHandle,
-  type StageReward,
-} from "../chain/job-events";
+import { readJobEvents } from "../chain/job-events";
+import { readJob, readTotalOwed, type LedgerHandle } from "../chain/ledger-reads";
+import { rewardTotals, type StageReward } from "../chain/stage-rewards";
 
 /** Gas of every transaction in blocks `[from, to]`. */
 export interface GasSpent {

@@ -20,7 +20,7 @@ import { connectPot, requireSuite, type PotSession } from "../chain/contracts";
 import { PotContractsAdapter } from "../chain/pot-contracts";
 import { loadConfig, PROJECT_ROOT } from "../config/load";
 import type { PotConfig } from "../config/types";
-import type { LedgerHandle } from "../chain/job-events";
+import type { LedgerHandle } from "../chain/ledger-reads";
 import { ManagedProcess, runToCompletion, type LogRecord } from "./process";
 import { formatTails, waitFor } from "./wait";
 import { nextDrawEpochStart } from "../protocol/follow-the-coin";

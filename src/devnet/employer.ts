@@ -14,7 +14,7 @@
 import { join } from "node:path";
 import type { Address } from "viem";
 import { requireSuite, type PotSession } from "../chain/contracts";
-import type { LedgerHandle } from "../chain/job-events";
+import type { LedgerHandle } from "../chain/ledger-reads";
 import { PotContractsAdapter } from "../chain/pot-contracts";
 import {
   createJob,

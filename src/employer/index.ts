@@ -1,6 +1,6 @@
 /**
  * The employer agent: plan and create a job, keep its data available, watch it, fetch the trained model,
- * reclaim the fee of an expired job. Library functions; `pot job ...` (src/cli/commands/job.ts) is the
+ * reclaim the fee of an expired job. Library functions; `pot job ...` (src/cli/commands/job/) is the
  * thin command on top. docs/employer.md.
  */
 export * from "./plan";

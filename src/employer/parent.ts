@@ -7,7 +7,7 @@
  */
 import { compileModel, type CompiledModel, type JobSpec } from "../ml";
 import { fetchState, lastWrappedStage, loadJobRecord, stateRef, type JobRecord } from "../chain/job-record";
-import { readJob, type LedgerHandle } from "../chain/job-events";
+import { readJob, type LedgerHandle } from "../chain/ledger-reads";
 import type { ContentStore, FetchOptions } from "../storage";
 import type { PreflightIssue } from "./preflight";
 

@@ -1,10 +1,9 @@
 /**
- * Job planning, pure: from the dataset size and the model spec to stages, steps per stage (tau, Delta of
- * src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
+ * Job planning, pure: from the dataset size and the model spec to stages, steps per stage (tau of
+ * src/ml/model-cost.ts, Delta of src/protocol/planning.ts), the expected wall time, how the fee splits per stage, and the gas the job
  * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
 import { estimateModelCost } from "../ml/model-cost";
-import { seedInitializers } from "../ml/model-spec";
 import { planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
 
 /**
@@ -184,8 +183,7 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
     Number.isSafeInteger(input.stageSeconds) && input.stageSeconds > 0,
     "stageSeconds must be a positive integer",
   );
-  // The cost does not depend on the seeds; the employer seeds the initializers only later (buildSpec).
-  const cost = estimateModelCost(seedInitializers(input.model, 1));
+  const cost = estimateModelCost(input.model);
   const reference = input.referenceFlopsPerSecond ?? REFERENCE_FLOPS_PER_SECOND;
   const batchesPerEpoch = Math.floor(input.samples / input.batchSize);
   const totalSteps = batchesPerEpoch * input.epochs;

@@ -6,14 +6,8 @@
  */
 import type { Address, PublicClient } from "viem";
 import type { EventWatcher, WatchedLog } from "../chain/events";
-import {
-  jobEventsFromLogs,
-  ledgerLogWatcher,
-  readJob,
-  type JobEvents,
-  type LedgerHandle,
-  type OnChainJob,
-} from "../chain/job-events";
+import { jobEventsFromLogs, ledgerLogWatcher, type JobEvents } from "../chain/job-events";
+import { readJob, type LedgerHandle, type OnChainJob } from "../chain/ledger-reads";
 import { decodeLedgerLog, type LedgerEvent } from "../chain/pot-contracts";
 import { readPeer, readStakers, type StakerView } from "../chain/staking-calls";
 

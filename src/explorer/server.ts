@@ -17,7 +17,7 @@ import { sleep } from "../chain/retry";
 import { PROJECT_ROOT } from "../config/load";
 import type { ContentStore } from "../storage";
 import { ChainReader, type ChainReaderOptions } from "./chain-reader";
-import { DUMMY_JOB_ID } from "../chain/job-events";
+import { DUMMY_JOB_ID } from "../chain/ledger-reads";
 import { LossEvaluator, type JobCurve } from "./loss-evaluator";
 import { buildSnapshot, type Snapshot } from "./snapshot";
 

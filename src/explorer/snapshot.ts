@@ -5,7 +5,9 @@
  * and the slashes.
  */
 import type { Address, Hex } from "viem";
-import { DUMMY_JOB_ID, rewardTotals, type JobEvents, type StageEvents } from "../chain/job-events";
+import { type JobEvents, type StageEvents } from "../chain/job-events";
+import { DUMMY_JOB_ID } from "../chain/ledger-reads";
+import { rewardTotals } from "../chain/stage-rewards";
 import { FAULT, JURY_REASON } from "../chain/ledger-events";
 import { stageStatuses, type LossPoint } from "../chain/job-record";
 import type { ChainReader } from "./chain-reader";

@@ -9,8 +9,15 @@
 import type { Hex } from "viem";
 import type { RetryPolicy } from "../config/types";
 import { withRetry } from "../chain/retry";
-import { decodeBatch, prepareJob, Trainer, runStageAsync, type Batch, type JobSpec } from "../ml";
-import { estimateModelCost } from "../protocol";
+import {
+  compiledModelCost,
+  decodeBatch,
+  prepareJob,
+  Trainer,
+  runStageAsync,
+  type Batch,
+  type JobSpec,
+} from "../ml";
 import { parseJobDocument, type JobDocument } from "../protocol/job-document";
 import { stateHash } from "../protocol/rho";
 import {
@@ -151,14 +158,9 @@ export class TrainerPool {
       },
     );
     const t = prepared.spec.training;
-    // tau (src/protocol/planning.ts), the estimate employers plan and price jobs with, so a miner's
-    // fee-per-FLOP policy compares like with like.
-    let flops = 0;
-    try {
-      flops = estimateModelCost(prepared.spec.model).trainFlopsPerSample * t.batchSize * t.stepsPerStage;
-    } catch {
-      flops = 0;
-    }
+    // tau of the validated model (src/protocol/model-layers.ts), the estimate employers plan and price jobs
+    // with, so a miner's fee-per-FLOP policy compares like with like. Every layer the engine trains has a cost.
+    const flops = compiledModelCost(prepared.model).trainFlopsPerSample * t.batchSize * t.stepsPerStage;
     this.o.log.info("job loaded", {
       jobId: job.jobId,
       name: doc.name,

@@ -8,6 +8,7 @@
  * list the engine executes) or throws InvalidModelSpecError naming the field at fault.
  */
 import {
+  ACTIVATIONS,
   SUPPORTED_LAYERS,
   windowOutputSize,
   type Activation,
@@ -90,7 +91,6 @@ const RANDOM_INITIALIZERS = new Set([
   "LeCunNormal",
 ]);
 const CONSTANT_INITIALIZERS = new Set(["Zeros", "Ones", "Constant"]);
-const ACTIVATIONS = new Set<Activation>(["linear", "relu", "tanh", "sigmoid", "softmax"]);
 
 type Json = Record<string, unknown>;
 
@@ -215,10 +215,10 @@ function validateData(v: unknown): DataSpec {
 
 function activationOf(field: string, v: unknown): Activation {
   const a = v === undefined || v === null ? "linear" : v;
-  if (!ACTIVATIONS.has(a as Activation)) {
-    fail(field, `unsupported activation ${JSON.stringify(a)}: use one of ${[...ACTIVATIONS].join(", ")}`);
-  }
-  return a as Activation;
+  const known = ACTIVATIONS.find((activation) => activation === a);
+  if (known === undefined)
+    fail(field, `unsupported activation ${JSON.stringify(a)}: use one of ${ACTIVATIONS.join(", ")}`);
+  return known;
 }
 
 /** Why a seed of 0 is refused. */
@@ -262,16 +262,19 @@ function checkNoExtras(field: string, cfg: Json): void {
   if (cfg.dtype !== undefined && cfg.dtype !== "float32") fail(`${field}.dtype`, "only float32 is supported");
 }
 
+/** The model JSON itself: a string is parsed (InvalidModelSpecError when it is not JSON). */
+function parsedModel(model: unknown): unknown {
+  if (typeof model !== "string") return model;
+  try {
+    return JSON.parse(model);
+  } catch {
+    fail("model", "is a string but not valid JSON");
+  }
+}
+
 /** Parses the model topology JSON (object or string) into its layer list. */
 function modelLayers(model: unknown): Json[] {
-  let m = model;
-  if (typeof m === "string") {
-    try {
-      m = JSON.parse(m);
-    } catch {
-      fail("model", "is a string but not valid JSON");
-    }
-  }
+  let m = parsedModel(model);
   if (isObject(m) && isObject(m.modelTopology)) m = m.modelTopology;
   if (!isObject(m)) fail("model", "expected a LayersModel topology JSON object");
   if (m.class_name !== "Sequential") {
@@ -535,7 +538,7 @@ export function validateJobSpec(spec: unknown): ValidatedJobSpec {
  * Employer-side helper: miners never change a spec's initializers.
  */
 export function seedInitializers(model: unknown, seed: number): Json {
-  const copy = JSON.parse(typeof model === "string" ? model : JSON.stringify(model)) as Json;
+  const copy = structuredClone(parsedModel(model)) as Json;
   let k = 0;
   for (const layer of modelLayers(copy)) {
     const cfg = isObject(layer.config) ? layer.config : {};

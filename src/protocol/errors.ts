@@ -8,7 +8,7 @@ import { PotError } from "../errors";
 
 /** Machine-readable reason, stable across versions. */
 export type ProtocolErrorCode =
-  "INVALID_ARGUMENT" | "NON_FINITE_LOSS" | "HASHER_ORDER" | "NOT_ENOUGH_STAKERS" | "UNSUPPORTED_MODEL";
+  "INVALID_ARGUMENT" | "NON_FINITE_LOSS" | "HASHER_ORDER" | "NOT_ENOUGH_STAKERS";
 
 /** Base class: `err instanceof ProtocolError` catches every protocol-core failure. */
 export class ProtocolError extends PotError {
@@ -62,12 +62,5 @@ export class NotEnoughStakersError extends ProtocolError {
       "NOT_ENOUGH_STAKERS",
       `follow-the-coin needs ${wanted} distinct stakeholders but only ${available} hold stake`,
     );
-  }
-}
-
-/** The model spec uses a layer or setting the FLOP estimator (tau) does not know. */
-export class UnsupportedModelError extends ProtocolError {
-  constructor(problem: string) {
-    super("UNSUPPORTED_MODEL", `model spec: ${problem}`);
   }
 }

@@ -21,7 +21,9 @@ export const SUPPORTED_LAYERS = [
 ] as const;
 export type SupportedLayer = (typeof SUPPORTED_LAYERS)[number];
 
-export type Activation = "linear" | "relu" | "tanh" | "sigmoid" | "softmax";
+/** Activations a layer may apply (its `activation`, or an Activation layer). */
+export const ACTIVATIONS = ["linear", "relu", "tanh", "sigmoid", "softmax"] as const;
+export type Activation = (typeof ACTIVATIONS)[number];
 export type Padding = "valid" | "same";
 
 /** FLOPs per element of each activation (comparisons, exp, division; rough but fixed). */

@@ -23,7 +23,9 @@ import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storag
 import { encodeStateHeader } from "../ml/state";
 import { decodeBatch, evaluate, type OptimizerConfig, type WeightSpec } from "../ml";
 import { fetchState, loadJobRecord, type JobRecord } from "../chain/job-record";
-import { readJobEvents, wrappedHeader, type JobEvents, type LedgerHandle } from "../chain/job-events";
+import { readJobEvents, type JobEvents } from "../chain/job-events";
+import type { LedgerHandle } from "../chain/ledger-reads";
+import { wrappedHeader } from "../chain/stage-rewards";
 import { decodeAttestCall, decodeWrapCall, readWrapEvidence } from "../chain/wrap-evidence";
 import {
   CERTIFICATE_FORMAT,

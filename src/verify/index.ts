@@ -5,7 +5,7 @@
  */
 import { randomInt } from "node:crypto";
 import type { ContentStore, FetchOptions } from "../storage";
-import { readDomain, type LedgerHandle } from "../chain/job-events";
+import { readDomain, type LedgerHandle } from "../chain/ledger-reads";
 import { loadJobRecord } from "../chain/job-record";
 import { checkLineage, checkParentLink } from "./lineage";
 import type { JobRecord } from "../chain/job-record";

@@ -10,11 +10,11 @@
  *  - every wrapped block's hash recomputes and names the header;
  *  - the S fetched by each header's CID hashes to the recorded result.
  */
-import type { Hex } from "viem";
+import type { Address, Hex } from "viem";
 import { blockHash, commitmentHash, headerHash, stateHash } from "../protocol";
 import { fetchManifest, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
 import { validateJobSpec } from "../ml";
-import { wrappedHeader } from "../chain/job-events";
+import { wrappedHeader } from "../chain/stage-rewards";
 import { stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
 
@@ -179,7 +179,14 @@ export async function checkLineage(
       `the header of stage ${stage} opened ${header.openers.length} declaration(s)${header.openers.length >= needed ? "" : `, fewer than the ${needed} required`}`,
     );
     const listed = [...header.openers, ...header.faulty];
-    const unlisted = s.declarations.filter((d) => !listed.some((a) => eq(a, d.declarer)));
+    // A declaration slashed against the jury's decision before the header is settled: PoTOpenings checks it
+    // against its slot and leaves it out of both lists.
+    const settledBefore = (declarer: Address) =>
+      decided !== undefined &&
+      s.slashes.some((x) => x.fault === 1 && eq(x.staker, declarer) && x.blockNumber <= header.blockNumber);
+    const unlisted = s.declarations.filter(
+      (d) => !listed.some((a) => eq(a, d.declarer)) && !settledBefore(d.declarer),
+    );
     add(
       "declarations-listed",
       stage,

@@ -6,7 +6,7 @@
 import type { Hex } from "viem";
 import { decodeBatch, prepareJob, runStageWith, Trainer } from "../ml";
 import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
-import { wrappedHeader } from "../chain/job-events";
+import { wrappedHeader } from "../chain/stage-rewards";
 import { fetchState, stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
 

@@ -10,24 +10,15 @@ import { expect } from "chai";
 import { keccak256, toHex } from "viem";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { readOwed, sendCreateJob, sendExpireJob } from "../../src/employer/ledger";
-import { employerPotEnv, finalizeStage, startEmployerNet, type EmployerNet } from "../support/employer-chain";
+import {
+  employerPotEnv,
+  finalizeStage,
+  startEmployerNet,
+  untrainedJobTerms,
+  type EmployerNet,
+} from "../support/employer-chain";
 
 const run = promisify(execFile);
-
-/** Job terms of a job nobody trains (the tests only move its money). */
-function testTerms(numStages: number, deadline: bigint) {
-  return {
-    specCid: toHex("pot-test-spec"),
-    manifestRoot: keccak256(toHex("manifest")),
-    initialStateHash: keccak256(toHex("S0")),
-    numStages,
-    c: 2,
-    k: 1,
-    stageSeconds: 60,
-    minDeclareSeconds: 0,
-    deadline,
-  };
-}
 
 describe("cli: pot rewards and pot withdraw", function () {
   this.timeout(120_000);
@@ -56,7 +47,12 @@ describe("cli: pot rewards and pot withdraw", function () {
     const { session } = net.employer;
     const now = (await session.publicClient.getBlock()).timestamp;
     const fee = 123_456_789n;
-    const { jobId } = await sendCreateJob(session.sender, net.handle.suite, testTerms(2, now + 600n), fee);
+    const { jobId } = await sendCreateJob(
+      session.sender,
+      net.handle.suite,
+      untrainedJobTerms(2, now + 600n),
+      fee,
+    );
     await net.testClient.increaseTime({ seconds: 700 });
     await net.testClient.mine({ blocks: 1 });
     await sendExpireJob(session.sender, net.handle.suite, jobId);
@@ -86,7 +82,7 @@ describe("cli: pot rewards and pot withdraw", function () {
     const { jobId } = await sendCreateJob(
       session.sender,
       net.handle.suite,
-      testTerms(1, now + 3600n),
+      untrainedJobTerms(1, now + 3600n),
       10n ** 15n,
     );
     const cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";

@@ -17,8 +17,7 @@ const dense = (units: number, activation: string, input?: number[]) => ({
     units,
     activation,
     use_bias: true,
-    // seeded as the employer seeds them before planning (the engine refuses unseeded initializers)
-    kernel_initializer: { class_name: "GlorotUniform", config: { seed: units } },
+    kernel_initializer: { class_name: "GlorotUniform", config: { seed: 1 } },
     bias_initializer: { class_name: "Zeros", config: {} },
     ...(input ? { batch_input_shape: [null, ...input] } : {}),
   },

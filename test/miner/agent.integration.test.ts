@@ -8,7 +8,12 @@ import { expect } from "chai";
 import { readFileSync } from "node:fs";
 import { minerStatusPath } from "../../src/miner/agent";
 import { useMinerNetwork } from "../support/miner-fixture";
-import { publishIrisJob, waitFor } from "../support/miner-network";
+import {
+  expectEscrowHoldsWhatItOwes,
+  publishIrisJob,
+  waitFor,
+  waitForJobToFinish,
+} from "../support/miner-network";
 
 describe("miner agents on a hardhat node", function () {
   this.timeout(240_000);
@@ -33,11 +38,7 @@ describe("miner agents on a hardhat node", function () {
       k: 2,
       feeWei: 3_000_000_000_000_000n,
     }));
-    await waitFor(
-      "the job to finish",
-      async () => Number((await stages.jobStatus(job.jobId)).status) === 2,
-      150_000,
-    );
+    await waitForJobToFinish(net, job.jobId, 150_000);
     const jobMs = Date.now() - t1;
 
     // Every stage wrapped (from the events: PoTStages keeps only the two latest stages in storage).
@@ -88,10 +89,7 @@ describe("miner agents on a hardhat node", function () {
     const who = new Set(withdrawn.map((e) => e.args.account.toLowerCase()));
     expect(minerAddrs.filter((a) => who.has(a.toLowerCase())).length).to.be.greaterThan(0);
 
-    // Read both at one block: with interval mining a withdrawal may land between two "latest" reads.
-    const at = await net.provider.getBlockNumber();
-    const balance = await net.provider.getBalance(net.addresses.escrow, at);
-    expect(balance).to.equal(await escrow.totalOwed({ blockTag: at }));
+    await expectEscrowHoldsWhatItOwes(net);
     const statuses = miners.map((m) => m.status());
     if (process.env.POT_TEST_LOGS) console.log(JSON.stringify({ dummyMs, jobMs, statuses }, null, 1));
     console.log(

@@ -9,7 +9,12 @@ import { expect } from "chai";
 import { keccak256, toHex, type Hex } from "viem";
 import { commitmentHash } from "../../src/protocol/messages";
 import { useMinerNetwork } from "../support/miner-fixture";
-import { publishIrisJob, waitFor } from "../support/miner-network";
+import {
+  expectEscrowHoldsWhatItOwes,
+  publishIrisJob,
+  waitFor,
+  waitForJobToFinish,
+} from "../support/miner-network";
 
 describe("miner agents resolve a disputed stage through the jury", function () {
   this.timeout(240_000);
@@ -34,7 +39,7 @@ describe("miner agents resolve a disputed stage through the jury", function () {
       feeWei: 2_000_000_000_000_000n,
     }));
     const jobId = job.jobId;
-    const { stages, escrow, disputes } = net.suite(0);
+    const { stages, disputes } = net.suite(0);
     // The wrong declaration goes in first (the miners still fetch and train).
     const [opened] = await stages.queryFilter(stages.filters.StageOpened(jobId, 1), net.deployBlock);
     const rho = keccak256(toHex("a made-up rho")) as Hex;
@@ -55,11 +60,7 @@ describe("miner agents resolve a disputed stage through the jury", function () {
       )
     ).wait();
 
-    await waitFor(
-      "the job to finish",
-      async () => Number((await stages.jobStatus(jobId)).status) === 2,
-      180_000,
-    );
+    await waitForJobToFinish(net, jobId, 180_000);
     // Stage 1 went to the jury as disputed, and the jury decided it.
     const toJury = await stages.queryFilter(stages.filters.JuryRequested(jobId, 1), net.deployBlock);
     expect(toJury.map((e) => Number(e.args.reason))).to.deep.equal([1]);
@@ -90,10 +91,7 @@ describe("miner agents resolve a disputed stage through the jury", function () {
     const minerAddrs = new Set(miners.map((m) => m.address.toLowerCase()));
     expect(slashed.filter((e) => minerAddrs.has(e.args.staker.toLowerCase()))).to.deep.equal([]);
     // Money: the escrow still holds exactly what it owes.
-    const at = await net.provider.getBlockNumber();
-    expect(await net.provider.getBalance(net.addresses.escrow, at)).to.equal(
-      await escrow.totalOwed({ blockTag: at }),
-    );
+    await expectEscrowHoldsWhatItOwes(net);
     console.log(
       `      jury rounds drawn: ${drawn.length}, rogue seated: ${rogueSeated}, votes revealed: ${votes.length}`,
     );

@@ -5,7 +5,12 @@
  */
 import { expect } from "chai";
 import { useMinerNetwork } from "../support/miner-fixture";
-import { publishIrisJob, waitFor } from "../support/miner-network";
+import {
+  expectEscrowHoldsWhatItOwes,
+  publishIrisJob,
+  waitFor,
+  waitForJobToFinish,
+} from "../support/miner-network";
 import { spawnMinerProcess, type MinerProcess } from "../support/miner-process";
 
 describe("miner restart (SIGKILL after declaring)", function () {
@@ -22,7 +27,7 @@ describe("miner restart (SIGKILL after declaring)", function () {
 
   it("a killed and restarted miner neither loses its reveal nor declares twice", async () => {
     const { net } = fx;
-    const { stages, escrow } = net.suite(0);
+    const { stages } = net.suite(0);
     const childAddr = net.node.accounts[3].address;
     await fx.startMiners([1, 2], { policy: { idleDummy: false } });
     let run = spawnMinerProcess(net, 3);
@@ -54,11 +59,7 @@ describe("miner restart (SIGKILL after declaring)", function () {
 
     run = spawnMinerProcess(net, 3);
     proc = run;
-    await waitFor(
-      "the job to finish",
-      async () => Number((await stages.jobStatus(jobId)).status) === 2,
-      150_000,
-    );
+    await waitForJobToFinish(net, jobId, 150_000);
 
     for (let s = 1; s <= job.numStages; s++) {
       const mine = await stages.queryFilter(stages.filters.Declared(jobId, s, childAddr), net.deployBlock);
@@ -78,11 +79,7 @@ describe("miner restart (SIGKILL after declaring)", function () {
       expect(hdr.args.openers.map((a) => a.toLowerCase())).to.include(childAddr.toLowerCase());
       expect(hdr.args.faulty).to.deep.equal([]);
     }
-    // Read both at one block: with interval mining a withdrawal may land between two "latest" reads.
-    const at = await net.provider.getBlockNumber();
-    expect(await net.provider.getBalance(net.addresses.escrow, at)).to.equal(
-      await escrow.totalOwed({ blockTag: at }),
-    );
+    await expectEscrowHoldsWhatItOwes(net);
     expect(before).to.be.greaterThan(0);
     // The restarted process found the declaration it made before the kill in its data directory (its log
     // lines are one JSON object each; the `ready` result on stdout spans several lines).

@@ -11,7 +11,7 @@ import { expect } from "chai";
 import type { Hex, PublicClient } from "viem";
 import { irisJobInput, jobSummary, startDevnet, startEmployer, type Devnet } from "../../src/devnet";
 import { decodeLedgerLog, type LedgerEvent } from "../../src/chain/ledger-events";
-import type { LedgerHandle } from "../../src/chain/job-events";
+import type { LedgerHandle } from "../../src/chain/ledger-reads";
 import { nodeRpc } from "../../src/devnet/node-impl";
 
 const CONFIRMATIONS = 4;

@@ -11,7 +11,9 @@
 import { expect } from "chai";
 import type { Address } from "viem";
 import { refundJob } from "../../src/employer/refund";
-import { readJob, readTotalOwed, readJobEvents, stageRewards } from "../../src/chain/job-events";
+import { readJobEvents } from "../../src/chain/job-events";
+import { readJob, readTotalOwed } from "../../src/chain/ledger-reads";
+import { stageRewards } from "../../src/chain/stage-rewards";
 import { startRpcProxy, type RpcProxy } from "../support/scenario-proxy";
 import {
   HONEST_STAKE,

@@ -31,7 +31,8 @@ import {
   type HeaderData,
   type LedgerEvent,
 } from "../../src/chain/pot-contracts";
-import { readDomain, readJobEvents, type LedgerHandle } from "../../src/chain/job-events";
+import { readJobEvents } from "../../src/chain/job-events";
+import { readDomain, type LedgerHandle } from "../../src/chain/ledger-reads";
 import { decodeBatch, runStage } from "../../src/ml";
 import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { commitmentHash, juryVoteCommitment } from "../../src/protocol";
@@ -165,6 +166,21 @@ export async function startEmployerNet(nMiners = 3): Promise<EmployerNet> {
     await node.stop();
     throw error;
   }
+}
+
+/** Terms of a job nobody trains (its stages are finalized with `finalizeStage`; the tests move its money). */
+export function untrainedJobTerms(numStages: number, deadline: bigint) {
+  return {
+    specCid: toHex("pot-test-spec"),
+    manifestRoot: keccak256(toHex("manifest")),
+    initialStateHash: keccak256(toHex("S0")),
+    numStages,
+    c: 2,
+    k: 1,
+    stageSeconds: 60,
+    minDeclareSeconds: 0,
+    deadline,
+  };
 }
 
 /** What the declarants of a stage claim. */

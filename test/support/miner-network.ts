@@ -4,6 +4,7 @@
  * included), a deployments file with the six addresses, miner configurations, and an employer that
  * publishes a tiny Iris job through src/storage and creates it through the escrow.
  */
+import { expect } from "chai";
 import { mkdirSync } from "node:fs";
 import type { Hex } from "viem";
 import { join } from "node:path";
@@ -295,4 +296,29 @@ export async function waitFor<T>(
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Waits until PoTStages reports job `jobId` finished (status 2). */
+export async function waitForJobToFinish(
+  net: MinerTestNetwork,
+  jobId: bigint,
+  timeoutMs: number,
+): Promise<void> {
+  const { stages } = net.suite();
+  await waitFor(
+    "the job to finish",
+    async () => Number((await stages.jobStatus(jobId)).status) === 2,
+    timeoutMs,
+  );
+}
+
+/**
+ * Asserts that the escrow holds exactly what it owes (its balance equals `totalOwed`), both read at one block:
+ * with interval mining a withdrawal may land between two "latest" reads.
+ */
+export async function expectEscrowHoldsWhatItOwes(net: MinerTestNetwork): Promise<void> {
+  const at = await net.provider.getBlockNumber();
+  expect(await net.provider.getBalance(net.addresses.escrow, at)).to.equal(
+    await net.suite().escrow.totalOwed({ blockTag: at }),
+  );
 }

@@ -21,13 +21,9 @@ import {
   type DeclarationData,
   type LedgerEvent,
 } from "../../src/chain/pot-contracts";
-import {
-  readJobEvents,
-  readNextJobId,
-  readTotalOwed,
-  stageRewards,
-  type LedgerHandle,
-} from "../../src/chain/job-events";
+import { readJobEvents } from "../../src/chain/job-events";
+import { readNextJobId, readTotalOwed, type LedgerHandle } from "../../src/chain/ledger-reads";
+import { stageRewards } from "../../src/chain/stage-rewards";
 import type { PotConfig } from "../../src/config/types";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
@@ -536,6 +532,49 @@ export async function stakeAdversaries(
   }
   // drawable (committees, juries) from the next epoch: start it now
   await sc.net.mineToNextDrawEpoch();
+}
+
+/** Dev accounts of the scenario files: 1-3 honest agents, 4 the employer, 0 a third-party watchdog. */
+export const HONEST_ACCOUNTS = [1, 2, 3] as const;
+export const EMPLOYER = 4;
+export const WATCHDOG = 0;
+
+/** A scenario suite's network and its honest agents' addresses, set in the suite's `before` hook. */
+export interface ScenarioSuite {
+  readonly sc: ScenarioNet;
+  readonly honest: Address[];
+}
+
+/**
+ * The shared set-up of the scenario files: registers the suite's hooks (call it inside a mocha `describe`).
+ * Before: a chain with interval mining (`intervalMs`), three honest agents (HONEST_ACCOUNTS), and the
+ * adversaries' stakes (`stakes`, each group of accounts with its stake, default the 1 POT minimum), staked
+ * before any job so their coin age grows. After: everything stopped.
+ */
+export function useScenarioNet(
+  stakes: readonly { accounts: readonly number[]; wei?: bigint }[],
+  intervalMs = 500,
+): ScenarioSuite {
+  let sc: ScenarioNet | undefined;
+  let honest: Address[] = [];
+  before(async function () {
+    this.timeout(240_000);
+    sc = await startScenarioNet(intervalMs);
+    honest = (await startHonestMiners(sc, HONEST_ACCOUNTS)).map((m) => m.address);
+    for (const group of stakes) await stakeAdversaries(sc, group.accounts, group.wei);
+  });
+  after(async () => {
+    await sc?.stop();
+  });
+  return {
+    get sc() {
+      if (sc === undefined) throw new Error("the scenario network starts in the suite's before hook");
+      return sc;
+    },
+    get honest() {
+      return honest;
+    },
+  };
 }
 
 /** One PoA committee round of a header, read at a block inside the round, and recomputed. */

@@ -6,7 +6,7 @@
  */
 import type { Command } from "commander";
 import type { Address } from "viem";
-import type { LedgerHandle } from "../../chain/job-events";
+import type { LedgerHandle } from "../../chain/ledger-reads";
 import { formatEth, formatPot } from "../amounts";
 import { handleOf, parseJobId } from "../args";
 import type { CliContext } from "../context";
