@@ -79,7 +79,11 @@ export interface NetworkJobResult {
   readonly connections: Record<string, string[]>;
   /** Host name -> every address:port it listened on while sampled, with the command, e.g. "10.77.0.1:8545 (pot node ...)". */
   readonly listeners: Record<string, string[]>;
-  /** The link cut, when one was asked for, and the on-chain actions (log messages) the miner took after it. */
+  /**
+   * The link cut, when one was asked for, and what shows the miner back on the chain after it (log
+   * messages): the transactions it sent, or the wraps it read (with C=2 of 3 miners the other two may finish
+   * the job before the link is back, leaving it nothing to send).
+   */
   readonly linkCut?: {
     readonly host: string;
     readonly downSeconds: number;
@@ -372,7 +376,11 @@ export async function runNetworkJob(o: NetworkJobOptions = {}): Promise<NetworkJ
         atStage: cut.atStage,
         actedAfter: victimProc
           .records()
-          .filter((r) => String(r.ts) > cut!.upAt && ON_CHAIN_ACTIONS.has(String(r.msg)))
+          .filter(
+            (r) =>
+              String(r.ts) > cut!.upAt &&
+              (ON_CHAIN_ACTIONS.has(String(r.msg)) || String(r.msg) === "block wrapped"),
+          )
           .map((r) => String(r.msg)),
       },
       finished: finished.split("\n").find((l) => /finished/.test(l)) ?? finished,

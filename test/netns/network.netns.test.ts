@@ -70,7 +70,8 @@ describe("multi-host network in Linux network namespaces", function () {
         `10.77.0.0/24 dev eth0 proto kernel scope link src 10.77.0.${host === "chain" ? 1 : octets[host]}`,
       ]);
     expect(result.linkCut).to.deep.include({ host: "miner3", downSeconds: 8 });
-    expect(result.linkCut?.actedAfter, "miner3's transactions after its link came back").not.to.be.empty;
+    // Back on the chain after the link returned: it sent transactions or read the wraps it missed.
+    expect(result.linkCut?.actedAfter, "miner3 on the chain after its link came back").not.to.be.empty;
     expect(result.finished).to.match(new RegExp(`Job ${result.jobId} .*finished`));
     expect(result.verdict).to.match(new RegExp(`^Job ${result.jobId}: VERIFIED .*2 of 2 stages wrapped`));
     // The stale namespace went before the run, the run's own (with the bridge and veths) at its end.
