@@ -11,7 +11,7 @@ import {
   waitFor,
   waitForJobToFinish,
 } from "../support/miner-network";
-import { spawnMinerProcess, type MinerProcess } from "../support/miner-process";
+import { minerProcessReady, spawnMinerProcess, type MinerProcess } from "../support/miner-process";
 
 describe("miner restart (SIGKILL after declaring)", function () {
   this.timeout(240_000);
@@ -32,12 +32,7 @@ describe("miner restart (SIGKILL after declaring)", function () {
     await fx.startMiners([1, 2], { policy: { idleDummy: false } });
     let run = spawnMinerProcess(net, 3);
     proc = run;
-    await waitFor(
-      "the child miner to start",
-      async () => run.lines.some((l) => /"ready": ?true/.test(l)),
-      90_000,
-      200,
-    );
+    await waitFor("the child miner to start", async () => minerProcessReady(run), 90_000, 200);
 
     const job = (fx.job = await publishIrisJob(net, 4, {
       numStages: 3,

@@ -39,7 +39,7 @@ import { cidFromBytesHex } from "../../src/storage";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { fetchManifest, fetchStageBatches, openHeliaStore, type ContentStore } from "../../src/storage";
 import { WithholdingBuilder } from "../support/scenario-adversaries";
-import { spawnMinerProcess, type MinerProcess } from "../support/miner-process";
+import { minerProcessReady, spawnMinerProcess, type MinerProcess } from "../support/miner-process";
 import { join } from "node:path";
 import { privateKeyToAccount } from "viem/accounts";
 import type { Hex } from "viem";
@@ -100,12 +100,7 @@ describe("scenarios: faults (RPC drops, a killed miner, a vanished IPFS peer, an
     const addr = sc.net.node.accounts[index].address as Address;
     let run = spawnMinerProcess(sc.net, index);
     procs.push(run);
-    await until(
-      "the miner process to start",
-      async () => run.lines.some((l) => /"ready": ?true/.test(l)),
-      120_000,
-      200,
-    );
+    await until("the miner process to start", async () => minerProcessReady(run), 120_000, 200);
     const job = await publishJob(sc, 4, { numStages: 3, c: 4 });
     const loaded = (l: string) => l.includes("job loaded") && l.includes(`"jobId":"${job.jobId}"`);
     await until(

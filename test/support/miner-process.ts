@@ -61,3 +61,11 @@ export function spawnMinerProcess(net: MinerTestNetwork, index: number, rpcUrl?:
       ),
   };
 }
+
+/**
+ * Whether `pot --json miner start` said it is ready: its result goes to stdout as indented JSON, so the
+ * line reads `"ready": true` (a log line on stderr is one compact JSON object).
+ */
+export function minerProcessReady(run: MinerProcess): boolean {
+  return run.lines.some((l) => /"ready": ?true/.test(l));
+}
