@@ -127,6 +127,21 @@ export class TransactionDroppedError extends ChainError {
   }
 }
 
+/** A sent transaction was neither dropped nor deep enough when the wait ran out (code TX_WAIT_TIMEOUT). */
+export class TransactionWaitTimeoutError extends ChainError {
+  constructor(
+    readonly functionName: string,
+    readonly hash: `0x${string}`,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      `Timed out after ${timeoutMs} ms waiting for transaction ${functionName} (${hash})`,
+      "It may still be mined: look it up on the node (or an explorer) before sending it again; a slow or stalled chain, or a gas price below the network's, keeps it pending",
+      { code: "TX_WAIT_TIMEOUT" },
+    );
+  }
+}
+
 /**
  * The sending account has too little native coin (ETH) for the transaction: its gas, plus the value it
  * sends (a job's fee) when `value` is above zero.

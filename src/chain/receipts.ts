@@ -11,7 +11,7 @@
  * network (docs/miner.md, "Reorgs and confirmations").
  */
 import type { Hash, PublicClient, TransactionReceipt } from "viem";
-import { TransactionDroppedError } from "./errors";
+import { TransactionDroppedError, TransactionWaitTimeoutError } from "./errors";
 import { sleep } from "./retry";
 
 /** Options of `waitForCanonicalReceipt`. */
@@ -45,8 +45,7 @@ export async function waitForCanonicalReceipt(
     } else if ((await client.getTransaction({ hash }).catch(() => undefined)) === undefined) {
       if (++missing >= (o.missingPolls ?? 2)) throw new TransactionDroppedError(functionName, hash);
     } else missing = 0; // still pending in the node's pool
-    if (Date.now() > deadline)
-      throw new Error(`Timed out after ${o.timeoutMs} ms waiting for transaction ${hash} (${functionName})`);
+    if (Date.now() > deadline) throw new TransactionWaitTimeoutError(functionName, hash, o.timeoutMs);
     await sleep(every);
   }
 }
