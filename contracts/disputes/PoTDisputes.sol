@@ -13,7 +13,7 @@ import {PoTOpenings} from "../stages/PoTOpenings.sol";
 import {
     DeclarationData,
     Suite,
-    JOB_EXPIRED,
+    JOB_OPEN,
     DECL_DECLARED,
     DECL_FAULTY,
     DECL_SLASHED,
@@ -221,7 +221,8 @@ contract PoTDisputes is IPoTDisputes {
         bytes32 rho
     ) external {
         (uint8 jobStatus, uint32 wrapped) = stages.jobStatus(jobId);
-        if (jobStatus != JOB_EXPIRED || stage <= wrapped) revert NotReleasable();
+        // an ended job (expired, or finished early at its target) releases the stages it never wrapped
+        if (jobStatus == JOB_OPEN || stage <= wrapped) revert NotReleasable();
         (uint256 slot, bool opens) = _open(jobId, stage, anchor, d, result, rho);
         if (uint8(slot >> 216) != DECL_DECLARED) revert DeclarationSettled();
         bytes32 outcome = _juries[jobId][stage].outcome;

@@ -105,7 +105,8 @@ interface IPoTDisputes {
     error DeclarationSettled();
     /// @notice No final (result, rho) matches: neither the wrap's (with faults) nor the jury's.
     error NoFinalOutcome();
-    /// @notice Release needs an expired job and a stage it did not wrap.
+    /// @notice Release needs an ended job (expired, or finished early at its target) and a stage it did not
+    /// wrap.
     error NotReleasable();
     /// @notice The declaration does not open against the jury's decision (slash it instead).
     error DoesNotOpen(address declarer);
@@ -159,7 +160,7 @@ interface IPoTDisputes {
         address juror
     ) external;
 
-    /// @notice Releases an unsettled declaration of an expired job's unwrapped stage (anyone), so its
+    /// @notice Releases an unsettled declaration of an ended job's unwrapped stage (anyone), so its
     /// declarer's unbonding stake can leave; if a jury decided the stage, only a declaration that opens
     /// against its (`result`, `rho`) is released (the others are slashed with slashDeclaration).
     /// @param anchor the stage's keccak256(abi.encode(parent, seed)) (StageOpened)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {JobTerms, DeclarationData, HeaderData} from "../types/PoTTypes.sol";
+import {JobTerms, DeclarationData, HeaderData, StageOutcome} from "../types/PoTTypes.sol";
 
 /// @title The stage state machine of Proof of Training
 /// @notice One global chain of wrapped blocks; each block finalizes one stage of one job (seed 002,
@@ -105,7 +105,23 @@ interface IPoTStages {
     /// @notice Job `jobId` fine-tunes finished job `parentJobId`: its S_0 is the parent's final state, whose
     /// hash `parentFinalHash` is the job's initialStateHash (docs/PROTOCOL.md section 4b).
     event JobDerived(uint64 indexed jobId, uint64 indexed parentJobId, bytes32 parentFinalHash);
-    /// @notice The job finished (its last stage wrapped).
+    /// @notice Job `jobId` stops early at the first wrapped stage whose held-out metric meets this target
+    /// (`kind` 1: loss at most `value`, float32 bits; 2: accuracy at least `value` ppm).
+    event JobTarget(uint64 indexed jobId, uint8 kind, uint32 value);
+    /// @notice A header revealed what its result commits to: H(S_{i+1}), the held-out metric and the
+    /// stage's checkpoint state hashes (`checkpoints`, whose Merkle root is outcome.checkpointRoot; the
+    /// last is H(S_{i+1})). Emitted again if the stage's header is voided and built again (same values).
+    event OutcomeRevealed(
+        uint64 indexed jobId,
+        uint32 indexed stage,
+        bytes32 resultHash,
+        StageOutcome outcome,
+        bytes32[] checkpoints
+    );
+    /// @notice Wrapped stage `stage` met the job's target: the job finishes there (JobFinished follows)
+    /// and the fee of the stages it did not train is refunded to the employer.
+    event TargetReached(uint64 indexed jobId, uint32 stage, uint32 heldOutLoss, uint32 heldOutAccuracy);
+    /// @notice The job finished (its last stage wrapped, or a stage met its target).
     event JobFinished(uint64 indexed jobId);
     /// @notice The job expired unfinished.
     event JobExpired(uint64 indexed jobId);
@@ -166,6 +182,11 @@ interface IPoTStages {
     error WrongResult();
     /// @notice rho is not the stage's fixed rho.
     error WrongRho();
+    /// @notice The stage outcome given does not hash to the header's result `result`.
+    error WrongOutcome(bytes32 result);
+    /// @notice The checkpoint list does not open the outcome's checkpointRoot, or its last entry is not
+    /// the outcome's stateHash.
+    error WrongCheckpoints();
     /// @notice The header fields do not hash to the stage's header.
     error HeaderMismatch();
     /// @notice The lists do not hash to the header's lists.
@@ -239,13 +260,19 @@ interface IPoTStages {
     /// lists EVERY declaration of the stage, sorted by declarer. The contract opens each: those that open
     /// against (result, rho) are paid in proportion to their weight; the others are faulty. At least C must
     /// open (the builder's own among them); after a jury decision, none need to.
+    /// The result opens to `outcome` (PoTHashes.outcome), whose checkpoint root `checkpoints` opens; the
+    /// next stage trains from outcome.stateHash.
     /// @param h the header's fields (`h.builder` must be the caller)
+    /// @param outcome what h.result commits to (state, checkpoint root, held-out metric)
+    /// @param checkpoints the stage's checkpoint state hashes in order (empty without checkpoints)
     function submitHeader(
         uint64 jobId,
         uint32 stage,
         HeaderData calldata h,
         bytes calldata resultCid,
-        DeclarationData[] calldata decls
+        DeclarationData[] calldata decls,
+        StageOutcome calldata outcome,
+        bytes32[] calldata checkpoints
     ) external;
 
     /// @notice Voids a header whose committees did not wrap it within poaMaxRounds rounds (anyone).
@@ -265,7 +292,10 @@ interface IPoTStages {
     /// the other seats' attestations): pays the stage through PoTEscrow, restarts the openers' coin age,
     /// marks the faulty declarations slashable. Works after the job deadline for a stage headered before it.
     /// @param h the header's fields; `openers`, `weights`, `faulty` as HeaderSubmitted listed them
+    /// The job finishes at its last stage, or earlier at the first wrapped stage whose held-out metric
+    /// meets the job's target (TargetReached; PoTEscrow refunds the fee of the stages not trained).
     /// @param seats the current committee (PoTCommittee.committeeOf), `signatures` one per seat
+    /// @param outcome what h.result commits to (OutcomeRevealed listed it)
     function wrap(
         uint64 jobId,
         uint32 stage,
@@ -274,7 +304,8 @@ interface IPoTStages {
         uint64[] calldata weights,
         address[] calldata faulty,
         address[] calldata seats,
-        bytes[] calldata signatures
+        bytes[] calldata signatures,
+        StageOutcome calldata outcome
     ) external returns (bytes32 blockHash);
 
     // ------------------------------------------------------------------ disputes' hooks

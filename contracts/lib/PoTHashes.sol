@@ -7,6 +7,8 @@ pragma solidity 0.8.28;
 /// protocol domain: PoTStages' EIP-712 domain separator (src/protocol/domain.ts).
 /// test/contracts/suite/encodings.test.ts checks every function here against test/vectors/protocol.json
 /// and src/protocol.
+import {StageOutcome} from "../types/PoTTypes.sol";
+
 library PoTHashes {
     bytes32 internal constant COMMITMENT_TYPEHASH = keccak256(
         "PoT.Commitment(bytes32 domain,bytes32 rho,bytes32 rand,address declarer,uint64 jobId,uint32 stage)"
@@ -40,6 +42,11 @@ library PoTHashes {
     bytes32 internal constant JURY_VOTE_TYPEHASH = keccak256(
         "PoT.JuryVote(bytes32 domain,uint64 jobId,uint32 stage,uint32 round,address juror,bytes32 resultHash,bytes32 rho,bytes32 salt)"
     );
+
+    bytes32 internal constant OUTCOME_TYPEHASH = keccak256(
+        "PoT.StageOutcome(bytes32 stateHash,bytes32 checkpointRoot,uint32 heldOutLoss,uint32 heldOutAccuracy)"
+    );
+    bytes32 internal constant CHECKPOINT_TYPEHASH = keccak256("PoT.Checkpoint(uint256 index,bytes32 stateHash)");
 
     /// @dev SealKind of src/protocol/messages.ts.
     uint8 internal constant SEAL_DECLARATION = 1;
@@ -224,5 +231,31 @@ library PoTHashes {
         bytes32 randomness
     ) internal pure returns (bytes32) {
         return keccak256(abi.encode(JURY_SEED_TYPEHASH, domain, jobId, stage, randomness));
+    }
+
+    /// @notice outcomeHash of src/protocol/outcome.ts: what a declaration's resultHash commits to.
+    function outcome(StageOutcome calldata o) internal pure returns (bytes32) {
+        return
+            keccak256(
+                abi.encode(OUTCOME_TYPEHASH, o.stateHash, o.checkpointRoot, o.heldOutLoss, o.heldOutAccuracy)
+            );
+    }
+
+    /// @notice checkpointRoot of src/protocol/checkpoints.ts: the index-ordered binary Merkle tree (odd
+    /// nodes promoted, nodes keccak256(left || right)) over the leaves
+    /// keccak256(abi.encode(CHECKPOINT_TYPEHASH, index, stateHash)); 0 for no checkpoints.
+    function checkpointRoot(bytes32[] calldata states) internal pure returns (bytes32) {
+        uint256 n = states.length;
+        if (n == 0) return bytes32(0);
+        bytes32[] memory level = new bytes32[](n);
+        for (uint256 i = 0; i < n; ++i) level[i] = keccak256(abi.encode(CHECKPOINT_TYPEHASH, i, states[i]));
+        // in place: node i of the next level reads nodes 2i and 2i+1, never one already overwritten
+        while (n > 1) {
+            uint256 half = n / 2;
+            for (uint256 i = 0; i < half; ++i) level[i] = keccak256(abi.encode(level[2 * i], level[2 * i + 1]));
+            if (n % 2 == 1) level[half] = level[n - 1];
+            n = n - half;
+        }
+        return level[0];
     }
 }

@@ -17,13 +17,18 @@ import {
     JobTerms,
     DeclarationData,
     HeaderData,
+    StageOutcome,
     StagesParams,
     Suite,
     JOB_OPEN,
     JOB_FINISHED,
     JOB_EXPIRED,
     DECL_DECLARED,
-    DECL_FAULTY
+    DECL_FAULTY,
+    NO_METRIC,
+    TARGET_NONE,
+    TARGET_LOSS_AT_MOST,
+    TARGET_ACCURACY_AT_LEAST
 } from "../types/PoTTypes.sol";
 
 /// @title The stage state machine of Proof of Training
@@ -56,8 +61,12 @@ contract PoTStages is IPoTStages, EIP712 {
 
     uint256 internal constant GWEI = 1e9;
 
+    uint32 internal constant PPM = 1_000_000;
+    /// @dev float32 bits of +infinity: a loss target must be finite (and >= 0: the sign bit is clear).
+    uint32 internal constant FLOAT32_INFINITY = 0x7f800000;
+
     struct Job {
-        uint64 deadline;
+        uint40 deadline;
         uint32 stageSeconds;
         uint32 minDeclareSeconds;
         uint32 numStages;
@@ -65,6 +74,9 @@ contract PoTStages is IPoTStages, EIP712 {
         uint16 c;
         uint16 k;
         uint8 status;
+        // early stopping (JobTerms.targetKind, targetValue)
+        uint8 targetKind;
+        uint32 targetValue;
     }
 
     struct Stage {
@@ -211,7 +223,7 @@ contract PoTStages is IPoTStages, EIP712 {
         openings = address(new PoTOpenings());
 
         Job storage dummy = _jobs[DUMMY_JOB];
-        dummy.deadline = type(uint64).max;
+        dummy.deadline = type(uint40).max;
         dummy.stageSeconds = p.dummyStageSeconds;
         dummy.minDeclareSeconds = p.dummyMinDeclareSeconds;
         dummy.numStages = type(uint32).max;
@@ -255,14 +267,17 @@ contract PoTStages is IPoTStages, EIP712 {
             revert InvalidJob("minDeclareSeconds");
         if (t.deadline < block.timestamp + minJobSeconds || t.deadline > block.timestamp + maxJobSeconds)
             revert InvalidJob("deadline");
+        if (!_validTarget(t.targetKind, t.targetValue)) revert InvalidJob("target");
         Job storage job = _jobs[jobId];
-        job.deadline = t.deadline;
+        job.deadline = uint40(t.deadline);
         job.stageSeconds = t.stageSeconds;
         job.minDeclareSeconds = t.minDeclareSeconds;
         job.numStages = t.numStages;
         job.c = t.c;
         job.k = t.k;
         job.status = JOB_OPEN;
+        job.targetKind = t.targetKind;
+        job.targetValue = t.targetValue;
         emit JobCreated(
             jobId,
             employer,
@@ -277,6 +292,7 @@ contract PoTStages is IPoTStages, EIP712 {
             t.minDeclareSeconds,
             t.deadline
         );
+        if (t.targetKind != TARGET_NONE) emit JobTarget(jobId, t.targetKind, t.targetValue);
         if (parentJobId != 0) _derive(jobId, parentJobId, t.initialStateHash);
         _openStage(jobId, 1, job, t.initialStateHash);
     }
@@ -407,7 +423,9 @@ contract PoTStages is IPoTStages, EIP712 {
         uint32 stage,
         HeaderData calldata h,
         bytes calldata resultCid,
-        DeclarationData[] calldata decls
+        DeclarationData[] calldata decls,
+        StageOutcome calldata outcome,
+        bytes32[] calldata checkpoints
     ) external {
         Job storage job = _liveJob(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
@@ -429,6 +447,10 @@ contract PoTStages is IPoTStages, EIP712 {
         if (job.wrappedStages + 1 != stage) revert PreviousStageNotWrapped();
         if (resultCid.length == 0) revert EmptyCid();
         if (decls.length != st.declCount) revert WrongDeclarationCount(decls.length, st.declCount);
+        _checkOutcome(h.result, outcome);
+        if (PoTHashes.checkpointRoot(checkpoints) != outcome.checkpointRoot) revert WrongCheckpoints();
+        if (checkpoints.length != 0 && checkpoints[checkpoints.length - 1] != outcome.stateHash)
+            revert WrongCheckpoints();
 
         bytes32 domain = _domainSeparatorV4();
         _checkSeal(domain, PoTHashes.SEAL_HEADER, jobId, stage, h.seed, h.timestamp, false);
@@ -468,8 +490,11 @@ contract PoTStages is IPoTStages, EIP712 {
             faulty,
             rb
         );
+        emit OutcomeRevealed(jobId, stage, h.result, outcome, checkpoints);
+        // the next stage trains from the state (a stage reaching the target is opened too: its wrap ends
+        // the job, and until then the stage may still be voided and rebuilt)
         if (stage < job.numStages && _stages[jobId][(stage + 1) & 1].stage != stage + 1) {
-            _openStage(jobId, stage + 1, job, h.result);
+            _openStage(jobId, stage + 1, job, outcome.stateHash);
         }
     }
 
@@ -526,13 +551,15 @@ contract PoTStages is IPoTStages, EIP712 {
         uint64[] calldata weights,
         address[] calldata faulty,
         address[] calldata seats,
-        bytes[] calldata signatures
+        bytes[] calldata signatures,
+        StageOutcome calldata outcome
     ) external returns (bytes32 blockHash) {
         Job storage job = _jobs[jobId];
         if (job.status != JOB_OPEN) revert JobNotOpen(jobId);
         (Stage storage st, uint8 phase) = _rec(jobId, stage);
         if (phase != PHASE_HEADERED) revert WrongPhase(phase);
         _checkHeader(jobId, stage, st, h);
+        _checkOutcome(h.result, outcome);
         if (keccak256(abi.encode(openers, weights, faulty)) != st.listHash) revert ListMismatch();
         bytes32 headerHash = st.headerHash;
         address[] memory attesters = committee.checkWrap(
@@ -578,10 +605,15 @@ contract PoTStages is IPoTStages, EIP712 {
         lastBlockHash = blockHash;
         st.phase = PHASE_WRAPPED;
         job.wrappedStages = stage;
-        bool last = stage == job.numStages;
+        bool reached = _reached(job, outcome);
+        bool last = reached || stage == job.numStages;
         if (last) {
             job.status = JOB_FINISHED;
-            finalStateOf[jobId] = h.result;
+            finalStateOf[jobId] = outcome.stateHash;
+            // stopped early: the stage its header opened takes no more declarations (those it has are
+            // released through PoTDisputes.release, as an expired job's are)
+            Stage storage next = _stages[jobId][(stage + 1) & 1];
+            if (next.stage == stage + 1) next.phase = 0;
         }
         emit BlockWrapped(
             index,
@@ -594,6 +626,7 @@ contract PoTStages is IPoTStages, EIP712 {
             msg.sender,
             uint64(block.timestamp)
         );
+        if (reached) emit TargetReached(jobId, stage, outcome.heldOutLoss, outcome.heldOutAccuracy);
         if (last) emit JobFinished(jobId);
         escrow.payStage(jobId, stage, h.builder, seats, openers, weights, coinbases, last);
     }
@@ -698,6 +731,30 @@ contract PoTStages is IPoTStages, EIP712 {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /// @dev A result must open to the outcome given with it.
+    function _checkOutcome(bytes32 result, StageOutcome calldata outcome) internal pure {
+        if (PoTHashes.outcome(outcome) != result) revert WrongOutcome(result);
+    }
+
+    /// @dev An early-stopping target is none (value 0), a finite loss >= 0 (float32 bits), or an accuracy
+    /// in 1..1e6 ppm.
+    function _validTarget(uint8 kind, uint32 value) internal pure returns (bool) {
+        if (kind == TARGET_NONE) return value == 0;
+        if (kind == TARGET_LOSS_AT_MOST) return value < FLOAT32_INFINITY;
+        if (kind == TARGET_ACCURACY_AT_LEAST) return value != 0 && value <= PPM;
+        return false;
+    }
+
+    /// @dev Whether a stage's held-out metric meets the job's target. Loss: the float32 bits of two finite
+    /// non-negative floats order as the floats do (a NaN or negative loss, or NO_METRIC, never meets it).
+    function _reached(Job storage job, StageOutcome calldata outcome) internal view returns (bool) {
+        uint8 kind = job.targetKind;
+        if (kind == TARGET_LOSS_AT_MOST) return outcome.heldOutLoss <= job.targetValue;
+        if (kind == TARGET_ACCURACY_AT_LEAST)
+            return outcome.heldOutAccuracy != NO_METRIC && outcome.heldOutAccuracy >= job.targetValue;
+        return false;
+    }
 
     function _liveJob(uint64 jobId) internal view returns (Job storage job) {
         job = _jobs[jobId];

@@ -15,6 +15,16 @@ uint8 constant DECL_FAULTY = 2;
 uint8 constant DECL_SLASHED = 3;
 uint8 constant DECL_RELEASED = 4;
 
+/// @dev Held-out metric "none": the job names no test set (or, for accuracy, its labels are not classes).
+uint32 constant NO_METRIC = type(uint32).max;
+
+/// @dev Early-stopping target kinds (JobTerms.targetKind).
+uint8 constant TARGET_NONE = 0;
+/// @dev The job finishes at the first wrapped stage whose held-out loss (float32 bits) is at most targetValue
+uint8 constant TARGET_LOSS_AT_MOST = 1;
+/// @dev The job finishes at the first wrapped stage whose held-out accuracy (ppm) is at least targetValue
+uint8 constant TARGET_ACCURACY_AT_LEAST = 2;
+
 /// @notice What an employer asks for when opening a job (the fee is msg.value of PoTEscrow.createJob).
 struct JobTerms {
     /// CID of the job spec: model, optimizer, seed, engine id.
@@ -37,6 +47,29 @@ struct JobTerms {
     uint32 minDeclareSeconds;
     /// Unix time after which the job expires unfinished and its unspent fee is refundable.
     uint64 deadline;
+    /// Early stopping: TARGET_NONE, TARGET_LOSS_AT_MOST or TARGET_ACCURACY_AT_LEAST (needs the job
+    /// document's held-out test set; the CLI refuses a target without one).
+    uint8 targetKind;
+    /// The target: float32 bits of a finite loss >= 0 (bits < 0x7f800000), or an accuracy in parts per
+    /// million (1..1,000,000); 0 with TARGET_NONE.
+    uint32 targetValue;
+}
+
+/// @notice What a stage produced: a declaration's `resultHash` is PoTHashes.outcome of it, so the C
+/// agreeing declarations (and a jury) agree on the state, its checkpoints and its held-out metric at once.
+/// A header reveals it (PoTStages.submitHeader checks the hash and the checkpoint list) and the wrap
+/// takes it back to decide early stopping (docs/PROTOCOL.md "Stage outcome").
+struct StageOutcome {
+    /// H(S_{i+1}): sha256 of the canonical state bytes; the next stage trains from it.
+    bytes32 stateHash;
+    /// Merkle root of the stage's checkpoint state hashes (PoTHashes.checkpointRoot); 0 without
+    /// checkpoints.
+    bytes32 checkpointRoot;
+    /// float32 bits of the mean per-sample loss of S_{i+1} on the held-out test set; NO_METRIC without one.
+    uint32 heldOutLoss;
+    /// floor(correct * 1e6 / samples) of S_{i+1} on the held-out test set; NO_METRIC without one or without
+    /// class labels.
+    uint32 heldOutAccuracy;
 }
 
 /// @notice A declaration as its Declared event listed it; a header lists every declaration of its stage

@@ -30,6 +30,8 @@ export type HeaderEvent = JobEvent<"HeaderSubmitted", "blockHash" | "jobId">;
 /** A BlockWrapped event; `blockHash` is the wrapped block's hash in the PoT chain. */
 export type WrappedEvent = JobEvent<"BlockWrapped", "jobId">;
 export type StagePaidEvent = JobEvent<"StagePaid", "blockHash" | "jobId">;
+/** An OutcomeRevealed event: what the stage's result commits to (H(S), checkpoints, held-out metric). */
+export type OutcomeEvent = JobEvent<"OutcomeRevealed", "blockHash" | "jobId">;
 export type SlashedEvent = JobEvent<"Slashed", "blockHash" | "jobId">;
 /** A stage's jury: why it sat, the seats of its last drawn round, the revealed votes, the decision. */
 export interface StageJury {
@@ -52,6 +54,11 @@ export interface StageEvents {
   /** Every header submitted, voided ones included, in chain order. */
   readonly headers: HeaderEvent[];
   readonly voidedHeaders: Hex[];
+  /**
+   * What the stage's result opens to, as its last header revealed it (a header built again after a void
+   * reveals the same values).
+   */
+  outcome?: OutcomeEvent;
   /** Why the stage went to a jury (JURY_REASON code), its rounds, seats and votes, and what it decided. */
   jury?: StageJury;
   wrapped?: WrappedEvent;
@@ -72,6 +79,10 @@ export interface JobEvents {
   /** JobDerived: the finished job whose final state (hash `parentFinalHash`) is this job's S_0. */
   derived?: EventBase & { parentJobId: bigint; parentFinalHash: Hex };
   finished?: EventBase;
+  /** The early-stopping target (JobTarget; protocol/outcome.ts TargetKind), if the employer set one. */
+  target?: { kind: number; value: number };
+  /** The wrapped stage that met the target (TargetReached): the job finished there. */
+  targetReached?: EventBase & { stage: number };
   expired?: EventBase;
   readonly refunds: (EventBase & { amount: bigint })[];
   readonly claims: (EventBase & { account: Address; amount: bigint; coinbase: bigint })[];
@@ -136,6 +147,17 @@ export function jobEventsFromLogs(suite: PotSuite, jobId: bigint, logs: readonly
         stageOf(e.stage).headers.push(fields);
         break;
       }
+      case "OutcomeRevealed": {
+        const { kind: _k, logIndex: _l, blockHash: _b, jobId: _j, ...fields } = e;
+        stageOf(e.stage).outcome = fields;
+        break;
+      }
+      case "JobTarget":
+        out.target = { kind: e.kind_, value: e.value };
+        break;
+      case "TargetReached":
+        out.targetReached = { ...base, stage: e.stage };
+        break;
       case "HeaderVoided":
       case "HeaderContested":
         stageOf(e.stage).voidedHeaders.push(e.headerHash);

@@ -10,7 +10,7 @@ import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
 import { readJobEvents, type JobEvents } from "./job-events";
 import { type LedgerHandle } from "./ledger-reads";
-import { stageRewards, wrappedHeader, type StageReward } from "./stage-rewards";
+import { stageRewards, wrappedHeader, wrappedOutcome, type StageReward } from "./stage-rewards";
 
 /** A job's events and its job document. */
 export interface JobRecord {
@@ -64,7 +64,10 @@ export async function jobRecordOf(
   return { events, document: parseJobDocument(bytes), specCid };
 }
 
-/** S_s of a job: S_0 from the job document, else the wrapped header's result. Undefined if not wrapped. */
+/**
+ * S_s of a job: S_0 from the job document, else the wrapped header's CID and the state hash its result
+ * opens to (OutcomeRevealed). Undefined if not wrapped.
+ */
 export function stateRef(record: JobRecord, stage: number): StateRef | undefined {
   if (stage === 0) {
     return {
@@ -75,8 +78,9 @@ export function stateRef(record: JobRecord, stage: number): StateRef | undefined
   }
   const s = record.events.stages[stage - 1];
   const header = s === undefined ? undefined : wrappedHeader(s);
-  if (header === undefined) return undefined;
-  return { stage, cid: cidFromBytesHex(header.resultCid), expectedHash: header.header.result };
+  const outcome = s === undefined ? undefined : wrappedOutcome(s);
+  if (header === undefined || outcome === undefined) return undefined;
+  return { stage, cid: cidFromBytesHex(header.resultCid), expectedHash: outcome.stateHash };
 }
 
 /** The last wrapped stage (0 when none is). */

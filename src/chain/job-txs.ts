@@ -6,6 +6,7 @@
 import type { Address, Hex } from "viem";
 import { txOf, type PotSuite } from "./contracts";
 import { decodeLedgerLog } from "./ledger-events";
+import { TargetKind, type JobTarget } from "../protocol/outcome";
 import type { SentTx, TxSender } from "./tx-sender";
 
 /** What an employer asks for (the escrow's `JobTerms`; the fee is sent as value). */
@@ -27,6 +28,11 @@ export interface JobRequest {
    * Absent: a job trained from its spec's S_0 (`createJob`).
    */
   readonly parentJobId?: bigint;
+  /**
+   * Early stopping (protocol/outcome.ts lossTarget / accuracyTarget): the job finishes at the first wrapped
+   * stage whose held-out metric meets it. Needs the job document's test set. Absent: no target.
+   */
+  readonly target?: JobTarget;
 }
 
 /**
@@ -49,6 +55,8 @@ export async function sendCreateJob(
     stageSeconds: request.stageSeconds,
     minDeclareSeconds: request.minDeclareSeconds,
     deadline: request.deadline,
+    targetKind: request.target?.kind ?? TargetKind.None,
+    targetValue: request.target?.value ?? 0,
   };
   const tx = await sender.send(
     request.parentJobId === undefined

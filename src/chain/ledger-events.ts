@@ -7,6 +7,7 @@
 import { decodeEventLog, type Address, type Hex, type Log } from "viem";
 import { potCommitteeAbi, potDisputesAbi, potEscrowAbi, potStagesAbi } from "./abi";
 import type { PotSuite } from "./contracts";
+import type { StageOutcome } from "../protocol/outcome";
 
 /** Where a decoded event sits in the chain. */
 export interface EventPosition {
@@ -117,6 +118,19 @@ export type LedgerEvent = Positioned<
     }
   | { kind: "DeclarationSettled"; jobId: bigint; stage: number; declarer: Address; status: number }
   | { kind: "JobDerived"; jobId: bigint; parentJobId: bigint; parentFinalHash: Hex }
+  /** The job stops early at the first wrapped stage meeting this target (protocol/outcome.ts TargetKind). */
+  | { kind: "JobTarget"; jobId: bigint; kind_: number; value: number }
+  /** A header revealed its result's outcome: H(S), checkpoint root, held-out metric, checkpoint list. */
+  | {
+      kind: "OutcomeRevealed";
+      jobId: bigint;
+      stage: number;
+      resultHash: Hex;
+      outcome: StageOutcome;
+      checkpoints: Hex[];
+    }
+  /** A wrapped stage met the job's target: the job finished there. */
+  | { kind: "TargetReached"; jobId: bigint; stage: number; heldOutLoss: number; heldOutAccuracy: number }
   | { kind: "JobFinished"; jobId: bigint }
   | { kind: "JobExpired"; jobId: bigint }
   | {
@@ -238,6 +252,18 @@ function stagesEvent(pos: EventPosition, raw: RawData): LedgerEvent | undefined 
       return { ...pos, kind: "DeclarationSettled", ...e.args };
     case "JobDerived":
       return { ...pos, kind: "JobDerived", ...e.args };
+    case "JobTarget":
+      return { ...pos, kind: "JobTarget", jobId: e.args.jobId, kind_: e.args.kind, value: e.args.value };
+    case "OutcomeRevealed":
+      return {
+        ...pos,
+        kind: "OutcomeRevealed",
+        ...e.args,
+        outcome: { ...e.args.outcome },
+        checkpoints: [...e.args.checkpoints],
+      };
+    case "TargetReached":
+      return { ...pos, kind: "TargetReached", ...e.args };
     case "JobFinished":
       return { ...pos, kind: "JobFinished", ...e.args };
     case "JobExpired":

@@ -16,6 +16,7 @@ import {
 } from "./contracts";
 import { EventWatcher } from "./events";
 import type { DeclarationData, HeaderData } from "./ledger-events";
+import type { StageOutcome } from "../protocol/outcome";
 import type { SendOptions, SentTx, TxSender } from "./tx-sender";
 
 export * from "./ledger-events";
@@ -374,6 +375,10 @@ export class PotContractsAdapter {
     header: HeaderData;
     resultCid: Hex;
     declarations: readonly DeclarationData[];
+    /** What header.result opens to. */
+    outcome: StageOutcome;
+    /** The stage's checkpoint state hashes (their Merkle root is outcome.checkpointRoot); [] without. */
+    checkpoints: readonly Hex[];
   }): Promise<SentTx> {
     return this.sender.send(
       txOf(this.suite.stages, "submitHeader", [
@@ -382,6 +387,8 @@ export class PotContractsAdapter {
         h.header,
         h.resultCid,
         sortedDeclarations(h.declarations),
+        h.outcome,
+        h.checkpoints,
       ]),
       this.stageTx,
     );
@@ -403,6 +410,8 @@ export class PotContractsAdapter {
     weights: readonly bigint[];
     faulty: readonly Address[];
     seats: readonly Address[];
+    /** What header.result opens to (OutcomeRevealed). */
+    outcome: StageOutcome;
   }): Promise<SentTx> {
     return this.sender.send(
       txOf(this.suite.stages, "wrap", [
@@ -414,6 +423,7 @@ export class PotContractsAdapter {
         w.faulty,
         w.seats,
         w.seats.map(() => "0x" as Hex),
+        w.outcome,
       ]),
       this.stageTx,
     );

@@ -4,6 +4,7 @@
  */
 import type { Address } from "viem";
 import type { HeaderEvent, JobEvents, StageEvents } from "./job-events";
+import type { StageOutcome } from "../protocol/outcome";
 
 /** A reward the escrow credited for one stage (REWARD_ROLES). */
 export interface StageReward {
@@ -18,6 +19,19 @@ export function wrappedHeader(stage: StageEvents): HeaderEvent | undefined {
   if (stage.wrapped === undefined) return undefined;
   const hash = stage.wrapped.headerHash.toLowerCase();
   return stage.headers.find((h) => h.headerHash.toLowerCase() === hash);
+}
+
+/**
+ * What the wrapped header's result opens to (OutcomeRevealed): H(S_stage), the checkpoint root and the
+ * held-out metric. Undefined if the stage is not wrapped (or its outcome event was not read).
+ */
+export function wrappedOutcome(stage: StageEvents): StageOutcome | undefined {
+  const header = wrappedHeader(stage);
+  const revealed = stage.outcome;
+  if (header === undefined || revealed === undefined) return undefined;
+  return revealed.resultHash.toLowerCase() === header.header.result.toLowerCase()
+    ? revealed.outcome
+    : undefined;
 }
 
 /**

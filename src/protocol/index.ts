@@ -13,3 +13,4 @@ export * from "./planning";
 export * from "./model-layers";
 export * from "./job-document";
 export * from "./manifest";
+export * from "./outcome";
