@@ -37,7 +37,7 @@ export function pruneState(state: MinerState, view: ChainView, prunedKeys: Itera
   for (const [key, r] of Object.entries(state.results))
     if (gone(r.jobId, r.stage)) {
       delete state.results[key];
-      dropped.push(r.resultHash);
+      dropped.push(r.outcome.stateHash);
     }
   return dropped;
 }
@@ -115,7 +115,7 @@ export class MinerBook {
     if (pruned.length === 0) return 0;
     const sizes = recordCount(this.state);
     const dropped = pruneState(this.state, this.view, pruned);
-    const used = new Set(Object.values(this.state.results).map((r) => r.resultHash.toLowerCase()));
+    const used = new Set(Object.values(this.state.results).map((r) => r.outcome.stateHash.toLowerCase()));
     for (const hash of dropped) if (!used.has(hash.toLowerCase())) this.store.dropState(hash);
     if (recordCount(this.state) !== sizes) this.saveInBackground();
     return pruned.length;

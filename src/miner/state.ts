@@ -5,7 +5,7 @@
  * file is refused with a clear error instead of silently forgetting a reveal.
  *
  * Layout of the data directory (docs/miner.md):
- *   miner-state.json        this state (format "pot-miner-state", version 2)
+ *   miner-state.json        this state (format "pot-miner-state", version 3: results carry their outcome)
  *   states/<sha256>.bin     canonical training-state bytes, named by their hash H(S)
  *   ipfs/                   the embedded IPFS repo
  */
@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, unlinkSync } from "nod
 import { join } from "node:path";
 import type { Address, Hex } from "viem";
 import { MinerStateError } from "./errors";
+import type { StageOutcome } from "../protocol/outcome";
 
 export { MinerStateError };
 import { writeFileAtomic, writeFileAtomicAsync } from "../storage/atomic-file";
@@ -22,14 +23,19 @@ export { writeFileAtomic };
 
 export const STATE_FORMAT = "pot-miner-state";
 /** 2: the split contracts (the file names the PoTStages address; declarations keep their seed). */
-export const STATE_FILE_VERSION = 2;
+export const STATE_FILE_VERSION = 3;
 
 /** A training result held locally (S_{i+1} bytes are in states/<resultHash>.bin). */
 export interface ResultRecord {
   readonly jobId: string;
   readonly stage: number;
   readonly parentHash: Hex;
+  /** What it declares: outcomeHash(outcome) (src/protocol/outcome.ts). */
   readonly resultHash: Hex;
+  /** H(S_{i+1}), the checkpoint root and the held-out metric that resultHash commits to. */
+  readonly outcome: StageOutcome;
+  /** The stage's checkpoint state hashes (the last is H(S_{i+1})); [] without checkpoints. */
+  readonly checkpoints: readonly Hex[];
   readonly rho: Hex;
   /** CID of S_{i+1} on this miner's IPFS node. */
   readonly resultCid: string;

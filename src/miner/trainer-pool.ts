@@ -12,14 +12,17 @@ import { withRetry } from "../chain/retry";
 import {
   compiledModelCost,
   decodeBatch,
+  evaluateWith,
   prepareJob,
   Trainer,
   runStageAsync,
+  stageOutcome,
   type Batch,
   type JobSpec,
 } from "../ml";
 import { parseJobDocument, type JobDocument } from "../protocol/job-document";
 import { stateHash } from "../protocol/rho";
+import { outcomeHash, readMetric } from "../protocol/outcome";
 import {
   cidFromBytesHex,
   fetchManifest,
@@ -43,6 +46,8 @@ interface JobContext {
   /** The manifest's verified commitment (verified once at load, reused for every stage's batches). */
   readonly commitment?: ManifestCommitment;
   readonly s0?: Uint8Array;
+  /** The job document's held-out test set (testSetCid): every result commits to its metric on it. */
+  readonly testSet?: Batch;
   readonly flopsPerStage: number;
   /** Settles when the Trainer is free (stages of a job train one after another). */
   busy: Promise<void>;
@@ -168,10 +173,13 @@ export class TrainerPool {
       steps: t.stepsPerStage,
       batch: t.batchSize,
     });
+    const testSet =
+      doc.testSetCid === undefined ? undefined : decodeBatch(await this.fetch(doc.testSetCid, job.jobId, 1));
     return {
       spec: prepared.spec,
       trainer: new Trainer(prepared.spec, prepared.model),
       doc,
+      testSet,
       manifest,
       commitment: verifyManifest(manifest, job.manifestRoot),
       flopsPerStage: flops,
@@ -289,28 +297,35 @@ export class TrainerPool {
         { domain: this.o.domain, jobId: req.job.jobId, stage: req.stage },
         { signal },
       );
-      return { result, ms: Math.round(performance.now() - t0) };
+      // the Trainer holds S_{i+1} now: its held-out metric, inside the same turn
+      const evaluation = ctx.testSet === undefined ? undefined : evaluateWith(ctx.trainer, ctx.testSet);
+      return { result, evaluation, ms: Math.round(performance.now() - t0) };
     });
     ctx.busy = turn.then(
       () => undefined,
       () => undefined,
     );
-    const { result: out, ms } = await turn;
+    const { result: out, evaluation, ms } = await turn;
+    const { outcome, checkpoints } = stageOutcome(out, evaluation);
     this.o.store.putState(out.stateHash, out.state);
     const cid = await this.o.ipfs.put(out.state, { pin: true });
     this.o.log.info("stage trained", {
       jobId: req.job.jobId,
       stage: req.stage,
       speculative: req.speculative,
-      resultHash: out.stateHash,
+      resultHash: outcomeHash(outcome),
+      stateHash: out.stateHash,
       meanLoss: out.meanLoss,
+      ...readMetric(outcome),
       ms,
     });
     return {
       jobId: req.job.jobId.toString(),
       stage: req.stage,
       parentHash: req.parentHash,
-      resultHash: out.stateHash,
+      resultHash: outcomeHash(outcome),
+      outcome,
+      checkpoints,
       rho: out.rho,
       resultCid: cid,
       meanLoss: out.meanLoss,

@@ -14,6 +14,7 @@ import {
   type LedgerEvent,
 } from "../chain/pot-contracts";
 import { claimKey, stageKey } from "./duties/keys";
+import type { StageOutcome } from "../protocol/outcome";
 
 /** A job as its JobCreated event announced it, and its status since. */
 export type JobView = Readonly<
@@ -35,6 +36,8 @@ export interface HeaderView {
   readonly faulty: Address[];
   readonly randBlock: bigint;
   readonly blockNumber: bigint;
+  /** What header.result opens to (OutcomeRevealed, emitted right after the header in its transaction). */
+  outcome?: StageOutcome;
 }
 
 /** A (result, rho) pair: a jury's decision, a voided header's, a wrapped header's. */
@@ -215,6 +218,12 @@ export function applyEvent(view: ChainView, e: LedgerEvent): void {
       if (st === undefined || st.wrapped !== undefined) return;
       st.header = headerView(e);
       st.attested.clear();
+      return;
+    }
+    case "OutcomeRevealed": {
+      const st = stageOf(view, e.jobId, e.stage);
+      if (st?.header !== undefined && sameHex(st.header.header.result, e.resultHash))
+        st.header.outcome = e.outcome;
       return;
     }
     case "Attested": {

@@ -12,10 +12,16 @@ export interface Evaluation {
   loss: number;
   /** Fraction of samples whose arg-max output is the label (class-index labels), else NaN. */
   accuracy: number;
+  /** Samples whose arg-max output is the label (class-index labels), else undefined. */
+  correct?: number;
   count: number;
 }
 
-/** Evaluates a Trainer's current weights on `data`, `chunk` samples per forward pass. */
+/**
+ * Evaluates a Trainer's current weights on `data`, `chunk` samples per forward pass. The held-out metric
+ * a stage outcome commits to (src/protocol/outcome.ts heldOutMetric) is this with the default chunk: the
+ * per-sample float32 losses summed in float64 in sample order.
+ */
 export function evaluateWith(trainer: Trainer, data: Batch, chunk = 500): Evaluation {
   assertBatch(data, "data");
   assertBatchFits(trainer.spec, data, "data");
@@ -45,6 +51,7 @@ export function evaluateWith(trainer: Trainer, data: Batch, chunk = 500): Evalua
   return {
     loss: lossSum / data.count,
     accuracy: spec.data.labels.kind === "classIndex" ? correct / data.count : NaN,
+    ...(spec.data.labels.kind === "classIndex" ? { correct } : {}),
     count: data.count,
   };
 }

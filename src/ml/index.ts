@@ -43,6 +43,7 @@ export {
 } from "./stage";
 export { Trainer } from "./trainer";
 export { evaluate, evaluateWith, type Evaluation } from "./evaluate";
+export { stageOutcome, type OutcomeOfStage } from "./outcome";
 export {
   encodeBatch,
   decodeBatch,

@@ -21,6 +21,7 @@ import { createJob } from "../../src/employer/create-job";
 import type { Snapshot } from "../../src/explorer";
 import { dumpDom, findChromium, screenshot } from "../support/headless-chromium";
 import {
+  claimOfState,
   employerContext,
   employerPotEnv,
   finalizeStage,
@@ -69,11 +70,16 @@ describe("pot explorer in a headless browser", function () {
     const t0 = Date.now();
     net = await startEmployerNet(3);
     // The dummy job 0 trains nothing real: any agreeing declarations wrap its first stage.
-    await finalizeStage(net, 0n, 1, {
-      rho: keccak256(toHex("dummy rho")),
-      resultHash: keccak256(toHex("dummy S_1")),
-      resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-    });
+    await finalizeStage(
+      net,
+      0n,
+      1,
+      claimOfState({
+        rho: keccak256(toHex("dummy rho")),
+        stateHash: keccak256(toHex("dummy S_1")),
+        resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+      }),
+    );
     const job = await createJob(
       employerContext(net),
       await smallJobInput({ name: "explorer-mnist", maxStages: 2 }),

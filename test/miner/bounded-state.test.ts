@@ -7,6 +7,7 @@
  * real stages through a node would take far longer than a test may. The state file must stay under a
  * fixed bound (docs/miner.md states the measured size) and stop growing.
  */
+import { NO_CHECKPOINTS, NO_METRIC } from "../../src/protocol/outcome";
 import { expect } from "chai";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -74,11 +75,19 @@ describe("miner state stays bounded over 1,000 simulated dummy-job stages (Miner
       const bytes = randomBytes(2_048); // a training state's bytes (the dummy job's are ~2 KB)
       const bytesHash = `0x${createHash("sha256").update(bytes).digest("hex")}` as Hex;
       store.putState(bytesHash, bytes);
+      const outcome = {
+        stateHash: bytesHash,
+        checkpointRoot: NO_CHECKPOINTS,
+        heldOutLoss: NO_METRIC,
+        heldOutAccuracy: NO_METRIC,
+      };
       state.results[resultKey(jobId, s, parent)] = {
         jobId: jobId.toString(),
         stage: s,
         parentHash: parent,
-        resultHash: bytesHash,
+        resultHash: result,
+        outcome,
+        checkpoints: [],
         rho: hash(`rho:${s}`),
         resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
         meanLoss: 0.5,
@@ -158,6 +167,7 @@ describe("miner state stays bounded over 1,000 simulated dummy-job stages (Miner
         faulty: faulty ? [D] : [],
         randBlock: block,
       });
+      emit({ kind: "OutcomeRevealed", jobId, stage: s, resultHash: result, outcome, checkpoints: [] });
       await book.markDone(doneKey.attest(jobId, s, 0), hash(`tx:a:${s}`));
       block += 1n;
       emit({ kind: "Attested", jobId, stage: s, member: ME, round: 0 });

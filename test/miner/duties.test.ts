@@ -3,6 +3,7 @@
  * bonds, builders (declarants, after a jury decision anyone), committees, juries (requests, draws, the
  * commit and reveal windows, redraws, juror slashes), declaration slashes and releases, one claim per job.
  */
+import { NO_CHECKPOINTS, NO_METRIC } from "../../src/protocol/outcome";
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import type { Committee, LedgerEvent } from "../../src/chain/pot-contracts";
@@ -188,11 +189,20 @@ function result(
   speculative = false,
   jobId = 1n,
 ): void {
+  // the record's state hash is its result hash here, so the next stage's parent is `resultHash` (the duty
+  // logic under test compares results with results and parents with state hashes, never the two)
   state.results[resultKey(jobId, stage, parentHash)] = {
     jobId: jobId.toString(),
     stage,
     parentHash,
     resultHash,
+    outcome: {
+      stateHash: resultHash,
+      checkpointRoot: NO_CHECKPOINTS,
+      heldOutLoss: NO_METRIC,
+      heldOutAccuracy: NO_METRIC,
+    },
+    checkpoints: [],
     rho: RHO,
     resultCid: "bafk",
     meanLoss: 1,

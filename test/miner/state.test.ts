@@ -11,6 +11,7 @@ import {
   encodeMinerState,
   emptyState,
   writeFileAtomic,
+  STATE_FILE_VERSION,
 } from "../../src/miner/state";
 
 const STAGES = "0x00000000000000000000000000000000000000aa" as Address;
@@ -81,7 +82,10 @@ describe("miner state persistence", () => {
     const store = new MinerStore(dir);
     writeFileSync(
       store.statePath,
-      encodeMinerState(emptyState(31337, STAGES, ME)).replace('"version":2', '"version":9'),
+      encodeMinerState(emptyState(31337, STAGES, ME)).replace(
+        `"version":${STATE_FILE_VERSION}`,
+        '"version":9',
+      ),
     );
     expect(() => store.load(expectIds)).to.throw(MinerStateError, /version 9/);
     await store.save(emptyState(1, STAGES, ME));

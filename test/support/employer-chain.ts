@@ -33,7 +33,16 @@ import {
 } from "../../src/chain/pot-contracts";
 import { readJobEvents } from "../../src/chain/job-events";
 import { readDomain, type LedgerHandle } from "../../src/chain/ledger-reads";
-import { decodeBatch, runStage } from "../../src/ml";
+import {
+  decodeBatch,
+  evaluate,
+  runStage,
+  stageOutcome,
+  type OutcomeOfStage,
+  type StageResult,
+} from "../../src/ml";
+import { outcomeHash, type StageOutcome } from "../../src/protocol/outcome";
+import { parseJobDocument } from "../../src/protocol/job-document";
 import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { commitmentHash, juryVoteCommitment } from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
@@ -184,14 +193,42 @@ export function untrainedJobTerms(numStages: number, deadline: bigint) {
 }
 
 /** What the declarants of a stage claim. */
-export interface StageClaim {
+export interface StageClaim extends OutcomeOfStage {
   rho: Hex;
+  /** outcomeHash(outcome): what the declarants declare. */
   resultHash: Hex;
   /** CID string the header names for S_stage. */
   resultCid: string;
 }
 
 type Miner = EmployerNet["miners"][number];
+
+/**
+ * The claim of a state that no held-out set measures: no checkpoints, NO_METRIC (the dummy job, made-up
+ * states, jobs without a test set).
+ */
+export function claimOfState(c: { rho: Hex; stateHash: Hex; resultCid: string }): StageClaim {
+  const { outcome, checkpoints } = stageOutcome({ stateHash: c.stateHash }, undefined);
+  return { rho: c.rho, resultHash: outcomeHash(outcome), outcome, checkpoints, resultCid: c.resultCid };
+}
+
+/**
+ * The honest claim of a stage of `job` trained to `r` (its outcome with the metric on the job's test set,
+ * as miners compute it); `rho` defaults to the stage's own.
+ */
+export async function honestClaim(
+  net: EmployerNet,
+  job: Pick<CreatedJob, "specCid">,
+  r: StageResult,
+  resultCid: string,
+  rho: Hex = r.rho,
+): Promise<StageClaim> {
+  const doc = parseJobDocument(await net.store.get(job.specCid));
+  const testSet = doc.testSetCid === undefined ? undefined : decodeBatch(await net.store.get(doc.testSetCid));
+  const evaluation = testSet === undefined ? undefined : await evaluate(doc.spec, r.state, testSet);
+  const { outcome, checkpoints } = stageOutcome(r, evaluation);
+  return { rho, resultHash: outcomeHash(outcome), outcome, checkpoints, resultCid };
+}
 
 /** The stage's (parent, seed) from its StageOpened event, and its anchor keccak256(abi.encode(parent, seed)). */
 export async function stageAnchor(
@@ -273,7 +310,15 @@ async function buildHeader(
     resultCidHash: keccak256(resultCid),
     timestamp,
   };
-  const sent = await builder.adapter.submitHeader({ jobId, stage, header, resultCid, declarations });
+  const sent = await builder.adapter.submitHeader({
+    jobId,
+    stage,
+    header,
+    resultCid,
+    declarations,
+    outcome: claim.outcome,
+    checkpoints: claim.checkpoints,
+  });
   const event = sent.receipt.logs
     .map((log) => decodeLedgerLog(net.handle.suite, log))
     .find((e) => e?.kind === "HeaderSubmitted");
@@ -287,6 +332,7 @@ async function attestAndWrap(
   jobId: bigint,
   stage: number,
   h: Extract<LedgerEvent, { kind: "HeaderSubmitted" }>,
+  outcome: StageOutcome,
 ): Promise<void> {
   const head = await net.handle.client.getBlockNumber({ cacheTime: 0 });
   if (head <= h.randBlock) await net.testClient.mine({ blocks: Number(h.randBlock - head) + 1 });
@@ -307,6 +353,7 @@ async function attestAndWrap(
     weights: h.weights,
     faulty: h.faulty,
     seats: committee.members,
+    outcome,
   });
 }
 
@@ -326,7 +373,7 @@ export async function finalizeStage(
   for (const m of declarers) declarations.push(await declareAs(net, m, jobId, stage, claim));
   await mineUntilClosed(net, jobId, stage);
   const header = await buildHeader(net, declarers[0], jobId, stage, claim, declarations);
-  await attestAndWrap(net, jobId, stage, header);
+  await attestAndWrap(net, jobId, stage, header, claim.outcome);
 }
 
 /**
@@ -400,7 +447,7 @@ export async function finalizeStageByJury(
     });
   }
   const header = await buildHeader(net, honest, jobId, stage, claim, declarations);
-  await attestAndWrap(net, jobId, stage, header);
+  await attestAndWrap(net, jobId, stage, header, claim.outcome);
 }
 
 /**
@@ -410,7 +457,7 @@ export async function finalizeStageByJury(
 export async function trainStages(net: EmployerNet, job: CreatedJob, stages: number): Promise<StageClaim[]> {
   const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
   const domain = await readDomain(net.handle);
-  const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+  const spec = parseJobDocument(await net.store.get(job.specCid)).spec;
   let state = await net.store.get(job.initialStateCid);
   const claims: StageClaim[] = [];
   for (let stage = 1; stage <= stages; stage++) {
@@ -422,11 +469,7 @@ export async function trainStages(net: EmployerNet, job: CreatedJob, stages: num
       jobId: job.jobId,
       stage,
     });
-    claims.push({
-      rho: r.rho,
-      resultHash: r.stateHash,
-      resultCid: await net.store.put(r.state, { pin: true }),
-    });
+    claims.push(await honestClaim(net, job, r, await net.store.put(r.state, { pin: true })));
     state = r.state;
   }
   return claims;

@@ -264,6 +264,8 @@ export async function publishIrisJob(
     stageSeconds,
     minDeclareSeconds: opts.minDeclareSeconds ?? 0,
     deadline: BigInt(block!.timestamp) + 3600n,
+    targetKind: 0,
+    targetValue: 0,
   };
   // Same headroom as src/chain's sender: the estimate can fall short if another job finishes first.
   const estimate = await escrow.createJob.estimateGas(terms, { value: opts.feeWei });

@@ -403,7 +403,11 @@ export class WithholdingBuilder extends Adversary {
   protected async onEvent(e: LedgerEvent): Promise<void> {
     if (e.kind === "StageOpened" && this.stages.includes(e.stage)) {
       const r = await this.ref.stage(e.stage);
-      if (r.hash !== e.parentHash && e.stage > 1 && (await this.ref.stage(e.stage - 1)).hash !== e.parentHash)
+      if (
+        r.stateHash !== e.parentHash &&
+        e.stage > 1 &&
+        (await this.ref.stage(e.stage - 1)).stateHash !== e.parentHash
+      )
         return;
       await this.declareWith(e.stage, r.hash, r.rho, this.rand(e.stage));
     } else if (e.kind === "DeclarationsClosing" && this.stages.includes(e.stage)) {
@@ -459,6 +463,8 @@ export class WithholdingBuilder extends Adversary {
         },
         resultCid: bogus,
         declarations: this.declarationsOf(stage),
+        outcome: r.outcome,
+        checkpoints: r.checkpoints,
       });
       if (!this.rebuild) this.done.add(stage);
       this.sentAtVoids.set(stage, voids.length);

@@ -28,7 +28,8 @@ import type { PotConfig } from "../../src/config/types";
 import { startMiner, type MinerHandle } from "../../src/miner/agent";
 import { createLogger, silentLogger } from "../../src/miner/log";
 import { cidFromBytesHex } from "../../src/storage";
-import { decodeBatch, runStage, type Batch } from "../../src/ml";
+import { decodeBatch, evaluate, runStage, stageOutcome, type Batch, type OutcomeOfStage } from "../../src/ml";
+import { outcomeHash } from "../../src/protocol/outcome";
 import { parseJobDocument } from "../../src/protocol/job-document";
 import { committeeSeed, drawSeats } from "../../src/protocol/follow-the-coin";
 import { commitmentHash, stageAnchor } from "../../src/protocol/messages";
@@ -241,10 +242,21 @@ export async function waitJobFinished(sc: ScenarioNet, jobId: bigint, timeoutMs:
 // ---------------------------------------------------------------- reference trainer
 
 /** Honest results of a job's stages, computed with src/ml runStage from the employer's published data. */
+/** A stage as the honest reference trains it: S_stage, its hash, the declared result and its outcome. */
+export interface ReferenceStage extends OutcomeOfStage {
+  readonly state: Uint8Array;
+  /** H(S_stage). */
+  readonly stateHash: Hex;
+  /** The declared result: outcomeHash(outcome). */
+  readonly hash: Hex;
+  readonly rho: Hex;
+}
+
 export class ReferenceTrainer {
-  private readonly states = new Map<number, { state: Uint8Array; hash: Hex; rho: Hex }>();
+  private readonly states = new Map<number, ReferenceStage>();
   private doc: ReturnType<typeof parseJobDocument> | undefined;
   private s0: Uint8Array | undefined;
+  private testSet: Batch | undefined;
 
   constructor(
     private readonly store: ContentStore,
@@ -261,8 +273,8 @@ export class ReferenceTrainer {
     return new ReferenceTrainer(job.store, created, domain);
   }
 
-  /** S_stage, H(S_stage) and rho of the honest chain (stage >= 1). */
-  async stage(stage: number): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
+  /** S_stage, H(S_stage), the result and rho of the honest chain (stage >= 1). */
+  async stage(stage: number): Promise<ReferenceStage> {
     const have = this.states.get(stage);
     if (have !== undefined) return have;
     const r = await this.train(stage);
@@ -274,12 +286,11 @@ export class ReferenceTrainer {
    * Trains stage `stage` from the honest S_{stage-1} on the job's batches, each passed through `alter`
    * first (a poisoner's data injection); without `alter`, the honest stage.
    */
-  async train(
-    stage: number,
-    alter?: (b: Batch, stage: number) => Batch,
-  ): Promise<{ state: Uint8Array; hash: Hex; rho: Hex }> {
+  async train(stage: number, alter?: (b: Batch, stage: number) => Batch): Promise<ReferenceStage> {
     this.doc ??= parseJobDocument(await this.store.get(cidFromBytesHex(this.created.specCid)));
     this.s0 ??= await this.store.get(this.doc.initialStateCid);
+    if (this.doc.testSetCid !== undefined)
+      this.testSet ??= decodeBatch(await this.store.get(this.doc.testSetCid));
     const parent = stage === 1 ? this.s0 : (await this.stage(stage - 1)).state;
     const manifest = await fetchManifest(this.store, this.doc.manifestCid, this.created.manifestRoot);
     const fetched = await fetchStageBatches(this.store, manifest, this.created.manifestRoot, stage);
@@ -292,7 +303,17 @@ export class ReferenceTrainer {
       jobId: this.created.jobId,
       stage,
     });
-    return { state: out.state, hash: stateHash(out.state), rho: out.rho };
+    const evaluation =
+      this.testSet === undefined ? undefined : await evaluate(this.doc.spec, out.state, this.testSet);
+    const { outcome, checkpoints } = stageOutcome(out, evaluation);
+    return {
+      state: out.state,
+      stateHash: stateHash(out.state),
+      hash: outcomeHash(outcome),
+      rho: out.rho,
+      outcome,
+      checkpoints,
+    };
   }
 }
 

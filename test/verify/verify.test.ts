@@ -15,6 +15,7 @@ import { verifyJob, formatReport } from "../../src/verify";
 import {
   employerContext,
   finalizeStage,
+  honestClaim,
   finalizeStageByJury,
   smallJobInput,
   startEmployerNet,
@@ -57,7 +58,7 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     for (let stage = 1; stage <= 3; stage++) {
       const r = await train(job, stage, state);
       const cid = await net.store.put(r.state, { pin: true });
-      await finalizeStage(net, job.jobId, stage, { rho: r.rho, resultHash: r.stateHash, resultCid: cid });
+      await finalizeStage(net, job.jobId, stage, await honestClaim(net, job, r, cid));
       state = r.state;
     }
     const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
@@ -103,13 +104,13 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     const r1 = await train(job, 1, s0);
     const fakeRho = keccak256(toHex("not the training secret"));
     const cid1 = await net.store.put(r1.state, { pin: true });
-    await finalizeStage(net, job.jobId, 1, { rho: fakeRho, resultHash: r1.stateHash, resultCid: cid1 });
+    await finalizeStage(net, job.jobId, 1, await honestClaim(net, job, r1, cid1, fakeRho));
     // Stage 2: honest rho and hash, but the header names the CID of other bytes (one flipped byte).
     const r2 = await train(job, 2, r1.state);
     const wrong = new Uint8Array(r2.state);
     wrong[wrong.length - 1] ^= 0xff;
     const wrongCid = await net.store.put(wrong, { pin: true });
-    await finalizeStage(net, job.jobId, 2, { rho: r2.rho, resultHash: r2.stateHash, resultCid: wrongCid });
+    await finalizeStage(net, job.jobId, 2, await honestClaim(net, job, r2, wrongCid));
 
     // Lineage alone (no re-execution) catches the bytes, not the rho.
     const lineageOnly = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "none" } });

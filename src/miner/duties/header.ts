@@ -215,6 +215,8 @@ export async function performHeader(ctx: DutyContext, d: DutyOf<"header">): Prom
       header,
       resultCid,
       declarations: declarations.map(declarationData),
+      outcome: result.outcome,
+      checkpoints: result.checkpoints,
     });
   } catch (error) {
     const revert = revertName(error);

@@ -65,12 +65,14 @@ export function proposeVoid(scope: StageScope): void {
 async function checkResult(ctx: DutyContext, jobId: bigint, stage: number): Promise<void> {
   const st = ctx.view.stages.get(stageKey(jobId, stage));
   if (st?.header === undefined) throw new Error("no header");
+  const outcome = st.header.outcome;
+  if (outcome === undefined) throw new Error("the header's outcome (OutcomeRevealed) is not read yet");
   const cid = cidFromBytesHex(st.header.resultCid);
   await ctx.dialFor(jobId, stage + 1).catch(() => undefined);
   const bytes = await ctx.ipfs.get(cid, { timeoutMs: 30_000 });
-  if (stateHash(bytes).toLowerCase() !== st.header.header.result.toLowerCase()) {
+  if (stateHash(bytes).toLowerCase() !== outcome.stateHash.toLowerCase()) {
     throw new Error(
-      `S_${stage} at ${cid} hashes to ${stateHash(bytes)}, not the header's ${st.header.header.result}; not attesting`,
+      `S_${stage} at ${cid} hashes to ${stateHash(bytes)}, not the header's ${outcome.stateHash}; not attesting`,
     );
   }
 }
@@ -85,7 +87,7 @@ export async function performPoa(ctx: DutyContext, d: DutyOf<"attest" | "wrap">)
     return;
   }
   const h = ctx.view.stages.get(stageKey(d.jobId, d.stage))?.header;
-  if (h === undefined) return;
+  if (h?.outcome === undefined) return;
   const sent = await ctx.chain.wrap({
     jobId: d.jobId,
     stage: d.stage,
@@ -94,6 +96,7 @@ export async function performPoa(ctx: DutyContext, d: DutyOf<"attest" | "wrap">)
     weights: h.weights,
     faulty: h.faulty,
     seats: d.seats,
+    outcome: h.outcome,
   });
   await ctx.book.markDone(doneKey.wrap(d.jobId, d.stage, d.round), sent.hash);
   ctx.count("wrapped");

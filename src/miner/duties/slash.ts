@@ -56,10 +56,11 @@ export function proposeSlashes(scope: StageScope): void {
     scope.push({ kind: "slash", jobId: st.jobId, stage: st.stage, declarer: t.declarer, pair: t.pair });
 }
 
-/** Release our own bond of an expired job's unwrapped stage (unless a jury decided another pair). */
+/** Release our own bond of an ended job's unwrapped stage (unless a jury decided another pair). */
 export function proposeRelease(scope: StageScope): void {
   const { st, job, mine, onChainMine, me } = scope;
-  if (job.status !== "expired" || st.wrappedBlock !== undefined || onChainMine === undefined) return;
+  // an ended job: expired, or finished early at its target with the next stage already open
+  if (job.status === "open" || st.wrappedBlock !== undefined || onChainMine === undefined) return;
   if (mine === undefined || !unsettled(st, me)) return;
   if (isDone(scope.input.state, doneKey.release(st.jobId, st.stage))) return;
   const minePair = { result: mine.resultHash, rho: mine.rho };

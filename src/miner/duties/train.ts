@@ -25,13 +25,15 @@ export function proposePipeline(scope: StageScope): void {
   // Walk my own chain of results s+1, s+2, ... and train the first missing link, within the depth.
   const last = Math.min(job.numStages, st.stage + input.speculationDepth);
   for (let stage = st.stage + 1; stage <= last && own !== undefined; stage++) {
-    const ahead: ResultRecord | undefined = heldResult(input.state, st.jobId, stage, own.resultHash);
+    // the next stage trains from the state our result commits to (StageOpened will name it)
+    const parentHash = own.outcome.stateHash;
+    const ahead: ResultRecord | undefined = heldResult(input.state, st.jobId, stage, parentHash);
     if (ahead === undefined)
       push({
         kind: "train",
         jobId: st.jobId,
         stage,
-        parentHash: own.resultHash,
+        parentHash,
         speculative: true,
         reason: "pipeline",
       });
@@ -95,8 +97,9 @@ export async function performDrop(ctx: DutyContext, d: DutyOf<"drop">): Promise<
   if (r === undefined) return;
   delete state.results[d.key];
   await ctx.book.save();
-  const used = Object.values(state.results).some((x) => x.resultHash === r.resultHash);
-  if (!used) store.dropState(r.resultHash);
+  const hash = r.outcome.stateHash.toLowerCase();
+  const used = Object.values(state.results).some((x) => x.outcome.stateHash.toLowerCase() === hash);
+  if (!used) store.dropState(r.outcome.stateHash);
   ctx.log.info("result dropped", {
     jobId: r.jobId,
     stage: r.stage,
