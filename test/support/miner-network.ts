@@ -13,7 +13,17 @@ import { JsonRpcProvider, NonceManager, Wallet } from "ethers";
 import { withGasHeadroom } from "../../src/chain/tx-sender";
 import type { PotConfig } from "../../src/config/types";
 import { PROJECT_ROOT } from "../../src/config/load";
-import { buildJobSpec, encodeBatch, initEngine, initialState, loadIris, takeSamples } from "../../src/ml";
+import {
+  buildJobSpec,
+  encodeBatch,
+  initEngine,
+  initialState,
+  loadIris,
+  takeSamples,
+  type Batch,
+  type JobSpec,
+} from "../../src/ml";
+import type { JobTarget } from "../../src/protocol/outcome";
 import { encodeJobDocument, JOB_DOCUMENT_FORMAT } from "../../src/protocol/job-document";
 import { stateHash } from "../../src/protocol/rho";
 import { openHeliaStore, publishDataset, type ContentStore } from "../../src/storage";
@@ -164,11 +174,23 @@ export interface IrisJobData {
   readonly numStages: number;
 }
 
+/** The parts of a tiny Iris job before anything is published. */
+export interface IrisJob {
+  readonly spec: JobSpec;
+  readonly s0: Uint8Array;
+  /** One batch per stage (16 samples: 2 steps of 8). */
+  readonly stageBatches: Batch[];
+  /** The held-out test set (the last 30 of the 150 samples), when asked for. */
+  readonly testSet?: Batch;
+}
+
 /**
- * Publishes the data of a tiny Iris job (MLP 4-8-3, SGD, batch 8, 2 steps per stage, one batch file per
- * stage) into `store`: what an employer uploads before createJob.
+ * A tiny Iris job (MLP 4-8-3, SGD, batch 8, 2 steps per stage, one batch file per stage; at most 7 stages,
+ * so the stages never reach the 30 held-out samples). The same every call: tests train it locally to know
+ * what miners will declare.
  */
-export async function publishIrisJobData(store: ContentStore, numStages: number): Promise<IrisJobData> {
+export async function irisJob(numStages: number, options: { testSet?: boolean } = {}): Promise<IrisJob> {
+  if (numStages > 7) throw new Error("an Iris job has at most 7 stages of 16 samples beside its test set");
   await initEngine();
   const m = tf.sequential({
     name: "iris",
@@ -205,10 +227,26 @@ export async function publishIrisJobData(store: ContentStore, numStages: number)
   });
   const iris = loadIris(3);
   const per = batchSize * steps;
-  const batches = Array.from({ length: numStages }, (_, s) => ({
-    bytes: encodeBatch(takeSamples(iris, s * per, per)),
-    sampleCount: per,
-  }));
+  const stageBatches = Array.from({ length: numStages }, (_, s) => takeSamples(iris, s * per, per));
+  return {
+    spec,
+    s0: await initialState(spec),
+    stageBatches,
+    ...(options.testSet === true ? { testSet: takeSamples(iris, 120, 30) } : {}),
+  };
+}
+
+/**
+ * Publishes the data of a tiny Iris job (`irisJob`) into `store`: what an employer uploads before
+ * createJob.
+ */
+export async function publishIrisJobData(
+  store: ContentStore,
+  numStages: number,
+  options: { testSet?: boolean } = {},
+): Promise<IrisJobData> {
+  const { spec, s0, stageBatches, testSet } = await irisJob(numStages, options);
+  const batches = stageBatches.map((b) => ({ bytes: encodeBatch(b), sampleCount: b.count }));
   const published = await publishDataset(store, batches, {
     name: "iris-test",
     featureShape: [4],
@@ -217,8 +255,8 @@ export async function publishIrisJobData(store: ContentStore, numStages: number)
     numStages,
     batchesPerStage: 1,
   });
-  const s0 = await initialState(spec);
   const s0Cid = await store.put(s0, { pin: true });
+  const testSetCid = testSet === undefined ? undefined : await store.put(encodeBatch(testSet), { pin: true });
   const docCid = await store.put(
     encodeJobDocument({
       format: JOB_DOCUMENT_FORMAT,
@@ -226,6 +264,7 @@ export async function publishIrisJobData(store: ContentStore, numStages: number)
       spec,
       manifestCid: published.manifestCid,
       initialStateCid: s0Cid,
+      ...(testSetCid === undefined ? {} : { testSetCid }),
     }),
     { pin: true },
   );
@@ -246,10 +285,14 @@ export async function publishIrisJob(
     feeWei: bigint;
     stageSeconds?: number;
     minDeclareSeconds?: number;
+    /** Publish a held-out test set (miners then commit to its metric). */
+    testSet?: boolean;
+    /** Early stopping (needs `testSet`). */
+    target?: JobTarget;
   },
 ): Promise<PublishedJob> {
   const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
-  const data = await publishIrisJobData(store, opts.numStages);
+  const data = await publishIrisJobData(store, opts.numStages, { testSet: opts.testSet });
   const { staking, escrow, stages } = net.suite(index);
   await (await staking.setPeer((await store.addresses())[0])).wait();
   const block = await net.provider.getBlock("latest");
@@ -264,8 +307,8 @@ export async function publishIrisJob(
     stageSeconds,
     minDeclareSeconds: opts.minDeclareSeconds ?? 0,
     deadline: BigInt(block!.timestamp) + 3600n,
-    targetKind: 0,
-    targetValue: 0,
+    targetKind: opts.target?.kind ?? 0,
+    targetValue: opts.target?.value ?? 0,
   };
   // Same headroom as src/chain's sender: the estimate can fall short if another job finishes first.
   const estimate = await escrow.createJob.estimateGas(terms, { value: opts.feeWei });
