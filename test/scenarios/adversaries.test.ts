@@ -23,6 +23,7 @@ import {
   ForwardOnlyMiner,
   FrontRunner,
   LazyMiner,
+  MetricLiar,
   PoisonerMiner,
   ReferenceDeclarer,
   WithholdingBuilder,
@@ -86,7 +87,7 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
   // Adversaries stake now: a seal needs coin age (a stake of age 0 has PoS weight 0). Sybils 17 and 18 stay
   // below the minimum stake (1 POT): half of it, and 1 wei short.
   const fx = useScenarioNet([
-    { accounts: [5, 6, 7, 8, 9, 10, 13, 14, 15, 20, 21, 22, 23, 24] },
+    { accounts: [5, 6, 7, 8, 9, 10, 13, 14, 15, 20, 21, 22, 23, 24, 25] },
     { accounts: [17], wei: E18 / 2n },
     { accounts: [18], wei: E18 - 1n },
   ]);
@@ -281,6 +282,38 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
     expect(slashed.map(lower).sort()).to.deep.equal(bad.map(lower).sort());
     await assertNetworkInvariants(fx.sc, job, { honest: fx.honest, slashed: bad, unpaid: bad });
     console.log(`      poisoner: job finished in ${ms} ms (juries on stages 2 and 3 for the honest result)`);
+  });
+
+  it("metric liar: the honest state with a made-up held-out accuracy is another result: outvoted by the jury and slashed; the job completes", async () => {
+    const job = await publishJob(fx.sc, EMPLOYER, { numStages: 2, testSet: true });
+    const ref = await ReferenceTrainer.of(fx.sc, job);
+    const liar = await new MetricLiar(await fx.sc.adapter(25), job.jobId, [2], ref).start();
+    const ms = await waitJobFinished(fx.sc, job.jobId, 150_000);
+    await liar.stop();
+    const honest = await ref.stage(2);
+    const lie = liar.pair(2);
+    expect(lie, liar.errors.join("; ")).to.not.equal(undefined);
+    // the same weights, only the metric differs
+    expect(lie!.outcome.stateHash).to.equal(honest.outcome.stateHash);
+    expect(lie!.outcome.heldOutAccuracy).to.not.equal(honest.outcome.heldOutAccuracy);
+    const events = await ledgerEvents(fx.sc, job.jobId);
+    const decided = events.find((e) => e.kind === "JuryDecided" && e.stage === 2);
+    expect(decided, liar.errors.join("; ")).to.not.equal(undefined);
+    expect(decided!.kind === "JuryDecided" && decided!.resultHash).to.equal(honest.hash);
+    // the wrapped stage revealed the honest metric
+    const revealed = events.findLast(
+      (e): e is Extract<LedgerEvent, { kind: "OutcomeRevealed" }> =>
+        e.kind === "OutcomeRevealed" && e.stage === 2,
+    );
+    expect(revealed?.outcome).to.deep.equal(honest.outcome);
+    const slashed = await slashProvablyWrong(fx.sc, job.jobId, WATCHDOG);
+    expect(slashed.map(lower)).to.deep.equal([lower(liar.address)]);
+    await assertNetworkInvariants(fx.sc, job, {
+      honest: fx.honest,
+      slashed: [liar.address],
+      unpaid: [liar.address],
+    });
+    console.log(`      metric liar: job finished in ${ms} ms (jury decided stage 2 for the honest metric)`);
   });
 
   it("Sybil: identities below minStake cannot declare; one stake split over C identities supplies C declarations but loses to the jury and is slashed on every identity", async () => {

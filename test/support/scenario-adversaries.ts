@@ -19,6 +19,7 @@ import type { PotSession } from "../../src/chain/contracts";
 import type { EventWatcher } from "../../src/chain/events";
 import type { Batch } from "../../src/ml";
 import { commitmentHash, juryVoteCommitment, stageAnchor } from "../../src/protocol/messages";
+import { outcomeHash, PPM, type StageOutcome } from "../../src/protocol/outcome";
 import { E18, type ReferenceTrainer } from "./scenario-harness";
 import { sendAhead, watchPendingLedgerCalls, type PendingCall } from "./scenario-mempool";
 
@@ -515,6 +516,44 @@ export class PoisonerMiner extends Adversary {
     } else if ("stage" in e && this.pairs.has(e.stage)) {
       const p = this.pairs.get(e.stage)!;
       await this.juryVote(e, p.hash, p.rho, "the poisoned pair");
+    }
+  }
+}
+
+/**
+ * Metric liar: trains honestly (the reference's state and rho) but declares a better held-out accuracy
+ * than S_{i+1} has, as a miner would to stop a job early or to make a model look better. The lie changes
+ * the declared result (outcomeHash covers the metric), so the honest declarations outvote it like a wrong
+ * weights hash. It votes its own pair if drawn for the jury.
+ */
+export class MetricLiar extends Adversary {
+  private readonly pairs = new Map<number, { hash: Hex; rho: Hex; outcome: StageOutcome }>();
+
+  constructor(
+    chain: PotContractsAdapter,
+    jobId: bigint,
+    private readonly stages: readonly number[],
+    private readonly ref: ReferenceTrainer,
+  ) {
+    super("metric-liar", chain, jobId);
+  }
+
+  /** The lying (result, rho) it declared for `stage`, with the outcome it claims. */
+  pair(stage: number): { hash: Hex; rho: Hex; outcome: StageOutcome } | undefined {
+    return this.pairs.get(stage);
+  }
+
+  protected async onEvent(e: LedgerEvent): Promise<void> {
+    if (e.kind === "StageOpened" && this.stages.includes(e.stage) && !this.pairs.has(e.stage)) {
+      const r = await this.ref.stage(e.stage);
+      const claimed = r.outcome.heldOutAccuracy === PPM ? PPM - 1 : PPM; // "100 %" (or just below, if true)
+      const outcome = { ...r.outcome, heldOutAccuracy: claimed };
+      const hash = outcomeHash(outcome);
+      this.pairs.set(e.stage, { hash, rho: r.rho, outcome });
+      await this.declareWith(e.stage, hash, r.rho);
+    } else if ("stage" in e && this.pairs.has(e.stage)) {
+      const p = this.pairs.get(e.stage)!;
+      await this.juryVote(e, p.hash, p.rho, "the lying pair");
     }
   }
 }

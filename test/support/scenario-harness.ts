@@ -173,6 +173,8 @@ export async function publishJob(
     stageSeconds?: number;
     /** The job's minimum declaration window (default 0: the local minimum). */
     minDeclareSeconds?: number;
+    /** Publish a held-out test set: every result then commits to its metric. */
+    testSet?: boolean;
   },
 ): Promise<PublishedJob> {
   const job = await publishIrisJob(sc.net, index, {
@@ -182,6 +184,7 @@ export async function publishJob(
     feeWei: o.feeWei ?? 3_000_000_000_000_003n,
     stageSeconds: o.stageSeconds,
     minDeclareSeconds: o.minDeclareSeconds,
+    testSet: o.testSet,
   });
   sc.jobs.push(job);
   return job;
