@@ -12,6 +12,11 @@ export interface Evaluation {
   loss: number;
   /** Fraction of samples whose arg-max output is the label (class-index labels), else NaN. */
   accuracy: number;
+  /**
+   * Samples whose arg-max output is the label (class-index labels), else undefined: with `loss` and `count`
+   * what protocol/outcome.ts heldOutMetric encodes into a stage outcome.
+   */
+  correct?: number;
   count: number;
 }
 
@@ -42,9 +47,12 @@ export function evaluateWith(trainer: Trainer, data: Batch, chunk = 500): Evalua
       if (spec.data.labels.kind === "classIndex" && predicted[i] === data.labels[start + i]) correct++;
     }
   }
+  const classes = spec.data.labels.kind === "classIndex";
   return {
+    // the float64 mean of the per-sample float32 losses, summed in sample order (docs/PROTOCOL.md "Stage outcome")
     loss: lossSum / data.count,
-    accuracy: spec.data.labels.kind === "classIndex" ? correct / data.count : NaN,
+    accuracy: classes ? correct / data.count : NaN,
+    ...(classes ? { correct } : {}),
     count: data.count,
   };
 }

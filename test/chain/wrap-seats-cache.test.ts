@@ -34,7 +34,7 @@ describe("chain: the seats of each wrap are read once per client (LRU by transac
     for (const stage of [1, 2]) {
       await finalizeStage(net, jobId, stage, {
         rho: keccak256(toHex(`rho ${stage}`)),
-        resultHash: keccak256(toHex(`S${stage}`)),
+        stateHash: keccak256(toHex(`S${stage}`)),
         resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
       });
     }

@@ -122,7 +122,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
     for (const stage of [1, 2]) {
       const bytes = new TextEncoder().encode(`S_${stage} of job ${job.jobId}`);
       const resultCid = await store.put(bytes, { pin: true });
-      claims.push({ rho: keccak256(toHex(`rho ${stage}`)), resultHash: keccak256(bytes), resultCid });
+      claims.push({ rho: keccak256(toHex(`rho ${stage}`)), stateHash: keccak256(bytes), resultCid });
     }
     await store.close();
     await finalizeStage(net, job.jobId, 1, claims[0]);

@@ -88,7 +88,7 @@ describe("cli: pot rewards and pot withdraw", function () {
     const cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
     await finalizeStage(net, jobId, 1, {
       rho: keccak256(toHex("rho")),
-      resultHash: keccak256(toHex("S1")),
+      stateHash: keccak256(toHex("S1")),
       resultCid: cid,
     });
     const builder = net.miners[0];

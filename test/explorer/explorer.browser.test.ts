@@ -71,7 +71,7 @@ describe("pot explorer in a headless browser", function () {
     // The dummy job 0 trains nothing real: any agreeing declarations wrap its first stage.
     await finalizeStage(net, 0n, 1, {
       rho: keccak256(toHex("dummy rho")),
-      resultHash: keccak256(toHex("dummy S_1")),
+      stateHash: keccak256(toHex("dummy S_1")),
       resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
     });
     const job = await createJob(

@@ -33,9 +33,16 @@ import {
 } from "../../src/chain/pot-contracts";
 import { readJobEvents } from "../../src/chain/job-events";
 import { readDomain, type LedgerHandle } from "../../src/chain/ledger-reads";
-import { decodeBatch, runStage } from "../../src/ml";
+import { decodeBatch, evaluate, runStage } from "../../src/ml";
 import { fetchManifest, fetchStageBatches } from "../../src/storage";
-import { commitmentHash, juryVoteCommitment } from "../../src/protocol";
+import {
+  commitmentHash,
+  heldOutMetric,
+  juryVoteCommitment,
+  NO_CHECKPOINTS,
+  outcomeHash,
+  type StageOutcome,
+} from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
 import { cidToBytesHex } from "../../src/storage";
 import type { CreatedJob, EmployerContext, JobInput } from "../../src/employer/create-job";
@@ -186,9 +193,26 @@ export function untrainedJobTerms(numStages: number, deadline: bigint) {
 /** What the declarants of a stage claim. */
 export interface StageClaim {
   rho: Hex;
-  resultHash: Hex;
+  /** H(S_stage): the outcome's state hash. */
+  stateHash: Hex;
   /** CID string the header names for S_stage. */
   resultCid: string;
+  /** The held-out metric of S_stage (default NO_METRIC: a job without a test set). */
+  heldOut?: Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">;
+}
+
+/** The stage outcome a claim declares (no checkpoints). */
+export function claimOutcome(claim: StageClaim): StageOutcome {
+  return {
+    stateHash: claim.stateHash,
+    checkpointRoot: NO_CHECKPOINTS,
+    ...(claim.heldOut ?? heldOutMetric(undefined)),
+  };
+}
+
+/** The declared result R of a claim: the hash of its outcome. */
+export function claimResult(claim: StageClaim): Hex {
+  return outcomeHash(claimOutcome(claim));
 }
 
 type Miner = EmployerNet["miners"][number];
@@ -214,7 +238,7 @@ async function declareAs(
   m: Miner,
   jobId: bigint,
   stage: number,
-  claim: Pick<StageClaim, "rho" | "resultHash">,
+  claim: { rho: Hex; resultHash: Hex },
 ): Promise<DeclarationData> {
   const { parent, seed } = await stageAnchor(net, jobId, stage);
   const domain = await m.adapter.domainSeparator();
@@ -268,12 +292,20 @@ async function buildHeader(
     builder: builder.account.address,
     parent,
     seed,
-    result: claim.resultHash,
+    result: claimResult(claim),
     rho: claim.rho,
     resultCidHash: keccak256(resultCid),
     timestamp,
   };
-  const sent = await builder.adapter.submitHeader({ jobId, stage, header, resultCid, declarations });
+  const sent = await builder.adapter.submitHeader({
+    jobId,
+    stage,
+    header,
+    resultCid,
+    declarations,
+    outcome: claimOutcome(claim),
+    checkpoints: [],
+  });
   const event = sent.receipt.logs
     .map((log) => decodeLedgerLog(net.handle.suite, log))
     .find((e) => e?.kind === "HeaderSubmitted");
@@ -287,6 +319,7 @@ async function attestAndWrap(
   jobId: bigint,
   stage: number,
   h: Extract<LedgerEvent, { kind: "HeaderSubmitted" }>,
+  outcome: StageOutcome,
 ): Promise<void> {
   const head = await net.handle.client.getBlockNumber({ cacheTime: 0 });
   if (head <= h.randBlock) await net.testClient.mine({ blocks: Number(h.randBlock - head) + 1 });
@@ -307,6 +340,7 @@ async function attestAndWrap(
     weights: h.weights,
     faulty: h.faulty,
     seats: committee.members,
+    outcome,
   });
 }
 
@@ -323,10 +357,11 @@ export async function finalizeStage(
   declarers: EmployerNet["miners"] = net.miners.slice(0, 2),
 ): Promise<void> {
   const declarations: DeclarationData[] = [];
-  for (const m of declarers) declarations.push(await declareAs(net, m, jobId, stage, claim));
+  const declared = { rho: claim.rho, resultHash: claimResult(claim) };
+  for (const m of declarers) declarations.push(await declareAs(net, m, jobId, stage, declared));
   await mineUntilClosed(net, jobId, stage);
   const header = await buildHeader(net, declarers[0], jobId, stage, claim, declarations);
-  await attestAndWrap(net, jobId, stage, header);
+  await attestAndWrap(net, jobId, stage, header, claimOutcome(claim));
 }
 
 /**
@@ -344,7 +379,7 @@ export async function finalizeStageByJury(
 ): Promise<void> {
   const [honest, wrong] = net.miners;
   const declarations = [
-    await declareAs(net, honest, jobId, stage, claim),
+    await declareAs(net, honest, jobId, stage, { rho: claim.rho, resultHash: claimResult(claim) }),
     await declareAs(net, wrong, jobId, stage, { rho: claim.rho, resultHash: wrongResult }),
   ];
   await mineUntilClosed(net, jobId, stage);
@@ -374,7 +409,7 @@ export async function finalizeStageByJury(
       stage,
       round: event.round,
       juror: j.account.address,
-      resultHash: claim.resultHash,
+      resultHash: claimResult(claim),
       rho: claim.rho,
       salt: saltOf(j.account.address),
     });
@@ -394,23 +429,25 @@ export async function finalizeStageByJury(
       jobId,
       stage,
       seats: event.seats,
-      resultHash: claim.resultHash,
+      resultHash: claimResult(claim),
       rho: claim.rho,
       salt: saltOf(j.account.address),
     });
   }
   const header = await buildHeader(net, honest, jobId, stage, claim, declarations);
-  await attestAndWrap(net, jobId, stage, header);
+  await attestAndWrap(net, jobId, stage, header, claimOutcome(claim));
 }
 
 /**
  * Trains stages 1..`stages` of a created job for real (runStage from S_0 on each stage's batches, as a miner
- * would), puts every S_s in the network's store and returns what honest declarants of each stage claim.
+ * would), evaluates each S_s on the job's test set (its held-out metric, NO_METRIC without one), puts every
+ * S_s in the network's store and returns what honest declarants of each stage claim.
  */
 export async function trainStages(net: EmployerNet, job: CreatedJob, stages: number): Promise<StageClaim[]> {
   const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
   const domain = await readDomain(net.handle);
   const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+  const test = job.testSetCid === undefined ? undefined : decodeBatch(await net.store.get(job.testSetCid));
   let state = await net.store.get(job.initialStateCid);
   const claims: StageClaim[] = [];
   for (let stage = 1; stage <= stages; stage++) {
@@ -424,8 +461,9 @@ export async function trainStages(net: EmployerNet, job: CreatedJob, stages: num
     });
     claims.push({
       rho: r.rho,
-      resultHash: r.stateHash,
+      stateHash: r.stateHash,
       resultCid: await net.store.put(r.state, { pin: true }),
+      heldOut: heldOutMetric(test === undefined ? undefined : await evaluate(spec, r.state, test)),
     });
     state = r.state;
   }
