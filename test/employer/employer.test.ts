@@ -18,6 +18,7 @@ import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
 import { jobStatus, formatStatus } from "../../src/employer/status";
 import { GAS } from "../../src/employer/plan";
 import {
+  claimResult,
   employerContext,
   finalizeStage,
   finalizeStageByJury,
@@ -230,7 +231,7 @@ describe("employer against a hardhat node and embedded IPFS", function () {
         rand: d.rand,
         timestamp: d.timestamp,
       },
-      result: claim.resultHash,
+      result: claimResult(claim),
       rho: claim.rho,
     });
     // the builder's rewards, claimed by hand for it (anyone may claim for anyone)
@@ -246,7 +247,7 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(status.stages[0].opened).to.deep.equal([builder]);
     expect(status.juries).to.have.length(1);
     expect(status.juries[0]).to.deep.include({ stage: 1, reason: "disputed", rounds: 1 });
-    expect(status.juries[0].decided).to.deep.equal({ resultHash: claim.resultHash, rho: claim.rho });
+    expect(status.juries[0].decided).to.deep.equal({ resultHash: claimResult(claim), rho: claim.rho });
     expect(status.juries[0].votes).to.be.greaterThan(0);
     expect(status.slashes).to.have.length(1);
     expect(status.slashes[0]).to.deep.include({

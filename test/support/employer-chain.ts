@@ -447,7 +447,6 @@ export async function trainStages(net: EmployerNet, job: CreatedJob, stages: num
   const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
   const domain = await readDomain(net.handle);
   const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
-  const test = job.testSetCid === undefined ? undefined : decodeBatch(await net.store.get(job.testSetCid));
   let state = await net.store.get(job.initialStateCid);
   const claims: StageClaim[] = [];
   for (let stage = 1; stage <= stages; stage++) {
@@ -463,11 +462,26 @@ export async function trainStages(net: EmployerNet, job: CreatedJob, stages: num
       rho: r.rho,
       stateHash: r.stateHash,
       resultCid: await net.store.put(r.state, { pin: true }),
-      heldOut: heldOutMetric(test === undefined ? undefined : await evaluate(spec, r.state, test)),
+      heldOut: await heldOutOf(net, job, r.state),
     });
     state = r.state;
   }
   return claims;
+}
+
+/**
+ * The held-out metric of `state` as a stage outcome encodes it (the job's test set; NO_METRIC without one),
+ * as an honest declarant computes it.
+ */
+export async function heldOutOf(
+  net: EmployerNet,
+  job: Pick<CreatedJob, "specCid" | "testSetCid">,
+  state: Uint8Array,
+): Promise<Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">> {
+  if (job.testSetCid === undefined) return heldOutMetric(undefined);
+  const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+  const test = decodeBatch(await net.store.get(job.testSetCid));
+  return heldOutMetric(await evaluate(spec, state, test));
 }
 
 /** A small MNIST job: MLP 784-16-10, batch 10, 4 steps per stage, 3 stages, C=2, K=1. */
