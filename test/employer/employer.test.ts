@@ -154,12 +154,20 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(status.lossCurve.map((p) => p.stage)).to.deep.equal([0, 1, 2, 3]);
     expect(status.lossCurve[3].loss).to.be.lessThan(status.lossCurve[0].loss);
     expect(formatStatus(status).join("\n")).to.match(/Loss curve/);
+    // the chain's held-out metric of each stage (its outcome) is the evaluation's float32 loss and ppm accuracy
+    for (const st of status.stages) {
+      expect(st.heldOut?.loss).to.equal(Math.fround(st.loss!.loss));
+      expect(st.heldOut?.accuracy).to.equal(Math.floor(st.loss!.accuracy * 1e6 + 1e-9) / 1e6);
+    }
+    expect(status.target).to.equal(null);
+    expect(formatStatus(status).join("\n")).to.match(/chain loss\/acc: the held-out metric the wrapped stage's outcome declares/);
     // The CLI opens its own IPFS node and finds the data through the peer registry, as a remote user would.
     const addr = (await net.store.addresses())[0];
     await net.miners[0].adapter.setPeer(addr);
     const cli = JSON.parse(await pot("--json", "job", "status", String(job.jobId)));
     expect(cli.status).to.equal("finished");
     expect(cli.stages).to.have.length(3);
+    expect(cli.stages[2].heldOut.loss).to.equal(status.stages[2].heldOut!.loss);
     const verified = await pot("verify", String(job.jobId), "--sample", "1", "--seed", "5");
     expect(verified).to.match(/VERIFIED/);
     expect(verified).to.match(/probability 33\.3%/);
