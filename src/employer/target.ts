@@ -44,10 +44,7 @@ export function parseAccuracyTarget(text: string): JobTarget {
     );
   const fraction = percent ? value / 100 : value;
   if (!(fraction > 0) || fraction > 1 || Math.round(fraction * PPM) <= 0)
-    throw new TargetValueError(
-      `--target-accuracy ${text} is outside (0, 100 %] (at least 1 ppm)`,
-      hint,
-    );
+    throw new TargetValueError(`--target-accuracy ${text} is outside (0, 100 %] (at least 1 ppm)`, hint);
   return accuracyTarget(fraction);
 }
 
@@ -65,7 +62,10 @@ export function parseLossTarget(text: string): JobTarget {
 /**
  * The target of `--target-accuracy` / `--target-loss` (at most one of them); undefined for neither.
  */
-export function targetFromOptions(o: { targetAccuracy?: string; targetLoss?: string }): JobTarget | undefined {
+export function targetFromOptions(o: {
+  targetAccuracy?: string;
+  targetLoss?: string;
+}): JobTarget | undefined {
   if (o.targetAccuracy !== undefined && o.targetLoss !== undefined)
     throw new TargetValueError(
       "--target-accuracy and --target-loss were both given",

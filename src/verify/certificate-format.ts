@@ -88,7 +88,11 @@ export interface Certificate {
     readonly k: number;
     readonly finished: boolean;
     /** The early-stopping target (JobTarget), or null: kind 1 loss at most (float32 bits), 2 accuracy at least (ppm). */
-    readonly target: { readonly kind: TargetKind; readonly value: number; readonly description: string } | null;
+    readonly target: {
+      readonly kind: TargetKind;
+      readonly value: number;
+      readonly description: string;
+    } | null;
     /** The stage that reached the target (TargetReached): the job finished there. Null otherwise. */
     readonly finishedAt: number | null;
   };

@@ -342,7 +342,9 @@ function checkEarlyStop(c: Certificate): void {
         `Stage ${s.index} met the target (${goal}) with ${describeMetric(s.outcome)}, but the job ${at === null ? "did not finish there" : `finished only at stage ${at}`}`,
       );
     if (at !== null && s.index > at)
-      throw bad(`The job finished at stage ${at} (target reached), but the certificate lists stage ${s.index}`);
+      throw bad(
+        `The job finished at stage ${at} (target reached), but the certificate lists stage ${s.index}`,
+      );
   }
 }
 

@@ -160,7 +160,9 @@ describe("employer against a hardhat node and embedded IPFS", function () {
       expect(st.heldOut?.accuracy).to.equal(Math.floor(st.loss!.accuracy * 1e6 + 1e-9) / 1e6);
     }
     expect(status.target).to.equal(null);
-    expect(formatStatus(status).join("\n")).to.match(/chain loss\/acc: the held-out metric the wrapped stage's outcome declares/);
+    expect(formatStatus(status).join("\n")).to.match(
+      /chain loss\/acc: the held-out metric the wrapped stage's outcome declares/,
+    );
     // The CLI opens its own IPFS node and finds the data through the peer registry, as a remote user would.
     const addr = (await net.store.addresses())[0];
     await net.miners[0].adapter.setPeer(addr);

@@ -119,7 +119,16 @@ describe("early stopping: target options, status, verify and certificate (hardha
     const dry = await runPot(net, ...args, "--test-size", "20", "--target-accuracy", "97%", "--dry-run");
     expect(dry.error).to.equal(undefined);
     expect(dry.out).to.contain("Early stopping: stops early when held-out accuracy >= 97.00 %");
-    const json = await runPot(net, "--json", ...args, "--test-size", "20", "--target-loss", "0.5", "--dry-run");
+    const json = await runPot(
+      net,
+      "--json",
+      ...args,
+      "--test-size",
+      "20",
+      "--target-loss",
+      "0.5",
+      "--dry-run",
+    );
     const plan = JSON.parse(json.out) as { target: { kind: number; value: number; description: string } };
     expect(plan.target).to.deep.include(lossTarget(0.5));
     expect(await balance()).to.equal(ethBefore);
@@ -155,7 +164,10 @@ describe("early stopping: target options, status, verify and certificate (hardha
     expect(text).to.contain(`Target: stops early when held-out loss <= ${l2}`);
     expect(text).to.match(/Finished at stage 2 of 3: target reached; refunded 0\.001 ETH/);
     const cli = await runPot(net, "--json", "job", "status", String(job.jobId));
-    const shown = JSON.parse(cli.out) as { finishedEarlyAt: number; stages: { heldOut?: { loss: number } }[] };
+    const shown = JSON.parse(cli.out) as {
+      finishedEarlyAt: number;
+      stages: { heldOut?: { loss: number } }[];
+    };
     expect(shown.finishedEarlyAt).to.equal(2);
     expect(shown.stages[1].heldOut?.loss).to.equal(l2);
 

@@ -102,7 +102,9 @@ describe("model certificate (pot job fetch, pot verify --certificate)", function
     expect(run.error).to.equal(undefined);
     expect(run.out).to.match(/OK \(offline and against the chain\)/);
     expect(run.out).to.contain(`job ${jobId} on chain 31337`);
-    expect(run.out).to.match(/held-out metric of S_3 as its outcome declares it .*: loss .* \(float32 0x[0-9a-f]{8}\), accuracy/);
+    expect(run.out).to.match(
+      /held-out metric of S_3 as its outcome declares it .*: loss .* \(float32 0x[0-9a-f]{8}\), accuracy/,
+    );
   });
 
   it("a changed outcome (the held-out accuracy of stage 2): CERT_OUTCOME_MISMATCH", async () => {
@@ -112,7 +114,9 @@ describe("model certificate (pot job fetch, pot verify --certificate)", function
       }),
     );
     expect(e.code).to.equal("CERT_OUTCOME_MISMATCH");
-    expect(e.message).to.match(/The outcome of stage 2 .* hashes to 0x[0-9a-f]{64}, but the stage's result is/);
+    expect(e.message).to.match(
+      /The outcome of stage 2 .* hashes to 0x[0-9a-f]{64}, but the stage's result is/,
+    );
   });
 
   it("a flipped byte in weights.bin: CERT_WEIGHTS_MISMATCH", async () => {

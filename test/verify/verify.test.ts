@@ -61,7 +61,12 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
       const r = await train(job, stage, state);
       const cid = await net.store.put(r.state, { pin: true });
       const heldOut = await heldOutOf(net, job, r.state);
-      await finalizeStage(net, job.jobId, stage, { rho: r.rho, stateHash: r.stateHash, resultCid: cid, heldOut });
+      await finalizeStage(net, job.jobId, stage, {
+        rho: r.rho,
+        stateHash: r.stateHash,
+        resultCid: cid,
+        heldOut,
+      });
       state = r.state;
     }
     const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
