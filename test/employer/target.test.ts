@@ -18,6 +18,7 @@ import { formatStatus, jobStatus } from "../../src/employer/status";
 import { fetchModel } from "../../src/employer/fetch-model";
 import { float32FromBits, lossTarget, TargetKind } from "../../src/protocol";
 import type { Batch } from "../../src/ml";
+import { serveEventLine } from "../../src/cli/serve-report";
 import {
   CERTIFICATE_FILE,
   certifyModel,
@@ -66,6 +67,9 @@ describe("early stopping: target options, status, verify and certificate (hardha
     expect(parseLossTarget("0.25")).to.deep.equal(lossTarget(0.25));
     expect(() => parseLossTarget("-1")).to.throw(/Invalid --target-loss/);
     expect(() => targetFromOptions({ targetAccuracy: "0.9", targetLoss: "0.2" })).to.throw(/both given/);
+    expect(serveEventLine(5n, { kind: "finished", numStages: 3, targetReachedAt: 2 }, true)).to.equal(
+      "job 5 finished at stage 2 of 3: target reached (the rest of the fee is refunded); stopping (--exit-when-finished)",
+    );
   });
 
   it("refuses a target the job cannot meet before any transaction: no test set, float labels, a bad value", async () => {

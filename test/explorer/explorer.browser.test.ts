@@ -113,6 +113,8 @@ describe("pot explorer in a headless browser", function () {
     const shown = state2.jobs.find((x) => x.id === String(job.jobId))!;
     expect(shown.name).to.equal("explorer-mnist");
     expect(shown.curve.map((p) => p.stage)).to.deep.equal([0, 1, 2]);
+    // the chain's held-out metric (each stage's outcome) is the explorer's own evaluation, as float32
+    for (const st of shown.stages) expect(st.heldOut?.loss).to.equal(Math.fround(st.loss!.loss));
     const dummy = state2.jobs.find((x) => x.id === "0")!;
     expect(dummy.dummy).to.equal(true);
     expect(dummy.stages[0].phase).to.equal("wrapped");
@@ -163,6 +165,9 @@ describe("pot explorer in a headless browser", function () {
     );
     for (const m of net.miners) expect(html).to.include(`data-staker="${m.account.address.toLowerCase()}"`);
     expect(html).to.include("test loss");
+    expect(html).to.include(
+      `<td class="num" data-chain-loss="">${shown.stages[0].heldOut!.loss!.toFixed(4)}</td>`,
+    );
     expect(html).to.match(/<polyline[^>]+points="[^"]+"/); // the curve is drawn
 
     mkdirSync(OUT_DIR, { recursive: true });
