@@ -6,7 +6,7 @@
  */
 import type { Address, Hex } from "viem";
 import { ChainError } from "./errors";
-import { parseJobDocument, stateHash, type JobDocument } from "../protocol";
+import { parseJobDocument, readMetric, stateHash, type JobDocument, type StageOutcome } from "../protocol";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
 import { readJobEvents, type JobEvents } from "./job-events";
 import { type LedgerHandle } from "./ledger-reads";
@@ -90,6 +90,14 @@ export function lastWrappedStage(record: JobRecord): number {
   return last;
 }
 
+/**
+ * The stage a job finishes at: the wrapped stage that met its early-stopping target (TargetReached), else
+ * its last stage. A job that finished early is complete there: stages after it are never trained.
+ */
+export function finalStage(events: Pick<JobEvents, "targetReached" | "created">): number {
+  return events.targetReached?.stage ?? events.created.numStages;
+}
+
 /** Fetches S_s by CID and checks it against the hash the chain recorded (StateHashMismatchError). */
 export async function fetchState(
   store: ContentStore,
@@ -128,6 +136,14 @@ export interface StageStatus {
   wrapper?: Address;
   blockIndex?: bigint;
   rewards: StageReward[];
+  /** What the wrapped header's result opens to (OutcomeRevealed): H(S), checkpoint root, held-out metric. */
+  outcome?: StageOutcome;
+  /**
+   * The held-out metric as the chain recorded it for a wrapped stage (the outcome's fields in human units;
+   * a field is absent where the outcome says NO_METRIC).
+   */
+  heldOut?: { loss?: number; accuracy?: number };
+  /** S_stage evaluated here on the job's test set (`pot job status --loss`), not read from the chain. */
   loss?: LossPoint;
 }
 
@@ -150,6 +166,7 @@ export function stageStatuses(events: JobEvents): StageStatus[] {
                 : s.opened
                   ? "open"
                   : "waiting";
+    const outcome = wrappedOutcome(s);
     const results = new Set(s.declarations.map((d) => d.resultHash.toLowerCase()));
     const lead = results.size === 1 ? s.declarations[0]?.resultHash : undefined;
     return {
@@ -166,6 +183,7 @@ export function stageStatuses(events: JobEvents): StageStatus[] {
       wrapper: s.wrapped?.wrapper,
       blockIndex: s.wrapped?.index,
       rewards: stageRewards(s),
+      ...(outcome !== undefined ? { outcome, heldOut: readMetric(outcome) } : {}),
     };
   });
 }

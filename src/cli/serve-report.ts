@@ -16,7 +16,9 @@ export function serveEventLine(
     case "stage-wrapped":
       return `stage ${event.stage}/${event.numStages} wrapped: result S_${event.stage} ${event.resultCid}${event.pinned ? " (pinned here)" : ""}`;
     case "finished":
-      return `job ${jobId} finished: all ${event.numStages} stages wrapped; ${after}`;
+      return event.targetReachedAt === undefined
+        ? `job ${jobId} finished: all ${event.numStages} stages wrapped; ${after}`
+        : `job ${jobId} finished at stage ${event.targetReachedAt} of ${event.numStages}: target reached (the rest of the fee is refunded); ${after}`;
     case "expired":
       return `job ${jobId} expired with ${event.wrappedStages}/${event.numStages} stages wrapped (reclaim the rest of the fee with pot job refund ${jobId}); ${after}`;
   }

@@ -18,7 +18,13 @@ import {
   type LossName,
   type OptimizerConfig,
 } from "../ml";
-import { encodeJobDocument, JOB_DOCUMENT_FORMAT, stateHash, type JobDocument } from "../protocol";
+import {
+  encodeJobDocument,
+  JOB_DOCUMENT_FORMAT,
+  stateHash,
+  type JobDocument,
+  type JobTarget,
+} from "../protocol";
 import { publishDataset, type ContentStore } from "../storage";
 import type { LoadedDataset } from "./dataset";
 import { stageBatches } from "./dataset";
@@ -89,6 +95,13 @@ export interface JobInput {
    * its topology and `optimizer` its optimizer (the preflight refuses otherwise; docs/PROTOCOL.md 4b).
    */
   fromJob?: bigint;
+  /**
+   * Early stopping (protocol/outcome.ts accuracyTarget / lossTarget; parseAccuracyTarget / parseLossTarget of
+   * ./target.ts from text): the job finishes at the first wrapped stage whose held-out metric meets it, and
+   * the unwrapped stages' fee is refunded. Needs `dataset.test` (and class labels for an accuracy target):
+   * the preflight refuses it otherwise. Absent: every stage is trained.
+   */
+  target?: JobTarget;
 }
 
 /** Progress of a job creation, for progress bars. */
@@ -179,6 +192,8 @@ export interface CreatedJob {
   deadline: bigint;
   /** The job term minDeclareSeconds sent. */
   minDeclareSeconds: number;
+  /** The early-stopping target sent (JobTarget event), if any. */
+  target?: JobTarget;
   plan: JobPlanEstimate;
   /** Preflight warnings the job was created despite (with `force`). */
   warnings: PreflightIssue[];
@@ -403,6 +418,7 @@ export async function createJob(
       minDeclareSeconds,
       deadline,
       parentJobId: parent?.jobId,
+      ...(input.target !== undefined ? { target: input.target } : {}),
     },
     input.fee,
   );
@@ -419,6 +435,7 @@ export async function createJob(
     ...(parent !== undefined ? { parentJobId: parent.jobId } : {}),
     deadline,
     minDeclareSeconds,
+    ...(input.target !== undefined ? { target: input.target } : {}),
     plan,
     warnings: issues,
     cids: [

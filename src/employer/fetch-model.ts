@@ -13,7 +13,7 @@ import { decodeState, validateJobSpec, type OptimizerConfig } from "../ml";
 import { encodeStateHeader } from "../ml/state";
 import type { ContentStore, FetchOptions } from "../storage";
 import type { LedgerHandle } from "./ledger";
-import { fetchState, lastWrappedStage, loadJobRecord, stateRef } from "./job-data";
+import { fetchState, finalStage, lastWrappedStage, loadJobRecord, stateRef } from "./job-data";
 
 /** The optimizer slots of S (momentum, adam) beside weights.bin: H(S) covers them, a layers model has none. */
 export const OPTIMIZER_SLOTS_FILE = "optimizer-slots.bin";
@@ -182,7 +182,7 @@ export interface FetchedModel extends ModelFiles {
   readonly stage: number;
   readonly cid: string;
   readonly stateHash: Hex;
-  /** Whether every stage of the job is wrapped. */
+  /** Whether this is the job's final state: its last stage, or the stage that reached its target. */
   readonly final: boolean;
   readonly numStages: number;
   readonly wrappedStages: number;
@@ -230,7 +230,7 @@ export async function fetchModel(
     stage,
     cid: ref.cid,
     stateHash: ref.expectedHash,
-    final: stage === numStages,
+    final: stage === finalStage(record.events),
     numStages,
     wrappedStages,
   };

@@ -15,3 +15,4 @@ export * from "./preflight";
 export * from "./parent";
 export * from "./serve";
 export * from "./storage-config";
+export * from "./target";

@@ -13,6 +13,7 @@ import { PotError } from "../errors";
 import { GAS, plannedMinDeclareSeconds, suggestedDeadlineSeconds, type JobPlanEstimate } from "./plan";
 import type { LoadedDataset } from "./dataset";
 import type { JobInput } from "./create-job";
+import { checkTarget } from "./target";
 import {
   readJobLimits,
   readStakerCounts,
@@ -130,8 +131,9 @@ export function checkDataset(dataset: LoadedDataset): PreflightIssue[] {
 }
 
 /**
- * Checks of the job without the chain (what the dry run always shows): the data, the plan, the model
- * against the data (shape, size) and against the stage time, and the deadline against the plan.
+ * Checks of the job without the chain (what the dry run always shows): the data, the early-stopping
+ * target against the data (src/employer/target.ts), the plan, the model against the data (shape, size)
+ * and against the stage time, and the deadline against the plan.
  * `modelProblem` is why the model does not fit the data (from building the job spec), if it does not.
  */
 export function checkJobOffline(
@@ -140,6 +142,7 @@ export function checkJobOffline(
   modelProblem?: string,
 ): PreflightIssue[] {
   const issues = checkDataset(input.dataset);
+  issues.push(...checkTarget(input.target, input.dataset));
   if (modelProblem !== undefined) {
     issues.push(
       error(

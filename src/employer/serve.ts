@@ -32,8 +32,11 @@ export type ServeEvent =
       readonly resultCid: string;
       readonly pinned: boolean;
     }
-  /** Every stage is wrapped (JobFinished). */
-  | { readonly kind: "finished"; readonly numStages: number }
+  /**
+   * The job finished (JobFinished): every stage is wrapped, or `targetReachedAt` met the job's
+   * early-stopping target (TargetReached) and the stages after it are never trained.
+   */
+  | { readonly kind: "finished"; readonly numStages: number; readonly targetReachedAt?: number }
   /** The deadline passed unfinished (JobExpired); the unspent fee is refundable. */
   | { readonly kind: "expired"; readonly wrappedStages: number; readonly numStages: number };
 
@@ -147,7 +150,12 @@ export async function serveJob(
       if (ended) return;
       if (events.finished !== undefined) {
         ended = true;
-        options.onProgress?.({ kind: "finished", numStages });
+        const early = events.targetReached?.stage;
+        options.onProgress?.({
+          kind: "finished",
+          numStages,
+          ...(early !== undefined ? { targetReachedAt: early } : {}),
+        });
       } else if (events.expired !== undefined) {
         ended = true;
         options.onProgress?.({ kind: "expired", wrappedStages: reportedStages.size, numStages });

@@ -1,10 +1,12 @@
 /**
  * A job's progress from the chain's events: per stage, who declared, who built the header, which
- * declarations it opened, who attested and wrapped, rewards; and, on request, the loss curve: the ledger
- * does not record losses, so each wrapped S is fetched by CID (hash-checked) and evaluated on the job's
- * held-out test set.
+ * declarations it opened, who attested and wrapped, rewards, the held-out metric each wrapped stage's
+ * outcome declares (on-chain, agreed by its declarants), the early-stopping target and whether the job
+ * finished early; and, on request, the loss curve evaluated here: each wrapped S is fetched by CID
+ * (hash-checked) and evaluated on the job's held-out test set.
  */
 import { formatEther, type Address, type Hex } from "viem";
+import { describeTarget, type JobTarget } from "../protocol/outcome";
 import { FAULT, JURY_REASON } from "../chain/ledger-events";
 import type { Batch } from "../ml";
 import type { ContentStore, FetchOptions } from "../storage";
@@ -68,6 +70,10 @@ export interface JobStatus {
   claims: { account: Address; amount: bigint; coinbase: bigint }[];
   /** Unspent fee refunded to the employer's claimable balance (wei). */
   refunded: bigint;
+  /** The early-stopping target (JobTarget; `description` in words), or null without one. */
+  target: (JobTarget & { description: string }) | null;
+  /** The stage that reached the target (TargetReached): the job finished there, the rest refunded. */
+  finishedEarlyAt?: number;
   /** S_0 and every wrapped stage evaluated on the test set (empty unless asked and a test set exists). */
   lossCurve: LossPoint[];
   /** Why an unfinished job is stuck or expired, and what to do (empty for a job that is progressing). */
@@ -227,6 +233,11 @@ export async function jobStatus(
     rewards: rewardTotals([events]),
     claims: events.claims.map((x) => ({ account: x.account, amount: x.amount, coinbase: x.coinbase })),
     refunded: events.refunds.reduce((a, r) => a + r.amount, 0n),
+    target:
+      events.target === undefined || events.target.kind === 0
+        ? null
+        : { ...events.target, description: describeTarget(events.target) },
+    ...(events.targetReached !== undefined ? { finishedEarlyAt: events.targetReached.stage } : {}),
     lossCurve: curve,
     ancestry,
     advice: jobAdvice({
@@ -257,10 +268,19 @@ export function formatStatus(s: JobStatus): string[] {
       : [
           `Fine-tuned from: ${s.ancestry.map((a) => `job ${a.jobId} (${a.statusName})`).join(" <- ")}; S_0 = final state ${s.ancestry[0].finalStateHash} of job ${s.ancestry[0].jobId}`,
         ]),
+    ...(s.target === null ? [] : [`Target: stops early when ${s.target.description}`]),
+    ...(s.finishedEarlyAt === undefined
+      ? []
+      : [
+          `Finished at stage ${s.finishedEarlyAt} of ${s.numStages}: target reached; refunded ${formatEther(s.refunded)} ETH (the fee of the ${s.numStages - s.finishedEarlyAt} stage(s) never trained)`,
+        ]),
     ...s.advice,
     "",
-    "stage  phase      declarants  builder         opened  faulty  wrapper         loss      accuracy",
+    "stage  phase      declarants  builder         opened  faulty  wrapper         " +
+      "chain loss  chain acc  eval loss  eval acc",
   ];
+  const pct = (a: number | undefined) =>
+    a === undefined || Number.isNaN(a) ? "-" : `${(a * 100).toFixed(2)}%`;
   for (const st of s.stages) {
     lines.push(
       [
@@ -271,11 +291,17 @@ export function formatStatus(s: JobStatus): string[] {
         String(st.opened?.length ?? "-").padEnd(7),
         String(st.faulty?.length ?? "-").padEnd(7),
         short(st.wrapper).padEnd(15),
-        (st.loss ? st.loss.loss.toFixed(4) : "-").padEnd(9),
-        st.loss && !Number.isNaN(st.loss.accuracy) ? `${(st.loss.accuracy * 100).toFixed(1)}%` : "-",
+        (st.heldOut?.loss !== undefined ? st.heldOut.loss.toFixed(4) : "-").padEnd(11),
+        pct(st.heldOut?.accuracy).padEnd(10),
+        (st.loss ? st.loss.loss.toFixed(4) : "-").padEnd(10),
+        pct(st.loss?.accuracy),
       ].join(" "),
     );
   }
+  lines.push(
+    "chain loss/acc: the held-out metric the wrapped stage's outcome declares (agreed by its declarants, on-chain); " +
+      "eval loss/acc: S evaluated here on the job's test set (--loss)",
+  );
   for (const j of s.juries)
     lines.push(
       `Stage ${j.stage} went to a jury (${j.reason}): ${j.rounds} round(s), ${j.votes} vote(s) revealed, ` +
@@ -293,11 +319,13 @@ export function formatStatus(s: JobStatus): string[] {
     );
   if (s.refunded > 0n) lines.push(`Refunded to the employer: ${formatEther(s.refunded)} ETH (pot withdraw)`);
   if (s.lossCurve.length > 0) {
-    lines.push("", "Loss curve (test set):");
+    lines.push("", "Loss curve (evaluated here on the test set):");
     const max = Math.max(...s.lossCurve.map((p) => p.loss));
     for (const p of s.lossCurve) {
       const bar = "#".repeat(Math.max(1, Math.round((p.loss / (max || 1)) * 40)));
-      lines.push(`  S_${String(p.stage).padEnd(4)} ${p.loss.toFixed(4)} ${bar}`);
+      const chain = p.stage === 0 ? undefined : s.stages[p.stage - 1]?.heldOut?.loss;
+      const onChain = chain === undefined ? "" : ` (chain ${chain.toFixed(4)})`;
+      lines.push(`  S_${String(p.stage).padEnd(4)} ${p.loss.toFixed(4)}${onChain} ${bar}`);
     }
   }
   return lines;

@@ -5,6 +5,7 @@
  * and the slashes.
  */
 import type { Address, Hex } from "viem";
+import { describeTarget } from "../protocol/outcome";
 import { type JobEvents, type StageEvents } from "../chain/job-events";
 import { DUMMY_JOB_ID } from "../chain/ledger-reads";
 import { rewardTotals } from "../chain/stage-rewards";
@@ -25,6 +26,12 @@ export interface StageRow {
   readonly wrapper?: Address;
   readonly block?: string;
   readonly resultCid?: string;
+  /**
+   * The held-out metric the wrapped stage's outcome declares (on-chain, agreed by its declarants): the loss
+   * and the accuracy (a fraction) where measured.
+   */
+  readonly heldOut?: { readonly loss?: number; readonly accuracy?: number };
+  /** S_stage evaluated by the explorer on the job's test set. */
   readonly loss?: LossPoint;
   /** The jury, for a stage that went to one. */
   readonly jury?: JuryRow;
@@ -63,6 +70,10 @@ export interface JobRow {
   readonly c: number;
   readonly k: number;
   readonly createdBlock: string;
+  /** The early-stopping target in words ("held-out accuracy >= 97.00 %"), if the job has one. */
+  readonly target?: string;
+  /** The stage that reached the target: the job finished there. */
+  readonly finishedEarlyAt?: number;
   readonly stages: StageRow[];
   /** S_0 and the wrapped states evaluated so far on the job's test set. */
   readonly curve: LossPoint[];
@@ -216,6 +227,10 @@ function jobRow(
     c: c.c,
     k: c.k,
     createdBlock: String(c.blockNumber),
+    ...(events.target !== undefined && events.target.kind !== 0
+      ? { target: describeTarget(events.target) }
+      : {}),
+    ...(events.targetReached !== undefined ? { finishedEarlyAt: events.targetReached.stage } : {}),
     stages: stageStatuses(events).map((s, i) => ({
       stage: s.stage,
       phase: s.phase,
@@ -226,6 +241,7 @@ function jobRow(
       wrapper: s.wrapper,
       block: s.blockIndex === undefined ? undefined : String(s.blockIndex),
       resultCid: s.resultCid,
+      ...(s.heldOut !== undefined ? { heldOut: s.heldOut } : {}),
       loss: byStage.get(s.stage),
       jury: juryRow(events.stages[i]),
     })),

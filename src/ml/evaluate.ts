@@ -12,16 +12,15 @@ export interface Evaluation {
   loss: number;
   /** Fraction of samples whose arg-max output is the label (class-index labels), else NaN. */
   accuracy: number;
-  /** Samples whose arg-max output is the label (class-index labels), else undefined. */
+  /**
+   * Samples whose arg-max output is the label (class-index labels), else undefined: with `loss` and `count`
+   * what protocol/outcome.ts heldOutMetric encodes into a stage outcome.
+   */
   correct?: number;
   count: number;
 }
 
-/**
- * Evaluates a Trainer's current weights on `data`, `chunk` samples per forward pass. The held-out metric
- * a stage outcome commits to (src/protocol/outcome.ts heldOutMetric) is this with the default chunk: the
- * per-sample float32 losses summed in float64 in sample order.
- */
+/** Evaluates a Trainer's current weights on `data`, `chunk` samples per forward pass. */
 export function evaluateWith(trainer: Trainer, data: Batch, chunk = 500): Evaluation {
   assertBatch(data, "data");
   assertBatchFits(trainer.spec, data, "data");
@@ -48,10 +47,12 @@ export function evaluateWith(trainer: Trainer, data: Batch, chunk = 500): Evalua
       if (spec.data.labels.kind === "classIndex" && predicted[i] === data.labels[start + i]) correct++;
     }
   }
+  const classes = spec.data.labels.kind === "classIndex";
   return {
+    // the float64 mean of the per-sample float32 losses, summed in sample order (docs/PROTOCOL.md "Stage outcome")
     loss: lossSum / data.count,
-    accuracy: spec.data.labels.kind === "classIndex" ? correct / data.count : NaN,
-    ...(spec.data.labels.kind === "classIndex" ? { correct } : {}),
+    accuracy: classes ? correct / data.count : NaN,
+    ...(classes ? { correct } : {}),
     count: data.count,
   };
 }

@@ -184,3 +184,20 @@ export function describeTarget(target: JobTarget): string {
       return "none";
   }
 }
+
+/**
+ * A held-out metric in words, with the exact encoding: "loss 0.2345 (float32 0x3e7020c5), accuracy 97.1000 %
+ * (971000 ppm)"; "no held-out metric" where both fields are NO_METRIC.
+ */
+export function describeMetric(o: Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">): string {
+  const m = readMetric(o);
+  const parts = [
+    ...(m.loss !== undefined
+      ? [`loss ${m.loss.toPrecision(6)} (float32 0x${(o.heldOutLoss >>> 0).toString(16).padStart(8, "0")})`]
+      : []),
+    ...(m.accuracy !== undefined
+      ? [`accuracy ${(m.accuracy * 100).toFixed(4)} % (${o.heldOutAccuracy} ppm)`]
+      : []),
+  ];
+  return parts.length > 0 ? parts.join(", ") : "no held-out metric";
+}

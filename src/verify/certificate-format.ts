@@ -7,9 +7,11 @@ import { join } from "node:path";
 import type { Address, Hex } from "viem";
 import { PotError } from "../errors";
 import type { OptimizerConfig } from "../ml";
+import { describeMetric, describeTarget, type StageOutcome, type TargetKind } from "../protocol";
 
 export const CERTIFICATE_FORMAT = "pot-model-certificate";
-export const CERTIFICATE_VERSION = 1;
+/** 2: every stage carries its outcome and result hash; the job its target and the stage it finished at. */
+export const CERTIFICATE_VERSION = 2;
 export const CERTIFICATE_FILE = "certificate.json";
 
 /** How a committee member's attestation of a wrapped block is evidenced. */
@@ -28,9 +30,15 @@ export interface CertificateAttestation {
 /** One wrapped stage. Integers above 2^53 are decimal strings. */
 export interface CertificateStage {
   readonly index: number;
-  /** H(S_{index-1}) and H(S_index). */
+  /** H(S_{index-1}). */
   readonly parentHash: Hex;
-  readonly stateHash: Hex;
+  /** The header's result R = outcomeHash(outcome) (what the declarations, header and attestations sign). */
+  readonly resultHash: Hex;
+  /**
+   * What R opens to (OutcomeRevealed): H(S_index), the checkpoint root and the held-out metric (float32
+   * bits of the loss, accuracy in ppm; 4294967295 = NO_METRIC).
+   */
+  readonly outcome: StageOutcome;
   readonly stateCid: string;
   /** The header opening (what the header hash recomputes from) and the header's lists. */
   readonly header: {
@@ -79,6 +87,14 @@ export interface Certificate {
     readonly c: number;
     readonly k: number;
     readonly finished: boolean;
+    /** The early-stopping target (JobTarget), or null: kind 1 loss at most (float32 bits), 2 accuracy at least (ppm). */
+    readonly target: {
+      readonly kind: TargetKind;
+      readonly value: number;
+      readonly description: string;
+    } | null;
+    /** The stage that reached the target (TargetReached): the job finished there. Null otherwise. */
+    readonly finishedAt: number | null;
   };
   /** The finished job this one fine-tuned (its final state is this job's S_0), or null. */
   readonly parent: { readonly jobId: string; readonly finalStateHash: Hex } | null;
@@ -108,6 +124,8 @@ export type CertificateErrorCode =
   | "CERT_STAGE_MISSING"
   | "CERT_STAGES_REORDERED"
   | "CERT_HASH_CHAIN"
+  | "CERT_OUTCOME_MISMATCH"
+  | "CERT_TARGET_MISMATCH"
   | "CERT_SIGNATURE_FORGED"
   | "CERT_ATTESTATION_MISSING"
   | "CERT_ATTESTATION_MISMATCH"
@@ -141,6 +159,11 @@ export interface CertificateSummary {
   /** Checked against the chain too (`checkCertificateOnChain`). */
   readonly onChain: boolean;
   readonly metric: Certificate["metric"];
+  /** The held-out metric the last stage's outcome carries (consensus-checked). */
+  readonly outcome?: StageOutcome;
+  readonly target: Certificate["job"]["target"];
+  readonly finishedAt: number | null;
+  readonly numStages: number;
 }
 
 /** Reads certificate.json of `dir` (CERT_FORMAT when it is not one). */
@@ -173,5 +196,18 @@ export function formatCertificateSummary(dir: string, s: CertificateSummary): st
     `  job ${s.jobId} on chain ${s.chainId}${s.parentJobId === undefined ? "" : `, fine-tuned from job ${s.parentJobId}`}`,
     `  ${s.stages} stage(s) chained from S_0 to H(S) ${s.stateHash}; ${s.attestations} committee attestation(s) recovered`,
     `  model.json + weights.bin hash to the last H(S)${metric}`,
+    ...(s.outcome === undefined
+      ? []
+      : [
+          `  held-out metric of S_${s.stages} as its outcome declares it (checked by consensus): ${describeMetric(s.outcome)}`,
+        ]),
+    ...(s.target === null
+      ? []
+      : [
+          `  target: ${describeTarget(s.target)}; ` +
+            (s.finishedAt === null
+              ? "not reached"
+              : `reached at stage ${s.finishedAt} of ${s.numStages}: the job finished there`),
+        ]),
   ];
 }

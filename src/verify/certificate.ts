@@ -18,14 +18,24 @@ import {
   type Address,
   type Hex,
 } from "viem";
-import { attestationDigest, blockHash, domainSeparator, headerHash } from "../protocol";
+import {
+  attestationDigest,
+  blockHash,
+  describeMetric,
+  describeTarget,
+  domainSeparator,
+  headerHash,
+  outcomeHash,
+  targetReached,
+  type JobTarget,
+} from "../protocol";
 import { cidFromBytesHex, type ContentStore, type FetchOptions } from "../storage";
 import { encodeStateHeader } from "../ml/state";
 import { decodeBatch, evaluate, type OptimizerConfig, type WeightSpec } from "../ml";
 import { fetchState, loadJobRecord, type JobRecord } from "../chain/job-record";
 import { readJobEvents, type JobEvents } from "../chain/job-events";
 import type { LedgerHandle } from "../chain/ledger-reads";
-import { wrappedHeader } from "../chain/stage-rewards";
+import { wrappedHeader, wrappedOutcome } from "../chain/stage-rewards";
 import { decodeAttestCall, decodeWrapCall, readWrapEvidence } from "../chain/wrap-evidence";
 import {
   CERTIFICATE_FORMAT,
@@ -62,11 +72,17 @@ export async function certificateCore(
   let parentHash = created.initialStateHash;
   for (const s of events.stages.slice(0, stage)) {
     const header = wrappedHeader(s);
+    const outcome = wrappedOutcome(s);
     const w = s.wrapped;
     if (header === undefined || w === undefined)
       throw new CertificateError(
         "CERT_STAGE_MISSING",
         `Stage ${s.stage} of job ${events.jobId} is not wrapped`,
+      );
+    if (outcome === undefined)
+      throw new CertificateError(
+        "CERT_OUTCOME_MISMATCH",
+        `No OutcomeRevealed event of stage ${s.stage} of job ${events.jobId} opens its result ${header.header.result}`,
       );
     const evidence = await readWrapEvidence(h, events.jobId, s);
     const attestations: CertificateAttestation[] = [];
@@ -83,7 +99,8 @@ export async function certificateCore(
     stages.push({
       index: s.stage,
       parentHash,
-      stateHash: header.header.result,
+      resultHash: header.header.result,
+      outcome: { ...outcome },
       stateCid: cidFromBytesHex(header.resultCid),
       header: {
         hash: header.headerHash,
@@ -106,8 +123,9 @@ export async function certificateCore(
       seats: evidence.seats,
       attestations,
     });
-    parentHash = header.header.result;
+    parentHash = outcome.stateHash;
   }
+  const target = events.target;
   return {
     format: CERTIFICATE_FORMAT,
     version: CERTIFICATE_VERSION,
@@ -129,6 +147,11 @@ export async function certificateCore(
       c: created.c,
       k: created.k,
       finished: events.finished !== undefined,
+      target:
+        target === undefined || target.kind === 0
+          ? null
+          : { kind: target.kind, value: target.value, description: describeTarget(target) },
+      finishedAt: events.targetReached?.stage ?? null,
     },
     parent:
       events.derived === undefined
@@ -227,7 +250,9 @@ export async function checkCertificate(dir: string): Promise<CertificateSummary>
       `The certificate names chain ${c.chainId} and PoTStages ${c.contracts.stages}, whose domain is ${domain}, but its hashes are bound to domain ${c.domain}: it was issued on another chain or deployment`,
     );
   checkStageList(c);
+  checkOutcomes(c);
   checkHashChain(c, jobId);
+  checkEarlyStop(c);
   let attestations = 0;
   for (const s of c.stages) attestations += await checkAttestations(c, s, jobId, chainId);
   checkModelFiles(dir, c);
@@ -240,6 +265,10 @@ export async function checkCertificate(dir: string): Promise<CertificateSummary>
     attestations,
     onChain: false,
     metric: c.metric,
+    outcome: c.stages.at(-1)?.outcome,
+    target: c.job.target,
+    finishedAt: c.job.finishedAt,
+    numStages: c.job.numStages,
   };
 }
 
@@ -265,6 +294,60 @@ function checkStageList(c: Certificate): void {
   );
 }
 
+/**
+ * Each stage's result R recomputes from the outcome it carries (outcomeHash): the state hash, checkpoint
+ * root and held-out metric are what the declarations, the header and the committee signed.
+ */
+function checkOutcomes(c: Certificate): void {
+  for (const s of c.stages) {
+    let r: Hex | undefined;
+    try {
+      r = outcomeHash(s.outcome);
+    } catch (error) {
+      throw new CertificateError(
+        "CERT_OUTCOME_MISMATCH",
+        `The outcome of stage ${s.index} is malformed: ${(error as Error).message}`,
+      );
+    }
+    if (!eq(r, s.resultHash))
+      throw new CertificateError(
+        "CERT_OUTCOME_MISMATCH",
+        `The outcome of stage ${s.index} (H(S) ${s.outcome.stateHash}, ${describeMetric(s.outcome)}) hashes to ${r}, but the stage's result is ${s.resultHash}: the outcome was changed`,
+      );
+  }
+}
+
+/**
+ * Early stopping: the stage the job finished at (job.finishedAt) meets the target and no earlier stage
+ * does, no stage follows it; without finishedAt no listed stage meets the target.
+ */
+function checkEarlyStop(c: Certificate): void {
+  const bad = (message: string) => new CertificateError("CERT_TARGET_MISMATCH", message);
+  const target: JobTarget | undefined =
+    c.job.target === null ? undefined : { kind: c.job.target.kind, value: c.job.target.value };
+  const at = c.job.finishedAt;
+  if (target === undefined) {
+    if (at !== null) throw bad(`The job is said to have reached its target at stage ${at}, but it has none`);
+    return;
+  }
+  const goal = describeTarget(target);
+  for (const s of c.stages) {
+    const meets = targetReached(target, s.outcome);
+    if (s.index === at && !meets)
+      throw bad(
+        `The job is said to have finished at stage ${at} by reaching its target (${goal}), but that stage's outcome has ${describeMetric(s.outcome)}`,
+      );
+    if (meets && (at === null || s.index < at))
+      throw bad(
+        `Stage ${s.index} met the target (${goal}) with ${describeMetric(s.outcome)}, but the job ${at === null ? "did not finish there" : `finished only at stage ${at}`}`,
+      );
+    if (at !== null && s.index > at)
+      throw bad(
+        `The job finished at stage ${at} (target reached), but the certificate lists stage ${s.index}`,
+      );
+  }
+}
+
 /** Each stage trains from the previous H(S); every header and block hash recomputes under the domain. */
 function checkHashChain(c: Certificate, jobId: bigint): void {
   const broken = (message: string) => new CertificateError("CERT_HASH_CHAIN", message);
@@ -280,7 +363,7 @@ function checkHashChain(c: Certificate, jobId: bigint): void {
       jobId,
       stage: s.index,
       parentHash: s.parentHash,
-      resultHash: s.stateHash,
+      resultHash: s.resultHash,
       rho: s.header.rho,
       resultCid: s.header.resultCid,
       timestamp: BigInt(s.header.timestamp),
@@ -308,7 +391,7 @@ function checkHashChain(c: Certificate, jobId: bigint): void {
       throw broken(
         `Block ${s.block.index} (stage ${s.index}) hashes to ${b}, the certificate says ${s.block.hash}`,
       );
-    parent = s.stateHash;
+    parent = s.outcome.stateHash;
   }
   if (!eq(parent, c.model.stateHash))
     throw broken(`The model is said to be ${c.model.stateHash}, but the last stage's H(S) is ${parent}`);
@@ -330,7 +413,7 @@ async function checkAttestations(c: Certificate, s: CertificateStage, jobId: big
     if (a.kind === "signature") {
       const digest = attestationDigest(c.domain, {
         headerHash: s.header.hash,
-        resultHash: s.stateHash,
+        resultHash: s.resultHash,
         jobId,
         stage: s.index,
       });
@@ -406,7 +489,7 @@ function checkAttestationTx(
     eq(tx.to ?? undefined, c.contracts.stages) &&
     call.jobId === jobId &&
     call.stage === s.index &&
-    eq(h.result, s.stateHash) &&
+    eq(h.result, s.resultHash) &&
     eq(h.parent, s.parentHash) &&
     eq(h.rho, s.header.rho) &&
     eq(h.seed, s.header.seed) &&

@@ -13,8 +13,8 @@ import { chooseSample, reexecuteStages } from "./reexecute";
 import { detectionProbability, sampleSize, type Check, type Sample, type VerifyReport } from "./report";
 
 export * from "./report";
-export { checkLineage, checkParentLink, type LineageResult } from "./lineage";
-export { chooseSample, reexecuteStages } from "./reexecute";
+export { checkLineage, checkParentLink, jobTarget, type LineageResult } from "./lineage";
+export { chooseSample, heldOutMetricOf, reexecuteStages } from "./reexecute";
 export * from "./certificate";
 
 /** Options of `verifyJob`. */
@@ -130,6 +130,7 @@ async function verifyOneJob(
     ok: failures.length === 0,
     numStages: record.events.created.numStages,
     wrappedStages: lineage.wrapped.length,
+    ...(lineage.finishedEarlyAt !== undefined ? { finishedEarlyAt: lineage.finishedEarlyAt } : {}),
     checks,
     failures,
     reexecuted: chosen,

@@ -8,14 +8,30 @@
  *    every opener opens against its rho (the commitment recomputes from rho, rand, declarer, job and stage)
  *    and names its result, every faulty one does not; a stage a jury decided carries the decided pair;
  *  - every wrapped block's hash recomputes and names the header;
- *  - the S fetched by each header's CID hashes to the recorded result.
+ *  - each header's result R is the hash of the stage outcome its OutcomeRevealed event revealed
+ *    (outcomeHash), and the S fetched by the header's CID hashes to that outcome's stateHash;
+ *  - early stopping: a job that finished at stage k (TargetReached) met its target there and at no earlier
+ *    wrapped stage; a job with a target that a wrapped stage met finished there.
  */
 import type { Address, Hex } from "viem";
-import { blockHash, commitmentHash, headerHash, stateHash } from "../protocol";
+import {
+  blockHash,
+  commitmentHash,
+  describeMetric,
+  describeTarget,
+  headerHash,
+  NO_TARGET,
+  outcomeHash,
+  stateHash,
+  targetReached,
+  type JobTarget,
+  type StageOutcome,
+} from "../protocol";
 import { fetchManifest, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
 import { validateJobSpec } from "../ml";
-import { wrappedHeader } from "../chain/stage-rewards";
-import { stateRef, type JobRecord } from "../chain/job-record";
+import { wrappedHeader, wrappedOutcome } from "../chain/stage-rewards";
+import { finalStage, stateRef, type JobRecord } from "../chain/job-record";
+import type { JobEvents } from "../chain/job-events";
 import type { Check } from "./report";
 
 /** What the lineage pass learned, for re-execution. */
@@ -24,6 +40,10 @@ export interface LineageResult {
   readonly manifest?: DatasetManifest;
   /** Wrapped stages, in order. */
   readonly wrapped: number[];
+  /** Each wrapped stage's outcome whose hash is its header's result (what re-execution compares with). */
+  readonly outcomes: Map<number, StageOutcome>;
+  /** The stage the job finished at by reaching its target (TargetReached), if it did. */
+  readonly finishedEarlyAt?: number;
 }
 
 const eq = (a: string | undefined, b: string | undefined) =>
@@ -92,6 +112,7 @@ export async function checkLineage(
   }
 
   const wrapped: number[] = [];
+  const outcomes = new Map<number, StageOutcome>();
   let parent: Hex | undefined = created.initialStateHash;
   for (const s of events.stages) {
     const stage = s.stage;
@@ -250,29 +271,47 @@ export async function checkLineage(
         : `block ${w.index} of stage ${stage} hashes to ${recomputedBlock}, the chain recorded ${w.blockHash}`,
     );
 
-    const ref = stateRef(record, stage)!;
-    try {
-      const bytes = await store.get(ref.cid, options);
-      const got = stateHash(bytes);
-      add(
-        "state-hash",
-        stage,
-        eq(got, h.result),
-        eq(got, h.result)
-          ? `S_${stage} (${ref.cid}) hashes to the recorded result`
-          : `S_${stage} fetched by the header's CID ${ref.cid} hashes to ${got}, but the header recorded H(S_${stage}) = ${h.result}`,
-      );
-    } catch (error) {
-      add(
-        "state-hash",
-        stage,
-        false,
-        `S_${stage} could not be fetched by CID ${ref.cid}: ${(error as Error).message}`,
-      );
+    // R = outcomeHash(outcome): the header's result commits to H(S), the checkpoint root and the metric
+    const outcome = s.outcome?.outcome;
+    const r = outcome === undefined ? undefined : outcomeHash(outcome);
+    add(
+      "outcome-hash",
+      stage,
+      eq(r, h.result),
+      outcome === undefined
+        ? `no OutcomeRevealed event reveals what the result ${h.result} of stage ${stage} opens to`
+        : eq(r, h.result)
+          ? `the outcome of stage ${stage} (H(S_${stage}), checkpoint root, ${describeMetric(outcome)}) hashes to the header's result`
+          : `the outcome revealed for stage ${stage} hashes to ${r}, but the header's result is ${h.result}`,
+    );
+    if (outcome !== undefined && eq(r, h.result)) outcomes.set(stage, outcome);
+
+    const ref = stateRef(record, stage);
+    if (ref !== undefined) {
+      try {
+        const bytes = await store.get(ref.cid, options);
+        const got = stateHash(bytes);
+        add(
+          "state-hash",
+          stage,
+          eq(got, ref.expectedHash),
+          eq(got, ref.expectedHash)
+            ? `S_${stage} (${ref.cid}) hashes to the outcome's state hash`
+            : `S_${stage} fetched by the header's CID ${ref.cid} hashes to ${got}, but the outcome of stage ${stage} names H(S_${stage}) = ${ref.expectedHash}`,
+        );
+      } catch (error) {
+        add(
+          "state-hash",
+          stage,
+          false,
+          `S_${stage} could not be fetched by CID ${ref.cid}: ${(error as Error).message}`,
+        );
+      }
     }
-    parent = h.result;
+    parent = wrappedOutcome(s)?.stateHash;
   }
-  return { checks, manifest, wrapped };
+  checks.push(...checkEarlyStop(events, wrapped, outcomes));
+  return { checks, manifest, wrapped, outcomes, finishedEarlyAt: events.targetReached?.stage };
 }
 
 /**
@@ -294,16 +333,84 @@ export function checkParentLink(child: JobRecord, parent: JobRecord): Check[] {
       ? `parent job ${p.jobId} finished`
       : `parent job ${p.jobId} has no JobFinished event: an unfinished job cannot be a parent`,
   );
-  const last = p.stages[p.created.numStages - 1];
-  const header = last === undefined ? undefined : wrappedHeader(last);
-  const final = header?.header.result;
+  const end = finalStage(p);
+  const last = p.stages[end - 1];
+  const final = last === undefined ? undefined : wrappedOutcome(last)?.stateHash;
   const ok = eq(final, derived.parentFinalHash) && eq(final, child.events.created.initialStateHash);
   add(
     "parent-final-state",
     ok,
     ok
-      ? `S_0 of job ${child.events.jobId} is the final state S_${p.created.numStages} of job ${p.jobId}`
-      : `job ${child.events.jobId} starts from ${child.events.created.initialStateHash} (JobDerived: ${derived.parentFinalHash}), but job ${p.jobId}'s last wrapped result is ${final ?? "missing"}`,
+      ? `S_0 of job ${child.events.jobId} is the final state S_${end} of job ${p.jobId}`
+      : `job ${child.events.jobId} starts from ${child.events.created.initialStateHash} (JobDerived: ${derived.parentFinalHash}), but job ${p.jobId}'s final state S_${end} is ${final ?? "missing"}`,
   );
+  return checks;
+}
+
+/** The job's early-stopping target as the ledger recorded it (JobTarget), NO_TARGET without one. */
+export function jobTarget(events: Pick<JobEvents, "target">): JobTarget {
+  return events.target === undefined ? NO_TARGET : { kind: events.target.kind, value: events.target.value };
+}
+
+/**
+ * Early stopping, as PoTStages decides it at the wrap: the job finishes at the first wrapped stage whose
+ * outcome meets its target. A TargetReached stage must meet it, no earlier wrapped stage may, and none
+ * after it is wrapped; without TargetReached no wrapped stage may meet it.
+ */
+function checkEarlyStop(
+  events: JobEvents,
+  wrapped: readonly number[],
+  outcomes: ReadonlyMap<number, StageOutcome>,
+): Check[] {
+  const target = jobTarget(events);
+  const goal = describeTarget(target);
+  const meeting = wrapped.filter((st) => {
+    const o = outcomes.get(st);
+    return o !== undefined && targetReached(target, o);
+  });
+  const reached = events.targetReached?.stage;
+  if (reached === undefined) {
+    if (meeting.length === 0) return [];
+    const o = outcomes.get(meeting[0])!;
+    return [
+      {
+        id: "target-missed",
+        stage: meeting[0],
+        ok: false,
+        message: `stage ${meeting[0]}'s held-out metric (${describeMetric(o)}) meets the target (${goal}), but the job did not finish there`,
+      },
+    ];
+  }
+  const o = outcomes.get(reached);
+  const met = o !== undefined && targetReached(target, o);
+  const checks: Check[] = [
+    {
+      id: "target-reached",
+      stage: reached,
+      ok: met,
+      message:
+        o === undefined
+          ? `the ledger says stage ${reached} reached the target (${goal}), but stage ${reached} has no verified outcome`
+          : met
+            ? `stage ${reached} met the target (${goal}) with ${describeMetric(o)}: the job finished there, ${events.created.numStages - reached} stage(s) early`
+            : `the ledger says stage ${reached} reached the target (${goal}), but its outcome has ${describeMetric(o)}`,
+    },
+  ];
+  const earlier = meeting.filter((st) => st < reached);
+  if (earlier.length > 0)
+    checks.push({
+      id: "target-first",
+      stage: earlier[0],
+      ok: false,
+      message: `stage ${earlier[0]} already met the target (${describeMetric(outcomes.get(earlier[0])!)}; ${goal}), but the job finished only at stage ${reached}`,
+    });
+  const after = wrapped.filter((st) => st > reached);
+  if (after.length > 0)
+    checks.push({
+      id: "target-reached",
+      stage: after[0],
+      ok: false,
+      message: `the job finished at stage ${reached} (target reached), but stage ${after[0]} was wrapped after it`,
+    });
   return checks;
 }

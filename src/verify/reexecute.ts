@@ -1,12 +1,15 @@
 /**
  * Bit-for-bit re-execution of stages: fetch S_{s-1} (hash-checked against the chain) and the stage's
  * batches (checked against the manifest and the on-chain root), run the stage with the same engine, and
- * compare rho and H(S_s) with what the header revealed.
+ * compare rho with what the header revealed and H(S_s) with the stage outcome's state hash; then evaluate
+ * S_s on the job's held-out test set and compare the metric's bits with the outcome's (docs/PROTOCOL.md
+ * "Stage outcome").
  */
 import type { Hex } from "viem";
-import { decodeBatch, prepareJob, runStageWith, Trainer } from "../ml";
+import { decodeBatch, evaluateWith, prepareJob, runStageWith, Trainer, type Batch } from "../ml";
 import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
-import { wrappedHeader } from "../chain/stage-rewards";
+import { describeMetric, heldOutMetric, type StageOutcome } from "../protocol";
+import { wrappedHeader, wrappedOutcome } from "../chain/stage-rewards";
 import { fetchState, stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
 
@@ -29,7 +32,18 @@ export function chooseSample(stages: readonly number[], m: number, seed: number)
   return list.slice(0, Math.max(0, Math.min(m, list.length))).sort((a, b) => a - b);
 }
 
-/** Re-executes `stages` of a job and returns one or two checks per stage (rho, state hash). */
+/**
+ * The held-out metric of the trainer's current state as a stage outcome encodes it: NO_METRIC for both
+ * fields without a test set, the accuracy NO_METRIC without class labels.
+ */
+export function heldOutMetricOf(
+  trainer: Trainer,
+  test: Batch | undefined,
+): Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy"> {
+  return heldOutMetric(test === undefined ? undefined : evaluateWith(trainer, test));
+}
+
+/** Re-executes `stages` of a job and returns the checks per stage (rho, state hash, held-out metric). */
 export async function reexecuteStages(
   record: JobRecord,
   domain: Hex,
@@ -42,16 +56,33 @@ export async function reexecuteStages(
   if (stages.length === 0) return checks;
   const job = await prepareJob(record.document.spec);
   const trainer = new Trainer(job.spec, job.model);
+  const testSetCid = record.document.testSetCid;
+  let test: Batch | undefined;
+  try {
+    if (testSetCid !== undefined) test = decodeBatch(await store.get(testSetCid, options));
+  } catch (error) {
+    trainer.dispose();
+    return stages.map((stage) => ({
+      id: "reexec-metric",
+      stage,
+      ok: false,
+      message: `the job's held-out test set ${testSetCid} could not be fetched: ${(error as Error).message}`,
+    }));
+  }
   try {
     let done = 0;
     for (const stage of stages) {
       const header = wrappedHeader(record.events.stages[stage - 1]);
-      if (header === undefined) {
+      const outcome = wrappedOutcome(record.events.stages[stage - 1]);
+      if (header === undefined || outcome === undefined) {
         checks.push({
           id: "reexec",
           stage,
           ok: false,
-          message: `stage ${stage} is not wrapped: nothing to re-execute`,
+          message:
+            header === undefined
+              ? `stage ${stage} is not wrapped: nothing to re-execute`
+              : `stage ${stage} has no revealed outcome opening its result ${header.header.result}: nothing to compare with`,
         });
         continue;
       }
@@ -82,7 +113,7 @@ export async function reexecuteStages(
         continue;
       }
       const rhoOk = result.rho.toLowerCase() === header.header.rho.toLowerCase();
-      const hashOk = result.stateHash.toLowerCase() === header.header.result.toLowerCase();
+      const hashOk = result.stateHash.toLowerCase() === outcome.stateHash.toLowerCase();
       checks.push({
         id: "reexec-rho",
         stage,
@@ -97,7 +128,19 @@ export async function reexecuteStages(
         ok: hashOk,
         message: hashOk
           ? `stage ${stage} re-executed: H(S_${stage}) matches`
-          : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the chain recorded ${header.header.result}`,
+          : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the stage outcome names ${outcome.stateHash}`,
+      });
+      trainer.load(result.state);
+      const metric = heldOutMetricOf(trainer, test);
+      const metricOk =
+        metric.heldOutLoss === outcome.heldOutLoss && metric.heldOutAccuracy === outcome.heldOutAccuracy;
+      checks.push({
+        id: "reexec-metric",
+        stage,
+        ok: metricOk,
+        message: metricOk
+          ? `stage ${stage} re-evaluated on the ${test === undefined ? "(absent) test set" : `${test.count}-sample test set`}: ${describeMetric(metric)} matches the outcome`
+          : `stage ${stage}'s held-out metric: expected ${describeMetric(metric)} (the re-executed S_${stage} on the job's test set), got ${describeMetric(outcome)} in the stage outcome`,
       });
       options.onStage?.(stage, ++done, stages.length);
     }

@@ -38,6 +38,11 @@ export interface VerifyReport {
   readonly ok: boolean;
   readonly numStages: number;
   readonly wrappedStages: number;
+  /**
+   * The stage the job finished at by reaching its early-stopping target (TargetReached): the job is complete
+   * there, stages after it are never trained.
+   */
+  readonly finishedEarlyAt?: number;
   readonly checks: Check[];
   readonly failures: Check[];
   /** Stages re-executed bit for bit, in order. */
@@ -112,18 +117,22 @@ export function formatReport(r: VerifyReport): string[] {
 /** Text lines of one job's report. */
 function formatJobReport(r: VerifyReport): string[] {
   const passed = `${r.checks.length - r.failures.length}/${r.checks.length} checks passed`;
-  const wrapped = `${r.wrappedStages} of ${r.numStages} stages wrapped`;
+  const early = r.finishedEarlyAt;
+  const wrapped =
+    `${r.wrappedStages} of ${r.numStages} stages wrapped` +
+    (early === undefined ? "" : `; finished at stage ${early}: target reached`);
+  const end = early ?? r.numStages;
   const verdict = !r.ok
     ? "FAILED"
     : r.wrappedStages === 0
       ? "NOTHING TO VERIFY"
-      : r.wrappedStages < r.numStages
+      : r.wrappedStages < end
         ? "VERIFIED SO FAR (unfinished)"
         : "VERIFIED";
   const lines = [`Job ${r.jobId}: ${verdict} (${passed}, ${wrapped})`];
   if (r.ok && r.wrappedStages === 0)
     lines.push("  No stage is wrapped: nothing trained exists yet, only S_0 and the job's data were checked");
-  else if (r.ok && r.wrappedStages < r.numStages)
+  else if (r.ok && r.wrappedStages < end)
     lines.push(`  Only the ${r.wrappedStages} wrapped stage(s) were checked; the job is not finished`);
   for (const f of r.failures) lines.push(`  FAIL stage ${f.stage} [${f.id}]: ${f.message}`);
   const d = r.detection;

@@ -9,7 +9,6 @@ import { readJobEvents } from "../../src/chain/job-events";
 import { LruMap } from "../../src/chain/lru-map";
 import { sendCreateJob } from "../../src/employer/ledger";
 import {
-  claimOfState,
   finalizeStage,
   startEmployerNet,
   untrainedJobTerms,
@@ -33,16 +32,11 @@ describe("chain: the seats of each wrap are read once per client (LRU by transac
     const terms = untrainedJobTerms(2, now + 3600n);
     const { jobId } = await sendCreateJob(session.sender, net.handle.suite, terms, 10n ** 15n);
     for (const stage of [1, 2]) {
-      await finalizeStage(
-        net,
-        jobId,
-        stage,
-        claimOfState({
-          rho: keccak256(toHex(`rho ${stage}`)),
-          stateHash: keccak256(toHex(`S${stage}`)),
-          resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-        }),
-      );
+      await finalizeStage(net, jobId, stage, {
+        rho: keccak256(toHex(`rho ${stage}`)),
+        stateHash: keccak256(toHex(`S${stage}`)),
+        resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+      });
     }
 
     const methods: string[] = [];

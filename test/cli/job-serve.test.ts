@@ -7,7 +7,6 @@ import { PROJECT_ROOT } from "../../src/config/load";
 import { createJob } from "../../src/employer/create-job";
 import { openContentStore } from "../../src/storage";
 import {
-  claimOfState,
   employerPotEnv,
   finalizeStage,
   smallJobInput,
@@ -123,9 +122,7 @@ describe("cli: pot job serve --announce as a separate process", function () {
     for (const stage of [1, 2]) {
       const bytes = new TextEncoder().encode(`S_${stage} of job ${job.jobId}`);
       const resultCid = await store.put(bytes, { pin: true });
-      claims.push(
-        claimOfState({ rho: keccak256(toHex(`rho ${stage}`)), stateHash: keccak256(bytes), resultCid }),
-      );
+      claims.push({ rho: keccak256(toHex(`rho ${stage}`)), stateHash: keccak256(bytes), resultCid });
     }
     await store.close();
     await finalizeStage(net, job.jobId, 1, claims[0]);

@@ -11,7 +11,6 @@ import { keccak256, toHex } from "viem";
 import { PROJECT_ROOT } from "../../src/config/load";
 import { readOwed, sendCreateJob, sendExpireJob } from "../../src/employer/ledger";
 import {
-  claimOfState,
   employerPotEnv,
   finalizeStage,
   startEmployerNet,
@@ -87,12 +86,11 @@ describe("cli: pot rewards and pot withdraw", function () {
       10n ** 15n,
     );
     const cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
-    await finalizeStage(
-      net,
-      jobId,
-      1,
-      claimOfState({ rho: keccak256(toHex("rho")), stateHash: keccak256(toHex("S1")), resultCid: cid }),
-    );
+    await finalizeStage(net, jobId, 1, {
+      rho: keccak256(toHex("rho")),
+      stateHash: keccak256(toHex("S1")),
+      resultCid: cid,
+    });
     const builder = net.miners[0];
     const key = net.node.accounts[2].privateKey;
     const owed = await readOwed(net.handle, jobId, builder.account.address);

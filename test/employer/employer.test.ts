@@ -18,6 +18,7 @@ import { refundJob, RefundNotPossibleError } from "../../src/employer/refund";
 import { jobStatus, formatStatus } from "../../src/employer/status";
 import { GAS } from "../../src/employer/plan";
 import {
+  claimResult,
   employerContext,
   finalizeStage,
   finalizeStageByJury,
@@ -153,12 +154,22 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(status.lossCurve.map((p) => p.stage)).to.deep.equal([0, 1, 2, 3]);
     expect(status.lossCurve[3].loss).to.be.lessThan(status.lossCurve[0].loss);
     expect(formatStatus(status).join("\n")).to.match(/Loss curve/);
+    // the chain's held-out metric of each stage (its outcome) is the evaluation's float32 loss and ppm accuracy
+    for (const st of status.stages) {
+      expect(st.heldOut?.loss).to.equal(Math.fround(st.loss!.loss));
+      expect(st.heldOut?.accuracy).to.equal(Math.floor(st.loss!.accuracy * 1e6 + 1e-9) / 1e6);
+    }
+    expect(status.target).to.equal(null);
+    expect(formatStatus(status).join("\n")).to.match(
+      /chain loss\/acc: the held-out metric the wrapped stage's outcome declares/,
+    );
     // The CLI opens its own IPFS node and finds the data through the peer registry, as a remote user would.
     const addr = (await net.store.addresses())[0];
     await net.miners[0].adapter.setPeer(addr);
     const cli = JSON.parse(await pot("--json", "job", "status", String(job.jobId)));
     expect(cli.status).to.equal("finished");
     expect(cli.stages).to.have.length(3);
+    expect(cli.stages[2].heldOut.loss).to.equal(status.stages[2].heldOut!.loss);
     const verified = await pot("verify", String(job.jobId), "--sample", "1", "--seed", "5");
     expect(verified).to.match(/VERIFIED/);
     expect(verified).to.match(/probability 33\.3%/);
@@ -230,7 +241,7 @@ describe("employer against a hardhat node and embedded IPFS", function () {
         rand: d.rand,
         timestamp: d.timestamp,
       },
-      result: claim.resultHash,
+      result: claimResult(claim),
       rho: claim.rho,
     });
     // the builder's rewards, claimed by hand for it (anyone may claim for anyone)
@@ -246,7 +257,7 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     expect(status.stages[0].opened).to.deep.equal([builder]);
     expect(status.juries).to.have.length(1);
     expect(status.juries[0]).to.deep.include({ stage: 1, reason: "disputed", rounds: 1 });
-    expect(status.juries[0].decided).to.deep.equal({ resultHash: claim.resultHash, rho: claim.rho });
+    expect(status.juries[0].decided).to.deep.equal({ resultHash: claimResult(claim), rho: claim.rho });
     expect(status.juries[0].votes).to.be.greaterThan(0);
     expect(status.slashes).to.have.length(1);
     expect(status.slashes[0]).to.deep.include({

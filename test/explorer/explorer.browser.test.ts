@@ -21,7 +21,6 @@ import { createJob } from "../../src/employer/create-job";
 import type { Snapshot } from "../../src/explorer";
 import { dumpDom, findChromium, screenshot } from "../support/headless-chromium";
 import {
-  claimOfState,
   employerContext,
   employerPotEnv,
   finalizeStage,
@@ -70,16 +69,11 @@ describe("pot explorer in a headless browser", function () {
     const t0 = Date.now();
     net = await startEmployerNet(3);
     // The dummy job 0 trains nothing real: any agreeing declarations wrap its first stage.
-    await finalizeStage(
-      net,
-      0n,
-      1,
-      claimOfState({
-        rho: keccak256(toHex("dummy rho")),
-        stateHash: keccak256(toHex("dummy S_1")),
-        resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
-      }),
-    );
+    await finalizeStage(net, 0n, 1, {
+      rho: keccak256(toHex("dummy rho")),
+      stateHash: keccak256(toHex("dummy S_1")),
+      resultCid: "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
+    });
     const job = await createJob(
       employerContext(net),
       await smallJobInput({ name: "explorer-mnist", maxStages: 2 }),
@@ -119,6 +113,8 @@ describe("pot explorer in a headless browser", function () {
     const shown = state2.jobs.find((x) => x.id === String(job.jobId))!;
     expect(shown.name).to.equal("explorer-mnist");
     expect(shown.curve.map((p) => p.stage)).to.deep.equal([0, 1, 2]);
+    // the chain's held-out metric (each stage's outcome) is the explorer's own evaluation, as float32
+    for (const st of shown.stages) expect(st.heldOut?.loss).to.equal(Math.fround(st.loss!.loss));
     const dummy = state2.jobs.find((x) => x.id === "0")!;
     expect(dummy.dummy).to.equal(true);
     expect(dummy.stages[0].phase).to.equal("wrapped");
@@ -169,6 +165,9 @@ describe("pot explorer in a headless browser", function () {
     );
     for (const m of net.miners) expect(html).to.include(`data-staker="${m.account.address.toLowerCase()}"`);
     expect(html).to.include("test loss");
+    expect(html).to.include(
+      `<td class="num" data-chain-loss="">${shown.stages[0].heldOut!.loss!.toFixed(4)}</td>`,
+    );
     expect(html).to.match(/<polyline[^>]+points="[^"]+"/); // the curve is drawn
 
     mkdirSync(OUT_DIR, { recursive: true });

@@ -33,18 +33,16 @@ import {
 } from "../../src/chain/pot-contracts";
 import { readJobEvents } from "../../src/chain/job-events";
 import { readDomain, type LedgerHandle } from "../../src/chain/ledger-reads";
-import {
-  decodeBatch,
-  evaluate,
-  runStage,
-  stageOutcome,
-  type OutcomeOfStage,
-  type StageResult,
-} from "../../src/ml";
-import { outcomeHash, type StageOutcome } from "../../src/protocol/outcome";
-import { parseJobDocument } from "../../src/protocol/job-document";
+import { decodeBatch, evaluate, runStage } from "../../src/ml";
 import { fetchManifest, fetchStageBatches } from "../../src/storage";
-import { commitmentHash, juryVoteCommitment } from "../../src/protocol";
+import {
+  commitmentHash,
+  heldOutMetric,
+  juryVoteCommitment,
+  NO_CHECKPOINTS,
+  outcomeHash,
+  type StageOutcome,
+} from "../../src/protocol";
 import { openContentStore, type ContentStore } from "../../src/storage";
 import { cidToBytesHex } from "../../src/storage";
 import type { CreatedJob, EmployerContext, JobInput } from "../../src/employer/create-job";
@@ -193,42 +191,31 @@ export function untrainedJobTerms(numStages: number, deadline: bigint) {
 }
 
 /** What the declarants of a stage claim. */
-export interface StageClaim extends OutcomeOfStage {
+export interface StageClaim {
   rho: Hex;
-  /** outcomeHash(outcome): what the declarants declare. */
-  resultHash: Hex;
+  /** H(S_stage): the outcome's state hash. */
+  stateHash: Hex;
   /** CID string the header names for S_stage. */
   resultCid: string;
+  /** The held-out metric of S_stage (default NO_METRIC: a job without a test set). */
+  heldOut?: Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">;
+}
+
+/** The stage outcome a claim declares (no checkpoints). */
+export function claimOutcome(claim: StageClaim): StageOutcome {
+  return {
+    stateHash: claim.stateHash,
+    checkpointRoot: NO_CHECKPOINTS,
+    ...(claim.heldOut ?? heldOutMetric(undefined)),
+  };
+}
+
+/** The declared result R of a claim: the hash of its outcome. */
+export function claimResult(claim: StageClaim): Hex {
+  return outcomeHash(claimOutcome(claim));
 }
 
 type Miner = EmployerNet["miners"][number];
-
-/**
- * The claim of a state that no held-out set measures: no checkpoints, NO_METRIC (the dummy job, made-up
- * states, jobs without a test set).
- */
-export function claimOfState(c: { rho: Hex; stateHash: Hex; resultCid: string }): StageClaim {
-  const { outcome, checkpoints } = stageOutcome({ stateHash: c.stateHash }, undefined);
-  return { rho: c.rho, resultHash: outcomeHash(outcome), outcome, checkpoints, resultCid: c.resultCid };
-}
-
-/**
- * The honest claim of a stage of `job` trained to `r` (its outcome with the metric on the job's test set,
- * as miners compute it); `rho` defaults to the stage's own.
- */
-export async function honestClaim(
-  net: EmployerNet,
-  job: Pick<CreatedJob, "specCid">,
-  r: StageResult,
-  resultCid: string,
-  rho: Hex = r.rho,
-): Promise<StageClaim> {
-  const doc = parseJobDocument(await net.store.get(job.specCid));
-  const testSet = doc.testSetCid === undefined ? undefined : decodeBatch(await net.store.get(doc.testSetCid));
-  const evaluation = testSet === undefined ? undefined : await evaluate(doc.spec, r.state, testSet);
-  const { outcome, checkpoints } = stageOutcome(r, evaluation);
-  return { rho, resultHash: outcomeHash(outcome), outcome, checkpoints, resultCid };
-}
 
 /** The stage's (parent, seed) from its StageOpened event, and its anchor keccak256(abi.encode(parent, seed)). */
 export async function stageAnchor(
@@ -251,7 +238,7 @@ async function declareAs(
   m: Miner,
   jobId: bigint,
   stage: number,
-  claim: Pick<StageClaim, "rho" | "resultHash">,
+  claim: { rho: Hex; resultHash: Hex },
 ): Promise<DeclarationData> {
   const { parent, seed } = await stageAnchor(net, jobId, stage);
   const domain = await m.adapter.domainSeparator();
@@ -305,7 +292,7 @@ async function buildHeader(
     builder: builder.account.address,
     parent,
     seed,
-    result: claim.resultHash,
+    result: claimResult(claim),
     rho: claim.rho,
     resultCidHash: keccak256(resultCid),
     timestamp,
@@ -316,8 +303,8 @@ async function buildHeader(
     header,
     resultCid,
     declarations,
-    outcome: claim.outcome,
-    checkpoints: claim.checkpoints,
+    outcome: claimOutcome(claim),
+    checkpoints: [],
   });
   const event = sent.receipt.logs
     .map((log) => decodeLedgerLog(net.handle.suite, log))
@@ -370,10 +357,11 @@ export async function finalizeStage(
   declarers: EmployerNet["miners"] = net.miners.slice(0, 2),
 ): Promise<void> {
   const declarations: DeclarationData[] = [];
-  for (const m of declarers) declarations.push(await declareAs(net, m, jobId, stage, claim));
+  const declared = { rho: claim.rho, resultHash: claimResult(claim) };
+  for (const m of declarers) declarations.push(await declareAs(net, m, jobId, stage, declared));
   await mineUntilClosed(net, jobId, stage);
   const header = await buildHeader(net, declarers[0], jobId, stage, claim, declarations);
-  await attestAndWrap(net, jobId, stage, header, claim.outcome);
+  await attestAndWrap(net, jobId, stage, header, claimOutcome(claim));
 }
 
 /**
@@ -391,7 +379,7 @@ export async function finalizeStageByJury(
 ): Promise<void> {
   const [honest, wrong] = net.miners;
   const declarations = [
-    await declareAs(net, honest, jobId, stage, claim),
+    await declareAs(net, honest, jobId, stage, { rho: claim.rho, resultHash: claimResult(claim) }),
     await declareAs(net, wrong, jobId, stage, { rho: claim.rho, resultHash: wrongResult }),
   ];
   await mineUntilClosed(net, jobId, stage);
@@ -421,7 +409,7 @@ export async function finalizeStageByJury(
       stage,
       round: event.round,
       juror: j.account.address,
-      resultHash: claim.resultHash,
+      resultHash: claimResult(claim),
       rho: claim.rho,
       salt: saltOf(j.account.address),
     });
@@ -441,23 +429,24 @@ export async function finalizeStageByJury(
       jobId,
       stage,
       seats: event.seats,
-      resultHash: claim.resultHash,
+      resultHash: claimResult(claim),
       rho: claim.rho,
       salt: saltOf(j.account.address),
     });
   }
   const header = await buildHeader(net, honest, jobId, stage, claim, declarations);
-  await attestAndWrap(net, jobId, stage, header, claim.outcome);
+  await attestAndWrap(net, jobId, stage, header, claimOutcome(claim));
 }
 
 /**
  * Trains stages 1..`stages` of a created job for real (runStage from S_0 on each stage's batches, as a miner
- * would), puts every S_s in the network's store and returns what honest declarants of each stage claim.
+ * would), evaluates each S_s on the job's test set (its held-out metric, NO_METRIC without one), puts every
+ * S_s in the network's store and returns what honest declarants of each stage claim.
  */
 export async function trainStages(net: EmployerNet, job: CreatedJob, stages: number): Promise<StageClaim[]> {
   const manifest = await fetchManifest(net.store, job.manifestCid, job.manifestRoot);
   const domain = await readDomain(net.handle);
-  const spec = parseJobDocument(await net.store.get(job.specCid)).spec;
+  const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
   let state = await net.store.get(job.initialStateCid);
   const claims: StageClaim[] = [];
   for (let stage = 1; stage <= stages; stage++) {
@@ -469,10 +458,30 @@ export async function trainStages(net: EmployerNet, job: CreatedJob, stages: num
       jobId: job.jobId,
       stage,
     });
-    claims.push(await honestClaim(net, job, r, await net.store.put(r.state, { pin: true })));
+    claims.push({
+      rho: r.rho,
+      stateHash: r.stateHash,
+      resultCid: await net.store.put(r.state, { pin: true }),
+      heldOut: await heldOutOf(net, job, r.state),
+    });
     state = r.state;
   }
   return claims;
+}
+
+/**
+ * The held-out metric of `state` as a stage outcome encodes it (the job's test set; NO_METRIC without one),
+ * as an honest declarant computes it.
+ */
+export async function heldOutOf(
+  net: EmployerNet,
+  job: Pick<CreatedJob, "specCid" | "testSetCid">,
+  state: Uint8Array,
+): Promise<Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">> {
+  if (job.testSetCid === undefined) return heldOutMetric(undefined);
+  const spec = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid))).spec;
+  const test = decodeBatch(await net.store.get(job.testSetCid));
+  return heldOutMetric(await evaluate(spec, state, test));
 }
 
 /** A small MNIST job: MLP 784-16-10, batch 10, 4 steps per stage, 3 stages, C=2, K=1. */

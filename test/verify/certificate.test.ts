@@ -3,7 +3,8 @@
  * K=2 committee of staked test miners on a hardhat node. `fetchModel` writes certificate.json beside the
  * model files; it passes offline and against the chain, and a fine-tuned job's certificate names its
  * parent. Tampered copies fail, each with its own code: a flipped byte in the weights, a forged or a
- * missing attestation, a stage removed, stages reordered, another chain, a field the chain contradicts.
+ * missing attestation, a changed stage outcome, a stage removed, stages reordered, another chain, a field
+ * the chain contradicts.
  */
 import { expect } from "chai";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseTransaction, type Hex, type TransactionSerializable } from "viem";
 import { privateKeyToAccount } from "viem/accounts";
+import { outcomeHash } from "../../src/protocol";
 import { createJob } from "../../src/employer/create-job";
 import { fetchModel } from "../../src/employer/fetch-model";
 import { loadDataset } from "../../src/employer";
@@ -81,7 +83,11 @@ describe("model certificate (pot job fetch, pot verify --certificate)", function
     expect(c.chainId).to.equal("31337");
     expect(c.parent).to.equal(null);
     expect(c.stages.map((s) => s.index)).to.deep.equal([1, 2, 3]);
-    expect(c.model.stateHash).to.equal(c.stages[2].stateHash);
+    expect(c.model.stateHash).to.equal(c.stages[2].outcome.stateHash);
+    for (const s of c.stages) expect(s.resultHash).to.equal(outcomeHash(s.outcome));
+    expect(c.stages[2].outcome.heldOutAccuracy).to.be.lessThanOrEqual(1_000_000); // the test set's metric
+    expect(c.job.target).to.equal(null);
+    expect(c.job.finishedAt).to.equal(null);
     expect(c.metric?.samples).to.equal(100);
     for (const s of c.stages) {
       expect(s.seats).to.have.length(2);
@@ -96,6 +102,21 @@ describe("model certificate (pot job fetch, pot verify --certificate)", function
     expect(run.error).to.equal(undefined);
     expect(run.out).to.match(/OK \(offline and against the chain\)/);
     expect(run.out).to.contain(`job ${jobId} on chain 31337`);
+    expect(run.out).to.match(
+      /held-out metric of S_3 as its outcome declares it .*: loss .* \(float32 0x[0-9a-f]{8}\), accuracy/,
+    );
+  });
+
+  it("a changed outcome (the held-out accuracy of stage 2): CERT_OUTCOME_MISMATCH", async () => {
+    const e = await rejection(
+      tampered((c) => {
+        Object.assign(c.stages[1].outcome, { heldOutAccuracy: c.stages[1].outcome.heldOutAccuracy + 1 });
+      }),
+    );
+    expect(e.code).to.equal("CERT_OUTCOME_MISMATCH");
+    expect(e.message).to.match(
+      /The outcome of stage 2 .* hashes to 0x[0-9a-f]{64}, but the stage's result is/,
+    );
   });
 
   it("a flipped byte in weights.bin: CERT_WEIGHTS_MISMATCH", async () => {

@@ -1,7 +1,8 @@
 /**
  * The verifier on real lineages: stages trained with runStage and finalized through the contracts by staked
- * test miners. An honest job passes with every stage re-executed; a job whose stage 1 header reveals a rho
- * that training does not give, and whose stage 2 header names a CID of other bytes, fails with messages
+ * test miners. An honest job passes with every stage re-executed (rho, state and held-out metric); a job
+ * whose stage 1 header reveals a rho that training does not give, whose stage 2 outcome flatters the
+ * held-out accuracy by one ppm, and whose stage 3 header names a CID of other bytes, fails with messages
  * that name the stage and both values. A stage a jury decided (a wrong declaration listed as faulty) passes
  * the lineage checks of the new header shape.
  */
@@ -12,11 +13,12 @@ import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { createJob, type CreatedJob } from "../../src/employer/create-job";
 import { readDomain } from "../../src/employer/ledger";
 import { verifyJob, formatReport } from "../../src/verify";
+import { describeMetric } from "../../src/protocol";
 import {
   employerContext,
   finalizeStage,
-  honestClaim,
   finalizeStageByJury,
+  heldOutOf,
   smallJobInput,
   startEmployerNet,
   trainStages,
@@ -58,7 +60,13 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     for (let stage = 1; stage <= 3; stage++) {
       const r = await train(job, stage, state);
       const cid = await net.store.put(r.state, { pin: true });
-      await finalizeStage(net, job.jobId, stage, await honestClaim(net, job, r, cid));
+      const heldOut = await heldOutOf(net, job, r.state);
+      await finalizeStage(net, job.jobId, stage, {
+        rho: r.rho,
+        stateHash: r.stateHash,
+        resultCid: cid,
+        heldOut,
+      });
       state = r.state;
     }
     const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
@@ -75,8 +83,10 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
       "header-hash",
       "commitment-opens",
       "block-hash",
+      "outcome-hash",
       "reexec-rho",
       "reexec-state",
+      "reexec-metric",
     ]) {
       expect(ids.has(id), id).to.equal(true);
     }
@@ -96,39 +106,63 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     expect(formatReport(sampled).join("\n")).to.match(/caught with probability 33\.3%/);
   });
 
-  it("fails a tampered lineage with precise messages: a rho that does not re-execute, S bytes that do not hash to the result", async () => {
-    const job = await createJob(ctx(), await smallJobInput({ name: "tampered", maxStages: 2 }));
+  it("fails a tampered lineage with precise messages: a rho that does not re-execute, a held-out metric that is not the state's, S bytes that do not hash to the outcome's state", async () => {
+    const job = await createJob(ctx(), await smallJobInput({ name: "tampered", maxStages: 3 }));
     const s0 = await net.store.get(job.initialStateCid);
     // Stage 1: the declarants commit to a made-up rho for the true result (a lazy cartel that skipped the
     // work of the secret): every commitment opens against it, so only re-execution can tell.
     const r1 = await train(job, 1, s0);
     const fakeRho = keccak256(toHex("not the training secret"));
     const cid1 = await net.store.put(r1.state, { pin: true });
-    await finalizeStage(net, job.jobId, 1, await honestClaim(net, job, r1, cid1, fakeRho));
-    // Stage 2: honest rho and hash, but the header names the CID of other bytes (one flipped byte).
+    const heldOut1 = await heldOutOf(net, job, r1.state);
+    await finalizeStage(net, job.jobId, 1, {
+      rho: fakeRho,
+      stateHash: r1.stateHash,
+      resultCid: cid1,
+      heldOut: heldOut1,
+    });
+    // Stage 2: honest training, but the outcome claims one more correct sample in a million (a cartel
+    // flattering the metric): the outcome hash is consistent, only re-evaluation can tell.
     const r2 = await train(job, 2, r1.state);
-    const wrong = new Uint8Array(r2.state);
+    const cid2 = await net.store.put(r2.state, { pin: true });
+    const true2 = await heldOutOf(net, job, r2.state);
+    const flattered = { ...true2, heldOutAccuracy: true2.heldOutAccuracy + 1 };
+    await finalizeStage(net, job.jobId, 2, {
+      rho: r2.rho,
+      stateHash: r2.stateHash,
+      resultCid: cid2,
+      heldOut: flattered,
+    });
+    // Stage 3: honest rho, hash and metric, but the header names the CID of other bytes (one flipped byte).
+    const r3 = await train(job, 3, r2.state);
+    const wrong = new Uint8Array(r3.state);
     wrong[wrong.length - 1] ^= 0xff;
     const wrongCid = await net.store.put(wrong, { pin: true });
-    await finalizeStage(net, job.jobId, 2, await honestClaim(net, job, r2, wrongCid));
+    await finalizeStage(net, job.jobId, 3, {
+      rho: r3.rho,
+      stateHash: r3.stateHash,
+      resultCid: wrongCid,
+      heldOut: await heldOutOf(net, job, r3.state),
+    });
 
-    // Lineage alone (no re-execution) catches the bytes, not the rho.
+    // Lineage alone (no re-execution) catches the bytes, not the rho nor the metric.
     const lineageOnly = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "none" } });
     expect(lineageOnly.ok).to.equal(false);
-    expect(lineageOnly.failures.map((f) => `${f.stage}:${f.id}`)).to.deep.equal(["2:state-hash"]);
-    expect(lineageOnly.failures[0].message).to.contain(`S_2 fetched by the header's CID ${wrongCid}`);
-    expect(lineageOnly.failures[0].message).to.contain(r2.stateHash);
+    expect(lineageOnly.failures.map((f) => `${f.stage}:${f.id}`)).to.deep.equal(["3:state-hash"]);
+    expect(lineageOnly.failures[0].message).to.contain(`S_3 fetched by the header's CID ${wrongCid}`);
+    expect(lineageOnly.failures[0].message).to.contain(r3.stateHash);
     expect(lineageOnly.detection.singleWrongStage).to.equal(0);
 
     const report = await verifyJob(net.handle, net.store, job.jobId, { sample: { kind: "all" } });
     expect(report.ok).to.equal(false);
     const byId = report.failures.map((f) => `${f.stage}:${f.id}`);
-    expect(byId).to.include("1:reexec-rho");
-    expect(byId).to.include("2:state-hash");
-    expect(byId).to.not.include("1:reexec-state");
+    expect(byId).to.have.members(["1:reexec-rho", "2:reexec-metric", "3:state-hash"]);
     const rho = report.failures.find((f) => f.id === "reexec-rho")!;
     expect(rho.message).to.contain(`gives rho ${r1.rho}`);
     expect(rho.message).to.contain(`the header revealed ${fakeRho}`);
+    const metric = report.failures.find((f) => f.id === "reexec-metric")!;
+    expect(metric.message).to.contain(`expected ${describeMetric(true2)}`);
+    expect(metric.message).to.contain(`got ${describeMetric(flattered)}`);
     expect(formatReport(report).join("\n")).to.match(/FAILED/);
   });
 

@@ -42,10 +42,14 @@ interface CreateOptions {
   dryRun?: boolean;
   force?: boolean;
   fromJob?: string;
+  targetAccuracy?: string;
+  targetLoss?: string;
 }
 
 async function jobInput(o: CreateOptions): Promise<JobInput> {
-  const { assertPreflight, checkDataset, loadDataset, presetModel } = employer();
+  const { assertPreflight, checkDataset, loadDataset, presetModel, targetFromOptions } = employer();
+  // A bad target value is refused before the dataset is even loaded.
+  const target = targetFromOptions(o);
   const source: DatasetSource =
     o.dataset === "mnist"
       ? {
@@ -104,6 +108,7 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
     minDeclareSeconds: parseIntOption("min-declare-seconds", o.minDeclareSeconds, 0),
     deadlineSeconds: parseIntOption("deadline", o.deadline, 1),
     featureEncoding: o.featureEncoding as FeatureEncoding,
+    ...(target !== undefined ? { target } : {}),
   };
 }
 
@@ -195,6 +200,14 @@ export function registerCreateCommand(job: Command, context: () => CliContext): 
       "--from-job <id>",
       "fine-tune finished job <id>: S_0 is its final state (weights and optimizer state), its model and optimizer are kept",
     )
+    .option(
+      "--target-accuracy <fraction|percent>",
+      "early stopping: the job finishes at the first wrapped stage whose held-out accuracy is at least this (0.97 or 97%); needs a test set with class labels",
+    )
+    .option(
+      "--target-loss <loss>",
+      "early stopping: the job finishes at the first wrapped stage whose held-out loss is at most this (e.g. 0.25); needs a test set",
+    )
     .option("--dry-run", "print the plan, cost estimate and preflight checks; upload and send nothing")
     .option("--force", "create the job despite preflight warnings (never despite errors)")
     .action(async (o: CreateOptions) => {
@@ -218,6 +231,10 @@ export function registerCreateCommand(job: Command, context: () => CliContext): 
         fee: input.fee,
         feePerStage: plan.fee,
         gas: plan.gas,
+        target:
+          input.target === undefined
+            ? null
+            : { ...input.target, description: employer().describeJobTarget(input.target) },
       };
       const planLines = () => [
         `Plan: ${plan.numStages} stages x ${plan.stepsPerStage} steps of ${plan.batchSize} samples (${plan.samplesUsed} samples, ${plan.droppedSteps} steps dropped)`,
@@ -228,7 +245,8 @@ export function registerCreateCommand(job: Command, context: () => CliContext): 
           : []),
         `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
         `Declarations close no sooner than ${plan.minDeclareSeconds} s after a stage opens (--min-declare-seconds; raised to the network's minimum when lower)`,
-        `Expected time: ~${Math.ceil(plan.expectedSeconds)} s`,
+        `Expected time: ~${Math.ceil(plan.expectedSeconds)} s (all ${plan.numStages} stages)`,
+        `Early stopping: ${employer().describeJobTarget(input.target)}`,
         `Fee: ${formatEth(input.fee)}; per stage ${formatEth(plan.fee.perStage)} (builder ${formatEth(plan.fee.builder)}, each of ${input.k} attesters ${formatEth(plan.fee.attester)}, each of ${input.c} declarants ${formatEth(plan.fee.declarant)}, dust ${formatEth(plan.fee.dust)})`,
         `Gas: createJob ~${plan.gas.createJob} (yours); stages ~${plan.gas.stages} (paid by miners); refund ~${plan.gas.refund} if the job expires`,
       ];
