@@ -16,6 +16,7 @@ import { PROJECT_ROOT } from "../../src/config/load";
 import { buildJobSpec, encodeBatch, initEngine, initialState, loadIris, takeSamples } from "../../src/ml";
 import { encodeJobDocument, JOB_DOCUMENT_FORMAT } from "../../src/protocol/job-document";
 import { stateHash } from "../../src/protocol/rho";
+import { NO_TARGET, type JobTarget } from "../../src/protocol/outcome";
 import { openHeliaStore, publishDataset, type ContentStore } from "../../src/storage";
 import { cidToBytesHex } from "../../src/storage";
 import { startTestNode, type TestNode } from "./chain-node";
@@ -246,6 +247,8 @@ export async function publishIrisJob(
     feeWei: bigint;
     stageSeconds?: number;
     minDeclareSeconds?: number;
+    /** Early-stopping target (the job document needs a held-out test set for one); none by default. */
+    target?: JobTarget;
   },
 ): Promise<PublishedJob> {
   const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
@@ -264,6 +267,8 @@ export async function publishIrisJob(
     stageSeconds,
     minDeclareSeconds: opts.minDeclareSeconds ?? 0,
     deadline: BigInt(block!.timestamp) + 3600n,
+    targetKind: (opts.target ?? NO_TARGET).kind,
+    targetValue: (opts.target ?? NO_TARGET).value,
   };
   // Same headroom as src/chain's sender: the estimate can fall short if another job finishes first.
   const estimate = await escrow.createJob.estimateGas(terms, { value: opts.feeWei });

@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import type { Hex } from "viem";
+import { concat, encodeAbiParameters, keccak256, toBytes, type Hex } from "viem";
 import vectors from "../../vectors/protocol.json";
 import * as P from "../../../src/protocol";
 import type { PoTHashesHarness } from "../../../typechain-types";
@@ -30,6 +30,32 @@ async function suiteFixture(): Promise<SuiteFixture> {
   return deploySuiteFixture(4);
 }
 
+/**
+ * Reference checkpoint Merkle root, written from the spec (docs/PROTOCOL.md): leaves
+ * keccak256(abi.encode(keccak256("PoT.Checkpoint(uint256 index,bytes32 stateHash)"), index, stateHash)),
+ * nodes keccak256(left || right) in index order, an odd last node promoted unchanged, no checkpoints -> 0.
+ * TODO(merge): replace with src/protocol/checkpoints.ts's checkpointRoot once that module lands.
+ */
+const CHECKPOINT_TYPEHASH = keccak256(toBytes("PoT.Checkpoint(uint256 index,bytes32 stateHash)"));
+function referenceCheckpointRoot(states: Hex[]): Hex {
+  if (states.length === 0) return `0x${"00".repeat(32)}`;
+  let level = states.map((s, i) =>
+    keccak256(
+      encodeAbiParameters(
+        [{ type: "bytes32" }, { type: "uint256" }, { type: "bytes32" }],
+        [CHECKPOINT_TYPEHASH, BigInt(i), s],
+      ),
+    ),
+  );
+  while (level.length > 1) {
+    const next: Hex[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(keccak256(concat([level[i], level[i + 1]])));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]);
+    level = next;
+  }
+  return level[0];
+}
+
 describe("split contracts: encodings match the protocol vectors and src/protocol", () => {
   it("type hashes", async () => {
     const h = await loadFixture(harnessFixture);
@@ -45,6 +71,55 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
       t.COMMITTEE_SEED_TYPEHASH,
       t.JURY_SEED_TYPEHASH,
     ]);
+  });
+
+  it("stage outcomes: PoTHashes.outcome matches the vectors and src/protocol's outcomeHash", async () => {
+    const h = await loadFixture(harnessFixture);
+    expect(await h.outcomeTypehash()).to.equal(vectors.typehashes.STAGE_OUTCOME_TYPEHASH);
+    expect(vectors.outcome.length).to.be.at.least(2);
+    for (const v of vectors.outcome) {
+      const o = {
+        stateHash: v.stateHash as Hex,
+        checkpointRoot: v.checkpointRoot as Hex,
+        heldOutLoss: v.heldOutLoss,
+        heldOutAccuracy: v.heldOutAccuracy,
+      };
+      expect(P.outcomeHash(o)).to.equal(v.resultHash);
+      expect(await h.outcome(o)).to.equal(v.resultHash);
+    }
+    // every field is bound: changing any one changes the hash on both sides alike
+    const base = vectors.outcome[1];
+    const o = { ...base, stateHash: base.stateHash as Hex, checkpointRoot: base.checkpointRoot as Hex };
+    for (const changed of [
+      { ...o, stateHash: ethers.id("other state") as Hex },
+      { ...o, checkpointRoot: P.NO_CHECKPOINTS },
+      { ...o, heldOutLoss: o.heldOutLoss + 1 },
+      { ...o, heldOutAccuracy: o.heldOutAccuracy + 1 },
+    ]) {
+      const r = P.outcomeHash(changed);
+      expect(r).to.not.equal(base.resultHash);
+      expect(await h.outcome(changed)).to.equal(r);
+    }
+  });
+
+  it("checkpoint roots: PoTHashes.checkpointRoot equals the spec's Merkle tree for 0..9 checkpoints", async () => {
+    const h = await loadFixture(harnessFixture);
+    expect(await h.checkpointTypehash()).to.equal(CHECKPOINT_TYPEHASH);
+    const states = Array.from({ length: 9 }, (_, i) => ethers.id(`checkpoint ${i}`) as Hex);
+    const roots = new Set<string>();
+    for (let n = 0; n <= states.length; n++) {
+      const want = referenceCheckpointRoot(states.slice(0, n));
+      expect(await h.checkpointRoot(states.slice(0, n)), `${n} checkpoints`).to.equal(want);
+      roots.add(want);
+    }
+    expect(roots.size).to.equal(10); // no two lengths share a root
+    expect(await h.checkpointRoot([])).to.equal(ethers.ZeroHash);
+    // one checkpoint: the root is its leaf (index 0), not the state hash itself
+    expect(await h.checkpointRoot([states[0]])).to.not.equal(states[0]);
+    // order matters: swapping two checkpoints changes the root
+    const swapped = [states[1], states[0], ...states.slice(2, 5)];
+    expect(await h.checkpointRoot(swapped)).to.not.equal(referenceCheckpointRoot(states.slice(0, 5)));
+    expect(await h.checkpointRoot(swapped)).to.equal(referenceCheckpointRoot(swapped));
   });
 
   it("commitments", async () => {

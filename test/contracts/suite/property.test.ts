@@ -26,7 +26,7 @@ import {
   stageOpened,
   stakeAs,
   STAKE,
-  stateHashOf,
+  resultOf,
   submitHeader,
   wrapStage,
   type Decl,
@@ -69,9 +69,9 @@ function pairHash(p: Pair): string {
 /** The (result, rho) pairs the actors declare or vote for a stage: what each role's declaration opens to. */
 function pairsOf(jobId: bigint, s: number): Record<"honest" | "lazy" | "wrong", Pair> {
   return {
-    honest: { result: stateHashOf(jobId, s), rho: rhoOf(jobId, s) },
-    lazy: { result: stateHashOf(jobId, s), rho: LAZY_RHO },
-    wrong: { result: stateHashOf(jobId, s, "wrong"), rho: rhoOf(jobId, s, "wrong") },
+    honest: { result: resultOf(jobId, s), rho: rhoOf(jobId, s) },
+    lazy: { result: resultOf(jobId, s), rho: LAZY_RHO },
+    wrong: { result: resultOf(jobId, s, "wrong"), rho: rhoOf(jobId, s, "wrong") },
   };
 }
 /** A stage's final pair (the jury's decision, else the wrap's with faulty declarations). */
@@ -430,14 +430,14 @@ class Run {
   }
 
   honestVote(r: Round) {
-    return { result: stateHashOf(r.jobId, r.stage), rho: rhoOf(r.jobId, r.stage) };
+    return { result: resultOf(r.jobId, r.stage), rho: rhoOf(r.jobId, r.stage) };
   }
   /** What each role commits as a juror (null: never commits). */
   voteOf(r: Round, juror: string) {
     const role = this.role(juror);
-    if (role === "lazy") return { result: stateHashOf(r.jobId, r.stage), rho: LAZY_RHO };
+    if (role === "lazy") return { result: resultOf(r.jobId, r.stage), rho: LAZY_RHO };
     if (role === "wrong")
-      return { result: stateHashOf(r.jobId, r.stage, "wrong"), rho: rhoOf(r.jobId, r.stage, "wrong") };
+      return { result: resultOf(r.jobId, r.stage, "wrong"), rho: rhoOf(r.jobId, r.stage, "wrong") };
     if (role === "staller" && (r.round + r.stage) % 2 === 0) return null; // never commits
     return this.honestVote(r); // stallers that commit never reveal
   }
