@@ -6,7 +6,7 @@
 import { expect } from "chai";
 import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import { concat, encodeAbiParameters, keccak256, toBytes, type Hex } from "viem";
+import type { Hex } from "viem";
 import vectors from "../../vectors/protocol.json";
 import * as P from "../../../src/protocol";
 import type { PoTHashesHarness } from "../../../typechain-types";
@@ -19,6 +19,7 @@ import {
   SUITE_DOMAIN_VERSION,
   type SuiteFixture,
 } from "../helpers/suite-fixtures";
+import { CHECKPOINT_TYPEHASH, referenceCheckpointRoot } from "../helpers/checkpoint-reference";
 
 async function harnessFixture(): Promise<PoTHashesHarness> {
   const f = await ethers.getContractFactory("PoTHashesHarness");
@@ -28,32 +29,6 @@ async function harnessFixture(): Promise<PoTHashesHarness> {
 }
 async function suiteFixture(): Promise<SuiteFixture> {
   return deploySuiteFixture(4);
-}
-
-/**
- * Reference checkpoint Merkle root, written from the spec (docs/PROTOCOL.md): leaves
- * keccak256(abi.encode(keccak256("PoT.Checkpoint(uint256 index,bytes32 stateHash)"), index, stateHash)),
- * nodes keccak256(left || right) in index order, an odd last node promoted unchanged, no checkpoints -> 0.
- * TODO(merge): replace with src/protocol/checkpoints.ts's checkpointRoot once that module lands.
- */
-const CHECKPOINT_TYPEHASH = keccak256(toBytes("PoT.Checkpoint(uint256 index,bytes32 stateHash)"));
-function referenceCheckpointRoot(states: Hex[]): Hex {
-  if (states.length === 0) return `0x${"00".repeat(32)}`;
-  let level = states.map((s, i) =>
-    keccak256(
-      encodeAbiParameters(
-        [{ type: "bytes32" }, { type: "uint256" }, { type: "bytes32" }],
-        [CHECKPOINT_TYPEHASH, BigInt(i), s],
-      ),
-    ),
-  );
-  while (level.length > 1) {
-    const next: Hex[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(keccak256(concat([level[i], level[i + 1]])));
-    if (level.length % 2 === 1) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return level[0];
 }
 
 describe("split contracts: encodings match the protocol vectors and src/protocol", () => {

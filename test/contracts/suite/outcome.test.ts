@@ -9,7 +9,7 @@ import { ethers } from "hardhat";
 import { loadFixture, time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionReceipt, Interface } from "ethers";
-import { concat, encodeAbiParameters, keccak256, toBytes, type Hex } from "viem";
+import type { Hex } from "viem";
 import {
   accuracyTarget,
   float32Bits,
@@ -47,6 +47,7 @@ import {
   type Decl,
   type SuiteFixture,
 } from "../helpers/suite-fixtures";
+import { referenceCheckpointRoot } from "../helpers/checkpoint-reference";
 
 const DECL_RELEASED = 4n;
 const JOB_OPEN = 1n;
@@ -54,30 +55,6 @@ const JOB_FINISHED = 2n;
 
 async function fixture(): Promise<SuiteFixture> {
   return deploySuiteFixture(6);
-}
-
-/**
- * Reference checkpoint root from the spec (leaves keccak256(abi.encode(CHECKPOINT_TYPEHASH, index, state)),
- * nodes keccak256(left || right), odd node promoted). TODO(merge): src/protocol/checkpoints.ts.
- */
-function checkpointRootOf(states: Hex[]): Hex {
-  const typehash = keccak256(toBytes("PoT.Checkpoint(uint256 index,bytes32 stateHash)"));
-  let level = states.map((s, i) =>
-    keccak256(
-      encodeAbiParameters(
-        [{ type: "bytes32" }, { type: "uint256" }, { type: "bytes32" }],
-        [typehash, BigInt(i), s],
-      ),
-    ),
-  );
-  if (level.length === 0) return ethers.ZeroHash as Hex;
-  while (level.length > 1) {
-    const next: Hex[] = [];
-    for (let i = 0; i + 1 < level.length; i += 2) next.push(keccak256(concat([level[i], level[i + 1]])));
-    if (level.length % 2 === 1) next.push(level[level.length - 1]);
-    level = next;
-  }
-  return level[0];
 }
 
 /** `who` each declare `o` for the stage (the honest rho). */
@@ -127,7 +104,7 @@ describe("split contracts: the stage outcome, checkpoints and early stopping", (
     const ckpts = [ethers.id("ckpt 0") as Hex, ethers.id("ckpt 1") as Hex, state];
     const o: StageOutcome = {
       ...outcomeOf(jobId, 1, "honest", { heldOutLoss: float32Bits(0.5), heldOutAccuracy: 700_000 }),
-      checkpointRoot: checkpointRootOf(ckpts),
+      checkpointRoot: referenceCheckpointRoot(ckpts),
     };
     const result = resultFor(o);
     const ds = await declareAll(f, [a, b], jobId, 1, o);
@@ -151,7 +128,7 @@ describe("split contracts: the stage outcome, checkpoints and early stopping", (
     // a list whose last entry is not the stage's state: even when the declarations commit to its root
     const job2 = await createJob(f, { numStages: 1, c: 2, k: 1 });
     const short = [ethers.id("ckpt 0") as Hex, ethers.id("ckpt 1") as Hex];
-    const o2 = { ...outcomeOf(job2, 1), checkpointRoot: checkpointRootOf(short) };
+    const o2 = { ...outcomeOf(job2, 1), checkpointRoot: referenceCheckpointRoot(short) };
     const ds2 = await declareAll(f, [a, b], job2, 1, o2);
     await mineUntilClosed(f, job2, 1);
     await expect(
