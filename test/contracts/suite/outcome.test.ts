@@ -272,6 +272,43 @@ describe("split contracts: the stage outcome, checkpoints and early stopping", (
       "NotReleasable",
     );
   });
+  it("a jury already sitting on the next stage still decides after an early finish; that stage's declarations are then released or slashed against the decision", async () => {
+    const f = await loadFixture(fixture);
+    const [a, b, c, d] = f.miners;
+    const jobId = await targetJob(f, 3, accuracyTarget(0.9), ethers.parseEther("3"));
+    const o1 = outcomeOf(jobId, 1, "honest", { heldOutLoss: float32Bits(0.1), heldOutAccuracy: 950_000 });
+    const ds1 = await declareAll(f, [a, b], jobId, 1, o1);
+    await mineUntilClosed(f, jobId, 1);
+    await submitHeader(f, a, jobId, 1, ds1, { outcome: o1 });
+    // stage 2 opened from the header; its declarations disagree and go to the jury before stage 1 wraps
+    const honest2 = resultFor(outcomeOf(jobId, 2));
+    const dc = await declare(f, c, jobId, 2, { resultHash: honest2 });
+    const dd = await declare(f, d, jobId, 2, { resultHash: resultFor(outcomeOf(jobId, 2, "other")) });
+    await mineUntilClosed(f, jobId, 2);
+    await (await f.stages.connect(f.outsider).requestJury(jobId, 2)).wait();
+    await wrapStage(f, jobId, 1);
+    expect(await f.stages.jobStatus(jobId)).to.deep.equal([JOB_FINISHED, 1n]);
+    // the jurors' reveals still count and decide: none is turned into an absence to be slashed
+    const decided = { result: honest2, rho: rhoOf(jobId, 2) };
+    await juryDecides(f, jobId, 2, () => decided);
+    expect((await f.disputes.juryOf(jobId, 2)).decided).to.equal(true);
+    // no header for the ended job; the honest declaration is released, the other slashed
+    await expect(sendHeader(f, a, jobId, 2, [dc, dd], { result: honest2 }))
+      .to.be.revertedWithCustomError(f.stages, "JobNotOpen")
+      .withArgs(jobId);
+    await expect(releaseDecl(f, f.outsider, jobId, 2, dd)).to.be.revertedWithCustomError(
+      f.disputes,
+      "NoFinalOutcome",
+    );
+    await (await releaseDecl(f, f.outsider, jobId, 2, dc)).wait();
+    const { anchor } = await stageOpened(f, jobId, 2);
+    await (
+      await f.disputes.connect(f.outsider).slashDeclaration(jobId, 2, anchor, dd, decided.result, decided.rho)
+    ).wait();
+    expect(await f.stages.bondedOf(c.address)).to.equal(0n);
+    expect(await f.stages.bondedOf(d.address)).to.equal(0n);
+  });
+
   it("a loss target orders float32 bits: 0.2500001, NaN and NO_METRIC do not meet loss <= 0.25, 0.25 does; an accuracy target ignores NO_METRIC", async () => {
     const f = await loadFixture(fixture);
     const [a, b] = f.miners;
