@@ -247,7 +247,7 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
     ]);
   });
 
-  it("the hashes PoTStages emits reproduce with the TypeScript core (header, wrapped block)", async () => {
+  it("the hashes PoTStages emits reproduce with the TypeScript core (header, revealed outcome, wrapped block)", async () => {
     const f = await loadFixture(suiteFixture);
     const jobId = await createJob(f, { numStages: 1, c: 2, k: 2 });
     await runStage(f, jobId, 1, f.miners.slice(0, 2));
@@ -265,6 +265,17 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
         builder: h.builder as Hex,
       }),
     ).to.equal(hdr.args.headerHash);
+    // the outcome the header revealed hashes, in TypeScript, to the header's result
+    const [rev] = await f.stages.queryFilter(f.stages.filters.OutcomeRevealed(jobId, 1));
+    const o = rev.args.outcome;
+    expect(
+      P.outcomeHash({
+        stateHash: o.stateHash as Hex,
+        checkpointRoot: o.checkpointRoot as Hex,
+        heldOutLoss: Number(o.heldOutLoss),
+        heldOutAccuracy: Number(o.heldOutAccuracy),
+      }),
+    ).to.equal(h.result);
     const [blk] = await f.stages.queryFilter(f.stages.filters.BlockWrapped());
     const b = blk.args;
     expect(
