@@ -48,6 +48,7 @@ const vectors = {
     JURY_SEED_TYPEHASH: p.JURY_SEED_TYPEHASH,
     JURY_VOTE_TYPEHASH: p.JURY_VOTE_TYPEHASH,
     RHO_SALT_TYPEHASH: p.RHO_SALT_TYPEHASH,
+    STAGE_OUTCOME_TYPEHASH: p.STAGE_OUTCOME_TYPEHASH,
   },
   rho: rhoCases.map((c) => {
     const stepLosses = Array.from({ length: c.steps }, (_, s) => losses(s, c.batch));
@@ -247,6 +248,22 @@ const vectors = {
       salt: h("jury-salt"),
     }),
   },
+  // Stage outcomes (a declaration's resultHash): without test set or checkpoints, and with both
+  // (loss 0.25 as float32 bits, accuracy 97.3333 % in ppm, a checkpoint root).
+  outcome: [
+    {
+      stateHash: h("S1"),
+      checkpointRoot: p.NO_CHECKPOINTS,
+      heldOutLoss: p.NO_METRIC,
+      heldOutAccuracy: p.NO_METRIC,
+    },
+    {
+      stateHash: h("S2"),
+      checkpointRoot: h("checkpoint-root"),
+      heldOutLoss: p.float32Bits(0.25),
+      heldOutAccuracy: p.heldOutMetric({ loss: 0.25, correct: 146, count: 150 }).heldOutAccuracy,
+    },
+  ].map((o) => ({ ...o, resultHash: p.outcomeHash(o) })),
 };
 
 const out = join(__dirname, "..", "test", "vectors", "protocol.json");

@@ -611,8 +611,9 @@ contract PoTStages is IPoTStages, EIP712 {
             job.status = JOB_FINISHED;
             finalStateOf[jobId] = outcome.stateHash;
             // stopped early: the stage its header opened takes no more declarations (those it has are
-            // released through PoTDisputes.release, as an expired job's are). A jury already sitting on it
-            // may still decide (its jurors must be able to reveal); nothing can header it any more.
+            // released through PoTDisputes.release, as an expired job's are). A stage already with its
+            // jury keeps that phase, so the jury can still decide it (else the deciding reveal reverts and
+            // honest jurors become absent, slashable ones); the ended job refuses its header anyway.
             Stage storage next = _stages[jobId][(stage + 1) & 1];
             if (next.stage == stage + 1 && next.phase == PHASE_OPEN) next.phase = 0;
         }

@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 import {PoTHashes} from "../lib/PoTHashes.sol";
+import {StageOutcome} from "../types/PoTTypes.sol";
 
 /// @title Test-only: exposes PoTHashes so the encoding tests can compare it with the protocol vectors
 /// @notice Encodes nothing itself: the domain separator and the typed-data digest come from OpenZeppelin's
@@ -199,5 +200,23 @@ contract PoTHashesHarness is EIP712("ProofOfTraining", "2") {
 
     function juryVoteTypehash() external pure returns (bytes32) {
         return PoTHashes.JURY_VOTE_TYPEHASH;
+    }
+
+    function outcomeTypehash() external pure returns (bytes32) {
+        return PoTHashes.OUTCOME_TYPEHASH;
+    }
+
+    function checkpointTypehash() external pure returns (bytes32) {
+        return PoTHashes.CHECKPOINT_TYPEHASH;
+    }
+
+    /// @notice What a resultHash commits to (PoTStages checks it at submitHeader and wrap).
+    function outcome(StageOutcome calldata o) external pure returns (bytes32) {
+        return PoTHashes.outcome(o);
+    }
+
+    /// @notice The checkpoint Merkle root PoTStages checks at submitHeader.
+    function checkpointRoot(bytes32[] calldata states) external pure returns (bytes32) {
+        return PoTHashes.checkpointRoot(states);
     }
 }

@@ -23,9 +23,9 @@ import {
   type Batch,
   type JobSpec,
 } from "../../src/ml";
-import type { JobTarget } from "../../src/protocol/outcome";
 import { encodeJobDocument, JOB_DOCUMENT_FORMAT } from "../../src/protocol/job-document";
 import { stateHash } from "../../src/protocol/rho";
+import { NO_TARGET, type JobTarget } from "../../src/protocol/outcome";
 import { openHeliaStore, publishDataset, type ContentStore } from "../../src/storage";
 import { cidToBytesHex } from "../../src/storage";
 import { startTestNode, type TestNode } from "./chain-node";
@@ -287,7 +287,7 @@ export async function publishIrisJob(
     minDeclareSeconds?: number;
     /** Publish a held-out test set (miners then commit to its metric). */
     testSet?: boolean;
-    /** Early stopping (needs `testSet`). */
+    /** Early-stopping target (needs `testSet`); none by default. */
     target?: JobTarget;
   },
 ): Promise<PublishedJob> {
@@ -307,8 +307,8 @@ export async function publishIrisJob(
     stageSeconds,
     minDeclareSeconds: opts.minDeclareSeconds ?? 0,
     deadline: BigInt(block!.timestamp) + 3600n,
-    targetKind: opts.target?.kind ?? 0,
-    targetValue: opts.target?.value ?? 0,
+    targetKind: (opts.target ?? NO_TARGET).kind,
+    targetValue: (opts.target ?? NO_TARGET).value,
   };
   // Same headroom as src/chain's sender: the estimate can fall short if another job finishes first.
   const estimate = await escrow.createJob.estimateGas(terms, { value: opts.feeWei });

@@ -9,7 +9,18 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signer
 import type { Hex } from "viem";
 import { deploySuite, localParams, type SuiteDeployment, type SuiteParams } from "../../../deploy/suite";
 import { mineToNextEpoch } from "./staking-fixtures";
-import { ATTESTATION_TYPES, commitmentHash, DOMAIN_NAME, juryVoteCommitment } from "../../../src/protocol";
+import {
+  ATTESTATION_TYPES,
+  commitmentHash,
+  DOMAIN_NAME,
+  juryVoteCommitment,
+  NO_CHECKPOINTS,
+  NO_METRIC,
+  outcomeHash,
+  TargetKind,
+  type JobTarget,
+  type StageOutcome,
+} from "../../../src/protocol";
 
 export const E18 = 10n ** 18n;
 export const STAKE = 1_000n * E18;
@@ -74,6 +85,8 @@ export interface JobOptions {
   minDeclareSeconds?: number;
   deadlineIn?: number;
   fee?: bigint;
+  /** Early-stopping target (JobTerms.targetKind, targetValue); none by default. */
+  target?: JobTarget;
 }
 
 export function jobTerms(o: JobOptions, now: number) {
@@ -87,6 +100,8 @@ export function jobTerms(o: JobOptions, now: number) {
     stageSeconds: o.stageSeconds ?? 600,
     minDeclareSeconds: o.minDeclareSeconds ?? 0,
     deadline: now + (o.deadlineIn ?? 24 * 3600),
+    targetKind: o.target?.kind ?? TargetKind.None,
+    targetValue: o.target?.value ?? 0,
   };
 }
 
@@ -103,6 +118,46 @@ export async function createJob(f: SuiteFixture, o: JobOptions = {}): Promise<bi
 /** Deterministic stand-ins for training outputs: H(S_stage) and rho. */
 export function stateHashOf(jobId: bigint, stage: number, variant = "honest"): Hex {
   return ethers.keccak256(ethers.toUtf8Bytes(`S/${jobId}/${stage}/${variant}`)) as Hex;
+}
+
+/** The held-out metric fields of an outcome (NO_METRIC where absent). */
+export type Metric = Partial<Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">>;
+
+/** The stand-in outcome of a stage: H(S_stage) of `variant`, no checkpoints, the metric given (else none). */
+export function outcomeOf(
+  jobId: bigint,
+  stage: number,
+  variant = "honest",
+  metric: Metric = {},
+): StageOutcome {
+  return {
+    stateHash: stateHashOf(jobId, stage, variant),
+    checkpointRoot: NO_CHECKPOINTS,
+    heldOutLoss: metric.heldOutLoss ?? NO_METRIC,
+    heldOutAccuracy: metric.heldOutAccuracy ?? NO_METRIC,
+  };
+}
+
+/** Every outcome whose hash a test built here, by hash: a header or a wrap reveals it from its result. */
+const outcomesByResult = new Map<string, StageOutcome>();
+
+/** A declaration's resultHash for `o` (outcomeHash), remembered so a header can reveal `o` later. */
+export function resultFor(o: StageOutcome): Hex {
+  const r = outcomeHash(o);
+  outcomesByResult.set(r.toLowerCase(), o);
+  return r;
+}
+
+/** The resultHash of outcomeOf(jobId, stage, variant, metric): what a declaration of that stage commits to. */
+export function resultOf(jobId: bigint, stage: number, variant = "honest", metric: Metric = {}): Hex {
+  return resultFor(outcomeOf(jobId, stage, variant, metric));
+}
+
+/** The outcome a result built by resultFor/resultOf opens to. */
+export function outcomeFor(result: string): StageOutcome {
+  const o = outcomesByResult.get(result.toLowerCase());
+  if (o === undefined) throw new Error(`no outcome known for result ${result}: build it with resultFor`);
+  return o;
 }
 export function rhoOf(jobId: bigint, stage: number, variant = "honest"): Hex {
   return ethers.keccak256(ethers.toUtf8Bytes(`rho/${jobId}/${stage}/${variant}`)) as Hex;
@@ -144,7 +199,7 @@ export async function declare(
   const commitment =
     opts.commitment ??
     commitmentHash({ domain: f.domain, rho, rand, declarer: miner.address as Hex, jobId, stage });
-  const resultHash = opts.resultHash ?? stateHashOf(jobId, stage);
+  const resultHash = opts.resultHash ?? resultOf(jobId, stage);
   const timestamp = BigInt(await time.latest());
   await (
     await f.stages.connect(miner).declare(jobId, stage, parent, seed, resultHash, commitment, rand, timestamp)
@@ -177,27 +232,65 @@ export async function headerData(
     builder,
     parent,
     seed,
-    result: o.result ?? stateHashOf(jobId, stage),
+    result: o.result ?? resultOf(jobId, stage),
     rho: o.rho ?? rhoOf(jobId, stage),
     resultCidHash: ethers.keccak256(o.cid ?? RESULT_CID),
     timestamp: o.timestamp ?? BigInt(await time.latest()),
   };
 }
 
-/** Submits a header from `builder` listing `decls` (all the stage's declarations). */
+export interface HeaderOptions {
+  /** The header's result (default: the outcome's hash, else the honest result). */
+  result?: string;
+  rho?: string;
+  cid?: string;
+  /** The outcome revealed (default: the one `result` was built from with resultFor). */
+  outcome?: StageOutcome;
+  /** The stage's checkpoint state hashes (default: none). */
+  checkpoints?: string[];
+}
+
+/** The transaction submitting a header from `builder` listing `decls` (all the stage's declarations). */
+export async function sendHeader(
+  f: SuiteFixture,
+  builder: HardhatEthersSigner,
+  jobId: bigint,
+  stage: number,
+  decls: Decl[],
+  o: HeaderOptions = {},
+) {
+  const result = o.result ?? (o.outcome ? outcomeHash(o.outcome) : resultOf(jobId, stage));
+  const h = await headerData(f, builder.address, jobId, stage, { ...o, result });
+  const outcome = o.outcome ?? outcomeFor(result);
+  return f.stages
+    .connect(builder)
+    .submitHeader(jobId, stage, h, o.cid ?? RESULT_CID, sorted(decls), outcome, o.checkpoints ?? []);
+}
+
+/** Submits a header (sendHeader) and waits for its receipt. */
 export async function submitHeader(
   f: SuiteFixture,
   builder: HardhatEthersSigner,
   jobId: bigint,
   stage: number,
   decls: Decl[],
-  o: { result?: string; rho?: string; cid?: string } = {},
+  o: HeaderOptions = {},
 ) {
-  const h = await headerData(f, builder.address, jobId, stage, o);
-  const tx = await f.stages
-    .connect(builder)
-    .submitHeader(jobId, stage, h, o.cid ?? RESULT_CID, sorted(decls));
-  return tx.wait();
+  return (await sendHeader(f, builder, jobId, stage, decls, o)).wait();
+}
+
+/** The outcome the stage's last header revealed (its last OutcomeRevealed event), as a wrapper reads it. */
+export async function revealedOutcome(f: SuiteFixture, jobId: bigint, stage: number): Promise<StageOutcome> {
+  const evs = await f.stages.queryFilter(f.stages.filters.OutcomeRevealed(jobId, stage));
+  const e = evs[evs.length - 1];
+  if (e === undefined) throw new Error(`no outcome revealed for ${jobId}/${stage}`);
+  const o = e.args.outcome;
+  return {
+    stateHash: o.stateHash as Hex,
+    checkpointRoot: o.checkpointRoot as Hex,
+    heldOutLoss: Number(o.heldOutLoss),
+    heldOutAccuracy: Number(o.heldOutAccuracy),
+  };
 }
 
 /** The stage's last header (HeaderSubmitted): its fields and lists. */
@@ -257,7 +350,7 @@ export async function wrapStage(
   f: SuiteFixture,
   jobId: bigint,
   stage: number,
-  opts: { wrapperIndex?: number } = {},
+  opts: { wrapperIndex?: number; outcome?: StageOutcome } = {},
 ) {
   const { seats } = await committee(f, jobId, stage);
   const w = opts.wrapperIndex ?? seats.length - 1;
@@ -271,9 +364,10 @@ export async function wrapStage(
     );
   }
   const lh = await lastHeader(f, jobId, stage);
+  const outcome = opts.outcome ?? (await revealedOutcome(f, jobId, stage));
   const tx = await f.stages
     .connect(wrapper)
-    .wrap(jobId, stage, lh.header, lh.openers, lh.weights, lh.faulty, seats, sigs);
+    .wrap(jobId, stage, lh.header, lh.openers, lh.weights, lh.faulty, seats, sigs, outcome);
   return { receipt: await tx.wait(), seats, wrapper };
 }
 
@@ -295,20 +389,26 @@ export async function wrapWithTxAttestations(
     lh.faulty,
     seats,
     seats.map(() => "0x"),
+    await revealedOutcome(f, jobId, stage),
   );
 }
 
-/** One stage end to end: `declarers` declare honestly, the first builds, a committee wraps. */
+/**
+ * One stage end to end: `declarers` declare honestly (the honest outcome, or `outcome` with its
+ * checkpoints), the first builds, a committee wraps.
+ */
 export async function runStage(
   f: SuiteFixture,
   jobId: bigint,
   stage: number,
   declarers: HardhatEthersSigner[],
+  o: { outcome?: StageOutcome; checkpoints?: string[] } = {},
 ) {
+  const resultHash = o.outcome ? resultFor(o.outcome) : resultOf(jobId, stage);
   const ds: Decl[] = [];
-  for (const m of declarers) ds.push(await declare(f, m, jobId, stage));
+  for (const m of declarers) ds.push(await declare(f, m, jobId, stage, { resultHash }));
   await mineUntilClosed(f, jobId, stage);
-  await submitHeader(f, declarers[0], jobId, stage, ds);
+  await submitHeader(f, declarers[0], jobId, stage, ds, { result: resultHash, checkpoints: o.checkpoints });
   const w = await wrapStage(f, jobId, stage);
   return { decls: ds, ...w };
 }

@@ -19,7 +19,7 @@ import {
   runStage,
   stageOpened,
   stakeAs,
-  stateHashOf,
+  resultOf,
   submitHeader,
   wrapStage,
   type Decl,
@@ -48,7 +48,7 @@ async function slashDecl(
   const { anchor } = await stageOpened(f, jobId, stage);
   return f.disputes
     .connect(reporter)
-    .slashDeclaration(jobId, stage, anchor, d, stateHashOf(jobId, stage), rhoOf(jobId, stage));
+    .slashDeclaration(jobId, stage, anchor, d, resultOf(jobId, stage), rhoOf(jobId, stage));
 }
 
 describe("split contracts: attacks on declarations and payments", () => {
@@ -126,7 +126,7 @@ describe("split contracts: attacks on declarations and payments", () => {
     await expect(f.stages.requestJury(jobId, 1)).to.be.revertedWithCustomError(f.stages, "JuryNotDue");
     await time.increase(600 + Number(f.params.stages.headerTimeoutSeconds));
     await (await f.stages.connect(f.outsider).requestJury(jobId, 1)).wait();
-    await juryDecides(f, jobId, 1, () => ({ result: stateHashOf(jobId, 1), rho: rhoOf(jobId, 1) }));
+    await juryDecides(f, jobId, 1, () => ({ result: resultOf(jobId, 1), rho: rhoOf(jobId, 1) }));
     // any staker may now build; the copy is faulty, the trainer the only opener
     await submitHeader(f, a, jobId, 1, [da, dl]);
     const h = await lastHeader(f, jobId, 1);
@@ -184,7 +184,7 @@ describe("split contracts: attacks on declarations and payments", () => {
     );
     await time.increase(60 + Number(f.params.stages.headerTimeoutSeconds));
     await (await f.stages.requestJury(0n, 1)).wait();
-    await juryDecides(f, 0n, 1, () => ({ result: stateHashOf(0n, 1), rho: rhoOf(0n, 1) }));
+    await juryDecides(f, 0n, 1, () => ({ result: resultOf(0n, 1), rho: rhoOf(0n, 1) }));
     await submitHeader(f, a, 0n, 1, [da, dl]);
     await wrapStage(f, 0n, 1);
     await runStage(f, 0n, 2, [a, b]);
@@ -195,22 +195,22 @@ describe("split contracts: attacks on declarations and payments", () => {
     const f = await loadFixture(fixture);
     const [a, b] = f.miners;
     const jobId = await createJob(f, { numStages: 1, c: 2, k: 1 });
-    const wrongA = stateHashOf(jobId, 1, "wrong-a");
+    const wrongA = resultOf(jobId, 1, "wrong-a");
     const da = await declare(f, a, jobId, 1, { resultHash: wrongA });
-    const db = await declare(f, b, jobId, 1, { resultHash: stateHashOf(jobId, 1, "wrong-b") });
+    const db = await declare(f, b, jobId, 1, { resultHash: resultOf(jobId, 1, "wrong-b") });
     await mineUntilClosed(f, jobId, 1);
     await (await f.stages.requestJury(jobId, 1)).wait(); // disputed: at once
-    await juryDecides(f, jobId, 1, () => ({ result: stateHashOf(jobId, 1), rho: rhoOf(jobId, 1) }));
+    await juryDecides(f, jobId, 1, () => ({ result: resultOf(jobId, 1), rho: rhoOf(jobId, 1) }));
     // no wrap needed: both declarations are slashable against the decision
     for (const d of [da, db]) await (await slashDecl(f, f.outsider, jobId, 1, d)).wait();
     expect(await f.stages.bondedOf(a.address)).to.equal(0n);
-    expect(wrongA).to.not.equal(stateHashOf(jobId, 1));
+    expect(wrongA).to.not.equal(resultOf(jobId, 1));
     // Slashing before the header must not freeze the stage: any other staker builds the decided stage
     // listing the (slashed) declarations, with no opening at all, and a committee wraps it; the slashed
     // declarations are neither paid nor marked faulty again (they stay slashed, never slashable twice).
     const builder = f.miners[2];
     await submitHeader(f, builder, jobId, 1, [da, db], {
-      result: stateHashOf(jobId, 1),
+      result: resultOf(jobId, 1),
       rho: rhoOf(jobId, 1),
     });
     const h = await lastHeader(f, jobId, 1);

@@ -21,7 +21,8 @@ import {
   runStage,
   stageOpened,
   stakeAs,
-  stateHashOf,
+  outcomeOf,
+  resultOf,
   submitHeader,
   committee,
   headerData,
@@ -44,13 +45,13 @@ async function fixture(): Promise<SuiteFixture> {
 async function disputedStage(f: SuiteFixture): Promise<bigint> {
   const jobId = await createJob(f, { numStages: 1, c: 2, k: 1 });
   await declare(f, f.miners[0], jobId, 1);
-  await declare(f, f.miners[1], jobId, 1, { resultHash: stateHashOf(jobId, 1, "other") });
+  await declare(f, f.miners[1], jobId, 1, { resultHash: resultOf(jobId, 1, "other") });
   await mineUntilClosed(f, jobId, 1);
   await (await f.stages.requestJury(jobId, 1)).wait();
   return jobId;
 }
 
-const honestVote = (jobId: bigint) => ({ result: stateHashOf(jobId, 1), rho: rhoOf(jobId, 1) });
+const honestVote = (jobId: bigint) => ({ result: resultOf(jobId, 1), rho: rhoOf(jobId, 1) });
 /** At least two distinct jurors: then the one with the fewest seats holds at most floor(D/2) of the odd D
  * seats, and everyone else a strict majority. */
 const twoJurors = (seats: string[]) => new Set(seats).size >= 2;
@@ -129,7 +130,7 @@ describe("split contracts: attacks on juries, committees and seals", () => {
     const jobId = await disputedStage(f);
     const jury = await drawJuryWhere(f, jobId, 1, twoJurors);
     const jurors = jurorsBySeats(jury.seats);
-    const wrong = { result: stateHashOf(jobId, 1, "other"), rho: rhoOf(jobId, 1, "other") };
+    const wrong = { result: resultOf(jobId, 1, "other"), rho: rhoOf(jobId, 1, "other") };
     const liar = jurors[0]; // the fewest seats: the others hold a majority
     for (const j of jurors)
       await (await commitVote(f, j, jobId, 1, jury, j === liar ? wrong : honestVote(jobId))).wait();
@@ -208,7 +209,7 @@ describe("split contracts: attacks on juries, committees and seals", () => {
           1,
           parent,
           ethers.ZeroHash,
-          stateHashOf(jobId, 1),
+          resultOf(jobId, 1),
           ethers.id("c"),
           ethers.id("r"),
           await time.latest(),
@@ -258,9 +259,9 @@ describe("split contracts: attacks on juries, committees and seals", () => {
       await (
         await f.stages
           .connect(m)
-          .declare(jobId, stage, parent, seed, stateHashOf(jobId, stage), commitment, rand, t)
+          .declare(jobId, stage, parent, seed, resultOf(jobId, stage), commitment, rand, t)
       ).wait();
-      return { declarer: m.address, resultHash: stateHashOf(jobId, stage), commitment, rand, timestamp: t };
+      return { declarer: m.address, resultHash: resultOf(jobId, stage), commitment, rand, timestamp: t };
     };
     const [a, b] = f.miners;
     const ds = [await declareSealed(a, 1), await declareSealed(b, 1)];
@@ -268,7 +269,9 @@ describe("split contracts: attacks on juries, committees and seals", () => {
     const h = await headerData(f, a.address, jobId, 1, {
       timestamp: await sealAt(a.address, SealKind.Header, 1),
     });
-    await (await f.stages.connect(a).submitHeader(jobId, 1, h, RESULT_CID, sorted(ds))).wait();
+    await (
+      await f.stages.connect(a).submitHeader(jobId, 1, h, RESULT_CID, sorted(ds), outcomeOf(jobId, 1), [])
+    ).wait();
     await wrapStage(f, jobId, 1);
     // a's seal landed: its coin age restarted at the wrap
     const [, since] = await f.stages.sealOf(a.address);

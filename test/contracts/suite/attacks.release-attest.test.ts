@@ -18,7 +18,7 @@ import {
   rhoOf,
   runStage,
   stageOpened,
-  stateHashOf,
+  resultOf,
   submitHeader,
   wrapWithTxAttestations,
   type Decl,
@@ -44,7 +44,7 @@ async function release(
   pair?: { result: string; rho: string },
 ) {
   const { anchor } = await stageOpened(f, jobId, stage);
-  const p = pair ?? { result: stateHashOf(jobId, stage), rho: rhoOf(jobId, stage) };
+  const p = pair ?? { result: resultOf(jobId, stage), rho: rhoOf(jobId, stage) };
   return f.disputes.connect(who).release(jobId, stage, anchor, d, p.result, p.rho);
 }
 
@@ -93,7 +93,7 @@ describe("split contracts: attacks on release and attest", () => {
     );
     const { anchor } = await stageOpened(f, jobId, 2);
     await expect(
-      f.disputes.slashDeclaration(jobId, 2, anchor, ds[0], stateHashOf(jobId, 2), rhoOf(jobId, 2)),
+      f.disputes.slashDeclaration(jobId, 2, anchor, ds[0], resultOf(jobId, 2), rhoOf(jobId, 2)),
     ).to.be.revertedWithCustomError(f.disputes, "NoFinalOutcome");
   });
 
@@ -101,8 +101,8 @@ describe("split contracts: attacks on release and attest", () => {
     const f = await loadFixture(fixture);
     const [honest, liar] = f.miners;
     const jobId = await createJob(f, { numStages: 1, c: 2, k: 1, deadlineIn: 900 });
-    const wrong = { result: stateHashOf(jobId, 1, "wrong"), rho: rhoOf(jobId, 1, "wrong") };
-    const decided = { result: stateHashOf(jobId, 1), rho: rhoOf(jobId, 1) };
+    const wrong = { result: resultOf(jobId, 1, "wrong"), rho: rhoOf(jobId, 1, "wrong") };
+    const decided = { result: resultOf(jobId, 1), rho: rhoOf(jobId, 1) };
     const ds = [
       await declare(f, honest, jobId, 1),
       await declare(f, liar, jobId, 1, { resultHash: wrong.result, rho: wrong.rho as `0x${string}` }),

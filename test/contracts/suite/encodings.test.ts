@@ -19,6 +19,7 @@ import {
   SUITE_DOMAIN_VERSION,
   type SuiteFixture,
 } from "../helpers/suite-fixtures";
+import { CHECKPOINT_TYPEHASH, referenceCheckpointRoot } from "../helpers/checkpoint-reference";
 
 async function harnessFixture(): Promise<PoTHashesHarness> {
   const f = await ethers.getContractFactory("PoTHashesHarness");
@@ -45,6 +46,55 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
       t.COMMITTEE_SEED_TYPEHASH,
       t.JURY_SEED_TYPEHASH,
     ]);
+  });
+
+  it("stage outcomes: PoTHashes.outcome matches the vectors and src/protocol's outcomeHash", async () => {
+    const h = await loadFixture(harnessFixture);
+    expect(await h.outcomeTypehash()).to.equal(vectors.typehashes.STAGE_OUTCOME_TYPEHASH);
+    expect(vectors.outcome.length).to.be.at.least(2);
+    for (const v of vectors.outcome) {
+      const o = {
+        stateHash: v.stateHash as Hex,
+        checkpointRoot: v.checkpointRoot as Hex,
+        heldOutLoss: v.heldOutLoss,
+        heldOutAccuracy: v.heldOutAccuracy,
+      };
+      expect(P.outcomeHash(o)).to.equal(v.resultHash);
+      expect(await h.outcome(o)).to.equal(v.resultHash);
+    }
+    // every field is bound: changing any one changes the hash on both sides alike
+    const base = vectors.outcome[1];
+    const o = { ...base, stateHash: base.stateHash as Hex, checkpointRoot: base.checkpointRoot as Hex };
+    for (const changed of [
+      { ...o, stateHash: ethers.id("other state") as Hex },
+      { ...o, checkpointRoot: P.NO_CHECKPOINTS },
+      { ...o, heldOutLoss: o.heldOutLoss + 1 },
+      { ...o, heldOutAccuracy: o.heldOutAccuracy + 1 },
+    ]) {
+      const r = P.outcomeHash(changed);
+      expect(r).to.not.equal(base.resultHash);
+      expect(await h.outcome(changed)).to.equal(r);
+    }
+  });
+
+  it("checkpoint roots: PoTHashes.checkpointRoot equals the spec's Merkle tree for 0..9 checkpoints", async () => {
+    const h = await loadFixture(harnessFixture);
+    expect(await h.checkpointTypehash()).to.equal(CHECKPOINT_TYPEHASH);
+    const states = Array.from({ length: 9 }, (_, i) => ethers.id(`checkpoint ${i}`) as Hex);
+    const roots = new Set<string>();
+    for (let n = 0; n <= states.length; n++) {
+      const want = referenceCheckpointRoot(states.slice(0, n));
+      expect(await h.checkpointRoot(states.slice(0, n)), `${n} checkpoints`).to.equal(want);
+      roots.add(want);
+    }
+    expect(roots.size).to.equal(10); // no two lengths share a root
+    expect(await h.checkpointRoot([])).to.equal(ethers.ZeroHash);
+    // one checkpoint: the root is its leaf (index 0), not the state hash itself
+    expect(await h.checkpointRoot([states[0]])).to.not.equal(states[0]);
+    // order matters: swapping two checkpoints changes the root
+    const swapped = [states[1], states[0], ...states.slice(2, 5)];
+    expect(await h.checkpointRoot(swapped)).to.not.equal(referenceCheckpointRoot(states.slice(0, 5)));
+    expect(await h.checkpointRoot(swapped)).to.equal(referenceCheckpointRoot(swapped));
   });
 
   it("commitments", async () => {
@@ -197,7 +247,7 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
     ]);
   });
 
-  it("the hashes PoTStages emits reproduce with the TypeScript core (header, wrapped block)", async () => {
+  it("the hashes PoTStages emits reproduce with the TypeScript core (header, revealed outcome, wrapped block)", async () => {
     const f = await loadFixture(suiteFixture);
     const jobId = await createJob(f, { numStages: 1, c: 2, k: 2 });
     await runStage(f, jobId, 1, f.miners.slice(0, 2));
@@ -215,6 +265,17 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
         builder: h.builder as Hex,
       }),
     ).to.equal(hdr.args.headerHash);
+    // the outcome the header revealed hashes, in TypeScript, to the header's result
+    const [rev] = await f.stages.queryFilter(f.stages.filters.OutcomeRevealed(jobId, 1));
+    const o = rev.args.outcome;
+    expect(
+      P.outcomeHash({
+        stateHash: o.stateHash as Hex,
+        checkpointRoot: o.checkpointRoot as Hex,
+        heldOutLoss: Number(o.heldOutLoss),
+        heldOutAccuracy: Number(o.heldOutAccuracy),
+      }),
+    ).to.equal(h.result);
     const [blk] = await f.stages.queryFilter(f.stages.filters.BlockWrapped());
     const b = blk.args;
     expect(

@@ -26,7 +26,7 @@ import {
   stageOpened,
   stakeAs,
   STAKE,
-  stateHashOf,
+  resultOf,
   submitHeader,
   wrapStage,
   type Decl,
@@ -34,6 +34,7 @@ import {
 } from "../helpers/suite-fixtures";
 import { mineToNextEpoch } from "../helpers/staking-fixtures";
 import { mulberry32 } from "../../../src/ml/data/shuffle";
+import { accuracyTarget } from "../../../src/protocol";
 
 // ------------------------------------------------------------------ configuration
 
@@ -66,12 +67,21 @@ function pairHash(p: Pair): string {
     ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "bytes32"], [p.result, p.rho]),
   );
 }
+/**
+ * Every second job stops early at this target; the held-out accuracy of stage s's outcome is 30 % * s
+ * (whoever declares it), so such a job finishes at stage 2 (issue 16: early stopping, the release of the
+ * next stage's declarations, a jury already sitting on that stage).
+ */
+const TARGET = accuracyTarget(0.6);
+const EARLY_STAGE = 2;
+const metricOf = (s: number) => ({ heldOutAccuracy: 300_000 * s });
 /** The (result, rho) pairs the actors declare or vote for a stage: what each role's declaration opens to. */
 function pairsOf(jobId: bigint, s: number): Record<"honest" | "lazy" | "wrong", Pair> {
+  const honest = resultOf(jobId, s, "honest", metricOf(s));
   return {
-    honest: { result: stateHashOf(jobId, s), rho: rhoOf(jobId, s) },
-    lazy: { result: stateHashOf(jobId, s), rho: LAZY_RHO },
-    wrong: { result: stateHashOf(jobId, s, "wrong"), rho: rhoOf(jobId, s, "wrong") },
+    honest: { result: honest, rho: rhoOf(jobId, s) },
+    lazy: { result: honest, rho: LAZY_RHO },
+    wrong: { result: resultOf(jobId, s, "wrong", metricOf(s)), rho: rhoOf(jobId, s, "wrong") },
   };
 }
 /** A stage's final pair (the jury's decision, else the wrap's with faulty declarations). */
@@ -151,6 +161,8 @@ interface Job {
   deadline: bigint;
   numStages: number;
   c: number;
+  /** Whether the job has the early-stopping TARGET. */
+  early: boolean;
   /** Declarations per stage, each with its role and the (result, rho) pair it opens against. */
   decls: Map<number, (Decl & { role: Role; pair: Pair })[]>;
 }
@@ -264,10 +276,16 @@ class Run {
     const c = this.rng.int(2, 3);
     const fee = ethers.parseEther(String(this.rng.int(1, 3))) + BigInt(this.rng.int(0, 7));
     const o = { numStages, c, k: this.rng.int(1, 2), stageSeconds: this.rng.int(60, 180) };
+    const early = this.jobs.length % 2 === 1; // not drawn: the seeds' other draws stay as they were
     await this.act("createJob", async () => {
-      const id = await createJob(this.f, { ...o, fee, deadlineIn: this.rng.int(1200, 2400) });
+      const id = await createJob(this.f, {
+        ...o,
+        fee,
+        deadlineIn: this.rng.int(1200, 2400),
+        ...(early ? { target: TARGET } : {}),
+      });
       const [created] = await this.f.stages.queryFilter(this.f.stages.filters.JobCreated(id));
-      this.jobs.push({ id, fee, deadline: created.args.deadline, numStages, c, decls: new Map() });
+      this.jobs.push({ id, fee, deadline: created.args.deadline, numStages, c, early, decls: new Map() });
     });
   }
 
@@ -309,7 +327,7 @@ class Run {
     const st = await this.stage(j.id, s);
     const decls = j.decls.get(s) ?? [];
     let builder: HardhatEthersSigner | undefined;
-    let o: { result?: string; rho?: string } = {};
+    let o: { result?: string; rho?: string } = { result: pairsOf(j.id, s).honest.result };
     if (st.phase === 1n) {
       if (st.disputed || !(await this.f.stages.declarationsClosed(j.id, s))) return;
       const cands = decls.filter((d) => ["honest", "unstaker"].includes(d.role));
@@ -430,14 +448,13 @@ class Run {
   }
 
   honestVote(r: Round) {
-    return { result: stateHashOf(r.jobId, r.stage), rho: rhoOf(r.jobId, r.stage) };
+    return pairsOf(r.jobId, r.stage).honest;
   }
   /** What each role commits as a juror (null: never commits). */
   voteOf(r: Round, juror: string) {
     const role = this.role(juror);
-    if (role === "lazy") return { result: stateHashOf(r.jobId, r.stage), rho: LAZY_RHO };
-    if (role === "wrong")
-      return { result: stateHashOf(r.jobId, r.stage, "wrong"), rho: rhoOf(r.jobId, r.stage, "wrong") };
+    if (role === "lazy") return pairsOf(r.jobId, r.stage).lazy;
+    if (role === "wrong") return pairsOf(r.jobId, r.stage).wrong;
     if (role === "staller" && (r.round + r.stage) % 2 === 0) return null; // never commits
     return this.honestVote(r); // stallers that commit never reveal
   }
@@ -554,12 +571,13 @@ class Run {
     }
   }
 
-  /** Releases the declarations of an expired job's unwrapped stages: against the jury's decision where there
-   * is one (those that do not open against it are slashed instead), else with the declaration's own pair. */
+  /** Releases the declarations of an ended (expired, or finished early) job's unwrapped stages: against the
+   * jury's decision where there is one (those that do not open against it are slashed instead), else with
+   * the declaration's own pair. */
   async releaseAct() {
     for (const j of this.jobs) {
       const [status, wrapped] = await this.f.stages.jobStatus(j.id);
-      if (status !== 3n) continue;
+      if (status === 1n) continue;
       for (const [s, list] of j.decls) {
         if (s <= Number(wrapped)) continue;
         const { anchor } = await stageOpened(this.f, j.id, s);
@@ -783,8 +801,19 @@ class Run {
       if (e.args.fault === DECL_SLASHED_FAULT)
         slashedDecl.set(`${e.args.jobId}/${e.args.stage}/${e.args.staker.toLowerCase()}`, e.args.amount);
     for (const j of this.jobs) {
-      const [status] = await f.stages.jobStatus(j.id);
+      const [status, wrapped] = await f.stages.jobStatus(j.id);
       expect([2n, 3n], `job ${j.id} ended`).to.include(status);
+      // PROPERTY: a finished job ends at its last stage, or a job with a target at the first stage meeting it
+      const reached = await f.stages.queryFilter(f.stages.filters.TargetReached(j.id));
+      if (status === 2n) {
+        const early = j.early && j.numStages >= EARLY_STAGE;
+        expect(Number(wrapped), `job ${j.id} finished at stage`).to.equal(early ? EARLY_STAGE : j.numStages);
+        expect(reached.length, `job ${j.id} TargetReached`).to.equal(early ? 1 : 0);
+        // counted as an outcome in the action statistics
+        if (early)
+          for (const m of [this.stats.attempted, this.stats.succeeded])
+            m.set("targetReached", (m.get("targetReached") ?? 0) + 1);
+      } else expect(reached.length, `expired job ${j.id} TargetReached`).to.equal(0);
       // PROPERTY: every wei of the fee went to a claimant or back to the employer
       const refunded = (await f.escrow.queryFilter(f.escrow.filters.Refunded(j.id))).reduce(
         (a, e) => a + e.args.amount,

@@ -27,7 +27,8 @@ import {
   signAttestation,
   sorted,
   stageOpened,
-  stateHashOf,
+  outcomeOf,
+  resultOf,
   submitHeader,
   wrapStage,
   type Decl,
@@ -60,7 +61,7 @@ async function rawDeclare(
       stage,
       o.parent ?? s.parent,
       o.seed ?? s.seed,
-      o.result ?? stateHashOf(jobId, stage),
+      o.result ?? resultOf(jobId, stage),
       o.commitment ?? ethers.id("commitment"),
       ethers.id("rand"),
       await time.latest(),
@@ -112,7 +113,7 @@ describe("split contracts: revert paths", () => {
       .withArgs(1);
     const { anchor } = await stageOpened(f, jobId, 1);
     await (
-      await f.disputes.slashDeclaration(jobId, 1, anchor, ds[2], stateHashOf(jobId, 1), rhoOf(jobId, 1))
+      await f.disputes.slashDeclaration(jobId, 1, anchor, ds[2], resultOf(jobId, 1), rhoOf(jobId, 1))
     ).wait();
     await declare(f, lazy, jobId, 3); // settled by the slash: the slot is free
   });
@@ -129,7 +130,9 @@ describe("split contracts: revert paths", () => {
       o: { cid?: string; builder?: string } = {},
     ) => {
       const h = await headerData(f, o.builder ?? who.address, jobId, 1);
-      return f.stages.connect(who).submitHeader(jobId, 1, h, o.cid ?? RESULT_CID, decls);
+      return f.stages
+        .connect(who)
+        .submitHeader(jobId, 1, h, o.cid ?? RESULT_CID, decls, outcomeOf(jobId, 1), []);
     };
     await expect(send(a, sorted(ds))).to.be.revertedWithCustomError(f.stages, "NotClosed");
     await mineUntilClosed(f, jobId, 1);
@@ -156,12 +159,12 @@ describe("split contracts: revert paths", () => {
     const job2 = await createJob(f, { numStages: 1, c: 2, k: 1 });
     const ds2 = [
       await declare(f, a, job2, 1),
-      await declare(f, b, job2, 1, { resultHash: stateHashOf(job2, 1, "other") }),
+      await declare(f, b, job2, 1, { resultHash: resultOf(job2, 1, "other") }),
     ];
     await mineUntilClosed(f, job2, 1);
     const h2 = await headerData(f, a.address, job2, 1);
     await expect(
-      f.stages.connect(a).submitHeader(job2, 1, h2, RESULT_CID, sorted(ds2)),
+      f.stages.connect(a).submitHeader(job2, 1, h2, RESULT_CID, sorted(ds2), outcomeOf(job2, 1), []),
     ).to.be.revertedWithCustomError(f.stages, "StageDisputed");
   });
 
@@ -178,7 +181,9 @@ describe("split contracts: revert paths", () => {
     const lh = await lastHeader(f, jobId, 1);
     const wrapper = f.byAddress.get(seats[seats.length - 1].toLowerCase())!;
     const wrap = (s: string[], sigs: string[]) =>
-      f.stages.connect(wrapper).wrap(jobId, 1, lh.header, lh.openers, lh.weights, lh.faulty, s, sigs);
+      f.stages
+        .connect(wrapper)
+        .wrap(jobId, 1, lh.header, lh.openers, lh.weights, lh.faulty, s, sigs, outcomeOf(jobId, 1));
     const good: string[] = [];
     for (const s of seats)
       good.push(
@@ -204,10 +209,10 @@ describe("split contracts: revert paths", () => {
     const f = await loadFixture(fixture);
     const [a, b] = f.miners;
     const jobId = await createJob(f, { numStages: 1, c: 2, k: 1 });
-    const vote = { result: stateHashOf(jobId, 1), rho: rhoOf(jobId, 1) };
+    const vote = { result: resultOf(jobId, 1), rho: rhoOf(jobId, 1) };
     await expect(f.disputes.draw(jobId, 1)).to.be.revertedWithCustomError(f.disputes, "NoJury");
     await declare(f, a, jobId, 1);
-    await declare(f, b, jobId, 1, { resultHash: stateHashOf(jobId, 1, "other") });
+    await declare(f, b, jobId, 1, { resultHash: resultOf(jobId, 1, "other") });
     await mineUntilClosed(f, jobId, 1);
     await (await f.stages.requestJury(jobId, 1)).wait();
     await expect(f.disputes.commitVote(jobId, 1, [a.address], ethers.id("c"))).to.be.revertedWithCustomError(
@@ -237,10 +242,10 @@ describe("split contracts: revert paths", () => {
     // a decided jury takes no new round and no new commitment
     const job2 = await createJob(f, { numStages: 1, c: 2, k: 1 });
     await declare(f, a, job2, 1);
-    await declare(f, b, job2, 1, { resultHash: stateHashOf(job2, 1, "other") });
+    await declare(f, b, job2, 1, { resultHash: resultOf(job2, 1, "other") });
     await mineUntilClosed(f, job2, 1);
     await (await f.stages.requestJury(job2, 1)).wait();
-    const j2 = await juryDecides(f, job2, 1, () => ({ result: stateHashOf(job2, 1), rho: rhoOf(job2, 1) }));
+    const j2 = await juryDecides(f, job2, 1, () => ({ result: resultOf(job2, 1), rho: rhoOf(job2, 1) }));
     expect((await f.disputes.juryOf(job2, 1)).decided).to.equal(true);
     await expect(f.disputes.redraw(job2, 1)).to.be.revertedWithCustomError(f.disputes, "JuryDecidedAlready");
     await expect(f.disputes.draw(job2, 1)).to.be.revertedWithCustomError(f.disputes, "JuryDecidedAlready");
