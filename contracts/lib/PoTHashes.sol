@@ -46,7 +46,9 @@ library PoTHashes {
     bytes32 internal constant OUTCOME_TYPEHASH = keccak256(
         "PoT.StageOutcome(bytes32 stateHash,bytes32 checkpointRoot,uint32 heldOutLoss,uint32 heldOutAccuracy)"
     );
-    bytes32 internal constant CHECKPOINT_TYPEHASH = keccak256("PoT.Checkpoint(uint256 index,bytes32 stateHash)");
+    bytes32 internal constant CHECKPOINT_TYPEHASH = keccak256(
+        "PoT.Checkpoint(uint256 index,bytes32 stateHash)"
+    );
 
     /// @dev SealKind of src/protocol/messages.ts.
     uint8 internal constant SEAL_DECLARATION = 1;
@@ -252,7 +254,8 @@ library PoTHashes {
         // in place: node i of the next level reads nodes 2i and 2i+1, never one already overwritten
         while (n > 1) {
             uint256 half = n / 2;
-            for (uint256 i = 0; i < half; ++i) level[i] = keccak256(abi.encode(level[2 * i], level[2 * i + 1]));
+            for (uint256 i = 0; i < half; ++i)
+                level[i] = keccak256(abi.encode(level[2 * i], level[2 * i + 1]));
             if (n % 2 == 1) level[half] = level[n - 1];
             n = n - half;
         }
