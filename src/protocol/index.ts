@@ -13,3 +13,5 @@ export * from "./planning";
 export * from "./model-layers";
 export * from "./job-document";
 export * from "./manifest";
+export * from "./merkle";
+export * from "./checkpoints";
