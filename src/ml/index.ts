@@ -18,6 +18,7 @@ export {
   seedInitializers,
   type JobSpec,
   type TrainingConfig,
+  type TrainingInput,
   type OptimizerConfig,
   type LossName,
   type DataSpec,
@@ -38,6 +39,7 @@ export {
   initialState,
   prepareJob,
   stageSteps,
+  runSegment,
   type StageResult,
   type AsyncStageOptions,
 } from "./stage";

@@ -9,7 +9,7 @@ import {
   validateJobSpec,
   type DataSpec,
   type JobSpec,
-  type TrainingConfig,
+  type TrainingInput,
 } from "./model-spec";
 
 /**
@@ -19,7 +19,7 @@ import {
  */
 export async function buildJobSpec(input: {
   model: unknown;
-  training: TrainingConfig;
+  training: TrainingInput;
   data: DataSpec;
 }): Promise<JobSpec> {
   await initEngine();

@@ -36,7 +36,15 @@ export interface TrainingConfig {
   stepsPerStage: number;
   /** uint32 the employer seeded the model's initializers from (see `seedInitializers`). */
   seed: number;
+  /**
+   * Take a step checkpoint every this many steps of a stage (docs/PROTOCOL.md, "Step checkpoints"):
+   * 0 (or absent from the spec) = no checkpoints.
+   */
+  checkpointEvery: number;
 }
+
+/** What a job's author gives for `training`: checkpointEvery may be left out (no checkpoints). */
+export type TrainingInput = Omit<TrainingConfig, "checkpointEvery"> & { checkpointEvery?: number };
 
 /** Labels: class indices (int32, one per sample) or float32 targets of a fixed shape. */
 export type LabelSpec = { kind: "classIndex"; numClasses: number } | { kind: "float32"; shape: number[] };
@@ -192,7 +200,14 @@ function validateTraining(v: unknown): TrainingConfig {
         (seed === 0 ? ` (${SEED_ZERO})` : ""),
     );
   }
-  return { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed };
+  const checkpointEvery = v.checkpointEvery ?? 0;
+  if (typeof checkpointEvery !== "number" || !Number.isSafeInteger(checkpointEvery) || checkpointEvery < 0) {
+    fail(
+      "training.checkpointEvery",
+      `must be an integer >= 0 (steps between two step checkpoints; 0 = none), got ${JSON.stringify(checkpointEvery)}`,
+    );
+  }
+  return { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed, checkpointEvery };
 }
 
 function validateData(v: unknown): DataSpec {
