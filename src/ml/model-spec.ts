@@ -200,7 +200,7 @@ function validateTraining(v: unknown): TrainingConfig {
         (seed === 0 ? ` (${SEED_ZERO})` : ""),
     );
   }
-  const checkpointEvery = v.checkpointEvery ?? 0;
+  const checkpointEvery = v.checkpointEvery === undefined ? 0 : v.checkpointEvery;
   if (typeof checkpointEvery !== "number" || !Number.isSafeInteger(checkpointEvery) || checkpointEvery < 0) {
     fail(
       "training.checkpointEvery",
