@@ -39,6 +39,12 @@ class RecordingStore implements ContentStore {
     this.gets.push(cid);
     return this.inner.get(cid, options);
   }
+  putRawBlock(...a: Parameters<ContentStore["putRawBlock"]>) {
+    return this.inner.putRawBlock(...a);
+  }
+  getRawBlock(...a: Parameters<ContentStore["getRawBlock"]>) {
+    return this.inner.getRawBlock(...a);
+  }
   getStream(...a: Parameters<ContentStore["getStream"]>) {
     return this.inner.getStream(...a);
   }
