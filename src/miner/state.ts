@@ -36,6 +36,11 @@ export interface ResultRecord {
   readonly meanLoss: number;
   /** Trained before its stage opened on-chain (pipelining); dropped if the chain fixes another parent. */
   readonly speculative: boolean;
+  /**
+   * Step-checkpoint hashes of the stage (docs/PROTOCOL.md, "Step checkpoints"; the last is resultHash),
+   * empty for a job without checkpoints; absent in records written before checkpoints existed.
+   */
+  readonly checkpoints?: Hex[];
 }
 
 /** Lifecycle of a transaction the miner must not lose: persisted before sending, then after mining. */

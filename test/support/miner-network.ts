@@ -168,7 +168,11 @@ export interface IrisJobData {
  * Publishes the data of a tiny Iris job (MLP 4-8-3, SGD, batch 8, 2 steps per stage, one batch file per
  * stage) into `store`: what an employer uploads before createJob.
  */
-export async function publishIrisJobData(store: ContentStore, numStages: number): Promise<IrisJobData> {
+export async function publishIrisJobData(
+  store: ContentStore,
+  numStages: number,
+  options: { checkpointEvery?: number } = {},
+): Promise<IrisJobData> {
   await initEngine();
   const m = tf.sequential({
     name: "iris",
@@ -200,6 +204,7 @@ export async function publishIrisJobData(store: ContentStore, numStages: number)
       batchSize,
       stepsPerStage: steps,
       seed: 7,
+      checkpointEvery: options.checkpointEvery,
     },
     data: { featureShape: [4], labels: { kind: "classIndex", numClasses: 3 } },
   });
