@@ -13,6 +13,7 @@ export * from "./errors";
 export {
   JOB_SPEC_FORMAT,
   validateJobSpec,
+  validateCheckpointEvery,
   compileModel,
   compileLayers,
   seedInitializers,

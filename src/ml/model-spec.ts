@@ -167,6 +167,20 @@ function validateOptimizer(v: unknown): OptimizerConfig {
   }
 }
 
+/**
+ * Checks training.checkpointEvery: an integer >= 0 (steps between two step checkpoints; 0 = none).
+ * Throws InvalidModelSpecError naming the field.
+ */
+export function validateCheckpointEvery(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    fail(
+      "training.checkpointEvery",
+      `must be an integer >= 0 (steps between two step checkpoints; 0 = none), got ${typeof value === "number" ? String(value) : JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 function validateTraining(v: unknown): TrainingConfig {
   if (!isObject(v)) fail("training", "expected an object");
   const optimizer = validateOptimizer(v.optimizer);
@@ -200,13 +214,7 @@ function validateTraining(v: unknown): TrainingConfig {
         (seed === 0 ? ` (${SEED_ZERO})` : ""),
     );
   }
-  const checkpointEvery = v.checkpointEvery === undefined ? 0 : v.checkpointEvery;
-  if (typeof checkpointEvery !== "number" || !Number.isSafeInteger(checkpointEvery) || checkpointEvery < 0) {
-    fail(
-      "training.checkpointEvery",
-      `must be an integer >= 0 (steps between two step checkpoints; 0 = none), got ${JSON.stringify(checkpointEvery)}`,
-    );
-  }
+  const checkpointEvery = validateCheckpointEvery(v.checkpointEvery === undefined ? 0 : v.checkpointEvery);
   return { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed, checkpointEvery };
 }
 
