@@ -4,7 +4,7 @@
  * compare rho and H(S_s) with what the header revealed.
  */
 import type { Hex } from "viem";
-import { decodeBatch, prepareJob, runStageWith, Trainer } from "../ml";
+import { decodeBatch, prepareJob, runStageWith, Trainer, type Batch } from "../ml";
 import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
 import { wrappedHeader } from "../chain/stage-rewards";
 import { fetchState, stateRef, type JobRecord } from "../chain/job-record";
@@ -27,6 +27,26 @@ export function chooseSample(stages: readonly number[], m: number, seed: number)
     [list[i], list[j]] = [list[j], list[i]];
   }
   return list.slice(0, Math.max(0, Math.min(m, list.length))).sort((a, b) => a - b);
+}
+
+/** S_{s-1} (hash-checked against the chain) and the stage's batches (checked against the manifest). */
+export async function stageInputs(
+  record: JobRecord,
+  store: ContentStore,
+  manifest: DatasetManifest,
+  stage: number,
+  options: FetchOptions,
+): Promise<{ parent: Uint8Array; batches: Batch | Batch[] }> {
+  const parent = await fetchState(store, stateRef(record, stage - 1)!, options);
+  const fetched = await fetchStageBatches(
+    store,
+    manifest,
+    record.events.created.manifestRoot,
+    stage,
+    options,
+  );
+  const batches = fetched.map((b) => decodeBatch(b.bytes));
+  return { parent, batches: batches.length === 1 ? batches[0] : batches };
 }
 
 /** Re-executes `stages` of a job and returns one or two checks per stage (rho, state hash). */
@@ -57,16 +77,8 @@ export async function reexecuteStages(
       }
       let result;
       try {
-        const parent = await fetchState(store, stateRef(record, stage - 1)!, options);
-        const fetched = await fetchStageBatches(
-          store,
-          manifest,
-          record.events.created.manifestRoot,
-          stage,
-          options,
-        );
-        const batches = fetched.map((b) => decodeBatch(b.bytes));
-        result = runStageWith(trainer, parent, batches.length === 1 ? batches[0] : batches, {
+        const { parent, batches } = await stageInputs(record, store, manifest, stage, options);
+        result = runStageWith(trainer, parent, batches, {
           domain,
           jobId: record.events.jobId,
           stage,

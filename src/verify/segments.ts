@@ -11,7 +11,10 @@ import type { Hex } from "viem";
 import { prepareJob, runSegment, Trainer, type Batch } from "../ml";
 import { checkpointCount, checkpointRoot, segmentBounds } from "../protocol/checkpoints";
 import { stateHash } from "../protocol/rho";
-import { chooseSample } from "./reexecute";
+import { wrappedHeader } from "../chain/stage-rewards";
+import { stateRef, type JobRecord } from "../chain/job-record";
+import { cidOfStateHash, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
+import { chooseSample, stageInputs } from "./reexecute";
 import { detectionProbability, type Check } from "./report";
 
 /** What `verifySegments` needs about one stage S_i -> S_{i+1} (stage = i+1). */
@@ -168,4 +171,67 @@ async function checkSegment(trainer: Trainer, input: SegmentInput, j: number): P
       ? `${name} re-executed: checkpoint ${j} matches`
       : `${name} re-executed from ${startName} gives ${end}, but the declaration listed checkpoint ${j} = ${checkpoints[j]}: the stage's training is wrong in this segment`,
   };
+}
+
+/** A wrapped stage's step-checkpoint list and the root its declarations committed to. */
+export interface StageCheckpoints {
+  readonly hashes: Hex[];
+  readonly root: Hex;
+}
+
+/** Where the checkpoint list of a wrapped stage comes from (the chain's header event). */
+export type CheckpointSource = (record: JobRecord, stage: number) => Promise<StageCheckpoints | undefined>;
+
+/**
+ * Re-executes `segments` step-checkpoint segments of each of `stages` (src/verify/segments.ts) instead of
+ * the whole stage: the checkpoint list from `checkpointsOf`, the start states from IPFS by their hash
+ * (raw blocks, `cidOfStateHash`). Returns the checks and, per stage, the fraction of segments run.
+ */
+export async function reexecuteSegments(
+  record: JobRecord,
+  store: ContentStore,
+  manifest: DatasetManifest,
+  stages: readonly number[],
+  sample: { count: number; seed: number },
+  checkpointsOf: CheckpointSource,
+  options: FetchOptions & { onStage?: (stage: number, done: number, total: number) => void } = {},
+): Promise<{ checks: Check[]; detection: number }> {
+  const checks: Check[] = [];
+  let detection = 1;
+  let done = 0;
+  for (const stage of stages) {
+    const header = wrappedHeader(record.events.stages[stage - 1]);
+    const fail = (message: string) => checks.push({ id: "segment-list", stage, ok: false, message });
+    try {
+      const list = header === undefined ? undefined : await checkpointsOf(record, stage);
+      if (header === undefined) fail(`stage ${stage} is not wrapped: nothing to re-execute`);
+      else if (list === undefined)
+        fail(
+          `stage ${stage}: the chain gives no step-checkpoint list for its header (job without checkpoints?)`,
+        );
+      else {
+        const { parent, batches } = await stageInputs(record, store, manifest, stage, options);
+        const report = await verifySegments(
+          {
+            spec: record.document.spec,
+            stage,
+            startState: parent,
+            parentHash: stateRef(record, stage - 1)!.expectedHash,
+            resultHash: header.header.result,
+            batches,
+            checkpoints: list.hashes,
+            expectedRoot: list.root,
+            fetchState: (hash) => store.getRawBlock(cidOfStateHash(hash), options),
+          },
+          { count: sample.count, seed: sample.seed + stage },
+        );
+        checks.push(...report.checks);
+        detection = Math.min(detection, report.detection);
+      }
+    } catch (error) {
+      fail(`stage ${stage}: its segments could not be re-executed: ${(error as Error).message}`);
+    }
+    options.onStage?.(stage, ++done, stages.length);
+  }
+  return { checks, detection: stages.length === 0 ? 0 : detection };
 }
