@@ -88,7 +88,11 @@ export class HeliaContentStore implements ContentStore {
   }
 
   async get(cid: string, options: GetOptions = {}): Promise<Uint8Array> {
-    return readVerified(parseCid(cid), this.source, {
+    return this.readVerified(parseCid(cid), options);
+  }
+
+  private readVerified(cid: CID, options: GetOptions): Promise<Uint8Array> {
+    return readVerified(cid, this.source, {
       timeoutMs: options.timeoutMs ?? this.fetchTimeoutMs,
       signal: options.signal,
       maxBytes: options.maxBytes,
@@ -103,11 +107,7 @@ export class HeliaContentStore implements ContentStore {
   }
 
   async getRawBlock(cid: string, options: GetOptions = {}): Promise<Uint8Array> {
-    return readVerified(parseRawBlockCid(cid), this.source, {
-      timeoutMs: options.timeoutMs ?? this.fetchTimeoutMs,
-      signal: options.signal,
-      maxBytes: options.maxBytes,
-    });
+    return this.readVerified(parseRawBlockCid(cid), options);
   }
 
   async *getStream(cid: string, options: FetchOptions = {}): AsyncIterable<Uint8Array> {
