@@ -19,7 +19,6 @@ export {
   seedInitializers,
   type JobSpec,
   type TrainingConfig,
-  type TrainingInput,
   type OptimizerConfig,
   type LossName,
   type DataSpec,

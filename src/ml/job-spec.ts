@@ -9,7 +9,7 @@ import {
   validateJobSpec,
   type DataSpec,
   type JobSpec,
-  type TrainingInput,
+  type TrainingConfig,
 } from "./model-spec";
 
 /**
@@ -19,7 +19,7 @@ import {
  */
 export async function buildJobSpec(input: {
   model: unknown;
-  training: TrainingInput;
+  training: TrainingConfig;
   data: DataSpec;
 }): Promise<JobSpec> {
   await initEngine();

@@ -38,13 +38,11 @@ export interface TrainingConfig {
   seed: number;
   /**
    * Take a step checkpoint every this many steps of a stage (docs/PROTOCOL.md, "Step checkpoints"):
-   * 0 (or absent from the spec) = no checkpoints.
+   * absent or 0 = no checkpoints (read it as `checkpointEvery ?? 0`; the validated spec keeps it as given,
+   * so that a spec without it stays byte for byte what its author wrote).
    */
-  checkpointEvery: number;
+  checkpointEvery?: number;
 }
-
-/** What a job's author gives for `training`: checkpointEvery may be left out (no checkpoints). */
-export type TrainingInput = Omit<TrainingConfig, "checkpointEvery"> & { checkpointEvery?: number };
 
 /** Labels: class indices (int32, one per sample) or float32 targets of a fixed shape. */
 export type LabelSpec = { kind: "classIndex"; numClasses: number } | { kind: "float32"; shape: number[] };
@@ -214,8 +212,9 @@ function validateTraining(v: unknown): TrainingConfig {
         (seed === 0 ? ` (${SEED_ZERO})` : ""),
     );
   }
-  const checkpointEvery = validateCheckpointEvery(v.checkpointEvery === undefined ? 0 : v.checkpointEvery);
-  return { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed, checkpointEvery };
+  const training: TrainingConfig = { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed };
+  if (v.checkpointEvery !== undefined) training.checkpointEvery = validateCheckpointEvery(v.checkpointEvery);
+  return training;
 }
 
 function validateData(v: unknown): DataSpec {

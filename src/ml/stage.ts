@@ -165,7 +165,7 @@ function* stageRun(
   trainer.load(stateBytes);
   const hasher = new RhoHasher(ctx, steps.length);
   const stepLosses: Float32Array[] = [];
-  const every = trainer.spec.training.checkpointEvery;
+  const every = trainer.spec.training.checkpointEvery ?? 0;
   const checkpointStates: Uint8Array[] = [];
   let sum = 0;
   let n = 0;

@@ -68,7 +68,7 @@ const same = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
  */
 export async function verifySegments(input: SegmentInput, sample: SegmentSample): Promise<SegmentReport> {
   const job = await prepareJob(input.spec);
-  const { stepsPerStage, checkpointEvery } = job.spec.training;
+  const { stepsPerStage, checkpointEvery = 0 } = job.spec.training;
   const { stage, checkpoints } = input;
   const m = checkpointCount(stepsPerStage, checkpointEvery);
   const fail = (id: string, message: string): SegmentReport => ({
@@ -125,7 +125,7 @@ async function checkSegment(trainer: Trainer, input: SegmentInput, j: number): P
   const { stage, checkpoints } = input;
   const { fromStep, toStep } = segmentBounds(
     trainer.spec.training.stepsPerStage,
-    trainer.spec.training.checkpointEvery,
+    trainer.spec.training.checkpointEvery ?? 0,
     j,
   );
   const name = `stage ${stage} segment ${j} (steps ${fromStep + 1}..${toStep})`;

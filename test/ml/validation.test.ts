@@ -109,10 +109,10 @@ describe("ml: bad inputs give clear errors", function () {
     );
   });
 
-  it("training.checkpointEvery: absent means 0, an integer >= 0 is kept, anything else is refused", function () {
+  it("training.checkpointEvery: absent stays absent (no checkpoints), an integer >= 0 is kept, anything else is refused", function () {
     const absent: AnyJson = clone(spec);
     delete absent.training.checkpointEvery;
-    expect(validateJobSpec(absent).spec.training.checkpointEvery).to.equal(0);
+    expect(validateJobSpec(absent).spec.training).to.not.have.property("checkpointEvery");
     const every: AnyJson = clone(spec);
     every.training.checkpointEvery = 8;
     expect(validateJobSpec(every).spec.training.checkpointEvery).to.equal(8);
