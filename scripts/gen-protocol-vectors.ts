@@ -28,6 +28,15 @@ const rhoCases = [
   { jobId: 7n, stage: 12, steps: 5, batch: 64 },
 ];
 
+/** Step checkpoints: stages of T steps checkpointed every e (e = 0: none; e >= T: only S_{i+1}). */
+const checkpointCases = [
+  { stepsPerStage: 10, checkpointEvery: 3 },
+  { stepsPerStage: 8, checkpointEvery: 4 },
+  { stepsPerStage: 7, checkpointEvery: 1 },
+  { stepsPerStage: 5, checkpointEvery: 5 },
+  { stepsPerStage: 5, checkpointEvery: 0 },
+];
+
 const vectors = {
   description: "PoT protocol test vectors; see docs/PROTOCOL.md. Integers are decimal strings.",
   domain: domainInputs.map((d) => ({
@@ -253,7 +262,7 @@ const vectors = {
   outcome: [
     {
       stateHash: h("S1"),
-      checkpointRoot: p.NO_CHECKPOINTS,
+      checkpointRoot: p.EMPTY_CHECKPOINT_ROOT,
       heldOutLoss: p.NO_METRIC,
       heldOutAccuracy: p.NO_METRIC,
     },
@@ -264,6 +273,23 @@ const vectors = {
       heldOutAccuracy: p.heldOutMetric({ loss: 0.25, correct: 146, count: 150 }).heldOutAccuracy,
     },
   ].map((o) => ({ ...o, resultHash: p.outcomeHash(o) })),
+  checkpoints: {
+    typehash: p.CHECKPOINT_TYPEHASH,
+    cases: checkpointCases.map(({ stepsPerStage, checkpointEvery }) => {
+      const steps = p.checkpointSteps(stepsPerStage, checkpointEvery);
+      const stateHashes = steps.map((_, j) => h(`checkpoint-${stepsPerStage}-${checkpointEvery}-${j}`));
+      return {
+        stepsPerStage,
+        checkpointEvery,
+        steps,
+        segments: steps.map((_, j) => p.segmentBounds(stepsPerStage, checkpointEvery, j)),
+        stateHashes,
+        leaves: p.checkpointLeaves(stateHashes),
+        root: p.checkpointRoot(stateHashes),
+        proofs: stateHashes.map((_, j) => p.checkpointProof(stateHashes, j)),
+      };
+    }),
+  },
 };
 
 const out = join(__dirname, "..", "test", "vectors", "protocol.json");

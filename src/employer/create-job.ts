@@ -68,6 +68,8 @@ export interface JobInput {
   epochs: number;
   /** Fixed steps per stage (default: Delta for targetStageSeconds). */
   stepsPerStage?: number;
+  /** Steps between two step checkpoints, 0 = none (default: `defaultCheckpointEvery` of the plan). */
+  checkpointEvery?: number;
   targetStageSeconds?: number;
   referenceFlopsPerSecond?: number;
   maxStages?: number;
@@ -216,6 +218,7 @@ export function estimateJob(input: JobInput): JobPlanEstimate {
     batchSize: input.batchSize,
     epochs: input.epochs,
     stepsPerStage: input.stepsPerStage,
+    checkpointEvery: input.checkpointEvery,
     targetStageSeconds: input.targetStageSeconds,
     referenceFlopsPerSecond: input.referenceFlopsPerSecond,
     maxStages: input.maxStages,
@@ -239,6 +242,7 @@ export async function buildSpec(input: JobInput, plan: JobPlanEstimate): Promise
       batchSize: input.batchSize,
       stepsPerStage: plan.stepsPerStage,
       seed: input.seed,
+      checkpointEvery: plan.checkpointEvery,
     },
     data: {
       featureShape: [...train.featureShape],

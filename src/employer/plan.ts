@@ -4,6 +4,7 @@
  * costs (figures of docs/bench/gas.md). No I/O: `pot job create --dry-run` prints exactly this.
  */
 import { estimateModelCost } from "../ml/model-cost";
+import { validateCheckpointEvery } from "../ml/model-spec";
 import { planStage, MIN_BATCH_SIZE, MIN_STEPS_PER_STAGE } from "../protocol";
 
 /**
@@ -19,6 +20,24 @@ export const REFERENCE_FLOPS_PER_SECOND = 1e10;
  * give 125 steps of 64, while Delta for 60 s of the 784-64-10 MLP is ~30,000 steps).
  */
 export const DEFAULT_MIN_STAGES = 10;
+
+/**
+ * Default training.checkpointEvery: a step checkpoint (the state's bytes out of wasm memory and their
+ * sha256, kept for IPFS) at least every this many steps costs at most 3% of a stage's training time on
+ * the training benchmark (docs/BENCHMARKS.md, "Session 8: checkpoints").
+ */
+export const MIN_DEFAULT_CHECKPOINT_EVERY = 20;
+
+/**
+ * By default a stage has at most this many checkpoints (longer stages checkpoint less often), so that a
+ * miner's disk per stage stays bounded: at most this many states per stage (docs/miner.md).
+ */
+export const MAX_DEFAULT_CHECKPOINTS = 16;
+
+/** The default checkpointEvery of a stage of `stepsPerStage` steps: max(20, ceil(steps / 16)). */
+export function defaultCheckpointEvery(stepsPerStage: number): number {
+  return Math.max(MIN_DEFAULT_CHECKPOINT_EVERY, Math.ceil(stepsPerStage / MAX_DEFAULT_CHECKPOINTS));
+}
 
 /**
  * Gas figures of the split contracts (docs/bench/gas.md: solc 0.8.28, viaIR, C=3..10, K=3, signatures in
@@ -49,6 +68,8 @@ export interface PlanInput {
   epochs: number;
   /** Fixed steps per stage; default: Delta for `targetStageSeconds`. */
   stepsPerStage?: number;
+  /** Steps between two step checkpoints (0 = none); default `defaultCheckpointEvery(stepsPerStage)`. */
+  checkpointEvery?: number;
   /** T: target time of one stage on the reference machine (default 60 s). */
   targetStageSeconds?: number;
   referenceFlopsPerSecond?: number;
@@ -97,6 +118,8 @@ export interface FeeSplit {
 export interface JobPlanEstimate {
   numStages: number;
   stepsPerStage: number;
+  /** training.checkpointEvery of the job spec (0 = no step checkpoints). */
+  checkpointEvery: number;
   /** Delta for the stage target, when the data was too small and the steps per stage were capped. */
   targetStepsPerStage?: number;
   batchSize: number;
@@ -205,6 +228,10 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
     Number.isSafeInteger(stepsPerStage) && stepsPerStage >= MIN_STEPS_PER_STAGE,
     `stepsPerStage must be >= ${MIN_STEPS_PER_STAGE}`,
   );
+  const checkpointEvery =
+    input.checkpointEvery === undefined
+      ? defaultCheckpointEvery(stepsPerStage)
+      : validateCheckpointEvery(input.checkpointEvery);
   let numStages = Math.floor(totalSteps / stepsPerStage);
   if (input.maxStages !== undefined) numStages = Math.min(numStages, input.maxStages);
   if (numStages < 1) {
@@ -233,6 +260,7 @@ export function planJobCreation(input: PlanInput): JobPlanEstimate {
   return {
     numStages,
     stepsPerStage,
+    checkpointEvery,
     targetStepsPerStage: targetSteps !== undefined && targetSteps > stepsPerStage ? targetSteps : undefined,
     batchSize: input.batchSize,
     samplesPerStage,

@@ -309,6 +309,10 @@ export class TrainerPool {
     const { outcome, checkpoints } = stageOutcome(out, evaluation);
     this.o.store.putState(out.stateHash, out.state);
     const cid = await this.o.ipfs.put(out.state, { pin: true });
+    // Step checkpoints as raw blocks (CID = cidOfStateHash(hash)), pinned and served to verifiers; the
+    // last one is S_{i+1}, stored just above.
+    for (const bytes of out.checkpointStates.slice(0, -1))
+      await this.o.ipfs.putRawBlock(bytes, { pin: true });
     this.o.log.info("stage trained", {
       jobId: req.job.jobId,
       stage: req.stage,

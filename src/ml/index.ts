@@ -13,6 +13,7 @@ export * from "./errors";
 export {
   JOB_SPEC_FORMAT,
   validateJobSpec,
+  validateCheckpointEvery,
   compileModel,
   compileLayers,
   seedInitializers,
@@ -38,6 +39,7 @@ export {
   initialState,
   prepareJob,
   stageSteps,
+  runSegment,
   type StageResult,
   type AsyncStageOptions,
 } from "./stage";

@@ -36,6 +36,12 @@ export interface TrainingConfig {
   stepsPerStage: number;
   /** uint32 the employer seeded the model's initializers from (see `seedInitializers`). */
   seed: number;
+  /**
+   * Take a step checkpoint every this many steps of a stage (docs/PROTOCOL.md, "Step checkpoints"):
+   * absent or 0 = no checkpoints (read it as `checkpointEvery ?? 0`; the validated spec keeps it as given,
+   * so that a spec without it stays byte for byte what its author wrote).
+   */
+  checkpointEvery?: number;
 }
 
 /** Labels: class indices (int32, one per sample) or float32 targets of a fixed shape. */
@@ -159,6 +165,20 @@ function validateOptimizer(v: unknown): OptimizerConfig {
   }
 }
 
+/**
+ * Checks training.checkpointEvery: an integer >= 0 (steps between two step checkpoints; 0 = none).
+ * Throws InvalidModelSpecError naming the field.
+ */
+export function validateCheckpointEvery(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    fail(
+      "training.checkpointEvery",
+      `must be an integer >= 0 (steps between two step checkpoints; 0 = none), got ${typeof value === "number" ? String(value) : JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
 function validateTraining(v: unknown): TrainingConfig {
   if (!isObject(v)) fail("training", "expected an object");
   const optimizer = validateOptimizer(v.optimizer);
@@ -192,7 +212,9 @@ function validateTraining(v: unknown): TrainingConfig {
         (seed === 0 ? ` (${SEED_ZERO})` : ""),
     );
   }
-  return { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed };
+  const training: TrainingConfig = { optimizer, loss: v.loss as LossName, batchSize, stepsPerStage, seed };
+  if (v.checkpointEvery !== undefined) training.checkpointEvery = validateCheckpointEvery(v.checkpointEvery);
+  return training;
 }
 
 function validateData(v: unknown): DataSpec {

@@ -3,7 +3,8 @@
  * held-out metric, as every declarant, juror and verifier computes it from the same StageResult.
  */
 import type { Hex } from "viem";
-import { heldOutMetric, NO_CHECKPOINTS, type StageOutcome } from "../protocol/outcome";
+import { checkpointRoot } from "../protocol/checkpoints";
+import { heldOutMetric, type StageOutcome } from "../protocol/outcome";
 import type { Evaluation } from "./evaluate";
 import type { StageResult } from "./stage";
 
@@ -19,11 +20,16 @@ export interface OutcomeOfStage {
  * (evaluateWith with its default chunk), or undefined when the job names none.
  */
 export function stageOutcome(
-  result: Pick<StageResult, "stateHash">,
+  result: Pick<StageResult, "stateHash"> & Partial<Pick<StageResult, "checkpoints">>,
   evaluation: Evaluation | undefined,
 ): OutcomeOfStage {
+  const checkpoints = [...(result.checkpoints ?? [])];
   return {
-    outcome: { stateHash: result.stateHash, checkpointRoot: NO_CHECKPOINTS, ...heldOutMetric(evaluation) },
-    checkpoints: [],
+    outcome: {
+      stateHash: result.stateHash,
+      checkpointRoot: checkpointRoot(checkpoints),
+      ...heldOutMetric(evaluation),
+    },
+    checkpoints,
   };
 }

@@ -26,6 +26,14 @@ export interface StageResult {
   meanLoss: number;
   /** Per-step, per-sample float32 losses (what rho absorbed). */
   stepLosses: Float32Array[];
+  /**
+   * Step checkpoints (docs/PROTOCOL.md, "Step checkpoints"): H(state) after steps min(k e, T),
+   * k = 1..ceil(T/e), with e = training.checkpointEvery and T = stepsPerStage; the last is `stateHash`.
+   * Empty when checkpointEvery is 0.
+   */
+  checkpoints: Hex[];
+  /** Canonical bytes of each checkpoint (the last is `state` itself). */
+  checkpointStates: Uint8Array[];
 }
 
 /**
@@ -157,6 +165,8 @@ function* stageRun(
   trainer.load(stateBytes);
   const hasher = new RhoHasher(ctx, steps.length);
   const stepLosses: Float32Array[] = [];
+  const every = trainer.spec.training.checkpointEvery ?? 0;
+  const checkpointStates: Uint8Array[] = [];
   let sum = 0;
   let n = 0;
   let intermediateStateHash: Hex | undefined;
@@ -170,11 +180,15 @@ function* stageRun(
     stepLosses.push(losses);
     for (let j = 0; j < losses.length; j++) sum += losses[j];
     n += losses.length;
-    if (s < steps.length - 1) yield;
+    if (s < steps.length - 1) {
+      if (every > 0 && (s + 1) % every === 0) checkpointStates.push(trainer.stateBytes());
+      yield;
+    }
   }
   const state = trainer.stateBytes();
   const finalHash = stateHash(state);
   const rho = hasher.finish(finalHash);
+  if (every > 0) checkpointStates.push(state);
   return {
     state,
     stateHash: finalHash,
@@ -182,7 +196,41 @@ function* stageRun(
     rho,
     meanLoss: sum / n,
     stepLosses,
+    checkpoints: checkpointStates.map((bytes) => (bytes === state ? finalHash : stateHash(bytes))),
+    checkpointStates,
   };
+}
+
+/**
+ * Re-executes steps (fromStep, toStep] of a stage (counted from its start, 0 <= fromStep < toStep <=
+ * stepsPerStage) from `startState`, the state after `fromStep` steps (S_i when 0): one checkpoint segment
+ * (src/protocol/checkpoints.ts `segmentBounds`). Bit-identical to the same steps inside runStage (the
+ * same trainStep on the same samples); no training secret. Returns the end state and its hash.
+ */
+export function runSegment(
+  trainer: Trainer,
+  startState: Uint8Array,
+  batches: Batch | Batch[],
+  fromStep: number,
+  toStep: number,
+): { state: Uint8Array; stateHash: Hex } {
+  const steps = stageSteps(trainer.spec, batches);
+  if (
+    !Number.isSafeInteger(fromStep) ||
+    !Number.isSafeInteger(toStep) ||
+    fromStep < 0 ||
+    toStep <= fromStep ||
+    toStep > steps.length
+  ) {
+    throw new InvalidBatchError(
+      "segment",
+      `steps (${fromStep}, ${toStep}] are not a segment of a stage of ${steps.length} steps`,
+    );
+  }
+  trainer.load(startState);
+  for (const { batch, start } of steps.slice(fromStep, toStep)) trainer.trainStep(batch, start);
+  const state = trainer.stateBytes();
+  return { state, stateHash: stateHash(state) };
 }
 
 /**

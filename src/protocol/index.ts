@@ -14,3 +14,5 @@ export * from "./model-layers";
 export * from "./job-document";
 export * from "./manifest";
 export * from "./outcome";
+export * from "./merkle";
+export * from "./checkpoints";

@@ -5,9 +5,8 @@
  *
  *   leaf_i    = keccak256(abi.encode(MANIFEST_LEAF_TYPEHASH, uint256 index, bytes32 keccak256(cidBytes),
  *                                    uint256 byteLength, uint256 sampleCount, uint256 stage))
- *   batchRoot = index-ordered binary Merkle tree over leaf_0..leaf_{n-1}:
- *               parent = keccak256(abi.encode(bytes32 left, bytes32 right)) (= keccak256(left ++ right)),
- *               a node without a right sibling is promoted unchanged to the next level (never duplicated).
+ *   batchRoot = merkleRoot(leaf_0..leaf_{n-1}), the protocol's binary Merkle tree (src/protocol/merkle.ts:
+ *               parent = keccak256(left ++ right), index-ordered, a node without a right sibling promoted).
  *   metaHash  = keccak256(abi.encode(MANIFEST_META_TYPEHASH, bytes32 keccak256(bytes(name)),
  *                                    bytes32 keccak256(abi.encode(uint256[] featureShape)),
  *                                    bytes32 keccak256(abi.encode(uint256[] labelShape)),
@@ -19,6 +18,7 @@
  */
 import { PotError } from "../errors";
 import { encodeAbiParameters, isHex, keccak256, stringToBytes, toHex, type Hex } from "viem";
+import { merkleRoot } from "./merkle";
 
 /** keccak256 of the leaf type string; first word of every leaf. */
 export const MANIFEST_LEAF_TYPEHASH: Hex = keccak256(
@@ -39,7 +39,7 @@ export const MANIFEST_ROOT_TYPEHASH: Hex = keccak256(
   stringToBytes("PoT.DatasetManifestRoot(bytes32 metaHash,bytes32 batchRoot)"),
 );
 
-/** Error thrown for any malformed manifest input, proof or root. */
+/** Error thrown for any malformed manifest input or root (the tree itself throws MerkleTreeError). */
 export class ManifestEncodingError extends PotError {
   constructor(code: string, message: string) {
     super(message, { code });
@@ -71,14 +71,6 @@ export interface ManifestMetaInput {
   numStages: number;
   batchesPerStage: number;
   batchCount: number;
-}
-
-/** A Merkle membership proof for one leaf of the batch tree. */
-export interface ManifestProof {
-  index: number;
-  leafCount: number;
-  /** Siblings from the leaf level upwards; levels where the node is promoted contribute nothing. */
-  siblings: Hex[];
 }
 
 function assertUint(value: number, field: string): void {
@@ -131,109 +123,6 @@ export function manifestLeafHash(leaf: ManifestLeafInput): Hex {
       ],
     ),
   );
-}
-
-/** Hashes an ordered pair of nodes: keccak256(abi.encode(bytes32 left, bytes32 right)). */
-export function hashPair(left: Hex, right: Hex): Hex {
-  // abi.encode of two bytes32 is their 64 bytes side by side; concatenating the hex is the same bytes
-  // without the ABI encoder's per-call cost (a 4,000-batch tree is 4,000 of these).
-  return keccak256(`0x${left.slice(2)}${right.slice(2)}`);
-}
-
-function nextLevel(level: readonly Hex[]): Hex[] {
-  const parents: Hex[] = [];
-  for (let i = 0; i < level.length; i += 2) {
-    parents.push(i + 1 < level.length ? hashPair(level[i], level[i + 1]) : level[i]);
-  }
-  return parents;
-}
-
-/** Root of the index-ordered binary Merkle tree over `leaves` (odd nodes promoted). Throws on an empty list. */
-export function merkleRoot(leaves: readonly Hex[]): Hex {
-  if (leaves.length === 0) {
-    throw new ManifestEncodingError("MANIFEST_EMPTY", "a manifest needs at least one batch; add batches.");
-  }
-  leaves.forEach((leaf, i) => assertBytes32(leaf, `leaf ${i}`));
-  let level: Hex[] = [...leaves];
-  while (level.length > 1) level = nextLevel(level);
-  return level[0];
-}
-
-/** Membership proof of leaf `index` in the tree over `leaves`. */
-export function merkleProof(leaves: readonly Hex[], index: number): ManifestProof {
-  return merkleProofs(leaves, [index])[0];
-}
-
-/**
- * Membership proofs of several leaves, building the tree once (one proof costs a whole tree of
- * hashes, so a stage's 200 batches must not build it 200 times).
- */
-export function merkleProofs(leaves: readonly Hex[], indices: readonly number[]): ManifestProof[] {
-  for (const index of indices) {
-    assertUint(index, "index");
-    if (index >= leaves.length) {
-      throw new ManifestEncodingError(
-        "MANIFEST_INDEX_OUT_OF_RANGE",
-        `proof index ${index} is outside the ${leaves.length} leaves of the manifest.`,
-      );
-    }
-  }
-  const levels: Hex[][] = [[...leaves]];
-  while (levels[levels.length - 1].length > 1) levels.push(nextLevel(levels[levels.length - 1]));
-  return indices.map((index) => {
-    const siblings: Hex[] = [];
-    let i = index;
-    for (const level of levels.slice(0, -1)) {
-      const sibling = i % 2 === 1 ? i - 1 : i + 1;
-      if (sibling < level.length) siblings.push(level[sibling]);
-      i = Math.floor(i / 2);
-    }
-    return { index, leafCount: leaves.length, siblings };
-  });
-}
-
-/** Recomputes the batch-tree root from a leaf and its proof (same walk a Solidity verifier would do). */
-export function rootFromProof(leaf: Hex, proof: ManifestProof): Hex {
-  assertBytes32(leaf, "leaf");
-  assertUint(proof.index, "proof.index");
-  assertUint(proof.leafCount, "proof.leafCount");
-  if (proof.leafCount === 0 || proof.index >= proof.leafCount) {
-    throw new ManifestEncodingError(
-      "MANIFEST_INDEX_OUT_OF_RANGE",
-      `proof index ${proof.index} is outside a tree of ${proof.leafCount} leaves.`,
-    );
-  }
-  let node = leaf;
-  let i = proof.index;
-  let count = proof.leafCount;
-  let k = 0;
-  while (count > 1) {
-    if (i % 2 === 1) node = hashPair(proof.siblings[k++] ?? missing(), node);
-    else if (i + 1 < count) node = hashPair(node, proof.siblings[k++] ?? missing());
-    i = Math.floor(i / 2);
-    count = Math.ceil(count / 2);
-  }
-  if (k !== proof.siblings.length) {
-    throw new ManifestEncodingError(
-      "MANIFEST_BAD_PROOF",
-      `proof has ${proof.siblings.length} siblings but a tree of ${proof.leafCount} leaves needs ${k} at index ${proof.index}.`,
-    );
-  }
-  return node;
-}
-
-function missing(): never {
-  throw new ManifestEncodingError("MANIFEST_BAD_PROOF", "proof is too short for its index and leaf count.");
-}
-
-/** True if `leaf` at `proof.index` belongs to the tree with root `batchRoot`. */
-export function verifyMerkleProof(batchRoot: Hex, leaf: Hex, proof: ManifestProof): boolean {
-  try {
-    return rootFromProof(leaf, proof).toLowerCase() === batchRoot.toLowerCase();
-  } catch (err) {
-    if (err instanceof ManifestEncodingError) return false;
-    throw err;
-  }
 }
 
 function shapeHash(shape: readonly number[], field: string): Hex {
@@ -307,6 +196,9 @@ export function computeManifestCommitment(
       "MANIFEST_COUNT_MISMATCH",
       `batchCount says ${meta.batchCount} but ${leaves.length} batches were given.`,
     );
+  }
+  if (leaves.length === 0) {
+    throw new ManifestEncodingError("MANIFEST_EMPTY", "a manifest needs at least one batch; add batches.");
   }
   const hashes = leaves.map((leaf, i) => {
     if (leaf.index !== i) {

@@ -22,8 +22,6 @@ export const STAGE_OUTCOME_TYPEHASH: Hex = keccak256(
 
 /** A held-out metric that is not there: the job names no test set (or, for accuracy, no class labels). */
 export const NO_METRIC = 0xffffffff;
-/** 32 zero bytes: the checkpoint root of a stage without checkpoints. */
-export const NO_CHECKPOINTS: Hex = `0x${"00".repeat(32)}`;
 /** Parts per million: the unit of a held-out accuracy. */
 export const PPM = 1_000_000;
 /** float32 bits of +infinity (a loss target must be below it). */
@@ -33,7 +31,7 @@ const FLOAT32_INFINITY_BITS = 0x7f800000;
 export interface StageOutcome {
   /** H(S_{i+1}): sha256 of the canonical state bytes. */
   readonly stateHash: Hex;
-  /** Merkle root of the stage's checkpoint state hashes; NO_CHECKPOINTS without checkpoints. */
+  /** Merkle root of the stage's checkpoint state hashes; EMPTY_CHECKPOINT_ROOT (32 zero bytes) without checkpoints. */
   readonly checkpointRoot: Hex;
   /** float32 bits of the mean held-out loss of S_{i+1}; NO_METRIC without a test set. */
   readonly heldOutLoss: number;

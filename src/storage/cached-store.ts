@@ -46,6 +46,14 @@ export class CachedContentStore implements ContentStore {
     return (await this.real()).put(content, options);
   }
 
+  async putRawBlock(bytes: Uint8Array, options?: PutOptions): Promise<string> {
+    return (await this.real()).putRawBlock(bytes, options);
+  }
+
+  async getRawBlock(cid: string, options?: GetOptions): Promise<Uint8Array> {
+    return (await this.real()).getRawBlock(cid, options);
+  }
+
   async pin(cid: string, options?: FetchOptions): Promise<void> {
     return (await this.real()).pin(cid, options);
   }

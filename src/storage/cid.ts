@@ -4,6 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { CID } from "multiformats/cid";
+import { create as createDigest } from "multiformats/hashes/digest";
 import { importBytes, importByteStream, type ImporterOptions } from "ipfs-unixfs-importer";
 import { fixedSize } from "ipfs-unixfs-importer/chunker";
 import { balanced } from "ipfs-unixfs-importer/layout";
@@ -75,6 +76,32 @@ export function verifyBlock(cid: CID, bytes: Uint8Array): void {
       `block of ${bytes.byteLength} bytes has a different sha2-256`,
     );
   }
+}
+
+/**
+ * The CID of a training state stored as one raw block (docs/PROTOCOL.md, "Step checkpoints"):
+ * CIDv1(raw 0x55, sha2-256 multihash of the state bytes). The state hash H(S) is that sha256, so the CID
+ * follows from H(S) alone: no CID has to be published next to a checkpoint hash.
+ */
+export function cidOfStateHash(hash: HexString): string {
+  if (typeof hash !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(hash)) {
+    throw new InvalidCidError(String(hash), "a state hash is 0x and 32 bytes of hex");
+  }
+  return CID.createV1(RAW_CODEC, createDigest(SHA2_256, Buffer.from(hash.slice(2), "hex"))).toString();
+}
+
+/** The CID of `bytes` stored as one raw block: CIDv1(raw, sha2-256(bytes)). */
+export function rawBlockCid(bytes: Uint8Array): CID {
+  return CID.createV1(RAW_CODEC, createDigest(SHA2_256, createHash("sha256").update(bytes).digest()));
+}
+
+/** Parses a CID that must name one raw sha2-256 block (what putRawBlock stores); throws InvalidCidError. */
+export function parseRawBlockCid(value: string): CID {
+  const cid = parseCid(value);
+  if (cid.version !== 1 || cid.code !== RAW_CODEC || cid.multihash.code !== SHA2_256) {
+    throw new InvalidCidError(value, "not a raw block CID (CIDv1, raw codec 0x55, sha2-256)");
+  }
+  return cid;
 }
 
 /** A blockstore that only hashes: used to compute CIDs without storing anything. */

@@ -7,12 +7,8 @@
  * The JSON and the root encoding are specified in docs/protocol/manifest.md.
  */
 import type { Hex } from "viem";
-import {
-  computeManifestCommitment,
-  merkleProofs,
-  type ManifestCommitment,
-  type ManifestProof,
-} from "../protocol/manifest";
+import { computeManifestCommitment, type ManifestCommitment } from "../protocol/manifest";
+import { merkleProofs, type MerkleProof } from "../protocol/merkle";
 import { canonicalCid, computeCid, parseCid, sameCid } from "./cid";
 import { DatasetManifestError } from "./errors";
 import type { ContentStore, FetchOptions } from "./types";
@@ -81,7 +77,7 @@ export interface PublishedDataset {
 export interface FetchedBatch extends ManifestBatch {
   bytes: Uint8Array;
   /** Membership proof of this batch in the manifest's batch tree (for on-chain checks). */
-  proof: ManifestProof;
+  proof: MerkleProof;
 }
 
 function fail(code: string, message: string): never {

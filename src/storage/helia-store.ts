@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { Helia } from "helia";
 import type { Libp2p } from "@libp2p/interface";
 import type { CID } from "multiformats/cid";
-import { kuboCompatibleImportOptions, parseCid } from "./cid";
+import { kuboCompatibleImportOptions, parseCid, parseRawBlockCid, rawBlockCid } from "./cid";
 import { StorageConfigError, StorageError } from "./errors";
 import type { ContentInput, ContentStore, FetchOptions, GetOptions, PutOptions } from "./types";
 import { openVerified, readVerified, type RawBlockSource } from "./verified-read";
@@ -88,11 +88,26 @@ export class HeliaContentStore implements ContentStore {
   }
 
   async get(cid: string, options: GetOptions = {}): Promise<Uint8Array> {
-    return readVerified(parseCid(cid), this.source, {
+    return this.readVerified(parseCid(cid), options);
+  }
+
+  private readVerified(cid: CID, options: GetOptions): Promise<Uint8Array> {
+    return readVerified(cid, this.source, {
       timeoutMs: options.timeoutMs ?? this.fetchTimeoutMs,
       signal: options.signal,
       maxBytes: options.maxBytes,
     });
+  }
+
+  async putRawBlock(bytes: Uint8Array, options: PutOptions = {}): Promise<string> {
+    const cid = rawBlockCid(bytes);
+    await this.helia.blockstore.put(cid, bytes, { signal: options.signal });
+    if (options.pin === true) await this.pinLocal(cid, options.signal);
+    return cid.toString();
+  }
+
+  async getRawBlock(cid: string, options: GetOptions = {}): Promise<Uint8Array> {
+    return this.readVerified(parseRawBlockCid(cid), options);
   }
 
   async *getStream(cid: string, options: FetchOptions = {}): AsyncIterable<Uint8Array> {

@@ -16,6 +16,7 @@ export {
   sameCid,
   cidToBytesHex,
   cidFromBytesHex,
+  cidOfStateHash,
   kuboCompatibleImportOptions,
   KUBO_CHUNK_SIZE,
 } from "./cid";

@@ -6,7 +6,7 @@
  */
 import type { KuboRPCClient } from "kubo-rpc-client";
 import type { CID } from "multiformats/cid";
-import { KUBO_CHUNK_SIZE, parseCid } from "./cid";
+import { KUBO_CHUNK_SIZE, parseCid, parseRawBlockCid, rawBlockCid } from "./cid";
 import { ContentNotFoundError, KuboRpcError, StorageConfigError, StorageError } from "./errors";
 import { DEFAULT_FETCH_TIMEOUT_MS } from "./helia-store";
 import type { ContentInput, ContentStore, FetchOptions, GetOptions, PutOptions } from "./types";
@@ -86,11 +86,45 @@ export class KuboContentStore implements ContentStore {
   }
 
   async get(cid: string, options: GetOptions = {}): Promise<Uint8Array> {
-    return readVerified(parseCid(cid), this.source, {
+    return this.readVerified(parseCid(cid), options);
+  }
+
+  private readVerified(cid: CID, options: GetOptions): Promise<Uint8Array> {
+    return readVerified(cid, this.source, {
       timeoutMs: options.timeoutMs ?? this.fetchTimeoutMs,
       signal: options.signal,
       maxBytes: options.maxBytes,
     });
+  }
+
+  async putRawBlock(bytes: Uint8Array, options: PutOptions = {}): Promise<string> {
+    const want = rawBlockCid(bytes).toString();
+    let got: CID;
+    try {
+      // Kubo's own parameter names (kubo-rpc-client passes unknown options through as query parameters):
+      // raw codec, CIDv1, and blocks over 1 MiB allowed (a model's state is often larger).
+      got = await this.client.block.put(bytes, {
+        "cid-codec": "raw",
+        mhtype: "sha2-256",
+        pin: options.pin === true,
+        "allow-big-block": true,
+        signal: options.signal,
+      } as Parameters<KuboRPCClient["block"]["put"]>[1]);
+    } catch (err) {
+      if (isAbort(err, options.signal)) throw err;
+      throw new KuboRpcError(this.url, `block/put failed: ${(err as Error).message}`, { cause: err });
+    }
+    if (got.toV1().toString() !== want) {
+      throw new KuboRpcError(
+        this.url,
+        `block/put returned ${got.toString()}, expected the raw block CID ${want}`,
+      );
+    }
+    return want;
+  }
+
+  async getRawBlock(cid: string, options: GetOptions = {}): Promise<Uint8Array> {
+    return this.readVerified(parseRawBlockCid(cid), options);
   }
 
   async *getStream(cid: string, options: FetchOptions = {}): AsyncIterable<Uint8Array> {

@@ -48,6 +48,18 @@ export interface ContentStore {
   /** Fetches an object, verifying every block against its CID, into one buffer. */
   get(cid: string, options?: GetOptions): Promise<Uint8Array>;
 
+  /**
+   * Stores `bytes` as ONE raw block and returns its CID, CIDv1(raw 0x55, sha2-256(bytes)) (no UnixFS,
+   * no chunking: the CID of a state follows from its state hash, see `cidOfStateHash`).
+   */
+  putRawBlock(bytes: Uint8Array, options?: PutOptions): Promise<string>;
+
+  /**
+   * Fetches one raw block (CIDv1, raw codec, sha2-256; anything else throws InvalidCidError) and checks
+   * its bytes against the CID's hash (ContentVerificationError otherwise).
+   */
+  getRawBlock(cid: string, options?: GetOptions): Promise<Uint8Array>;
+
   /** Streams an object, verifying every block against its CID before yielding it. */
   getStream(cid: string, options?: FetchOptions): AsyncIterable<Uint8Array>;
 

@@ -9,12 +9,23 @@ import { readDomain, type LedgerHandle } from "../chain/ledger-reads";
 import { loadJobRecord } from "../chain/job-record";
 import { checkLineage, checkParentLink } from "./lineage";
 import type { JobRecord } from "../chain/job-record";
+import { wrappedOutcome } from "../chain/stage-rewards";
 import { chooseSample, reexecuteStages } from "./reexecute";
+import { reexecuteSegments, type CheckpointSource } from "./segments";
 import { detectionProbability, sampleSize, type Check, type Sample, type VerifyReport } from "./report";
 
 export * from "./report";
 export { checkLineage, checkParentLink, jobTarget, type LineageResult } from "./lineage";
 export { chooseSample, heldOutMetricOf, reexecuteStages } from "./reexecute";
+export {
+  reexecuteSegments,
+  verifySegments,
+  type CheckpointSource,
+  type SegmentInput,
+  type SegmentReport,
+  type SegmentSample,
+  type StageCheckpoints,
+} from "./segments";
 export * from "./certificate";
 
 /** Options of `verifyJob`. */
@@ -23,6 +34,13 @@ export interface VerifyOptions extends FetchOptions {
   sample?: Sample;
   /** Seed of the sample (default: random; the report names it). */
   seed?: number;
+  /**
+   * `pot verify --segments K`: re-execute K step-checkpoint segments of each sampled stage instead of the
+   * whole stage (src/verify/segments.ts). Needs `checkpointsOf`.
+   */
+  segments?: number;
+  /** The checkpoint list and committed root of a wrapped stage (from the chain's header event). */
+  checkpointsOf?: CheckpointSource;
   /** Progress of the lineage pass and of each re-executed stage. */
   onProgress?: (
     p:
@@ -108,6 +126,9 @@ async function verifyOneJob(
   const m = sampleSize(options.sample ?? { kind: "all" }, lineage.wrapped.length);
   const chosen = chooseSample(lineage.wrapped, m, seed);
   let reexec: Check[] = [];
+  let segmentDetection: number | undefined;
+  const onStage = (stage: number, done: number, total: number) =>
+    options.onProgress?.({ phase: "reexecute", stage, done, total });
   if (chosen.length > 0) {
     if (lineage.manifest === undefined) {
       reexec = chosen.map((stage) => ({
@@ -116,10 +137,19 @@ async function verifyOneJob(
         ok: false,
         message: `stage ${stage} cannot be re-executed: the dataset manifest is unavailable`,
       }));
+    } else if (options.segments !== undefined) {
+      const source = options.checkpointsOf ?? chainCheckpoints;
+      const sample = { count: options.segments, seed };
+      const run = await reexecuteSegments(record, store, lineage.manifest, chosen, sample, source, {
+        ...options,
+        onStage,
+      });
+      reexec = run.checks;
+      segmentDetection = run.detection;
     } else {
       reexec = await reexecuteStages(record, domain, store, lineage.manifest, chosen, {
         ...options,
-        onStage: (stage, done, total) => options.onProgress?.({ phase: "reexecute", stage, done, total }),
+        onStage,
       });
     }
   }
@@ -137,9 +167,21 @@ async function verifyOneJob(
     detection: {
       total: lineage.wrapped.length,
       sampled: chosen.length,
-      singleWrongStage: detectionProbability(lineage.wrapped.length, chosen.length),
+      singleWrongStage: detectionProbability(lineage.wrapped.length, chosen.length) * (segmentDetection ?? 1),
+      ...(segmentDetection === undefined ? {} : { segmentsPerStage: segmentDetection }),
     },
     seed,
   };
   return { report, record };
 }
+
+/**
+ * The checkpoint list of a wrapped stage as the chain recorded it: OutcomeRevealed of the wrapped header
+ * (the ledger checked that the list opens the outcome's checkpoint root, which the declarations committed to).
+ */
+const chainCheckpoints: CheckpointSource = async (record, stage) => {
+  const s = record.events.stages[stage - 1];
+  const outcome = s === undefined ? undefined : wrappedOutcome(s);
+  if (s?.outcome === undefined || outcome === undefined) return undefined;
+  return { hashes: [...s.outcome.checkpoints], root: outcome.checkpointRoot };
+};

@@ -8,7 +8,7 @@
 import type { Hex } from "viem";
 import { decodeBatch, evaluateWith, prepareJob, runStageWith, Trainer, type Batch } from "../ml";
 import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
-import { describeMetric, heldOutMetric, type StageOutcome } from "../protocol";
+import { checkpointRoot, describeMetric, heldOutMetric, type StageOutcome } from "../protocol";
 import { wrappedHeader, wrappedOutcome } from "../chain/stage-rewards";
 import { fetchState, stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
@@ -41,6 +41,26 @@ export function heldOutMetricOf(
   test: Batch | undefined,
 ): Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy"> {
   return heldOutMetric(test === undefined ? undefined : evaluateWith(trainer, test));
+}
+
+/** S_{s-1} (hash-checked against the chain) and the stage's batches (checked against the manifest). */
+export async function stageInputs(
+  record: JobRecord,
+  store: ContentStore,
+  manifest: DatasetManifest,
+  stage: number,
+  options: FetchOptions,
+): Promise<{ parent: Uint8Array; batches: Batch | Batch[] }> {
+  const parent = await fetchState(store, stateRef(record, stage - 1)!, options);
+  const fetched = await fetchStageBatches(
+    store,
+    manifest,
+    record.events.created.manifestRoot,
+    stage,
+    options,
+  );
+  const batches = fetched.map((b) => decodeBatch(b.bytes));
+  return { parent, batches: batches.length === 1 ? batches[0] : batches };
 }
 
 /** Re-executes `stages` of a job and returns the checks per stage (rho, state hash, held-out metric). */
@@ -88,16 +108,8 @@ export async function reexecuteStages(
       }
       let result;
       try {
-        const parent = await fetchState(store, stateRef(record, stage - 1)!, options);
-        const fetched = await fetchStageBatches(
-          store,
-          manifest,
-          record.events.created.manifestRoot,
-          stage,
-          options,
-        );
-        const batches = fetched.map((b) => decodeBatch(b.bytes));
-        result = runStageWith(trainer, parent, batches.length === 1 ? batches[0] : batches, {
+        const { parent, batches } = await stageInputs(record, store, manifest, stage, options);
+        result = runStageWith(trainer, parent, batches, {
           domain,
           jobId: record.events.jobId,
           stage,
@@ -129,6 +141,16 @@ export async function reexecuteStages(
         message: hashOk
           ? `stage ${stage} re-executed: H(S_${stage}) matches`
           : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the stage outcome names ${outcome.stateHash}`,
+      });
+      const root = checkpointRoot(result.checkpoints);
+      const rootOk = root.toLowerCase() === outcome.checkpointRoot.toLowerCase();
+      checks.push({
+        id: "reexec-checkpoints",
+        stage,
+        ok: rootOk,
+        message: rootOk
+          ? `stage ${stage} re-executed: its ${result.checkpoints.length} step checkpoint(s) give the outcome's checkpoint root`
+          : `stage ${stage} re-executed gives the checkpoint root ${root} (${result.checkpoints.length} checkpoints), but the stage outcome names ${outcome.checkpointRoot}`,
       });
       trainer.load(result.state);
       const metric = heldOutMetricOf(trainer, test);

@@ -27,8 +27,16 @@ export interface Detection {
   readonly total: number;
   /** Stages re-executed. */
   readonly sampled: number;
-  /** Probability that a single wrong stage (consistent hashes, wrong training) is among the sampled ones. */
+  /**
+   * Probability that a single wrong stage (consistent hashes, wrong training) is caught: sampled / total,
+   * times segmentsPerStage with `--segments`.
+   */
   readonly singleWrongStage: number;
+  /**
+   * With `--segments K`: the probability K / m that the K segments re-executed of a stage's m catch a
+   * wrong stage (its lowest over the sampled stages).
+   */
+  readonly segmentsPerStage?: number;
 }
 
 /** The whole report of `verifyJob`. */
@@ -141,7 +149,10 @@ function formatJobReport(r: VerifyReport): string[] {
     return lines;
   }
   lines.push(
-    `Re-executed bit for bit: ${r.reexecuted.length === 0 ? "none" : `stages ${r.reexecuted.join(", ")}`} (${d.sampled} of ${d.total}, seed ${r.seed})`,
+    `Re-executed bit for bit: ${r.reexecuted.length === 0 ? "none" : `stages ${r.reexecuted.join(", ")}`} (${d.sampled} of ${d.total}, seed ${r.seed})` +
+      (d.segmentsPerStage === undefined
+        ? ""
+        : `, step-checkpoint segments only: a wrong stage among them is caught with probability ${(d.segmentsPerStage * 100).toFixed(1)}% (K of its m segments: K/m)`),
     `A single wrong stage would have been caught with probability ${(d.singleWrongStage * 100).toFixed(1)}%` +
       (d.total > 0 ? ` (${d.sampled}/${d.total})` : ""),
   );

@@ -86,6 +86,7 @@ describe("employer against a hardhat node and embedded IPFS", function () {
       "3",
     );
     expect(text).to.match(/Plan: 2 stages x 5 steps of 64 samples/);
+    expect(text).to.match(/Step checkpoints: every 20 steps, 1 per stage \(--checkpoint-every\)/);
     expect(text).to.match(new RegExp(`Gas: createJob ~${GAS.createJob}`));
     expect(text).to.match(/Dry run: nothing uploaded, nothing sent/);
     const json = JSON.parse(
@@ -106,6 +107,18 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     );
     expect(json.dryRun).to.equal(true);
     expect(json.numStages).to.equal(2);
+    expect(json.checkpointEvery).to.equal(20);
+    const bad = await runPot(
+      net,
+      "job",
+      "create",
+      "--dry-run",
+      "--train-size",
+      "640",
+      "--checkpoint-every",
+      "-2",
+    );
+    expect(bad.error).to.match(/training\.checkpointEvery: must be an integer >= 0 .*got -2/);
     expect(json.feePerStage.perStage).to.equal(((5n * 10n ** 17n) / 2n).toString());
     expect(await net.handle.client.getTransactionCount({ address: net.employer.account.address })).to.equal(
       nonce,
@@ -184,6 +197,8 @@ describe("employer against a hardhat node and embedded IPFS", function () {
     registerFileScheme();
     const model = await tf.loadLayersModel(pathToFileURL(fetched.modelJson).href);
     const doc = JSON.parse(new TextDecoder().decode(await net.store.get(job.specCid)));
+    // the default checkpointEvery is written into the spec explicitly (4 steps per stage: max(20, 1))
+    expect(doc.spec.training.checkpointEvery).to.equal(20);
     const test = decodeBatch(await net.store.get(doc.testSetCid));
     const x = tf.tensor(test.features, [test.count, 784]);
     const predicted = (model.predict(x) as tf.Tensor).argMax(1).dataSync();

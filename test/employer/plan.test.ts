@@ -1,6 +1,8 @@
 /** Planning is pure: stages, steps, fee split, gas and time from the dataset size and the model. */
 import { expect } from "chai";
+import { InvalidModelSpecError } from "../../src/ml/errors";
 import {
+  defaultCheckpointEvery,
   DEFAULT_MIN_STAGES,
   planJobCreation,
   plannedMinDeclareSeconds,
@@ -193,5 +195,30 @@ describe("employer plan (pure)", () => {
     expect(sampleSize({ kind: "fraction", fraction: 0.25 }, 10)).to.equal(3);
     expect(sampleSize({ kind: "fraction", fraction: 0.2 }, 10)).to.equal(2);
     expect(sampleSize({ kind: "count", count: 20 }, 10)).to.equal(10);
+  });
+
+  it("checkpointEvery: max(20, ceil(steps / 16)) by default, as given otherwise, refused when not an integer >= 0", () => {
+    expect([2, 12, 320, 321, 30_000].map(defaultCheckpointEvery)).to.deep.equal([20, 20, 20, 21, 1875]);
+    const plan = (checkpointEvery?: number) =>
+      planJobCreation({
+        model: mlp,
+        samples: 8000,
+        batchSize: 64,
+        epochs: 1,
+        stepsPerStage: 40,
+        checkpointEvery,
+        fee: 10n ** 18n,
+        c: 3,
+        k: 3,
+        stageSeconds: 60,
+      });
+    expect(plan().checkpointEvery).to.equal(20);
+    expect(plan(0).checkpointEvery).to.equal(0);
+    expect(plan(7).checkpointEvery).to.equal(7);
+    for (const bad of [-1, 1.5, Number.NaN])
+      expect(() => plan(bad)).to.throw(
+        InvalidModelSpecError,
+        /training\.checkpointEvery: must be an integer >= 0/,
+      );
   });
 });

@@ -7,7 +7,8 @@
  * real stages through a node would take far longer than a test may. The state file must stay under a
  * fixed bound (docs/miner.md states the measured size) and stop growing.
  */
-import { NO_CHECKPOINTS, NO_METRIC } from "../../src/protocol/outcome";
+import { EMPTY_CHECKPOINT_ROOT } from "../../src/protocol/checkpoints";
+import { NO_METRIC } from "../../src/protocol/outcome";
 import { expect } from "chai";
 import { mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -77,7 +78,7 @@ describe("miner state stays bounded over 1,000 simulated dummy-job stages (Miner
       store.putState(bytesHash, bytes);
       const outcome = {
         stateHash: bytesHash,
-        checkpointRoot: NO_CHECKPOINTS,
+        checkpointRoot: EMPTY_CHECKPOINT_ROOT,
         heldOutLoss: NO_METRIC,
         heldOutAccuracy: NO_METRIC,
       };

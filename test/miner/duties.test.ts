@@ -3,7 +3,8 @@
  * bonds, builders (declarants, after a jury decision anyone), committees, juries (requests, draws, the
  * commit and reveal windows, redraws, juror slashes), declaration slashes and releases, one claim per job.
  */
-import { NO_CHECKPOINTS, NO_METRIC } from "../../src/protocol/outcome";
+import { EMPTY_CHECKPOINT_ROOT } from "../../src/protocol/checkpoints";
+import { NO_METRIC } from "../../src/protocol/outcome";
 import { expect } from "chai";
 import type { Address, Hex } from "viem";
 import type { Committee, LedgerEvent } from "../../src/chain/pot-contracts";
@@ -198,7 +199,7 @@ function result(
     resultHash,
     outcome: {
       stateHash: resultHash,
-      checkpointRoot: NO_CHECKPOINTS,
+      checkpointRoot: EMPTY_CHECKPOINT_ROOT,
       heldOutLoss: NO_METRIC,
       heldOutAccuracy: NO_METRIC,
     },

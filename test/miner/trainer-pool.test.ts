@@ -12,7 +12,9 @@ import { silentLogger } from "../../src/miner/log";
 import { MinerStore } from "../../src/miner/state";
 import { TrainerPool } from "../../src/miner/trainer-pool";
 import type { JobView } from "../../src/miner/view";
+import { stateHash } from "../../src/protocol/rho";
 import {
+  cidOfStateHash,
   cidToBytesHex,
   fetchManifest,
   openHeliaStore,
@@ -38,6 +40,12 @@ class RecordingStore implements ContentStore {
   get(cid: string, options?: GetOptions) {
     this.gets.push(cid);
     return this.inner.get(cid, options);
+  }
+  putRawBlock(...a: Parameters<ContentStore["putRawBlock"]>) {
+    return this.inner.putRawBlock(...a);
+  }
+  getRawBlock(...a: Parameters<ContentStore["getRawBlock"]>) {
+    return this.inner.getRawBlock(...a);
   }
   getStream(...a: Parameters<ContentStore["getStream"]>) {
     return this.inner.getStream(...a);
@@ -149,6 +157,29 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
     } finally {
       a.dispose();
       b.dispose();
+    }
+  });
+
+  it("a job with checkpointEvery 1 stores its first checkpoint as a raw block named by its hash, and records the list", async () => {
+    const ckpt = await publishIrisJobData(helia, 2, { checkpointEvery: 1 });
+    const p = pool(helia);
+    try {
+      const view = {
+        ...job(),
+        jobId: 8n,
+        specCid: cidToBytesHex(ckpt.docCid),
+        manifestRoot: ckpt.manifestRoot,
+      };
+      const r = await p.train({ job: view, stage: 1, parentHash: ckpt.s0Hash, speculative: false });
+      expect(r.checkpoints).to.have.length(2); // 2 steps, a checkpoint after each
+      expect(r.checkpoints![1]).to.equal(r.resultHash);
+      const first = await helia.getRawBlock(cidOfStateHash(r.checkpoints![0]), { timeoutMs: 2_000 });
+      expect(stateHash(first)).to.equal(r.checkpoints![0]);
+      // the job without checkpoints records an empty list
+      const plain = await p.train({ job: job(), stage: 1, parentHash: data.s0Hash, speculative: false });
+      expect(plain.checkpoints).to.deep.equal([]);
+    } finally {
+      p.dispose();
     }
   });
 });

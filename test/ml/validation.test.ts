@@ -109,6 +109,24 @@ describe("ml: bad inputs give clear errors", function () {
     );
   });
 
+  it("training.checkpointEvery: absent stays absent (no checkpoints), an integer >= 0 is kept, anything else is refused", function () {
+    const absent: AnyJson = clone(spec);
+    delete absent.training.checkpointEvery;
+    expect(validateJobSpec(absent).spec.training).to.not.have.property("checkpointEvery");
+    const every: AnyJson = clone(spec);
+    every.training.checkpointEvery = 8;
+    expect(validateJobSpec(every).spec.training.checkpointEvery).to.equal(8);
+    for (const value of [-1, 2.5, "8", null]) {
+      const bad: AnyJson = clone(spec);
+      bad.training.checkpointEvery = value;
+      expectThrow(
+        () => validateJobSpec(bad),
+        InvalidModelSpecError,
+        /training\.checkpointEvery: must be an integer >= 0 \(steps between two step checkpoints; 0 = none\)/,
+      );
+    }
+  });
+
   it("rejects shapes inconsistent with the dataset, and bad optimizer settings", function () {
     const shape: AnyJson = clone(spec);
     shape.data.featureShape = [28, 28, 1];

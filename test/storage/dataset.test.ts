@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import * as path from "node:path";
 import type { Hex } from "viem";
-import { verifyMerkleProof } from "../../src/protocol/manifest";
+import { verifyMerkleProof } from "../../src/protocol/merkle";
 import {
   assertBatchInManifest,
   DatasetManifestError,

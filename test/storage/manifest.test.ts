@@ -4,21 +4,24 @@ import type { Hex } from "viem";
 import {
   combineManifestRoot,
   computeManifestCommitment,
-  hashPair,
   ManifestEncodingError,
   manifestLeafHash,
-  merkleProof,
-  merkleProofs,
-  merkleRoot,
-  rootFromProof,
-  verifyMerkleProof,
   MANIFEST_LEAF_TYPEHASH,
   MANIFEST_META_TYPEHASH,
   MANIFEST_ROOT_TYPEHASH,
   type ManifestLeafInput,
   type ManifestMetaInput,
-  type ManifestProof,
 } from "../../src/protocol/manifest";
+import {
+  hashPair,
+  merkleProof,
+  merkleProofs,
+  merkleRoot,
+  MerkleTreeError,
+  rootFromProof,
+  verifyMerkleProof,
+  type MerkleProof,
+} from "../../src/protocol/merkle";
 import { computeCid, parseCid } from "../../src/storage/cid";
 import { patternBytes } from "../support/pattern-bytes";
 import vectors from "../vectors/manifest.json";
@@ -27,7 +30,7 @@ interface VectorCase {
   name: string;
   meta: ManifestMetaInput;
   batches: (ManifestLeafInput & { cid: string })[];
-  expected: { leaves: Hex[]; batchRoot: Hex; metaHash: Hex; root: Hex; proofs: ManifestProof[] };
+  expected: { leaves: Hex[]; batchRoot: Hex; metaHash: Hex; root: Hex; proofs: MerkleProof[] };
 }
 const cases = vectors.cases as unknown as VectorCase[];
 const abi = AbiCoder.defaultAbiCoder();
@@ -166,7 +169,7 @@ describe("protocol/manifest: dataset manifest commitment", () => {
       proofs.forEach((p, k) => expect(p).to.deep.equal(merkleProof(leaves, n - 1 - k)));
     }
     const leaves = [ethersKeccak(toUtf8Bytes("only")) as Hex];
-    expect(() => merkleProofs(leaves, [0, 1])).to.throw(ManifestEncodingError, /outside the 1 leaves/);
+    expect(() => merkleProofs(leaves, [0, 1])).to.throw(MerkleTreeError, /outside the 1 leaves/);
   });
 
   it("the root changes when any committed field changes", () => {
@@ -189,16 +192,22 @@ describe("protocol/manifest: dataset manifest commitment", () => {
 
   it("throws typed errors for malformed input", () => {
     const c = cases[0];
-    const codeOf = (fn: () => unknown): string => {
+    const codeOf = (
+      fn: () => unknown,
+      type: typeof ManifestEncodingError = ManifestEncodingError,
+    ): string => {
       try {
         fn();
       } catch (err) {
-        expect(err).to.be.instanceOf(ManifestEncodingError);
+        expect(err).to.be.instanceOf(type);
         return (err as ManifestEncodingError).code;
       }
       throw new Error("expected a throw");
     };
-    expect(codeOf(() => merkleRoot([]))).to.equal("MANIFEST_EMPTY");
+    expect(codeOf(() => computeManifestCommitment({ ...c.meta, batchCount: 0 }, []))).to.equal(
+      "MANIFEST_EMPTY",
+    );
+    expect(codeOf(() => merkleRoot([]), MerkleTreeError)).to.equal("MERKLE_EMPTY");
     expect(codeOf(() => manifestLeafHash({ ...c.batches[0], sampleCount: -1 }))).to.equal(
       "MANIFEST_BAD_INTEGER",
     );
@@ -211,6 +220,8 @@ describe("protocol/manifest: dataset manifest commitment", () => {
     expect(codeOf(() => computeManifestCommitment(c.meta, [...c.batches].reverse()))).to.equal(
       "MANIFEST_BAD_INDEX",
     );
-    expect(codeOf(() => merkleProof(c.expected.leaves, 9))).to.equal("MANIFEST_INDEX_OUT_OF_RANGE");
+    expect(codeOf(() => merkleProof(c.expected.leaves, 9), MerkleTreeError)).to.equal(
+      "MERKLE_INDEX_OUT_OF_RANGE",
+    );
   });
 });

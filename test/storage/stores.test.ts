@@ -1,9 +1,11 @@
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { importBytes } from "ipfs-unixfs-importer";
 import { CID } from "multiformats/cid";
 import {
+  cidOfStateHash,
   computeCid,
   ContentNotFoundError,
   ContentVerificationError,
@@ -43,7 +45,38 @@ function corruptBlockFile(dir: string, size: number): string {
   throw new Error(`no block file of ${size} bytes under ${dir}`);
 }
 
+/**
+ * Raw blocks (step-checkpoint states): one block whose CID follows from the sha256 of the bytes alone,
+ * read back verified; a non-raw CID is refused. `blocksDir` holds the store's block files, to corrupt one.
+ */
+async function rawBlockRoundTrip(store: ContentStore, blocksDir: string): Promise<void> {
+  for (const size of [0, 5_000, 1_500_000]) {
+    const bytes = patternBytes(size, size + 17);
+    const hash = `0x${createHash("sha256").update(bytes).digest("hex")}` as const;
+    const cid = await store.putRawBlock(bytes, { pin: true });
+    expect(cid).to.equal(cidOfStateHash(hash));
+    expect(cid).to.match(/^bafkrei/);
+    expect(await store.has(cid)).to.equal(true);
+    expect(Buffer.from(await store.getRawBlock(cid)).equals(Buffer.from(bytes))).to.equal(true);
+  }
+  const unixfs = await store.put(patternBytes(300_000, 4));
+  expect((await caught(() => store.getRawBlock(unixfs))).message).to.match(/not a raw block CID/);
+  const bytes = patternBytes(4_567, 8); // unique size: its block file is the only one of 4567 bytes
+  const cid = await store.putRawBlock(bytes);
+  corruptBlockFile(blocksDir, 4_567);
+  const err = await caught(() => store.getRawBlock(cid));
+  expect(err).to.be.instanceOf(ContentVerificationError);
+  expect(err.message).to.contain(cid);
+}
+
 describe("storage: CIDs match `ipfs add --cid-version 1`", () => {
+  it("cidOfStateHash: CIDv1(raw, sha2-256) of a state hash, the CID `ipfs add` gives a small object", async () => {
+    const bytes = new TextEncoder().encode("hello world");
+    const hash = `0x${createHash("sha256").update(bytes).digest("hex")}` as const;
+    expect(cidOfStateHash(hash)).to.equal(await computeCid(bytes));
+    expect(() => cidOfStateHash("0x1234")).to.throw(InvalidCidError, /32 bytes/);
+  });
+
   it("single-block objects are raw CIDv1 sha2-256 (known Kubo outputs)", async () => {
     // printf '' | ipfs add --cid-version 1 -Q   and   printf 'hello world' | ipfs add --cid-version 1 -Q
     expect(await computeCid(new Uint8Array(0))).to.equal(
@@ -152,6 +185,10 @@ describe("storage: embedded Helia store", function () {
     expect(err.message).to.contain(cid);
   });
 
+  it("putRawBlock/getRawBlock: one raw block per state, CID from the state hash, verified on read", async () => {
+    await rawBlockRoundTrip(store, path.join(tmp.dir, "a", "blocks"));
+  });
+
   it("enforces maxBytes before downloading the content", async () => {
     const cid = await store.put(patternBytes(600_000, 5));
     const err = await caught(() => store.get(cid, { maxBytes: 1_000 }));
@@ -226,6 +263,10 @@ describe("storage: Kubo RPC store (kubo-rpc-client against a Kubo-compatible ser
     const err = await caught(() => kubo.get(cid));
     expect(err).to.be.instanceOf(ContentVerificationError);
     expect(err.message).to.contain(cid);
+  });
+
+  it("putRawBlock/getRawBlock through block/put and block/get, verified here", async () => {
+    await rawBlockRoundTrip(kubo, path.join(tmp.dir, "daemon", "blocks"));
   });
 
   it("an unreachable API fails fast with KuboRpcError", async () => {

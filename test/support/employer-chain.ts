@@ -33,13 +33,13 @@ import {
 } from "../../src/chain/pot-contracts";
 import { readJobEvents } from "../../src/chain/job-events";
 import { readDomain, type LedgerHandle } from "../../src/chain/ledger-reads";
+import { checkpointRoot } from "../../src/protocol/checkpoints";
 import { decodeBatch, evaluate, runStage } from "../../src/ml";
 import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import {
   commitmentHash,
   heldOutMetric,
   juryVoteCommitment,
-  NO_CHECKPOINTS,
   outcomeHash,
   type StageOutcome,
 } from "../../src/protocol";
@@ -199,13 +199,15 @@ export interface StageClaim {
   resultCid: string;
   /** The held-out metric of S_stage (default NO_METRIC: a job without a test set). */
   heldOut?: Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy">;
+  /** The stage's step-checkpoint state hashes (default none; the last is stateHash). */
+  checkpoints?: Hex[];
 }
 
-/** The stage outcome a claim declares (no checkpoints). */
+/** The stage outcome a claim declares. */
 export function claimOutcome(claim: StageClaim): StageOutcome {
   return {
     stateHash: claim.stateHash,
-    checkpointRoot: NO_CHECKPOINTS,
+    checkpointRoot: checkpointRoot(claim.checkpoints ?? []),
     ...(claim.heldOut ?? heldOutMetric(undefined)),
   };
 }
@@ -304,7 +306,7 @@ async function buildHeader(
     resultCid,
     declarations,
     outcome: claimOutcome(claim),
-    checkpoints: [],
+    checkpoints: claim.checkpoints ?? [],
   });
   const event = sent.receipt.logs
     .map((log) => decodeLedgerLog(net.handle.suite, log))
@@ -458,11 +460,14 @@ export async function trainStages(net: EmployerNet, job: CreatedJob, stages: num
       jobId: job.jobId,
       stage,
     });
+    // as a miner does: the step checkpoints as raw blocks (the last is S_stage itself)
+    for (const bytes of r.checkpointStates.slice(0, -1)) await net.store.putRawBlock(bytes, { pin: true });
     claims.push({
       rho: r.rho,
       stateHash: r.stateHash,
       resultCid: await net.store.put(r.state, { pin: true }),
       heldOut: await heldOutOf(net, job, r.state),
+      checkpoints: r.checkpoints,
     });
     state = r.state;
   }

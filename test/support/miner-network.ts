@@ -174,6 +174,14 @@ export interface IrisJobData {
   readonly numStages: number;
 }
 
+/** What varies between tiny Iris jobs. */
+export interface IrisJobOptions {
+  /** Publish a held-out test set (miners then commit to its metric). */
+  readonly testSet?: boolean;
+  /** training.checkpointEvery (absent: no checkpoints). */
+  readonly checkpointEvery?: number;
+}
+
 /** The parts of a tiny Iris job before anything is published. */
 export interface IrisJob {
   readonly spec: JobSpec;
@@ -189,7 +197,7 @@ export interface IrisJob {
  * so the stages never reach the 30 held-out samples). The same every call: tests train it locally to know
  * what miners will declare.
  */
-export async function irisJob(numStages: number, options: { testSet?: boolean } = {}): Promise<IrisJob> {
+export async function irisJob(numStages: number, options: IrisJobOptions = {}): Promise<IrisJob> {
   if (numStages > 7) throw new Error("an Iris job has at most 7 stages of 16 samples beside its test set");
   await initEngine();
   const m = tf.sequential({
@@ -222,6 +230,7 @@ export async function irisJob(numStages: number, options: { testSet?: boolean } 
       batchSize,
       stepsPerStage: steps,
       seed: 7,
+      checkpointEvery: options.checkpointEvery,
     },
     data: { featureShape: [4], labels: { kind: "classIndex", numClasses: 3 } },
   });
@@ -243,7 +252,7 @@ export async function irisJob(numStages: number, options: { testSet?: boolean } 
 export async function publishIrisJobData(
   store: ContentStore,
   numStages: number,
-  options: { testSet?: boolean } = {},
+  options: IrisJobOptions = {},
 ): Promise<IrisJobData> {
   const { spec, s0, stageBatches, testSet } = await irisJob(numStages, options);
   const batches = stageBatches.map((b) => ({ bytes: encodeBatch(b), sampleCount: b.count }));
@@ -285,14 +294,12 @@ export async function publishIrisJob(
     feeWei: bigint;
     stageSeconds?: number;
     minDeclareSeconds?: number;
-    /** Publish a held-out test set (miners then commit to its metric). */
-    testSet?: boolean;
     /** Early-stopping target (needs `testSet`); none by default. */
     target?: JobTarget;
-  },
+  } & IrisJobOptions,
 ): Promise<PublishedJob> {
   const store = await openHeliaStore({ kind: "embedded", repoPath: join(net.dir, `employer-${index}`) });
-  const data = await publishIrisJobData(store, opts.numStages, { testSet: opts.testSet });
+  const data = await publishIrisJobData(store, opts.numStages, opts);
   const { staking, escrow, stages } = net.suite(index);
   await (await staking.setPeer((await store.addresses())[0])).wait();
   const block = await net.provider.getBlock("latest");

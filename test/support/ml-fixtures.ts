@@ -137,11 +137,19 @@ export async function irisSpec(
   optimizer: OptimizerConfig = SGD,
   stepsPerStage = 5,
   batchSize = 10,
+  checkpointEvery = 0,
 ): Promise<JobSpec> {
   await initEngine();
   return buildJobSpec({
     model: irisModel(),
-    training: { optimizer, loss: "sparseCategoricalCrossentropy", batchSize, stepsPerStage, seed: 3 },
+    training: {
+      optimizer,
+      loss: "sparseCategoricalCrossentropy",
+      batchSize,
+      stepsPerStage,
+      seed: 3,
+      checkpointEvery,
+    },
     data: { featureShape: [4], labels: { kind: "classIndex", numClasses: 3 } },
   });
 }

@@ -14,7 +14,7 @@ import {
   commitmentHash,
   DOMAIN_NAME,
   juryVoteCommitment,
-  NO_CHECKPOINTS,
+  EMPTY_CHECKPOINT_ROOT,
   NO_METRIC,
   outcomeHash,
   TargetKind,
@@ -132,7 +132,7 @@ export function outcomeOf(
 ): StageOutcome {
   return {
     stateHash: stateHashOf(jobId, stage, variant),
-    checkpointRoot: NO_CHECKPOINTS,
+    checkpointRoot: EMPTY_CHECKPOINT_ROOT,
     heldOutLoss: metric.heldOutLoss ?? NO_METRIC,
     heldOutAccuracy: metric.heldOutAccuracy ?? NO_METRIC,
   };

@@ -67,7 +67,7 @@ describe("split contracts: encodings match the protocol vectors and src/protocol
     const o = { ...base, stateHash: base.stateHash as Hex, checkpointRoot: base.checkpointRoot as Hex };
     for (const changed of [
       { ...o, stateHash: ethers.id("other state") as Hex },
-      { ...o, checkpointRoot: P.NO_CHECKPOINTS },
+      { ...o, checkpointRoot: P.EMPTY_CHECKPOINT_ROOT },
       { ...o, heldOutLoss: o.heldOutLoss + 1 },
       { ...o, heldOutAccuracy: o.heldOutAccuracy + 1 },
     ]) {

@@ -29,6 +29,7 @@ interface CreateOptions {
   batchSize: string;
   epochs: string;
   stepsPerStage?: string;
+  checkpointEvery?: string;
   stageTarget: string;
   maxStages?: string;
   seed: string;
@@ -98,6 +99,8 @@ async function jobInput(o: CreateOptions): Promise<JobInput> {
     batchSize: parseIntOption("batch-size", o.batchSize, 2)!,
     epochs: parseIntOption("epochs", o.epochs, 1)!,
     stepsPerStage: parseIntOption("steps-per-stage", o.stepsPerStage, 2),
+    // checked by the plan (InvalidModelSpecError naming training.checkpointEvery), as in a job spec
+    checkpointEvery: o.checkpointEvery === undefined ? undefined : Number(o.checkpointEvery),
     targetStageSeconds: Number(o.stageTarget),
     maxStages: parseIntOption("max-stages", o.maxStages, 1),
     seed: parseIntOption("seed", o.seed, 1)!,
@@ -179,6 +182,10 @@ export function registerCreateCommand(job: Command, context: () => CliContext): 
     .option("--batch-size <n>", "samples per SGD step", "64")
     .option("--epochs <n>", "passes over the training data", "1")
     .option("--steps-per-stage <n>", "SGD steps per stage (default: Delta for --stage-target)")
+    .option(
+      "--checkpoint-every <n>",
+      "take a step checkpoint every n steps of a stage, 0 = none (default: max(20, ceil(steps per stage / 16)))",
+    )
     .option("--stage-target <seconds>", "target training time of a stage on the reference machine", "60")
     .option("--max-stages <n>", "at most this many stages")
     .option("--seed <n>", "seed of the initializers and epoch shuffles", "1")
@@ -222,6 +229,7 @@ export function registerCreateCommand(job: Command, context: () => CliContext): 
       const summary = {
         numStages: plan.numStages,
         stepsPerStage: plan.stepsPerStage,
+        checkpointEvery: plan.checkpointEvery,
         batchSize: plan.batchSize,
         samplesUsed: plan.samplesUsed,
         trainFlopsPerSample: plan.trainFlopsPerSample,
@@ -243,6 +251,9 @@ export function registerCreateCommand(job: Command, context: () => CliContext): 
               `  (--stage-target ${o.stageTarget} s would take ${plan.targetStepsPerStage} steps per stage, more than the data holds: capped so it fills ${employer().DEFAULT_MIN_STAGES} stages; --steps-per-stage sets it)`,
             ]
           : []),
+        plan.checkpointEvery === 0
+          ? "Step checkpoints: none (--checkpoint-every 0)"
+          : `Step checkpoints: every ${plan.checkpointEvery} steps, ${Math.ceil(plan.stepsPerStage / plan.checkpointEvery)} per stage (--checkpoint-every)`,
         `tau: ${plan.trainFlopsPerSample} training FLOPs/sample; a stage ~${plan.stageTrainingSeconds.toFixed(2)} s on the reference machine`,
         `Declarations close no sooner than ${plan.minDeclareSeconds} s after a stage opens (--min-declare-seconds; raised to the network's minimum when lower)`,
         `Expected time: ~${Math.ceil(plan.expectedSeconds)} s (all ${plan.numStages} stages)`,

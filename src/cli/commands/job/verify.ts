@@ -24,6 +24,10 @@ export function registerVerifyCommand(program: Command, context: () => CliContex
     .option("--sample <n>", "re-execute n stages chosen uniformly at random")
     .option("--fraction <f>", "re-execute a fraction f of the stages")
     .option("--seed <n>", "seed of the sample (default random; printed)")
+    .option(
+      "--segments <K>",
+      "re-execute K random step-checkpoint segments of each sampled stage instead of the whole stage",
+    )
     .option("--allow-unfinished", "exit 0 for a job with no wrapped stage (nothing trained to verify)")
     .option(
       "--certificate <dir>",
@@ -38,6 +42,7 @@ export function registerVerifyCommand(program: Command, context: () => CliContex
           sample?: string;
           fraction?: string;
           seed?: string;
+          segments?: string;
           allowUnfinished?: boolean;
           certificate?: string;
           offline?: boolean;
@@ -85,6 +90,7 @@ export function registerVerifyCommand(program: Command, context: () => CliContex
             return verifyJob(handleOf(session), store, jobId, {
               sample,
               seed: parseIntOption("seed", o.seed, 0),
+              segments: parseIntOption("segments", o.segments, 1),
               onProgress: (p) =>
                 p.phase === "lineage"
                   ? progress.step(`checking the lineage: stage ${p.stage}`)
