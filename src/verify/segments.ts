@@ -27,8 +27,8 @@ export interface SegmentInput {
   readonly startState: Uint8Array;
   /** H(S_i) as the chain records it (S_i is checked against it). */
   readonly parentHash: Hex;
-  /** H(S_{i+1}) as the chain records it: the last checkpoint must equal it. */
-  readonly resultHash: Hex;
+  /** H(S_{i+1}) as the stage outcome names it: the last checkpoint must equal it. */
+  readonly stateHash: Hex;
   /** The stage's batches (as runStage takes them). */
   readonly batches: Batch | Batch[];
   /** The checkpoint hashes the stage's declaration listed, in order. */
@@ -92,10 +92,10 @@ export async function verifySegments(input: SegmentInput, sample: SegmentSample)
       `stage ${stage}: the listed checkpoints hash to root ${root}, but the declaration committed to ${input.expectedRoot}`,
     );
   }
-  if (!same(checkpoints[m - 1], input.resultHash)) {
+  if (!same(checkpoints[m - 1], input.stateHash)) {
     return fail(
       "segment-list",
-      `stage ${stage}: the last checkpoint ${checkpoints[m - 1]} is not H(S_${stage}) = ${input.resultHash}`,
+      `stage ${stage}: the last checkpoint ${checkpoints[m - 1]} is not H(S_${stage}) = ${input.stateHash}`,
     );
   }
   const checks: Check[] = [
@@ -217,7 +217,7 @@ export async function reexecuteSegments(
             stage,
             startState: parent,
             parentHash: stateRef(record, stage - 1)!.expectedHash,
-            resultHash: header.header.result,
+            stateHash: stateRef(record, stage)!.expectedHash,
             batches,
             checkpoints: list.hashes,
             expectedRoot: list.root,

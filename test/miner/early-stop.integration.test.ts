@@ -3,7 +3,8 @@
  * train a 4-stage Iris job that names a held-out test set and a loss target. Every declarant evaluates
  * S_{i+1} on the test set and binds the metric into its declared result; the first wrapped stage whose
  * held-out loss meets the target finishes the job there. The test trains the same job locally first, so it
- * knows, bit for bit, the metric every stage must reveal and the stage the job must stop at.
+ * knows, bit for bit, the metric and step checkpoints every stage must reveal and the stage the job must
+ * stop at.
  */
 import { expect } from "chai";
 import { evaluate, runStage, stageOutcome } from "../../src/ml";
@@ -18,11 +19,13 @@ import {
 } from "../support/miner-network";
 
 const NUM_STAGES = 4;
+/** A step checkpoint after each of the 2 steps of a stage: every header reveals a list of 2. */
+const CHECKPOINT_EVERY = 1;
 const FEE = 4_000_000_000_000_003n; // not a multiple of the stages: the remainder is refunded too
 
 /** The outcome of every stage of the Iris job, trained here as a miner would (rho aside). */
 async function referenceOutcomes(): Promise<StageOutcome[]> {
-  const job = await irisJob(NUM_STAGES, { testSet: true });
+  const job = await irisJob(NUM_STAGES, { testSet: true, checkpointEvery: CHECKPOINT_EVERY });
   const outcomes: StageOutcome[] = [];
   let state = job.s0;
   for (let s = 1; s <= NUM_STAGES; s++) {
@@ -61,6 +64,7 @@ describe("verified early stopping (held-out loss target)", function () {
       k: 2,
       feeWei: FEE,
       testSet: true,
+      checkpointEvery: CHECKPOINT_EVERY,
       target,
     }));
     await waitForJobToFinish(fx.net, job.jobId, 150_000);
@@ -71,7 +75,7 @@ describe("verified early stopping (held-out loss target)", function () {
     expect(reached.map((e) => Number(e.args.stage))).to.deep.equal([stopAt]);
     expect(Number(reached[0].args.heldOutLoss)).to.equal(expected[k].heldOutLoss);
 
-    // Every wrapped stage revealed the outcome trained here, bit for bit (state, metric, no checkpoints).
+    // Every wrapped stage revealed the outcome trained here, bit for bit (state, checkpoint root, metric).
     const revealed = await stages.queryFilter(stages.filters.OutcomeRevealed(job.jobId), fx.net.deployBlock);
     for (let s = 1; s <= stopAt; s++) {
       const e = revealed.findLast((x) => Number(x.args.stage) === s);
@@ -84,6 +88,8 @@ describe("verified early stopping (held-out loss target)", function () {
         heldOutAccuracy: Number(o.heldOutAccuracy),
       }).to.deep.equal(expected[s - 1]);
       expect(e!.args.resultHash).to.equal(outcomeHash(expected[s - 1]));
+      expect(e!.args.checkpoints, `checkpoints of stage ${s}`).to.have.length(2);
+      expect(e!.args.checkpoints[1]).to.equal(expected[s - 1].stateHash);
     }
     expect(await stages.finalStateOf(job.jobId)).to.equal(expected[k].stateHash);
 

@@ -126,8 +126,8 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
       for (const s of [1, 2, 3]) expect(store.gets, `stage ${s}`).to.include(batchCid.get(s));
       expect(store.gets).to.not.include(batchCid.get(4));
 
-      const r2 = await p.train({ job: job(), stage: 2, parentHash: r1.resultHash, speculative: true });
-      expect(r2.parentHash).to.equal(r1.resultHash);
+      const r2 = await p.train({ job: job(), stage: 2, parentHash: r1.outcome.stateHash, speculative: true });
+      expect(r2.parentHash).to.equal(r1.outcome.stateHash);
       expect(store.gets.filter((c) => c === batchCid.get(2))).to.have.length(1);
       await new Promise((r) => setTimeout(r, 200));
       expect(store.gets).to.include(batchCid.get(4));
@@ -143,9 +143,9 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
     const b = pool(helia);
     try {
       const ra1 = await a.train({ job: job(), stage: 1, parentHash: data.s0Hash, speculative: false });
-      const ra2 = await a.train({ job: job(), stage: 2, parentHash: ra1.resultHash, speculative: false });
+      const ra2 = await a.train({ job: job(), stage: 2, parentHash: ra1.outcome.stateHash, speculative: false });
       const rb1 = await b.train({ job: job(), stage: 1, parentHash: data.s0Hash, speculative: false });
-      const rb2 = await b.train({ job: job(), stage: 2, parentHash: rb1.resultHash, speculative: false });
+      const rb2 = await b.train({ job: job(), stage: 2, parentHash: rb1.outcome.stateHash, speculative: false });
       expect([rb1.resultHash, rb2.resultHash, rb2.rho]).to.deep.equal([
         ra1.resultHash,
         ra2.resultHash,
@@ -172,7 +172,7 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
       };
       const r = await p.train({ job: view, stage: 1, parentHash: ckpt.s0Hash, speculative: false });
       expect(r.checkpoints).to.have.length(2); // 2 steps, a checkpoint after each
-      expect(r.checkpoints![1]).to.equal(r.resultHash);
+      expect(r.checkpoints[1]).to.equal(r.outcome.stateHash);
       const first = await helia.getRawBlock(cidOfStateHash(r.checkpoints![0]), { timeoutMs: 2_000 });
       expect(stateHash(first)).to.equal(r.checkpoints![0]);
       // the job without checkpoints records an empty list

@@ -48,7 +48,7 @@ describe("verify: step-checkpoint segments (real training)", function () {
     stage: 1,
     startState: s0,
     parentHash: stateHash(s0),
-    resultHash: result.stateHash,
+    stateHash: result.stateHash,
     batches,
     checkpoints: result.checkpoints,
     expectedRoot: checkpointRoot(result.checkpoints),

@@ -13,8 +13,7 @@ import { fetchManifest, fetchStageBatches } from "../../src/storage";
 import { createJob, type CreatedJob } from "../../src/employer/create-job";
 import { readDomain } from "../../src/employer/ledger";
 import { describeMetric } from "../../src/protocol";
-import { checkpointRoot } from "../../src/protocol/checkpoints";
-import { verifyJob, formatReport, type StageCheckpoints } from "../../src/verify";
+import { verifyJob, formatReport } from "../../src/verify";
 import {
   employerContext,
   finalizeStage,
@@ -65,6 +64,7 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
       await finalizeStage(net, job.jobId, stage, {
         rho: r.rho,
         stateHash: r.stateHash,
+        checkpoints: r.checkpoints,
         resultCid: cid,
         heldOut,
       });
@@ -119,6 +119,7 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     await finalizeStage(net, job.jobId, 1, {
       rho: fakeRho,
       stateHash: r1.stateHash,
+      checkpoints: r1.checkpoints,
       resultCid: cid1,
       heldOut: heldOut1,
     });
@@ -131,6 +132,7 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     await finalizeStage(net, job.jobId, 2, {
       rho: r2.rho,
       stateHash: r2.stateHash,
+      checkpoints: r2.checkpoints,
       resultCid: cid2,
       heldOut: flattered,
     });
@@ -142,6 +144,7 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     await finalizeStage(net, job.jobId, 3, {
       rho: r3.rho,
       stateHash: r3.stateHash,
+      checkpoints: r3.checkpoints,
       resultCid: wrongCid,
       heldOut: await heldOutOf(net, job, r3.state),
     });
@@ -182,48 +185,52 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     expect(faulty?.message).to.match(/is faulty \(does not open against rho\), as the header says/);
   });
 
-  it("--segments: re-executes K checkpoint segments per stage and catches a list rewritten in one segment", async () => {
-    // 4 steps per stage, a checkpoint every 2: two segments per stage
-    const job = await createJob(
-      ctx(),
-      await smallJobInput({ name: "segments", maxStages: 2, checkpointEvery: 2 }),
-    );
-    let state = await net.store.get(job.initialStateCid);
-    const lists = new Map<number, StageCheckpoints>();
-    for (let stage = 1; stage <= 2; stage++) {
-      const r = await train(job, stage, state);
-      expect(r.checkpoints).to.have.length(2);
-      for (const bytes of r.checkpointStates.slice(0, -1)) await net.store.putRawBlock(bytes, { pin: true });
-      const cid = await net.store.put(r.state, { pin: true });
-      await finalizeStage(net, job.jobId, stage, {
-        rho: r.rho,
-        stateHash: r.stateHash,
-        resultCid: cid,
-        heldOut: await heldOutOf(net, job, r.state),
-        checkpoints: r.checkpoints,
-      });
-      lists.set(stage, { hashes: r.checkpoints, root: checkpointRoot(r.checkpoints) });
-      state = r.state;
+  it("--segments: re-executes K checkpoint segments per stage (lists from the chain) and catches a list rewritten in one segment", async () => {
+    /**
+     * Trains and wraps stages 1..2 of a new job (4 steps per stage, a checkpoint every 2: two segments per
+     * stage); `forge2` rewrites stage 2's checkpoint list before it is declared, as a cheater would.
+     */
+    async function run(name: string, forge2?: (honest: StageResult) => Promise<Hex[]>) {
+      const job = await createJob(ctx(), await smallJobInput({ name, maxStages: 2, checkpointEvery: 2 }));
+      let state = await net.store.get(job.initialStateCid);
+      for (let stage = 1; stage <= 2; stage++) {
+        const r = await train(job, stage, state);
+        expect(r.checkpoints).to.have.length(2);
+        for (const bytes of r.checkpointStates.slice(0, -1))
+          await net.store.putRawBlock(bytes, { pin: true });
+        const checkpoints = stage === 2 && forge2 !== undefined ? await forge2(r) : r.checkpoints;
+        await finalizeStage(net, job.jobId, stage, {
+          rho: r.rho,
+          stateHash: r.stateHash,
+          resultCid: await net.store.put(r.state, { pin: true }),
+          heldOut: await heldOutOf(net, job, r.state),
+          checkpoints,
+        });
+        state = r.state;
+      }
+      return job;
     }
-    const checkpointsOf = async (_: unknown, stage: number) => lists.get(stage);
-    const honest = await verifyJob(net.handle, net.store, job.jobId, { segments: 2, checkpointsOf, seed: 3 });
+
+    const honestJob = await run("segments");
+    const honest = await verifyJob(net.handle, net.store, honestJob.jobId, { segments: 2, seed: 3 });
     expect(honest.failures, formatReport(honest).join("\n")).to.deep.equal([]);
     expect(honest.checks.filter((c) => c.id === "segment-reexec")).to.have.length(4);
     expect(honest.checks.some((c) => c.id === "reexec-state")).to.equal(false);
     expect(honest.detection.segmentsPerStage).to.equal(1);
-    const half = await verifyJob(net.handle, net.store, job.jobId, { segments: 1, checkpointsOf, seed: 3 });
+    const half = await verifyJob(net.handle, net.store, honestJob.jobId, { segments: 1, seed: 3 });
     expect(half.detection.singleWrongStage).to.equal(0.5);
     expect(formatReport(half).join("\n")).to.match(
       /step-checkpoint segments only: .* 50\.0% \(K of its m segments/,
     );
 
-    // stage 2's list as a cheater would rewrite it: checkpoint 0 replaced by a state trained on other
-    // data (stored, so it can be fetched), the root recomputed to match
-    const other = await train(job, 1, await net.store.get(job.initialStateCid));
-    const forged = [other.checkpoints[0], lists.get(2)!.hashes[1]];
-    await net.store.putRawBlock(other.checkpointStates[0], { pin: true });
-    lists.set(2, { hashes: forged, root: checkpointRoot(forged) });
-    const caught = await verifyJob(net.handle, net.store, job.jobId, { segments: 2, checkpointsOf, seed: 3 });
+    // stage 2's list as a cheater would declare it: checkpoint 0 replaced by a state trained on other data
+    // (stored, so it can be fetched); its root is what the declarations commit to, so the ledger accepts it
+    const cheatJob = await run("segments-forged", async (r) => {
+      const other = await train(honestJob, 1, await net.store.get(honestJob.initialStateCid));
+      await net.store.putRawBlock(other.checkpointStates[0], { pin: true });
+      return [other.checkpoints[0], r.checkpoints[1]];
+    });
+    const caught = await verifyJob(net.handle, net.store, cheatJob.jobId, { segments: 2, seed: 3 });
     expect(caught.ok).to.equal(false);
     expect(caught.failures.map((f) => `${f.stage}:${f.id}`)).to.deep.equal([
       "2:segment-reexec",
@@ -235,8 +242,8 @@ describe("verifier against a hardhat node and embedded IPFS", function () {
     expect(caught.failures[1].message).to.match(
       /^stage 2 segment 1 \(steps 3\.\.4\) re-executed from checkpoint 0/,
     );
-    // without a source the stages say so instead of passing
-    const none = await verifyJob(net.handle, net.store, job.jobId, { segments: 1, seed: 3 });
-    expect(none.failures.map((f) => f.id)).to.deep.equal(["segment-list", "segment-list"]);
+    // re-executing the whole stage catches it too: the checkpoint root differs
+    const full = await verifyJob(net.handle, net.store, cheatJob.jobId, { sample: { kind: "all" } });
+    expect(full.failures.map((f) => `${f.stage}:${f.id}`)).to.deep.equal(["2:reexec-checkpoints"]);
   });
 });

@@ -47,7 +47,7 @@ import {
   type Decl,
   type SuiteFixture,
 } from "../helpers/suite-fixtures";
-import { referenceCheckpointRoot } from "../helpers/checkpoint-reference";
+import { checkpointRoot } from "../../../src/protocol/checkpoints";
 
 const DECL_RELEASED = 4n;
 const JOB_OPEN = 1n;
@@ -104,7 +104,7 @@ describe("split contracts: the stage outcome, checkpoints and early stopping", (
     const ckpts = [ethers.id("ckpt 0") as Hex, ethers.id("ckpt 1") as Hex, state];
     const o: StageOutcome = {
       ...outcomeOf(jobId, 1, "honest", { heldOutLoss: float32Bits(0.5), heldOutAccuracy: 700_000 }),
-      checkpointRoot: referenceCheckpointRoot(ckpts),
+      checkpointRoot: checkpointRoot(ckpts),
     };
     const result = resultFor(o);
     const ds = await declareAll(f, [a, b], jobId, 1, o);
@@ -128,7 +128,7 @@ describe("split contracts: the stage outcome, checkpoints and early stopping", (
     // a list whose last entry is not the stage's state: even when the declarations commit to its root
     const job2 = await createJob(f, { numStages: 1, c: 2, k: 1 });
     const short = [ethers.id("ckpt 0") as Hex, ethers.id("ckpt 1") as Hex];
-    const o2 = { ...outcomeOf(job2, 1), checkpointRoot: referenceCheckpointRoot(short) };
+    const o2 = { ...outcomeOf(job2, 1), checkpointRoot: checkpointRoot(short) };
     const ds2 = await declareAll(f, [a, b], job2, 1, o2);
     await mineUntilClosed(f, job2, 1);
     await expect(
