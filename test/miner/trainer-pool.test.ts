@@ -143,9 +143,19 @@ describe("miner: TrainerPool (real Helia, Iris job)", function () {
     const b = pool(helia);
     try {
       const ra1 = await a.train({ job: job(), stage: 1, parentHash: data.s0Hash, speculative: false });
-      const ra2 = await a.train({ job: job(), stage: 2, parentHash: ra1.outcome.stateHash, speculative: false });
+      const ra2 = await a.train({
+        job: job(),
+        stage: 2,
+        parentHash: ra1.outcome.stateHash,
+        speculative: false,
+      });
       const rb1 = await b.train({ job: job(), stage: 1, parentHash: data.s0Hash, speculative: false });
-      const rb2 = await b.train({ job: job(), stage: 2, parentHash: rb1.outcome.stateHash, speculative: false });
+      const rb2 = await b.train({
+        job: job(),
+        stage: 2,
+        parentHash: rb1.outcome.stateHash,
+        speculative: false,
+      });
       expect([rb1.resultHash, rb2.resultHash, rb2.rho]).to.deep.equal([
         ra1.resultHash,
         ra2.resultHash,
