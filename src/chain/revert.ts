@@ -151,6 +151,10 @@ export const ERROR_HINTS: Record<string, (args: readonly unknown[], fn: string) 
   WrongRho: () => "The rho does not match the declarations' commitments",
   WrongResult: () =>
     "The result differs from the declarations' (or the jury's decided one): build the stage's agreed result",
+  WrongOutcome: (a) =>
+    `The stage outcome given (state hash, checkpoint root, held-out metric) does not hash to the header's result ${a[0]}: pass the outcome the declarations committed to (OutcomeRevealed logs it after the header)`,
+  WrongCheckpoints: () =>
+    "The checkpoint list does not give the outcome's checkpoint root, or its last entry is not the outcome's state hash: pass the stage's checkpoint state hashes in step order (docs/PROTOCOL.md section 16)",
   HeaderMismatch: () =>
     "The header fields differ from the stored header: pass them as HeaderSubmitted logged them",
   VoidedBuilder: () => "This account's header was voided for this stage: another declarant must build it",

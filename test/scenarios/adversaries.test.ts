@@ -512,22 +512,46 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
         .filter((e): e is Declared => e.kind === "Declared" && e.stage === 1)
         .map(dataOf)
         .sort(byDeclarer);
-      const [, , h2, cid2] = c.args as [bigint, number, HeaderData, Hex];
+      // each header with the outcome and checkpoint list its own transaction revealed
+      const [, , h2, cid2, , o2, k2] = c.args as [bigint, number, HeaderData, Hex, unknown, unknown, Hex[]];
       const mine = { builder: g.address, timestamp: ts };
       // A stage-2 header (its own declaration among them) listing the declarations of stage 1.
       attempts.push({
         what: "stage-2 header naming stage-1 declarations",
-        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, { ...h2, ...mine }, cid2, stage1], c),
+        hash: await sendAhead(
+          gs,
+          "submitHeader",
+          [job.jobId, 2, { ...h2, ...mine }, cid2, stage1, o2, k2],
+          c,
+        ),
       });
       // The stage-1 header replayed as is (stage 1 is wrapped by now), and replayed onto stage 2.
-      const [, , h1, cid1, decls1] = stage1Header as [bigint, number, HeaderData, Hex, DeclarationData[]];
+      const [, , h1, cid1, decls1, o1, k1] = stage1Header as [
+        bigint,
+        number,
+        HeaderData,
+        Hex,
+        DeclarationData[],
+        unknown,
+        Hex[],
+      ];
       attempts.push({
         what: "stage-1 header replayed",
-        hash: await sendAhead(gs, "submitHeader", [job.jobId, 1, { ...h1, ...mine }, cid1, decls1], c),
+        hash: await sendAhead(
+          gs,
+          "submitHeader",
+          [job.jobId, 1, { ...h1, ...mine }, cid1, decls1, o1, k1],
+          c,
+        ),
       });
       attempts.push({
         what: "stage-1 header replayed onto stage 2",
-        hash: await sendAhead(gs, "submitHeader", [job.jobId, 2, { ...h1, ...mine }, cid1, decls1], c),
+        hash: await sendAhead(
+          gs,
+          "submitHeader",
+          [job.jobId, 2, { ...h1, ...mine }, cid1, decls1, o1, k1],
+          c,
+        ),
       });
     });
     const ms = await waitJobFinished(fx.sc, job.jobId, 180_000).finally(() =>

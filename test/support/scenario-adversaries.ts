@@ -638,12 +638,15 @@ export class FrontRunner extends Adversary {
 
   private async onPending(c: PendingCall): Promise<void> {
     if (c.functionName !== "submitHeader" || this.victim !== undefined) return;
-    const [jobId, stage, header, resultCid, declarations] = c.args as [
+    // the victim's header with everything it reveals (its outcome and checkpoint list), copied as is
+    const [jobId, stage, header, resultCid, declarations, outcome, checkpoints] = c.args as [
       bigint,
       number,
       HeaderData,
       Hex,
       readonly DeclarationData[],
+      unknown,
+      readonly Hex[],
     ];
     if (jobId !== this.jobId || Number(stage) !== this.stage) return;
     this.victim = c;
@@ -676,7 +679,15 @@ export class FrontRunner extends Adversary {
       hash: await sendAhead(
         this.outsider,
         "submitHeader",
-        [jobId, this.stage, { ...header, builder: outsider, timestamp: ts }, resultCid, declarations],
+        [
+          jobId,
+          this.stage,
+          { ...header, builder: outsider, timestamp: ts },
+          resultCid,
+          declarations,
+          outcome,
+          checkpoints,
+        ],
         c,
       ),
     });
@@ -687,7 +698,15 @@ export class FrontRunner extends Adversary {
         hash: await sendAhead(
           this.declarantSession,
           "submitHeader",
-          [jobId, this.stage, { ...header, builder: this.address, timestamp: ts }, resultCid, declarations],
+          [
+            jobId,
+            this.stage,
+            { ...header, builder: this.address, timestamp: ts },
+            resultCid,
+            declarations,
+            outcome,
+            checkpoints,
+          ],
           c,
         ),
       });
