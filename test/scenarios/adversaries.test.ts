@@ -44,6 +44,7 @@ import {
   ledgerEvents,
   publishJob,
   slashProvablyWrong,
+  stakeAdversaries,
   startVoidWatchdog,
   nextJobId,
   until,
@@ -415,6 +416,10 @@ describe("scenarios: adversarial miners against three honest agents (one chain)"
       () => "supported",
       (e: Error) => /Method \w+ is not supported/.exec(e.message)?.[0] ?? e.message.split("\n")[0],
     );
+    // Idle staked accounts can be drawn onto the earlier tests' juries and slashed for not sitting: top the
+    // front-runner's two accounts back up to the minimum stake, so that their attempts fail for the reasons
+    // under test (not NotEnoughStake).
+    await stakeAdversaries(fx.sc, [22, 23]);
     const jobId = await nextJobId(fx.sc);
     const fr = await new FrontRunner(
       await fx.sc.adapter(23),
