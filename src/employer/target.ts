@@ -8,6 +8,7 @@ import { PotError } from "../errors";
 import {
   accuracyTarget,
   describeTarget,
+  isValidTarget,
   lossTarget,
   PPM,
   TargetKind,
@@ -97,12 +98,7 @@ export function checkTarget(target: JobTarget | undefined, dataset: LoadedDatase
     message,
     hint,
   });
-  const valid =
-    target.kind === TargetKind.LossAtMost
-      ? Number.isSafeInteger(target.value) && target.value >= 0 && target.value < 0x7f800000
-      : target.kind === TargetKind.AccuracyAtLeast
-        ? Number.isSafeInteger(target.value) && target.value >= 1 && target.value <= PPM
-        : false;
+  const valid = isValidTarget(target);
   if (!valid)
     issues.push(
       error(

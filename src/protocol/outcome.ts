@@ -155,6 +155,25 @@ export function accuracyTarget(fraction: number): JobTarget {
   return { kind: TargetKind.AccuracyAtLeast, value: ppm };
 }
 
+/**
+ * Whether the ledger accepts a target, exactly as PoTStages._validTarget decides at createJob: none with
+ * value 0, a loss's float32 bits below +infinity (finite, >= 0), an accuracy of 1..1,000,000 ppm.
+ */
+export function isValidTarget(target: JobTarget): boolean {
+  const v = target.value;
+  if (!Number.isSafeInteger(v) || v < 0) return false;
+  switch (target.kind) {
+    case TargetKind.None:
+      return v === 0;
+    case TargetKind.LossAtMost:
+      return v < FLOAT32_INFINITY_BITS;
+    case TargetKind.AccuracyAtLeast:
+      return v >= 1 && v <= PPM;
+    default:
+      return false;
+  }
+}
+
 /** Whether an outcome meets a target, exactly as PoTStages._reached decides at the wrap. */
 export function targetReached(
   target: JobTarget,

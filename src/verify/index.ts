@@ -16,7 +16,7 @@ import { detectionProbability, sampleSize, type Check, type Sample, type VerifyR
 
 export * from "./report";
 export { checkLineage, checkParentLink, jobTarget, type LineageResult } from "./lineage";
-export { chooseSample, heldOutMetricOf, reexecuteStages } from "./reexecute";
+export { chooseSample, reexecuteStages } from "./reexecute";
 export {
   reexecuteSegments,
   verifySegments,

@@ -6,9 +6,17 @@
  * "Stage outcome").
  */
 import type { Hex } from "viem";
-import { decodeBatch, evaluateWith, prepareJob, runStageWith, Trainer, type Batch } from "../ml";
+import {
+  decodeBatch,
+  evaluateWith,
+  prepareJob,
+  runStageWith,
+  stageOutcome,
+  Trainer,
+  type Batch,
+} from "../ml";
 import { fetchStageBatches, type ContentStore, type DatasetManifest, type FetchOptions } from "../storage";
-import { checkpointRoot, describeMetric, heldOutMetric, type StageOutcome } from "../protocol";
+import { describeMetric } from "../protocol";
 import { wrappedHeader, wrappedOutcome } from "../chain/stage-rewards";
 import { fetchState, stateRef, type JobRecord } from "../chain/job-record";
 import type { Check } from "./report";
@@ -30,17 +38,6 @@ export function chooseSample(stages: readonly number[], m: number, seed: number)
     [list[i], list[j]] = [list[j], list[i]];
   }
   return list.slice(0, Math.max(0, Math.min(m, list.length))).sort((a, b) => a - b);
-}
-
-/**
- * The held-out metric of the trainer's current state as a stage outcome encodes it: NO_METRIC for both
- * fields without a test set, the accuracy NO_METRIC without class labels.
- */
-export function heldOutMetricOf(
-  trainer: Trainer,
-  test: Batch | undefined,
-): Pick<StageOutcome, "heldOutLoss" | "heldOutAccuracy"> {
-  return heldOutMetric(test === undefined ? undefined : evaluateWith(trainer, test));
 }
 
 /** S_{s-1} (hash-checked against the chain) and the stage's batches (checked against the manifest). */
@@ -142,7 +139,10 @@ export async function reexecuteStages(
           ? `stage ${stage} re-executed: H(S_${stage}) matches`
           : `stage ${stage} re-executed from S_${stage - 1} gives H(S_${stage}) = ${result.stateHash}, but the stage outcome names ${outcome.stateHash}`,
       });
-      const root = checkpointRoot(result.checkpoints);
+      // the outcome an honest declarant computes for this stage (src/ml/outcome.ts, as the miner does);
+      // the Trainer holds the re-executed S_stage
+      const mine = stageOutcome(result, test === undefined ? undefined : evaluateWith(trainer, test)).outcome;
+      const root = mine.checkpointRoot;
       const rootOk = root.toLowerCase() === outcome.checkpointRoot.toLowerCase();
       checks.push({
         id: "reexec-checkpoints",
@@ -152,17 +152,15 @@ export async function reexecuteStages(
           ? `stage ${stage} re-executed: its ${result.checkpoints.length} step checkpoint(s) give the outcome's checkpoint root`
           : `stage ${stage} re-executed gives the checkpoint root ${root} (${result.checkpoints.length} checkpoints), but the stage outcome names ${outcome.checkpointRoot}`,
       });
-      trainer.load(result.state);
-      const metric = heldOutMetricOf(trainer, test);
       const metricOk =
-        metric.heldOutLoss === outcome.heldOutLoss && metric.heldOutAccuracy === outcome.heldOutAccuracy;
+        mine.heldOutLoss === outcome.heldOutLoss && mine.heldOutAccuracy === outcome.heldOutAccuracy;
       checks.push({
         id: "reexec-metric",
         stage,
         ok: metricOk,
         message: metricOk
-          ? `stage ${stage} re-evaluated on the ${test === undefined ? "(absent) test set" : `${test.count}-sample test set`}: ${describeMetric(metric)} matches the outcome`
-          : `stage ${stage}'s held-out metric: expected ${describeMetric(metric)} (the re-executed S_${stage} on the job's test set), got ${describeMetric(outcome)} in the stage outcome`,
+          ? `stage ${stage} re-evaluated on the ${test === undefined ? "(absent) test set" : `${test.count}-sample test set`}: ${describeMetric(mine)} matches the outcome`
+          : `stage ${stage}'s held-out metric: expected ${describeMetric(mine)} (the re-executed S_${stage} on the job's test set), got ${describeMetric(outcome)} in the stage outcome`,
       });
       options.onStage?.(stage, ++done, stages.length);
     }
