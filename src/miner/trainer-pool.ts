@@ -307,6 +307,7 @@ export class TrainerPool {
     );
     const { result: out, evaluation, ms } = await turn;
     const { outcome, checkpoints } = stageOutcome(out, evaluation);
+    const resultHash = outcomeHash(outcome);
     this.o.store.putState(out.stateHash, out.state);
     const cid = await this.o.ipfs.put(out.state, { pin: true });
     // Step checkpoints as raw blocks (CID = cidOfStateHash(hash)), pinned and served to verifiers; the
@@ -317,7 +318,7 @@ export class TrainerPool {
       jobId: req.job.jobId,
       stage: req.stage,
       speculative: req.speculative,
-      resultHash: outcomeHash(outcome),
+      resultHash,
       stateHash: out.stateHash,
       meanLoss: out.meanLoss,
       ...readMetric(outcome),
@@ -327,7 +328,7 @@ export class TrainerPool {
       jobId: req.job.jobId.toString(),
       stage: req.stage,
       parentHash: req.parentHash,
-      resultHash: outcomeHash(outcome),
+      resultHash,
       outcome,
       checkpoints,
       rho: out.rho,
